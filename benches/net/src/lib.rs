@@ -1,0 +1,1 @@
+//! Network benchmark harness (being built).
