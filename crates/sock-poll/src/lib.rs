@@ -1,5 +1,45 @@
-//! `sock-poll`: readiness reactor on mio: registrations, per-direction waiters, cross-thread waker.
+//! `sock-poll`: the readiness reactor of a sock loop, on mio.
 //!
-//! This crate is being built up; see the workspace `ARCHITECTURE.md`.
+//! One [`Reactor`] per loop (per OS thread). Sockets register once, edge-triggered, and get
+//! a [`Registration`]: an I/O operation tries its syscall first and only on `WouldBlock`
+//! clears the direction's readiness and parks its task with [`Registration::poll_ready`].
+//! [`Reactor::poll`] waits for events (the timeout rounded **up** to the millisecond, so a
+//! short wait never turns into a busy loop), marks the directions ready and wakes the
+//! waiting tasks. Tokens carry a generation: an event meant for a slot that was freed and
+//! reused is dropped. An [`Unparker`] wakes a blocked `poll` from any OS thread.
+//!
+//! This crate runs no tasks and keeps no timers; `sock-sched` does that and waits through
+//! the reactor.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use sock_poll::{Direction, Reactor};
+//!
+//! let reactor = Reactor::new()?;
+//! let mut listener = mio::net::TcpListener::bind("127.0.0.1:0".parse().unwrap())?;
+//! let reg = reactor.register(&mut listener, mio::Interest::READABLE)?;
+//! let _client = std::net::TcpStream::connect(listener.local_addr()?)?;
+//! while !reg.is_ready(Direction::Read) {
+//!     reactor.poll(Some(Duration::from_secs(5)))?;
+//! }
+//! let (_conn, _peer) = listener.accept()?;
+//! reg.deregister(&mut listener)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 #![doc(test(attr(deny(warnings))))]
+
+mod reactor;
+mod registration;
+mod token;
+mod unparker;
+
+#[cfg_attr(unix, path = "sys/unix.rs")]
+#[cfg_attr(windows, path = "sys/windows.rs")]
+mod sys;
+
+pub use reactor::{Reactor, round_up_to_millis};
+pub use registration::{Closed, Direction, Registration};
+pub use unparker::Unparker;

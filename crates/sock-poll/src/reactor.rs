@@ -1,0 +1,274 @@
+//! [`Reactor`]: one mio `Poll`, the registration slab, and event dispatch.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use mio::event::Source;
+use mio::{Events, Interest, Poll, Registry};
+use slab::Slab;
+
+use crate::registration::{Registration, Slot};
+use crate::token::{self, WAKER};
+use crate::unparker::Unparker;
+
+/// Events fetched by one `epoll_wait`/`GetQueuedCompletionStatusEx`.
+const EVENTS_PER_POLL: usize = 1024;
+
+/// The readiness reactor of one loop: a mio `Poll` and the sockets registered in it.
+///
+/// Not `Send`: a reactor belongs to the OS thread whose loop drives it. Other threads
+/// reach it through an [`Unparker`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sock_poll::Reactor;
+///
+/// let reactor = Reactor::new()?;
+/// // Nothing registered: the wait times out and reports no event.
+/// assert_eq!(reactor.poll(Some(Duration::from_millis(1)))?, 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Reactor {
+    shared: Rc<Shared>,
+}
+
+/// State shared by the reactor and its registrations.
+pub(crate) struct Shared {
+    poll: RefCell<Poll>,
+    events: RefCell<Events>,
+    registry: Registry,
+    pub(crate) slots: RefCell<Slab<Slot>>,
+    waker: Arc<mio::Waker>,
+    next_generation: Cell<u32>,
+    stale_events: Cell<u64>,
+    to_wake: RefCell<Vec<Waker>>,
+}
+
+impl Reactor {
+    /// Creates a reactor with its own kernel poller (an epoll fd on Linux, kqueue on the
+    /// BSDs and macOS, an IOCP handle on Windows).
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller or its waker cannot be created (e.g. out of fds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// # drop(reactor);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER)?);
+        let shared = Shared {
+            poll: RefCell::new(poll),
+            events: RefCell::new(Events::with_capacity(EVENTS_PER_POLL)),
+            registry,
+            slots: RefCell::new(Slab::new()),
+            waker,
+            next_generation: Cell::new(0),
+            stale_events: Cell::new(0),
+            to_wake: RefCell::new(Vec::new()),
+        };
+        Ok(Reactor {
+            shared: Rc::new(shared),
+        })
+    }
+
+    /// Registers `source` for `interest`, edge-triggered, once for its lifetime.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `epoll_ctl(EPOLL_CTL_ADD)` (or its equivalent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use mio::{Interest, net::UdpSocket};
+    ///
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// let mut socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let reg = reactor.register(&mut socket, Interest::READABLE | Interest::WRITABLE)?;
+    /// reg.deregister(&mut socket)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn register<S: Source + ?Sized>(
+        &self,
+        source: &mut S,
+        interest: Interest,
+    ) -> io::Result<Registration> {
+        let generation = self.shared.next_generation.get();
+        self.shared.next_generation.set(generation.wrapping_add(1));
+        let index = self.shared.slots.borrow_mut().insert(Slot::new(generation));
+        let token = token::pack(index, generation);
+        if let Err(e) = self.shared.registry.register(source, token, interest) {
+            self.shared.slots.borrow_mut().remove(index);
+            return Err(e);
+        }
+        Ok(Registration::new(self.shared.clone(), index, generation))
+    }
+
+    /// Waits for events for at most `timeout` (`None`: until an event or an unpark),
+    /// marks the ready directions and wakes their waiters. Returns how many events were
+    /// dispatched to live registrations.
+    ///
+    /// The timeout is rounded **up** to whole milliseconds (the poller's resolution), so
+    /// 0.3 ms waits 1 ms instead of spinning with a zero timeout. `Some(Duration::ZERO)`
+    /// never blocks. An interrupted wait (`EINTR`) returns `Ok(0)`; the caller's loop
+    /// simply polls again.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the wait, other than `EINTR`.
+    ///
+    /// # Panics
+    ///
+    /// If called re-entrantly (from a waker woken by this same `poll`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// assert_eq!(reactor.poll(Some(Duration::ZERO))?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        let timeout = timeout.map(round_up_to_millis);
+        let mut events = self.shared.events.try_borrow_mut().expect(
+            "sock-poll: Reactor::poll called re-entrantly; poll the reactor only from its loop",
+        );
+        match self.shared.poll.borrow_mut().poll(&mut events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        let dispatched = self.dispatch(&events);
+        drop(events);
+        self.wake_collected();
+        Ok(dispatched)
+    }
+
+    /// Marks the directions of each event ready and collects the wakers to call.
+    fn dispatch(&self, events: &Events) -> usize {
+        let mut slots = self.shared.slots.borrow_mut();
+        let mut to_wake = self.shared.to_wake.borrow_mut();
+        let mut dispatched = 0;
+        for event in events {
+            if event.token() == WAKER {
+                continue;
+            }
+            let (index, generation) = token::unpack(event.token());
+            match slots.get_mut(index) {
+                Some(slot) if slot.generation == generation => {
+                    slot.on_event(event, &mut to_wake);
+                    dispatched += 1;
+                }
+                _ => self
+                    .shared
+                    .stale_events
+                    .set(self.shared.stale_events.get() + 1),
+            }
+        }
+        dispatched
+    }
+
+    /// Calls the collected wakers outside every borrow, so a waker may touch the reactor.
+    fn wake_collected(&self) {
+        let mut wakers = std::mem::take(&mut *self.shared.to_wake.borrow_mut());
+        for waker in wakers.drain(..) {
+            waker.wake();
+        }
+        *self.shared.to_wake.borrow_mut() = wakers;
+    }
+
+    /// A handle that wakes this reactor's `poll` from any OS thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// reactor.unparker().unpark();
+    /// reactor.poll(None)?; // does not block: the wake is pending
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unparker(&self) -> Unparker {
+        Unparker::new(self.shared.waker.clone())
+    }
+
+    /// How many events were dropped because their slot had been freed or reused (a
+    /// diagnostic; each is an event for a socket that is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// assert_eq!(reactor.stale_events(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stale_events(&self) -> u64 {
+        self.shared.stale_events.get()
+    }
+
+    /// How many registrations are alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// assert_eq!(reactor.registrations(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn registrations(&self) -> usize {
+        self.shared.slots.borrow().len()
+    }
+
+    #[allow(dead_code)] // used by sys/unix.rs; Windows has no raw handle to give
+    pub(crate) fn poll_cell(&self) -> &RefCell<Poll> {
+        &self.shared.poll
+    }
+}
+
+impl Shared {
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("registrations", &self.registrations())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rounds `d` up to whole milliseconds: the resolution of `epoll_wait`, so a sub-millisecond
+/// wait never becomes a zero-timeout busy poll. `Duration::ZERO` stays zero.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sock_poll::round_up_to_millis;
+///
+/// assert_eq!(round_up_to_millis(Duration::from_micros(300)), Duration::from_millis(1));
+/// assert_eq!(round_up_to_millis(Duration::from_millis(2)), Duration::from_millis(2));
+/// assert_eq!(round_up_to_millis(Duration::ZERO), Duration::ZERO);
+/// ```
+pub fn round_up_to_millis(d: Duration) -> Duration {
+    let millis = d.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+}
