@@ -1,6 +1,104 @@
-//! `cargo xtask`: the project's automation (being built).
+//! `cargo xtask`: the project's automation, std-only.
+//!
+//! `cargo xtask ci` runs every check the project holds itself to and prints a
+//! step / result / seconds table ending in `N passed, M failed`; each step also runs
+//! alone (`cargo xtask help` lists them). Shaped like rust-analyzer's xtask: one module
+//! per task, a tiny process helper instead of a shell, no dependencies so it builds in
+//! seconds on a fresh clone.
+//!
+//! What each step runs:
+//!
+//! - `fmt` — `cargo fmt --all --check`.
+//! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
+//!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
+//!   `x86_64-pc-windows-gnu`, `x86_64-apple-darwin` and `x86_64-unknown-freebsd`
+//!   (installed with `rustup target add` when missing). Clippy only type-checks, so the
+//!   cross targets need no C toolchain or linker; benches are left out there because
+//!   nothing runs them on those targets. Every dev-dependency checks on all three today;
+//!   if one stops doing so for a target, list that target in
+//!   [`clippy::LIBS_ONLY_TARGETS`] and it is checked with `--lib` on the library crates.
+//! - `test` — `cargo nextest run --workspace` (or `cargo test --workspace` when
+//!   nextest is not installed) and `cargo test --workspace --doc`.
+//! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
+//! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
+//!   benchmark runs once, untimed, so benches keep compiling and running.
+//! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
+//!   [`tidy`]).
+//! - `setup-wine` — installs Wine and mingw when missing, prepares a Wine prefix under
+//!   the target directory and makes Rust binaries start there (see [`setup_wine`]).
+//! - `wine-test` — `cargo test` for `x86_64-pc-windows-gnu`, every test binary run under
+//!   Wine (see [`wine_test`]).
+//!
+//! Under `CI=true` a step that cannot run (a missing tool that cannot be installed) is a
+//! failure; elsewhere it is reported as skipped.
 
-fn main() {
-    eprintln!("xtask: no tasks yet");
-    std::process::exit(1);
+mod bench;
+mod ci;
+mod clippy;
+mod cmd;
+mod doc;
+mod flags;
+mod fmt;
+mod project;
+mod report;
+mod setup_wine;
+mod step;
+mod test;
+mod tidy;
+mod toolchain;
+mod wine;
+mod wine_test;
+
+use std::process::ExitCode;
+
+use crate::flags::Command;
+use crate::project::Project;
+
+fn main() -> ExitCode {
+    let command = match flags::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("xtask: {message}\n\n{}", flags::HELP);
+            return ExitCode::from(2);
+        }
+    };
+    if let Command::Help = command {
+        println!("{}", flags::HELP);
+        return ExitCode::SUCCESS;
+    }
+    let project = match Project::discover() {
+        Ok(project) => project,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    run(&project, command)
+}
+
+/// Runs `command`: a list of steps with a closing table, or a pass-through command.
+fn run(project: &Project, command: Command) -> ExitCode {
+    let steps = match command {
+        Command::Bench(args) => return exit_code(bench::run(project, &args)),
+        Command::Ci => ci::steps(),
+        Command::Fmt => vec![fmt::step()],
+        Command::Clippy(targets) => clippy::steps(&targets),
+        Command::Test => test::steps(),
+        Command::Doc => vec![doc::step()],
+        Command::BenchSmoke => vec![bench::smoke_step()],
+        Command::Tidy => vec![tidy::step()],
+        Command::SetupWine => vec![setup_wine::step()],
+        Command::WineTest(args) => wine_test::steps(args),
+        Command::Help => Vec::new(),
+    };
+    exit_code(report::run_all(project, steps))
+}
+
+/// Maps "everything passed" to the process exit status.
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

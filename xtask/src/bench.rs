@@ -1,0 +1,39 @@
+//! `bench-smoke` and `bench`: criterion benchmarks, once each as a smoke test or for
+//! real.
+//!
+//! Smoke mode passes `--test` to every bench binary. Criterion (`harness = false`)
+//! then runs each benchmark function exactly once without measuring; libtest-harness
+//! targets that cargo also builds in bench mode run their tests once.
+
+use crate::cmd::Cmd;
+use crate::project::Project;
+use crate::step::{Step, StepResult};
+
+/// The `bench-smoke` step.
+pub(crate) fn smoke_step() -> Step {
+    Step::new("bench-smoke", run_smoke)
+}
+
+/// `cargo bench -p sock-benches` with `args` passed through; true when it succeeds.
+pub(crate) fn run(project: &Project, args: &[String]) -> bool {
+    let cargo: Cmd = project
+        .cargo()
+        .args(["bench", "-p", "sock-benches"])
+        .args(args);
+    match cargo.run() {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("xtask: bench: {error:?}");
+            false
+        }
+    }
+}
+
+/// `cargo bench --workspace --benches -- --test`.
+fn run_smoke(project: &Project) -> StepResult {
+    project
+        .cargo()
+        .args(["bench", "--workspace", "--benches", "--", "--test"])
+        .run()?;
+    Ok(String::new())
+}

@@ -1,0 +1,86 @@
+//! `clippy`: lints denied as errors on the host and on the cross targets.
+//!
+//! The host check covers every target kind (`--all-targets`). The cross targets are
+//! type-checked only — clippy never links — so they need their standard library (added
+//! with `rustup target add` when missing) but no C toolchain; benches are left out
+//! there since nothing runs them on those systems. This is what keeps
+//! the `sys/` backends for Windows, macOS and FreeBSD compiling on a Linux machine.
+
+use crate::project::Project;
+use crate::step::{Step, StepError, StepResult};
+use crate::toolchain;
+
+/// The cross targets checked besides the host.
+pub(crate) const CROSS_TARGETS: [&str; 3] = [
+    "x86_64-pc-windows-gnu",
+    "x86_64-apple-darwin",
+    "x86_64-unknown-freebsd",
+];
+
+/// Cross targets on which some dev-dependency cannot be type-checked; these get
+/// `--lib` on the library crates under `crates/` only. Empty today: every
+/// dev-dependency checks on all three targets.
+pub(crate) const LIBS_ONLY_TARGETS: &[&str] = &[];
+
+/// Clippy steps for `selection` (`host` or target triples); all four when empty.
+pub(crate) fn steps(selection: &[String]) -> Vec<Step> {
+    let everything: Vec<String> = std::iter::once("host")
+        .chain(CROSS_TARGETS)
+        .map(String::from)
+        .collect();
+    let chosen = if selection.is_empty() {
+        &everything[..]
+    } else {
+        selection
+    };
+    chosen.iter().map(|target| step(target.clone())).collect()
+}
+
+/// The step for one target.
+fn step(target: String) -> Step {
+    let name = format!("clippy {target}");
+    if target == "host" {
+        return Step::new(name, run_host);
+    }
+    Step::new(name, move |project| run_cross(project, &target))
+}
+
+/// `cargo clippy --workspace --all-targets -- -D warnings`.
+fn run_host(project: &Project) -> StepResult {
+    toolchain::ensure_component("clippy", "clippy")?;
+    let cargo = project
+        .cargo()
+        .args(["clippy", "--workspace", "--all-targets"]);
+    cargo.args(["--", "-D", "warnings"]).run()?;
+    Ok(String::new())
+}
+
+/// `cargo clippy --target <target>` on the workspace (or its libraries, see
+/// [`LIBS_ONLY_TARGETS`]).
+fn run_cross(project: &Project, target: &str) -> StepResult {
+    toolchain::ensure_component("clippy", "clippy")?;
+    toolchain::ensure_target(target)?;
+    let cargo = project.cargo().args(["clippy", "--target", target]);
+    let (cargo, note) = match LIBS_ONLY_TARGETS.contains(&target) {
+        true => (
+            cargo.args(library_packages(project)?).arg("--lib"),
+            "libraries only",
+        ),
+        false => (
+            cargo.args(["--workspace", "--lib", "--tests", "--examples"]),
+            "",
+        ),
+    };
+    cargo.args(["--", "-D", "warnings"]).run()?;
+    Ok(note.to_string())
+}
+
+/// `-p <name>` for every package under `crates/`.
+fn library_packages(project: &Project) -> Result<Vec<String>, StepError> {
+    let names = crate::tidy::layering::crate_names(project)
+        .map_err(|e| StepError::failed(format!("reading crates/*/Cargo.toml: {e}")))?;
+    Ok(names
+        .into_iter()
+        .flat_map(|name| ["-p".to_string(), name])
+        .collect())
+}

@@ -1,0 +1,127 @@
+//! The command line: `cargo xtask <command> [args]`, parsed by hand (std-only).
+
+/// What `cargo xtask help` prints.
+pub(crate) const HELP: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  ci                  every step below (but bench), then a step/result/seconds table
+  fmt                 cargo fmt --all --check
+  clippy [TARGET...]  clippy -D warnings on the host and the cross targets
+                      (TARGET: host, or a target triple; default: all four)
+  test                nextest (or cargo test) on the workspace, then the doctests
+  doc                 cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings
+  bench-smoke         every criterion benchmark once, in --test mode
+  bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
+  tidy                house rules: //! headers, SAFETY comments, banned macros,
+                      platform cfgs only in sys/ and os.rs, crate layering
+  setup-wine          install and prepare Wine for the Windows tests (idempotent)
+  wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
+                      (ARGS replace --workspace, e.g. -p sock-sched)
+  help                this text
+
+environment:
+  CI=true             a step that cannot run fails instead of being skipped
+  CARGO_TARGET_DIR    honoured; the Wine prefix lives in <target-dir>/wine-prefix";
+
+/// A parsed command line.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// Every step, in order.
+    Ci,
+    /// `cargo fmt --check`.
+    Fmt,
+    /// Clippy on the given targets (`host` or triples); empty means all.
+    Clippy(Vec<String>),
+    /// Tests and doctests.
+    Test,
+    /// Rustdoc with warnings denied.
+    Doc,
+    /// Criterion benches once each in test mode.
+    BenchSmoke,
+    /// Real benchmark runs, arguments passed through to `cargo bench`.
+    Bench(Vec<String>),
+    /// The house rules.
+    Tidy,
+    /// Wine prefix and tools.
+    SetupWine,
+    /// The Windows tests under Wine, with optional `cargo test` selection arguments.
+    WineTest(Vec<String>),
+    /// Print [`HELP`].
+    Help,
+}
+
+/// Parses the arguments after the program name.
+///
+/// # Errors
+///
+/// An unknown command, or arguments given to a command that takes none.
+pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let Some(name) = args.next() else {
+        return Ok(Command::Help);
+    };
+    let rest: Vec<String> = args.collect();
+    let command = match name.as_str() {
+        "clippy" => return Ok(Command::Clippy(rest)),
+        "bench" => return Ok(Command::Bench(rest)),
+        "wine-test" => return Ok(Command::WineTest(rest)),
+        "ci" => Command::Ci,
+        "fmt" => Command::Fmt,
+        "test" => Command::Test,
+        "doc" => Command::Doc,
+        "bench-smoke" => Command::BenchSmoke,
+        "tidy" => Command::Tidy,
+        "setup-wine" => Command::SetupWine,
+        "help" | "-h" | "--help" => Command::Help,
+        other => return Err(format!("unknown command `{other}`")),
+    };
+    match rest.first() {
+        Some(extra) => Err(format!("`{name}` takes no arguments, got `{extra}`")),
+        None => Ok(command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(line: &str) -> Result<Command, String> {
+        parse(line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(parse_str("ci"), Ok(Command::Ci));
+        assert_eq!(parse_str("bench-smoke"), Ok(Command::BenchSmoke));
+        assert_eq!(parse_str(""), Ok(Command::Help));
+        assert_eq!(
+            parse_str("clippy host x86_64-apple-darwin"),
+            Ok(Command::Clippy(vec![
+                "host".into(),
+                "x86_64-apple-darwin".into()
+            ]))
+        );
+        assert_eq!(
+            parse_str("bench -- --save-baseline main"),
+            Ok(Command::Bench(vec![
+                "--".into(),
+                "--save-baseline".into(),
+                "main".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn bad_command_lines_are_errors() {
+        assert!(
+            parse_str("frobnicate")
+                .unwrap_err()
+                .contains("unknown command")
+        );
+        assert!(
+            parse_str("fmt --fix")
+                .unwrap_err()
+                .contains("takes no arguments")
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! The Rust toolchain pieces steps need: cross targets' std, rustup components,
+//! programs on `PATH`. Missing pieces are installed with rustup when it is there.
+
+use std::path::PathBuf;
+
+use crate::cmd::Cmd;
+use crate::step::StepError;
+
+/// Makes sure the standard library for `target` is installed, adding it with
+/// `rustup target add` when missing.
+///
+/// # Errors
+///
+/// `CannotRun` when it is missing and rustup is not available; `Failed` when rustup
+/// cannot add it.
+pub(crate) fn ensure_target(target: &str) -> Result<(), StepError> {
+    if target_installed(target)? {
+        return Ok(());
+    }
+    if !has_program("rustup") {
+        let why = format!("the standard library for {target} is missing and rustup is not found");
+        return Err(StepError::cannot_run(why));
+    }
+    Cmd::new("rustup").args(["target", "add", target]).run()
+}
+
+/// Makes sure `cargo <subcommand>` works, adding the rustup `component` if not.
+///
+/// # Errors
+///
+/// `CannotRun` when it is missing and rustup cannot add it.
+pub(crate) fn ensure_component(subcommand: &str, component: &str) -> Result<(), StepError> {
+    if cargo_has(subcommand) {
+        return Ok(());
+    }
+    if has_program("rustup") {
+        Cmd::new("rustup")
+            .args(["component", "add", component])
+            .run()?;
+    }
+    match cargo_has(subcommand) {
+        true => Ok(()),
+        false => Err(StepError::cannot_run(format!(
+            "`cargo {subcommand}` is not installed"
+        ))),
+    }
+}
+
+/// Whether `cargo <subcommand> --version` runs.
+pub(crate) fn cargo_has(subcommand: &str) -> bool {
+    Cmd::new("cargo").args([subcommand, "--version"]).succeeds()
+}
+
+/// Whether `program` is a file in one of `PATH`'s directories.
+pub(crate) fn has_program(program: &str) -> bool {
+    find_program(program).is_some()
+}
+
+/// The first `PATH` entry holding `program`.
+pub(crate) fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|file| file.is_file())
+}
+
+/// Whether the sysroot has a `lib/rustlib/<target>/lib` directory (how rustc finds a
+/// target's std, whoever installed it).
+fn target_installed(target: &str) -> Result<bool, StepError> {
+    let sysroot = Cmd::new("rustc")
+        .args(["--print", "sysroot"])
+        .quiet()
+        .read()?;
+    let libdir = PathBuf::from(sysroot.trim())
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib");
+    Ok(libdir.is_dir())
+}

@@ -1,0 +1,130 @@
+//! `wine-test`: the workspace's tests built for `x86_64-pc-windows-gnu` and run under
+//! Wine, so the Windows backends are exercised on a Linux machine.
+//!
+//! Plain `cargo test --target x86_64-pc-windows-gnu --no-fail-fast`, with a cargo
+//! runner (`<target-dir>/wine/runner.sh`, passed with `--config`) that starts each test
+//! binary with `wine64` in the prefix `setup-wine` made, stdin detached and a time
+//! limit. One Wine process per test binary, not per test as with nextest, keeps Wine's
+//! start-up cost low. Cargo also cross-runs the doctests through the same runner.
+//! The step's note counts the `test result:` lines the binaries print.
+
+use crate::project::Project;
+use crate::setup_wine;
+use crate::step::{Step, StepError, StepResult};
+use crate::wine::{WINDOWS_TARGET, Wine};
+
+/// The `setup-wine` and `wine-test` steps; `args` replace `--workspace` when given.
+pub(crate) fn steps(args: Vec<String>) -> Vec<Step> {
+    let test = Step::new("wine-test", move |project| run(project, &args));
+    vec![setup_wine::step(), test]
+}
+
+/// Builds and runs the Windows tests under Wine.
+fn run(project: &Project, args: &[String]) -> StepResult {
+    let wine = Wine::locate(project)
+        .filter(setup_wine::is_done)
+        .ok_or_else(|| StepError::cannot_run("Wine is not set up (see the setup-wine step)"))?;
+    wine.start_services()?;
+    let runner = wine.write_runner()?;
+    let selection = if args.is_empty() {
+        &["--workspace".to_string()][..]
+    } else {
+        args
+    };
+    let mut totals = Totals::default();
+    let cargo = project
+        .cargo()
+        .args(["test", "--no-fail-fast", "--target", WINDOWS_TARGET]);
+    let cargo = cargo.args(["--config", &runner_config(&runner.to_string_lossy())]);
+    cargo.args(selection).run_lines(|line| {
+        println!("{line}");
+        totals.add(line);
+    })?;
+    match totals.binaries {
+        0 => Err(StepError::failed(
+            "no test binary reported a result under Wine",
+        )),
+        _ => Ok(totals.note()),
+    }
+}
+
+/// `target.x86_64-pc-windows-gnu.runner = ["sh", "<script>"]` for `cargo --config`.
+fn runner_config(script: &str) -> String {
+    let quoted = script.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("target.{WINDOWS_TARGET}.runner = [\"sh\", \"{quoted}\"]")
+}
+
+/// What the `test result:` lines add up to.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Totals {
+    /// Binaries (and doctest runs) that printed a result line.
+    binaries: usize,
+    /// Tests that passed.
+    passed: usize,
+    /// Tests that failed.
+    failed: usize,
+}
+
+impl Totals {
+    /// Adds one line of test output; lines other than `test result:` are ignored.
+    fn add(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        self.binaries += 1;
+        self.passed += count_before(rest, " passed");
+        self.failed += count_before(rest, " failed");
+    }
+
+    /// The table note: `N tests passed (M failed) in B binaries`.
+    fn note(&self) -> String {
+        let Totals {
+            binaries,
+            passed,
+            failed,
+        } = self;
+        format!("{passed} tests passed, {failed} failed, in {binaries} runs under Wine")
+    }
+}
+
+/// The number just before `word` in `text` (`"3 passed"` → 3); 0 if absent.
+fn count_before(text: &str, word: &str) -> usize {
+    let Some(end) = text.find(word) else {
+        return 0;
+    };
+    let digits = text[..end]
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap_or("");
+    digits.parse().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_lines_add_up() {
+        let mut totals = Totals::default();
+        totals.add("running 3 tests");
+        totals.add("test result: ok. 3 passed; 0 failed; 0 ignored; finished in 0.01s");
+        totals.add("test result: FAILED. 4 passed; 2 failed; 1 ignored; 0 measured");
+        assert_eq!(
+            totals,
+            Totals {
+                binaries: 2,
+                passed: 7,
+                failed: 2
+            }
+        );
+    }
+
+    #[test]
+    fn runner_config_is_a_toml_array() {
+        let config = runner_config("/a b/\"q\"/runner.sh");
+        assert_eq!(
+            config,
+            r#"target.x86_64-pc-windows-gnu.runner = ["sh", "/a b/\"q\"/runner.sh"]"#
+        );
+    }
+}
