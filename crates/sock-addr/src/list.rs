@@ -1,0 +1,311 @@
+//! [`AddrList`]: the owned result of a lookup, and [`AddrInfo`], a view of one entry.
+//!
+//! The list keeps the OS's own `getaddrinfo` result (behind an `Arc`, so clones are
+//! cheap and the off-loop resolver can hand one result to every merged caller) and frees
+//! it with `freeaddrinfo` when the last clone drops. Entries are read in place; only the
+//! socket address is copied out, as an owned [`SockAddr`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::sys;
+use crate::{Family, Protocol, SockAddr, SocketType};
+
+/// The addresses a lookup returned, in the OS's order; never empty (the seed's `ai`).
+///
+/// Freed when dropped (the seed's `ai:free()`); `Clone` shares the same OS list.
+///
+/// # Examples
+///
+/// ```
+/// use sock_addr::{Hints, lookup};
+///
+/// let list = lookup("127.0.0.1", 8080, &Hints::tcp())?;
+/// assert_eq!(list.len(), 1);
+/// for entry in &list {
+///     assert_eq!(entry.to_string(), "127.0.0.1:8080");
+/// }
+/// # Ok::<(), sock_addr::LookupError>(())
+/// ```
+#[derive(Clone)]
+pub struct AddrList {
+    /// The OS's list; freed when the last clone drops.
+    os: Arc<sys::OsList>,
+    /// How many entries the list has (counted once, at construction).
+    len: usize,
+}
+
+impl AddrList {
+    /// Takes ownership of a list the OS returned.
+    pub(crate) fn new(os: sys::OsList) -> AddrList {
+        let len = std::iter::successors(Some(os.first()), |e| e.next()).count();
+        AddrList {
+            os: Arc::new(os),
+            len,
+        }
+    }
+
+    /// The entries, in order (the seed's `ai:addrs()` / `ai:next()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, SocketType, lookup};
+    ///
+    /// // No socket type asked: one entry per type.
+    /// let list = lookup("::1", 0, &Hints::new())?;
+    /// let types: Vec<SocketType> = list.iter().map(|e| e.socktype()).collect();
+    /// assert!(types.contains(&SocketType::STREAM) && types.contains(&SocketType::DGRAM));
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    #[doc(alias = "addrs")]
+    #[doc(alias = "next")]
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            next: Some(self.os.first()),
+            remaining: self.len,
+        }
+    }
+
+    /// The first entry (`None` never happens for a list a lookup returned, but an
+    /// `Option` keeps callers honest).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, lookup};
+    /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
+    /// assert_eq!(list.first().unwrap().addr().port(), 80);
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn first(&self) -> Option<AddrInfo<'_>> {
+        self.iter().next()
+    }
+
+    /// The number of entries.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, lookup};
+    /// assert_eq!(lookup("127.0.0.1", 80, &Hints::udp())?.len(), 1);
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list has no entries (never true for a list a lookup returned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, lookup};
+    /// assert!(!lookup("127.0.0.1", 80, &Hints::udp())?.is_empty());
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The canonical name of the host, when the lookup asked for it with
+    /// [`Flags::CANONNAME`](crate::Flags::CANONNAME) (the OS puts it on the first entry).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Flags, Hints, lookup};
+    /// let list = lookup("127.0.0.1", 80, &Hints::tcp().flags(Flags::CANONNAME))?;
+    /// assert_eq!(list.canonical_name(), Some("127.0.0.1"));
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn canonical_name(&self) -> Option<&str> {
+        self.iter().find_map(|e| e.canonical_name())
+    }
+}
+
+impl<'a> IntoIterator for &'a AddrList {
+    type Item = AddrInfo<'a>;
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for AddrList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The entries of an [`AddrList`], in order.
+///
+/// # Examples
+///
+/// ```
+/// use sock_addr::{Hints, lookup};
+/// let list = lookup("127.0.0.1", 80, &Hints::new())?;
+/// let mut iter = list.iter();
+/// assert_eq!(iter.len(), list.len());
+/// iter.next();
+/// assert_eq!(iter.len(), list.len() - 1);
+/// # Ok::<(), sock_addr::LookupError>(())
+/// ```
+#[derive(Clone)]
+pub struct Iter<'a> {
+    /// The entry `next` returns, if any.
+    next: Option<sys::Entry<'a>>,
+    /// How many entries are left, including `next`.
+    remaining: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = AddrInfo<'a>;
+
+    fn next(&mut self) -> Option<AddrInfo<'a>> {
+        let entry = self.next?;
+        self.next = entry.next();
+        self.remaining -= 1;
+        Some(AddrInfo { entry })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl fmt::Debug for Iter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("remaining", &self.remaining)
+            .finish()
+    }
+}
+
+/// One entry of an [`AddrList`]: an address with the socket type, family and protocol
+/// to open a socket for it.
+///
+/// `Display` prints the address (the seed's `ai:tostring()`).
+///
+/// # Examples
+///
+/// ```
+/// use sock_addr::{Family, Hints, Protocol, SocketType, lookup};
+///
+/// let list = lookup("127.0.0.1", 53, &Hints::udp())?;
+/// let entry = list.first().unwrap();
+/// assert_eq!(entry.socktype(), SocketType::DGRAM);
+/// assert_eq!(entry.family(), Family::INET);
+/// assert_eq!(entry.protocol(), Protocol::UDP);
+/// assert_eq!(entry.to_string(), "127.0.0.1:53");
+/// # Ok::<(), sock_addr::LookupError>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct AddrInfo<'a> {
+    /// The OS's entry, borrowed from the list.
+    entry: sys::Entry<'a>,
+}
+
+impl<'a> AddrInfo<'a> {
+    /// The socket type to open (the seed's `ai:type()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, SocketType, lookup};
+    /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
+    /// assert_eq!(list.first().unwrap().socktype(), SocketType::STREAM);
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    #[doc(alias = "type")]
+    pub fn socktype(&self) -> SocketType {
+        SocketType::from_raw(self.entry.socktype())
+    }
+
+    /// The address family.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Family, Hints, lookup};
+    /// let list = lookup("::1", 80, &Hints::tcp())?;
+    /// assert_eq!(list.first().unwrap().family(), Family::INET6);
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn family(&self) -> Family {
+        Family::from_raw(self.entry.family())
+    }
+
+    /// The protocol to open the socket with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, Protocol, lookup};
+    /// let list = lookup("::1", 80, &Hints::tcp())?;
+    /// assert_eq!(list.first().unwrap().protocol(), Protocol::TCP);
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn protocol(&self) -> Protocol {
+        Protocol::from_raw(self.entry.protocol())
+    }
+
+    /// The canonical name of the host, on the entry that carries it (the first, when
+    /// asked for with [`Flags::CANONNAME`](crate::Flags::CANONNAME); the seed's
+    /// `ai:name()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, lookup};
+    /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
+    /// assert_eq!(list.first().unwrap().canonical_name(), None); // not asked for
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    #[doc(alias = "name")]
+    pub fn canonical_name(&self) -> Option<&'a str> {
+        self.entry.canonical_name()
+    }
+
+    /// The socket address (the seed's `ai.addr`), copied out of the list.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_addr::{Hints, lookup};
+    /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
+    /// assert_eq!(list.first().unwrap().addr().as_socket(), Some("127.0.0.1:80".parse().unwrap()));
+    /// # Ok::<(), sock_addr::LookupError>(())
+    /// ```
+    pub fn addr(&self) -> SockAddr {
+        self.entry.addr()
+    }
+}
+
+impl From<AddrInfo<'_>> for SockAddr {
+    fn from(entry: AddrInfo<'_>) -> SockAddr {
+        entry.addr()
+    }
+}
+
+impl fmt::Display for AddrInfo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.addr().fmt(f)
+    }
+}
+
+impl fmt::Debug for AddrInfo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("AddrInfo");
+        d.field("socktype", &self.socktype())
+            .field("family", &self.family());
+        d.field("protocol", &self.protocol())
+            .field("addr", &self.addr());
+        if let Some(name) = self.canonical_name() {
+            d.field("canonical_name", &name);
+        }
+        d.finish()
+    }
+}
