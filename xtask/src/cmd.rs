@@ -31,7 +31,7 @@ impl Cmd {
         let program = program.as_ref();
         Cmd {
             command: Command::new(program),
-            display: program.to_string_lossy().into_owned(),
+            display: shell_word(&program.to_string_lossy()),
             timeout: None,
             echo: true,
         }
@@ -40,7 +40,8 @@ impl Cmd {
     /// Appends one argument.
     pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
         self.display.push(' ');
-        self.display.push_str(&arg.as_ref().to_string_lossy());
+        self.display
+            .push_str(&shell_word(&arg.as_ref().to_string_lossy()));
         self.command.arg(arg);
         self
     }
@@ -52,8 +53,8 @@ impl Cmd {
 
     /// Sets an environment variable for the child, shown before the program name.
     pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Cmd {
-        let shown = value.as_ref().to_string_lossy();
-        self.display = format!("{key}={shown:?} {}", self.display);
+        let shown = shell_word(&value.as_ref().to_string_lossy());
+        self.display = format!("{key}={shown} {}", self.display);
         self.command.env(key, value);
         self
     }
@@ -85,7 +86,6 @@ impl Cmd {
 
     /// Runs with stdout and stderr discarded; true if it started and exited with 0.
     pub(crate) fn succeeds(mut self) -> bool {
-        self.echo = false;
         let Ok(child) = self.spawn(Stdio::null(), Stdio::null()) else {
             return false;
         };
@@ -193,7 +193,30 @@ impl Cmd {
     }
 }
 
+/// `word` as a shell would need it: as is when plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
 /// The pause between polls of a child that has a timeout.
 fn sleep_a_little() {
     std::thread::sleep(Duration::from_millis(25));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_quotes_what_a_shell_would_split() {
+        let cmd = Cmd::new("cargo")
+            .args(["doc", "a b", ""])
+            .env("RUSTDOCFLAGS", "-D warnings");
+        assert_eq!(cmd.display, "RUSTDOCFLAGS='-D warnings' cargo doc 'a b' ''");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
 }

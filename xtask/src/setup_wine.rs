@@ -43,11 +43,15 @@ pub(crate) fn step() -> Step {
 /// Whether setup has been done for this checkout: Wine found, prefix made, stand-in
 /// DLL installed.
 pub(crate) fn is_done(wine: &Wine) -> bool {
-    wine.prefix.join("system.reg").is_file() && wine.system32().join(DLL_NAME).is_file()
+    wine.prefix.join(PREFIX_STAMP).is_file() && wine.system32().join(DLL_NAME).is_file()
 }
 
 /// The stand-in DLL's file name.
 const DLL_NAME: &str = "bcryptprimitives.dll";
+
+/// Written into the prefix once `wineboot -i` has succeeded there. (Wine's own
+/// `system.reg` is no sign: a persistent wineserver writes it only when it exits.)
+const PREFIX_STAMP: &str = "xtask-wineboot.done";
 
 /// Runs the six setup stages in order.
 fn run(project: &Project) -> StepResult {
@@ -55,6 +59,7 @@ fn run(project: &Project) -> StepResult {
     toolchain::ensure_target(WINDOWS_TARGET)?;
     let wine =
         Wine::locate(project).ok_or_else(|| StepError::failed("wine64 not found after install"))?;
+    wine.start_server();
     init_prefix(&wine)?;
     install_dll(&wine)?;
     wine.start_services()?;
@@ -107,22 +112,20 @@ fn is_root() -> bool {
         .is_ok_and(|uid| uid.trim() == "0")
 }
 
-/// Creates the prefix with `wineboot -i` unless it exists.
+/// Creates the prefix with `wineboot -i` unless that was done before.
 fn init_prefix(wine: &Wine) -> Result<(), StepError> {
-    if wine.prefix.join("system.reg").is_file() {
+    let stamp = wine.prefix.join(PREFIX_STAMP);
+    if stamp.is_file() {
         return Ok(());
     }
     create_dir(&wine.prefix)?;
-    let boot = wine
-        .run("wineboot")
-        .arg("-i")
-        .timeout(Duration::from_secs(300));
-    if !boot.succeeds() {
+    let boot = wine.run("wineboot").arg("-i");
+    if !boot.timeout(Duration::from_secs(300)).succeeds() {
         return Err(StepError::failed(
             "`wineboot -i` failed to create the Wine prefix",
         ));
     }
-    Ok(())
+    write(&stamp, "wineboot -i succeeded\n")
 }
 
 /// Builds the stand-in DLL (when its sources changed) and copies it into `system32`

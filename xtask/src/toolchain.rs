@@ -48,7 +48,10 @@ pub(crate) fn ensure_component(subcommand: &str, component: &str) -> Result<(), 
 
 /// Whether `cargo <subcommand> --version` runs.
 pub(crate) fn cargo_has(subcommand: &str) -> bool {
-    Cmd::new("cargo").args([subcommand, "--version"]).succeeds()
+    Cmd::new("cargo")
+        .args([subcommand, "--version"])
+        .quiet()
+        .succeeds()
 }
 
 /// Whether `program` is a file in one of `PATH`'s directories.

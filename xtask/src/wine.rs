@@ -73,8 +73,7 @@ impl Wine {
     ///
     /// `wine64 cmd /c exit` fails or takes over two minutes.
     pub(crate) fn start_services(&self) -> Result<(), StepError> {
-        // A server that is already up makes this exit non-zero, which is fine.
-        let _ = self.env(Cmd::new(&self.server).arg("-p")).succeeds();
+        self.start_server();
         let boot = self
             .run("cmd")
             .args(["/c", "exit"])
@@ -85,6 +84,14 @@ impl Wine {
                 "`wine64 cmd /c exit` failed in the Wine prefix",
             )),
         }
+    }
+
+    /// Starts a persistent `wineserver` for the prefix, detached from our stdio; when
+    /// one is already running this does nothing (and exits non-zero, which is fine).
+    /// Stop it with `WINEPREFIX=<prefix> wineserver -k`.
+    pub(crate) fn start_server(&self) {
+        let _ = std::fs::create_dir_all(&self.prefix);
+        let _ = self.env(Cmd::new(&self.server).arg("-p")).succeeds();
     }
 
     /// Writes the cargo runner script for [`WINDOWS_TARGET`] and returns its path: it
