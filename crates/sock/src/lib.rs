@@ -1,5 +1,65 @@
-//! `sock`: coroutine-style async sockets on epoll/kqueue/IOCP: the facade.
+//! `sock`: coroutine-style async sockets on epoll/kqueue/IOCP.
 //!
-//! This crate is being built up; see the workspace `ARCHITECTURE.md`.
+//! A Rust take on luapower's `sock`: tasks ("threads") on a single-threaded loop per OS
+//! thread, sockets whose every blocking call takes an absolute deadline, coroutine
+//! control (resume/suspend/transfer, generators), timers and interruptible sleeps,
+//! address lookup with every `getaddrinfo` knob — and no hidden threads.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sock::{Expires, Family};
+//!
+//! sock::run(async {
+//!     let server = sock::tcp(Family::INET)?;
+//!     server.listen("127.0.0.1", 0)?;
+//!     let port = server.local_addr()?.port();
+//!     sock::spawn(async move {
+//!         let conn = server.accept().await?;
+//!         let mut buf = [0u8; 64];
+//!         let n = conn.recv(&mut buf).await?;
+//!         conn.send(&buf[..n]).await
+//!     });
+//!     let client = sock::tcp(Family::INET)?;
+//!     client.connect("127.0.0.1", port).timeout(Duration::from_secs(5)).await?;
+//!     client.send(b"echo").await?;
+//!     let mut buf = [0u8; 4];
+//!     client.recvn(&mut buf).timeout(Duration::from_secs(5)).await?;
+//!     assert_eq!(&buf, b"echo");
+//!     Ok::<(), sock::Error>(())
+//! })?;
+//! # Ok::<(), sock::Error>(())
+//! ```
+//!
+//! The layers are crates of their own: [`addr`] (`sock-addr`), `sock-poll`,
+//! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together.
 
 #![doc(test(attr(deny(warnings))))]
+
+mod budget;
+mod control;
+mod dgram;
+mod error;
+mod op;
+mod opt;
+mod runtime;
+mod socket;
+mod target;
+mod tcp;
+
+#[cfg_attr(unix, path = "sys/unix.rs")]
+#[cfg_attr(windows, path = "sys/windows.rs")]
+mod sys;
+
+pub use sock_addr as addr;
+#[doc(inline)]
+pub use sock_addr::{Family, Flags, Hints, Port, Protocol, SockAddr, SocketType};
+pub use sock_sched as sched;
+
+pub use control::*;
+pub use dgram::{Dgram, Raw, Udp, raw, udp};
+pub use error::{Error, ErrorKind, Result};
+pub use op::{Deadline, Expires, Op};
+pub use opt::{OptValue, option_names};
+pub use runtime::Loop;
+pub use target::ToAddrs;
+pub use tcp::{Shutdown, Tcp, tcp};

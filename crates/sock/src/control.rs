@@ -1,0 +1,153 @@
+//! Loop control and the scheduling API at the crate root, on this OS thread's loop.
+//!
+//! The functions that may be the first sock call of a thread (`run`, `poll`, `start`,
+//! `spawn`, the timers, …) go through [`Loop::current`] so the thread's loop is always
+//! the reactor-backed one; the rest are `sock-sched`'s own, re-exported.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+#[doc(inline)]
+pub use sock_sched::{
+    Join, JoinError, MissedTick, Sleep, Thread, ThreadRef, TimerHandle, current, sleep,
+    sleep_until, try_current,
+};
+
+use crate::runtime::Loop;
+
+/// Runs this thread's loop until `fut` finishes and returns its whole output; the
+/// seed's `sock.run(f)`. Other threads run meanwhile.
+///
+/// # Panics
+///
+/// When a detached thread panicked (the panic surfaces here, as the seed raises a
+/// thread's error from `start`/`run`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(sock::run(async { vec![1, 2, 3] }), vec![1, 2, 3]);
+/// ```
+#[doc(alias = "sock.run")]
+pub fn run<F: Future + 'static>(fut: F) -> F::Output {
+    Loop::current().run(fut)
+}
+
+/// Runs every ready thread, then waits for I/O or timers at most `timeout`
+/// (`None`: until something happens; `Some(ZERO)`: never blocks). Returns whether any
+/// thread ran or timer fired. The seed's `sock.poll()`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert!(!sock::poll(Some(Duration::ZERO))); // nothing to do, returns at once
+/// ```
+#[doc(alias = "sock.poll")]
+pub fn poll(timeout: Option<Duration>) -> bool {
+    Loop::current().poll(timeout)
+}
+
+/// Runs this thread's loop until no thread is alive or [`stop`] is called.
+///
+/// # Examples
+///
+/// ```
+/// let t = sock::spawn(async { 5 });
+/// sock::start();
+/// assert_eq!(t.try_join().unwrap().unwrap(), 5);
+/// ```
+#[doc(alias = "sock.start")]
+pub fn start() {
+    Loop::current().start()
+}
+
+/// Makes [`start`] return after the current iteration.
+///
+/// # Examples
+///
+/// ```
+/// sock::spawn(async { sock::stop(); std::future::pending::<()>().await });
+/// sock::start(); // returns although a thread is still alive
+/// ```
+#[doc(alias = "sock.stop")]
+pub fn stop() {
+    Loop::current().stop()
+}
+
+/// The loop's clock: a monotonic `Instant`, the base of every deadline.
+///
+/// # Examples
+///
+/// ```
+/// let t0 = sock::clock();
+/// assert!(sock::clock() >= t0);
+/// ```
+#[doc(alias = "sock.clock")]
+pub fn clock() -> Instant {
+    Loop::current().executor().clock()
+}
+
+/// Spawns `fut` as a thread of this OS thread's loop; it starts at the next iteration.
+///
+/// # Examples
+///
+/// ```
+/// let t = sock::spawn(async { "done" });
+/// assert_eq!(sock::run(t.join()).unwrap(), "done");
+/// ```
+pub fn spawn<F>(fut: F) -> Thread<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Loop::current().spawn(fut)
+}
+
+/// Runs `f` at the absolute time `deadline` on this thread's loop (the seed's
+/// `sock.runat`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let h = sock::run_at(sock::clock() + Duration::from_millis(1), || println!("tick"));
+/// assert!(h.cancel());
+/// ```
+#[doc(alias = "runat")]
+pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
+    Loop::current().executor().run_at(deadline, f)
+}
+
+/// Runs `f` once after `delay` (the seed's `sock.runafter`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// sock::run_after(Duration::from_millis(1), || sock::stop());
+/// sock::start();
+/// ```
+#[doc(alias = "runafter")]
+pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
+    Loop::current().executor().run_after(delay, f)
+}
+
+/// Runs `f` every `period` while it returns `true` (the seed's `sock.runevery`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let mut n = 0;
+/// sock::run_every(Duration::from_millis(1), move || { n += 1; n < 3 });
+/// sock::start(); // returns after the third tick
+/// ```
+#[doc(alias = "runevery")]
+pub fn run_every(period: Duration, f: impl FnMut() -> bool + 'static) -> TimerHandle {
+    Loop::current().executor().run_every(period, f)
+}

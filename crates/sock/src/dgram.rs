@@ -1,0 +1,384 @@
+//! [`Udp`] and [`Raw`]: datagram sockets (UDP, unix datagrams, raw IP).
+//!
+//! Both are the same type, [`Dgram`]: what differs is only how they are made.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::rc::Rc;
+
+use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
+use sock_poll::Direction;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::op::{IoOp, Op};
+use crate::opt::OptValue;
+use crate::socket::{Core, from_socket2, to_socket2};
+use crate::sys;
+use crate::target::{self as addr, ToAddrs};
+
+/// A UDP socket (or a unix datagram socket): a [`Dgram`].
+pub type Udp = Dgram;
+
+/// A raw socket: a [`Dgram`] made with [`raw`].
+pub type Raw = Dgram;
+
+/// Makes a datagram socket: UDP for [`Family::INET`]/[`Family::INET6`], a unix-domain
+/// datagram socket for [`Family::UNIX`].
+///
+/// # Errors
+///
+/// The OS error of `socket(2)`.
+///
+/// # Examples
+///
+/// ```
+/// let u = sock::udp(sock::Family::INET)?;
+/// assert_eq!(u.socktype(), sock::SocketType::DGRAM);
+/// # Ok::<(), sock::Error>(())
+/// ```
+#[doc(alias = "sock.udp")]
+pub fn udp(family: Family) -> Result<Udp> {
+    let protocol = if family == Family::UNIX {
+        Protocol::IP
+    } else {
+        Protocol::UDP
+    };
+    Ok(Dgram {
+        core: Core::open(family, SocketType::DGRAM, protocol)?,
+    })
+}
+
+/// Makes a raw socket for `protocol` (e.g. [`Protocol::ICMP`]); needs `CAP_NET_RAW` or
+/// root on Linux.
+///
+/// # Errors
+///
+/// [`ErrorKind::AccessDenied`] without the privilege; the OS error of `socket(2)`.
+///
+/// # Examples
+///
+/// ```
+/// match sock::raw(sock::Family::INET, sock::Protocol::ICMP) {
+///     Ok(r) => assert_eq!(r.socktype(), sock::SocketType::RAW),
+///     Err(e) => assert_eq!(e.kind(), sock::ErrorKind::AccessDenied),
+/// }
+/// ```
+#[doc(alias = "sock.raw")]
+pub fn raw(family: Family, protocol: Protocol) -> Result<Raw> {
+    Ok(Dgram {
+        core: Core::open(family, SocketType::RAW, protocol)?,
+    })
+}
+
+/// A datagram socket: [`Udp`] or [`Raw`]. Cheap to clone; every clone is the same
+/// socket; [`close`](Dgram::close) closes it for all.
+///
+/// # Examples
+///
+/// ```
+/// sock::run(async {
+///     let a = sock::udp(sock::Family::INET)?;
+///     a.bind("127.0.0.1", 0)?;
+///     let b = sock::udp(sock::Family::INET)?;
+///     b.bind("127.0.0.1", 0)?;
+///     let port = a.local_addr()?.port();
+///     b.sendto("127.0.0.1", port, b"ping").await?;
+///     let mut buf = [0u8; 16];
+///     let (n, from) = a.recvnext(&mut buf).await?;
+///     assert_eq!(&buf[..n], b"ping");
+///     assert_eq!(from.port(), b.local_addr()?.port());
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// # Ok::<(), sock::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Dgram {
+    core: Rc<Core>,
+}
+
+impl Dgram {
+    /// The address family.
+    pub fn family(&self) -> Family {
+        self.core.family()
+    }
+
+    /// The socket type: [`SocketType::DGRAM`] or [`SocketType::RAW`].
+    #[doc(alias = "type")]
+    pub fn socktype(&self) -> SocketType {
+        self.core.socktype()
+    }
+
+    /// The protocol.
+    pub fn protocol(&self) -> Protocol {
+        self.core.protocol()
+    }
+
+    /// Binds to `host:port` (`"*"` = all interfaces, 0 = any port; the path for unix).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AddressInUse`], [`ErrorKind::AccessDenied`], a lookup error.
+    ///
+    /// # Examples
+    ///
+    /// See [`Dgram`].
+    pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        let addrs = addr::local(host, port.into(), self.family(), self.socktype())?;
+        self.core.bind(&addrs[0])
+    }
+
+    /// Binds to an already resolved address.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Dgram::bind).
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let addrs = target.to_addrs();
+        let first = addrs
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
+        self.core.bind(first)
+    }
+
+    /// Connects (filters incoming datagrams to `host:port` and sets the `send`
+    /// destination). `connect("*", 0)` dissolves the association.
+    ///
+    /// # Errors
+    ///
+    /// A lookup error, or the OS error of `connect(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let u = sock::udp(sock::Family::INET)?;
+    ///     u.connect("127.0.0.1", 9).await?;
+    ///     assert!(u.remote_addr().is_ok());
+    ///     u.connect("*", 0).await?;
+    ///     assert!(u.remote_addr().is_err());
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub async fn connect(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        let port = port.into();
+        if host == "*" && port.number() == Some(0) {
+            return self
+                .core
+                .with(|s| s.connect(&sys::unspecified_addr(self.family())));
+        }
+        let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
+        self.connect_to(&addrs[0])
+    }
+
+    /// Connects to an already resolved address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `connect(2)`.
+    pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let addrs = target.to_addrs();
+        let first = addrs
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
+        let addr = to_socket2(first)?;
+        self.core.with(|s| s.connect(&addr))
+    }
+
+    /// Sends one datagram to the connected address; returns its length. Empty datagrams
+    /// are allowed.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`], [`ErrorKind::MessageTooLong`],
+    /// [`ErrorKind::ConnectionRefused`] (an earlier datagram was refused), …
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<usize>> + 'a {
+        IoOp::new(
+            &self.core,
+            Direction::Write,
+            move |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS),
+        )
+    }
+
+    /// Receives one datagram from the connected address (or any, if unconnected).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MessageTooLong`] if the datagram did not fit (the first
+    /// `buf.len()` bytes are in `buf`, [`Error::transferred`] says how many).
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<usize>> + 'a {
+        IoOp::new(
+            &self.core,
+            Direction::Read,
+            move |s: socket2::SockRef<'_>| recv_from(&s, buf).map(|(n, _)| n),
+        )
+    }
+
+    /// Sends one datagram to `host:port`, connected or not.
+    ///
+    /// # Errors
+    ///
+    /// A lookup error, [`ErrorKind::MessageTooLong`], …
+    ///
+    /// # Examples
+    ///
+    /// See [`Dgram`].
+    pub async fn sendto(&self, host: &str, port: impl Into<Port>, buf: &[u8]) -> Result<usize> {
+        let addrs = addr::remote(host, port.into(), self.family(), self.socktype()).await?;
+        self.sendto_addr(&addrs[0], buf).await
+    }
+
+    /// Sends one datagram to an already resolved address.
+    ///
+    /// # Errors
+    ///
+    /// As [`sendto`](Dgram::sendto).
+    pub fn sendto_addr<'a>(
+        &'a self,
+        to: &SockAddr,
+        buf: &'a [u8],
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        let to = to_socket2(to);
+        IoOp::new(
+            &self.core,
+            Direction::Write,
+            move |s: socket2::SockRef<'_>| match &to {
+                Ok(to) => s.send_to_with_flags(buf, to, sys::SEND_FLAGS),
+                Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())),
+            },
+        )
+    }
+
+    /// Receives the next datagram from anyone (still filtered if connected), with its
+    /// source address.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Dgram::recv).
+    ///
+    /// # Examples
+    ///
+    /// See [`Dgram`].
+    pub fn recvnext<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Op<Output = Result<(usize, SockAddr)>> + 'a {
+        let op = IoOp::new(
+            &self.core,
+            Direction::Read,
+            move |s: socket2::SockRef<'_>| recv_from(&s, buf),
+        );
+        MapAddr(op)
+    }
+
+    /// Closes the socket for every handle; waiting tasks fail with [`ErrorKind::Closed`].
+    ///
+    /// # Errors
+    ///
+    /// The OS error of deregistering.
+    pub fn close(&self) -> Result<()> {
+        self.core.close()
+    }
+
+    /// Whether [`close`](Dgram::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Closed`], or the OS error.
+    pub fn local_addr(&self) -> Result<SockAddr> {
+        self.core.local_addr()
+    }
+
+    /// The connected address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`].
+    pub fn remote_addr(&self) -> Result<SockAddr> {
+        self.core.peer_addr()
+    }
+
+    /// Sets an option by the seed's name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an unknown name or a wrong value kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let u = sock::udp(sock::Family::INET)?;
+    /// u.setopt("so_broadcast", true)?;
+    /// assert_eq!(u.getopt("so_broadcast")?.as_bool(), Some(true));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn setopt(&self, name: &str, value: impl Into<OptValue>) -> Result<()> {
+        self.core.setopt(name, value.into())
+    }
+
+    /// Reads an option by the seed's name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an unknown name.
+    pub fn getopt(&self, name: &str) -> Result<OptValue> {
+        self.core.getopt(name)
+    }
+}
+
+/// One `recvmsg`: the length, the source, and truncation reported as an error.
+fn recv_from(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<(usize, socket2::SockAddr)> {
+    let len = buf.len();
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the socket only writes
+    // initialized bytes into the buffer, so it stays a valid `[u8]`.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    let mut bufs = [socket2::MaybeUninitSlice::new(uninit)];
+    let (n, flags, from) = s.recv_from_vectored(&mut bufs)?;
+    if flags.is_truncated() {
+        return Err(io::Error::other(Truncated { kept: n.min(len) }));
+    }
+    Ok((n, from))
+}
+
+/// A datagram longer than the buffer: the first `kept` bytes were received.
+#[derive(Debug, thiserror::Error)]
+#[error("datagram truncated to {kept} bytes")]
+pub(crate) struct Truncated {
+    pub(crate) kept: usize,
+}
+
+/// Maps `recvnext`'s socket2 address into sock-addr's.
+struct MapAddr<O>(O);
+
+impl<O> std::future::Future for MapAddr<O>
+where
+    O: std::future::Future<Output = Result<(usize, socket2::SockAddr)>> + Unpin,
+{
+    type Output = Result<(usize, SockAddr)>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let (n, from) = std::task::ready!(std::pin::Pin::new(&mut self.0).poll(cx))?;
+        std::task::Poll::Ready(from_socket2(&from).map(|a| (n, a)))
+    }
+}
+
+impl<O> Op for MapAddr<O> where
+    O: std::future::Future<Output = Result<(usize, socket2::SockAddr)>> + Unpin
+{
+}
+
+impl std::fmt::Debug for Dgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dgram")
+            .field("family", &self.family())
+            .field("socktype", &self.socktype())
+            .finish_non_exhaustive()
+    }
+}

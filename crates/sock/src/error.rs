@@ -1,0 +1,353 @@
+//! [`Error`] and [`ErrorKind`]: one error type for every socket and loop operation.
+//!
+//! OS errors are normalized into kinds named after the seed's strings
+//! (`"address_already_in_use"`, `"timeout"`, …) so programs can branch on them portably;
+//! the OS error stays reachable as the [`source`](std::error::Error::source). An
+//! operation that moved some bytes before failing (a `send` that timed out half-way, a
+//! `recvn` that hit EOF) says how many in [`Error::transferred`].
+
+use std::fmt;
+use std::io;
+
+use crate::sys;
+
+/// What went wrong, portably. Compare kinds, not messages.
+///
+/// # Examples
+///
+/// ```
+/// use sock::ErrorKind;
+///
+/// assert_eq!(ErrorKind::AddressInUse.name(), "address_already_in_use");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The deadline passed before the operation completed.
+    Timeout,
+    /// The socket was closed (by this side) before or during the operation.
+    Closed,
+    /// The OS refused: a privileged port, a raw socket without the capability, …
+    AccessDenied,
+    /// The local address is taken.
+    AddressInUse,
+    /// The local address does not belong to this machine.
+    AddressNotAvailable,
+    /// Nothing listens at the remote address.
+    ConnectionRefused,
+    /// The peer reset the connection (or it was reset locally while sending).
+    ConnectionReset,
+    /// The connection was aborted locally.
+    ConnectionAborted,
+    /// The socket is not connected.
+    NotConnected,
+    /// The peer closed the connection before the expected bytes arrived (`recvn`).
+    Eof,
+    /// No route to the network.
+    NetworkUnreachable,
+    /// No route to the host.
+    HostUnreachable,
+    /// The process or the system is out of file descriptors.
+    TooManyOpenFiles,
+    /// A name could not be resolved.
+    HostNotFound,
+    /// A service name could not be resolved.
+    ServiceNotFound,
+    /// A datagram is larger than the socket (or its receive buffer) allows.
+    MessageTooLong,
+    /// A bad argument: an unknown option name, a value of the wrong type, …
+    InvalidInput,
+    /// The OS or this socket type does not support the operation.
+    Unsupported,
+    /// Any other failure; the OS error is the source.
+    Other,
+}
+
+impl ErrorKind {
+    /// The seed's normalized string for this kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::ErrorKind::Timeout.name(), "timeout");
+    /// ```
+    pub fn name(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            Timeout => "timeout",
+            Closed => "closed",
+            AccessDenied => "access_denied",
+            AddressInUse => "address_already_in_use",
+            AddressNotAvailable => "address_not_available",
+            ConnectionRefused => "connection_refused",
+            ConnectionReset => "connection_reset",
+            ConnectionAborted => "connection_aborted",
+            NotConnected => "not_connected",
+            Eof => "eof",
+            NetworkUnreachable => "network_unreachable",
+            HostUnreachable => "host_unreachable",
+            TooManyOpenFiles => "too_many_open_files",
+            HostNotFound => "host_not_found",
+            ServiceNotFound => "service_not_found",
+            MessageTooLong => "message_too_long",
+            InvalidInput => "invalid_input",
+            Unsupported => "unsupported",
+            Other => "other",
+        }
+    }
+
+    /// The closest `std::io::ErrorKind`.
+    fn to_io(self) -> io::ErrorKind {
+        use ErrorKind::*;
+        match self {
+            Timeout => io::ErrorKind::TimedOut,
+            Closed => io::ErrorKind::NotConnected,
+            AccessDenied => io::ErrorKind::PermissionDenied,
+            AddressInUse => io::ErrorKind::AddrInUse,
+            AddressNotAvailable => io::ErrorKind::AddrNotAvailable,
+            ConnectionRefused => io::ErrorKind::ConnectionRefused,
+            ConnectionReset => io::ErrorKind::ConnectionReset,
+            ConnectionAborted => io::ErrorKind::ConnectionAborted,
+            NotConnected => io::ErrorKind::NotConnected,
+            NetworkUnreachable => io::ErrorKind::NetworkUnreachable,
+            HostUnreachable => io::ErrorKind::HostUnreachable,
+            InvalidInput => io::ErrorKind::InvalidInput,
+            Unsupported => io::ErrorKind::Unsupported,
+            Eof => io::ErrorKind::UnexpectedEof,
+            TooManyOpenFiles | HostNotFound | ServiceNotFound | MessageTooLong | Other => {
+                io::ErrorKind::Other
+            }
+        }
+    }
+
+    /// Normalizes an OS error: the errno/WSA code first, then std's kind.
+    fn from_io(e: &io::Error) -> ErrorKind {
+        if let Some(kind) = e.raw_os_error().and_then(sys::classify_os_error) {
+            return kind;
+        }
+        if e.get_ref()
+            .is_some_and(|inner| inner.is::<sock_poll::Closed>())
+        {
+            return ErrorKind::Closed;
+        }
+        use io::ErrorKind as Io;
+        match e.kind() {
+            Io::TimedOut => ErrorKind::Timeout,
+            Io::PermissionDenied => ErrorKind::AccessDenied,
+            Io::AddrInUse => ErrorKind::AddressInUse,
+            Io::AddrNotAvailable => ErrorKind::AddressNotAvailable,
+            Io::ConnectionRefused => ErrorKind::ConnectionRefused,
+            Io::ConnectionReset | Io::BrokenPipe => ErrorKind::ConnectionReset,
+            Io::ConnectionAborted => ErrorKind::ConnectionAborted,
+            Io::NotConnected => ErrorKind::NotConnected,
+            Io::NetworkUnreachable => ErrorKind::NetworkUnreachable,
+            Io::HostUnreachable => ErrorKind::HostUnreachable,
+            Io::InvalidInput => ErrorKind::InvalidInput,
+            Io::Unsupported => ErrorKind::Unsupported,
+            Io::UnexpectedEof => ErrorKind::Eof,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of a sock operation: a normalized [`ErrorKind`], the bytes moved before the
+/// failure, and the underlying error as the source.
+///
+/// # Examples
+///
+/// ```
+/// use sock::{Error, ErrorKind};
+///
+/// let e = Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+/// assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+/// assert_eq!(e.name(), "connection_refused");
+/// let io: std::io::Error = e.into(); // `?` works in io code
+/// assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct Error {
+    kind: ErrorKind,
+    transferred: usize,
+    message: Option<String>,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with a message and no source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = sock::Error::new(sock::ErrorKind::InvalidInput, "unknown option 'so_foo'");
+    /// assert_eq!(e.to_string(), "invalid_input: unknown option 'so_foo'");
+    /// ```
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            transferred: 0,
+            message: Some(message.into()),
+            source: None,
+        }
+    }
+
+    /// The normalized kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = sock::Error::from(sock::ErrorKind::Timeout);
+    /// assert_eq!(e.kind(), sock::ErrorKind::Timeout);
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The seed's string for the kind (`"timeout"`, `"address_already_in_use"`, …).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::Error::from(sock::ErrorKind::Closed).name(), "closed");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    /// Bytes sent or received before the failure (0 for operations that move no bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = sock::Error::from(sock::ErrorKind::Timeout).with_transferred(42);
+    /// assert_eq!(e.transferred(), 42);
+    /// ```
+    pub fn transferred(&self) -> usize {
+        self.transferred
+    }
+
+    /// The same error, saying `n` bytes were moved before it.
+    ///
+    /// # Examples
+    ///
+    /// See [`transferred`](Error::transferred).
+    pub fn with_transferred(mut self, n: usize) -> Error {
+        self.transferred = n;
+        self
+    }
+
+    /// The OS error code, if the error came from the OS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::Error::from(sock::ErrorKind::Timeout).raw_os_error(), None);
+    /// ```
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.source
+            .as_ref()?
+            .downcast_ref::<io::Error>()?
+            .raw_os_error()
+    }
+
+    /// Whether this is a [`Timeout`](ErrorKind::Timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(sock::Error::from(sock::ErrorKind::Timeout).is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.kind == ErrorKind::Timeout
+    }
+
+    pub(crate) fn closed() -> Error {
+        Error::from(ErrorKind::Closed)
+    }
+
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Error {
+        self.message = Some(message.into());
+        self
+    }
+
+    fn describe(&self) -> String {
+        let mut s = self.kind.name().to_owned();
+        if let Some(m) = &self.message {
+            s.push_str(": ");
+            s.push_str(m);
+        } else if let Some(src) = &self.source {
+            s.push_str(": ");
+            s.push_str(&src.to_string());
+        }
+        if self.transferred > 0 {
+            s.push_str(&format!(" (after {} bytes)", self.transferred));
+        }
+        s
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Error {
+        Error {
+            kind,
+            transferred: 0,
+            message: None,
+            source: None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        let kind = ErrorKind::from_io(&e);
+        let inner = e.get_ref();
+        if let Some(t) = inner.and_then(|i| i.downcast_ref::<crate::dgram::Truncated>()) {
+            let kept = t.kept;
+            return Error::new(ErrorKind::MessageTooLong, e.to_string()).with_transferred(kept);
+        }
+        Error {
+            kind,
+            transferred: 0,
+            message: None,
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+impl From<sock_poll::Closed> for Error {
+    fn from(_: sock_poll::Closed) -> Error {
+        Error::closed()
+    }
+}
+
+impl From<sock_addr::LookupError> for Error {
+    fn from(e: sock_addr::LookupError) -> Error {
+        let kind = match &e {
+            sock_addr::LookupError::HostNotFound { .. } => ErrorKind::HostNotFound,
+            sock_addr::LookupError::ServiceNotFound { .. } => ErrorKind::ServiceNotFound,
+            _ => ErrorKind::Other,
+        };
+        Error {
+            kind,
+            transferred: 0,
+            message: None,
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        io::Error::new(e.kind.to_io(), e)
+    }
+}

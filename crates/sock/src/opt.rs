@@ -1,0 +1,196 @@
+//! Socket options by the seed's names: `setopt("so_reuseaddr", true)`,
+//! `getopt("tcp_nodelay")`.
+//!
+//! Each OS's `sys` module lists the options it offers (`so_*`, `tcp_*`, and the common
+//! `ip_*`/`ipv6_*` ones) with their level, number and value kind. An unknown name or a
+//! value of the wrong kind is an [`ErrorKind::InvalidInput`] error. `so_linger` takes
+//! `0` (reset the connection on close) or `false` (off): a positive linger would make
+//! `close` block the whole loop, so it is refused.
+
+use std::fmt;
+use std::time::Duration;
+
+use socket2::SockRef;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys;
+
+/// The kind of value an option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OptKind {
+    /// On/off.
+    Bool,
+    /// A number.
+    Int,
+    /// `so_linger`: off, or 0 seconds.
+    Linger,
+    /// Read-only, a number (`so_error`, `so_type`, …).
+    ReadOnly,
+}
+
+/// One option of the OS table.
+#[derive(Debug)]
+pub(crate) struct OptSpec {
+    pub(crate) name: &'static str,
+    pub(crate) level: i32,
+    pub(crate) opt: i32,
+    pub(crate) kind: OptKind,
+}
+
+/// A socket option value.
+///
+/// # Examples
+///
+/// ```
+/// use sock::OptValue;
+///
+/// assert_eq!(OptValue::from(true), OptValue::Bool(true));
+/// assert_eq!(OptValue::from(4096), OptValue::Int(4096));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OptValue {
+    /// An on/off option.
+    Bool(bool),
+    /// A numeric option (buffer sizes, seconds, counts, read-only codes).
+    Int(i32),
+    /// `so_linger`: `None` when off, else the linger time.
+    Linger(Option<Duration>),
+}
+
+impl From<bool> for OptValue {
+    fn from(v: bool) -> OptValue {
+        OptValue::Bool(v)
+    }
+}
+
+impl From<i32> for OptValue {
+    fn from(v: i32) -> OptValue {
+        OptValue::Int(v)
+    }
+}
+
+impl fmt::Display for OptValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptValue::Bool(b) => write!(f, "{b}"),
+            OptValue::Int(i) => write!(f, "{i}"),
+            OptValue::Linger(None) => f.write_str("off"),
+            OptValue::Linger(Some(d)) => write!(f, "{}s", d.as_secs()),
+        }
+    }
+}
+
+impl OptValue {
+    /// The value as a bool, if it is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::OptValue::Bool(true).as_bool(), Some(true));
+    /// ```
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            OptValue::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value as a number, if it is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::OptValue::Int(7).as_int(), Some(7));
+    /// ```
+    pub fn as_int(&self) -> Option<i32> {
+        match *self {
+            OptValue::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// Every option name this OS offers, for discovery and error messages.
+///
+/// # Examples
+///
+/// ```
+/// assert!(sock::option_names().any(|n| n == "so_reuseaddr"));
+/// ```
+pub fn option_names() -> impl Iterator<Item = &'static str> {
+    sys::options().map(|s| s.name)
+}
+
+fn find(name: &str) -> Result<&'static OptSpec> {
+    sys::options()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("unknown socket option '{name}' (see sock::option_names())"),
+            )
+        })
+}
+
+fn wrong_value(spec: &OptSpec, value: &OptValue) -> Error {
+    let want = match spec.kind {
+        OptKind::Bool => "a bool",
+        OptKind::Int => "a number",
+        OptKind::Linger => "0 (reset on close) or false (off)",
+        OptKind::ReadOnly => "nothing: it is read-only",
+    };
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("option '{}' takes {want}, not {value:?}", spec.name),
+    )
+}
+
+/// Sets option `name` on `s`.
+pub(crate) fn set(s: &SockRef<'_>, name: &str, value: OptValue) -> Result<()> {
+    let spec = find(name)?;
+    let raw = match (spec.kind, &value) {
+        (OptKind::Bool, OptValue::Bool(b)) => i32::from(*b),
+        (OptKind::Int, OptValue::Int(i)) => *i,
+        (OptKind::Int, OptValue::Bool(b)) => i32::from(*b),
+        (OptKind::Linger, _) => return set_linger(s, spec, &value),
+        _ => return Err(wrong_value(spec, &value)),
+    };
+    sys::setsockopt_int(s, spec.level, spec.opt, raw).map_err(|e| option_error(spec, e))
+}
+
+fn set_linger(s: &SockRef<'_>, spec: &OptSpec, value: &OptValue) -> Result<()> {
+    let linger = match value {
+        OptValue::Int(0) | OptValue::Linger(Some(Duration::ZERO)) => Some(Duration::ZERO),
+        OptValue::Bool(false) | OptValue::Linger(None) => None,
+        OptValue::Int(n) if *n > 0 => {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "so_linger > 0 would block the loop in close(); use 0 (reset) or false (off)",
+            ));
+        }
+        _ => return Err(wrong_value(spec, value)),
+    };
+    s.set_linger(linger).map_err(|e| option_error(spec, e))
+}
+
+/// Reads option `name` of `s`.
+pub(crate) fn get(s: &SockRef<'_>, name: &str) -> Result<OptValue> {
+    let spec = find(name)?;
+    if spec.kind == OptKind::Linger {
+        return s
+            .linger()
+            .map(OptValue::Linger)
+            .map_err(|e| option_error(spec, e));
+    }
+    let raw = sys::getsockopt_int(s, spec.level, spec.opt).map_err(|e| option_error(spec, e))?;
+    Ok(match spec.kind {
+        OptKind::Bool => OptValue::Bool(raw != 0),
+        _ => OptValue::Int(raw),
+    })
+}
+
+fn option_error(spec: &OptSpec, e: std::io::Error) -> Error {
+    let msg = format!("option '{}': {e}", spec.name);
+    Error::from(e).with_message(msg)
+}

@@ -1,0 +1,261 @@
+//! [`Loop`]: a `sock-sched` executor parked on a `sock-poll` reactor, one per OS thread.
+//!
+//! Each OS thread has a default loop, made on first use; [`Loop::new`] makes others for
+//! explicit embedding. While a loop runs (`run`, `poll`, `start`) it is the thread's
+//! *entered* loop: sockets made inside its tasks register with its reactor. The loop
+//! waits only in [`ReactorPark::park`], which polls the reactor with the time left until
+//! the next timer (rounded up to the millisecond) and refills the fairness budget.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
+
+use sock_poll::Reactor;
+use sock_sched::{Executor, MonotonicClock, Park, Unparker};
+
+use crate::budget;
+
+thread_local! {
+    /// The loops entered on this thread, innermost last; the first is the default loop.
+    static LOOPS: RefCell<Vec<Loop>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A sock event loop: a scheduler for tasks ("threads") and timers, and the reactor
+/// their sockets wait on.
+///
+/// Cheap to clone (every clone is the same loop). Not `Send`: a loop belongs to the OS
+/// thread that made it; other threads reach it through [`Loop::unparker`].
+///
+/// # Examples
+///
+/// A host loop (a game, a GUI) driving sock one frame at a time:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let lp = sock::Loop::new()?;
+/// let t = lp.spawn(async { sock::sleep(Duration::from_millis(5)).await; 42 });
+/// while !t.is_finished() {
+///     lp.poll(Some(Duration::ZERO)); // never blocks
+///     std::thread::sleep(Duration::from_millis(1)); // the host's frame
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Loop {
+    exec: Executor,
+    reactor: Reactor,
+}
+
+/// The [`Park`] of a sock loop: waiting is polling the reactor.
+struct ReactorPark {
+    reactor: Reactor,
+}
+
+impl Park for ReactorPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        budget::refill();
+        if let Err(e) = self.reactor.poll(timeout) {
+            panic!("sock: the OS poller failed ({e}); the loop cannot go on");
+        }
+    }
+
+    fn unparker(&self) -> Unparker {
+        let unparker = self.reactor.unparker();
+        Unparker::new(move || unparker.unpark())
+    }
+}
+
+impl Loop {
+    /// Makes a loop with its own kernel poller.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller cannot be created (e.g. out of fds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// assert_eq!(lp.run(async { 1 + 1 }), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Loop> {
+        let reactor = Reactor::new()?;
+        let park = ReactorPark {
+            reactor: reactor.clone(),
+        };
+        let exec = Executor::with_park(park, MonotonicClock);
+        Ok(Loop { exec, reactor })
+    }
+
+    /// The loop of this OS thread: the one running now, else the thread's default loop
+    /// (made on first use).
+    ///
+    /// # Panics
+    ///
+    /// If the thread's default loop cannot be made (the OS refused an epoll fd).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::current();
+    /// assert_eq!(lp.run(async { "here" }), "here");
+    /// ```
+    pub fn current() -> Loop {
+        if let Some(lp) = LOOPS.with(|l| l.borrow().last().cloned()) {
+            return lp;
+        }
+        let lp =
+            Loop::new().unwrap_or_else(|e| panic!("sock: cannot make this thread's loop: {e}"));
+        lp.exec.make_current();
+        LOOPS.with(|l| l.borrow_mut().push(lp.clone()));
+        lp
+    }
+
+    /// Runs `f` with this loop entered (sockets made in it register here).
+    fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Exit;
+        impl Drop for Exit {
+            fn drop(&mut self) {
+                LOOPS.with(|l| l.borrow_mut().pop());
+            }
+        }
+        LOOPS.with(|l| l.borrow_mut().push(self.clone()));
+        let _exit = Exit;
+        f()
+    }
+
+    /// Runs the loop until `fut` completes and returns its output; other tasks run
+    /// meanwhile. See [`sock::run`](crate::run).
+    ///
+    /// # Panics
+    ///
+    /// If a task without a joined handle panics (the panic surfaces here).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// assert_eq!(lp.run(async { 40 + 2 }), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn run<F: Future + 'static>(&self, fut: F) -> F::Output {
+        self.enter(|| self.exec.run(fut))
+    }
+
+    /// Runs every ready task, then waits for I/O or timers at most `timeout` (`None`:
+    /// until something happens; `Some(ZERO)`: never blocks). Returns whether any task
+    /// ran or timer fired. See [`sock::poll`](crate::poll).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// assert!(!lp.poll(Some(std::time::Duration::ZERO))); // nothing to do
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>) -> bool {
+        self.enter(|| self.exec.poll(timeout))
+    }
+
+    /// Runs until no task is alive or [`stop`](Loop::stop) is called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// lp.spawn(async { sock::sleep(std::time::Duration::from_millis(1)).await });
+    /// lp.start();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start(&self) {
+        self.enter(|| self.exec.start())
+    }
+
+    /// Makes [`start`](Loop::start) return after the current iteration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// let l2 = lp.clone();
+    /// lp.spawn(async move { l2.stop(); std::future::pending::<()>().await });
+    /// lp.start(); // returns although a task is still alive
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stop(&self) {
+        self.exec.stop();
+    }
+
+    /// The earliest timer deadline, for a host loop that waits on
+    /// [`as_raw_fd`](std::os::fd::AsRawFd::as_raw_fd) itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// assert_eq!(lp.next_deadline(), None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.exec.next_deadline()
+    }
+
+    /// Spawns a task on this loop; it starts at the loop's next iteration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// let t = lp.spawn(async { 7 });
+    /// assert_eq!(lp.run(t.join()).unwrap(), 7);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F>(&self, fut: F) -> sock_sched::Thread<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.enter(|| self.exec.spawn(fut))
+    }
+
+    /// A handle that wakes this loop from any OS thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// let u = lp.unparker();
+    /// std::thread::spawn(move || u.unpark()).join().unwrap();
+    /// lp.poll(None); // returns: woken
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn unparker(&self) -> sock_poll::Unparker {
+        self.reactor.unparker()
+    }
+
+    /// The scheduler of this loop.
+    pub fn executor(&self) -> &Executor {
+        &self.exec
+    }
+
+    pub(crate) fn reactor(&self) -> &Reactor {
+        &self.reactor
+    }
+}
+
+/// The reactor of the current loop (sockets register here).
+pub(crate) fn reactor() -> Reactor {
+    Loop::current().reactor().clone()
+}
+
+impl fmt::Debug for Loop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loop")
+            .field("reactor", &self.reactor)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,234 @@
+//! The socket core shared by [`Tcp`](crate::Tcp), [`Udp`](crate::Udp) and
+//! [`Raw`](crate::Raw): the OS socket, its registration, and the one function every
+//! operation goes through.
+//!
+//! Every socket, whatever its type, is registered through mio's `UdpSocket` wrapper,
+//! used only as an opaque registered handle: on Unix it is a plain fd; on Windows its
+//! `try_io` re-arms the AFD poll after `WouldBlock`, which is why all I/O runs inside it.
+//! The operations themselves are socket2 calls on a borrowed `SockRef`.
+//!
+//! An operation tries its syscall first when the direction may be ready and parks only
+//! on `WouldBlock` (edge-triggered, registered once: no `epoll_ctl` per operation).
+//! `close` wakes every parked task with [`ErrorKind::Closed`](crate::ErrorKind::Closed)
+//! and frees the fd at once, even while other handles to the socket exist.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use mio::Interest;
+use sock_addr::{Family, Protocol, SockAddr, SocketType};
+use sock_poll::{Direction, Registration};
+use socket2::SockRef;
+
+use crate::budget;
+use crate::error::{Error, Result};
+use crate::opt::{self, OptValue};
+use crate::runtime;
+use crate::sys;
+
+/// An open OS socket and its registration.
+struct Io {
+    sock: mio::net::UdpSocket,
+    reg: Registration,
+}
+
+/// What every socket type shares: the OS socket (until closed) and what it was made as.
+pub(crate) struct Core {
+    io: RefCell<Option<Io>>,
+    family: Family,
+    socktype: SocketType,
+    protocol: Protocol,
+}
+
+impl Core {
+    /// Opens a non-blocking socket and registers it with the current loop.
+    pub(crate) fn open(
+        family: Family,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Result<Rc<Core>> {
+        let raw_proto =
+            (protocol.as_raw() != 0).then(|| socket2::Protocol::from(protocol.as_raw()));
+        let socket = socket2::Socket::new(
+            socket2::Domain::from(family.as_raw()),
+            socket2::Type::from(socktype.as_raw()),
+            raw_proto,
+        )?;
+        Core::adopt(socket, family, socktype, protocol)
+    }
+
+    /// Registers an already open socket (from `accept`, or `open`).
+    pub(crate) fn adopt(
+        socket: socket2::Socket,
+        family: Family,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Result<Rc<Core>> {
+        socket.set_nonblocking(true)?;
+        sys::prepare(&socket)?;
+        if socktype == SocketType::DGRAM {
+            sys::prepare_udp(&socket)?;
+        }
+        let mut sock = sys::into_mio(socket);
+        let reg =
+            runtime::reactor().register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
+        let io = RefCell::new(Some(Io { sock, reg }));
+        Ok(Rc::new(Core {
+            io,
+            family,
+            socktype,
+            protocol,
+        }))
+    }
+
+    /// Replaces the OS socket with a fresh one of the same kind (after a failed connect,
+    /// whose socket POSIX leaves unusable). Options set on the old socket are not copied.
+    pub(crate) fn reopen(&self) -> Result<()> {
+        let fresh = Core::open(self.family, self.socktype, self.protocol)?;
+        let io = fresh.io.borrow_mut().take();
+        let old = std::mem::replace(&mut *self.io.borrow_mut(), io);
+        if let Some(Io { mut sock, reg }) = old {
+            let _ = reg.deregister(&mut sock);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn family(&self) -> Family {
+        self.family
+    }
+
+    pub(crate) fn socktype(&self) -> SocketType {
+        self.socktype
+    }
+
+    pub(crate) fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// Runs a non-blocking call on the socket (no waiting), or fails with `Closed`.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(SockRef<'_>) -> io::Result<T>) -> Result<T> {
+        let io = self.io.borrow();
+        let io = io.as_ref().ok_or_else(Error::closed)?;
+        Ok(f(SockRef::from(&io.sock))?)
+    }
+
+    /// The heart of every I/O operation: try `f` when `dir` may be ready; on
+    /// `WouldBlock` clear the readiness and park until the reactor sees an event.
+    pub(crate) fn poll_io<T>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+    ) -> Poll<Result<T>> {
+        let io = self.io.borrow();
+        let Some(io) = io.as_ref() else {
+            return Poll::Ready(Err(Error::closed()));
+        };
+        if !budget::spend(cx) {
+            return Poll::Pending;
+        }
+        loop {
+            if !io.reg.is_ready(dir) {
+                match io.reg.poll_ready(dir, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(closed)) => return Poll::Ready(Err(closed.into())),
+                    Poll::Ready(Ok(())) => {}
+                }
+            }
+            match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.reg.clear_ready(dir),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result.map_err(Error::from)),
+            }
+        }
+    }
+
+    /// Parks until `dir` is ready (used by `connect`, which waits before it asks).
+    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let io = self.io.borrow();
+        let Some(io) = io.as_ref() else {
+            return Poll::Ready(Err(Error::closed()));
+        };
+        io.reg.poll_ready(dir, cx).map_err(Error::from)
+    }
+
+    /// Marks `dir` not ready: the next `poll_ready` parks until an event.
+    pub(crate) fn clear_ready(&self, dir: Direction) {
+        if let Some(io) = self.io.borrow().as_ref() {
+            io.reg.clear_ready(dir);
+        }
+    }
+
+    /// Forgets a cancelled operation's waiter.
+    pub(crate) fn clear_waiter(&self, dir: Direction) {
+        if let Some(io) = self.io.borrow().as_ref() {
+            io.reg.clear_waiter(dir);
+        }
+    }
+
+    /// Closes the socket now: wakes every waiter with `Closed`, deregisters, frees the fd.
+    /// Closing twice is a no-op.
+    pub(crate) fn close(&self) -> Result<()> {
+        let io = self.io.borrow_mut().take();
+        let Some(Io { mut sock, reg }) = io else {
+            return Ok(());
+        };
+        reg.close();
+        let result = reg.deregister(&mut sock);
+        drop(sock);
+        result.map_err(Error::from)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.io.borrow().is_none()
+    }
+
+    pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
+        let addr = to_socket2(addr)?;
+        self.with(|s| s.bind(&addr))
+    }
+
+    pub(crate) fn local_addr(&self) -> Result<SockAddr> {
+        self.with(|s| s.local_addr()).and_then(|a| from_socket2(&a))
+    }
+
+    pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
+        self.with(|s| s.peer_addr()).and_then(|a| from_socket2(&a))
+    }
+
+    pub(crate) fn setopt(&self, name: &str, value: OptValue) -> Result<()> {
+        let io = self.io.borrow();
+        let io = io.as_ref().ok_or_else(Error::closed)?;
+        opt::set(&SockRef::from(&io.sock), name, value)
+    }
+
+    pub(crate) fn getopt(&self, name: &str) -> Result<OptValue> {
+        let io = self.io.borrow();
+        let io = io.as_ref().ok_or_else(Error::closed)?;
+        opt::get(&SockRef::from(&io.sock), name)
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+/// Converts sock-addr's address into socket2's.
+pub(crate) fn to_socket2(addr: &SockAddr) -> Result<socket2::SockAddr> {
+    if let Some(sa) = addr.as_socket() {
+        return Ok(socket2::SockAddr::from(sa));
+    }
+    sys::unix_socket2_addr(addr)
+}
+
+/// Converts socket2's address into sock-addr's.
+pub(crate) fn from_socket2(addr: &socket2::SockAddr) -> Result<SockAddr> {
+    if let Some(sa) = addr.as_socket() {
+        return Ok(SockAddr::from(sa));
+    }
+    sys::unix_sock_addr(addr)
+}

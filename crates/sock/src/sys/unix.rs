@@ -1,0 +1,231 @@
+//! Unix: errno classification, the registered-socket wrapper, send flags, and the table
+//! of socket options by the seed's names.
+
+use std::io;
+use std::os::fd::{FromRawFd, IntoRawFd};
+
+use crate::error::ErrorKind;
+use crate::opt::{OptKind, OptSpec};
+
+/// Maps an errno to a normalized kind, where the errno says more than std's kind.
+pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
+    Some(match code {
+        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => ErrorKind::TooManyOpenFiles,
+        libc::EMSGSIZE => ErrorKind::MessageTooLong,
+        libc::EACCES | libc::EPERM => ErrorKind::AccessDenied,
+        libc::ECONNRESET | libc::EPIPE => ErrorKind::ConnectionReset,
+        libc::ETIMEDOUT => ErrorKind::Timeout,
+        libc::EADDRINUSE => ErrorKind::AddressInUse,
+        libc::EADDRNOTAVAIL => ErrorKind::AddressNotAvailable,
+        libc::ECONNREFUSED => ErrorKind::ConnectionRefused,
+        libc::ECONNABORTED => ErrorKind::ConnectionAborted,
+        libc::ENETUNREACH | libc::ENETDOWN => ErrorKind::NetworkUnreachable,
+        libc::EHOSTUNREACH | libc::EHOSTDOWN => ErrorKind::HostUnreachable,
+        libc::ENOTCONN => ErrorKind::NotConnected,
+        libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::EOPNOTSUPP => ErrorKind::Unsupported,
+        _ => return None,
+    })
+}
+
+/// Wraps a socket of any type into the mio type used to register it (see `socket.rs`).
+pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {
+    // SAFETY: `into_raw_fd` hands over a valid, open, owned fd; it is wrapped exactly once.
+    unsafe { mio::net::UdpSocket::from_raw_fd(socket.into_raw_fd()) }
+}
+
+/// Flags for every `send`: never raise SIGPIPE (Linux/BSD `MSG_NOSIGNAL`).
+#[cfg(not(any(target_os = "macos", target_os = "ios")))]
+pub(crate) const SEND_FLAGS: i32 = libc::MSG_NOSIGNAL;
+/// macOS has no `MSG_NOSIGNAL`; `SO_NOSIGPIPE` is set on every new socket instead.
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+pub(crate) const SEND_FLAGS: i32 = 0;
+
+/// Per-socket setup after creation: `SO_NOSIGPIPE` where `MSG_NOSIGNAL` does not exist.
+pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    socket.set_nosigpipe(true)?;
+    let _ = socket;
+    Ok(())
+}
+
+/// UDP needs no special setup on Unix (Windows turns off `SIO_UDP_CONNRESET`).
+pub(crate) fn prepare_udp(_socket: &socket2::Socket) -> io::Result<()> {
+    Ok(())
+}
+
+/// Reads an int-sized option.
+pub(crate) fn getsockopt_int(s: &socket2::SockRef<'_>, level: i32, name: i32) -> io::Result<i32> {
+    use std::os::fd::AsRawFd;
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the fd is open for the borrow's lifetime; value/len point to a c_int-sized
+    // buffer and its length, as getsockopt requires.
+    let r = unsafe {
+        libc::getsockopt(
+            s.as_raw_fd(),
+            level,
+            name,
+            (&raw mut value).cast(),
+            &mut len,
+        )
+    };
+    if r == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(value)
+    }
+}
+
+/// Writes an int-sized option.
+pub(crate) fn setsockopt_int(
+    s: &socket2::SockRef<'_>,
+    level: i32,
+    name: i32,
+    value: i32,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the fd is open for the borrow's lifetime; value points to a c_int of `len`.
+    let r = unsafe { libc::setsockopt(s.as_raw_fd(), level, name, (&raw const value).cast(), len) };
+    if r == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+const fn spec(name: &'static str, level: i32, opt: i32, kind: OptKind) -> OptSpec {
+    OptSpec {
+        name,
+        level,
+        opt,
+        kind,
+    }
+}
+
+use OptKind::{Bool, Int, Linger, ReadOnly};
+const SOL: i32 = libc::SOL_SOCKET;
+const TCP: i32 = libc::IPPROTO_TCP;
+const IP: i32 = libc::IPPROTO_IP;
+const IPV6: i32 = libc::IPPROTO_IPV6;
+
+/// Options common to every Unix.
+const COMMON: &[OptSpec] = &[
+    spec("so_acceptconn", SOL, libc::SO_ACCEPTCONN, ReadOnly),
+    spec("so_broadcast", SOL, libc::SO_BROADCAST, Bool),
+    spec("so_debug", SOL, libc::SO_DEBUG, Bool),
+    spec("so_dontroute", SOL, libc::SO_DONTROUTE, Bool),
+    spec("so_error", SOL, libc::SO_ERROR, ReadOnly),
+    spec("so_keepalive", SOL, libc::SO_KEEPALIVE, Bool),
+    spec("so_linger", SOL, libc::SO_LINGER, Linger),
+    spec("so_oobinline", SOL, libc::SO_OOBINLINE, Bool),
+    spec("so_rcvbuf", SOL, libc::SO_RCVBUF, Int),
+    spec("so_rcvlowat", SOL, libc::SO_RCVLOWAT, Int),
+    spec("so_sndbuf", SOL, libc::SO_SNDBUF, Int),
+    spec("so_sndlowat", SOL, libc::SO_SNDLOWAT, Int),
+    spec("so_reuseaddr", SOL, libc::SO_REUSEADDR, Bool),
+    spec("so_reuseport", SOL, libc::SO_REUSEPORT, Bool),
+    spec("so_type", SOL, libc::SO_TYPE, ReadOnly),
+    spec("tcp_nodelay", TCP, libc::TCP_NODELAY, Bool),
+    spec("tcp_maxseg", TCP, libc::TCP_MAXSEG, Int),
+    spec("ip_ttl", IP, libc::IP_TTL, Int),
+    spec("ip_tos", IP, libc::IP_TOS, Int),
+    spec("ip_multicast_ttl", IP, libc::IP_MULTICAST_TTL, Int),
+    spec("ip_multicast_loop", IP, libc::IP_MULTICAST_LOOP, Bool),
+    spec("ipv6_v6only", IPV6, libc::IPV6_V6ONLY, Bool),
+    spec("ipv6_unicast_hops", IPV6, libc::IPV6_UNICAST_HOPS, Int),
+];
+
+/// Linux-only options.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const PLATFORM: &[OptSpec] = &[
+    spec("so_domain", SOL, libc::SO_DOMAIN, ReadOnly),
+    spec("so_protocol", SOL, libc::SO_PROTOCOL, ReadOnly),
+    spec("so_priority", SOL, libc::SO_PRIORITY, Int),
+    spec("so_mark", SOL, libc::SO_MARK, Int),
+    spec("so_busy_poll", SOL, libc::SO_BUSY_POLL, Int),
+    spec("so_incoming_cpu", SOL, libc::SO_INCOMING_CPU, Int),
+    spec("so_passcred", SOL, libc::SO_PASSCRED, Bool),
+    spec("so_timestamp", SOL, libc::SO_TIMESTAMP, Bool),
+    spec("so_rcvbufforce", SOL, libc::SO_RCVBUFFORCE, Int),
+    spec("so_sndbufforce", SOL, libc::SO_SNDBUFFORCE, Int),
+    spec("so_zerocopy", SOL, libc::SO_ZEROCOPY, Bool),
+    spec("tcp_cork", TCP, libc::TCP_CORK, Bool),
+    spec("tcp_keepidle", TCP, libc::TCP_KEEPIDLE, Int),
+    spec("tcp_keepintvl", TCP, libc::TCP_KEEPINTVL, Int),
+    spec("tcp_keepcnt", TCP, libc::TCP_KEEPCNT, Int),
+    spec("tcp_syncnt", TCP, libc::TCP_SYNCNT, Int),
+    spec("tcp_linger2", TCP, libc::TCP_LINGER2, Int),
+    spec("tcp_defer_accept", TCP, libc::TCP_DEFER_ACCEPT, Int),
+    spec("tcp_window_clamp", TCP, libc::TCP_WINDOW_CLAMP, Int),
+    spec("tcp_quickack", TCP, libc::TCP_QUICKACK, Bool),
+    spec("tcp_user_timeout", TCP, libc::TCP_USER_TIMEOUT, Int),
+    spec("tcp_fastopen", TCP, libc::TCP_FASTOPEN, Int),
+    spec("tcp_notsent_lowat", TCP, libc::TCP_NOTSENT_LOWAT, Int),
+    spec(
+        "tcp_thin_linear_timeouts",
+        TCP,
+        libc::TCP_THIN_LINEAR_TIMEOUTS,
+        Bool,
+    ),
+];
+
+/// No extra options on the other Unixes.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const PLATFORM: &[OptSpec] = &[];
+
+/// Every option this OS offers by name.
+pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
+    COMMON.iter().chain(PLATFORM)
+}
+
+/// `accept`, non-blocking and close-on-exec in one call where the OS allows.
+pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
+    let (socket, _peer) = s.accept()?;
+    Ok(socket)
+}
+
+/// Whether a `connect` error means "in progress, wait until writable".
+pub(crate) fn is_in_progress(code: i32) -> bool {
+    code == libc::EINPROGRESS || code == libc::EAGAIN
+}
+
+/// The `AF_UNSPEC` address that dissolves a UDP association.
+pub(crate) fn unspecified_addr(_family: sock_addr::Family) -> socket2::SockAddr {
+    let mut storage = socket2::SockAddrStorage::zeroed();
+    // SAFETY: `sockaddr` is one of this platform's sockaddr types, as `view_as` requires.
+    let sa = unsafe { storage.view_as::<libc::sockaddr>() };
+    sa.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+    let len = std::mem::size_of::<libc::sockaddr>() as socket2::socklen_t;
+    // SAFETY: the storage holds an initialized `sockaddr` of `len` bytes.
+    unsafe { socket2::SockAddr::new(storage, len) }
+}
+
+/// A unix-domain sock-addr address in socket2's form.
+pub(crate) fn unix_socket2_addr(addr: &sock_addr::SockAddr) -> crate::Result<socket2::SockAddr> {
+    match addr.as_unix_path() {
+        Some(path) => Ok(socket2::SockAddr::unix(path)?),
+        None => Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            format!("unsupported address {addr}"),
+        )),
+    }
+}
+
+/// A socket2 unix-domain address in sock-addr's form (unnamed sockets get an empty path).
+pub(crate) fn unix_sock_addr(addr: &socket2::SockAddr) -> crate::Result<sock_addr::SockAddr> {
+    let path = addr
+        .as_pathname()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    Ok(sock_addr::SockAddr::unix(path)?)
+}
+
+impl std::os::fd::AsRawFd for crate::Loop {
+    /// The loop's epoll/kqueue fd: readable when the loop has I/O to handle. A host loop
+    /// waits on it (with [`Loop::next_deadline`](crate::Loop::next_deadline) as its
+    /// timeout), then calls `poll(Some(Duration::ZERO))`.
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.reactor().as_raw_fd()
+    }
+}

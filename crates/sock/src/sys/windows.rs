@@ -1,0 +1,207 @@
+//! Windows: WSA error classification, the registered-socket wrapper, UDP reset reports
+//! turned off, and the table of socket options by the seed's names.
+
+use std::io;
+use std::os::windows::io::{AsRawSocket, FromRawSocket, IntoRawSocket};
+
+use windows_sys::Win32::Networking::WinSock as ws;
+
+use crate::error::ErrorKind;
+use crate::opt::{OptKind, OptSpec};
+
+/// Maps a WSA error code to a normalized kind.
+pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
+    Some(match code {
+        ws::WSAEMFILE | ws::WSAENOBUFS => ErrorKind::TooManyOpenFiles,
+        ws::WSAEMSGSIZE => ErrorKind::MessageTooLong,
+        ws::WSAEACCES => ErrorKind::AccessDenied,
+        ws::WSAECONNRESET | ws::WSAENETRESET => ErrorKind::ConnectionReset,
+        ws::WSAETIMEDOUT => ErrorKind::Timeout,
+        ws::WSAEADDRINUSE => ErrorKind::AddressInUse,
+        ws::WSAEADDRNOTAVAIL => ErrorKind::AddressNotAvailable,
+        ws::WSAECONNREFUSED => ErrorKind::ConnectionRefused,
+        ws::WSAECONNABORTED => ErrorKind::ConnectionAborted,
+        ws::WSAENETUNREACH | ws::WSAENETDOWN => ErrorKind::NetworkUnreachable,
+        ws::WSAEHOSTUNREACH | ws::WSAEHOSTDOWN => ErrorKind::HostUnreachable,
+        ws::WSAENOTCONN => ErrorKind::NotConnected,
+        ws::WSAEAFNOSUPPORT | ws::WSAEPROTONOSUPPORT | ws::WSAEOPNOTSUPP => ErrorKind::Unsupported,
+        _ => return None,
+    })
+}
+
+/// Wraps a socket of any type into the mio type used to register it (see `socket.rs`):
+/// mio's `try_io` re-arms the AFD poll after `WouldBlock`.
+pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {
+    // SAFETY: `into_raw_socket` hands over a valid, open, owned socket; wrapped once.
+    unsafe { mio::net::UdpSocket::from_raw_socket(socket.into_raw_socket()) }
+}
+
+/// Windows never raises SIGPIPE; no flags needed.
+pub(crate) const SEND_FLAGS: i32 = 0;
+
+/// No per-socket setup on Windows.
+pub(crate) fn prepare(_socket: &socket2::Socket) -> io::Result<()> {
+    Ok(())
+}
+
+/// Turns off `SIO_UDP_CONNRESET`: otherwise an ICMP port-unreachable for an earlier
+/// datagram makes the next `recv` fail with a reset, even on an unconnected socket.
+pub(crate) fn prepare_udp(socket: &socket2::Socket) -> io::Result<()> {
+    let off: u32 = 0;
+    let mut returned: u32 = 0;
+    // SAFETY: the socket is open; in-buffer is a u32 of the given size; no out-buffer,
+    // no overlapped I/O, so the call completes synchronously.
+    let r = unsafe {
+        ws::WSAIoctl(
+            socket.as_raw_socket() as ws::SOCKET,
+            ws::SIO_UDP_CONNRESET,
+            (&raw const off).cast(),
+            std::mem::size_of::<u32>() as u32,
+            std::ptr::null_mut(),
+            0,
+            &mut returned,
+            std::ptr::null_mut(),
+            None,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Reads an int-sized option.
+pub(crate) fn getsockopt_int(s: &socket2::SockRef<'_>, level: i32, name: i32) -> io::Result<i32> {
+    let mut value: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as i32;
+    // SAFETY: the socket is open for the borrow; value/len describe an i32 buffer.
+    let r = unsafe {
+        ws::getsockopt(
+            s.as_raw_socket() as ws::SOCKET,
+            level,
+            name,
+            (&raw mut value).cast(),
+            &mut len,
+        )
+    };
+    if r == 0 {
+        Ok(value)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Writes an int-sized option.
+pub(crate) fn setsockopt_int(
+    s: &socket2::SockRef<'_>,
+    level: i32,
+    name: i32,
+    value: i32,
+) -> io::Result<()> {
+    let len = std::mem::size_of::<i32>() as i32;
+    // SAFETY: the socket is open for the borrow; value is an i32 of `len` bytes.
+    let r = unsafe {
+        ws::setsockopt(
+            s.as_raw_socket() as ws::SOCKET,
+            level,
+            name,
+            (&raw const value).cast(),
+            len,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+const fn spec(name: &'static str, level: i32, opt: i32, kind: OptKind) -> OptSpec {
+    OptSpec {
+        name,
+        level,
+        opt,
+        kind,
+    }
+}
+
+use OptKind::{Bool, Int, Linger, ReadOnly};
+const SOL: i32 = ws::SOL_SOCKET;
+const TCP: i32 = ws::IPPROTO_TCP;
+const IP: i32 = ws::IPPROTO_IP;
+const IPV6: i32 = ws::IPPROTO_IPV6;
+
+/// Every option Windows offers by name.
+const OPTIONS: &[OptSpec] = &[
+    spec("so_acceptconn", SOL, ws::SO_ACCEPTCONN, ReadOnly),
+    spec("so_broadcast", SOL, ws::SO_BROADCAST, Bool),
+    spec("so_debug", SOL, ws::SO_DEBUG, Bool),
+    spec("so_dontroute", SOL, ws::SO_DONTROUTE, Bool),
+    spec("so_error", SOL, ws::SO_ERROR, ReadOnly),
+    spec("so_exclusiveaddruse", SOL, ws::SO_EXCLUSIVEADDRUSE, Bool),
+    spec("so_keepalive", SOL, ws::SO_KEEPALIVE, Bool),
+    spec("so_linger", SOL, ws::SO_LINGER, Linger),
+    spec("so_oobinline", SOL, ws::SO_OOBINLINE, Bool),
+    spec("so_rcvbuf", SOL, ws::SO_RCVBUF, Int),
+    spec("so_sndbuf", SOL, ws::SO_SNDBUF, Int),
+    spec("so_reuseaddr", SOL, ws::SO_REUSEADDR, Bool),
+    spec("so_type", SOL, ws::SO_TYPE, ReadOnly),
+    spec("tcp_nodelay", TCP, ws::TCP_NODELAY, Bool),
+    spec("tcp_maxseg", TCP, ws::TCP_MAXSEG, Int),
+    spec("tcp_keepidle", TCP, ws::TCP_KEEPIDLE, Int),
+    spec("tcp_keepintvl", TCP, ws::TCP_KEEPINTVL, Int),
+    spec("tcp_keepcnt", TCP, ws::TCP_KEEPCNT, Int),
+    spec("ip_ttl", IP, ws::IP_TTL, Int),
+    spec("ip_tos", IP, ws::IP_TOS, Int),
+    spec("ip_multicast_ttl", IP, ws::IP_MULTICAST_TTL, Int),
+    spec("ip_multicast_loop", IP, ws::IP_MULTICAST_LOOP, Bool),
+    spec("ipv6_v6only", IPV6, ws::IPV6_V6ONLY, Bool),
+    spec("ipv6_unicast_hops", IPV6, ws::IPV6_UNICAST_HOPS, Int),
+];
+
+/// Every option this OS offers by name.
+pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
+    OPTIONS.iter()
+}
+
+/// `accept`; the new socket is made non-blocking by the caller.
+pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
+    let (socket, _peer) = s.accept()?;
+    Ok(socket)
+}
+
+/// Whether a `connect` error means "in progress, wait until writable".
+pub(crate) fn is_in_progress(code: i32) -> bool {
+    code == ws::WSAEWOULDBLOCK || code == ws::WSAEINPROGRESS
+}
+
+/// The all-zero address of the socket's family: connecting a UDP socket to it
+/// dissolves the association on Windows.
+pub(crate) fn unspecified_addr(family: sock_addr::Family) -> socket2::SockAddr {
+    let ip: std::net::IpAddr = if family == sock_addr::Family::INET6 {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    };
+    socket2::SockAddr::from(std::net::SocketAddr::new(ip, 0))
+}
+
+/// Unix-domain addresses in socket2's form.
+pub(crate) fn unix_socket2_addr(addr: &sock_addr::SockAddr) -> crate::Result<socket2::SockAddr> {
+    match addr.as_unix_path() {
+        Some(path) => Ok(socket2::SockAddr::unix(path)?),
+        None => Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            format!("unsupported address {addr}"),
+        )),
+    }
+}
+
+/// socket2 does not expose unix paths on Windows.
+pub(crate) fn unix_sock_addr(_addr: &socket2::SockAddr) -> crate::Result<sock_addr::SockAddr> {
+    Err(crate::Error::new(
+        crate::ErrorKind::Unsupported,
+        "unix-domain addresses on Windows",
+    ))
+}

@@ -1,0 +1,737 @@
+//! [`Tcp`]: stream sockets (TCP, and unix-domain streams with [`Family::UNIX`]).
+
+use std::future::{Future, poll_fn};
+use std::io::{self, Read};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
+use sock_poll::Direction;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::op::{IoOp, Op};
+use crate::opt::OptValue;
+use crate::socket::{Core, to_socket2};
+use crate::sys;
+use crate::target::{self as addr, ToAddrs};
+
+/// Makes a stream socket: TCP for [`Family::INET`]/[`Family::INET6`], a unix-domain
+/// stream for [`Family::UNIX`]. The socket belongs to the current OS thread's loop.
+///
+/// # Errors
+///
+/// The OS error of `socket(2)`, e.g. [`ErrorKind::TooManyOpenFiles`].
+///
+/// # Examples
+///
+/// ```
+/// let s = sock::tcp(sock::Family::INET)?;
+/// assert_eq!(s.socktype(), sock::SocketType::STREAM);
+/// # Ok::<(), sock::Error>(())
+/// ```
+#[doc(alias = "sock.tcp")]
+pub fn tcp(family: Family) -> Result<Tcp> {
+    let protocol = if family == Family::UNIX {
+        Protocol::IP
+    } else {
+        Protocol::TCP
+    };
+    Ok(Tcp {
+        core: Core::open(family, SocketType::STREAM, protocol)?,
+    })
+}
+
+/// A stream socket: a listener, or one end of a connection.
+///
+/// Cloning gives another handle to the same socket (so one task can read while another
+/// writes); [`close`](Tcp::close) closes it for every handle, and dropping the last
+/// handle closes it too.
+///
+/// # Examples
+///
+/// ```
+/// sock::run(async {
+///     let server = sock::tcp(sock::Family::INET)?;
+///     server.listen("127.0.0.1", 0)?;
+///     let port = server.local_addr()?.port();
+///     sock::spawn(async move {
+///         let conn = server.accept().await?;
+///         let mut buf = [0u8; 5];
+///         conn.recvn(&mut buf).await?;
+///         conn.send(&buf).await
+///     });
+///     let client = sock::tcp(sock::Family::INET)?;
+///     client.connect("127.0.0.1", port).await?;
+///     client.send(b"hello").await?;
+///     let mut buf = [0u8; 5];
+///     client.recvn(&mut buf).await?;
+///     assert_eq!(&buf, b"hello");
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// # Ok::<(), sock::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Tcp {
+    core: Rc<Core>,
+}
+
+/// Which directions [`Tcp::shutdown`] closes.
+pub use std::net::Shutdown;
+
+impl Tcp {
+    /// The address family (`inet`, `inet6`, `unix`).
+    pub fn family(&self) -> Family {
+        self.core.family()
+    }
+
+    /// The socket type: always [`SocketType::STREAM`] (the seed's `'tcp'`).
+    #[doc(alias = "type")]
+    pub fn socktype(&self) -> SocketType {
+        self.core.socktype()
+    }
+
+    /// The protocol ([`Protocol::TCP`], or the default for unix sockets).
+    pub fn protocol(&self) -> Protocol {
+        self.core.protocol()
+    }
+
+    /// Binds to `host` (`"*"` = all interfaces; the path for unix sockets) and `port`
+    /// (0 = any free port).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AddressInUse`], [`ErrorKind::AccessDenied`], a lookup error, …
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// s.bind("127.0.0.1", 0)?;
+    /// assert_ne!(s.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        let addrs = addr::local(host, port.into(), self.family(), SocketType::STREAM)?;
+        self.bind_to(&addrs[0])
+    }
+
+    /// Binds to an already resolved address.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Tcp::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// s.bind_to(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap())?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let addrs = target.to_addrs();
+        let first = addrs
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
+        self.core.bind(first)
+    }
+
+    /// Listens on `host:port` with the OS's maximum backlog, binding first unless the
+    /// socket is already bound (then `host` and `port` are ignored, as in the seed).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Tcp::bind), and the OS error of `listen(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// s.listen("127.0.0.1", 0)?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        self.listen_with_backlog(i32::MAX, host, port)
+    }
+
+    /// [`listen`](Tcp::listen) with an explicit backlog (the OS clamps it to its maximum).
+    ///
+    /// # Errors
+    ///
+    /// As [`listen`](Tcp::listen).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// s.listen_with_backlog(16, "127.0.0.1", 0)?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_with_backlog(
+        &self,
+        backlog: i32,
+        host: &str,
+        port: impl Into<Port>,
+    ) -> Result<()> {
+        if !self.is_bound() {
+            if self.family() != Family::UNIX {
+                self.core.setopt("so_reuseaddr", OptValue::Bool(true))?;
+            }
+            self.bind(host, port)?;
+        }
+        self.core.with(|s| s.listen(backlog))
+    }
+
+    fn is_bound(&self) -> bool {
+        match self.core.local_addr() {
+            Ok(a) => a.as_socket().is_none_or(|sa| sa.port() != 0),
+            Err(_) => false,
+        }
+    }
+
+    /// Accepts a connection. The new socket knows its [`remote_addr`](Tcp::remote_addr)
+    /// and [`local_addr`](Tcp::local_addr).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TooManyOpenFiles`] when out of fds (the pending connection is refused
+    /// so the next call does not spin), [`ErrorKind::Closed`], [`ErrorKind::Timeout`] with
+    /// a deadline.
+    ///
+    /// # Examples
+    ///
+    /// See [`Tcp`].
+    pub fn accept(&self) -> impl Op<Output = Result<Tcp>> + '_ {
+        Accept {
+            inner: IoOp::new(&self.core, Direction::Read, |s: socket2::SockRef<'_>| {
+                sys::accept(&s)
+            }),
+            family: self.family(),
+        }
+    }
+
+    /// Connects to `host:port`, trying each address of the lookup in turn within the
+    /// operation's deadline (see [`Expires`](crate::Expires)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ConnectionRefused`], [`ErrorKind::HostNotFound`],
+    /// [`ErrorKind::Timeout`], … — the error of the last address tried.
+    ///
+    /// # Examples
+    ///
+    /// See [`Tcp`].
+    pub fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: impl Into<Port>,
+    ) -> impl Op<Output = Result<()>> + 'a {
+        let port = port.into();
+        Boxed(Box::pin(async move {
+            let addrs = addr::remote(host, port, self.family(), SocketType::STREAM).await?;
+            connect_any(&self.core, &addrs).await
+        }))
+    }
+
+    /// Connects to already resolved addresses, trying each in turn.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Tcp::connect).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let server = sock::tcp(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let addr = server.local_addr()?;
+    ///     let client = sock::tcp(sock::Family::INET)?;
+    ///     client.connect_to(&addr).await?;
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn connect_to<'a>(&'a self, target: &impl ToAddrs) -> impl Op<Output = Result<()>> + 'a {
+        let addrs = target.to_addrs();
+        Boxed(Box::pin(
+            async move { connect_any(&self.core, &addrs).await },
+        ))
+    }
+
+    /// Sends all of `buf`. Sending zero bytes is a no-op that does not reach the OS.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ConnectionReset`] (the peer is gone; never a SIGPIPE),
+    /// [`ErrorKind::Timeout`], … ; [`Error::transferred`] says how much was sent.
+    ///
+    /// # Examples
+    ///
+    /// See [`Tcp`].
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<()>> + 'a {
+        SendAll {
+            core: &self.core,
+            buf,
+            sent: 0,
+            parked: false,
+        }
+    }
+
+    /// Receives at most `buf.len()` bytes; `Ok(0)` means the peer closed its side.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ConnectionReset`], [`ErrorKind::Closed`], [`ErrorKind::Timeout`], …
+    ///
+    /// # Examples
+    ///
+    /// See [`Tcp`].
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<usize>> + 'a {
+        IoOp::new(
+            &self.core,
+            Direction::Read,
+            move |s: socket2::SockRef<'_>| (&*s).read(buf),
+        )
+    }
+
+    /// Receives exactly `buf.len()` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Eof`] if the peer closes first, or any `recv` error;
+    /// [`Error::transferred`] says how much arrived.
+    ///
+    /// # Examples
+    ///
+    /// See [`Tcp`].
+    pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<()>> + 'a {
+        RecvN {
+            core: &self.core,
+            buf,
+            got: 0,
+            parked: false,
+        }
+    }
+
+    /// Receives until the peer closes, appending to `out`; on error `out` keeps what
+    /// arrived.
+    ///
+    /// # Errors
+    ///
+    /// Any `recv` error, with [`Error::transferred`] = bytes appended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let server = sock::tcp(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let port = server.local_addr()?.port();
+    ///     sock::spawn(async move {
+    ///         let conn = server.accept().await?;
+    ///         conn.send(b"all of it").await?;
+    ///         conn.close()
+    ///     });
+    ///     let client = sock::tcp(sock::Family::INET)?;
+    ///     client.connect("127.0.0.1", port).await?;
+    ///     let mut out = Vec::new();
+    ///     client.recvall_into(&mut out).await?;
+    ///     assert_eq!(out, b"all of it");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recvall_into<'a>(&'a self, out: &'a mut Vec<u8>) -> impl Op<Output = Result<()>> + 'a {
+        RecvAll {
+            core: &self.core,
+            out,
+            start: None,
+            parked: false,
+        }
+    }
+
+    /// Receives until the peer closes and returns the bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`recvall_into`](Tcp::recvall_into) (which keeps partial data on error).
+    ///
+    /// # Examples
+    ///
+    /// See [`recvall_into`](Tcp::recvall_into).
+    pub async fn recvall(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.recvall_into(&mut out).await?;
+        Ok(out)
+    }
+
+    /// Receives until the peer closes and gives a [`std::io::Read`] over the bytes, for
+    /// APIs that want a reader that cannot wait.
+    ///
+    /// # Errors
+    ///
+    /// As [`recvall`](Tcp::recvall).
+    ///
+    /// # Examples
+    ///
+    /// See [`recvall_into`](Tcp::recvall_into).
+    pub async fn recvall_read(&self) -> Result<io::Cursor<Vec<u8>>> {
+        Ok(io::Cursor::new(self.recvall().await?))
+    }
+
+    /// Shuts down reading, writing (sends FIN once pending data is sent) or both. Does
+    /// not block.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`], [`ErrorKind::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// let e = s.shutdown(sock::Shutdown::Write).unwrap_err();
+    /// assert_eq!(e.kind(), sock::ErrorKind::NotConnected);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        self.core.with(|s| s.shutdown(how))
+    }
+
+    /// Closes the socket for every handle: FIN, or RST when unread data remains or
+    /// `so_linger` is 0. Every task waiting on it fails with [`ErrorKind::Closed`].
+    /// Closing twice is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of deregistering (the fd is freed all the same).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// s.close()?;
+    /// assert!(s.is_closed());
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        self.core.close()
+    }
+
+    /// Whether [`close`](Tcp::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Closed`], or the OS error of `getsockname`.
+    pub fn local_addr(&self) -> Result<SockAddr> {
+        self.core.local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`], [`ErrorKind::Closed`].
+    pub fn remote_addr(&self) -> Result<SockAddr> {
+        self.core.peer_addr()
+    }
+
+    /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an unknown name or a value of the wrong kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::tcp(sock::Family::INET)?;
+    /// s.setopt("tcp_nodelay", true)?;
+    /// assert_eq!(s.getopt("tcp_nodelay")?, sock::OptValue::Bool(true));
+    /// assert!(s.setopt("so_nonsense", 1).is_err());
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn setopt(&self, name: &str, value: impl Into<OptValue>) -> Result<()> {
+        self.core.setopt(name, value.into())
+    }
+
+    /// Reads an option by the seed's name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an unknown name.
+    ///
+    /// # Examples
+    ///
+    /// See [`setopt`](Tcp::setopt).
+    pub fn getopt(&self, name: &str) -> Result<OptValue> {
+        self.core.getopt(name)
+    }
+
+    /// Sets `TCP_NODELAY` (typed form of `setopt("tcp_nodelay", on)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`setopt`](Tcp::setopt).
+    pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        self.core.with(|s| s.set_tcp_nodelay(on))
+    }
+}
+
+/// Connects to the first address that accepts, in order.
+async fn connect_any(core: &Core, addrs: &[SockAddr]) -> Result<()> {
+    let mut last = Error::new(ErrorKind::HostNotFound, "no address to connect to");
+    for addr in addrs {
+        match connect_one(core, addr).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Closed => return Err(e),
+            Err(e) => last = e,
+        }
+        if addrs.len() > 1 {
+            core.reopen()?;
+        }
+    }
+    Err(last)
+}
+
+/// One non-blocking connect: start it, wait until writable, then read `SO_ERROR`.
+async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
+    let target = to_socket2(addr)?;
+    match core.with(|s| s.connect(&target)) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.raw_os_error().is_some_and(sys::is_in_progress) => {}
+        Err(e) => return Err(e),
+    }
+    core.clear_ready(Direction::Write);
+    let guard = ParkGuard {
+        core,
+        dir: Direction::Write,
+    };
+    poll_fn(|cx| core.poll_ready(Direction::Write, cx)).await?;
+    drop(guard);
+    match core.with(|s| s.take_error())? {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// Forgets the waiter of `dir` if the operation is dropped while parked.
+struct ParkGuard<'a> {
+    core: &'a Core,
+    dir: Direction,
+}
+
+impl Drop for ParkGuard<'_> {
+    fn drop(&mut self) {
+        self.core.clear_waiter(self.dir);
+    }
+}
+
+/// A boxed operation that moves no bytes (connect).
+struct Boxed<'a>(Pin<Box<dyn Future<Output = Result<()>> + 'a>>);
+
+impl Future for Boxed<'_> {
+    type Output = Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl Op for Boxed<'_> {}
+
+/// `accept`: the syscall, then the new socket registered with the loop.
+struct Accept<'a, F> {
+    inner: IoOp<'a, F>,
+    family: Family,
+}
+
+impl<F> Future for Accept<'_, F>
+where
+    F: FnMut(socket2::SockRef<'_>) -> io::Result<socket2::Socket> + Unpin,
+{
+    type Output = Result<Tcp>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Tcp>> {
+        let family = self.family;
+        let socket = std::task::ready!(Pin::new(&mut self.inner).poll(cx))?;
+        let protocol = if family == Family::UNIX {
+            Protocol::IP
+        } else {
+            Protocol::TCP
+        };
+        Poll::Ready(
+            Core::adopt(socket, family, SocketType::STREAM, protocol).map(|core| Tcp { core }),
+        )
+    }
+}
+
+impl<F> Op for Accept<'_, F> where
+    F: FnMut(socket2::SockRef<'_>) -> io::Result<socket2::Socket> + Unpin
+{
+}
+
+/// `send`: every byte, across as many syscalls and waits as it takes.
+struct SendAll<'a> {
+    core: &'a Core,
+    buf: &'a [u8],
+    sent: usize,
+    parked: bool,
+}
+
+impl Future for SendAll<'_> {
+    type Output = Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = &mut *self;
+        while this.sent < this.buf.len() {
+            let rest = &this.buf[this.sent..];
+            match this.core.poll_io(Direction::Write, cx, |s| {
+                s.send_with_flags(rest, sys::SEND_FLAGS)
+            }) {
+                Poll::Ready(Ok(n)) => this.sent += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.sent))),
+                Poll::Pending => {
+                    this.parked = true;
+                    return Poll::Pending;
+                }
+            }
+        }
+        this.parked = false;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Op for SendAll<'_> {
+    fn transferred(&self) -> usize {
+        self.sent
+    }
+}
+
+impl Drop for SendAll<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.core.clear_waiter(Direction::Write);
+        }
+    }
+}
+
+/// `recvn`: exactly `buf.len()` bytes.
+struct RecvN<'a> {
+    core: &'a Core,
+    buf: &'a mut [u8],
+    got: usize,
+    parked: bool,
+}
+
+impl Future for RecvN<'_> {
+    type Output = Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = &mut *self;
+        while this.got < this.buf.len() {
+            let rest = &mut this.buf[this.got..];
+            match this.core.poll_io(Direction::Read, cx, |s| (&*s).read(rest)) {
+                Poll::Ready(Ok(0)) => {
+                    let e = Error::new(ErrorKind::Eof, "peer closed before all bytes arrived");
+                    return Poll::Ready(Err(e.with_transferred(this.got)));
+                }
+                Poll::Ready(Ok(n)) => this.got += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.got))),
+                Poll::Pending => {
+                    this.parked = true;
+                    return Poll::Pending;
+                }
+            }
+        }
+        this.parked = false;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Op for RecvN<'_> {
+    fn transferred(&self) -> usize {
+        self.got
+    }
+}
+
+impl Drop for RecvN<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.core.clear_waiter(Direction::Read);
+        }
+    }
+}
+
+/// `recvall`: until EOF, growing `out`.
+struct RecvAll<'a> {
+    core: &'a Core,
+    out: &'a mut Vec<u8>,
+    start: Option<usize>,
+    parked: bool,
+}
+
+const RECVALL_CHUNK: usize = 64 * 1024;
+
+impl Future for RecvAll<'_> {
+    type Output = Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = &mut *self;
+        let start = *this.start.get_or_insert(this.out.len());
+        loop {
+            let len = this.out.len();
+            this.out.resize(len + RECVALL_CHUNK, 0);
+            let r = this
+                .core
+                .poll_io(Direction::Read, cx, |s| (&*s).read(&mut this.out[len..]));
+            let n = match &r {
+                Poll::Ready(Ok(n)) => *n,
+                _ => 0,
+            };
+            this.out.truncate(len + n);
+            match r {
+                Poll::Ready(Ok(0)) => {
+                    this.parked = false;
+                    return Poll::Ready(Ok(()));
+                }
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(len - start))),
+                Poll::Pending => {
+                    this.parked = true;
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl Op for RecvAll<'_> {
+    fn transferred(&self) -> usize {
+        self.start.map_or(0, |s| self.out.len() - s)
+    }
+}
+
+impl Drop for RecvAll<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.core.clear_waiter(Direction::Read);
+        }
+    }
+}
+
+impl std::fmt::Debug for Tcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Tcp");
+        d.field("family", &self.family());
+        if let Ok(a) = self.local_addr() {
+            d.field("local", &a.to_string());
+        }
+        if let Ok(a) = self.remote_addr() {
+            d.field("remote", &a.to_string());
+        }
+        d.finish()
+    }
+}
