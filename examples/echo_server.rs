@@ -16,7 +16,7 @@ fn main() -> sock::Result<()> {
         loop {
             match server.accept().await {
                 Ok(conn) => {
-                    sock::thread(serve(conn));
+                    sock::spawn(serve(conn));
                 }
                 Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
                     sock::sleep(Duration::from_millis(10)).await;
