@@ -1,5 +1,45 @@
-//! `sock-sched`: coroutine threads, timers, sleep jobs and loop control: a single-threaded scheduler without OS code.
+//! `sock-sched`: coroutine threads, timers, sleep jobs and loop control: a single-threaded
+//! scheduler without OS code.
 //!
-//! This crate is being built up; see the workspace `ARCHITECTURE.md`.
+//! A *thread* is a task: a `!Send` future spawned on a loop ([`Executor`]), one loop per OS
+//! thread. The loop waits only through a [`Park`] (a reactor in the `sock` facade, a
+//! condition variable by default, a [`ManualPark`] in tests) and reads time only through a
+//! [`Clock`], so everything here is deterministic under test. Wakers work from any OS
+//! thread: a remote wake goes through a thread-safe queue and unparks the loop.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//! use sock_sched::{Executor, sleep, spawn};
+//!
+//! let ex = Executor::new();
+//! let total = ex.run(async {
+//!     let a = spawn(async { sleep(Duration::from_millis(2)).await; 40 });
+//!     let b = spawn(async { 2 });
+//!     a.join().await.unwrap() + b.join().await.unwrap()
+//! });
+//! assert_eq!(total, 42);
+//! ```
 
 #![doc(test(attr(deny(warnings))))]
+
+mod api;
+mod builder;
+mod clock;
+mod context;
+mod executor;
+mod park;
+mod task;
+mod thread;
+mod time;
+
+pub use api::{clock, current, next_deadline, poll, run, spawn, start, stop, try_current};
+pub use builder::Builder;
+pub use clock::{Clock, ManualClock, ManualPark, MonotonicClock};
+pub use executor::Executor;
+pub use park::{Park, ThreadPark, Unpark, Unparker};
+pub use thread::{Join, JoinError, Thread, ThreadRef};
+pub use time::callback::{TimerHandle, run_after, run_at, run_every};
+pub use time::sleep::{Sleep, sleep, sleep_until};
+pub use time::timers::MissedTick;

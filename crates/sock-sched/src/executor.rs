@@ -1,0 +1,767 @@
+//! The loop: [`Executor`], its run queue, remote wake queue, timers and loop control.
+//!
+//! One iteration ("turn") of the loop: take the wakes other OS threads queued, fire the
+//! timers that are due, run every task that was ready at that point, then park: for zero
+//! time if anything ran (so a reactor still collects I/O events), otherwise until the next
+//! timer or the caller's timeout; and finally do the same again for what the park woke.
+//! Tasks woken while the ready tasks run are queued behind them, so a task that keeps
+//! waking itself cannot starve the rest, and each turn ends.
+//!
+//! Panics: a panic inside a task is caught. If a [`Thread`] handle of the task is alive,
+//! the panic is kept for [`Thread::join`]; otherwise (or once the last handle is dropped
+//! without joining) it is re-raised from the `run`/`poll`/`start` call that ran the task.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::panic::resume_unwind;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Waker};
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use crate::clock::{Clock, MonotonicClock};
+use crate::context;
+use crate::park::{Park, ThreadPark, Unparker};
+use crate::task::{Core, Extras, Header, Payload, Task, TaskCell, flag};
+use crate::thread::Thread;
+use crate::time::timers::{Due, Timers};
+
+/// The default timer resolution.
+const DEFAULT_RESOLUTION: Duration = Duration::from_millis(1);
+
+/// A single-threaded loop running `!Send` tasks ("threads") and timers.
+///
+/// Cloning is cheap and gives another handle to the same loop. It is `!Send`: a loop
+/// belongs to the OS thread that created it (its wakers work from any thread).
+///
+/// # Examples
+///
+/// ```
+/// use sock_sched::Executor;
+///
+/// let ex = Executor::new();
+/// let t = ex.spawn(async { 20 });
+/// assert_eq!(ex.run(async move { t.join().await.unwrap() + 22 }), 42);
+/// ```
+#[derive(Clone)]
+pub struct Executor {
+    /// The loop's state.
+    pub(crate) inner: Rc<Inner>,
+}
+
+/// The part of a loop other OS threads can reach: the remote wake queue and the unparker.
+pub(crate) struct Shared {
+    /// Tasks woken from other OS threads (or from outside the loop).
+    injector: Mutex<Vec<Arc<Header>>>,
+    /// Whether `injector` may hold something (checked without the lock).
+    injected: AtomicBool,
+    /// Wakes the parked loop.
+    unparker: Unparker,
+}
+
+impl Shared {
+    /// Queues a wake from outside the loop and unparks it if the queue was empty.
+    pub(crate) fn push_remote(&self, header: Arc<Header>) {
+        let was_empty = {
+            let mut queue = self.injector.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.push(header);
+            queue.len() == 1
+        };
+        self.injected.store(true, Ordering::Release);
+        if was_empty {
+            self.unparker.unpark();
+        }
+    }
+
+    /// Takes everything queued remotely.
+    fn drain(&self) -> Vec<Arc<Header>> {
+        if !self.injected.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.injector.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The state of one loop.
+pub(crate) struct Inner {
+    /// The remote wake queue.
+    shared: Arc<Shared>,
+    /// Every task not yet finished (including `newthread`s not yet started).
+    tasks: RefCell<Slab<Rc<dyn Task>>>,
+    /// Tasks ready to be polled, in wake order.
+    ready: RefCell<VecDeque<Arc<Header>>>,
+    /// How the loop waits.
+    park: RefCell<Box<dyn Park>>,
+    /// Where the loop reads the time.
+    clock: Box<dyn Clock>,
+    /// Armed timers.
+    pub(crate) timers: RefCell<Timers>,
+    /// The task being polled (innermost, for inline resumes).
+    current: RefCell<Option<Rc<dyn Task>>>,
+    /// The next task id.
+    next_id: Cell<u64>,
+    /// Started, unfinished tasks.
+    alive: Cell<usize>,
+    /// Set by `stop()`, consumed by `start()`.
+    stop: Cell<bool>,
+    /// Inside `run`/`poll`/`start` (they must not nest on one loop).
+    in_turn: Cell<bool>,
+    /// A panic to re-raise from the next `run`/`poll`/`start`.
+    pending_panic: RefCell<Option<Payload>>,
+}
+
+/// How long a turn may park.
+enum Wait {
+    /// Park with this timeout (`None`: until unparked).
+    Park(Option<Duration>),
+    /// Nothing can wake the loop: return instead of parking forever.
+    Nothing,
+}
+
+impl Executor {
+    /// A loop on a [`ThreadPark`] and the [`MonotonicClock`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// assert_eq!(ex.run(async { 1 }), 1);
+    /// ```
+    pub fn new() -> Self {
+        Self::with_park(ThreadPark::new(), MonotonicClock)
+    }
+
+    /// A loop that waits through `park` and reads time from `clock` (the facade passes a
+    /// reactor-backed park; tests pass a [`ManualPark`](crate::ManualPark)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::{Executor, ManualClock, ManualPark};
+    ///
+    /// let clock = ManualClock::new();
+    /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock);
+    /// assert_eq!(ex.run(async { "done" }), "done");
+    /// ```
+    pub fn with_park(park: impl Park + 'static, clock: impl Clock + 'static) -> Self {
+        let shared = Arc::new(Shared {
+            injector: Mutex::new(Vec::new()),
+            injected: AtomicBool::new(false),
+            unparker: park.unparker(),
+        });
+        let origin = clock.now();
+        let inner = Inner {
+            shared,
+            tasks: RefCell::new(Slab::new()),
+            ready: RefCell::new(VecDeque::new()),
+            park: RefCell::new(Box::new(park)),
+            clock: Box::new(clock),
+            timers: RefCell::new(Timers::new(origin, DEFAULT_RESOLUTION)),
+            current: RefCell::new(None),
+            next_id: Cell::new(0),
+            alive: Cell::new(0),
+            stop: Cell::new(false),
+            in_turn: Cell::new(false),
+            pending_panic: RefCell::new(None),
+        };
+        Self {
+            inner: Rc::new(inner),
+        }
+    }
+
+    /// Makes this the thread's default loop (what the free functions use outside a loop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// ex.make_current();
+    /// assert!(Executor::current().ptr_eq(&ex));
+    /// ```
+    pub fn make_current(&self) {
+        context::set_default(self.clone());
+    }
+
+    /// The loop running on this thread, else the thread's default loop, else a new loop
+    /// that becomes the default.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let inside = ex.run(async { Executor::current() });
+    /// assert!(inside.ptr_eq(&ex));
+    /// ```
+    pub fn current() -> Self {
+        if let Some(inner) = context::entered() {
+            return Self { inner };
+        }
+        context::default_executor().unwrap_or_else(|| {
+            let ex = Self::new();
+            ex.make_current();
+            ex
+        })
+    }
+
+    /// Whether both handles name the same loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// assert!(ex.ptr_eq(&ex.clone()));
+    /// assert!(!ex.ptr_eq(&Executor::new()));
+    /// ```
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Spawns `future` as a new thread, queued to run on the loop; the handle joins it.
+    ///
+    /// Dropping the handle detaches the thread (it keeps running).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let t = ex.spawn(async { 7 });
+    /// ex.start();
+    /// assert_eq!(t.try_join().unwrap().unwrap(), 7);
+    /// ```
+    pub fn spawn<F: Future + 'static>(&self, future: F) -> Thread<F::Output> {
+        self.spawn_with(future, None)
+    }
+
+    /// Spawns with the given extras (name, environment).
+    pub(crate) fn spawn_with<F: Future + 'static>(
+        &self,
+        future: F,
+        extras: Option<Box<Extras>>,
+    ) -> Thread<F::Output> {
+        let (cell, header) = self.inner.insert(future, extras);
+        self.inner.schedule_new(cell.core(), header);
+        Thread::new(self.clone(), cell)
+    }
+
+    /// Runs the loop until `future` finishes and returns its output.
+    ///
+    /// `future` runs as a thread of this loop; other threads run meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// If `future` panics (the panic is re-raised), if another thread panics with nobody
+    /// to join it, or if called from inside a thread of this loop (`.await` instead).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// assert_eq!(ex.run(async { vec![1, 2, 3] }), vec![1, 2, 3]);
+    /// ```
+    pub fn run<F: Future + 'static>(&self, future: F) -> F::Output {
+        let thread = self.spawn(future);
+        loop {
+            if let Some(result) = thread.try_join() {
+                return result.unwrap_or_else(|e| resume_unwind(e.into_panic()));
+            }
+            self.inner.turn(None);
+        }
+    }
+
+    /// Runs one iteration of the loop; parks up to `timeout` (`None`: no limit) if nothing
+    /// is ready.
+    ///
+    /// `Some(Duration::ZERO)` never blocks and runs every thread that is ready. Returns
+    /// `true` if it did some work (ran a thread or fired a timer), `false` if it returned
+    /// without work: the timeout passed, or nothing is alive that could ever wake it (no
+    /// started thread, no timer), in which case it does not park at all.
+    ///
+    /// # Panics
+    ///
+    /// If a thread panics with nobody to join it (the panic is re-raised), or if called
+    /// from inside a thread of this loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// assert!(!ex.poll(Some(Duration::ZERO))); // nothing to do
+    /// let t = ex.spawn(async {});
+    /// assert!(ex.poll(Some(Duration::ZERO)));
+    /// assert!(t.is_finished());
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>) -> bool {
+        self.inner.turn(timeout)
+    }
+
+    /// Runs the loop until no thread is alive and no callback timer is armed, or until
+    /// [`stop`](Self::stop) is called.
+    ///
+    /// # Panics
+    ///
+    /// As [`poll`](Self::poll).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let a = ex.spawn(async { 1 });
+    /// let b = ex.spawn(async { 2 });
+    /// ex.start();
+    /// assert!(a.is_finished() && b.is_finished());
+    /// ```
+    pub fn start(&self) {
+        loop {
+            if self.inner.stop.replace(false) {
+                return;
+            }
+            if self.inner.is_idle() {
+                return;
+            }
+            self.inner.turn(None);
+        }
+    }
+
+    /// Makes the running [`start`](Self::start) return after the current iteration (or
+    /// the next `start` return after its first iteration if none is running).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let stopper = ex.clone();
+    /// ex.spawn(async move { stopper.stop() });
+    /// let forever = ex.spawn(std::future::pending::<()>());
+    /// ex.start(); // returns although `forever` is alive
+    /// assert!(!forever.is_finished());
+    /// ```
+    pub fn stop(&self) {
+        self.inner.stop.set(true);
+    }
+
+    /// When the loop next has something to do: the current time if a thread is ready, the
+    /// earliest timer (rounded up to the resolution) otherwise, `None` if neither.
+    ///
+    /// A host loop waits until then (or for the backend's readiness) and calls
+    /// `poll(Some(Duration::ZERO))`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock_sched::{Executor, ManualClock, ManualPark};
+    ///
+    /// let clock = ManualClock::new();
+    /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock);
+    /// assert_eq!(ex.next_deadline(), None);
+    /// ex.spawn(sock_sched::sleep(Duration::from_millis(5)));
+    /// ex.poll(Some(Duration::ZERO)); // the thread starts and arms its timer
+    /// assert_eq!(ex.next_deadline(), Some(ex.clock() + Duration::from_millis(5)));
+    /// ```
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.inner.next_deadline()
+    }
+
+    /// The loop's current time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// assert!(ex.clock() <= std::time::Instant::now());
+    /// ```
+    pub fn clock(&self) -> Instant {
+        self.inner.now()
+    }
+
+    /// The timer resolution: deadlines are rounded up to a multiple of it (1 ms default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(sock_sched::Executor::new().resolution(), Duration::from_millis(1));
+    /// ```
+    pub fn resolution(&self) -> Duration {
+        self.inner.timers.borrow().resolution()
+    }
+
+    /// Sets the timer resolution (at least 1 ns).
+    ///
+    /// # Panics
+    ///
+    /// If a timer is armed: set it right after creating the loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let ex = sock_sched::Executor::new();
+    /// ex.set_resolution(Duration::from_micros(100));
+    /// assert_eq!(ex.resolution(), Duration::from_micros(100));
+    /// ```
+    pub fn set_resolution(&self, resolution: Duration) {
+        self.inner.timers.borrow_mut().set_resolution(resolution);
+    }
+
+    /// A handle that wakes this loop from any OS thread (the park's unparker).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let unparker = ex.unparker();
+    /// std::thread::spawn(move || unparker.unpark()).join().unwrap();
+    /// ```
+    pub fn unparker(&self) -> Unparker {
+        self.inner.shared.unparker.clone()
+    }
+
+    /// Started threads that have not finished yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// ex.spawn(async {});
+    /// assert_eq!(ex.alive(), 1);
+    /// ex.start();
+    /// assert_eq!(ex.alive(), 0);
+    /// ```
+    pub fn alive(&self) -> usize {
+        self.inner.alive.get()
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("alive", &self.inner.alive.get())
+            .field("ready", &self.inner.ready.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    /// Whether `header` belongs to this loop.
+    pub(crate) fn owns(&self, header: &Header) -> bool {
+        header.shares(&self.shared)
+    }
+
+    /// Queues a woken task.
+    pub(crate) fn push_ready(&self, header: Arc<Header>) {
+        self.ready.borrow_mut().push_back(header);
+    }
+
+    /// The loop's current time.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Creates a task for `future` (not yet started).
+    pub(crate) fn insert<F: Future + 'static>(
+        &self,
+        future: F,
+        extras: Option<Box<Extras>>,
+    ) -> (Rc<TaskCell<F>>, Arc<Header>) {
+        let mut tasks = self.tasks.borrow_mut();
+        let entry = tasks.vacant_entry();
+        let id = self.next_id.replace(self.next_id.get() + 1);
+        let header = Arc::new(Header::new(id, entry.key(), self.shared.clone()));
+        let core = Core::new(id, entry.key(), Waker::from(header.clone()), extras);
+        let cell = Rc::new(TaskCell::new(core, future));
+        entry.insert(cell.clone());
+        (cell, header)
+    }
+
+    /// Counts a task alive and queues it for its first poll.
+    pub(crate) fn schedule_new(&self, core: &Core, header: Arc<Header>) {
+        self.mark_started(core);
+        if header.mark_scheduled() {
+            self.push_ready(header);
+        }
+    }
+
+    /// Counts a task alive (once).
+    fn mark_started(&self, core: &Core) {
+        if !core.is(flag::STARTED) {
+            core.set(flag::STARTED);
+            self.alive.set(self.alive.get() + 1);
+        }
+    }
+
+    /// The task being polled right now, if any.
+    pub(crate) fn current_task(&self) -> Option<Rc<dyn Task>> {
+        self.current.borrow().clone()
+    }
+
+    /// The task with this key and id, if it is still in the loop.
+    pub(crate) fn task(&self, key: usize, id: u64) -> Option<Rc<dyn Task>> {
+        self.tasks
+            .borrow()
+            .get(key)
+            .filter(|t| t.core().id == id)
+            .cloned()
+    }
+
+    /// Polls `task` once, as the current task; finishes it if it completed.
+    ///
+    /// # Panics
+    ///
+    /// Re-raises the task's panic if nobody holds a handle to it.
+    pub(crate) fn poll_task(&self, task: &Rc<dyn Task>) {
+        let core = task.core();
+        debug_assert!(
+            !core.is(flag::RUNNING | flag::DONE),
+            "a running task was polled"
+        );
+        self.mark_started(core);
+        let previous = self.current.replace(Some(task.clone()));
+        core.set(flag::RUNNING);
+        let poll = task.poll_future(&mut Context::from_waker(&core.waker));
+        core.clear(flag::RUNNING);
+        drop(self.current.replace(previous));
+        if poll.is_ready() {
+            self.finish(task);
+        }
+    }
+
+    /// Bookkeeping for a finished task: forget it, wake its joiner, run its `on_finish`
+    /// callbacks, and re-raise its panic if nobody can join it.
+    fn finish(&self, task: &Rc<dyn Task>) {
+        let core = task.core();
+        core.set(flag::DONE);
+        core.clear(flag::SUSPENDED);
+        if core.is(flag::STARTED) {
+            self.alive.set(self.alive.get() - 1);
+        }
+        let removed = self.remove(core.key, core.id);
+        drop(removed);
+        let (waker, callbacks) = core
+            .with_extras(|e| (e.join_waker.take(), std::mem::take(&mut e.on_finish)))
+            .unwrap_or_default();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        crate::thread::run_callbacks(callbacks);
+        if core.handles.get() == 0 {
+            if let Some(payload) = task.take_panic() {
+                resume_unwind(payload);
+            }
+            task.discard_output();
+        }
+    }
+
+    /// Takes a task out of the slab (if it is still there under this id).
+    pub(crate) fn remove(&self, key: usize, id: u64) -> Option<Rc<dyn Task>> {
+        let mut tasks = self.tasks.borrow_mut();
+        if tasks.get(key).is_some_and(|t| t.core().id == id) {
+            Some(tasks.remove(key))
+        } else {
+            None
+        }
+    }
+
+    /// Drops a thread that never started and can no longer be resumed.
+    pub(crate) fn cancel_unstarted(&self, task: &Rc<dyn Task>) {
+        let core = task.core();
+        core.set(flag::DONE);
+        let removed = self.remove(core.key, core.id);
+        task.cancel();
+        drop(removed);
+    }
+
+    /// Keeps a panic to re-raise from the next `run`/`poll`/`start`.
+    pub(crate) fn defer_panic(&self, payload: Payload) {
+        let mut pending = self.pending_panic.borrow_mut();
+        if pending.is_none() {
+            *pending = Some(payload);
+        }
+    }
+
+    /// Whether `start()` has nothing left to wait for.
+    fn is_idle(&self) -> bool {
+        self.alive.get() == 0
+            && self.timers.borrow().callbacks() == 0
+            && self.ready.borrow().is_empty()
+            && self.pending_panic.borrow().is_none()
+    }
+
+    /// One iteration of the loop (see the module docs).
+    pub(crate) fn turn(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
+        let _turn = TurnGuard::enter(self);
+        if let Some(payload) = self.pending_panic.borrow_mut().take() {
+            resume_unwind(payload);
+        }
+        let mut worked = self.run_ready();
+        let wait = if worked || !self.ready.borrow().is_empty() {
+            Wait::Park(Some(Duration::ZERO))
+        } else {
+            self.idle_wait(timeout)
+        };
+        let Wait::Park(timeout) = wait else {
+            return false;
+        };
+        self.park.borrow_mut().park(timeout);
+        worked |= self.run_ready();
+        worked
+    }
+
+    /// How long to park when nothing is ready.
+    fn idle_wait(&self, timeout: Option<Duration>) -> Wait {
+        let timer = self.next_timer_wait();
+        match (timeout, timer) {
+            (Some(t), Some(w)) => Wait::Park(Some(t.min(w))),
+            (Some(t), None) => Wait::Park(Some(t)),
+            (None, Some(w)) => Wait::Park(Some(w)),
+            (None, None) if self.alive.get() > 0 => Wait::Park(None),
+            (None, None) => Wait::Nothing,
+        }
+    }
+
+    /// Time until the earliest timer's tick.
+    fn next_timer_wait(&self) -> Option<Duration> {
+        let mut timers = self.timers.borrow_mut();
+        let tick = timers.next_tick()?;
+        Some(
+            timers
+                .instant_of(tick)
+                .saturating_duration_since(self.now()),
+        )
+    }
+
+    /// See [`Executor::next_deadline`].
+    fn next_deadline(&self) -> Option<Instant> {
+        if !self.ready.borrow().is_empty() {
+            return Some(self.now());
+        }
+        let mut timers = self.timers.borrow_mut();
+        let tick = timers.next_tick()?;
+        Some(timers.instant_of(tick))
+    }
+
+    /// Takes remote wakes, fires due timers, and runs every task ready at that point.
+    fn run_ready(&self) -> bool {
+        let remote = self.shared.drain();
+        self.ready.borrow_mut().extend(remote);
+        let mut worked = self.fire_timers();
+        let n = self.ready.borrow().len();
+        for _ in 0..n {
+            let Some(header) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            worked |= self.run_header(&header);
+        }
+        worked
+    }
+
+    /// Polls the task a queued header names, unless it is gone.
+    fn run_header(&self, header: &Header) -> bool {
+        header.clear_scheduled();
+        let Some(task) = self.task(header.key, header.id) else {
+            return false;
+        };
+        if task.core().is(flag::RUNNING | flag::DONE) {
+            return false;
+        }
+        self.poll_task(&task);
+        true
+    }
+
+    /// Fires every timer due now; callbacks run with no borrow held.
+    fn fire_timers(&self) -> bool {
+        let now_tick = {
+            let timers = self.timers.borrow();
+            timers.tick_at_or_before(self.now())
+        };
+        let mut fired = false;
+        loop {
+            let due = self.timers.borrow_mut().pop_due(now_tick);
+            match due {
+                None => return fired,
+                Some(Due::Wake(waker)) => waker.into_iter().for_each(Waker::wake),
+                Some(Due::Once(f)) => f(),
+                Some(Due::Every(timer, mut f)) => {
+                    let go_on = f();
+                    let done = self.timers.borrow_mut().rearm(timer, f, go_on);
+                    drop(done);
+                }
+            }
+            fired = true;
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        for (_, task) in &tasks {
+            task.core().set(flag::DONE);
+            task.cancel();
+        }
+    }
+}
+
+/// Marks the loop as turning (and entered on this thread) until dropped, also on unwind.
+struct TurnGuard {
+    /// The loop.
+    inner: Rc<Inner>,
+    /// Restores the previously entered loop.
+    _enter: context::EnterGuard,
+}
+
+impl TurnGuard {
+    /// Enters `inner`.
+    ///
+    /// # Panics
+    ///
+    /// If `inner` is already turning: `run`/`poll`/`start` were called from inside one of
+    /// its threads.
+    fn enter(inner: &Rc<Inner>) -> Self {
+        assert!(
+            !inner.in_turn.replace(true),
+            "run/poll/start called from inside a thread of the same loop; `.await` the future \
+             (or spawn it) instead"
+        );
+        Self {
+            inner: inner.clone(),
+            _enter: context::enter(inner),
+        }
+    }
+}
+
+impl Drop for TurnGuard {
+    fn drop(&mut self) {
+        self.inner.in_turn.set(false);
+    }
+}

@@ -1,0 +1,459 @@
+//! Thread handles: [`Thread<T>`] (joinable) and [`ThreadRef`] (untyped: identity, name,
+//! coroutine control, environment), plus [`JoinError`].
+//!
+//! A thread is a task. Every handle counts: while one is alive a panic of the thread is
+//! kept for [`Thread::join`]; when the last handle goes without joining a panicked thread,
+//! the panic is re-raised from the loop's next `run`/`poll`/`start`. A thread created with
+//! `newthread` and never started is dropped with its last handle.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::ops::Deref;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::executor::Executor;
+use crate::task::{JoinSlot, Payload, Task, flag};
+
+/// An untyped handle to a thread: its identity, name, state, environment, and the
+/// coroutine operations.
+///
+/// # Examples
+///
+/// ```
+/// use sock_sched::{Executor, current};
+///
+/// let ex = Executor::new();
+/// let t = ex.spawn(async { current().id() });
+/// let id = t.id();
+/// ex.start();
+/// assert_eq!(t.try_join().unwrap().unwrap(), id);
+/// ```
+pub struct ThreadRef {
+    /// The loop the thread belongs to.
+    pub(crate) exec: Executor,
+    /// The task.
+    pub(crate) task: Rc<dyn Task>,
+}
+
+/// A joinable handle to a thread whose future outputs `T`.
+///
+/// Dereferences to [`ThreadRef`] for the untyped operations. Dropping it detaches the
+/// thread.
+///
+/// # Examples
+///
+/// ```
+/// use sock_sched::Executor;
+///
+/// let ex = Executor::new();
+/// let t = ex.spawn(async { "out" });
+/// assert_eq!(ex.run(t.join()).unwrap(), "out");
+/// ```
+pub struct Thread<T> {
+    /// The untyped handle.
+    raw: ThreadRef,
+    /// Where the output is taken from.
+    slot: Rc<dyn JoinSlot<T>>,
+}
+
+/// Why [`Thread::join`] gave no output.
+///
+/// # Examples
+///
+/// ```
+/// use sock_sched::Executor;
+///
+/// let ex = Executor::new();
+/// let t = ex.spawn(async { panic!("boom") });
+/// let err = ex.run(t.join()).unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
+/// ```
+pub struct JoinError {
+    /// What happened.
+    repr: Repr,
+}
+
+/// The cause inside a [`JoinError`].
+enum Repr {
+    /// The thread panicked with this payload.
+    Panicked(Payload),
+    /// The thread was dropped before it finished (its loop was dropped), or its output was
+    /// already taken.
+    Cancelled,
+}
+
+/// The future returned by [`Thread::join`].
+///
+/// # Examples
+///
+/// ```
+/// use sock_sched::Executor;
+///
+/// let ex = Executor::new();
+/// let join = ex.spawn(async { 5 }).join();
+/// assert_eq!(ex.run(join).unwrap(), 5);
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Join<T> {
+    /// The thread joined.
+    thread: Thread<T>,
+}
+
+impl ThreadRef {
+    /// A new handle (counted) to `task`.
+    pub(crate) fn new(exec: Executor, task: Rc<dyn Task>) -> Self {
+        let core = task.core();
+        core.handles.set(core.handles.get() + 1);
+        Self { exec, task }
+    }
+
+    /// The thread's id, unique within its loop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// assert_ne!(ex.spawn(async {}).id(), ex.spawn(async {}).id());
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.task.core().id
+    }
+
+    /// The name given through the [`Builder`](crate::Builder), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = sock_sched::Builder::new().name("worker").spawn_on(&ex, async {});
+    /// assert_eq!(t.name().as_deref(), Some("worker"));
+    /// ```
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.task.core().with_extras(|e| e.name.clone()).flatten()
+    }
+
+    /// Whether the thread has finished (returned, panicked, or was cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = ex.spawn(async {});
+    /// assert!(!t.is_finished());
+    /// ex.start();
+    /// assert!(t.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.core().is(flag::DONE)
+    }
+
+    /// Whether the thread has started (a `newthread` starts at its first resume).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// assert!(ex.spawn(async {}).is_started());
+    /// ```
+    pub fn is_started(&self) -> bool {
+        self.task.core().is(flag::STARTED)
+    }
+
+    /// Whether both handles name the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = ex.spawn(async {});
+    /// assert!(t.ptr_eq(&t.to_ref()));
+    /// ```
+    pub fn ptr_eq(&self, other: &ThreadRef) -> bool {
+        Rc::ptr_eq(&self.task, &other.task)
+    }
+
+    /// The loop the thread belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// assert!(ex.spawn(async {}).executor().ptr_eq(&ex));
+    /// ```
+    pub fn executor(&self) -> &Executor {
+        &self.exec
+    }
+}
+
+impl Clone for ThreadRef {
+    fn clone(&self) -> Self {
+        Self::new(self.exec.clone(), self.task.clone())
+    }
+}
+
+impl Drop for ThreadRef {
+    fn drop(&mut self) {
+        let core = self.task.core();
+        core.handles.set(core.handles.get() - 1);
+        if core.handles.get() > 0 {
+            return;
+        }
+        if core.is(flag::DONE) {
+            if let Some(payload) = self.task.take_panic() {
+                self.exec.inner.defer_panic(payload);
+            }
+        } else if !core.is(flag::STARTED) {
+            self.exec.inner.cancel_unstarted(&self.task);
+        }
+    }
+}
+
+impl PartialEq for ThreadRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr_eq(other)
+    }
+}
+
+impl Eq for ThreadRef {}
+
+impl fmt::Debug for ThreadRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadRef")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+impl<T> Thread<T> {
+    /// A handle to a task just created.
+    pub(crate) fn new<S: JoinSlot<T> + 'static>(exec: Executor, cell: Rc<S>) -> Self {
+        let task: Rc<dyn Task> = cell.clone();
+        Self {
+            raw: ThreadRef::new(exec, task),
+            slot: cell,
+        }
+    }
+
+    /// Waits for the thread to finish and gives its output, or its panic.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError`] if the thread panicked or was cancelled.
+    ///
+    /// # Panics
+    ///
+    /// If a thread awaits its own join (it would never finish).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let t = ex.spawn(async { 1 + 1 });
+    /// assert_eq!(ex.run(async move { t.join().await.unwrap() }), 2);
+    /// ```
+    pub fn join(self) -> Join<T> {
+        Join { thread: self }
+    }
+
+    /// The output if the thread has finished; `None` while it runs.
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(_))` if the thread panicked, was cancelled, or its output was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let t = ex.spawn(async { 3 });
+    /// assert!(t.try_join().is_none());
+    /// ex.start();
+    /// assert_eq!(t.try_join().unwrap().unwrap(), 3);
+    /// ```
+    pub fn try_join(&self) -> Option<Result<T, JoinError>> {
+        if self.raw.is_finished() {
+            self.slot.take_output()
+        } else {
+            None
+        }
+    }
+
+    /// An untyped handle to the same thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = ex.spawn(async {});
+    /// assert_eq!(t.to_ref().id(), t.id());
+    /// ```
+    pub fn to_ref(&self) -> ThreadRef {
+        self.raw.clone()
+    }
+}
+
+impl<T> Deref for Thread<T> {
+    type Target = ThreadRef;
+
+    fn deref(&self) -> &ThreadRef {
+        &self.raw
+    }
+}
+
+impl<T> fmt::Debug for Thread<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Thread").field(&self.raw).finish()
+    }
+}
+
+impl<T> Future for Join<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let thread = &self.thread;
+        if let Some(result) = thread.try_join() {
+            return Poll::Ready(result);
+        }
+        let me = thread.raw.exec.inner.current_task();
+        assert!(
+            !me.is_some_and(|t| Rc::ptr_eq(&t, &thread.raw.task)),
+            "a thread cannot join itself: it would wait forever; join it from another thread"
+        );
+        let core = thread.raw.task.core();
+        let mut extras = core.extras();
+        if !extras
+            .join_waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            extras.join_waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> fmt::Debug for Join<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Join").field(&self.thread.raw).finish()
+    }
+}
+
+impl JoinError {
+    /// A thread that panicked with `payload`.
+    pub(crate) fn panicked(payload: Payload) -> Self {
+        Self {
+            repr: Repr::Panicked(payload),
+        }
+    }
+
+    /// A thread that was cancelled (or whose output was already taken).
+    pub(crate) fn cancelled() -> Self {
+        Self {
+            repr: Repr::Cancelled,
+        }
+    }
+
+    /// Whether the thread panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = ex.spawn(async { panic!() });
+    /// assert!(ex.run(t.join()).unwrap_err().is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panicked(_))
+    }
+
+    /// Whether the thread was cancelled (dropped before finishing, e.g. with its loop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = ex.spawn(async { panic!() });
+    /// assert!(!ex.run(t.join()).unwrap_err().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// The panic payload.
+    ///
+    /// # Panics
+    ///
+    /// If the thread did not panic (check [`is_panic`](Self::is_panic) first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = ex.spawn(async { std::panic::panic_any(7u8) });
+    /// let payload = ex.run(t.join()).unwrap_err().into_panic();
+    /// assert_eq!(*payload.downcast::<u8>().unwrap(), 7);
+    /// ```
+    pub fn into_panic(self) -> Box<dyn Any + Send> {
+        match self.repr {
+            Repr::Panicked(payload) => payload,
+            Repr::Cancelled => {
+                panic!("JoinError::into_panic on a cancelled thread; check is_panic() first")
+            }
+        }
+    }
+
+    /// The panic message, if the payload is a string.
+    fn message(&self) -> Option<&str> {
+        let Repr::Panicked(payload) = &self.repr else {
+            return None;
+        };
+        payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.message()) {
+            (Repr::Cancelled, _) => f.write_str("thread was cancelled or its output already taken"),
+            (Repr::Panicked(_), Some(msg)) => write!(f, "thread panicked: {msg}"),
+            (Repr::Panicked(_), None) => f.write_str("thread panicked"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// Runs `on_finish` callbacks in order; if some panic, the rest still run and the first
+/// panic is re-raised afterwards.
+pub(crate) fn run_callbacks(callbacks: Vec<Box<dyn FnOnce()>>) {
+    let mut first_panic = None;
+    for f in callbacks {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
+    }
+}

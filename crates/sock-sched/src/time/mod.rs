@@ -1,0 +1,5 @@
+//! Time: the timer queue, [`Sleep`](sleep::Sleep), sleep jobs and callback timers.
+
+pub(crate) mod callback;
+pub(crate) mod sleep;
+pub(crate) mod timers;

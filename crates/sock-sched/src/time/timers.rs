@@ -1,0 +1,404 @@
+//! The timer queue: a binary heap of `(tick, id)` over a slab of timer slots, with lazy
+//! cancellation.
+//!
+//! Deadlines are converted to ticks of the poll resolution (1 ms by default) counted from
+//! the loop's origin, rounding **up**: a timer's tick instant is never before its deadline,
+//! so nothing fires early. Ties on a tick fire in creation order (the id). Cancelling
+//! removes the slot in O(1) and leaves the heap entry behind; stale entries are skipped
+//! when they surface and the heap is compacted when they outnumber the live ones.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+/// What a fired timer does.
+pub(crate) enum Action {
+    /// Wake a sleeping future (its waker is set on the first poll).
+    Wake(Option<Waker>),
+    /// Run a callback once.
+    Once(Box<dyn FnOnce()>),
+    /// Run a callback periodically.
+    Every(Box<Every>),
+}
+
+/// A periodic callback.
+pub(crate) struct Every {
+    /// The callback; `None` while it runs. Returns whether to go on.
+    pub(crate) f: Option<Box<dyn FnMut() -> bool>>,
+    /// The period in ticks (at least 1).
+    period: u64,
+    /// The tick it was due at last.
+    scheduled: u64,
+    /// What to do after a missed tick.
+    policy: MissedTick,
+}
+
+/// What a periodic timer does when the loop was too busy to run it on time.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sock_sched::{Executor, MissedTick};
+///
+/// let ex = Executor::new();
+/// let timer = ex.run_every_with(Duration::from_millis(10), MissedTick::Skip, || false);
+/// timer.cancel();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTick {
+    /// Run once late, then one full period after that late run (the default).
+    #[default]
+    Delay,
+    /// Run once late, then go back to the original schedule, skipping the missed ticks.
+    Skip,
+}
+
+/// Names a timer slot; the id tells a live slot from a reused one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    /// The slot.
+    pub(crate) key: usize,
+    /// The timer's unique id.
+    pub(crate) id: u64,
+}
+
+/// A heap entry: `(tick, id)` orders; `key` finds the slot.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    /// When it is due.
+    tick: u64,
+    /// Creation order among timers due on the same tick.
+    id: u64,
+    /// The slot.
+    key: usize,
+}
+
+/// An armed timer.
+struct Slot {
+    /// The timer's unique id.
+    id: u64,
+    /// What it does.
+    action: Action,
+}
+
+/// A timer that is due, taken out of the queue.
+pub(crate) enum Due {
+    /// Wake this waker.
+    Wake(Option<Waker>),
+    /// Run this callback.
+    Once(Box<dyn FnOnce()>),
+    /// Run the periodic callback, then hand it back with [`Timers::rearm`].
+    Every(TimerKey, Box<dyn FnMut() -> bool>),
+}
+
+/// The timer queue of one loop.
+pub(crate) struct Timers {
+    /// Tick 0.
+    origin: Instant,
+    /// The tick length in nanoseconds.
+    resolution: u64,
+    /// Pending entries, earliest first; some may be stale.
+    heap: BinaryHeap<Reverse<Entry>>,
+    /// The live timers.
+    slots: Slab<Slot>,
+    /// The next timer id.
+    next_id: u64,
+    /// Heap entries whose slot is gone.
+    stale: usize,
+    /// Armed callback timers (they keep `start()` running).
+    callbacks: usize,
+}
+
+impl Timers {
+    /// An empty queue with ticks of `resolution` counted from `origin`.
+    pub(crate) fn new(origin: Instant, resolution: Duration) -> Self {
+        Self {
+            origin,
+            resolution: resolution_nanos(resolution),
+            heap: BinaryHeap::new(),
+            slots: Slab::new(),
+            next_id: 0,
+            stale: 0,
+            callbacks: 0,
+        }
+    }
+
+    /// Changes the tick length.
+    ///
+    /// # Panics
+    ///
+    /// If timers are armed (their ticks would change meaning).
+    pub(crate) fn set_resolution(&mut self, resolution: Duration) {
+        assert!(
+            self.slots.is_empty(),
+            "set the timer resolution before arming any timer (at loop creation)"
+        );
+        self.resolution = resolution_nanos(resolution);
+    }
+
+    /// The first tick whose instant is at or after `deadline`.
+    pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> u64 {
+        let nanos = deadline.saturating_duration_since(self.origin).as_nanos();
+        let ticks = nanos.div_ceil(u128::from(self.resolution));
+        u64::try_from(ticks).unwrap_or(u64::MAX)
+    }
+
+    /// The last tick whose instant is at or before `now`.
+    pub(crate) fn tick_at_or_before(&self, now: Instant) -> u64 {
+        let nanos = now.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos / u128::from(self.resolution)).unwrap_or(u64::MAX)
+    }
+
+    /// The instant of `tick` (saturating far in the future).
+    pub(crate) fn instant_of(&self, tick: u64) -> Instant {
+        let nanos = u128::from(tick) * u128::from(self.resolution);
+        let d = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        self.origin
+            .checked_add(d)
+            .unwrap_or_else(|| self.origin + Duration::from_secs(1 << 40))
+    }
+
+    /// The tick length.
+    pub(crate) fn resolution(&self) -> Duration {
+        Duration::from_nanos(self.resolution)
+    }
+
+    /// Arms a timer due at `deadline`.
+    pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
+        let tick = self.tick_at_or_after(deadline);
+        self.insert_at_tick(tick, action)
+    }
+
+    /// Arms a periodic timer first due at `first`.
+    pub(crate) fn insert_every(
+        &mut self,
+        first: Instant,
+        period: Duration,
+        policy: MissedTick,
+        f: Box<dyn FnMut() -> bool>,
+    ) -> TimerKey {
+        let tick = self.tick_at_or_after(first);
+        let period = resolution_nanos(period).div_ceil(self.resolution);
+        let every = Every {
+            f: Some(f),
+            period: period.max(1),
+            scheduled: tick,
+            policy,
+        };
+        self.insert_at_tick(tick, Action::Every(Box::new(every)))
+    }
+
+    /// Arms a timer due at `tick`.
+    fn insert_at_tick(&mut self, tick: u64, action: Action) -> TimerKey {
+        let id = self.next_id;
+        self.next_id += 1;
+        if !matches!(action, Action::Wake(_)) {
+            self.callbacks += 1;
+        }
+        let key = self.slots.insert(Slot { id, action });
+        self.heap.push(Reverse(Entry { tick, id, key }));
+        TimerKey { key, id }
+    }
+
+    /// Whether the timer is still armed (not fired, not cancelled).
+    pub(crate) fn is_armed(&self, timer: TimerKey) -> bool {
+        self.slots.get(timer.key).is_some_and(|s| s.id == timer.id)
+    }
+
+    /// Stores the waker a sleeping future should be woken with.
+    pub(crate) fn set_waker(&mut self, timer: TimerKey, waker: &Waker) {
+        if let Some(Slot {
+            id,
+            action: Action::Wake(slot),
+        }) = self.slots.get_mut(timer.key)
+        {
+            if *id == timer.id && !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                *slot = Some(waker.clone());
+            }
+        }
+    }
+
+    /// Disarms a timer; gives back its action (to be dropped outside any borrow) if it was
+    /// armed.
+    pub(crate) fn cancel(&mut self, timer: TimerKey) -> Option<Action> {
+        if !self.is_armed(timer) {
+            return None;
+        }
+        let slot = self.slots.remove(timer.key);
+        if !matches!(slot.action, Action::Wake(_)) {
+            self.callbacks -= 1;
+        }
+        self.stale += 1;
+        self.compact_if_mostly_stale();
+        Some(slot.action)
+    }
+
+    /// Armed callback timers.
+    pub(crate) fn callbacks(&self) -> usize {
+        self.callbacks
+    }
+
+    /// The earliest tick with a live timer.
+    pub(crate) fn next_tick(&mut self) -> Option<u64> {
+        loop {
+            let Reverse(entry) = self.heap.peek()?;
+            if self.slots.get(entry.key).is_some_and(|s| s.id == entry.id) {
+                return Some(entry.tick);
+            }
+            self.heap.pop();
+            self.stale -= 1;
+        }
+    }
+
+    /// Takes the next live timer due at or before `now_tick`.
+    pub(crate) fn pop_due(&mut self, now_tick: u64) -> Option<Due> {
+        if self.next_tick()? > now_tick {
+            return None;
+        }
+        let Reverse(entry) = self.heap.pop()?;
+        let timer = TimerKey {
+            key: entry.key,
+            id: entry.id,
+        };
+        Some(self.take_due(timer, now_tick))
+    }
+
+    /// Turns a live, due slot into what the loop must do with it.
+    fn take_due(&mut self, timer: TimerKey, now_tick: u64) -> Due {
+        if let Action::Every(every) = &mut self.slots[timer.key].action {
+            let f = every
+                .f
+                .take()
+                .expect("a periodic timer in the heap is not running");
+            every.scheduled = every.next_tick(now_tick);
+            return Due::Every(timer, f);
+        }
+        match self.slots.remove(timer.key).action {
+            Action::Wake(waker) => Due::Wake(waker),
+            Action::Once(f) => {
+                self.callbacks -= 1;
+                Due::Once(f)
+            }
+            Action::Every(_) => unreachable!("periodic timers are handled above"),
+        }
+    }
+
+    /// Hands a periodic callback back after it ran: re-armed if it asked to go on and was
+    /// not cancelled meanwhile; otherwise given back to be dropped outside any borrow.
+    pub(crate) fn rearm(
+        &mut self,
+        timer: TimerKey,
+        f: Box<dyn FnMut() -> bool>,
+        go_on: bool,
+    ) -> Option<Box<dyn FnMut() -> bool>> {
+        if !self.is_armed(timer) {
+            return Some(f);
+        }
+        if !go_on {
+            self.slots.remove(timer.key);
+            self.callbacks -= 1;
+            return Some(f);
+        }
+        let Action::Every(every) = &mut self.slots[timer.key].action else {
+            unreachable!("a re-armed timer is periodic")
+        };
+        every.f = Some(f);
+        let tick = every.scheduled;
+        self.heap.push(Reverse(Entry {
+            tick,
+            id: timer.id,
+            key: timer.key,
+        }));
+        None
+    }
+
+    /// Rebuilds the heap without stale entries once they are the majority.
+    fn compact_if_mostly_stale(&mut self) {
+        if self.stale > 64 && self.stale > self.heap.len() / 2 {
+            let slots = &self.slots;
+            self.heap
+                .retain(|Reverse(e)| slots.get(e.key).is_some_and(|s| s.id == e.id));
+            self.stale = 0;
+        }
+    }
+}
+
+impl Every {
+    /// The tick after the one that just fired at `now_tick` (always later than it).
+    fn next_tick(&self, now_tick: u64) -> u64 {
+        let on_schedule = self.scheduled.saturating_add(self.period);
+        if on_schedule > now_tick {
+            return on_schedule;
+        }
+        match self.policy {
+            MissedTick::Delay => now_tick.saturating_add(self.period),
+            MissedTick::Skip => {
+                let missed = (now_tick - self.scheduled) / self.period + 1;
+                self.scheduled
+                    .saturating_add(missed.saturating_mul(self.period))
+            }
+        }
+    }
+}
+
+/// A duration in whole nanoseconds, at least 1.
+fn resolution_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timers() -> (Timers, Instant) {
+        let origin = Instant::now();
+        (Timers::new(origin, Duration::from_millis(1)), origin)
+    }
+
+    #[test]
+    fn deadlines_round_up_to_the_next_tick() {
+        let (t, origin) = timers();
+        assert_eq!(t.tick_at_or_after(origin), 0);
+        assert_eq!(t.tick_at_or_after(origin + Duration::from_micros(300)), 1);
+        assert_eq!(t.tick_at_or_after(origin + Duration::from_millis(1)), 1);
+        assert_eq!(t.tick_at_or_before(origin + Duration::from_micros(1999)), 1);
+    }
+
+    #[test]
+    fn cancelled_entries_are_skipped_and_compacted() {
+        let (mut t, origin) = timers();
+        let keys: Vec<_> = (0..1000)
+            .map(|i| t.insert(origin + Duration::from_millis(i), Action::Wake(None)))
+            .collect();
+        for k in &keys[..999] {
+            assert!(t.cancel(*k).is_some());
+        }
+        assert!(
+            t.heap.len() < 600,
+            "heap compacted, {} entries",
+            t.heap.len()
+        );
+        assert_eq!(t.next_tick(), Some(999));
+    }
+
+    #[test]
+    fn skip_policy_returns_to_the_schedule() {
+        let every = Every {
+            f: None,
+            period: 10,
+            scheduled: 100,
+            policy: MissedTick::Skip,
+        };
+        assert_eq!(every.next_tick(100), 110);
+        assert_eq!(every.next_tick(135), 140);
+        let delay = Every {
+            policy: MissedTick::Delay,
+            ..every
+        };
+        assert_eq!(delay.next_tick(135), 145);
+    }
+}
