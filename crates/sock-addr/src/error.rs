@@ -264,6 +264,8 @@ pub(crate) struct Failure {
 pub(crate) struct Asked<'a> {
     pub(crate) host: &'a str,
     pub(crate) service: &'a str,
+    /// The service is a name, not a number.
+    pub(crate) service_is_name: bool,
     pub(crate) hints: &'a crate::Hints,
 }
 
@@ -272,7 +274,15 @@ impl Failure {
     pub(crate) fn into_error(self, asked: &Asked<'_>) -> LookupError {
         let Failure { cause, message } = self;
         let host = || asked.host.to_owned();
+        let service = || asked.service.to_owned();
+        let numericserv = asked.hints.flags.contains(Flags::NUMERICSERV);
         match cause {
+            // glibc says "no name" for a service name refused by NUMERICSERV.
+            Cause::NoName if numericserv && asked.service_is_name => LookupError::ServiceNotFound {
+                service: service(),
+                socktype: asked.hints.socktype,
+                message,
+            },
             Cause::NoName => LookupError::HostNotFound {
                 host: host(),
                 message,
@@ -283,7 +293,7 @@ impl Failure {
                 message,
             },
             Cause::Service => LookupError::ServiceNotFound {
-                service: asked.service.to_owned(),
+                service: service(),
                 socktype: asked.hints.socktype,
                 message,
             },

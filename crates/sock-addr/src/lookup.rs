@@ -54,6 +54,7 @@ pub(crate) fn lookup_port(host: &str, port: &Port, hints: &Hints) -> Result<Addr
     let asked = Asked {
         host,
         service: &service,
+        service_is_name: port.name().is_some(),
         hints,
     };
     match sys::getaddrinfo(node, service_arg, hints) {

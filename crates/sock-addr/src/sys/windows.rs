@@ -92,8 +92,9 @@ impl OsList {
     /// The first entry (a successful lookup has at least one).
     pub(crate) fn first(&self) -> Entry<'_> {
         // SAFETY: `head` is valid and lives as long as `self`.
+        let ai = unsafe { self.head.as_ref() };
         Entry {
-            ai: unsafe { self.head.as_ref() },
+            ai,
             index: 0,
             list: self,
             _list: PhantomData,
