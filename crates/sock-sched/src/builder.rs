@@ -81,6 +81,69 @@ impl Builder {
         executor.spawn_with(future, self.into_extras())
     }
 
+    /// Creates the thread on the current loop without starting it; see
+    /// [`crate::newthread`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = sock_sched::Builder::new().name("later").newthread(async { 1 });
+    /// assert!(!t.is_started());
+    /// ```
+    pub fn newthread<F: Future + 'static>(self, future: F) -> Thread<F::Output> {
+        self.newthread_on(&Executor::current(), future)
+    }
+
+    /// Creates the thread on `executor` without starting it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = sock_sched::Builder::new().newthread_on(&ex, async { 1 });
+    /// t.resume(());
+    /// assert!(t.is_finished());
+    /// ```
+    pub fn newthread_on<F: Future + 'static>(
+        self,
+        executor: &Executor,
+        future: F,
+    ) -> Thread<F::Output> {
+        executor.create(future, self.into_extras())
+    }
+
+    /// Creates the thread on the current loop and runs it until its first suspension; see
+    /// [`crate::thread()`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = sock_sched::Builder::new().name("now").thread(async { 2 });
+    /// assert!(t.is_finished());
+    /// ```
+    pub fn thread<F: Future + 'static>(self, future: F) -> Thread<F::Output> {
+        self.thread_on(&Executor::current(), future)
+    }
+
+    /// Creates the thread on `executor` and runs it until its first suspension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ex = sock_sched::Executor::new();
+    /// let t = sock_sched::Builder::new().thread_on(&ex, async { 2 });
+    /// assert_eq!(t.try_join().unwrap().unwrap(), 2);
+    /// ```
+    pub fn thread_on<F: Future + 'static>(
+        self,
+        executor: &Executor,
+        future: F,
+    ) -> Thread<F::Output> {
+        let t = self.newthread_on(executor, future);
+        t.resume(());
+        t
+    }
+
     /// The per-task extras these options need (none for default options).
     pub(crate) fn into_extras(self) -> Option<Box<Extras>> {
         let name = self.name?;

@@ -26,6 +26,7 @@ use slab::Slab;
 
 use crate::clock::{Clock, MonotonicClock};
 use crate::context;
+use crate::env::Env;
 use crate::park::{Park, ThreadPark, Unparker};
 use crate::task::{Core, Extras, Header, Payload, Task, TaskCell, flag};
 use crate::thread::Thread;
@@ -113,6 +114,8 @@ pub(crate) struct Inner {
     in_turn: Cell<bool>,
     /// A panic to re-raise from the next `run`/`poll`/`start`.
     pending_panic: RefCell<Option<Payload>>,
+    /// The environment of code outside any thread; threads created there inherit it.
+    pub(crate) root_env: RefCell<Env>,
 }
 
 /// How long a turn may park.
@@ -168,6 +171,7 @@ impl Executor {
             stop: Cell::new(false),
             in_turn: Cell::new(false),
             pending_panic: RefCell::new(None),
+            root_env: RefCell::new(Env::default()),
         };
         Self {
             inner: Rc::new(inner),
@@ -245,14 +249,24 @@ impl Executor {
         self.spawn_with(future, None)
     }
 
-    /// Spawns with the given extras (name, environment).
+    /// Spawns with the given extras (name), queued to run.
     pub(crate) fn spawn_with<F: Future + 'static>(
         &self,
         future: F,
         extras: Option<Box<Extras>>,
     ) -> Thread<F::Output> {
-        let (cell, header) = self.inner.insert(future, extras);
+        let (cell, header) = self.inner.insert(future, self.inner.inherit(extras));
         self.inner.schedule_new(cell.core(), header);
+        Thread::new(self.clone(), cell)
+    }
+
+    /// Creates a thread with the given extras (name), not started.
+    pub(crate) fn create<F: Future + 'static>(
+        &self,
+        future: F,
+        extras: Option<Box<Extras>>,
+    ) -> Thread<F::Output> {
+        let (cell, _header) = self.inner.insert(future, self.inner.inherit(extras));
         Thread::new(self.clone(), cell)
     }
 
@@ -502,6 +516,20 @@ impl Inner {
         let cell = Rc::new(TaskCell::new(core, future));
         entry.insert(cell.clone());
         (cell, header)
+    }
+
+    /// Adds the creator's environment (the current thread's, or this loop's root) to a new
+    /// thread's extras.
+    fn inherit(&self, extras: Option<Box<Extras>>) -> Option<Box<Extras>> {
+        let creator = context::entered().and_then(|inner| inner.current_task());
+        let env = match creator {
+            Some(task) => task.core().with_extras(|e| e.env.inherit()).flatten(),
+            None => self.root_env.borrow().inherit(),
+        };
+        let Some(env) = env else { return extras };
+        let mut extras = extras.unwrap_or_default();
+        extras.env = env;
+        Some(extras)
     }
 
     /// Counts a task alive and queues it for its first poll.

@@ -121,6 +121,12 @@ pub(crate) struct Extras {
     pub(crate) join_waker: Option<Waker>,
     /// Callbacks to run once when the task finishes.
     pub(crate) on_finish: Vec<Box<dyn FnOnce()>>,
+    /// Typed per-thread values.
+    pub(crate) env: crate::env::Env,
+    /// The value passed in by the last resume/transfer, not yet taken.
+    pub(crate) inbox: crate::value::Value,
+    /// The value passed out by the last `yield_`, not yet taken by the resumer.
+    pub(crate) outbox: crate::value::Value,
 }
 
 impl Core {
