@@ -1,1 +1,42 @@
-//! Network benchmark harness (being built).
+//! Network benchmark harness: the pieces the echo servers, the load generator and the
+//! `netbench` driver share.
+//!
+//! The binaries are the product (see `README.md` beside this package): echo servers for
+//! sock's peers (`echo_tokio_ct`, `echo_tokio_mt`, `echo_smol`, `echo_mio`, and the C
+//! `c/echo_epoll.c`), the `loadgen` load generator and the `netbench` driver that runs them
+//! all pinned to cores and writes `RESULTS.md` and `ratios.svg`. This library holds what
+//! they have in common: flag parsing, the byte pattern every echoed byte is checked
+//! against, the latency histogram, one-line JSON records and the few OS calls.
+//!
+//! # Examples
+//!
+//! ```
+//! use sock_netbench::{Histogram, Pattern};
+//!
+//! let pattern = Pattern::new();
+//! let mut message = [0u8; 64];
+//! pattern.fill(7, 1000, &mut message);
+//! assert!(pattern.matches(7, 1000, &message));
+//!
+//! let mut latencies = Histogram::new();
+//! latencies.record(25_000);
+//! assert_eq!(latencies.count(), 1);
+//! ```
+
+mod args;
+mod histogram;
+mod json;
+mod pattern;
+mod server;
+mod stats;
+#[cfg_attr(target_os = "linux", path = "sys/linux.rs")]
+#[cfg_attr(not(target_os = "linux"), path = "sys/other.rs")]
+mod sys;
+
+pub use args::Args;
+pub use histogram::Histogram;
+pub use json::{JsonLine, json_field};
+pub use pattern::Pattern;
+pub use server::{ServerArgs, Transport};
+pub use stats::Summary;
+pub use sys::{interrupt, raise_nofile_limit, require_linux};

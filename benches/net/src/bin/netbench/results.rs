@@ -1,0 +1,164 @@
+//! What one driver run measured, per server, and the summaries the report prints.
+
+use std::collections::BTreeMap;
+
+use sock_netbench::{Summary, json_field};
+
+use crate::servers::ServerSpec;
+use crate::syscalls::Counts;
+
+/// One echo run's numbers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EchoRun {
+    /// Round trips per second.
+    pub(crate) rt_per_sec: f64,
+    /// Median latency, microseconds.
+    pub(crate) p50_us: f64,
+    /// 99th percentile latency, microseconds.
+    pub(crate) p99_us: f64,
+}
+
+/// One UDP run's numbers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UdpRun {
+    /// Datagrams echoed per second.
+    pub(crate) packets_per_sec: f64,
+    /// Datagrams lost.
+    pub(crate) lost: f64,
+}
+
+/// Syscalls a server made while serving a counted window.
+#[derive(Clone, Debug)]
+pub(crate) struct SyscallRun {
+    /// The counts.
+    pub(crate) counts: Counts,
+    /// Round trips (or datagrams) served in the window.
+    pub(crate) served: f64,
+}
+
+impl SyscallRun {
+    /// Syscalls per round trip.
+    pub(crate) fn per_op(&self) -> f64 {
+        self.counts.total as f64 / self.served.max(1.0)
+    }
+}
+
+/// Server memory before and after the idle connections were opened.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IdleMemory {
+    /// VmRSS before, KiB.
+    pub(crate) before_kb: u64,
+    /// VmRSS with the connections open, KiB.
+    pub(crate) after_kb: u64,
+    /// How many connections.
+    pub(crate) conns: usize,
+}
+
+impl IdleMemory {
+    /// RSS growth per idle connection, bytes (negative growth counts as 0).
+    pub(crate) fn bytes_per_conn(&self) -> f64 {
+        self.after_kb.saturating_sub(self.before_kb) as f64 * 1024.0 / self.conns as f64
+    }
+}
+
+/// A counted workload: echo at N connections, or UDP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Workload {
+    /// TCP echo at this many connections.
+    Echo(usize),
+    /// UDP echo.
+    Udp,
+}
+
+/// Everything measured for one server.
+pub(crate) struct ServerResult {
+    /// Which server.
+    pub(crate) spec: ServerSpec,
+    /// Why it did not run at all, if it did not.
+    pub(crate) missing: Option<String>,
+    /// Echo runs by connection count.
+    pub(crate) echo: BTreeMap<usize, Vec<EchoRun>>,
+    /// Bulk runs, MB/s.
+    pub(crate) bulk: Vec<f64>,
+    /// UDP runs.
+    pub(crate) udp: Vec<UdpRun>,
+    /// Syscall counts by workload.
+    pub(crate) syscalls: BTreeMap<Workload, SyscallRun>,
+    /// Idle-connection memory.
+    pub(crate) idle: Option<IdleMemory>,
+    /// What went wrong, one line each.
+    pub(crate) failures: Vec<String>,
+}
+
+impl ServerResult {
+    /// A server with nothing measured yet.
+    pub(crate) fn new(spec: ServerSpec) -> Self {
+        Self {
+            missing: spec.missing(),
+            spec,
+            echo: BTreeMap::new(),
+            bulk: Vec::new(),
+            udp: Vec::new(),
+            syscalls: BTreeMap::new(),
+            idle: None,
+            failures: Vec::new(),
+        }
+    }
+
+    /// Notes a failure (also shown as it happens).
+    pub(crate) fn fail(&mut self, what: String) {
+        eprintln!("  {}: FAILED {what}", self.spec.name);
+        self.failures.push(what);
+    }
+
+    /// Round trips/s at `conns` connections.
+    pub(crate) fn echo_rate(&self, conns: usize) -> Option<Summary> {
+        self.echo_metric(conns, |run| run.rt_per_sec)
+    }
+
+    /// A metric over the echo runs at `conns` connections.
+    pub(crate) fn echo_metric(&self, conns: usize, f: impl Fn(&EchoRun) -> f64) -> Option<Summary> {
+        let runs = self.echo.get(&conns)?;
+        Summary::of(&runs.iter().map(f).collect::<Vec<_>>())
+    }
+
+    /// Bulk MB/s.
+    pub(crate) fn bulk_rate(&self) -> Option<Summary> {
+        Summary::of(&self.bulk)
+    }
+
+    /// UDP packets/s.
+    pub(crate) fn udp_rate(&self) -> Option<Summary> {
+        Summary::of(
+            &self
+                .udp
+                .iter()
+                .map(|r| r.packets_per_sec)
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// A number field of a loadgen result line.
+pub(crate) fn field(line: &str, key: &str) -> Result<f64, String> {
+    json_field(line, key)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no number {key:?} in loadgen output {line}"))
+}
+
+/// Reads an echo result line.
+pub(crate) fn echo_run(line: &str) -> Result<EchoRun, String> {
+    Ok(EchoRun {
+        rt_per_sec: field(line, "rt_per_sec")?,
+        p50_us: field(line, "p50_us")?,
+        p99_us: field(line, "p99_us")?,
+    })
+}
+
+/// Reads a UDP result line.
+pub(crate) fn udp_run(line: &str) -> Result<UdpRun, String> {
+    Ok(UdpRun {
+        packets_per_sec: field(line, "packets_per_sec")?,
+        lost: field(line, "lost")?,
+    })
+}
