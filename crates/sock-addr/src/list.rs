@@ -50,12 +50,11 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, SocketType, lookup};
+    /// use sock_addr::{Hints, lookup};
     ///
-    /// // No socket type asked: one entry per type.
-    /// let list = lookup("::1", 0, &Hints::new())?;
-    /// let types: Vec<SocketType> = list.iter().map(|e| e.socktype()).collect();
-    /// assert!(types.contains(&SocketType::STREAM) && types.contains(&SocketType::DGRAM));
+    /// let list = lookup("::1", 8080, &Hints::tcp())?;
+    /// let addrs: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+    /// assert_eq!(addrs, ["[::1]:8080"]);
     /// # Ok::<(), sock_addr::LookupError>(())
     /// ```
     #[doc(alias = "addrs")]

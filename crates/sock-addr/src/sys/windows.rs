@@ -135,8 +135,14 @@ impl<'a> Entry<'a> {
         self.ai.ai_socktype
     }
 
+    /// The protocol; where the OS leaves it 0 (Wine does), the socket type's default,
+    /// as glibc reports it (TCP for stream, UDP for datagram sockets).
     pub(crate) fn protocol(self) -> i32 {
-        self.ai.ai_protocol
+        match (self.ai.ai_protocol, self.ai.ai_socktype) {
+            (0, SOCK_STREAM) => IPPROTO_TCP,
+            (0, SOCK_DGRAM) => IPPROTO_UDP,
+            (protocol, _) => protocol,
+        }
     }
 
     /// The canonical name, converted when the list was built.
@@ -223,6 +229,9 @@ fn raw_hints(hints: &Hints) -> ws::ADDRINFOW {
 
 /// Classifies a WSA error code and keeps the system's text for it.
 fn failure(code: i32) -> Failure {
+    if code < 0 {
+        return passed_through(code);
+    }
     let err = io::Error::from_raw_os_error(code);
     let message = err.to_string();
     let cause = match code {
@@ -240,6 +249,29 @@ fn failure(code: i32) -> Failure {
         other => Cause::Other(other),
     };
     Failure { cause, message }
+}
+
+/// Windows documents only WSA codes, but Wine passes some of the host's POSIX `EAI_*`
+/// codes (negative, glibc's numbering) straight through; classify those the same way,
+/// with the POSIX text (the system message table has none for them).
+fn passed_through(code: i32) -> Failure {
+    let (cause, message) = match code {
+        -1 => (Cause::BadFlags, "Bad value for ai_flags"),
+        -2 => (Cause::NoName, "Name or service not known"),
+        -3 => (Cause::Again, "Temporary failure in name resolution"),
+        -4 => (Cause::Fail, "Non-recoverable failure in name resolution"),
+        -5 => (Cause::NoData, "No address associated with hostname"),
+        -6 => (Cause::Family, "ai_family not supported"),
+        -7 => (Cause::Socktype, "ai_socktype not supported"),
+        -8 => (Cause::Service, "Servname not supported for ai_socktype"),
+        -9 => (Cause::NoData, "Address family for hostname not supported"),
+        -10 => (Cause::Memory, "Memory allocation failure"),
+        other => (Cause::Other(other), "Unknown name resolution error"),
+    };
+    Failure {
+        cause,
+        message: message.to_owned(),
+    }
 }
 
 /// An all-zero storage (the unspecified family).
