@@ -108,9 +108,12 @@ fn parse(mut args: Args) -> Result<Config, String> {
         control: args.flag("--control"),
         addr: args
             .value("--addr")?
-            .ok_or("--addr HOST:PORT is required")?,
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
     };
     args.finish()?;
+    if config.addr.port() == 0 {
+        return Err(format!("--addr HOST:PORT is required\n{USAGE}"));
+    }
     check(&config)?;
     Ok(config)
 }

@@ -181,6 +181,13 @@ impl Bench<'_> {
             return;
         }
         eprintln!("memory with {} idle connections", self.options.idle);
+        if let Err(why) = self.check_nofile() {
+            self.results
+                .iter_mut()
+                .filter(|r| r.missing.is_none())
+                .for_each(|r| r.fail(why.clone()));
+            return;
+        }
         for i in 0..self.results.len() {
             if self.results[i].missing.is_some() {
                 continue;
@@ -196,6 +203,19 @@ impl Bench<'_> {
                 }
                 Err(err) => self.results[i].fail(format!("idle memory: {err}")),
             }
+        }
+    }
+
+    /// Raises this process's descriptor limit (servers and loadgen inherit it) and checks
+    /// that it fits the idle connections.
+    fn check_nofile(&self) -> Result<(), String> {
+        let need = self.options.idle as u64 + 64;
+        match sock_netbench::raise_nofile_limit() {
+            Ok(limit) if limit >= need => Ok(()),
+            Ok(limit) => Err(format!(
+                "idle memory: RLIMIT_NOFILE hard limit {limit} < {need}; raise it (ulimit -Hn) or lower --idle"
+            )),
+            Err(err) => Err(format!("idle memory: raising RLIMIT_NOFILE: {err}")),
         }
     }
 
@@ -392,7 +412,8 @@ impl Bench<'_> {
         let out_dir = &self.options.out_dir;
         fs::create_dir_all(out_dir).map_err(|err| format!("{}: {err}", out_dir.display()))?;
         write(&out_dir.join("RESULTS.md"), &markdown)?;
-        write(&self.options.out_dir.join("ratios.svg"), &svg)?;
+        write(&out_dir.join("ratios.svg"), &svg)?;
+        update_readme(&out_dir.join("README.md"), &markdown)?;
         println!("{markdown}");
         eprintln!(
             "wrote {}/RESULTS.md and ratios.svg",
@@ -443,6 +464,35 @@ fn legend_name(r: &ServerResult) -> String {
 /// Writes a file, naming it in the error.
 fn write(path: &Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|err| format!("{}: {err}", path.display()))
+}
+
+/// Marks the README region the results are copied into.
+const README_BEGIN: &str = "<!-- netbench results: begin -->";
+/// See `README_BEGIN`.
+const README_END: &str = "<!-- netbench results: end -->";
+
+/// Replaces the region between the markers in the README (if it has them) with the
+/// results, headings one level down; a README without the markers is left alone.
+fn update_readme(path: &Path, markdown: &str) -> Result<(), String> {
+    let Ok(readme) = fs::read_to_string(path) else {
+        return Ok(());
+    };
+    let (Some(begin), Some(end)) = (readme.find(README_BEGIN), readme.find(README_END)) else {
+        return Ok(());
+    };
+    if end < begin {
+        return Ok(());
+    }
+    let demoted: Vec<String> = markdown
+        .lines()
+        .map(|line| match line.starts_with('#') {
+            true => format!("#{line}"),
+            false => line.to_owned(),
+        })
+        .collect();
+    let head = &readme[..begin + README_BEGIN.len()];
+    let updated = format!("{head}\n{}\n{}", demoted.join("\n").trim(), &readme[end..]);
+    write(path, &updated)
 }
 
 /// Fails unless `taskset` runs.
