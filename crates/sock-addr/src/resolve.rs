@@ -371,11 +371,9 @@ impl Pool {
     /// idle one will take it and the pool is below its bound).
     fn submit(&'static self, request: Request) -> (Arc<Job>, usize) {
         let mut state = self.lock();
-        let same = state.in_flight.iter().filter(|job| job.request == request);
-        if let Some((job, slot)) = same
-            .clone()
-            .find_map(|job| Some((job.clone(), job.join()?)))
-        {
+        // A cancelled job may still be listed for a moment: `join` skips it.
+        let mut same = state.in_flight.iter().filter(|job| job.request == request);
+        if let Some((job, slot)) = same.find_map(|job| Some((job.clone(), job.join()?))) {
             state.merged += 1;
             return (job, slot);
         }
