@@ -677,15 +677,11 @@ impl Inner {
         }
     }
 
-    /// Time until the earliest timer's tick.
+    /// Time until the earliest timer is due.
     fn next_timer_wait(&self) -> Option<Duration> {
         let mut timers = self.timers.borrow_mut();
-        let tick = timers.next_tick()?;
-        Some(
-            timers
-                .instant_of(tick)
-                .saturating_duration_since(self.now()),
-        )
+        let due = timers.next_due()?;
+        Some(timers.instant_of(due).saturating_duration_since(self.now()))
     }
 
     /// See [`Executor::next_deadline`].
@@ -694,8 +690,8 @@ impl Inner {
             return Some(self.now());
         }
         let mut timers = self.timers.borrow_mut();
-        let tick = timers.next_tick()?;
-        Some(timers.instant_of(tick))
+        let due = timers.next_due()?;
+        Some(timers.instant_of(due))
     }
 
     /// Takes remote wakes, fires due timers, and runs every task ready at that point.
@@ -728,13 +724,13 @@ impl Inner {
 
     /// Fires every timer due now; callbacks run with no borrow held.
     fn fire_timers(&self) -> bool {
-        let now_tick = {
+        let now = {
             let timers = self.timers.borrow();
-            timers.tick_at_or_before(self.now())
+            timers.nanos(self.now())
         };
         let mut fired = false;
         loop {
-            let due = self.timers.borrow_mut().pop_due(now_tick);
+            let due = self.timers.borrow_mut().pop_due(now);
             match due {
                 None => return fired,
                 Some(Due::Wake(waker)) => waker.into_iter().for_each(Waker::wake),

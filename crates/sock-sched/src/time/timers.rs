@@ -1,11 +1,12 @@
-//! The timer queue: a binary heap of `(tick, id)` over a slab of timer slots, with lazy
+//! The timer queue: a binary heap of `(deadline, id)` over a slab of timer slots, with lazy
 //! cancellation.
 //!
-//! Deadlines are converted to ticks of the poll resolution (1 ms by default) counted from
-//! the loop's origin, rounding **up**: a timer's tick instant is never before its deadline,
-//! so nothing fires early. Ties on a tick fire in creation order (the id). Cancelling
-//! removes the slot in O(1) and leaves the heap entry behind; stale entries are skipped
-//! when they surface and the heap is compacted when they outnumber the live ones.
+//! Times are nanoseconds since the loop's origin. A timer is due once the clock reaches its
+//! deadline rounded **up** to the poll resolution (1 ms by default), and the loop parks
+//! until that rounded instant: nothing fires early, and timers a few microseconds apart
+//! fire in one wake-up. Timers fire in deadline order, ties in creation order (the id).
+//! Cancelling removes the slot in O(1) and leaves the heap entry behind; stale entries are
+//! skipped when they surface, and the heap is compacted when they outnumber the live ones.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -28,9 +29,9 @@ pub(crate) enum Action {
 pub(crate) struct Every {
     /// The callback; `None` while it runs. Returns whether to go on.
     pub(crate) f: Option<Box<dyn FnMut() -> bool>>,
-    /// The period in ticks (at least 1).
+    /// The period in nanoseconds (a whole number of ticks, at least 1).
     period: u64,
-    /// The tick it was due at last.
+    /// The deadline it was due at last.
     scheduled: u64,
     /// What to do after a missed tick.
     policy: MissedTick,
@@ -66,11 +67,11 @@ pub(crate) struct TimerKey {
     pub(crate) id: u64,
 }
 
-/// A heap entry: `(tick, id)` orders; `key` finds the slot.
+/// A heap entry: `(deadline, id)` orders; `key` finds the slot.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    /// When it is due.
-    tick: u64,
+    /// When it is due, in nanoseconds since the origin (before rounding).
+    deadline: u64,
     /// Creation order among timers due on the same tick.
     id: u64,
     /// The slot.
@@ -140,26 +141,25 @@ impl Timers {
         self.resolution = resolution_nanos(resolution);
     }
 
-    /// The first tick whose instant is at or after `deadline`.
-    pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let nanos = deadline.saturating_duration_since(self.origin).as_nanos();
-        let ticks = nanos.div_ceil(u128::from(self.resolution));
-        u64::try_from(ticks).unwrap_or(u64::MAX)
+    /// `t` in nanoseconds since the origin (0 before it, saturating far ahead).
+    pub(crate) fn nanos(&self, t: Instant) -> u64 {
+        let nanos = t.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos).unwrap_or(u64::MAX)
     }
 
-    /// The last tick whose instant is at or before `now`.
-    pub(crate) fn tick_at_or_before(&self, now: Instant) -> u64 {
-        let nanos = now.saturating_duration_since(self.origin).as_nanos();
-        u64::try_from(nanos / u128::from(self.resolution)).unwrap_or(u64::MAX)
+    /// `nanos` rounded up to a whole number of ticks.
+    fn round_up(&self, nanos: u64) -> u64 {
+        nanos
+            .div_ceil(self.resolution)
+            .saturating_mul(self.resolution)
     }
 
-    /// The instant of `tick` (saturating far in the future).
-    pub(crate) fn instant_of(&self, tick: u64) -> Instant {
-        let nanos = u128::from(tick) * u128::from(self.resolution);
-        let d = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+    /// The instant `nanos` after the origin (saturating far in the future).
+    pub(crate) fn instant_of(&self, nanos: u64) -> Instant {
+        let d = Duration::from_nanos(nanos);
         self.origin
             .checked_add(d)
-            .unwrap_or_else(|| self.origin + Duration::from_secs(1 << 40))
+            .unwrap_or_else(|| crate::time::sleep::far_future(self.origin))
     }
 
     /// The tick length.
@@ -169,8 +169,8 @@ impl Timers {
 
     /// Arms a timer due at `deadline`.
     pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
-        let tick = self.tick_at_or_after(deadline);
-        self.insert_at_tick(tick, action)
+        let deadline = self.nanos(deadline);
+        self.insert_at(deadline, action)
     }
 
     /// Arms a periodic timer first due at `first`.
@@ -181,26 +181,26 @@ impl Timers {
         policy: MissedTick,
         f: Box<dyn FnMut() -> bool>,
     ) -> TimerKey {
-        let tick = self.tick_at_or_after(first);
-        let period = resolution_nanos(period).div_ceil(self.resolution);
+        let first = self.round_up(self.nanos(first));
+        let period = self.round_up(resolution_nanos(period));
         let every = Every {
             f: Some(f),
-            period: period.max(1),
-            scheduled: tick,
+            period,
+            scheduled: first,
             policy,
         };
-        self.insert_at_tick(tick, Action::Every(Box::new(every)))
+        self.insert_at(first, Action::Every(Box::new(every)))
     }
 
-    /// Arms a timer due at `tick`.
-    fn insert_at_tick(&mut self, tick: u64, action: Action) -> TimerKey {
+    /// Arms a timer due at `deadline` (nanoseconds since the origin).
+    fn insert_at(&mut self, deadline: u64, action: Action) -> TimerKey {
         let id = self.next_id;
         self.next_id += 1;
         if !matches!(action, Action::Wake(_)) {
             self.callbacks += 1;
         }
         let key = self.slots.insert(Slot { id, action });
-        self.heap.push(Reverse(Entry { tick, id, key }));
+        self.heap.push(Reverse(Entry { deadline, id, key }));
         TimerKey { key, id }
     }
 
@@ -242,21 +242,21 @@ impl Timers {
         self.callbacks
     }
 
-    /// The earliest tick with a live timer.
-    pub(crate) fn next_tick(&mut self) -> Option<u64> {
+    /// When the earliest live timer is due (its deadline rounded up), in nanoseconds.
+    pub(crate) fn next_due(&mut self) -> Option<u64> {
         loop {
             let Reverse(entry) = self.heap.peek()?;
             if self.slots.get(entry.key).is_some_and(|s| s.id == entry.id) {
-                return Some(entry.tick);
+                return Some(self.round_up(entry.deadline));
             }
             self.heap.pop();
             self.stale -= 1;
         }
     }
 
-    /// Takes the next live timer due at or before `now_tick`.
-    pub(crate) fn pop_due(&mut self, now_tick: u64) -> Option<Due> {
-        if self.next_tick()? > now_tick {
+    /// Takes the next live timer due at `now` (nanoseconds since the origin).
+    pub(crate) fn pop_due(&mut self, now: u64) -> Option<Due> {
+        if self.next_due()? > now {
             return None;
         }
         let Reverse(entry) = self.heap.pop()?;
@@ -264,17 +264,17 @@ impl Timers {
             key: entry.key,
             id: entry.id,
         };
-        Some(self.take_due(timer, now_tick))
+        Some(self.take_due(timer, now))
     }
 
     /// Turns a live, due slot into what the loop must do with it.
-    fn take_due(&mut self, timer: TimerKey, now_tick: u64) -> Due {
+    fn take_due(&mut self, timer: TimerKey, now: u64) -> Due {
         if let Action::Every(every) = &mut self.slots[timer.key].action {
             let f = every
                 .f
                 .take()
                 .expect("a periodic timer in the heap is not running");
-            every.scheduled = every.next_tick(now_tick);
+            every.scheduled = every.next_deadline(now);
             return Due::Every(timer, f);
         }
         match self.slots.remove(timer.key).action {
@@ -307,9 +307,9 @@ impl Timers {
             unreachable!("a re-armed timer is periodic")
         };
         every.f = Some(f);
-        let tick = every.scheduled;
+        let deadline = every.scheduled;
         self.heap.push(Reverse(Entry {
-            tick,
+            deadline,
             id: timer.id,
             key: timer.key,
         }));
@@ -328,16 +328,16 @@ impl Timers {
 }
 
 impl Every {
-    /// The tick after the one that just fired at `now_tick` (always later than it).
-    fn next_tick(&self, now_tick: u64) -> u64 {
+    /// The deadline after the one that just fired at `now` (always later than `now`).
+    fn next_deadline(&self, now: u64) -> u64 {
         let on_schedule = self.scheduled.saturating_add(self.period);
-        if on_schedule > now_tick {
+        if on_schedule > now {
             return on_schedule;
         }
         match self.policy {
-            MissedTick::Delay => now_tick.saturating_add(self.period),
+            MissedTick::Delay => now.saturating_add(self.period),
             MissedTick::Skip => {
-                let missed = (now_tick - self.scheduled) / self.period + 1;
+                let missed = (now - self.scheduled) / self.period + 1;
                 self.scheduled
                     .saturating_add(missed.saturating_mul(self.period))
             }
@@ -359,13 +359,15 @@ mod tests {
         (Timers::new(origin, Duration::from_millis(1)), origin)
     }
 
+    const MS: u64 = 1_000_000;
+
     #[test]
-    fn deadlines_round_up_to_the_next_tick() {
-        let (t, origin) = timers();
-        assert_eq!(t.tick_at_or_after(origin), 0);
-        assert_eq!(t.tick_at_or_after(origin + Duration::from_micros(300)), 1);
-        assert_eq!(t.tick_at_or_after(origin + Duration::from_millis(1)), 1);
-        assert_eq!(t.tick_at_or_before(origin + Duration::from_micros(1999)), 1);
+    fn deadlines_are_due_at_the_next_tick() {
+        let (mut t, origin) = timers();
+        t.insert(origin + Duration::from_micros(300), Action::Wake(None));
+        assert_eq!(t.next_due(), Some(MS));
+        assert!(t.pop_due(MS - 1).is_none());
+        assert!(t.pop_due(MS).is_some());
     }
 
     #[test]
@@ -382,7 +384,7 @@ mod tests {
             "heap compacted, {} entries",
             t.heap.len()
         );
-        assert_eq!(t.next_tick(), Some(999));
+        assert_eq!(t.next_due(), Some(999 * MS));
     }
 
     #[test]
@@ -393,12 +395,12 @@ mod tests {
             scheduled: 100,
             policy: MissedTick::Skip,
         };
-        assert_eq!(every.next_tick(100), 110);
-        assert_eq!(every.next_tick(135), 140);
+        assert_eq!(every.next_deadline(100), 110);
+        assert_eq!(every.next_deadline(135), 140);
         let delay = Every {
             policy: MissedTick::Delay,
             ..every
         };
-        assert_eq!(delay.next_tick(135), 145);
+        assert_eq!(delay.next_deadline(135), 145);
     }
 }

@@ -2,5 +2,9 @@
 
 mod support;
 
+mod coro_generator;
+mod coro_threads;
 mod loop_control;
 mod loop_panics;
+mod thread_env;
+mod time_timers;

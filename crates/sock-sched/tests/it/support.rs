@@ -78,3 +78,78 @@ impl Future for WaitFlag {
         Poll::Pending
     }
 }
+
+/// A park that records each timeout it is given, then parks a [`ManualPark`].
+pub(crate) struct CountingPark {
+    /// The park doing the work.
+    inner: ManualPark,
+    /// Every timeout asked for, in order.
+    pub(crate) log: std::rc::Rc<std::cell::RefCell<Vec<Option<std::time::Duration>>>>,
+}
+
+impl sock_sched::Park for CountingPark {
+    fn park(&mut self, timeout: Option<std::time::Duration>) {
+        self.log.borrow_mut().push(timeout);
+        self.inner.park(timeout);
+    }
+
+    fn unparker(&self) -> sock_sched::Unparker {
+        self.inner.unparker()
+    }
+}
+
+/// A manual-clock loop whose parks are recorded.
+pub(crate) fn counting_loop() -> (
+    Executor,
+    ManualClock,
+    std::rc::Rc<std::cell::RefCell<Vec<Option<std::time::Duration>>>>,
+) {
+    let clock = ManualClock::new();
+    let log = std::rc::Rc::default();
+    let park = CountingPark {
+        inner: ManualPark::new(clock.clone()),
+        log: std::rc::Rc::clone(&log),
+    };
+    (Executor::with_park(park, clock.clone()), clock, log)
+}
+
+/// A park that returns early: it moves the manual clock only half of the timeout (at least
+/// 1 µs), like a poller that wakes up before its timeout.
+pub(crate) struct EarlyPark(pub(crate) ManualClock, pub(crate) ManualPark);
+
+impl sock_sched::Park for EarlyPark {
+    fn park(&mut self, timeout: Option<std::time::Duration>) {
+        match timeout {
+            Some(t) => self
+                .0
+                .advance((t / 2).max(std::time::Duration::from_micros(1))),
+            None => self.1.park(None),
+        }
+    }
+
+    fn unparker(&self) -> sock_sched::Unparker {
+        self.1.unparker()
+    }
+}
+
+/// A tiny deterministic PRNG (xorshift64*).
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    /// The next pseudo-random number.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
