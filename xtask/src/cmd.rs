@@ -80,7 +80,7 @@ impl Cmd {
     /// Runs with inherited stdout and stderr; fails unless the exit status is 0.
     pub(crate) fn run(mut self) -> Result<(), StepError> {
         let child = self.spawn(Stdio::inherit(), Stdio::inherit())?;
-        let status = self.wait(child)?;
+        let status = self.wait(child, self.deadline())?;
         self.check(status)
     }
 
@@ -89,7 +89,7 @@ impl Cmd {
         let Ok(child) = self.spawn(Stdio::null(), Stdio::null()) else {
             return false;
         };
-        matches!(self.wait(child), Ok(status) if status.success())
+        matches!(self.wait(child, self.deadline()), Ok(status) if status.success())
     }
 
     /// Runs and returns stdout; stderr is inherited. Fails unless the status is 0.
@@ -115,19 +115,21 @@ impl Cmd {
                 }
             }
         });
-        let deadline = self.timeout.map(|limit| Instant::now() + limit);
+        let deadline = self.deadline();
         loop {
-            let wait = deadline.map_or(Duration::from_secs(3600), |d| {
-                d.saturating_duration_since(Instant::now())
+            let wait = deadline.map_or(Duration::from_secs(3600), |deadline| {
+                deadline.saturating_duration_since(Instant::now())
             });
             match lines.recv_timeout(wait) {
                 Ok(line) => on_line(&line),
                 Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) if deadline.is_some() => break,
+                Err(RecvTimeoutError::Timeout) if deadline.is_some() => {
+                    return Err(self.kill(child));
+                }
                 Err(RecvTimeoutError::Timeout) => {}
             }
         }
-        let status = self.wait(child)?;
+        let status = self.wait(child, deadline)?;
         self.check(status)
     }
 
@@ -152,33 +154,34 @@ impl Cmd {
         })
     }
 
-    /// Waits for the child, killing it once the timeout (if any) has passed.
-    fn wait(&self, mut child: Child) -> Result<ExitStatus, StepError> {
-        let Some(limit) = self.timeout else {
+    /// When a child started now must have finished, if it has a timeout.
+    fn deadline(&self) -> Option<Instant> {
+        self.timeout.map(|limit| Instant::now() + limit)
+    }
+
+    /// Waits for the child, killing it once `deadline` (if any) has passed.
+    fn wait(&self, mut child: Child, deadline: Option<Instant>) -> Result<ExitStatus, StepError> {
+        let Some(deadline) = deadline else {
             return child
                 .wait()
                 .map_err(|e| StepError::failed(format!("wait failed: {e}")));
         };
-        let deadline = Instant::now() + limit;
         loop {
             match child.try_wait() {
                 Ok(Some(status)) => return Ok(status),
                 Ok(None) if Instant::now() < deadline => sleep_a_little(),
-                Ok(None) => return Err(self.kill(child, limit)),
+                Ok(None) => return Err(self.kill(child)),
                 Err(e) => return Err(StepError::failed(format!("wait failed: {e}"))),
             }
         }
     }
 
     /// Kills a child that overran its timeout and says so.
-    fn kill(&self, mut child: Child, limit: Duration) -> StepError {
+    fn kill(&self, mut child: Child) -> StepError {
         let _ = child.kill();
         let _ = child.wait();
-        StepError::failed(format!(
-            "`{}` timed out after {}s",
-            self.display,
-            limit.as_secs()
-        ))
+        let limit = self.timeout.unwrap_or_default().as_secs();
+        StepError::failed(format!("`{}` timed out after {limit}s", self.display))
     }
 
     /// Maps a non-zero exit status to a failure naming the command.

@@ -1,12 +1,19 @@
 //! `test`: the workspace's tests on the host, then its doctests.
 //!
 //! cargo-nextest runs the tests when it is installed (each test in its own process,
-//! so a hung or crashing test is pinned down); otherwise `cargo test`. Nextest does not
+//! so a hung or crashing test is pinned down); otherwise `cargo test --no-fail-fast`.
+//! Either is killed after [`TIME_LIMIT`], so a hung test fails the step. Nextest does not
 //! run doctests, so they are a step of their own.
+
+use std::time::Duration;
 
 use crate::project::Project;
 use crate::step::{Step, StepResult};
 use crate::toolchain;
+
+/// A test run (build included) taking longer than this is killed: a hung test must
+/// fail the step, not stall CI.
+const TIME_LIMIT: Duration = Duration::from_secs(20 * 60);
 
 /// The `test` and `doctest` steps.
 pub(crate) fn steps() -> Vec<Step> {
@@ -18,22 +25,20 @@ pub(crate) fn steps() -> Vec<Step> {
 
 /// `cargo nextest run --workspace`, or `cargo test --workspace` without nextest.
 fn run_tests(project: &Project) -> StepResult {
+    let cargo = project.cargo().timeout(TIME_LIMIT);
     if toolchain::cargo_has("nextest") {
-        project
-            .cargo()
-            .args(["nextest", "run", "--workspace"])
-            .run()?;
+        cargo.args(["nextest", "run", "--workspace"]).run()?;
         return Ok("cargo nextest".to_string());
     }
-    project.cargo().args(["test", "--workspace"]).run()?;
+    cargo
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .run()?;
     Ok("cargo test (cargo-nextest is not installed)".to_string())
 }
 
 /// `cargo test --workspace --doc`.
 fn run_doctests(project: &Project) -> StepResult {
-    project
-        .cargo()
-        .args(["test", "--workspace", "--doc"])
-        .run()?;
+    let cargo = project.cargo().timeout(TIME_LIMIT);
+    cargo.args(["test", "--workspace", "--doc"]).run()?;
     Ok(String::new())
 }

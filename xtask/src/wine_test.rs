@@ -8,6 +8,10 @@
 //! start-up cost low. Cargo also cross-runs the doctests through the same runner.
 //! The step's note counts the `test result:` lines the binaries print.
 
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cmd::Cmd;
 use crate::project::Project;
 use crate::setup_wine;
 use crate::step::{Step, StepError, StepResult};
@@ -19,32 +23,53 @@ pub(crate) fn steps(args: Vec<String>) -> Vec<Step> {
     vec![setup_wine::step(), test]
 }
 
-/// Builds and runs the Windows tests under Wine.
+/// A Windows test run (build included) taking longer than this is killed.
+const TIME_LIMIT: Duration = Duration::from_secs(25 * 60);
+
+/// Builds and runs the Windows tests under Wine; the note (or the failure) says how
+/// many tests passed and failed.
 fn run(project: &Project, args: &[String]) -> StepResult {
-    let wine = Wine::locate(project)
-        .filter(setup_wine::is_done)
-        .ok_or_else(|| StepError::cannot_run("Wine is not set up (see the setup-wine step)"))?;
-    wine.start_services()?;
+    let wine = ready_wine(project)?;
     let runner = wine.write_runner()?;
-    let selection = if args.is_empty() {
-        &["--workspace".to_string()][..]
-    } else {
-        args
-    };
     let mut totals = Totals::default();
-    let cargo = project
-        .cargo()
-        .args(["test", "--no-fail-fast", "--target", WINDOWS_TARGET]);
-    let cargo = cargo.args(["--config", &runner_config(&runner.to_string_lossy())]);
-    cargo.args(selection).run_lines(|line| {
+    let result = test_command(project, &runner, args).run_lines(|line| {
         println!("{line}");
         totals.add(line);
-    })?;
-    match totals.binaries {
-        0 => Err(StepError::failed(
+    });
+    match (result, totals.binaries) {
+        (Ok(()), 0) => Err(StepError::failed(
             "no test binary reported a result under Wine",
         )),
-        _ => Ok(totals.note()),
+        (Ok(()), _) => Ok(totals.note()),
+        (Err(StepError::Failed(why)), _) => {
+            Err(StepError::failed(format!("{}; {why}", totals.note())))
+        }
+        (Err(error), _) => Err(error),
+    }
+}
+
+/// The prefix `setup-wine` prepared, with its services running.
+fn ready_wine(project: &Project) -> Result<Wine, StepError> {
+    let not_ready = || StepError::cannot_run("Wine is not set up (see the setup-wine step)");
+    let wine = Wine::locate(project)
+        .filter(setup_wine::is_done)
+        .ok_or_else(not_ready)?;
+    wine.start_services()?;
+    Ok(wine)
+}
+
+/// `cargo test --no-fail-fast --target x86_64-pc-windows-gnu` with the Wine runner,
+/// on the workspace or on the packages `args` select.
+fn test_command(project: &Project, runner: &Path, args: &[String]) -> Cmd {
+    let config = runner_config(&runner.to_string_lossy());
+    let cargo = project
+        .cargo()
+        .timeout(TIME_LIMIT)
+        .args(["test", "--no-fail-fast"]);
+    let cargo = cargo.args(["--target", WINDOWS_TARGET, "--config", &config]);
+    match args.is_empty() {
+        true => cargo.arg("--workspace"),
+        false => cargo.args(args),
     }
 }
 
@@ -83,7 +108,7 @@ impl Totals {
             passed,
             failed,
         } = self;
-        format!("{passed} tests passed, {failed} failed, in {binaries} runs under Wine")
+        format!("{passed} passed, {failed} failed in {binaries} test runs under Wine")
     }
 }
 
