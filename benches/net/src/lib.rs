@@ -39,4 +39,4 @@ pub use json::{JsonLine, json_field};
 pub use pattern::Pattern;
 pub use server::{ServerArgs, Transport};
 pub use stats::Summary;
-pub use sys::{interrupt, raise_nofile_limit, require_linux};
+pub use sys::{clock_ticks_per_second, interrupt, raise_nofile_limit, require_linux};

@@ -1,4 +1,4 @@
-//! Linux: the file-descriptor limit and signals, through libc.
+//! Linux: the file-descriptor limit, signals and the clock-tick rate, through libc.
 //!
 //! Same signatures as `sys/other.rs`; the harness runs only here (it needs `taskset`,
 //! `/proc/PID/status` and `perf` or `strace`), and the other file explains so.
@@ -79,4 +79,25 @@ pub fn interrupt(pid: u32) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// How many clock ticks make a second: the unit of the CPU times in `/proc/PID/stat`.
+///
+/// # Errors
+///
+/// When `sysconf(_SC_CLK_TCK)` fails.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// assert!(sock_netbench::clock_ticks_per_second().unwrap() > 0);
+/// ```
+pub fn clock_ticks_per_second() -> io::Result<u64> {
+    // SAFETY: sysconf(3) takes a plain integer name and touches no memory of ours.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u64::try_from(ticks)
+        .ok()
+        .filter(|&t| t > 0)
+        .ok_or_else(io::Error::last_os_error)
 }

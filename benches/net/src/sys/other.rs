@@ -63,3 +63,19 @@ pub fn interrupt(pid: u32) -> io::Result<()> {
     let _ = pid;
     Err(linux_only())
 }
+
+/// Always fails here: see `require_linux`.
+///
+/// # Errors
+///
+/// Always.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(not(target_os = "linux"))]
+/// assert!(sock_netbench::clock_ticks_per_second().is_err());
+/// ```
+pub fn clock_ticks_per_second() -> io::Result<u64> {
+    Err(linux_only())
+}

@@ -68,6 +68,11 @@ impl Load {
         })
     }
 
+    /// loadgen's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the ready line (connections open).
     pub(crate) fn ready(&mut self) -> Result<String, String> {
         self.next_line(SETUP_LIMIT)

@@ -25,14 +25,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sock_netbench::{Args, Transport};
 
 use load::Load;
 use options::Options;
 use report::{BASELINE, Report};
-use results::{IdleMemory, ServerResult, SyscallRun, Workload};
+use results::{CpuUse, IdleMemory, ServerResult, SyscallRun, Workload};
 use servers::{Running, ServerSpec};
 use syscalls::{Counter, Counts, Tool};
 
@@ -238,7 +238,7 @@ impl Bench<'_> {
     fn echo_once(&mut self, i: usize, server: &mut Running, conns: usize) {
         let outcome = self
             .measure(server, &self.echo_args(conns), false)
-            .and_then(|(line, _)| results::echo_run(&line));
+            .and_then(|m| results::echo_run(&m.line, m.cpu));
         let r = &mut self.results[i];
         match outcome {
             Ok(run) => {
@@ -259,7 +259,7 @@ impl Bench<'_> {
         ];
         let outcome = self
             .measure(server, &args, false)
-            .and_then(|(line, _)| results::field(&line, "mb_per_sec"));
+            .and_then(|m| results::field(&m.line, "mb_per_sec"));
         let r = &mut self.results[i];
         match outcome {
             Ok(rate) => {
@@ -274,7 +274,7 @@ impl Bench<'_> {
     fn udp_once(&mut self, i: usize, server: &mut Running) {
         let outcome = self
             .measure(server, &self.udp_args(), false)
-            .and_then(|(line, _)| results::udp_run(&line));
+            .and_then(|m| results::udp_run(&m.line));
         let r = &mut self.results[i];
         match outcome {
             Ok(run) => {
@@ -288,11 +288,10 @@ impl Bench<'_> {
 
     /// One run with the syscall counter attached to the server.
     fn count_once(&mut self, i: usize, server: &mut Running, args: &[String], workload: Workload) {
-        let outcome = self.measure(server, args, true).and_then(|(line, counts)| {
-            let counts = counts.ok_or("no counts")?;
+        let outcome = self.measure(server, args, true).and_then(|m| {
             Ok(SyscallRun {
-                counts,
-                served: results::field(&line, "served")?,
+                served: results::field(&m.line, "served")?,
+                counts: m.counts.ok_or("no counts")?,
             })
         });
         let r = &mut self.results[i];
@@ -310,13 +309,13 @@ impl Bench<'_> {
     }
 
     /// Runs loadgen with `args` against `server`, optionally counting the server's
-    /// syscalls over the timed window; returns loadgen's result line.
+    /// syscalls over the timed window; returns what loadgen printed and measured.
     fn measure(
         &self,
         server: &mut Running,
         args: &[String],
         count: bool,
-    ) -> Result<(String, Option<Counts>), String> {
+    ) -> Result<Measured, String> {
         if !server.alive() {
             return Err("the server process has exited".to_owned());
         }
@@ -325,18 +324,24 @@ impl Bench<'_> {
         let mut load = Load::start(&self.loadgen, cpu, server.addr, args, &log)?;
         load.ready()?;
         let counter = match (count, &self.tool) {
-            (true, Ok(tool)) => Some(Counter::attach(
-                *tool,
-                server.pid(),
-                &self.log_dir.join("syscalls.txt"),
-            )?),
+            (true, Ok(tool)) => {
+                let output = self.log_dir.join("syscalls.txt");
+                Some(Counter::attach(*tool, server.pid(), &output)?)
+            }
             _ => None,
         };
+        let cpu_before = cpu_pair(server.pid(), load.pid());
+        let start = Instant::now();
         load.go()?;
         let line = load.result(self.options.duration)?;
+        let cpu = cpu_use(
+            cpu_before,
+            cpu_pair(server.pid(), load.pid()),
+            start.elapsed(),
+        );
         let counts = counter.map(Counter::stop).transpose()?;
         load.finish()?;
-        Ok((line, counts))
+        Ok(Measured { line, counts, cpu })
     }
 
     /// Memory of a fresh server before and with the idle connections open.
@@ -448,6 +453,38 @@ impl Bench<'_> {
             })
             .collect()
     }
+}
+
+/// What one loadgen run gave.
+struct Measured {
+    /// loadgen's result line.
+    line: String,
+    /// The server's syscalls over the window, when counted.
+    counts: Option<Counts>,
+    /// Server and loadgen CPU use over the window, when readable.
+    cpu: Option<CpuUse>,
+}
+
+/// CPU seconds used so far by the server and by loadgen.
+fn cpu_pair(server: u32, client: u32) -> Option<(f64, f64)> {
+    Some((
+        procfs::cpu_seconds(server).ok()?,
+        procfs::cpu_seconds(client).ok()?,
+    ))
+}
+
+/// CPU use over `elapsed` from two `cpu_pair` readings.
+fn cpu_use(
+    before: Option<(f64, f64)>,
+    after: Option<(f64, f64)>,
+    elapsed: Duration,
+) -> Option<CpuUse> {
+    let ((s0, c0), (s1, c1)) = (before?, after?);
+    let secs = elapsed.as_secs_f64();
+    Some(CpuUse {
+        server: (s1 - s0) / secs,
+        client: (c1 - c0) / secs,
+    })
 }
 
 /// One number per server for a chart group, `None` when it was not measured.

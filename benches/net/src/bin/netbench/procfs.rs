@@ -1,4 +1,5 @@
-//! What the driver reads from `/proc`: a process's resident memory and the machine.
+//! What the driver reads from `/proc`: a process's resident memory and CPU time, and the
+//! machine.
 
 use std::fs;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,6 +13,22 @@ pub(crate) fn vm_rss_kb(pid: u32) -> Result<u64, String> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| format!("no VmRSS in {path}"))
+}
+
+/// The CPU time (user + system, all threads) process `pid` has used, seconds.
+pub(crate) fn cpu_seconds(pid: u32) -> Result<f64, String> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = fs::read_to_string(&path).map_err(|err| format!("{path}: {err}"))?;
+    // Fields after the command name (which may hold spaces) start at field 3, `state`;
+    // utime and stime are fields 14 and 15.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    let (Some(utime), Some(stime)) = (tick(11), tick(12)) else {
+        return Err(format!("cannot read CPU times in {path}"));
+    };
+    let hz = sock_netbench::clock_ticks_per_second().map_err(|err| format!("CLK_TCK: {err}"))?;
+    Ok((utime + stime) as f64 / hz as f64)
 }
 
 /// One line describing the machine: CPU model, CPU count, memory, kernel.
@@ -81,5 +98,16 @@ mod tests {
     #[test]
     fn own_rss_is_read() {
         assert!(vm_rss_kb(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn own_cpu_time_grows_with_work() {
+        let before = cpu_seconds(std::process::id()).unwrap();
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(cpu_seconds(std::process::id()).unwrap() > before);
     }
 }

@@ -129,6 +129,16 @@ impl Report<'_> {
             let cells: Vec<String> = conns.iter().map(|&n| latency_cell(r, n)).collect();
             table_row(out, r.spec.name, &cells.join(" | "));
         }
+        out.push_str(
+            "\n### CPU busy during the echo windows, % of one CPU: server / loadgen (medians)\n\n\
+             A server below 100 % beside a loadgen near 100 % means the load generator was the \
+             limit, and the ratios at that N understate the differences between servers.\n\n",
+        );
+        table_head(out, &heads.join(" | "), conns.len());
+        for r in self.results {
+            let cells: Vec<String> = conns.iter().map(|&n| cpu_cell(r, n)).collect();
+            table_row(out, r.spec.name, &cells.join(" | "));
+        }
         out.push('\n');
     }
 
@@ -318,6 +328,16 @@ fn latency_cell(r: &ServerResult, conns: usize) -> String {
     let p99 = r.echo_metric(conns, |run| run.p99_us);
     match (p50, p99) {
         (Some(a), Some(b)) => format!("{} / {}", number(a.median), number(b.median)),
+        _ => "–".to_owned(),
+    }
+}
+
+/// `server % / loadgen %` at `conns` connections.
+fn cpu_cell(r: &ServerResult, conns: usize) -> String {
+    let server = r.echo_metric(conns, |run| run.cpu.map_or(f64::NAN, |c| c.server * 100.0));
+    let client = r.echo_metric(conns, |run| run.cpu.map_or(f64::NAN, |c| c.client * 100.0));
+    match (server, client) {
+        (Some(s), Some(c)) => format!("{:.0} / {:.0}", s.median, c.median),
         _ => "–".to_owned(),
     }
 }

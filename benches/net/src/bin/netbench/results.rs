@@ -16,6 +16,18 @@ pub(crate) struct EchoRun {
     pub(crate) p50_us: f64,
     /// 99th percentile latency, microseconds.
     pub(crate) p99_us: f64,
+    /// How busy server and loadgen were, if it could be read.
+    pub(crate) cpu: Option<CpuUse>,
+}
+
+/// CPU used by the server and by loadgen over a timed window, in CPUs (1.0 = one CPU busy
+/// all the time).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CpuUse {
+    /// The server's share.
+    pub(crate) server: f64,
+    /// loadgen's share.
+    pub(crate) client: f64,
 }
 
 /// One UDP run's numbers.
@@ -146,12 +158,13 @@ pub(crate) fn field(line: &str, key: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("no number {key:?} in loadgen output {line}"))
 }
 
-/// Reads an echo result line.
-pub(crate) fn echo_run(line: &str) -> Result<EchoRun, String> {
+/// Reads an echo result line, with the CPU use measured around it.
+pub(crate) fn echo_run(line: &str, cpu: Option<CpuUse>) -> Result<EchoRun, String> {
     Ok(EchoRun {
         rt_per_sec: field(line, "rt_per_sec")?,
         p50_us: field(line, "p50_us")?,
         p99_us: field(line, "p99_us")?,
+        cpu,
     })
 }
 
