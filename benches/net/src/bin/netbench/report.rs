@@ -172,7 +172,7 @@ impl Report<'_> {
             let lost: f64 = r.udp.iter().map(|u| u.lost).sum();
             let lost = match r.udp.is_empty() {
                 true => "–".to_owned(),
-                false => number(lost),
+                false => format!("{lost:.0}"),
             };
             let cells = rate_and_ratio(r.udp_rate(), base, r.missing.is_some());
             table_row(out, r.spec.name, &format!("{cells} | {lost}"));
@@ -252,7 +252,12 @@ impl Report<'_> {
              again once every connection has done one round trip and sits idle.\n\
              - `tokio_mt` pinned to one CPU runs one worker thread (tokio sizes its pool by the \
              CPUs it may use). The Rust peers keep a 64 KiB buffer per connection, as their \
-             users usually do; `mio` and `c_epoll` read into one shared buffer.\n",
+             users usually do; `mio` and `c_epoll` read into one shared buffer.\n\
+             - RSS counts only the pages touched. How much of a zeroed but unused 64 KiB \
+             buffer becomes resident depends on glibc's allocation path: tokio_mt's tasks \
+             allocate on the worker thread, from a secondary arena whose fresh pages need no \
+             zeroing, so it grows less than tokio_ct (whose tasks allocate from the main heap); \
+             run with `MALLOC_ARENA_MAX=1` it grows like tokio_ct.\n",
         );
         let failures: Vec<String> = self
             .results
