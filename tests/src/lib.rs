@@ -1,1 +1,63 @@
 //! Shared helpers for the workspace integration tests in `tests/tests/`.
+
+use std::time::Duration;
+
+use sock::{Expires, Family, Tcp};
+
+/// A generous deadline for operations that should complete promptly; it only turns a
+/// hang into a failure.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A listening TCP socket on an ephemeral loopback port of `family`.
+///
+/// # Panics
+///
+/// If the socket cannot be made (the test fails there).
+pub fn listener(family: Family) -> (Tcp, u16) {
+    let server = sock::tcp(family).expect("tcp socket");
+    server
+        .listen(loopback(family), 0)
+        .expect("listen on loopback");
+    let port = server.local_addr().expect("local addr").port();
+    (server, port)
+}
+
+/// The loopback address of `family`.
+pub fn loopback(family: Family) -> &'static str {
+    if family == Family::INET6 {
+        "::1"
+    } else {
+        "127.0.0.1"
+    }
+}
+
+/// A connected pair (client, server side) on loopback; call inside a loop.
+///
+/// # Errors
+///
+/// Any error of listen/connect/accept.
+pub async fn pair(family: Family) -> sock::Result<(Tcp, Tcp)> {
+    let (server, port) = listener(family);
+    let client = sock::tcp(family)?;
+    let accept = sock::spawn(async move { server.accept().timeout(PATIENCE).await });
+    client
+        .connect(loopback(family), port)
+        .timeout(PATIENCE)
+        .await?;
+    let conn = accept.join().await.expect("accept task")?;
+    Ok((client, conn))
+}
+
+/// Yields once to the loop: returns `Pending` after waking itself.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
+    .await
+}

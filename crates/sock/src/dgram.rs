@@ -163,12 +163,24 @@ impl Dgram {
     pub async fn connect(&self, host: &str, port: impl Into<Port>) -> Result<()> {
         let port = port.into();
         if host == "*" && port.number() == Some(0) {
-            return self
-                .core
-                .with(|s| s.connect(&sys::unspecified_addr(self.family())));
+            return self.dissolve();
         }
         let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
         self.connect_to(&addrs[0])
+    }
+
+    /// Dissolves the association (`connect` to `AF_UNSPEC`). Linux also forgets an
+    /// ephemeral local port on disconnect; it is bound again so the socket keeps its
+    /// address, as the seed promises ("switch back to unfiltered mode").
+    fn dissolve(&self) -> Result<()> {
+        let before = self.core.local_addr().ok();
+        self.core
+            .with(|s| s.connect(&sys::unspecified_addr(self.family())))?;
+        let after = self.core.local_addr().ok();
+        match (before, after) {
+            (Some(b), Some(a)) if b.port() != 0 && a.port() == 0 => self.core.bind(&b),
+            _ => Ok(()),
+        }
     }
 
     /// Connects to an already resolved address.

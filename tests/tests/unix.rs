@@ -1,0 +1,64 @@
+//! Unix-domain stream and datagram sockets through the same `Tcp`/`Udp` types.
+
+#![cfg(unix)]
+
+use sock::{Expires, Family};
+use sock_tests::PATIENCE;
+
+fn temp_path(name: &str) -> String {
+    let p = std::env::temp_dir().join(format!("sock-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn unix_stream_echo() {
+    let path = temp_path("stream");
+    let p2 = path.clone();
+    sock::run(async move {
+        let server = sock::tcp(Family::UNIX).unwrap();
+        server.listen(&p2, 0).unwrap();
+        assert_eq!(
+            server
+                .local_addr()
+                .unwrap()
+                .as_unix_path()
+                .unwrap()
+                .to_str(),
+            Some(&*p2)
+        );
+        let srv = sock::spawn(async move {
+            let conn = server.accept().timeout(PATIENCE).await.unwrap();
+            let mut buf = [0u8; 4];
+            conn.recvn(&mut buf).await.unwrap();
+            conn.send(&buf).await.unwrap();
+        });
+        let client = sock::tcp(Family::UNIX).unwrap();
+        client.connect(&p2, 0).timeout(PATIENCE).await.unwrap();
+        client.send(b"unix").await.unwrap();
+        let mut buf = [0u8; 4];
+        client.recvn(&mut buf).timeout(PATIENCE).await.unwrap();
+        assert_eq!(&buf, b"unix");
+        srv.join().await.unwrap();
+    });
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn unix_datagrams() {
+    let (pa, pb) = (temp_path("dg-a"), temp_path("dg-b"));
+    let (a_path, b_path) = (pa.clone(), pb.clone());
+    sock::run(async move {
+        let a = sock::udp(Family::UNIX).unwrap();
+        a.bind(&a_path, 0).unwrap();
+        let b = sock::udp(Family::UNIX).unwrap();
+        b.bind(&b_path, 0).unwrap();
+        b.sendto(&a_path, 0, b"dgram").await.unwrap();
+        let mut buf = [0u8; 16];
+        let (n, from) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        assert_eq!(&buf[..n], b"dgram");
+        assert_eq!(from.as_unix_path().unwrap().to_str(), Some(&*b_path));
+    });
+    let _ = std::fs::remove_file(pa);
+    let _ = std::fs::remove_file(pb);
+}
