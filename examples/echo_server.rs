@@ -9,14 +9,18 @@ use sock::{ErrorKind, Family};
 fn main() -> sock::Result<()> {
     let (host, port) = sock_examples::host_port(&sock_examples::flag("--addr", "127.0.0.1:7000"));
     sock::run(async move {
-        let family = if host.contains(':') { Family::INET6 } else { Family::INET };
+        let family = if host.contains(':') {
+            Family::INET6
+        } else {
+            Family::INET
+        };
         let server = sock::tcp(family)?;
         server.listen(&host, port)?;
         println!("echo_server listening on {}", server.local_addr()?);
         loop {
             match server.accept().await {
                 Ok(conn) => {
-                    sock::spawn(serve(conn));
+                    sock::thread(serve(conn));
                 }
                 Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
                     sock::sleep(Duration::from_millis(10)).await;

@@ -29,6 +29,13 @@ pub fn flag(name: &str, default: &str) -> String {
 /// ```
 pub fn host_port(addr: &str) -> (String, u16) {
     let (host, port) = addr.rsplit_once(':').expect("pass --addr HOST:PORT");
-    let port = port.parse().expect("the port of --addr HOST:PORT must be a number");
-    (host.trim_start_matches('[').trim_end_matches(']').to_owned(), port)
+    let port = port
+        .parse()
+        .expect("the port of --addr HOST:PORT must be a number");
+    (
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port,
+    )
 }

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 #[doc(inline)]
 pub use sock_sched::{
-    Join, JoinError, MissedTick, Sleep, Thread, ThreadRef, TimerHandle, current, sleep,
-    sleep_until, try_current,
+    Builder, Co, CoYield, Generator, JobSleep, Join, JoinError, MissedTick, Resume, Sleep,
+    SleepJob, Suspend, Thread, ThreadRef, TimerHandle, Value, cowrap, current, env, remove_env,
+    set_env, sleep, sleep_until, suspend, transfer, try_current, with_env, yield_,
 };
 
 use crate::runtime::Loop;
@@ -103,6 +104,57 @@ where
     F::Output: 'static,
 {
     Loop::current().spawn(fut)
+}
+
+/// Creates a thread that does not run until resumed (the seed's `sock.newthread(f)`):
+/// [`Thread::resume`] starts it, or the loop does once it is woken.
+///
+/// # Examples
+///
+/// ```
+/// let t = sock::newthread(async { 3 });
+/// assert!(!t.is_started());
+/// t.resume(());
+/// assert!(t.is_finished());
+/// ```
+#[doc(alias = "sock.newthread")]
+pub fn newthread<F>(fut: F) -> Thread<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let _ = Loop::current();
+    sock_sched::newthread(fut)
+}
+
+/// Creates a thread and runs it at once until its first suspension, then returns to
+/// the caller (the seed's `sock.thread(f)`).
+///
+/// # Examples
+///
+/// ```
+/// let t = sock::thread(async { 1 });
+/// assert!(t.is_finished()); // it never suspended
+/// ```
+#[doc(alias = "sock.thread")]
+pub fn thread<F>(fut: F) -> Thread<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let _ = Loop::current();
+    sock_sched::thread(fut)
+}
+
+/// The earliest timer deadline of this thread's loop.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(sock::next_deadline(), None);
+/// ```
+pub fn next_deadline() -> Option<Instant> {
+    Loop::current().next_deadline()
 }
 
 /// Runs `f` at the absolute time `deadline` on this thread's loop (the seed's

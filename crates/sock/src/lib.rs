@@ -13,7 +13,7 @@
 //!     let server = sock::tcp(Family::INET)?;
 //!     server.listen("127.0.0.1", 0)?;
 //!     let port = server.local_addr()?.port();
-//!     sock::spawn(async move {
+//!     sock::thread(async move {
 //!         let conn = server.accept().await?;
 //!         let mut buf = [0u8; 64];
 //!         let n = conn.recv(&mut buf).await?;

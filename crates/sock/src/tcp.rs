@@ -55,7 +55,7 @@ pub fn tcp(family: Family) -> Result<Tcp> {
 ///     let server = sock::tcp(sock::Family::INET)?;
 ///     server.listen("127.0.0.1", 0)?;
 ///     let port = server.local_addr()?.port();
-///     sock::spawn(async move {
+///     sock::thread(async move {
 ///         let conn = server.accept().await?;
 ///         let mut buf = [0u8; 5];
 ///         conn.recvn(&mut buf).await?;
