@@ -344,12 +344,7 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn recvall_into<'a>(&'a self, out: &'a mut Vec<u8>) -> impl Op<Output = Result<()>> + 'a {
-        RecvAll {
-            core: &self.core,
-            out,
-            start: None,
-            parked: false,
-        }
+        RecvAll::new(&self.core, Some(out))
     }
 
     /// Receives until the peer closes and returns the bytes.
@@ -361,10 +356,8 @@ impl Tcp {
     /// # Examples
     ///
     /// See [`recvall_into`](Tcp::recvall_into).
-    pub async fn recvall(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.recvall_into(&mut out).await?;
-        Ok(out)
+    pub fn recvall(&self) -> impl Op<Output = Result<Vec<u8>>> + '_ {
+        RecvAllVec(RecvAll::new(&self.core, None))
     }
 
     /// Receives until the peer closes and gives a [`std::io::Read`] over the bytes, for
@@ -666,39 +659,59 @@ impl Drop for RecvN<'_> {
     }
 }
 
-/// `recvall`: until EOF, growing `out`.
+/// `recvall`: until EOF, growing a buffer (the caller's, put back on drop, or its own).
 struct RecvAll<'a> {
     core: &'a Core,
-    out: &'a mut Vec<u8>,
-    start: Option<usize>,
+    out: Vec<u8>,
+    target: Option<&'a mut Vec<u8>>,
+    start: usize,
     parked: bool,
 }
 
 const RECVALL_CHUNK: usize = 64 * 1024;
 
+impl<'a> RecvAll<'a> {
+    fn new(core: &'a Core, mut target: Option<&'a mut Vec<u8>>) -> RecvAll<'a> {
+        let out = target
+            .as_mut()
+            .map(|t| std::mem::take(&mut **t))
+            .unwrap_or_default();
+        RecvAll {
+            core,
+            start: out.len(),
+            out,
+            target,
+            parked: false,
+        }
+    }
+
+    /// One receive into the spare capacity at the end of `out`.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let len = self.out.len();
+        self.out.resize(len + RECVALL_CHUNK, 0);
+        let tail = &mut self.out[len..];
+        let r = self.core.poll_io(Direction::Read, cx, |s| (&*s).read(tail));
+        let n = if let Poll::Ready(Ok(n)) = r { n } else { 0 };
+        self.out.truncate(len + n);
+        r
+    }
+}
+
 impl Future for RecvAll<'_> {
     type Output = Result<()>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
-        let start = *this.start.get_or_insert(this.out.len());
         loop {
-            let len = this.out.len();
-            this.out.resize(len + RECVALL_CHUNK, 0);
-            let r = this
-                .core
-                .poll_io(Direction::Read, cx, |s| (&*s).read(&mut this.out[len..]));
-            let n = match &r {
-                Poll::Ready(Ok(n)) => *n,
-                _ => 0,
-            };
-            this.out.truncate(len + n);
-            match r {
+            match this.poll_chunk(cx) {
                 Poll::Ready(Ok(0)) => {
                     this.parked = false;
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Ready(Ok(_)) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(len - start))),
+                Poll::Ready(Err(e)) => {
+                    this.parked = false;
+                    return Poll::Ready(Err(e.with_transferred(this.out.len() - this.start)));
+                }
                 Poll::Pending => {
                     this.parked = true;
                     return Poll::Pending;
@@ -710,7 +723,7 @@ impl Future for RecvAll<'_> {
 
 impl Op for RecvAll<'_> {
     fn transferred(&self) -> usize {
-        self.start.map_or(0, |s| self.out.len() - s)
+        self.out.len() - self.start
     }
 }
 
@@ -719,6 +732,26 @@ impl Drop for RecvAll<'_> {
         if self.parked {
             self.core.clear_waiter(Direction::Read);
         }
+        if let Some(target) = self.target.take() {
+            *target = std::mem::take(&mut self.out);
+        }
+    }
+}
+
+/// `recvall` into a buffer of its own, given back on success.
+struct RecvAllVec<'a>(RecvAll<'a>);
+
+impl Future for RecvAllVec<'_> {
+    type Output = Result<Vec<u8>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<u8>>> {
+        std::task::ready!(Pin::new(&mut self.0).poll(cx))?;
+        Poll::Ready(Ok(std::mem::take(&mut self.0.out)))
+    }
+}
+
+impl Op for RecvAllVec<'_> {
+    fn transferred(&self) -> usize {
+        self.0.transferred()
     }
 }
 

@@ -1,11 +1,11 @@
-//! Shared bits for the examples beside this file: command-line flags.
+//! Command-line flags for the examples.
 
 /// The value after `--name` on the command line, or `default`.
 ///
 /// # Examples
 ///
 /// ```
-/// assert_eq!(sock_examples::flag("--nothing-like-this", "x"), "x");
+/// assert_eq!(sock_examples::args::flag("--nothing-like-this", "x"), "x");
 /// ```
 pub fn flag(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -24,8 +24,8 @@ pub fn flag(name: &str, default: &str) -> String {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(sock_examples::host_port("127.0.0.1:80"), ("127.0.0.1".to_owned(), 80));
-/// assert_eq!(sock_examples::host_port("[::1]:80"), ("::1".to_owned(), 80));
+/// assert_eq!(sock_examples::args::host_port("127.0.0.1:80"), ("127.0.0.1".to_owned(), 80));
+/// assert_eq!(sock_examples::args::host_port("[::1]:80"), ("::1".to_owned(), 80));
 /// ```
 pub fn host_port(addr: &str) -> (String, u16) {
     let (host, port) = addr.rsplit_once(':').expect("pass --addr HOST:PORT");

@@ -1,0 +1,10 @@
+//! The examples' shared code: each example's `main` (beside `src/`) is a thin wrapper
+//! around a module here, so the tests in `tests/` drive the same code.
+
+pub mod args;
+pub mod chat;
+pub mod demo;
+pub mod echo;
+pub mod http;
+pub mod ping;
+pub mod udp;

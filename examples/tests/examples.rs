@@ -1,0 +1,180 @@
+//! The examples' code over real loopback sockets: echo, HTTP (with curl), chat, UDP
+//! request/response, and ICMP ping on a raw socket.
+
+use std::time::Duration;
+
+use sock::{Expires, Family};
+
+fn listener() -> (sock::Tcp, u16) {
+    let l = sock::tcp(Family::INET).unwrap();
+    l.listen("127.0.0.1", 0).unwrap();
+    let port = l.local_addr().unwrap().port();
+    (l, port)
+}
+
+#[test]
+fn echo_server_and_client() {
+    sock::run(async {
+        let (l, port) = listener();
+        sock::thread(sock_examples::echo::serve(l));
+        sock_examples::echo::client("127.0.0.1", port, 200, 64)
+            .await
+            .unwrap();
+        sock_examples::echo::client("127.0.0.1", port, 3, 100_000)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn http_serves_keep_alive_and_close() {
+    sock::run(async {
+        let (l, port) = listener();
+        sock::thread(sock_examples::http::serve(l));
+        let c = sock::tcp(Family::INET).unwrap();
+        c.connect("127.0.0.1", port).await.unwrap();
+        // Two pipelined requests, the second asking to close.
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let all = c.recvall().timeout(Duration::from_secs(5)).await.unwrap();
+        let text = String::from_utf8(all).unwrap();
+        assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+        assert_eq!(text.matches(sock_examples::http::BODY).count(), 2);
+    });
+}
+
+#[test]
+fn curl_gets_the_http_page() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        sock::run(async move {
+            let (l, port) = listener();
+            tx.send(port).unwrap();
+            let _ = sock_examples::http::serve(l).await;
+        })
+    });
+    let port = rx.recv().unwrap();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            &format!("http://127.0.0.1:{port}/"),
+        ])
+        .output()
+        .expect("curl must be installed (cargo xtask ci installs it)");
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        sock_examples::http::BODY
+    );
+}
+
+#[test]
+fn chat_broadcasts_to_everyone_else() {
+    sock::run(async {
+        let (l, port) = listener();
+        sock::thread(sock_examples::chat::serve(l));
+        let mut clients = Vec::new();
+        for _ in 0..4 {
+            let c = sock::tcp(Family::INET).unwrap();
+            c.connect("127.0.0.1", port).await.unwrap();
+            clients.push(c);
+        }
+        sock::sleep(Duration::from_millis(20)).await; // all joined
+        for (i, c) in clients.iter().enumerate() {
+            c.send(format!("hello from {i}\n").as_bytes())
+                .await
+                .unwrap();
+        }
+        for (i, c) in clients.iter().enumerate() {
+            let mut got = String::new();
+            while got.matches('\n').count() < 3 {
+                let mut buf = [0u8; 256];
+                let n = c
+                    .recv(&mut buf)
+                    .timeout(Duration::from_secs(5))
+                    .await
+                    .unwrap();
+                got.push_str(std::str::from_utf8(&buf[..n]).unwrap());
+            }
+            assert!(
+                !got.contains(&format!("from {i}\n")),
+                "client {i} got its own line"
+            );
+            assert_eq!(got.matches("hello from").count(), 3, "{got}");
+        }
+    });
+}
+
+#[test]
+fn udp_request_response_with_retries() {
+    sock::run(async {
+        let server = sock::udp(Family::INET).unwrap();
+        server.bind("127.0.0.1", 0).unwrap();
+        let port = server.local_addr().unwrap().port();
+        let t = sock::thread(sock_examples::udp::serve(server.clone()));
+        let reply =
+            sock_examples::udp::request("127.0.0.1", port, b"abc", Duration::from_millis(500), 3)
+                .await
+                .unwrap();
+        assert_eq!(reply, b"cba");
+        server.close().unwrap();
+        assert_eq!(
+            t.join().await.unwrap().unwrap_err().kind(),
+            sock::ErrorKind::Closed
+        );
+        // Nobody answers now: every try times out.
+        let err =
+            sock_examples::udp::request("127.0.0.1", port, b"abc", Duration::from_millis(20), 2)
+                .await
+                .unwrap_err();
+        assert!(
+            err.is_timeout() || err.kind() == sock::ErrorKind::ConnectionRefused,
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn ping_gets_an_echo_reply_from_loopback() {
+    sock::run(async {
+        match sock_examples::ping::ping("127.0.0.1", 0x5eed, 1, Duration::from_secs(5)).await {
+            Ok(rtt) => assert!(rtt < Duration::from_secs(5)),
+            Err(e)
+                if e.kind() == sock::ErrorKind::AccessDenied
+                    && std::env::var_os("CI").is_none() =>
+            {
+                eprintln!("ping needs root or CAP_NET_RAW; not run: {e}");
+            }
+            Err(e) => panic!("ping failed: {e}"),
+        }
+    });
+}
+
+#[test]
+fn icmp_checksum_and_reply_matching() {
+    let req = sock_examples::ping::echo_request(7, 9, b"x");
+    assert_eq!(
+        sock_examples::ping::checksum(&req),
+        0,
+        "a packet with its checksum sums to 0"
+    );
+    let mut ip = vec![0x45u8; 1];
+    ip.resize(20, 0);
+    let mut reply = ip.clone();
+    let mut icmp = req.clone();
+    icmp[0] = 0;
+    reply.extend_from_slice(&icmp);
+    assert!(sock_examples::ping::is_reply_to(&reply, 7, 9));
+    assert!(!sock_examples::ping::is_reply_to(&reply, 7, 10));
+    let mut own = ip;
+    own.extend_from_slice(&req);
+    assert!(
+        !sock_examples::ping::is_reply_to(&own, 7, 9),
+        "our own request is not a reply"
+    );
+}
