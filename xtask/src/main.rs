@@ -26,8 +26,11 @@
 //!   [`tidy`]).
 //! - `setup-wine` — installs Wine and mingw when missing, prepares a Wine prefix under
 //!   the target directory and makes Rust binaries start there (see [`setup_wine`]).
-//! - `wine-test` — `cargo test` for `x86_64-pc-windows-gnu`, every test binary run under
-//!   Wine (see [`wine_test`]).
+//! - `wine-test` — `cargo test --workspace` for `x86_64-pc-windows-gnu`, every test
+//!   binary and the doctests run under Wine (see [`wine_test`]).
+//!
+//! Not part of `ci`: `bench [ARGS...]` runs `cargo bench -p sock-benches ARGS...` for
+//! real numbers (criterion's own flags go after `--`).
 //!
 //! Under `CI=true` a step that cannot run (a missing tool that cannot be installed) is a
 //! failure; elsewhere it is reported as skipped.

@@ -39,7 +39,8 @@ pub(crate) fn run_all(project: &Project, steps: Vec<Step>) -> bool {
         banner(&format!("[{}/{total}] {}", index + 1, step.name));
         rows.push(run_one(project, step));
     }
-    print_table(&rows);
+    print!("{}", table(&rows));
+    let _ = std::io::stdout().flush();
     rows.iter().all(|row| row.outcome != Outcome::Failed)
 }
 
@@ -74,36 +75,30 @@ fn banner(title: &str) {
     let _ = std::io::stdout().flush();
 }
 
-/// Prints the table and the closing count lines.
-fn print_table(rows: &[Row]) {
+/// The table and the closing count lines, the last one `N passed, M failed`.
+fn table(rows: &[Row]) -> String {
     let width = rows
         .iter()
         .map(|row| row.name.len())
         .max()
-        .unwrap_or(4)
+        .unwrap_or(0)
         .max(4);
-    println!(
-        "\n{:width$}  {:7}  {:>8}  note",
+    let mut out = format!(
+        "\n{:width$}  {:7}  {:>8}  note\n",
         "step", "result", "seconds"
     );
     for row in rows {
         let note = row.note.lines().next().unwrap_or("");
         let (name, result, seconds) = (&row.name, label(row.outcome), row.seconds);
-        println!("{name:width$}  {result:7}  {seconds:>8.1}  {note}");
+        out += &format!("{name:width$}  {result:7}  {seconds:>8.1}  {note}\n");
     }
     let count = |outcome| rows.iter().filter(|row| row.outcome == outcome).count();
     if count(Outcome::Skipped) > 0 {
-        println!(
-            "{} skipped (set CI=true to make that a failure)",
-            count(Outcome::Skipped)
-        );
+        let skipped = count(Outcome::Skipped);
+        out += &format!("{skipped} skipped (set CI=true to make that a failure)\n");
     }
-    println!(
-        "{} passed, {} failed",
-        count(Outcome::Passed),
-        count(Outcome::Failed)
-    );
-    let _ = std::io::stdout().flush();
+    let (passed, failed) = (count(Outcome::Passed), count(Outcome::Failed));
+    out + &format!("{passed} passed, {failed} failed\n")
 }
 
 /// The word in the result column.
@@ -112,5 +107,66 @@ fn label(outcome: Outcome) -> &'static str {
         Outcome::Passed => "passed",
         Outcome::Failed => "FAILED",
         Outcome::Skipped => "skipped",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn project(ci: bool) -> Project {
+        Project {
+            root: PathBuf::from("."),
+            target_dir: PathBuf::from("target"),
+            ci,
+        }
+    }
+
+    fn steps() -> Vec<Step> {
+        vec![
+            Step::new("good", |_| Ok("fine".to_string())),
+            Step::new("no-tool", |_| Err(StepError::cannot_run("frob not found"))),
+        ]
+    }
+
+    #[test]
+    fn a_step_that_cannot_run_is_skipped_outside_ci_and_fails_under_ci() {
+        assert!(run_all(&project(false), steps()));
+        assert!(!run_all(&project(true), steps()));
+    }
+
+    #[test]
+    fn every_step_runs_after_a_failure() {
+        let mut steps = vec![Step::new("bad", |_| Err(StepError::failed("broken")))];
+        let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+        let flag = ran.clone();
+        steps.push(Step::new("after", move |_| {
+            Ok(format!("{}", flag.replace(true)))
+        }));
+        assert!(!run_all(&project(false), steps));
+        assert!(ran.get());
+    }
+
+    #[test]
+    fn table_ends_with_the_counts_line() {
+        let row = |name: &str, outcome| Row {
+            name: name.to_string(),
+            outcome,
+            seconds: 1.25,
+            note: "first line\nsecond line".to_string(),
+        };
+        let rows = [
+            row("fmt", Outcome::Passed),
+            row("clippy host", Outcome::Failed),
+            row("wine", Outcome::Skipped),
+        ];
+        let text = table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.last(), Some(&"1 passed, 1 failed"));
+        assert_eq!(lines[1], "step         result    seconds  note");
+        assert_eq!(lines[3], "clippy host  FAILED        1.2  first line");
+        assert_eq!(lines[5], "1 skipped (set CI=true to make that a failure)");
     }
 }
