@@ -74,6 +74,7 @@ fn run(project: &Project) -> StepResult {
         check_file(file, &mut violations);
     }
     violations.extend(layering::check(project).map_err(read_error)?);
+    violations.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     for violation in &violations {
         println!("{violation}");
     }
