@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 /// Chart width and height, pixels.
-const WIDTH: f64 = 820.0;
+const WIDTH: f64 = 960.0;
 /// See `WIDTH`.
 const HEIGHT: f64 = 400.0;
 /// Space left of, right of, above and below the plot area.
@@ -121,7 +121,7 @@ fn bars(out: &mut String, servers: &[(&str, usize)], groups: &[Group], y_max: f6
             let y = y_of(ratio, y_max);
             let _ = writeln!(
                 out,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{ratio:.2}</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="9">{ratio:.2}</text>"#,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{ratio:.2}</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="8">{ratio:.2}</text>"#,
                 bar_width * 0.9,
                 y_of(0.0, y_max) - y,
                 COLOURS[servers.get(slot).map_or(slot, |s| s.1) % COLOURS.len()],

@@ -252,19 +252,19 @@ impl Bench<'_> {
 
     /// One bulk run.
     fn bulk_once(&mut self, i: usize, server: &mut Running) {
-        let args = vec![
-            "--bulk".to_owned(),
-            "--bytes".to_owned(),
-            self.options.bulk_bytes.to_string(),
-        ];
+        let args = ["--bulk", "--bytes", &self.options.bulk_bytes.to_string()].map(str::to_owned);
         let outcome = self
             .measure(server, &args, false)
-            .and_then(|m| results::field(&m.line, "mb_per_sec"));
+            .and_then(|m| results::bulk_run(&m.line, m.cpu));
         let r = &mut self.results[i];
         match outcome {
-            Ok(rate) => {
-                eprintln!("  {:>9}: {} MB/s", r.spec.name, report::number(rate));
-                r.bulk.push(rate);
+            Ok(run) => {
+                eprintln!(
+                    "  {:>9}: {} MB/s",
+                    r.spec.name,
+                    report::number(run.mb_per_sec)
+                );
+                r.bulk.push(run);
             }
             Err(err) => r.fail(format!("bulk: {err}")),
         }
@@ -274,7 +274,7 @@ impl Bench<'_> {
     fn udp_once(&mut self, i: usize, server: &mut Running) {
         let outcome = self
             .measure(server, &self.udp_args(), false)
-            .and_then(|m| results::udp_run(&m.line));
+            .and_then(|m| results::udp_run(&m.line, m.cpu));
         let r = &mut self.results[i];
         match outcome {
             Ok(run) => {

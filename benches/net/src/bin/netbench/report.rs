@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use sock_netbench::Summary;
 
 use crate::options::Options;
-use crate::results::{ServerResult, Workload};
+use crate::results::{self, ServerResult, Workload};
 use crate::syscalls::Tool;
 
 /// The baseline every ratio is taken to.
@@ -149,11 +149,12 @@ impl Report<'_> {
             out,
             "## Bulk: {gib} GiB over one connection, 64 KiB writes, MB/s (10^6 bytes)\n\n"
         );
-        table_head(out, "MB/s | × tokio_ct", 2);
+        table_head(out, "MB/s | × tokio_ct | CPU %: server / loadgen", 3);
         let base = self.baseline().and_then(ServerResult::bulk_rate);
         for r in self.results {
             let cells = rate_and_ratio(r.bulk_rate(), base, r.missing.is_some());
-            table_row(out, r.spec.name, &cells);
+            let cpu = results::cpu_cell(r.bulk.iter().map(|run| run.cpu));
+            table_row(out, r.spec.name, &format!("{cells} | {cpu}"));
         }
         out.push('\n');
     }
@@ -166,7 +167,11 @@ impl Report<'_> {
              (one by one: no batched recvmmsg/sendmmsg path is measured yet)\n\n",
             self.options.udp_sockets
         );
-        table_head(out, "packets/s | × tokio_ct | lost", 3);
+        table_head(
+            out,
+            "packets/s | × tokio_ct | lost | CPU %: server / loadgen",
+            4,
+        );
         let base = self.baseline().and_then(ServerResult::udp_rate);
         for r in self.results {
             let lost: f64 = r.udp.iter().map(|u| u.lost).sum();
@@ -175,7 +180,8 @@ impl Report<'_> {
                 false => format!("{lost:.0}"),
             };
             let cells = rate_and_ratio(r.udp_rate(), base, r.missing.is_some());
-            table_row(out, r.spec.name, &format!("{cells} | {lost}"));
+            let cpu = results::cpu_cell(r.udp.iter().map(|run| run.cpu));
+            table_row(out, r.spec.name, &format!("{cells} | {lost} | {cpu}"));
         }
         out.push('\n');
     }
@@ -191,15 +197,13 @@ impl Report<'_> {
         if self.options.runs("udp") {
             workloads.push(Workload::Udp);
         }
-        let detail = self.detail_workload();
         out.push_str(
             "## Server syscalls per round trip (deterministic; the sharpest comparison)\n\n",
         );
-        let mut heads: Vec<String> = workloads.iter().map(|w| workload_name(*w)).collect();
-        heads.push(format!("per round trip at {}", workload_name(detail)));
+        let heads: Vec<String> = workloads.iter().map(|w| workload_name(*w)).collect();
         table_head(out, &heads.join(" | "), heads.len());
         for r in self.results {
-            let mut cells: Vec<String> = workloads
+            let cells: Vec<String> = workloads
                 .iter()
                 .map(|w| {
                     r.syscalls
@@ -207,7 +211,12 @@ impl Report<'_> {
                         .map_or("–".to_owned(), |s| format!("{:.2}", s.per_op()))
                 })
                 .collect();
-            cells.push(breakdown(r, detail));
+            table_row(out, r.spec.name, &cells.join(" | "));
+        }
+        out.push_str("\n### The most frequent syscalls per round trip\n\n");
+        table_head(out, &heads.join(" | "), heads.len());
+        for r in self.results {
+            let cells: Vec<String> = workloads.iter().map(|w| breakdown(r, *w)).collect();
             table_row(out, r.spec.name, &cells.join(" | "));
         }
         out.push('\n');
@@ -280,17 +289,6 @@ impl Report<'_> {
             .iter()
             .find(|r| r.spec.name == BASELINE && r.missing.is_none())
     }
-
-    /// The workload whose syscalls are broken out: 64 connections if measured.
-    fn detail_workload(&self) -> Workload {
-        let conns = &self.options.conns;
-        let n = conns
-            .iter()
-            .copied()
-            .find(|&n| n == 64)
-            .or(conns.first().copied());
-        n.map_or(Workload::Udp, Workload::Echo)
-    }
 }
 
 /// A table header: `server` then `cells` (already `|`-joined), and the separator row.
@@ -339,12 +337,8 @@ fn latency_cell(r: &ServerResult, conns: usize) -> String {
 
 /// `server % / loadgen %` at `conns` connections.
 fn cpu_cell(r: &ServerResult, conns: usize) -> String {
-    let server = r.echo_metric(conns, |run| run.cpu.map_or(f64::NAN, |c| c.server * 100.0));
-    let client = r.echo_metric(conns, |run| run.cpu.map_or(f64::NAN, |c| c.client * 100.0));
-    match (server, client) {
-        (Some(s), Some(c)) => format!("{:.0} / {:.0}", s.median, c.median),
-        _ => "–".to_owned(),
-    }
+    let runs = r.echo.get(&conns).map_or(&[][..], Vec::as_slice);
+    results::cpu_cell(runs.iter().map(|run| run.cpu))
 }
 
 /// The top syscalls per round trip, e.g. `read 1.00 · write 1.00 · epoll_wait 0.12`.
@@ -356,11 +350,11 @@ fn breakdown(r: &ServerResult, workload: Workload) -> String {
         .counts
         .by_name
         .iter()
-        .take(5)
+        .take(4)
         .map(|(name, n)| format!("{name} {:.2}", *n as f64 / run.served.max(1.0)))
         .collect();
     match parts.is_empty() {
-        true => "(no breakdown)".to_owned(),
+        true => "–".to_owned(),
         false => parts.join(" · "),
     }
 }

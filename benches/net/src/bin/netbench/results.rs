@@ -37,6 +37,17 @@ pub(crate) struct UdpRun {
     pub(crate) packets_per_sec: f64,
     /// Datagrams lost.
     pub(crate) lost: f64,
+    /// How busy server and loadgen were, if it could be read.
+    pub(crate) cpu: Option<CpuUse>,
+}
+
+/// One bulk run's numbers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BulkRun {
+    /// Megabytes (10^6 bytes) echoed per second.
+    pub(crate) mb_per_sec: f64,
+    /// How busy server and loadgen were, if it could be read.
+    pub(crate) cpu: Option<CpuUse>,
 }
 
 /// Syscalls a server made while serving a counted window.
@@ -90,8 +101,8 @@ pub(crate) struct ServerResult {
     pub(crate) missing: Option<String>,
     /// Echo runs by connection count.
     pub(crate) echo: BTreeMap<usize, Vec<EchoRun>>,
-    /// Bulk runs, MB/s.
-    pub(crate) bulk: Vec<f64>,
+    /// Bulk runs.
+    pub(crate) bulk: Vec<BulkRun>,
     /// UDP runs.
     pub(crate) udp: Vec<UdpRun>,
     /// Syscall counts by workload.
@@ -136,7 +147,7 @@ impl ServerResult {
 
     /// Bulk MB/s.
     pub(crate) fn bulk_rate(&self) -> Option<Summary> {
-        Summary::of(&self.bulk)
+        Summary::of(&self.bulk.iter().map(|r| r.mb_per_sec).collect::<Vec<_>>())
     }
 
     /// UDP packets/s.
@@ -169,9 +180,30 @@ pub(crate) fn echo_run(line: &str, cpu: Option<CpuUse>) -> Result<EchoRun, Strin
 }
 
 /// Reads a UDP result line.
-pub(crate) fn udp_run(line: &str) -> Result<UdpRun, String> {
+pub(crate) fn udp_run(line: &str, cpu: Option<CpuUse>) -> Result<UdpRun, String> {
     Ok(UdpRun {
         packets_per_sec: field(line, "packets_per_sec")?,
         lost: field(line, "lost")?,
+        cpu,
     })
+}
+
+/// Reads a bulk result line.
+pub(crate) fn bulk_run(line: &str, cpu: Option<CpuUse>) -> Result<BulkRun, String> {
+    Ok(BulkRun {
+        mb_per_sec: field(line, "mb_per_sec")?,
+        cpu,
+    })
+}
+
+/// `server % / loadgen %`, medians over the runs that have a CPU reading; `–` if none.
+pub(crate) fn cpu_cell(runs: impl Iterator<Item = Option<CpuUse>>) -> String {
+    let (server, client): (Vec<f64>, Vec<f64>) = runs
+        .flatten()
+        .map(|c| (c.server * 100.0, c.client * 100.0))
+        .unzip();
+    match (Summary::of(&server), Summary::of(&client)) {
+        (Some(s), Some(c)) => format!("{:.0} / {:.0}", s.median, c.median),
+        _ => "–".to_owned(),
+    }
 }
