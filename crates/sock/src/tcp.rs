@@ -180,6 +180,7 @@ impl Tcp {
             }
             self.bind(host, port)?;
         }
+        sys::reserve_spare_fd();
         self.core.with(|s| s.listen(backlog))
     }
 

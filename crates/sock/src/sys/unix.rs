@@ -179,10 +179,43 @@ pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
     COMMON.iter().chain(PLATFORM)
 }
 
-/// `accept`, non-blocking and close-on-exec in one call where the OS allows.
+/// `accept`. When the process is out of fds (`EMFILE`/`ENFILE`) the pending connection
+/// would stay queued and the listener stay readable, so an accept loop would spin: the
+/// spare fd kept by [`reserve_spare_fd`] is closed, the connection accepted and reset at
+/// once, and the spare reopened. The caller still gets `TooManyOpenFiles`.
 pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
-    let (socket, _peer) = s.accept()?;
-    Ok(socket)
+    match s.accept() {
+        Ok((socket, _peer)) => Ok(socket),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+            shed_one(s);
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+thread_local! {
+    /// One fd held in reserve per thread, to shed a connection under `EMFILE`.
+    static SPARE: std::cell::RefCell<Option<std::fs::File>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Opens this thread's spare fd, if it has none (called when a socket starts listening).
+pub(crate) fn reserve_spare_fd() {
+    SPARE.with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.is_none() {
+            *spare = std::fs::File::open("/dev/null").ok();
+        }
+    });
+}
+
+/// Frees the spare fd, accepts one pending connection and resets it, then re-reserves.
+fn shed_one(s: &socket2::SockRef<'_>) {
+    SPARE.with(|spare| spare.borrow_mut().take());
+    if let Ok((conn, _)) = s.accept() {
+        let _ = conn.set_linger(Some(std::time::Duration::ZERO));
+    }
+    reserve_spare_fd();
 }
 
 /// Whether a `connect` error means "in progress, wait until writable".

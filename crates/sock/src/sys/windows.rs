@@ -171,6 +171,9 @@ pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
     Ok(socket)
 }
 
+/// Windows has no per-process fd limit to shed connections for.
+pub(crate) fn reserve_spare_fd() {}
+
 /// Whether a `connect` error means "in progress, wait until writable".
 pub(crate) fn is_in_progress(code: i32) -> bool {
     code == ws::WSAEWOULDBLOCK || code == ws::WSAEINPROGRESS

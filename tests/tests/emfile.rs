@@ -1,0 +1,156 @@
+//! Out of fds: with `RLIMIT_NOFILE` at 64 and 200 clients (in a child process), the
+//! accept loop neither spins nor stops serving: each failed accept sheds one pending
+//! connection, accept calls stay bounded, and an existing connection keeps echoing.
+//!
+//! One test binary of its own, because the limit applies to the whole process.
+
+#![cfg(unix)]
+
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::rc::Rc;
+use std::time::Duration;
+
+use sock::{ErrorKind, Expires, Family};
+use sock_tests::PATIENCE;
+
+const CLIENTS: usize = 200;
+const CHILD_ENV: &str = "SOCK_EMFILE_CLIENT_PORT";
+
+/// The child: 200 blocking clients that all stay open, then each says one byte and
+/// waits for its echo. Prints `echoed=N failed=M`.
+#[test]
+fn emfile_client() {
+    let Ok(port) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    set_fd_limit(u64::MAX); // the parent's low limit was inherited: lift it to the hard one
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut conns = Vec::new();
+    let (mut echoed, mut failed) = (0, 0);
+    for _ in 0..CLIENTS {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            Ok(c) => conns.push(c),
+            Err(_) => failed += 1,
+        }
+    }
+    for c in &mut conns {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut b = [0u8; 1];
+        match c.write_all(b"x").and_then(|()| c.read_exact(&mut b)) {
+            Ok(()) if b == *b"x" => echoed += 1,
+            _ => failed += 1,
+        }
+    }
+    println!("echoed={echoed} failed={failed}");
+}
+
+fn set_fd_limit(soft: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit to fill.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    let old = lim.rlim_cur;
+    lim.rlim_cur = soft.min(lim.rlim_max);
+    // SAFETY: `lim` is a valid rlimit; a soft limit up to the hard one is always allowed.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    old
+}
+
+#[test]
+fn accept_under_emfile_is_bounded_and_keeps_serving() {
+    if std::env::var(CHILD_ENV).is_ok() {
+        return;
+    }
+    sock::run(async {
+        let listener = sock::tcp(Family::INET).unwrap();
+        listener.listen("127.0.0.1", 0).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepts = Rc::new(Cell::new((0u32, 0u32))); // (ok, too many open files)
+        let counts = accepts.clone();
+        sock::thread(async move {
+            loop {
+                match listener.accept().await {
+                    Ok(conn) => {
+                        counts.set((counts.get().0 + 1, counts.get().1));
+                        sock::thread(echo(conn));
+                    }
+                    Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
+                        counts.set((counts.get().0, counts.get().1 + 1));
+                        sock::sleep(Duration::from_millis(1)).await;
+                    }
+                    Err(e) => panic!("accept: {e}"),
+                }
+            }
+        });
+        // A connection made before the flood.
+        let existing = sock::tcp(Family::INET).unwrap();
+        existing
+            .connect("127.0.0.1", port)
+            .timeout(PATIENCE)
+            .await
+            .unwrap();
+
+        let old = set_fd_limit(64);
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "emfile_client",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, port.to_string())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut waited = Duration::ZERO;
+        while child.try_wait().unwrap().is_none() {
+            assert!(waited < Duration::from_secs(60), "the clients hung");
+            sock::sleep(Duration::from_millis(20)).await;
+            waited += Duration::from_millis(20);
+        }
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        set_fd_limit(old);
+
+        let (ok, emfile) = accepts.get();
+        eprintln!(
+            "accepted={ok} emfile={emfile}; clients: {}",
+            out.replace('\n', " ")
+        );
+        assert!(emfile > 0, "the fd limit was never hit (ok={ok})");
+        assert!(
+            ok + emfile < 2_000,
+            "accept spun: {ok} accepted, {emfile} EMFILE"
+        );
+        let echoed: usize = out
+            .split("echoed=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("child said: {out}"));
+        assert!(
+            echoed > 0 && echoed < CLIENTS,
+            "echoed {echoed} of {CLIENTS} under a limit of 64"
+        );
+        existing.send(b"still here").await.unwrap();
+        let mut buf = [0u8; 10];
+        existing.recvn(&mut buf).timeout(PATIENCE).await.unwrap();
+        assert_eq!(&buf, b"still here");
+    });
+}
+
+async fn echo(conn: sock::Tcp) {
+    let mut buf = [0u8; 64];
+    while let Ok(n @ 1..) = conn.recv(&mut buf).await {
+        if conn.send(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+}
