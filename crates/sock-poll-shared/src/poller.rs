@@ -1,0 +1,286 @@
+//! [`Poller`]: one kernel poller shared by several OS threads; create, adopt, post, wait.
+//!
+//! The portable half: the handle's lifetime (reference counted, the registry of live
+//! pollers for adoption), posting, waking, and waiting with the timeout rounded up.
+//! The backend (`sys`) does the syscalls and adds the platform-only methods (`add`,
+//! `modify`, `delete` on Linux; `associate` on Windows).
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::Events;
+use crate::registry;
+use crate::sys::{self, RawPoller};
+
+/// The key reserved for [`Poller::wake`]'s packets (never returned by `wait`).
+pub(crate) const WAKE_KEY: u64 = u64::MAX;
+
+/// A kernel poller (Linux: an epoll fd; Windows: an I/O completion port) that any
+/// number of OS threads wait on at once.
+///
+/// Cheap to clone; `Send + Sync`. The handle closes when the last clone of the poller
+/// that owns it is dropped (a poller adopted with [`from_raw`](Poller::from_raw) from
+/// outside this crate never closes its handle).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sock_poll_shared::{Events, Poller};
+///
+/// let poller = Poller::new()?;
+/// poller.post(3)?;
+/// let mut events = Events::with_capacity(16);
+/// assert_eq!(poller.wait(&mut events, Some(Duration::from_secs(5)))?, 1);
+/// assert_eq!(events.iter().next().unwrap().key(), 3);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Poller {
+    /// The shared state; one per kernel poller in this process.
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// One kernel poller: the backend state, registered in the process-wide registry.
+pub(crate) struct Inner {
+    /// The backend: handle, owned or borrowed, and (Linux) the posted-packet queue.
+    pub(crate) sys: sys::Sys,
+}
+
+impl Poller {
+    /// Creates a kernel poller (`epoll_create1` / `CreateIoCompletionPort`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. out of fds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let poller = sock_poll_shared::Poller::new()?;
+    /// # drop(poller);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Poller> {
+        Ok(Poller::register(sys::Sys::new()?))
+    }
+
+    fn register(sys: sys::Sys) -> Poller {
+        let inner = Arc::new(Inner { sys });
+        registry::insert(sys::raw_key(inner.sys.raw()), &inner);
+        Poller { inner }
+    }
+
+    /// The raw epoll fd / IOCP handle, to hand to another thread (the seed's
+    /// `sock.epoll_fd()` / `sock.iocp()`). It stays valid while this poller lives.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let poller = sock_poll_shared::Poller::new()?;
+    /// let raw = poller.as_raw();
+    /// let same = sock_poll_shared::Poller::lookup(raw)?;
+    /// assert!(same.ptr_eq(&poller));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn as_raw(&self) -> RawPoller {
+        self.inner.sys.raw()
+    }
+
+    /// The live poller of this process whose raw handle is `raw`: how another thread
+    /// adopts a handle handed over from [`as_raw`](Poller::as_raw). Safe: only pollers
+    /// this crate made and that are still open are found.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::NotFound`] if `raw` is not open (a closed fd/handle), and
+    /// [`io::ErrorKind::InvalidInput`] if it is open but not a poller made here (adopt
+    /// a foreign one with [`from_raw`](Poller::from_raw)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_poll_shared::Poller;
+    ///
+    /// let poller = Poller::new()?;
+    /// let raw = poller.as_raw();
+    /// let other = std::thread::spawn(move || Poller::lookup(raw).map(|p| p.as_raw()));
+    /// assert_eq!(other.join().unwrap()?, raw);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn lookup(raw: RawPoller) -> io::Result<Poller> {
+        if let Some(inner) = registry::find(sys::raw_key(raw)) {
+            return Ok(Poller { inner });
+        }
+        sys::check_open(raw)?;
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{raw:?} is open but is not a shared poller of this process \
+                 (adopt a foreign poller with the unsafe Poller::from_raw)"
+            ),
+        ))
+    }
+
+    /// Adopts a raw epoll fd / IOCP handle: the live poller of this process with that
+    /// handle if there is one (as [`lookup`](Poller::lookup)), otherwise a poller made
+    /// outside this crate, which is checked to be an open epoll fd / completion port and
+    /// then used without taking ownership (it is never closed here).
+    ///
+    /// # Safety
+    ///
+    /// If `raw` is not a poller of this crate, it must stay open for as long as the
+    /// returned poller (and its clones) live, and nothing else may wait on it or use the
+    /// keys this crate reserves (`u64::MAX`).
+    ///
+    /// # Errors
+    ///
+    /// As [`lookup`](Poller::lookup) for a closed handle; [`io::ErrorKind::InvalidInput`]
+    /// if the handle is open but not an epoll fd / completion port.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_poll_shared::Poller;
+    ///
+    /// let poller = Poller::new()?;
+    /// // SAFETY: `poller` made this handle and outlives `adopted`.
+    /// let adopted = unsafe { Poller::from_raw(poller.as_raw())? };
+    /// assert!(adopted.ptr_eq(&poller));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub unsafe fn from_raw(raw: RawPoller) -> io::Result<Poller> {
+        if let Some(inner) = registry::find(sys::raw_key(raw)) {
+            return Ok(Poller { inner });
+        }
+        // SAFETY: the caller guarantees `raw` outlives the poller and is not shared
+        // with other users of the reserved key.
+        let sys = unsafe { sys::Sys::adopt(raw)? };
+        Ok(Poller::register(sys))
+    }
+
+    /// Waits until at least one event is queued or `timeout` passes (`None`: no limit),
+    /// then dequeues up to `events.capacity()` events into `events` and returns how many.
+    ///
+    /// Any number of threads may wait at once; each event goes to one of them. The
+    /// timeout is rounded **up** to whole milliseconds; `Some(Duration::ZERO)` never
+    /// blocks. An interrupted wait (`EINTR`) and a [`wake`](Poller::wake) return
+    /// `Ok(0)` (or the other events dequeued with it): callers loop.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `epoll_wait` / `GetQueuedCompletionStatusEx`, other than a
+    /// timeout or an interruption.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock_poll_shared::{Events, Poller};
+    ///
+    /// let poller = Poller::new()?;
+    /// let mut events = Events::with_capacity(8);
+    /// assert_eq!(poller.wait(&mut events, Some(Duration::from_millis(1)))?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        events.out.clear();
+        let timeout = timeout.map(round_up_to_millis);
+        self.inner.sys.wait(events, timeout)?;
+        events
+            .out
+            .retain(|e| !(e.is_posted() && e.key() == WAKE_KEY));
+        Ok(events.out.len())
+    }
+
+    /// Queues a packet with `key` that exactly one [`wait`](Poller::wait) dequeues (as an
+    /// event with [`is_posted`](crate::Event::is_posted)); packets are never merged, but
+    /// one wait may take several.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the eventfd write / `PostQueuedCompletionStatus`.
+    ///
+    /// # Panics
+    ///
+    /// If `key` is `u64::MAX`, which is reserved for [`wake`](Poller::wake).
+    ///
+    /// # Examples
+    ///
+    /// See [`Poller`].
+    pub fn post(&self, key: u64) -> io::Result<()> {
+        assert_ne!(
+            key, WAKE_KEY,
+            "sock-poll-shared: key u64::MAX is reserved for Poller::wake; post another key"
+        );
+        self.inner.sys.post(key)
+    }
+
+    /// Makes one waiting thread (or the next to wait) return from [`wait`](Poller::wait).
+    ///
+    /// # Errors
+    ///
+    /// As [`post`](Poller::post).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_poll_shared::{Events, Poller};
+    ///
+    /// let poller = Poller::new()?;
+    /// poller.wake()?;
+    /// let mut events = Events::with_capacity(4);
+    /// assert_eq!(poller.wait(&mut events, None)?, 0); // returns at once, nothing to report
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn wake(&self) -> io::Result<()> {
+        self.inner.sys.post(WAKE_KEY)
+    }
+
+    /// Whether `self` and `other` are the same kernel poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = sock_poll_shared::Poller::new()?;
+    /// assert!(a.ptr_eq(&a.clone()));
+    /// assert!(!a.ptr_eq(&sock_poll_shared::Poller::new()?));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ptr_eq(&self, other: &Poller) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        registry::remove(sys::raw_key(self.sys.raw()));
+    }
+}
+
+impl fmt::Debug for Poller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poller")
+            .field("raw", &self.as_raw())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rounds `d` up to whole milliseconds, the resolution of `epoll_wait` and
+/// `GetQueuedCompletionStatusEx`, so a short wait never becomes a busy poll.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sock_poll_shared::round_up_to_millis;
+///
+/// assert_eq!(round_up_to_millis(Duration::from_micros(1)), Duration::from_millis(1));
+/// assert_eq!(round_up_to_millis(Duration::ZERO), Duration::ZERO);
+/// ```
+pub fn round_up_to_millis(d: Duration) -> Duration {
+    let millis = d.as_nanos().div_ceil(1_000_000);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+}
