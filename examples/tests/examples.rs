@@ -42,6 +42,8 @@ fn http_serves_keep_alive_and_close() {
     });
 }
 
+/// Unix only: the Windows run happens under Wine, where there is no curl.
+#[cfg(unix)]
 #[test]
 fn curl_gets_the_http_page() {
     let (tx, rx) = std::sync::mpsc::channel();

@@ -61,3 +61,18 @@ pub async fn yield_now() {
     })
     .await
 }
+
+/// Asserts what a reader sees after its peer closed with unread data or `SO_LINGER` 0:
+/// a reset. Under Wine (the Windows test run) `closesocket` sends FIN instead, so there
+/// an orderly EOF is accepted too — a documented difference of that environment.
+///
+/// # Panics
+///
+/// When the result is neither (or, off Windows, not a reset).
+pub fn assert_reset(got: sock::Result<usize>) {
+    match got {
+        Err(e) if e.kind() == sock::ErrorKind::ConnectionReset => {}
+        Ok(0) if cfg!(windows) => {}
+        other => panic!("expected connection_reset, got {other:?}"),
+    }
+}

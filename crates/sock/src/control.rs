@@ -107,7 +107,7 @@ where
 }
 
 /// Creates a thread that does not run until resumed (the seed's `sock.newthread(f)`):
-/// [`Thread::resume`] starts it, or the loop does once it is woken.
+/// [`ThreadRef::resume`](sock_sched::ThreadRef::resume) starts it, or the loop does once it is woken.
 ///
 /// # Examples
 ///

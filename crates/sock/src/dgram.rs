@@ -350,9 +350,17 @@ fn recv_from(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<(usize, soc
     // initialized bytes into the buffer, so it stays a valid `[u8]`.
     let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
     let mut bufs = [socket2::MaybeUninitSlice::new(uninit)];
-    let (n, flags, from) = s.recv_from_vectored(&mut bufs)?;
+    let (n, flags, from) = match s.recv_from_vectored(&mut bufs) {
+        // Windows reports a truncated datagram as WSAEMSGSIZE, the buffer filled.
+        Err(e) if e.raw_os_error().is_some_and(sys::is_truncation_error) => {
+            return Err(io::Error::other(Truncated { kept: len }));
+        }
+        r => r?,
+    };
+    // Truncated means longer than the buffer, so the buffer is full (Windows may report
+    // 0 bytes alongside the flag).
     if flags.is_truncated() {
-        return Err(io::Error::other(Truncated { kept: n.min(len) }));
+        return Err(io::Error::other(Truncated { kept: len }));
     }
     Ok((n, from))
 }

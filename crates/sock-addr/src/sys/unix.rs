@@ -53,11 +53,15 @@ pub(crate) const AI_ALL: i32 = libc::AI_ALL;
 pub(crate) const AI_V4MAPPED: i32 = libc::AI_V4MAPPED;
 pub(crate) const AI_ADDRCONFIG: i32 = libc::AI_ADDRCONFIG;
 
-/// glibc's `EAI_ADDRFAMILY` (a GNU extension the libc crate does not export).
+/// The codes for "the host has no address of that family": glibc's `EAI_NODATA` and
+/// `EAI_ADDRFAMILY` (-9, a GNU extension the libc crate does not export); macOS's
+/// deprecated `EAI_NODATA`; FreeBSD folds both into `EAI_NONAME`.
 #[cfg(target_os = "linux")]
-const EAI_ADDRFAMILY: i32 = -9;
-#[cfg(not(target_os = "linux"))]
-const EAI_ADDRFAMILY: i32 = libc::EAI_NODATA;
+const NO_DATA: &[i32] = &[libc::EAI_NODATA, -9];
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+const NO_DATA: &[i32] = &[libc::EAI_NODATA];
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "ios")))]
+const NO_DATA: &[i32] = &[];
 
 /// The result list of one `getaddrinfo` call; `freeaddrinfo` on drop.
 pub(crate) struct OsList {
@@ -198,7 +202,7 @@ fn failure(code: i32) -> Failure {
     }
     let cause = match code {
         libc::EAI_NONAME => Cause::NoName,
-        libc::EAI_NODATA | EAI_ADDRFAMILY => Cause::NoData,
+        c if NO_DATA.contains(&c) => Cause::NoData,
         libc::EAI_SERVICE => Cause::Service,
         libc::EAI_BADFLAGS => Cause::BadFlags,
         libc::EAI_FAMILY => Cause::Family,

@@ -22,7 +22,9 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         libc::ENETUNREACH | libc::ENETDOWN => ErrorKind::NetworkUnreachable,
         libc::EHOSTUNREACH | libc::EHOSTDOWN => ErrorKind::HostUnreachable,
         libc::ENOTCONN => ErrorKind::NotConnected,
-        libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::EOPNOTSUPP => ErrorKind::Unsupported,
+        libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::EOPNOTSUPP | libc::ENOPROTOOPT => {
+            ErrorKind::Unsupported
+        }
         _ => return None,
     })
 }
@@ -216,6 +218,11 @@ fn shed_one(s: &socket2::SockRef<'_>) {
         let _ = conn.set_linger(Some(std::time::Duration::ZERO));
     }
     reserve_spare_fd();
+}
+
+/// Unix reports truncation in the message flags, never as a `recvmsg` error.
+pub(crate) fn is_truncation_error(_code: i32) -> bool {
+    false
 }
 
 /// Whether a `connect` error means "in progress, wait until writable".

@@ -24,7 +24,9 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         ws::WSAENETUNREACH | ws::WSAENETDOWN => ErrorKind::NetworkUnreachable,
         ws::WSAEHOSTUNREACH | ws::WSAEHOSTDOWN => ErrorKind::HostUnreachable,
         ws::WSAENOTCONN => ErrorKind::NotConnected,
-        ws::WSAEAFNOSUPPORT | ws::WSAEPROTONOSUPPORT | ws::WSAEOPNOTSUPP => ErrorKind::Unsupported,
+        ws::WSAEAFNOSUPPORT | ws::WSAEPROTONOSUPPORT | ws::WSAEOPNOTSUPP | ws::WSAENOPROTOOPT => {
+            ErrorKind::Unsupported
+        }
         _ => return None,
     })
 }
@@ -173,6 +175,11 @@ pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
 
 /// Windows has no per-process fd limit to shed connections for.
 pub(crate) fn reserve_spare_fd() {}
+
+/// `WSAEMSGSIZE` from a receive: the datagram was truncated to the buffer.
+pub(crate) fn is_truncation_error(code: i32) -> bool {
+    code == ws::WSAEMSGSIZE
+}
 
 /// Whether a `connect` error means "in progress, wait until writable".
 pub(crate) fn is_in_progress(code: i32) -> bool {
