@@ -33,6 +33,15 @@
 
 mod reactor;
 mod registration;
+#[cfg_attr(
+    any(target_os = "linux", target_os = "android"),
+    path = "sys/exclusive_linux.rs"
+)]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "android")),
+    path = "sys/exclusive_other.rs"
+)]
+mod exclusive;
 mod token;
 mod unparker;
 
