@@ -31,8 +31,6 @@
 
 #![doc(test(attr(deny(warnings))))]
 
-mod reactor;
-mod registration;
 #[cfg_attr(
     any(target_os = "linux", target_os = "android"),
     path = "sys/exclusive_linux.rs"
@@ -42,6 +40,8 @@ mod registration;
     path = "sys/exclusive_other.rs"
 )]
 mod exclusive;
+mod reactor;
+mod registration;
 mod token;
 mod unparker;
 
