@@ -330,15 +330,14 @@ impl Bench<'_> {
             }
             _ => None,
         };
-        let cpu_before = cpu_pair(server.pid(), load.pid());
+        let cpus = [self.options.server_cpu, self.options.client_cpu];
+        let cpus = &cpus[..if cpus[0] == cpus[1] { 1 } else { 2 }];
+        let before = CpuReading::now(server.pid(), load.pid(), cpus);
         let start = Instant::now();
         load.go()?;
         let line = load.result(self.options.duration)?;
-        let cpu = cpu_use(
-            cpu_before,
-            cpu_pair(server.pid(), load.pid()),
-            start.elapsed(),
-        );
+        let after = CpuReading::now(server.pid(), load.pid(), cpus);
+        let cpu = after.and_then(|after| after.since(before, start.elapsed()));
         let counts = counter.map(Counter::stop).transpose()?;
         load.finish()?;
         Ok(Measured { line, counts, cpu })
@@ -465,26 +464,40 @@ struct Measured {
     cpu: Option<CpuUse>,
 }
 
-/// CPU seconds used so far by the server and by loadgen.
-fn cpu_pair(server: u32, client: u32) -> Option<(f64, f64)> {
-    Some((
-        procfs::cpu_seconds(server).ok()?,
-        procfs::cpu_seconds(client).ok()?,
-    ))
+/// CPU seconds used so far: by the server, by loadgen, and on their two CPUs in all.
+#[derive(Clone, Copy)]
+struct CpuReading {
+    /// The server process.
+    server: f64,
+    /// The loadgen process.
+    client: f64,
+    /// Everything on the server's and loadgen's CPUs, steal included.
+    cpus: f64,
 }
 
-/// CPU use over `elapsed` from two `cpu_pair` readings.
-fn cpu_use(
-    before: Option<(f64, f64)>,
-    after: Option<(f64, f64)>,
-    elapsed: Duration,
-) -> Option<CpuUse> {
-    let ((s0, c0), (s1, c1)) = (before?, after?);
-    let secs = elapsed.as_secs_f64();
-    Some(CpuUse {
-        server: (s1 - s0) / secs,
-        client: (c1 - c0) / secs,
-    })
+impl CpuReading {
+    /// Reads the three counters now; `None` if any is unreadable.
+    fn now(server: u32, client: u32, cpus: &[usize]) -> Option<Self> {
+        Some(Self {
+            server: procfs::cpu_seconds(server).ok()?,
+            client: procfs::cpu_seconds(client).ok()?,
+            cpus: procfs::cpus_busy_seconds(cpus).ok()?,
+        })
+    }
+
+    /// CPU use over `elapsed` between two readings.
+    fn since(self, before: Option<Self>, elapsed: Duration) -> Option<CpuUse> {
+        let before = before?;
+        let secs = elapsed.as_secs_f64();
+        let server = (self.server - before.server) / secs;
+        let client = (self.client - before.client) / secs;
+        let all = (self.cpus - before.cpus) / secs;
+        Some(CpuUse {
+            server,
+            client,
+            other: (all - server - client).max(0.0),
+        })
+    }
 }
 
 /// One number per server for a chart group, `None` when it was not measured.

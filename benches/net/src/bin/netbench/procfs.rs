@@ -31,6 +31,33 @@ pub(crate) fn cpu_seconds(pid: u32) -> Result<f64, String> {
     Ok((utime + stime) as f64 / hz as f64)
 }
 
+/// CPU time the given CPUs have spent running any task, plus time stolen by the
+/// hypervisor, seconds (`/proc/stat`: user + nice + system + steal; interrupt time is left
+/// out, as it is out of the per-process times too).
+pub(crate) fn cpus_busy_seconds(cpus: &[usize]) -> Result<f64, String> {
+    let stat = fs::read_to_string("/proc/stat").map_err(|err| format!("/proc/stat: {err}"))?;
+    let hz = sock_netbench::clock_ticks_per_second().map_err(|err| format!("CLK_TCK: {err}"))?;
+    let mut ticks = 0u64;
+    for cpu in cpus {
+        let label = format!("cpu{cpu} ");
+        let line = stat
+            .lines()
+            .find(|l| l.starts_with(&label))
+            .ok_or_else(|| format!("no {label}in /proc/stat"))?;
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal ...
+        ticks += [0, 1, 2, 7]
+            .iter()
+            .filter_map(|&i| fields.get(i))
+            .sum::<u64>();
+    }
+    Ok(ticks as f64 / hz as f64)
+}
+
 /// One line describing the machine: CPU model, CPU count, memory, kernel.
 pub(crate) fn machine() -> String {
     let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -93,6 +120,12 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+    }
+
+    #[test]
+    fn cpu_zero_has_been_busy() {
+        assert!(cpus_busy_seconds(&[0]).unwrap() > 0.0);
+        assert!(cpus_busy_seconds(&[usize::MAX]).is_err());
     }
 
     #[test]

@@ -130,9 +130,13 @@ impl Report<'_> {
             table_row(out, r.spec.name, &cells.join(" | "));
         }
         out.push_str(
-            "\n### CPU busy during the echo windows, % of one CPU: server / loadgen (medians)\n\n\
-             A server below 100 % beside a loadgen near 100 % means the load generator was the \
-             limit, and the ratios at that N understate the differences between servers.\n\n",
+            "\n### CPU during the echo windows, % of one CPU: server / loadgen / other \
+             (medians)\n\n\
+             *Other* is everything else that ran on the two CPUs (other processes, the driver, \
+             hypervisor steal): well above a few % means the run was disturbed and its \
+             ratios are suspect. A server below 100 % beside a loadgen near 100 % means the \
+             load generator was the limit, and the ratios at that N understate the \
+             differences between servers.\n\n",
         );
         table_head(out, &heads.join(" | "), conns.len());
         for r in self.results {
@@ -149,7 +153,11 @@ impl Report<'_> {
             out,
             "## Bulk: {gib} GiB over one connection, 64 KiB writes, MB/s (10^6 bytes)\n\n"
         );
-        table_head(out, "MB/s | × tokio_ct | CPU %: server / loadgen", 3);
+        table_head(
+            out,
+            "MB/s | × tokio_ct | CPU %: server / loadgen / other",
+            3,
+        );
         let base = self.baseline().and_then(ServerResult::bulk_rate);
         for r in self.results {
             let cells = rate_and_ratio(r.bulk_rate(), base, r.missing.is_some());
@@ -169,7 +177,7 @@ impl Report<'_> {
         );
         table_head(
             out,
-            "packets/s | × tokio_ct | lost | CPU %: server / loadgen",
+            "packets/s | × tokio_ct | lost | CPU %: server / loadgen / other",
             4,
         );
         let base = self.baseline().and_then(ServerResult::udp_rate);
@@ -335,7 +343,7 @@ fn latency_cell(r: &ServerResult, conns: usize) -> String {
     }
 }
 
-/// `server % / loadgen %` at `conns` connections.
+/// `server % / loadgen % / other %` at `conns` connections.
 fn cpu_cell(r: &ServerResult, conns: usize) -> String {
     let runs = r.echo.get(&conns).map_or(&[][..], Vec::as_slice);
     results::cpu_cell(runs.iter().map(|run| run.cpu))

@@ -20,14 +20,16 @@ pub(crate) struct EchoRun {
     pub(crate) cpu: Option<CpuUse>,
 }
 
-/// CPU used by the server and by loadgen over a timed window, in CPUs (1.0 = one CPU busy
-/// all the time).
+/// CPU used over a timed window, in CPUs (1.0 = one CPU busy all the time).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CpuUse {
     /// The server's share.
     pub(crate) server: f64,
     /// loadgen's share.
     pub(crate) client: f64,
+    /// Everything else on the server's and loadgen's CPUs (other processes, the driver,
+    /// hypervisor steal): how disturbed the measurement was.
+    pub(crate) other: f64,
 }
 
 /// One UDP run's numbers.
@@ -196,14 +198,19 @@ pub(crate) fn bulk_run(line: &str, cpu: Option<CpuUse>) -> Result<BulkRun, Strin
     })
 }
 
-/// `server % / loadgen %`, medians over the runs that have a CPU reading; `–` if none.
+/// `server % / loadgen % / other %`, medians over the runs that have a CPU reading; `–`
+/// if none.
 pub(crate) fn cpu_cell(runs: impl Iterator<Item = Option<CpuUse>>) -> String {
-    let (server, client): (Vec<f64>, Vec<f64>) = runs
-        .flatten()
-        .map(|c| (c.server * 100.0, c.client * 100.0))
-        .unzip();
-    match (Summary::of(&server), Summary::of(&client)) {
-        (Some(s), Some(c)) => format!("{:.0} / {:.0}", s.median, c.median),
+    let readings: Vec<CpuUse> = runs.flatten().collect();
+    let median = |f: fn(&CpuUse) -> f64| {
+        Summary::of(&readings.iter().map(|c| f(c) * 100.0).collect::<Vec<_>>()).map(|s| s.median)
+    };
+    match (
+        median(|c| c.server),
+        median(|c| c.client),
+        median(|c| c.other),
+    ) {
+        (Some(s), Some(c), Some(o)) => format!("{s:.0} / {c:.0} / {o:.0}"),
         _ => "–".to_owned(),
     }
 }
