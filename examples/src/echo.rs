@@ -25,19 +25,54 @@ pub async fn serve(listener: Tcp) -> sock::Result<()> {
     }
 }
 
-/// Echoes one connection until the peer closes, with `TCP_NODELAY` on.
+/// Echoes one connection until the peer closes, with `TCP_NODELAY` on. An idle
+/// connection holds no buffer: it waits with [`Tcp::readable`] and borrows one from a
+/// per-thread pool only while it reads and writes back.
 pub async fn serve_conn(conn: Tcp) {
     let _ = conn.set_nodelay(true);
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        match conn.recv(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if conn.send(&buf[..n]).await.is_err() {
-                    break;
-                }
-            }
+    while conn.readable().await.is_ok() {
+        let mut buf = pool::take();
+        let done = echo_once(&conn, &mut buf).await;
+        pool::give(buf);
+        if done {
+            break;
         }
+    }
+}
+
+/// One read and its echo; true when the connection is finished.
+async fn echo_once(conn: &Tcp, buf: &mut [u8]) -> bool {
+    match conn.recv(buf).await {
+        Ok(0) | Err(_) => true,
+        Ok(n) => conn.send(&buf[..n]).await.is_err(),
+    }
+}
+
+/// Read buffers shared by the connections of this thread's loop.
+mod pool {
+    use std::cell::RefCell;
+
+    const SIZE: usize = 16 * 1024;
+    const KEEP: usize = 64;
+
+    thread_local! {
+        static FREE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A buffer from the pool, or a new one.
+    pub(super) fn take() -> Vec<u8> {
+        FREE.with(|f| f.borrow_mut().pop())
+            .unwrap_or_else(|| vec![0; SIZE])
+    }
+
+    /// Gives a buffer back (the pool keeps at most `KEEP`).
+    pub(super) fn give(buf: Vec<u8>) {
+        FREE.with(|f| {
+            let mut free = f.borrow_mut();
+            if free.len() < KEEP {
+                free.push(buf);
+            }
+        });
     }
 }
 

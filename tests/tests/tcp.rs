@@ -362,3 +362,17 @@ fn an_always_ready_socket_does_not_starve_other_tasks() {
         );
     });
 }
+
+#[test]
+fn eof_queued_behind_a_short_read_is_still_seen() {
+    sock::run(async {
+        let (client, server) = pair(Family::INET).await.unwrap();
+        server.send(b"last words").await.unwrap();
+        server.shutdown(Shutdown::Write).unwrap();
+        sock::sleep(Duration::from_millis(20)).await; // data and FIN both queued
+        let mut buf = [0u8; 64];
+        assert_eq!(client.recv(&mut buf).timeout(PATIENCE).await.unwrap(), 10);
+        // The short read cleared readiness; the FIN came with the same edge.
+        assert_eq!(client.recv(&mut buf).timeout(PATIENCE).await.unwrap(), 0);
+    });
+}

@@ -45,10 +45,28 @@ impl fmt::Display for Closed {
 impl std::error::Error for Closed {}
 
 /// Readiness and waiter of one direction.
+///
+/// `ready` is cleared by an operation that saw `WouldBlock` (or a short transfer);
+/// `closed` — the peer closed this direction, or the socket has an error — is sticky,
+/// because no further edge will announce it: a read that returned less than asked
+/// while a FIN was already queued must not park forever.
 #[derive(Default)]
 struct Half {
     ready: bool,
+    closed: bool,
     waiter: Option<Waker>,
+}
+
+impl Half {
+    fn is_ready(&self) -> bool {
+        self.ready || self.closed
+    }
+
+    fn wake(&mut self, closed: bool, to_wake: &mut Vec<Waker>) {
+        self.ready = true;
+        self.closed |= closed;
+        to_wake.extend(self.waiter.take());
+    }
 }
 
 /// The slab entry behind a [`Registration`].
@@ -63,6 +81,7 @@ impl Slot {
     pub(crate) fn new(generation: u32) -> Slot {
         let ready = || Half {
             ready: true,
+            closed: false,
             waiter: None,
         };
         Slot {
@@ -84,13 +103,13 @@ impl Slot {
     /// write-closed/error wake the writer.
     pub(crate) fn on_event(&mut self, event: &Event, to_wake: &mut Vec<Waker>) {
         let error = event.is_error();
-        if error || event.is_readable() || event.is_read_closed() || event.is_priority() {
-            self.read.ready = true;
-            to_wake.extend(self.read.waiter.take());
+        let read_closed = error || event.is_read_closed();
+        if read_closed || event.is_readable() || event.is_priority() {
+            self.read.wake(read_closed, to_wake);
         }
-        if error || event.is_writable() || event.is_write_closed() {
-            self.write.ready = true;
-            to_wake.extend(self.write.waiter.take());
+        let write_closed = error || event.is_write_closed();
+        if write_closed || event.is_writable() {
+            self.write.wake(write_closed, to_wake);
         }
     }
 
@@ -171,7 +190,7 @@ impl Registration {
                 return Poll::Ready(Err(Closed));
             }
             let half = slot.half(dir);
-            if half.ready {
+            if half.is_ready() {
                 return Poll::Ready(Ok(()));
             }
             match &mut half.waiter {
@@ -188,13 +207,14 @@ impl Registration {
         })
     }
 
-    /// Whether `dir` is marked ready (an event arrived since the last clear).
+    /// Whether `dir` is marked ready: an event arrived since the last clear, or the peer
+    /// closed that direction / the socket has an error (which stays ready).
     ///
     /// # Examples
     ///
     /// See the [type-level example](Registration).
     pub fn is_ready(&self, dir: Direction) -> bool {
-        self.with_slot(|slot| slot.half(dir).ready)
+        self.with_slot(|slot| slot.half(dir).is_ready())
     }
 
     /// Clears the readiness of `dir`: the operation saw `WouldBlock`, so the next

@@ -120,7 +120,33 @@ impl Core {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+    ) -> Poll<Result<T>> {
+        self.poll_io_with(dir, cx, f, |_| false)
+    }
+
+    /// [`poll_io`](Core::poll_io) for stream reads and writes of `len` bytes: a short
+    /// transfer (`0 < n < len`) means the socket buffer was drained (or filled), so the
+    /// readiness is cleared at once and the next operation parks without a syscall that
+    /// would only say `WouldBlock`. Edge-triggered events still arrive for anything that
+    /// changes after the call.
+    pub(crate) fn poll_stream(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        len: usize,
+        f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
+    ) -> Poll<Result<usize>> {
+        self.poll_io_with(dir, cx, f, |&n| n > 0 && n < len)
+    }
+
+    /// The common body: `drained` says, from a result, that `dir` is no longer ready.
+    fn poll_io_with<T>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
@@ -140,7 +166,13 @@ impl Core {
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.reg.clear_ready(dir),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result.map_err(Error::from)),
+                Ok(v) => {
+                    if drained(&v) {
+                        io.reg.clear_ready(dir);
+                    }
+                    return Poll::Ready(Ok(v));
+                }
+                Err(e) => return Poll::Ready(Err(e.into())),
             }
         }
     }

@@ -290,11 +290,45 @@ impl Tcp {
     ///
     /// See [`Tcp`].
     pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<usize>> + 'a {
-        IoOp::new(
-            &self.core,
-            Direction::Read,
-            move |s: socket2::SockRef<'_>| (&*s).read(buf),
-        )
+        Recv {
+            core: &self.core,
+            buf,
+            parked: false,
+        }
+    }
+
+    /// Waits until a read would not block (data, EOF or an error are there), without
+    /// holding a buffer: a server with many idle connections then needs memory only for
+    /// the ones being read.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Closed`], [`ErrorKind::Timeout`] with a deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let server = sock::tcp(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let port = server.local_addr()?.port();
+    ///     let client = sock::tcp(sock::Family::INET)?;
+    ///     client.connect("127.0.0.1", port).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"x").await?;
+    ///     conn.readable().await?; // no buffer needed to wait
+    ///     let mut buf = [0u8; 1];
+    ///     assert_eq!(conn.recv(&mut buf).await?, 1);
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn readable(&self) -> impl Op<Output = Result<()>> + '_ {
+        Ready {
+            core: &self.core,
+            dir: Direction::Read,
+            parked: false,
+        }
     }
 
     /// Receives exactly `buf.len()` bytes.
@@ -584,9 +618,11 @@ impl Future for SendAll<'_> {
         let this = &mut *self;
         while this.sent < this.buf.len() {
             let rest = &this.buf[this.sent..];
-            match this.core.poll_io(Direction::Write, cx, |s| {
-                s.send_with_flags(rest, sys::SEND_FLAGS)
-            }) {
+            let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
+            match this
+                .core
+                .poll_stream(Direction::Write, cx, rest.len(), send)
+            {
                 Poll::Ready(Ok(n)) => this.sent += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.sent))),
                 Poll::Pending => {
@@ -614,6 +650,62 @@ impl Drop for SendAll<'_> {
     }
 }
 
+/// `readable`: waits for read readiness without reading.
+struct Ready<'a> {
+    core: &'a Core,
+    dir: Direction,
+    parked: bool,
+}
+
+impl Future for Ready<'_> {
+    type Output = Result<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let r = self.core.poll_ready(self.dir, cx);
+        self.parked = r.is_pending();
+        r
+    }
+}
+
+impl Op for Ready<'_> {}
+
+impl Drop for Ready<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.core.clear_waiter(self.dir);
+        }
+    }
+}
+
+/// `recv`: one read of at most `buf.len()` bytes.
+struct Recv<'a> {
+    core: &'a Core,
+    buf: &'a mut [u8],
+    parked: bool,
+}
+
+impl Future for Recv<'_> {
+    type Output = Result<usize>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let this = &mut *self;
+        let buf = &mut *this.buf;
+        let r = this
+            .core
+            .poll_stream(Direction::Read, cx, buf.len(), |s| (&*s).read(buf));
+        this.parked = r.is_pending();
+        r
+    }
+}
+
+impl Op for Recv<'_> {}
+
+impl Drop for Recv<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.core.clear_waiter(Direction::Read);
+        }
+    }
+}
+
 /// `recvn`: exactly `buf.len()` bytes.
 struct RecvN<'a> {
     core: &'a Core,
@@ -628,7 +720,10 @@ impl Future for RecvN<'_> {
         let this = &mut *self;
         while this.got < this.buf.len() {
             let rest = &mut this.buf[this.got..];
-            match this.core.poll_io(Direction::Read, cx, |s| (&*s).read(rest)) {
+            match this
+                .core
+                .poll_stream(Direction::Read, cx, rest.len(), |s| (&*s).read(rest))
+            {
                 Poll::Ready(Ok(0)) => {
                     let e = Error::new(ErrorKind::Eof, "peer closed before all bytes arrived");
                     return Poll::Ready(Err(e.with_transferred(this.got)));
@@ -691,7 +786,9 @@ impl<'a> RecvAll<'a> {
         let len = self.out.len();
         self.out.resize(len + RECVALL_CHUNK, 0);
         let tail = &mut self.out[len..];
-        let r = self.core.poll_io(Direction::Read, cx, |s| (&*s).read(tail));
+        let r = self
+            .core
+            .poll_stream(Direction::Read, cx, RECVALL_CHUNK, |s| (&*s).read(tail));
         let n = if let Poll::Ready(Ok(n)) = r { n } else { 0 };
         self.out.truncate(len + n);
         r
