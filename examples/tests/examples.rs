@@ -180,3 +180,48 @@ fn icmp_checksum_and_reply_matching() {
         "our own request is not a reply"
     );
 }
+
+/// `wrk` for 5 s against the http example: no socket errors, no non-2xx answers.
+/// Unix only (no wrk under Wine); `cargo xtask ci` installs wrk.
+#[cfg(unix)]
+#[test]
+fn wrk_finds_no_socket_errors() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        sock::run(async move {
+            let (l, port) = listener();
+            tx.send(port).unwrap();
+            let _ = sock_examples::http::serve(l).await;
+        })
+    });
+    let port = rx.recv().unwrap();
+    let out = std::process::Command::new("wrk")
+        .args([
+            "-t1",
+            "-c32",
+            "-d5s",
+            "--timeout",
+            "5s",
+            &format!("http://127.0.0.1:{port}/"),
+        ])
+        .output()
+        .expect("wrk must be installed (cargo xtask ci installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("Socket errors"),
+        "wrk saw socket errors:\n{text}"
+    );
+    assert!(!text.contains("Non-2xx"), "wrk saw bad answers:\n{text}");
+    let requests: u64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in:\n{text}"));
+    assert!(requests > 0, "{text}");
+    eprintln!("{text}");
+}
