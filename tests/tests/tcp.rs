@@ -376,3 +376,22 @@ fn eof_queued_behind_a_short_read_is_still_seen() {
         assert_eq!(client.recv(&mut buf).timeout(PATIENCE).await.unwrap(), 0);
     });
 }
+
+#[test]
+fn an_unspec_socket_tries_families_interleaved_and_takes_the_winner() {
+    sock::run(async {
+        let (server, port) = listener(Family::INET);
+        let (dead, dead_port) = listener(Family::INET6);
+        dead.close().unwrap(); // nothing listens on [::1]:dead_port
+        let v6: std::net::SocketAddr = format!("[::1]:{dead_port}").parse().unwrap();
+        let v4: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let addrs = vec![sock::SockAddr::from(v4), sock::SockAddr::from(v6)];
+        let client = sock::tcp(Family::UNSPEC).unwrap();
+        let e = client.setopt("tcp_nodelay", true).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotConnected, "{e}");
+        client.connect_to(&addrs).timeout(PATIENCE).await.unwrap();
+        assert_eq!(client.family(), Family::INET, "IPv6 refused, IPv4 must win");
+        let conn = server.accept().timeout(PATIENCE).await.unwrap();
+        assert_eq!(conn.remote_addr().unwrap(), client.local_addr().unwrap());
+    });
+}

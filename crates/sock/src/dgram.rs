@@ -193,6 +193,7 @@ impl Dgram {
         let first = addrs
             .first()
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
+        self.core.prepare_for(first.family(), false)?;
         let addr = to_socket2(first)?;
         self.core.with(|s| s.connect(&addr))
     }
@@ -250,13 +251,14 @@ impl Dgram {
         to: &SockAddr,
         buf: &'a [u8],
     ) -> impl Op<Output = Result<usize>> + 'a {
-        let to = to_socket2(to);
+        let prepared = self.core.prepare_for(to.family(), false);
+        let to = prepared.and_then(|()| to_socket2(to));
         IoOp::new(
             &self.core,
             Direction::Write,
             move |s: socket2::SockRef<'_>| match &to {
                 Ok(to) => s.send_to_with_flags(buf, to, sys::SEND_FLAGS),
-                Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e.to_string())),
+                Err(e) => Err(io::Error::from(e.clone_kind())),
             },
         )
     }

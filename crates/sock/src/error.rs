@@ -130,6 +130,9 @@ impl ErrorKind {
         {
             return ErrorKind::Closed;
         }
+        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+            return inner.kind; // a sock error that went through io::Error keeps its kind
+        }
         use io::ErrorKind as Io;
         match e.kind() {
             Io::TimedOut => ErrorKind::Timeout,
@@ -269,6 +272,17 @@ impl Error {
     /// ```
     pub fn is_timeout(&self) -> bool {
         self.kind == ErrorKind::Timeout
+    }
+
+    /// A copy with the same kind and message (the source is not cloneable).
+    pub(crate) fn clone_kind(&self) -> Error {
+        let message = Some(self.describe());
+        Error {
+            kind: self.kind,
+            transferred: self.transferred,
+            message,
+            source: None,
+        }
     }
 
     pub(crate) fn closed() -> Error {

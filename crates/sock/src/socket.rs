@@ -12,7 +12,7 @@
 //! `close` wakes every parked task with [`ErrorKind::Closed`](crate::ErrorKind::Closed)
 //! and frees the fd at once, even while other handles to the socket exist.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -23,7 +23,7 @@ use sock_poll::{Direction, Registration};
 use socket2::SockRef;
 
 use crate::budget;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::opt::{self, OptValue};
 use crate::runtime;
 use crate::sys;
@@ -34,21 +34,9 @@ struct Io {
     reg: Registration,
 }
 
-/// What every socket type shares: the OS socket (until closed) and what it was made as.
-pub(crate) struct Core {
-    io: RefCell<Option<Io>>,
-    family: Family,
-    socktype: SocketType,
-    protocol: Protocol,
-}
-
-impl Core {
+impl Io {
     /// Opens a non-blocking socket and registers it with the current loop.
-    pub(crate) fn open(
-        family: Family,
-        socktype: SocketType,
-        protocol: Protocol,
-    ) -> Result<Rc<Core>> {
+    fn open(family: Family, socktype: SocketType, protocol: Protocol) -> Result<Io> {
         let raw_proto =
             (protocol.as_raw() != 0).then(|| socket2::Protocol::from(protocol.as_raw()));
         let socket = socket2::Socket::new(
@@ -56,16 +44,11 @@ impl Core {
             socket2::Type::from(socktype.as_raw()),
             raw_proto,
         )?;
-        Core::adopt(socket, family, socktype, protocol)
+        Io::register(socket, socktype)
     }
 
-    /// Registers an already open socket (from `accept`, or `open`).
-    pub(crate) fn adopt(
-        socket: socket2::Socket,
-        family: Family,
-        socktype: SocketType,
-        protocol: Protocol,
-    ) -> Result<Rc<Core>> {
+    /// Makes `socket` non-blocking and registers it with the current loop.
+    fn register(socket: socket2::Socket, socktype: SocketType) -> Result<Io> {
         socket.set_nonblocking(true)?;
         sys::prepare(&socket)?;
         if socktype == SocketType::DGRAM {
@@ -74,21 +57,88 @@ impl Core {
         let mut sock = sys::into_mio(socket);
         let reg =
             runtime::reactor().register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
-        let io = RefCell::new(Some(Io { sock, reg }));
+        Ok(Io { sock, reg })
+    }
+}
+
+/// The error of using a flexible socket before `bind`/`connect` chose its family.
+fn unopened() -> Error {
+    Error::new(
+        ErrorKind::NotConnected,
+        "a Family::UNSPEC socket gets its family from its first bind or connect",
+    )
+}
+
+/// What every socket type shares: the OS socket (until closed) and what it was made as.
+pub(crate) struct Core {
+    io: RefCell<Option<Io>>,
+    family: Cell<Family>,
+    /// Made with [`Family::UNSPEC`]: the OS socket is opened by the first `bind` or
+    /// `connect`, in the family of the address (and reopened per address tried).
+    flexible: bool,
+    closed: Cell<bool>,
+    socktype: SocketType,
+    protocol: Protocol,
+}
+
+impl Core {
+    /// Opens a non-blocking socket and registers it with the current loop. With
+    /// [`Family::UNSPEC`] nothing is opened yet: `bind`/`connect` pick the family.
+    pub(crate) fn open(
+        family: Family,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Result<Rc<Core>> {
+        let flexible = family == Family::UNSPEC;
+        let io = if flexible {
+            None
+        } else {
+            Some(Io::open(family, socktype, protocol)?)
+        };
         Ok(Rc::new(Core {
-            io,
-            family,
+            io: RefCell::new(io),
+            family: Cell::new(family),
+            flexible,
+            closed: Cell::new(false),
             socktype,
             protocol,
         }))
     }
 
-    /// Replaces the OS socket with a fresh one of the same kind (after a failed connect,
-    /// whose socket POSIX leaves unusable). Options set on the old socket are not copied.
-    pub(crate) fn reopen(&self) -> Result<()> {
-        let fresh = Core::open(self.family, self.socktype, self.protocol)?;
-        let io = fresh.io.borrow_mut().take();
-        let old = std::mem::replace(&mut *self.io.borrow_mut(), io);
+    /// Registers an already open socket (from `accept`).
+    pub(crate) fn adopt(
+        socket: socket2::Socket,
+        family: Family,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Result<Rc<Core>> {
+        let io = Io::register(socket, socktype)?;
+        Ok(Rc::new(Core {
+            io: RefCell::new(Some(io)),
+            family: Cell::new(family),
+            flexible: false,
+            closed: Cell::new(false),
+            socktype,
+            protocol,
+        }))
+    }
+
+    /// Makes sure an OS socket of `family` is there before binding or connecting to an
+    /// address of it: opens one for a flexible socket (or one of another family), and
+    /// a fresh one when `fresh` (a failed connect leaves its socket unusable). Options
+    /// set on a replaced socket are not carried over.
+    pub(crate) fn prepare_for(&self, family: Family, fresh: bool) -> Result<()> {
+        if self.closed.get() {
+            return Err(Error::closed());
+        }
+        let unopened = self.io.borrow().is_none() && self.family.get() == Family::UNSPEC;
+        let other_family = self.flexible && self.family.get() != family;
+        if !(unopened || other_family || fresh) {
+            return Ok(());
+        }
+        let io = Io::open(family, self.socktype, self.protocol)?;
+        let old = self.io.borrow_mut().replace(io);
+        self.family.set(family);
         if let Some(Io { mut sock, reg }) = old {
             let _ = reg.deregister(&mut sock);
         }
@@ -96,7 +146,11 @@ impl Core {
     }
 
     pub(crate) fn family(&self) -> Family {
-        self.family
+        self.family.get()
+    }
+
+    pub(crate) fn is_flexible(&self) -> bool {
+        self.flexible
     }
 
     pub(crate) fn socktype(&self) -> SocketType {
@@ -110,7 +164,7 @@ impl Core {
     /// Runs a non-blocking call on the socket (no waiting), or fails with `Closed`.
     pub(crate) fn with<T>(&self, f: impl FnOnce(SockRef<'_>) -> io::Result<T>) -> Result<T> {
         let io = self.io.borrow();
-        let io = io.as_ref().ok_or_else(Error::closed)?;
+        let io = io.as_ref().ok_or_else(|| self.missing())?;
         Ok(f(SockRef::from(&io.sock))?)
     }
 
@@ -150,7 +204,7 @@ impl Core {
     ) -> Poll<Result<T>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
-            return Poll::Ready(Err(Error::closed()));
+            return Poll::Ready(Err(self.missing()));
         };
         if !budget::spend(cx) {
             return Poll::Pending;
@@ -181,7 +235,7 @@ impl Core {
     pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
-            return Poll::Ready(Err(Error::closed()));
+            return Poll::Ready(Err(self.missing()));
         };
         io.reg.poll_ready(dir, cx).map_err(Error::from)
     }
@@ -203,6 +257,7 @@ impl Core {
     /// Closes the socket now: wakes every waiter with `Closed`, deregisters, frees the fd.
     /// Closing twice is a no-op.
     pub(crate) fn close(&self) -> Result<()> {
+        self.closed.set(true);
         let io = self.io.borrow_mut().take();
         let Some(Io { mut sock, reg }) = io else {
             return Ok(());
@@ -214,10 +269,20 @@ impl Core {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.io.borrow().is_none()
+        self.closed.get()
+    }
+
+    /// Why there is no OS socket: closed, or a flexible socket not yet bound/connected.
+    fn missing(&self) -> Error {
+        if self.closed.get() {
+            Error::closed()
+        } else {
+            unopened()
+        }
     }
 
     pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
+        self.prepare_for(addr.family(), false)?;
         let addr = to_socket2(addr)?;
         self.with(|s| s.bind(&addr))
     }
@@ -232,13 +297,13 @@ impl Core {
 
     pub(crate) fn setopt(&self, name: &str, value: OptValue) -> Result<()> {
         let io = self.io.borrow();
-        let io = io.as_ref().ok_or_else(Error::closed)?;
+        let io = io.as_ref().ok_or_else(|| self.missing())?;
         opt::set(&SockRef::from(&io.sock), name, value)
     }
 
     pub(crate) fn getopt(&self, name: &str) -> Result<OptValue> {
         let io = self.io.borrow();
-        let io = io.as_ref().ok_or_else(Error::closed)?;
+        let io = io.as_ref().ok_or_else(|| self.missing())?;
         opt::get(&SockRef::from(&io.sock), name)
     }
 }

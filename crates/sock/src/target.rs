@@ -14,7 +14,8 @@ use sock_addr::{AddrInfo, AddrList, Family, Flags, Hints, Port, SockAddr, Socket
 use crate::error::{Error, ErrorKind, Result};
 
 /// Something that names one or more socket addresses without a lookup: a resolved
-/// [`AddrList`], one [`AddrInfo`] entry, a [`SockAddr`], or a std `SocketAddr`.
+/// [`AddrList`], one [`AddrInfo`] entry, a [`SockAddr`] (or a slice or `Vec` of them), or a
+/// std `SocketAddr`.
 ///
 /// # Examples
 ///
@@ -50,6 +51,18 @@ impl ToAddrs for SockAddr {
 impl ToAddrs for SocketAddr {
     fn to_addrs(&self) -> Vec<SockAddr> {
         vec![SockAddr::from(*self)]
+    }
+}
+
+impl ToAddrs for [SockAddr] {
+    fn to_addrs(&self) -> Vec<SockAddr> {
+        self.to_vec()
+    }
+}
+
+impl ToAddrs for Vec<SockAddr> {
+    fn to_addrs(&self) -> Vec<SockAddr> {
+        self.clone()
     }
 }
 

@@ -513,20 +513,41 @@ impl Tcp {
     }
 }
 
-/// Connects to the first address that accepts, in order.
+/// Connects to the first address that accepts. A flexible ([`Family::UNSPEC`]) socket
+/// tries the families interleaved, IPv6 first (RFC 8305's order), each attempt on a
+/// fresh OS socket of the address's family; all within the caller's one deadline.
 async fn connect_any(core: &Core, addrs: &[SockAddr]) -> Result<()> {
+    let ordered = if core.is_flexible() {
+        interleave(addrs)
+    } else {
+        addrs.to_vec()
+    };
     let mut last = Error::new(ErrorKind::HostNotFound, "no address to connect to");
-    for addr in addrs {
+    for (i, addr) in ordered.iter().enumerate() {
+        core.prepare_for(addr.family(), i > 0)?;
         match connect_one(core, addr).await {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == ErrorKind::Closed => return Err(e),
             Err(e) => last = e,
         }
-        if addrs.len() > 1 {
-            core.reopen()?;
-        }
     }
     Err(last)
+}
+
+/// Alternates IPv6 and IPv4 addresses, IPv6 first, keeping each family's order.
+fn interleave(addrs: &[SockAddr]) -> Vec<SockAddr> {
+    let (v6, other): (Vec<_>, Vec<_>) = addrs
+        .iter()
+        .cloned()
+        .partition(|a| a.family() == Family::INET6);
+    let (mut v6, mut other) = (v6.into_iter(), other.into_iter());
+    let mut out = Vec::with_capacity(addrs.len());
+    loop {
+        match (v6.next(), other.next()) {
+            (None, None) => return out,
+            (a, b) => out.extend(a.into_iter().chain(b)),
+        }
+    }
 }
 
 /// One non-blocking connect: start it, wait until writable, then read `SO_ERROR`.
