@@ -1,18 +1,26 @@
-//! A TCP echo server: `echo_server --addr 127.0.0.1:7000`. Serves until killed; one
-//! thread per connection, `TCP_NODELAY` on each; under `EMFILE` it backs off instead of
-//! spinning.
+//! An echo server: `echo_server --addr 127.0.0.1:7000 [--udp]`. Serves until killed.
+//! TCP: one thread per connection, `TCP_NODELAY` on each, no buffer held while a
+//! connection is idle; under `EMFILE` it sheds and backs off instead of spinning.
+//! `--udp`: echoes datagrams to their senders.
 
 use sock::Family;
 use sock_examples::args::{flag, host_port};
 
 fn main() -> sock::Result<()> {
     let (host, port) = host_port(&flag("--addr", "127.0.0.1:7000"));
+    let udp = std::env::args().any(|a| a == "--udp");
     sock::run(async move {
         let family = if host.contains(':') {
             Family::INET6
         } else {
             Family::INET
         };
+        if udp {
+            let socket = sock::udp(family)?;
+            socket.bind(&host, port)?;
+            println!("echo_server (udp) on {}", socket.local_addr()?);
+            return sock_examples::echo::serve_udp(socket).await;
+        }
         let listener = sock::tcp(family)?;
         listener.listen(&host, port)?;
         println!("echo_server listening on {}", listener.local_addr()?);

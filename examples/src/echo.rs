@@ -76,6 +76,19 @@ mod pool {
     }
 }
 
+/// Echoes every datagram back to its sender, until the socket fails (e.g. is closed).
+///
+/// # Errors
+///
+/// The receive or send error that ended the loop.
+pub async fn serve_udp(socket: sock::Udp) -> sock::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let (n, from) = socket.recvnext(&mut buf).await?;
+        socket.sendto_addr(&from, &buf[..n]).await?;
+    }
+}
+
 /// Sends `count` messages of `size` bytes one at a time, checking each echo; returns
 /// the mean round trip.
 ///
