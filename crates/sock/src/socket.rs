@@ -183,7 +183,8 @@ impl Core {
     /// transfer (`0 < n < len`) means the socket buffer was drained (or filled), so the
     /// readiness is cleared at once and the next operation parks without a syscall that
     /// would only say `WouldBlock`. Edge-triggered events still arrive for anything that
-    /// changes after the call.
+    /// changes after the call. Not on Windows, where mio re-arms its poll only after a
+    /// `WouldBlock` (see `sys::SHORT_TRANSFER_DRAINS`).
     pub(crate) fn poll_stream(
         &self,
         dir: Direction,
@@ -191,7 +192,9 @@ impl Core {
         len: usize,
         f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
     ) -> Poll<Result<usize>> {
-        self.poll_io_with(dir, cx, f, |&n| n > 0 && n < len)
+        self.poll_io_with(dir, cx, f, |&n| {
+            sys::SHORT_TRANSFER_DRAINS && n > 0 && n < len
+        })
     }
 
     /// The common body: `drained` says, from a result, that `dir` is no longer ready.

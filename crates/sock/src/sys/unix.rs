@@ -29,6 +29,10 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
     })
 }
 
+/// A short stream read or write proves the socket buffer drained (or full): epoll and
+/// kqueue report the next change as a new edge, so readiness can be cleared at once.
+pub(crate) const SHORT_TRANSFER_DRAINS: bool = true;
+
 /// Wraps a socket of any type into the mio type used to register it (see `socket.rs`).
 pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {
     // SAFETY: `into_raw_fd` hands over a valid, open, owned fd; it is wrapped exactly once.

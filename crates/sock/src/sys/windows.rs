@@ -31,6 +31,11 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
     })
 }
 
+/// mio's IOCP backend re-arms a socket's AFD poll only when an operation inside
+/// `try_io` sees `WouldBlock`; clearing readiness after a short transfer would leave the
+/// socket without further events, so on Windows the next operation tries the syscall.
+pub(crate) const SHORT_TRANSFER_DRAINS: bool = false;
+
 /// Wraps a socket of any type into the mio type used to register it (see `socket.rs`):
 /// mio's `try_io` re-arms the AFD poll after `WouldBlock`.
 pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {

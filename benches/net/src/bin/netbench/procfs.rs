@@ -111,7 +111,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))] // /proc exists on Linux only
 mod tests {
     use super::*;
 
