@@ -6,10 +6,9 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::executor::{Executor, Inner};
-use crate::task::Header;
+use crate::task::WakeRef;
 
 thread_local! {
     /// The loop currently running on this thread (inside `run`/`poll`/`start`).
@@ -43,7 +42,7 @@ pub(crate) fn entered() -> Option<Rc<Inner>> {
 }
 
 /// Queues `header` locally if its loop is running on this thread; gives it back otherwise.
-pub(crate) fn push_local(header: Arc<Header>) -> Result<(), Arc<Header>> {
+pub(crate) fn push_local(header: WakeRef) -> Result<(), WakeRef> {
     let mut header = Some(header);
     let _ = ENTERED.try_with(|e| {
         if let Some(inner) = &*e.borrow() {

@@ -26,13 +26,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::builder::Builder;
 use crate::context;
 use crate::executor::{Executor, Inner};
-use crate::task::{Task, flag};
+use crate::task::{TaskRef, flag};
 use crate::thread::{Thread, ThreadRef};
 use crate::value::Value;
 
@@ -62,7 +61,7 @@ enum Step {
     /// Not polled yet: what to pass out (a yielded value, a transfer's target and value).
     Start(Option<Value>, Option<(ThreadRef, Value)>),
     /// Suspended: the thread waiting to be resumed.
-    Parked(Rc<dyn Task>),
+    Parked(TaskRef),
     /// Resumed and completed.
     Done,
 }
@@ -198,7 +197,7 @@ impl Drop for Suspend {
 
 /// Marks the current thread suspended, after passing `out` to its resumer and `target`'s
 /// value to `target`.
-fn park_current(out: Option<Value>, target: Option<(ThreadRef, Value)>) -> Rc<dyn Task> {
+fn park_current(out: Option<Value>, target: Option<(ThreadRef, Value)>) -> TaskRef {
     let inner = context::entered()
         .expect("suspend/yield_/transfer awaited outside a thread; await it inside a thread");
     let task = inner
@@ -210,7 +209,7 @@ fn park_current(out: Option<Value>, target: Option<(ThreadRef, Value)>) -> Rc<dy
     if let Some((target, value)) = target {
         check_resumable(&inner, &target, "transfer");
         deliver(&target, value);
-        target.task.core().waker.wake_by_ref();
+        target.task.wake();
     }
     task.core().set(flag::SUSPENDED);
     task
@@ -219,9 +218,7 @@ fn park_current(out: Option<Value>, target: Option<(ThreadRef, Value)>) -> Rc<dy
 /// Panics unless `target` may be resumed now by the current code.
 fn check_resumable(inner: &Inner, target: &ThreadRef, op: &str) {
     let core = target.task.core();
-    let is_current = inner
-        .current_task()
-        .is_some_and(|t| Rc::ptr_eq(&t, &target.task));
+    let is_current = inner.current_task().is_some_and(|t| t.ptr_eq(&target.task));
     assert!(
         !is_current,
         "a thread cannot {op} itself; use yield_() or suspend() to pass control out"

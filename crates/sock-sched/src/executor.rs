@@ -28,7 +28,7 @@ use crate::clock::{Clock, MonotonicClock};
 use crate::context;
 use crate::env::Env;
 use crate::park::{Park, ThreadPark, Unparker};
-use crate::task::{Core, Extras, Header, Payload, Task, TaskCell, flag};
+use crate::task::{Core, Extras, Payload, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
 use crate::time::timers::{Due, Timers};
 
@@ -57,8 +57,9 @@ pub struct Executor {
 
 /// The part of a loop other OS threads can reach: the remote wake queue and the unparker.
 pub(crate) struct Shared {
-    /// Tasks woken from other OS threads (or from outside the loop).
-    injector: Mutex<Vec<Arc<Header>>>,
+    /// Tasks woken from other OS threads (or from outside the loop); `None` once the loop
+    /// is gone (a wake then drops its entry, so nothing keeps a task alive forever).
+    injector: Mutex<Option<Vec<WakeRef>>>,
     /// Whether `injector` may hold something (checked without the lock).
     injected: AtomicBool,
     /// Wakes the parked loop.
@@ -67,12 +68,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Queues a wake from outside the loop and unparks it if the queue was empty.
-    pub(crate) fn push_remote(&self, header: Arc<Header>) {
-        let was_empty = {
-            let mut queue = self.injector.lock().unwrap_or_else(PoisonError::into_inner);
-            queue.push(header);
-            queue.len() == 1
+    pub(crate) fn push_remote(&self, entry: WakeRef) {
+        let mut guard = self.lock();
+        let Some(queue) = guard.as_mut() else {
+            return; // the loop is gone; `entry` drops after the lock
         };
+        queue.push(entry);
+        let was_empty = queue.len() == 1;
+        drop(guard);
         self.injected.store(true, Ordering::Release);
         if was_empty {
             self.unparker.unpark();
@@ -80,11 +83,21 @@ impl Shared {
     }
 
     /// Takes everything queued remotely.
-    fn drain(&self) -> Vec<Arc<Header>> {
+    fn drain(&self) -> Vec<WakeRef> {
         if !self.injected.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
-        std::mem::take(&mut *self.injector.lock().unwrap_or_else(PoisonError::into_inner))
+        self.lock().as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Closes the queue (the loop is being dropped) and gives back what it held.
+    fn close(&self) -> Vec<WakeRef> {
+        self.lock().take().unwrap_or_default()
+    }
+
+    /// The remote queue (a poisoned lock still holds a valid queue).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<WakeRef>>> {
+        self.injector.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -93,9 +106,9 @@ pub(crate) struct Inner {
     /// The remote wake queue.
     shared: Arc<Shared>,
     /// Every task not yet finished (including `newthread`s not yet started).
-    tasks: RefCell<Slab<Rc<dyn Task>>>,
+    tasks: RefCell<Slab<TaskRef>>,
     /// Tasks ready to be polled, in wake order.
-    ready: RefCell<VecDeque<Arc<Header>>>,
+    ready: RefCell<VecDeque<WakeRef>>,
     /// How the loop waits.
     park: RefCell<Box<dyn Park>>,
     /// Where the loop reads the time.
@@ -103,7 +116,7 @@ pub(crate) struct Inner {
     /// Armed timers.
     pub(crate) timers: RefCell<Timers>,
     /// The task being polled (innermost, for inline resumes).
-    current: RefCell<Option<Rc<dyn Task>>>,
+    current: RefCell<Option<TaskRef>>,
     /// The next task id.
     next_id: Cell<u64>,
     /// Started, unfinished tasks.
@@ -153,7 +166,7 @@ impl Executor {
     /// ```
     pub fn with_park(park: impl Park + 'static, clock: impl Clock + 'static) -> Self {
         let shared = Arc::new(Shared {
-            injector: Mutex::new(Vec::new()),
+            injector: Mutex::new(Some(Vec::new())),
             injected: AtomicBool::new(false),
             unparker: park.unparker(),
         });
@@ -255,9 +268,9 @@ impl Executor {
         future: F,
         extras: Option<Box<Extras>>,
     ) -> Thread<F::Output> {
-        let (cell, header) = self.inner.insert(future, self.inner.inherit(extras));
-        self.inner.schedule_new(cell.core(), header);
-        Thread::new(self.clone(), cell)
+        let task = self.inner.insert(future, self.inner.inherit(extras));
+        self.inner.schedule_new(task.task());
+        Thread::new(self.clone(), task)
     }
 
     /// Creates a thread with the given extras (name), not started.
@@ -266,8 +279,8 @@ impl Executor {
         future: F,
         extras: Option<Box<Extras>>,
     ) -> Thread<F::Output> {
-        let (cell, _header) = self.inner.insert(future, self.inner.inherit(extras));
-        Thread::new(self.clone(), cell)
+        let task = self.inner.insert(future, self.inner.inherit(extras));
+        Thread::new(self.clone(), task)
     }
 
     /// Runs the loop until `future` finishes and returns its output.
@@ -488,12 +501,12 @@ impl fmt::Debug for Executor {
 
 impl Inner {
     /// Whether `header` belongs to this loop.
-    pub(crate) fn owns(&self, header: &Header) -> bool {
-        header.shares(&self.shared)
+    pub(crate) fn owns(&self, entry: &WakeRef) -> bool {
+        entry.shares(&self.shared)
     }
 
     /// Queues a woken task.
-    pub(crate) fn push_ready(&self, header: Arc<Header>) {
+    pub(crate) fn push_ready(&self, header: WakeRef) {
         self.ready.borrow_mut().push_back(header);
     }
 
@@ -507,15 +520,14 @@ impl Inner {
         &self,
         future: F,
         extras: Option<Box<Extras>>,
-    ) -> (Rc<TaskCell<F>>, Arc<Header>) {
+    ) -> Typed<F::Output> {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let id = self.next_id.replace(self.next_id.get() + 1);
-        let header = Arc::new(Header::new(id, entry.key(), self.shared.clone()));
-        let core = Core::new(id, entry.key(), Waker::from(header.clone()), extras);
-        let cell = Rc::new(TaskCell::new(core, future));
-        entry.insert(cell.clone());
-        (cell, header)
+        let key = u32::try_from(entry.key()).expect("fewer than 2^32 live threads per loop");
+        let task = TaskRef::allocate(future, Core::new(id, key, extras), self.shared.clone());
+        entry.insert(task.task().clone());
+        task
     }
 
     /// Adds the creator's environment (the current thread's, or this loop's root) to a new
@@ -533,10 +545,10 @@ impl Inner {
     }
 
     /// Counts a task alive and queues it for its first poll.
-    pub(crate) fn schedule_new(&self, core: &Core, header: Arc<Header>) {
-        self.mark_started(core);
-        if header.mark_scheduled() {
-            self.push_ready(header);
+    pub(crate) fn schedule_new(&self, task: &TaskRef) {
+        self.mark_started(task.core());
+        if let Some(entry) = task.schedule() {
+            self.push_ready(entry);
         }
     }
 
@@ -549,17 +561,8 @@ impl Inner {
     }
 
     /// The task being polled right now, if any.
-    pub(crate) fn current_task(&self) -> Option<Rc<dyn Task>> {
+    pub(crate) fn current_task(&self) -> Option<TaskRef> {
         self.current.borrow().clone()
-    }
-
-    /// The task with this key and id, if it is still in the loop.
-    pub(crate) fn task(&self, key: usize, id: u64) -> Option<Rc<dyn Task>> {
-        self.tasks
-            .borrow()
-            .get(key)
-            .filter(|t| t.core().id == id)
-            .cloned()
     }
 
     /// Polls `task` once, as the current task; finishes it if it completed.
@@ -567,7 +570,7 @@ impl Inner {
     /// # Panics
     ///
     /// Re-raises the task's panic if nobody holds a handle to it.
-    pub(crate) fn poll_task(&self, task: &Rc<dyn Task>) {
+    pub(crate) fn poll_task(&self, task: &TaskRef) {
         let core = task.core();
         debug_assert!(
             !core.is(flag::RUNNING | flag::DONE),
@@ -576,7 +579,7 @@ impl Inner {
         self.mark_started(core);
         let previous = self.current.replace(Some(task.clone()));
         core.set(flag::RUNNING);
-        let poll = task.poll_future(&mut Context::from_waker(&core.waker));
+        let poll = task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)));
         core.clear(flag::RUNNING);
         drop(self.current.replace(previous));
         if poll.is_ready() {
@@ -586,14 +589,14 @@ impl Inner {
 
     /// Bookkeeping for a finished task: forget it, wake its joiner, run its `on_finish`
     /// callbacks, and re-raise its panic if nobody can join it.
-    fn finish(&self, task: &Rc<dyn Task>) {
+    fn finish(&self, task: &TaskRef) {
         let core = task.core();
         core.set(flag::DONE);
         core.clear(flag::SUSPENDED);
         if core.is(flag::STARTED) {
             self.alive.set(self.alive.get() - 1);
         }
-        let removed = self.remove(core.key, core.id);
+        let removed = self.remove(task);
         drop(removed);
         let (waker, callbacks) = core
             .with_extras(|e| (e.join_waker.take(), std::mem::take(&mut e.on_finish)))
@@ -611,9 +614,10 @@ impl Inner {
     }
 
     /// Takes a task out of the slab (if it is still there under this id).
-    pub(crate) fn remove(&self, key: usize, id: u64) -> Option<Rc<dyn Task>> {
+    pub(crate) fn remove(&self, task: &TaskRef) -> Option<TaskRef> {
         let mut tasks = self.tasks.borrow_mut();
-        if tasks.get(key).is_some_and(|t| t.core().id == id) {
+        let key = task.core().key as usize;
+        if tasks.get(key).is_some_and(|t| t.ptr_eq(task)) {
             Some(tasks.remove(key))
         } else {
             None
@@ -621,10 +625,10 @@ impl Inner {
     }
 
     /// Drops a thread that never started and can no longer be resumed.
-    pub(crate) fn cancel_unstarted(&self, task: &Rc<dyn Task>) {
+    pub(crate) fn cancel_unstarted(&self, task: &TaskRef) {
         let core = task.core();
         core.set(flag::DONE);
-        let removed = self.remove(core.key, core.id);
+        let removed = self.remove(task);
         task.cancel();
         drop(removed);
     }
@@ -710,9 +714,10 @@ impl Inner {
     }
 
     /// Polls the task a queued header names, unless it is gone.
-    fn run_header(&self, header: &Header) -> bool {
-        header.clear_scheduled();
-        let Some(task) = self.task(header.key, header.id) else {
+    fn run_header(&self, entry: &WakeRef) -> bool {
+        entry.clear_scheduled();
+        // SAFETY: the loop runs on its own thread, the tasks' owner thread.
+        let Some(task) = (unsafe { entry.to_local() }) else {
             return false;
         };
         if task.core().is(flag::RUNNING | flag::DONE) {
@@ -748,6 +753,7 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        drop(self.shared.close());
         let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
         for (_, task) in &tasks {
             task.core().set(flag::DONE);

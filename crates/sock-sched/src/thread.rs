@@ -9,15 +9,15 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::executor::Executor;
-use crate::task::{JoinSlot, Payload, Task, flag};
+use crate::task::{Payload, TaskRef, Typed, flag};
 
 /// An untyped handle to a thread: its identity, name, state, environment, and the
 /// coroutine operations.
@@ -37,7 +37,7 @@ pub struct ThreadRef {
     /// The loop the thread belongs to.
     pub(crate) exec: Executor,
     /// The task.
-    pub(crate) task: Rc<dyn Task>,
+    pub(crate) task: TaskRef,
 }
 
 /// A joinable handle to a thread whose future outputs `T`.
@@ -57,8 +57,8 @@ pub struct ThreadRef {
 pub struct Thread<T> {
     /// The untyped handle.
     raw: ThreadRef,
-    /// Where the output is taken from.
-    slot: Rc<dyn JoinSlot<T>>,
+    /// The output type: built from a [`Typed<T>`], so the task's future outputs `T`.
+    _output: PhantomData<fn() -> T>,
 }
 
 /// Why [`Thread::join`] gave no output.
@@ -107,7 +107,7 @@ pub struct Join<T> {
 
 impl ThreadRef {
     /// A new handle (counted) to `task`.
-    pub(crate) fn new(exec: Executor, task: Rc<dyn Task>) -> Self {
+    pub(crate) fn new(exec: Executor, task: TaskRef) -> Self {
         let core = task.core();
         core.handles.set(core.handles.get() + 1);
         Self { exec, task }
@@ -175,7 +175,7 @@ impl ThreadRef {
     /// assert!(t.ptr_eq(&t.to_ref()));
     /// ```
     pub fn ptr_eq(&self, other: &ThreadRef) -> bool {
-        Rc::ptr_eq(&self.task, &other.task)
+        self.task.ptr_eq(&other.task)
     }
 
     /// The loop the thread belongs to.
@@ -234,11 +234,10 @@ impl fmt::Debug for ThreadRef {
 
 impl<T> Thread<T> {
     /// A handle to a task just created.
-    pub(crate) fn new<S: JoinSlot<T> + 'static>(exec: Executor, cell: Rc<S>) -> Self {
-        let task: Rc<dyn Task> = cell.clone();
+    pub(crate) fn new(exec: Executor, task: Typed<T>) -> Self {
         Self {
-            raw: ThreadRef::new(exec, task),
-            slot: cell,
+            raw: ThreadRef::new(exec, task.into_inner()),
+            _output: PhantomData,
         }
     }
 
@@ -283,11 +282,11 @@ impl<T> Thread<T> {
     /// assert_eq!(t.try_join().unwrap().unwrap(), 3);
     /// ```
     pub fn try_join(&self) -> Option<Result<T, JoinError>> {
-        if self.raw.is_finished() {
-            self.slot.take_output()
-        } else {
-            None
+        if !self.raw.is_finished() {
+            return None;
         }
+        // SAFETY: a `Thread<T>` is only built from a `Typed<T>`: its future outputs `T`.
+        unsafe { self.raw.task.read_output::<T>() }
     }
 
     /// An untyped handle to the same thread.
@@ -328,7 +327,7 @@ impl<T> Future for Join<T> {
         }
         let me = thread.raw.exec.inner.current_task();
         assert!(
-            !me.is_some_and(|t| Rc::ptr_eq(&t, &thread.raw.task)),
+            !me.is_some_and(|t| t.ptr_eq(&thread.raw.task)),
             "a thread cannot join itself: it would wait forever; join it from another thread"
         );
         let core = thread.raw.task.core();

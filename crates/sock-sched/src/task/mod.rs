@@ -1,0 +1,111 @@
+//! Tasks: the owner-thread state of a task ([`Core`], [`Extras`], [`flag`]s) and, in
+//! [`raw`], the single allocation that holds it with the future and the waker's counts.
+//!
+//! A plain spawned task is one allocation plus a slab slot: everything rarely used (name,
+//! environment, join waker, `on_finish` callbacks, coroutine mailbox) lives in [`Extras`],
+//! allocated on first use.
+
+pub(crate) mod raw;
+
+use std::any::Any;
+use std::cell::{Cell, RefCell, RefMut};
+use std::sync::Arc;
+use std::task::Waker;
+
+pub(crate) use raw::{TaskRef, Typed, WakeRef};
+
+/// A caught panic.
+pub(crate) type Payload = Box<dyn Any + Send>;
+
+/// Task state bits.
+pub(crate) mod flag {
+    /// Counted alive: queued or polled at least once (a `newthread` is not, until resumed).
+    pub(crate) const STARTED: u8 = 1;
+    /// Being polled right now (it is on the call stack).
+    pub(crate) const RUNNING: u8 = 2;
+    /// Finished: its future returned or panicked, or it was cancelled.
+    pub(crate) const DONE: u8 = 4;
+    /// Parked in `suspend`/`yield_`/`transfer`, waiting to be resumed.
+    pub(crate) const SUSPENDED: u8 = 8;
+    /// The last local handle is gone: future, output and extras are dropped.
+    pub(crate) const RELEASED: u8 = 16;
+}
+
+/// The owner-thread state of a task. Only ever touched on the loop's OS thread.
+pub(crate) struct Core {
+    /// The task's unique id within its loop.
+    pub(crate) id: u64,
+    /// The task's key in the loop's slab.
+    pub(crate) key: u32,
+    /// [`flag`] bits.
+    flags: Cell<u8>,
+    /// Live `Thread`/`ThreadRef` handles; with none left, a panic surfaces from the loop.
+    pub(crate) handles: Cell<u32>,
+    /// Live [`TaskRef`]s (slab entry, handles, the current-task slot, queue lookups).
+    pub(crate) local: Cell<u32>,
+    /// Rarely used state, allocated on first use.
+    extras: RefCell<Option<Box<Extras>>>,
+}
+
+/// Per-task state that plain spawned tasks never allocate.
+#[derive(Default)]
+pub(crate) struct Extras {
+    /// The name given through the builder.
+    pub(crate) name: Option<Arc<str>>,
+    /// Waker of the task joining this one.
+    pub(crate) join_waker: Option<Waker>,
+    /// Callbacks to run once when the task finishes.
+    pub(crate) on_finish: Vec<Box<dyn FnOnce()>>,
+    /// Typed per-thread values.
+    pub(crate) env: crate::env::Env,
+    /// The value passed in by the last resume/transfer, not yet taken.
+    pub(crate) inbox: crate::value::Value,
+    /// The value passed out by the last `yield_`, not yet taken by the resumer.
+    pub(crate) outbox: crate::value::Value,
+}
+
+impl Core {
+    /// The core of a new task.
+    pub(crate) fn new(id: u64, key: u32, extras: Option<Box<Extras>>) -> Self {
+        Self {
+            id,
+            key,
+            flags: Cell::new(0),
+            handles: Cell::new(0),
+            local: Cell::new(0),
+            extras: RefCell::new(extras),
+        }
+    }
+
+    /// Whether any of the `bits` is set.
+    pub(crate) fn is(&self, bits: u8) -> bool {
+        self.flags.get() & bits != 0
+    }
+
+    /// Sets `bits`.
+    pub(crate) fn set(&self, bits: u8) {
+        self.flags.set(self.flags.get() | bits);
+    }
+
+    /// Clears `bits`.
+    pub(crate) fn clear(&self, bits: u8) {
+        self.flags.set(self.flags.get() & !bits);
+    }
+
+    /// The extras, allocated if needed. Keep the borrow short: never across user code.
+    pub(crate) fn extras(&self) -> RefMut<'_, Extras> {
+        RefMut::map(self.extras.borrow_mut(), |e| {
+            &mut **e.get_or_insert_with(Box::default)
+        })
+    }
+
+    /// Runs `f` on the extras if they were ever allocated.
+    pub(crate) fn with_extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> Option<R> {
+        self.extras.borrow_mut().as_deref_mut().map(f)
+    }
+
+    /// Takes the extras out (to drop them, outside the borrow).
+    pub(crate) fn take_extras(&self) -> Option<Box<Extras>> {
+        self.extras.borrow_mut().take()
+    }
+}
