@@ -1,7 +1,8 @@
 //! An echo server: `echo_server --addr 127.0.0.1:7000 [--udp]`. Serves until killed.
 //! TCP: one thread per connection, `TCP_NODELAY` on each, no buffer held while a
 //! connection is idle; under `EMFILE` it sheds and backs off instead of spinning.
-//! `--udp`: echoes datagrams to their senders.
+//! `--udp`: echoes datagrams to their senders; `--udp --batch`: many per syscall
+//! (`recvmmsg`/`sendmmsg`).
 
 use sock::Family;
 use sock_examples::args::{flag, host_port};
@@ -9,6 +10,7 @@ use sock_examples::args::{flag, host_port};
 fn main() -> sock::Result<()> {
     let (host, port) = host_port(&flag("--addr", "127.0.0.1:7000"));
     let udp = std::env::args().any(|a| a == "--udp");
+    let batch = std::env::args().any(|a| a == "--batch");
     sock::run(async move {
         let family = if host.contains(':') {
             Family::INET6
@@ -19,6 +21,9 @@ fn main() -> sock::Result<()> {
             let socket = sock::udp(family)?;
             socket.bind(&host, port)?;
             println!("echo_server (udp) on {}", socket.local_addr()?);
+            if batch {
+                return sock_examples::echo::serve_udp_batched(socket).await;
+            }
             return sock_examples::echo::serve_udp(socket).await;
         }
         let listener = sock::tcp(family)?;

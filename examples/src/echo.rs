@@ -89,6 +89,23 @@ pub async fn serve_udp(socket: sock::Udp) -> sock::Result<()> {
     }
 }
 
+/// [`serve_udp`] with batched I/O: up to 32 datagrams per `recvmmsg`, echoed with
+/// `sendmmsg` (one datagram per call where the OS has no batch calls).
+///
+/// # Errors
+///
+/// The receive or send error that ended the loop.
+pub async fn serve_udp_batched(socket: sock::Udp) -> sock::Result<()> {
+    let mut batch = vec![sock::Datagram::with_capacity(2048); 32];
+    loop {
+        let n = socket.recv_batch(&mut batch).await?;
+        let mut sent = 0;
+        while sent < n {
+            sent += socket.send_batch(&batch[sent..n]).await?;
+        }
+    }
+}
+
 /// Sends `count` messages of `size` bytes one at a time, checking each echo; returns
 /// the mean round trip.
 ///

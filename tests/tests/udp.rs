@@ -120,3 +120,43 @@ fn oversized_datagram_is_message_too_long() {
         assert_eq!(err.kind(), ErrorKind::MessageTooLong);
     });
 }
+
+#[test]
+fn batched_receive_and_send_move_many_datagrams() {
+    sock::run(async {
+        let (a, b) = (bound(Family::INET), bound(Family::INET));
+        let a_addr = a.local_addr().unwrap();
+        let mut out = vec![sock::Datagram::with_capacity(256); 10];
+        for (i, d) in out.iter_mut().enumerate() {
+            let len = if i == 9 { 200 } else { i + 1 };
+            d.set(&vec![i as u8; len], a_addr.clone());
+        }
+        let mut sent = 0;
+        while sent < out.len() {
+            sent += b.send_batch(&out[sent..]).timeout(PATIENCE).await.unwrap();
+        }
+        let mut inbox = vec![sock::Datagram::with_capacity(64); 16];
+        let mut got = 0;
+        while got < 10 {
+            got += a
+                .recv_batch(&mut inbox[got..])
+                .timeout(PATIENCE)
+                .await
+                .unwrap();
+        }
+        for (i, d) in inbox[..9].iter().enumerate() {
+            assert_eq!(d.data(), &vec![i as u8; i + 1][..]);
+            assert_eq!(d.addr(), Some(&b.local_addr().unwrap()));
+            assert!(!d.is_truncated());
+        }
+        assert!(
+            inbox[9].is_truncated(),
+            "a 200-byte datagram in a 64-byte slot is cut"
+        );
+        assert_eq!(inbox[9].data().len(), 64);
+
+        let unaddressed = [sock::Datagram::with_capacity(8)];
+        let e = b.send_batch(&unaddressed).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    });
+}

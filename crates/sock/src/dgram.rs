@@ -97,6 +97,10 @@ pub struct Dgram {
 }
 
 impl Dgram {
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// The address family.
     pub fn family(&self) -> Family {
         self.core.family()
@@ -346,7 +350,10 @@ impl Dgram {
 }
 
 /// One `recvmsg`: the length, the source, and truncation reported as an error.
-fn recv_from(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<(usize, socket2::SockAddr)> {
+pub(crate) fn recv_from(
+    s: &socket2::SockRef<'_>,
+    buf: &mut [u8],
+) -> io::Result<(usize, socket2::SockAddr)> {
     let len = buf.len();
     // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the socket only writes
     // initialized bytes into the buffer, so it stays a valid `[u8]`.

@@ -35,6 +35,7 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+mod batch;
 mod budget;
 mod control;
 mod dgram;
@@ -55,6 +56,7 @@ pub use sock_addr as addr;
 pub use sock_addr::{Family, Flags, Hints, Port, Protocol, SockAddr, SocketType};
 pub use sock_sched as sched;
 
+pub use batch::Datagram;
 pub use control::*;
 pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};

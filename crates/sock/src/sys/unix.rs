@@ -273,3 +273,121 @@ impl std::os::fd::AsRawFd for crate::Loop {
         self.reactor().as_raw_fd()
     }
 }
+
+/// Receives up to 32 datagrams with one `recvmmsg`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn recv_batch(
+    s: &socket2::SockRef<'_>,
+    batch: &mut [crate::Datagram],
+) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let n = batch.len().min(crate::batch::MAX_BATCH);
+    // SAFETY: all-zero is a valid value of these plain C structs.
+    let mut names: [libc::sockaddr_storage; crate::batch::MAX_BATCH] =
+        unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut iovs: [libc::iovec; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut hdrs: [libc::mmsghdr; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
+    for (i, d) in batch.iter_mut().take(n).enumerate() {
+        iovs[i] = libc::iovec {
+            iov_base: d.buf.as_mut_ptr().cast(),
+            iov_len: d.buf.len(),
+        };
+        let h = &mut hdrs[i].msg_hdr;
+        h.msg_name = (&raw mut names[i]).cast();
+        h.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        h.msg_iov = &raw mut iovs[i];
+        h.msg_iovlen = 1;
+    }
+    // SAFETY: the fd is open for the borrow; each header points at a live iovec over a
+    // buffer of `batch` and at a sockaddr_storage of the stated size; n <= array length.
+    let r = unsafe {
+        libc::recvmmsg(
+            s.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            0,
+            std::ptr::null_mut(),
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let got = r as usize;
+    for (i, d) in batch.iter_mut().take(got).enumerate() {
+        let h = &hdrs[i];
+        d.len = (h.msg_len as usize).min(d.buf.len());
+        d.truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+        // SAFETY: the kernel wrote a sockaddr of `msg_namelen` bytes into names[i].
+        d.addr = Some(unsafe {
+            sock_addr::SockAddr::from_raw((&raw const names[i]).cast(), h.msg_hdr.msg_namelen)
+        });
+    }
+    Ok(got)
+}
+
+/// Sends up to 32 datagrams, each to its address, with one `sendmmsg`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let n = batch.len().min(crate::batch::MAX_BATCH);
+    let mut names: [Option<socket2::SockAddr>; crate::batch::MAX_BATCH] =
+        std::array::from_fn(|_| None);
+    let mut ready = 0;
+    for d in &batch[..n] {
+        match crate::batch::destination(d) {
+            Ok(a) => names[ready] = Some(a),
+            Err(e) if ready == 0 => return Err(e),
+            Err(_) => break, // send the ones before it; the next call reports the error
+        }
+        ready += 1;
+    }
+    let n = ready;
+    // SAFETY: all-zero is a valid value of these plain C structs.
+    let mut iovs: [libc::iovec; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut hdrs: [libc::mmsghdr; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
+    for (i, (d, name)) in batch.iter().zip(names.iter().flatten()).enumerate() {
+        let data = d.data();
+        iovs[i] = libc::iovec {
+            iov_base: data.as_ptr().cast_mut().cast(),
+            iov_len: data.len(),
+        };
+        let h = &mut hdrs[i].msg_hdr;
+        h.msg_name = name.as_ptr().cast_mut().cast();
+        h.msg_namelen = name.len();
+        h.msg_iov = &raw mut iovs[i];
+        h.msg_iovlen = 1;
+    }
+    // SAFETY: the fd is open for the borrow; every header points at a live iovec over
+    // bytes of `batch` (only read by sendmmsg) and at a live socket address.
+    let r = unsafe {
+        libc::sendmmsg(
+            s.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            SEND_FLAGS,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// No `recvmmsg` here: one datagram per call.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn recv_batch(
+    s: &socket2::SockRef<'_>,
+    batch: &mut [crate::Datagram],
+) -> io::Result<usize> {
+    crate::batch::recv_one(s, batch)
+}
+
+/// No `sendmmsg` here: one datagram per call.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) -> io::Result<usize> {
+    crate::batch::send_one(s, batch)
+}

@@ -220,3 +220,16 @@ pub(crate) fn unix_sock_addr(_addr: &socket2::SockAddr) -> crate::Result<sock_ad
         "unix-domain addresses on Windows",
     ))
 }
+
+/// Windows has no `recvmmsg`: one datagram per call.
+pub(crate) fn recv_batch(
+    s: &socket2::SockRef<'_>,
+    batch: &mut [crate::Datagram],
+) -> io::Result<usize> {
+    crate::batch::recv_one(s, batch)
+}
+
+/// Windows has no `sendmmsg`: one datagram per call.
+pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) -> io::Result<usize> {
+    crate::batch::send_one(s, batch)
+}

@@ -18,7 +18,7 @@ options:
   --duration SECS     length of each timed window
   --reps N            repetitions of each throughput measurement
   --conns LIST        echo connection counts, comma-separated (1,64,1024)
-  --servers LIST      subset of sock,tokio_ct,tokio_mt,smol,mio,c_epoll
+  --servers LIST      subset of sock,sock_batch,tokio_ct,tokio_mt,smol,mio,c_epoll
   --bulk-bytes N      bytes streamed in the bulk run (1073741824)
   --udp-sockets N     client UDP sockets, one datagram in flight each (64)
   --idle N            idle connections for the memory measurement (9000)
@@ -68,8 +68,15 @@ pub(crate) struct Options {
 }
 
 /// Every server the driver knows, in table order.
-pub(crate) const ALL_SERVERS: [&str; 6] =
-    ["sock", "tokio_ct", "tokio_mt", "smol", "mio", "c_epoll"];
+pub(crate) const ALL_SERVERS: [&str; 7] = [
+    "sock",
+    "sock_batch",
+    "tokio_ct",
+    "tokio_mt",
+    "smol",
+    "mio",
+    "c_epoll",
+];
 /// A server's fixed position in `ALL_SERVERS` (its colour in the chart).
 pub(crate) fn colour_of(name: &str) -> usize {
     ALL_SERVERS.iter().position(|&n| n == name).unwrap_or(0)

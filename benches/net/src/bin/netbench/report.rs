@@ -172,7 +172,7 @@ impl Report<'_> {
         let _ = write!(
             out,
             "## UDP: 64 B datagrams, {} client sockets × 1 in flight, packets/s \
-             (one by one: no batched recvmmsg/sendmmsg path is measured yet)\n\n",
+             (`sock_batch`: sock's server with recvmmsg/sendmmsg; the others one by one)\n\n",
             self.options.udp_sockets
         );
         table_head(

@@ -24,17 +24,28 @@ pub(crate) struct ServerSpec {
     pub(crate) binary: PathBuf,
     /// The binary relative to the bin dir, for the report's commands.
     pub(crate) shown: &'static str,
+    /// Extra arguments (`sock_batch` is sock's server with `--batch`).
+    pub(crate) args: &'static [&'static str],
 }
 
 impl ServerSpec {
     /// The server called `name`, its binary under `bin_dir`.
     pub(crate) fn new(name: &str, bin_dir: &Path) -> Self {
+        let mut args: &'static [&'static str] = &[];
         let (name, label, shown) = match name {
             "sock" => (
                 "sock",
                 "sock (examples/echo_server)",
                 "examples/echo_server",
             ),
+            "sock_batch" => {
+                args = &["--batch"];
+                (
+                    "sock_batch",
+                    "sock with `--batch`: UDP by recvmmsg/sendmmsg (TCP: same as sock)",
+                    "examples/echo_server",
+                )
+            }
             "tokio_ct" => ("tokio_ct", "tokio current_thread", "echo_tokio_ct"),
             "tokio_mt" => ("tokio_mt", "tokio multi_thread", "echo_tokio_mt"),
             "smol" => ("smol", "smol (async-io + LocalExecutor)", "echo_smol"),
@@ -46,6 +57,7 @@ impl ServerSpec {
             label,
             binary: bin_dir.join(shown),
             shown,
+            args,
         }
     }
 
@@ -104,6 +116,7 @@ impl Running {
         if transport == Transport::Udp {
             command.arg("--udp");
         }
+        command.args(spec.args);
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())

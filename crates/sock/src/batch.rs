@@ -1,0 +1,248 @@
+//! Batched datagram I/O: many datagrams per syscall (`recvmmsg`/`sendmmsg` on Linux).
+//!
+//! [`Datagram`] is a reusable buffer with its length and peer address. A batch receive
+//! waits until at least one datagram is there and then takes as many as are queued (up
+//! to the batch's size) in one call; a batch send hands as many as the socket accepts to
+//! the kernel in one call. Where the OS has no batch call, one datagram moves per call.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use sock_addr::SockAddr;
+use sock_poll::Direction;
+
+use crate::dgram::Dgram;
+use crate::error::Result;
+use crate::op::Op;
+use crate::socket::Core;
+use crate::sys;
+
+/// Most datagrams moved by one batch call.
+pub(crate) const MAX_BATCH: usize = 32;
+
+/// A datagram buffer for [`Dgram::recv_batch`] and [`Dgram::send_batch`].
+///
+/// # Examples
+///
+/// ```
+/// let mut d = sock::Datagram::with_capacity(1500);
+/// d.set(b"ping", "127.0.0.1:9".parse::<std::net::SocketAddr>().unwrap().into());
+/// assert_eq!(d.data(), b"ping");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Datagram {
+    pub(crate) buf: Box<[u8]>,
+    pub(crate) len: usize,
+    pub(crate) addr: Option<SockAddr>,
+    pub(crate) truncated: bool,
+}
+
+impl Datagram {
+    /// An empty datagram that can hold `capacity` bytes.
+    pub fn with_capacity(capacity: usize) -> Datagram {
+        Datagram {
+            buf: vec![0; capacity].into_boxed_slice(),
+            len: 0,
+            addr: None,
+            truncated: false,
+        }
+    }
+
+    /// The bytes received (or set to send).
+    pub fn data(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The peer: the source of a received datagram, the destination of one to send.
+    pub fn addr(&self) -> Option<&SockAddr> {
+        self.addr.as_ref()
+    }
+
+    /// Whether the received datagram was longer than the buffer (and cut).
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Sets the bytes (cut to the capacity) and the destination of a datagram to send.
+    pub fn set(&mut self, bytes: &[u8], to: SockAddr) {
+        self.len = bytes.len().min(self.buf.len());
+        self.buf[..self.len].copy_from_slice(&bytes[..self.len]);
+        self.addr = Some(to);
+        self.truncated = false;
+    }
+
+    /// Sets the destination, keeping the bytes (e.g. to echo a datagram back).
+    pub fn set_addr(&mut self, to: SockAddr) {
+        self.addr = Some(to);
+    }
+}
+
+impl Dgram {
+    /// Receives up to `batch.len()` datagrams (at most 32) in one call, waiting until at
+    /// least one is there; returns how many were filled, each with its source address.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Dgram::recv); a truncated datagram is flagged
+    /// ([`Datagram::is_truncated`]), not an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     for word in [&b"one"[..], b"two"] {
+    ///         b.sendto_addr(&a.local_addr()?, word).await?;
+    ///     }
+    ///     let mut batch = vec![sock::Datagram::with_capacity(64); 8];
+    ///     let mut got = 0;
+    ///     while got < 2 {
+    ///         got += a.recv_batch(&mut batch[got..]).await?;
+    ///     }
+    ///     assert_eq!(batch[1].data(), b"two");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_batch<'a>(
+        &'a self,
+        batch: &'a mut [Datagram],
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        Batch {
+            core: self.core(),
+            dir: Direction::Read,
+            recv: Some(batch),
+            send: None,
+            parked: false,
+        }
+    }
+
+    /// Sends the datagrams of `batch` (at most 32), each to its [`Datagram::addr`], in one
+    /// call; waits only if none can go. Returns how many were sent, from the front.
+    ///
+    /// # Errors
+    ///
+    /// As [`sendto`](Dgram::sendto); [`ErrorKind::InvalidInput`](crate::ErrorKind) for a
+    /// datagram without an address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.bind("127.0.0.1", 0)?;
+    ///     let mut out = vec![sock::Datagram::with_capacity(16); 3];
+    ///     for d in &mut out {
+    ///         d.set(b"hi", a.local_addr()?);
+    ///     }
+    ///     let mut sent = 0;
+    ///     while sent < 3 {
+    ///         sent += b.send_batch(&out[sent..]).await?;
+    ///     }
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn send_batch<'a>(&'a self, batch: &'a [Datagram]) -> impl Op<Output = Result<usize>> + 'a {
+        Batch {
+            core: self.core(),
+            dir: Direction::Write,
+            recv: None,
+            send: Some(batch),
+            parked: false,
+        }
+    }
+}
+
+/// A batch operation in flight.
+struct Batch<'a> {
+    core: &'a Core,
+    dir: Direction,
+    recv: Option<&'a mut [Datagram]>,
+    send: Option<&'a [Datagram]>,
+    parked: bool,
+}
+
+impl Future for Batch<'_> {
+    type Output = Result<usize>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let this = &mut *self;
+        let (core, dir) = (this.core, this.dir);
+        let r = match (&mut this.recv, this.send) {
+            (Some(batch), _) => {
+                let n = batch.len().min(MAX_BATCH);
+                core.poll_io(dir, cx, |s| sys::recv_batch(&s, &mut batch[..n]))
+            }
+            (None, Some(batch)) => {
+                let batch = &batch[..batch.len().min(MAX_BATCH)];
+                core.poll_io(dir, cx, |s| sys::send_batch(&s, batch))
+            }
+            (None, None) => Poll::Ready(Ok(0)),
+        };
+        this.parked = r.is_pending();
+        r
+    }
+}
+
+impl Op for Batch<'_> {}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.core.clear_waiter(self.dir);
+        }
+    }
+}
+
+/// One datagram per call, for OSes without a batch call: receives into `batch[0]`.
+#[allow(dead_code)] // the fallback of the sys modules without recvmmsg/sendmmsg
+pub(crate) fn recv_one(s: &socket2::SockRef<'_>, batch: &mut [Datagram]) -> std::io::Result<usize> {
+    let Some(d) = batch.first_mut() else {
+        return Ok(0);
+    };
+    match crate::dgram::recv_from(s, &mut d.buf) {
+        Ok((n, from)) => {
+            d.len = n;
+            d.truncated = false;
+            d.addr = crate::socket::from_socket2(&from).ok();
+            Ok(1)
+        }
+        Err(e) => match e
+            .get_ref()
+            .and_then(|i| i.downcast_ref::<crate::dgram::Truncated>())
+        {
+            Some(t) => {
+                d.len = t.kept;
+                d.truncated = true;
+                d.addr = None;
+                Ok(1)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+/// One datagram per call, for OSes without a batch call: sends `batch[0]`.
+#[allow(dead_code)] // the fallback of the sys modules without recvmmsg/sendmmsg
+pub(crate) fn send_one(s: &socket2::SockRef<'_>, batch: &[Datagram]) -> std::io::Result<usize> {
+    let Some(d) = batch.first() else { return Ok(0) };
+    let to = destination(d)?;
+    s.send_to_with_flags(d.data(), &to, sys::SEND_FLAGS)
+        .map(|_| 1)
+}
+
+/// The socket2 form of a datagram's destination, or `InvalidInput`.
+pub(crate) fn destination(d: &Datagram) -> std::io::Result<socket2::SockAddr> {
+    let addr = d.addr.as_ref().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a datagram to send has no address",
+        )
+    })?;
+    crate::socket::to_socket2(addr).map_err(std::io::Error::from)
+}
