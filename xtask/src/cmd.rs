@@ -11,6 +11,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use crate::process_tree;
 use crate::step::StepError;
 
 /// A command to run, with how it is shown in the log.
@@ -176,10 +177,10 @@ impl Cmd {
         }
     }
 
-    /// Kills a child that overran its timeout and says so.
+    /// Kills a child that overran its timeout, with everything it started, and says
+    /// so.
     fn kill(&self, mut child: Child) -> StepError {
-        let _ = child.kill();
-        let _ = child.wait();
+        process_tree::kill(&mut child);
         let limit = self.timeout.unwrap_or_default().as_secs();
         StepError::failed(format!("`{}` timed out after {limit}s", self.display))
     }
@@ -221,5 +222,35 @@ mod tests {
             .env("RUSTDOCFLAGS", "-D warnings");
         assert_eq!(cmd.display, "RUSTDOCFLAGS='-D warnings' cargo doc 'a b' ''");
         assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn a_command_past_its_timeout_is_killed_and_fails() {
+        if !cfg!(unix) {
+            return; // needs `sh`
+        }
+        let start = Instant::now();
+        let sleeper = Cmd::new("sh").args(["-c", "sleep 30; echo late"]).quiet();
+        let result = sleeper.timeout(Duration::from_millis(300)).read();
+        assert!(matches!(result, Err(StepError::Failed(why)) if why.contains("timed out")));
+        assert!(start.elapsed() < Duration::from_secs(20));
+    }
+
+    #[test]
+    fn exit_status_and_missing_programs_are_told_apart() {
+        assert!(matches!(
+            Cmd::new("no-such-program-xtask").quiet().run(),
+            Err(StepError::CannotRun(_))
+        ));
+        if cfg!(unix) {
+            assert!(matches!(
+                Cmd::new("false").quiet().run(),
+                Err(StepError::Failed(_))
+            ));
+            assert_eq!(
+                Cmd::new("echo").arg("hi").quiet().read().ok().as_deref(),
+                Some("hi\n")
+            );
+        }
     }
 }

@@ -42,6 +42,7 @@ mod cmd;
 mod doc;
 mod flags;
 mod fmt;
+mod process_tree;
 mod project;
 mod report;
 mod setup_wine;

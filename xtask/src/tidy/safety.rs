@@ -2,10 +2,12 @@
 //! every `unsafe impl`.
 //!
 //! "Just above" means the run of comment-only lines directly over the line holding
-//! `unsafe {` (attribute lines such as `#[allow(...)]` may sit in between; a blank
-//! line or a line of code ends the run); one of them must contain `SAFETY:`. The
-//! comment therefore goes right over the statement or expression line that opens the
-//! block. `unsafe fn`, `unsafe trait` and `unsafe extern` are not blocks; clippy's
+//! `unsafe {`; one of them must contain `SAFETY:`. Attribute lines (`#[allow(..)]`)
+//! and the earlier lines of the same statement as rustfmt breaks it (code lines ending
+//! in `=`, `=>` or `(`, as in `let port =⏎ unsafe { .. }`) may sit in between; a blank
+//! line or any other line of code ends the run. The comment therefore goes right over
+//! the statement or expression that opens the block, as clippy's
+//! `undocumented_unsafe_blocks` also accepts. `unsafe fn`, `unsafe trait` and `unsafe extern` are not blocks; clippy's
 //! `missing_safety_doc` covers their `# Safety` docs. Code in doc comments is not
 //! checked.
 
@@ -57,11 +59,21 @@ fn has_safety_comment(code: &[&str], comments: &[&str], index: usize) -> bool {
             if comment.contains("SAFETY:") {
                 return true;
             }
-        } else if !(code.starts_with("#[") && code.ends_with(']')) {
+        } else if !is_attribute(code) && !continues_below(code) {
             return false;
         }
     }
     false
+}
+
+/// A one-line attribute such as `#[allow(unused_unsafe)]`.
+fn is_attribute(code: &str) -> bool {
+    code.starts_with("#[") && code.ends_with(']')
+}
+
+/// A line rustfmt broke a statement after, so the next line continues it.
+fn continues_below(code: &str) -> bool {
+    code.ends_with('=') || code.ends_with("=>") || code.ends_with('(')
 }
 
 #[cfg(test)]
@@ -84,6 +96,15 @@ mod tests {
         let text =
             "// SAFETY: no shared state.\n// More words.\n#[allow(x)]\nunsafe impl Send for A {}\n";
         assert_eq!(lines_flagged(text), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn comment_above_a_broken_statement_counts() {
+        let text = "// SAFETY: fine.\nlet port =\n    unsafe { f() };\nmatch x {\n    // SAFETY: p is valid.\n    Some(p) =>\n        unsafe { *p },\n}\n";
+        assert_eq!(lines_flagged(text), Vec::<usize>::new());
+        let text =
+            "// SAFETY: only for a.\nlet a = unsafe { f() };\nlet b =\n    unsafe { g() };\n";
+        assert_eq!(lines_flagged(text), [4]);
     }
 
     #[test]
