@@ -5,6 +5,7 @@ pub mod args;
 pub mod chat;
 pub mod demo;
 pub mod echo;
+pub mod embed;
 pub mod http;
 pub mod ping;
 pub mod udp;

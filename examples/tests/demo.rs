@@ -17,3 +17,14 @@ fn the_tour_reports_every_step() {
         assert!(text.contains(step), "missing {step:?} in:\n{text}");
     }
 }
+
+#[test]
+fn the_embedded_loop_finishes_within_its_frames() {
+    let r = sock_examples::embed::run().unwrap();
+    assert_eq!(r.echoed, b"frame");
+    assert!(
+        r.frames < 600,
+        "sock's work did not finish within 600 host frames"
+    );
+    assert!(r.ticks >= 1, "the timer never fired between frames");
+}
