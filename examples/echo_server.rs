@@ -26,8 +26,7 @@ fn main() -> sock::Result<()> {
             }
             return sock_examples::echo::serve_udp(socket).await;
         }
-        let listener = sock::tcp(family)?;
-        listener.listen(&host, port)?;
+        let listener = sock_examples::serve::listener(&host, port)?;
         println!("echo_server listening on {}", listener.local_addr()?);
         sock_examples::echo::serve(listener).await
     })

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use sock::{ErrorKind, Expires, Tcp};
+use sock::{Expires, Tcp};
 
 /// Accepts connections forever, one thread each, echoing what arrives. Under
 /// `EMFILE` (out of fds) sock has already refused the pending connection; the loop
@@ -12,17 +12,7 @@ use sock::{ErrorKind, Expires, Tcp};
 ///
 /// An accept error other than running out of fds (e.g. the listener was closed).
 pub async fn serve(listener: Tcp) -> sock::Result<()> {
-    loop {
-        match listener.accept().await {
-            Ok(conn) => {
-                sock::thread(serve_conn(conn));
-            }
-            Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
-                sock::sleep(Duration::from_millis(10)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    crate::serve::accept_loop(listener, serve_conn).await
 }
 
 /// Echoes one connection until the peer closes, with `TCP_NODELAY` on. An idle

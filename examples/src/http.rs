@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sock::{ErrorKind, Expires, Shutdown, Tcp};
+use sock::{Expires, Shutdown, Tcp};
 
 /// The page every request gets.
 pub const BODY: &str = "Hello from sock!\n";
@@ -17,17 +17,7 @@ const MAX_HEAD: usize = 16 * 1024;
 ///
 /// An accept error other than running out of fds.
 pub async fn serve(listener: Tcp) -> sock::Result<()> {
-    loop {
-        match listener.accept().await {
-            Ok(conn) => {
-                sock::thread(serve_conn(conn));
-            }
-            Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
-                sock::sleep(Duration::from_millis(10)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    crate::serve::accept_loop(listener, serve_conn).await
 }
 
 /// Answers the requests of one connection until the client closes or asks to.

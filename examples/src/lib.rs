@@ -8,4 +8,5 @@ pub mod echo;
 pub mod embed;
 pub mod http;
 pub mod ping;
+pub mod serve;
 pub mod udp;

@@ -12,6 +12,20 @@ fn listener() -> (sock::Tcp, u16) {
     (l, port)
 }
 
+/// Starts the http example on its own OS thread and loop; returns its port.
+#[cfg(unix)]
+fn http_server_in_a_thread() -> u16 {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        sock::run(async move {
+            let (l, port) = listener();
+            tx.send(port).unwrap();
+            let _ = sock_examples::http::serve(l).await;
+        })
+    });
+    rx.recv().unwrap()
+}
+
 #[test]
 fn echo_server_and_client() {
     sock::run(async {
@@ -46,15 +60,7 @@ fn http_serves_keep_alive_and_close() {
 #[cfg(unix)]
 #[test]
 fn curl_gets_the_http_page() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        sock::run(async move {
-            let (l, port) = listener();
-            tx.send(port).unwrap();
-            let _ = sock_examples::http::serve(l).await;
-        })
-    });
-    let port = rx.recv().unwrap();
+    let port = http_server_in_a_thread();
     let out = std::process::Command::new("curl")
         .args([
             "-sS",
@@ -186,15 +192,7 @@ fn icmp_checksum_and_reply_matching() {
 #[cfg(unix)]
 #[test]
 fn wrk_finds_no_socket_errors() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        sock::run(async move {
-            let (l, port) = listener();
-            tx.send(port).unwrap();
-            let _ = sock_examples::http::serve(l).await;
-        })
-    });
-    let port = rx.recv().unwrap();
+    let port = http_server_in_a_thread();
     let out = std::process::Command::new("wrk")
         .args([
             "-t1",
