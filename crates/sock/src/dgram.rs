@@ -96,52 +96,11 @@ pub struct Dgram {
     core: Rc<Core>,
 }
 
+crate::common::socket_common!(Dgram, "sock::udp(sock::Family::INET)?");
+
 impl Dgram {
     pub(crate) fn core(&self) -> &Core {
         &self.core
-    }
-
-    /// The address family.
-    pub fn family(&self) -> Family {
-        self.core.family()
-    }
-
-    /// The socket type: [`SocketType::DGRAM`] or [`SocketType::RAW`].
-    #[doc(alias = "type")]
-    pub fn socktype(&self) -> SocketType {
-        self.core.socktype()
-    }
-
-    /// The protocol.
-    pub fn protocol(&self) -> Protocol {
-        self.core.protocol()
-    }
-
-    /// Binds to `host:port` (`"*"` = all interfaces, 0 = any port; the path for unix).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::AddressInUse`], [`ErrorKind::AccessDenied`], a lookup error.
-    ///
-    /// # Examples
-    ///
-    /// See [`Dgram`].
-    pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        let addrs = addr::local(host, port.into(), self.family(), self.socktype())?;
-        self.core.bind(&addrs[0])
-    }
-
-    /// Binds to an already resolved address.
-    ///
-    /// # Errors
-    ///
-    /// As [`bind`](Dgram::bind).
-    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
-        let addrs = target.to_addrs();
-        let first = addrs
-            .first()
-            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
-        self.core.bind(first)
     }
 
     /// Connects (filters incoming datagrams to `host:port` and sets the `send`
@@ -287,65 +246,6 @@ impl Dgram {
             move |s: socket2::SockRef<'_>| recv_from(&s, buf),
         );
         MapAddr(op)
-    }
-
-    /// Closes the socket for every handle; waiting tasks fail with [`ErrorKind::Closed`].
-    ///
-    /// # Errors
-    ///
-    /// The OS error of deregistering.
-    pub fn close(&self) -> Result<()> {
-        self.core.close()
-    }
-
-    /// Whether [`close`](Dgram::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.core.is_closed()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Closed`], or the OS error.
-    pub fn local_addr(&self) -> Result<SockAddr> {
-        self.core.local_addr()
-    }
-
-    /// The connected address.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::NotConnected`].
-    pub fn remote_addr(&self) -> Result<SockAddr> {
-        self.core.peer_addr()
-    }
-
-    /// Sets an option by the seed's name.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] for an unknown name or a wrong value kind.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let u = sock::udp(sock::Family::INET)?;
-    /// u.setopt("so_broadcast", true)?;
-    /// assert_eq!(u.getopt("so_broadcast")?.as_bool(), Some(true));
-    /// # Ok::<(), sock::Error>(())
-    /// ```
-    pub fn setopt(&self, name: &str, value: impl Into<OptValue>) -> Result<()> {
-        self.core.setopt(name, value.into())
-    }
-
-    /// Reads an option by the seed's name.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] for an unknown name.
-    pub fn getopt(&self, name: &str) -> Result<OptValue> {
-        self.core.getopt(name)
     }
 }
 

@@ -37,6 +37,7 @@
 
 mod batch;
 mod budget;
+mod common;
 mod control;
 mod dgram;
 mod error;

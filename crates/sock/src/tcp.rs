@@ -76,67 +76,12 @@ pub struct Tcp {
     core: Rc<Core>,
 }
 
+crate::common::socket_common!(Tcp, "sock::tcp(sock::Family::INET)?");
+
 /// Which directions [`Tcp::shutdown`] closes.
 pub use std::net::Shutdown;
 
 impl Tcp {
-    /// The address family (`inet`, `inet6`, `unix`).
-    pub fn family(&self) -> Family {
-        self.core.family()
-    }
-
-    /// The socket type: always [`SocketType::STREAM`] (the seed's `'tcp'`).
-    #[doc(alias = "type")]
-    pub fn socktype(&self) -> SocketType {
-        self.core.socktype()
-    }
-
-    /// The protocol ([`Protocol::TCP`], or the default for unix sockets).
-    pub fn protocol(&self) -> Protocol {
-        self.core.protocol()
-    }
-
-    /// Binds to `host` (`"*"` = all interfaces; the path for unix sockets) and `port`
-    /// (0 = any free port).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::AddressInUse`], [`ErrorKind::AccessDenied`], a lookup error, …
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let s = sock::tcp(sock::Family::INET)?;
-    /// s.bind("127.0.0.1", 0)?;
-    /// assert_ne!(s.local_addr()?.port(), 0);
-    /// # Ok::<(), sock::Error>(())
-    /// ```
-    pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        let addrs = addr::local(host, port.into(), self.family(), SocketType::STREAM)?;
-        self.bind_to(&addrs[0])
-    }
-
-    /// Binds to an already resolved address.
-    ///
-    /// # Errors
-    ///
-    /// As [`bind`](Tcp::bind).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let s = sock::tcp(sock::Family::INET)?;
-    /// s.bind_to(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap())?;
-    /// # Ok::<(), sock::Error>(())
-    /// ```
-    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
-        let addrs = target.to_addrs();
-        let first = addrs
-            .first()
-            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
-        self.core.bind(first)
-    }
-
     /// Listens on `host:port` with the OS's maximum backlog, binding first unless the
     /// socket is already bound (then `host` and `port` are ignored, as in the seed).
     ///
@@ -426,81 +371,6 @@ impl Tcp {
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> Result<()> {
         self.core.with(|s| s.shutdown(how))
-    }
-
-    /// Closes the socket for every handle: FIN, or RST when unread data remains or
-    /// `so_linger` is 0. Every task waiting on it fails with [`ErrorKind::Closed`].
-    /// Closing twice is a no-op.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of deregistering (the fd is freed all the same).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let s = sock::tcp(sock::Family::INET)?;
-    /// s.close()?;
-    /// assert!(s.is_closed());
-    /// # Ok::<(), sock::Error>(())
-    /// ```
-    pub fn close(&self) -> Result<()> {
-        self.core.close()
-    }
-
-    /// Whether [`close`](Tcp::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.core.is_closed()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Closed`], or the OS error of `getsockname`.
-    pub fn local_addr(&self) -> Result<SockAddr> {
-        self.core.local_addr()
-    }
-
-    /// The peer's address.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::NotConnected`], [`ErrorKind::Closed`].
-    pub fn remote_addr(&self) -> Result<SockAddr> {
-        self.core.peer_addr()
-    }
-
-    /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] for an unknown name or a value of the wrong kind.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let s = sock::tcp(sock::Family::INET)?;
-    /// s.setopt("tcp_nodelay", true)?;
-    /// assert_eq!(s.getopt("tcp_nodelay")?, sock::OptValue::Bool(true));
-    /// assert!(s.setopt("so_nonsense", 1).is_err());
-    /// # Ok::<(), sock::Error>(())
-    /// ```
-    pub fn setopt(&self, name: &str, value: impl Into<OptValue>) -> Result<()> {
-        self.core.setopt(name, value.into())
-    }
-
-    /// Reads an option by the seed's name.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] for an unknown name.
-    ///
-    /// # Examples
-    ///
-    /// See [`setopt`](Tcp::setopt).
-    pub fn getopt(&self, name: &str) -> Result<OptValue> {
-        self.core.getopt(name)
     }
 
     /// Sets `TCP_NODELAY` (typed form of `setopt("tcp_nodelay", on)`).
