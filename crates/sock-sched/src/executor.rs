@@ -655,23 +655,40 @@ impl Inner {
         if let Some(payload) = self.pending_panic.borrow_mut().take() {
             resume_unwind(payload);
         }
-        let mut worked = self.run_ready();
-        let wait = if worked || !self.ready.borrow().is_empty() {
-            Wait::Park(Some(Duration::ZERO))
-        } else {
-            self.idle_wait(timeout)
-        };
-        let Wait::Park(timeout) = wait else {
-            return false;
-        };
-        self.park.borrow_mut().park(timeout);
-        worked |= self.run_ready();
-        worked
+        let worked = self.run_ready();
+        if worked || !self.ready.borrow().is_empty() {
+            self.park.borrow_mut().park(Some(Duration::ZERO));
+            return self.run_ready() || worked;
+        }
+        self.park_until_work(timeout)
+    }
+
+    /// Parks until something runs or `timeout` passes. A wake-up for a timer that only
+    /// moved timers closer (a wheel cascade) parks again.
+    fn park_until_work(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| self.now().checked_add(t));
+        loop {
+            let start = self.now();
+            let remaining =
+                deadline.map(|d| d.map_or(Duration::MAX, |d| d.saturating_duration_since(start)));
+            let timer = self.next_timer_wait();
+            let Wait::Park(wait) = self.idle_wait(remaining, timer) else {
+                return false;
+            };
+            self.park.borrow_mut().park(wait);
+            if self.run_ready() {
+                return true;
+            }
+            let for_timer = timer.is_some_and(|t| Some(t) == wait);
+            let timer_reached = timer.is_some_and(|t| self.now() >= start + t);
+            if !for_timer || !timer_reached || wait == Some(Duration::ZERO) {
+                return false;
+            }
+        }
     }
 
     /// How long to park when nothing is ready.
-    fn idle_wait(&self, timeout: Option<Duration>) -> Wait {
-        let timer = self.next_timer_wait();
+    fn idle_wait(&self, timeout: Option<Duration>, timer: Option<Duration>) -> Wait {
         match (timeout, timer) {
             (Some(t), Some(w)) => Wait::Park(Some(t.min(w))),
             (Some(t), None) => Wait::Park(Some(t)),

@@ -4,3 +4,4 @@ pub(crate) mod callback;
 pub(crate) mod job;
 pub(crate) mod sleep;
 pub(crate) mod timers;
+pub(crate) mod wheel;

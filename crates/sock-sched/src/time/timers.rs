@@ -1,12 +1,13 @@
-//! The timer queue: a binary heap of `(deadline, id)` over a slab of timer slots, with lazy
-//! cancellation.
+//! The timer queue: a timing [`Wheel`] of `(deadline, id)` entries over a slab of timer
+//! slots, with lazy cancellation.
 //!
 //! Times are nanoseconds since the loop's origin. A timer is due once the clock reaches its
 //! deadline rounded **up** to the poll resolution (1 ms by default), and the loop parks
 //! until that rounded instant: nothing fires early, and timers a few microseconds apart
-//! fire in one wake-up. Timers fire in deadline order, ties in creation order (the id).
-//! Cancelling removes the slot in O(1) and leaves the heap entry behind; stale entries are
-//! skipped when they surface, and the heap is compacted when they outnumber the live ones.
+//! fire in one wake-up. Expired entries move from the wheel into a small heap, so timers
+//! fire in deadline order, ties in creation order (the id). Cancelling removes the slot in
+//! O(1) and leaves the entry behind; stale entries are skipped when they surface, and
+//! everything is compacted when they outnumber the live ones.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -14,6 +15,8 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
+
+use crate::time::wheel::{Ticked, Wheel};
 
 /// What a fired timer does.
 pub(crate) enum Action {
@@ -67,7 +70,7 @@ pub(crate) struct TimerKey {
     pub(crate) id: u64,
 }
 
-/// A heap entry: `(deadline, id)` orders; `key` finds the slot.
+/// A queued timer: `(deadline, id)` orders; `key` finds the slot.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
     /// When it is due, in nanoseconds since the origin (before rounding).
@@ -100,15 +103,15 @@ pub(crate) enum Due {
 pub(crate) struct Timers {
     /// Tick 0.
     origin: Instant,
-    /// The tick length in nanoseconds.
-    resolution: u64,
-    /// Pending entries, earliest first; some may be stale.
-    heap: BinaryHeap<Reverse<Entry>>,
+    /// Entries not yet expired; some may be stale.
+    wheel: Wheel<Entry>,
+    /// Expired entries, earliest first; some may be stale.
+    due: BinaryHeap<Reverse<Entry>>,
     /// The live timers.
     slots: Slab<Slot>,
     /// The next timer id.
     next_id: u64,
-    /// Heap entries whose slot is gone.
+    /// Entries (in the wheel or `due`) whose slot is gone.
     stale: usize,
     /// Armed callback timers (they keep `start()` running).
     callbacks: usize,
@@ -119,8 +122,8 @@ impl Timers {
     pub(crate) fn new(origin: Instant, resolution: Duration) -> Self {
         Self {
             origin,
-            resolution: resolution_nanos(resolution),
-            heap: BinaryHeap::new(),
+            wheel: Wheel::new(resolution_nanos(resolution)),
+            due: BinaryHeap::new(),
             slots: Slab::new(),
             next_id: 0,
             stale: 0,
@@ -138,7 +141,8 @@ impl Timers {
             self.slots.is_empty(),
             "set the timer resolution before arming any timer (at loop creation)"
         );
-        self.resolution = resolution_nanos(resolution);
+        self.compact();
+        self.wheel.set_resolution(resolution_nanos(resolution));
     }
 
     /// `t` in nanoseconds since the origin (0 before it, saturating far ahead).
@@ -149,9 +153,7 @@ impl Timers {
 
     /// `nanos` rounded up to a whole number of ticks.
     fn round_up(&self, nanos: u64) -> u64 {
-        nanos
-            .div_ceil(self.resolution)
-            .saturating_mul(self.resolution)
+        self.wheel.nanos_of(self.wheel.tick_of(nanos))
     }
 
     /// The instant `nanos` after the origin (saturating far in the future).
@@ -164,7 +166,7 @@ impl Timers {
 
     /// The tick length.
     pub(crate) fn resolution(&self) -> Duration {
-        Duration::from_nanos(self.resolution)
+        Duration::from_nanos(self.wheel.resolution())
     }
 
     /// Arms a timer due at `deadline`.
@@ -200,8 +202,15 @@ impl Timers {
             self.callbacks += 1;
         }
         let key = self.slots.insert(Slot { id, action });
-        self.heap.push(Reverse(Entry { deadline, id, key }));
+        self.queue(Entry { deadline, id, key });
         TimerKey { key, id }
+    }
+
+    /// Puts an entry in the wheel, or among the expired ones if its tick has passed.
+    fn queue(&mut self, entry: Entry) {
+        if let Err(entry) = self.wheel.insert(entry) {
+            self.due.push(Reverse(entry));
+        }
     }
 
     /// Whether the timer is still armed (not fired, not cancelled).
@@ -242,24 +251,39 @@ impl Timers {
         self.callbacks
     }
 
-    /// When the earliest live timer is due (its deadline rounded up), in nanoseconds.
+    /// When the loop must next look at the timers, in nanoseconds: the earliest expired
+    /// timer's rounded deadline, else the wheel's next expiration (an entry's tick, or
+    /// earlier, when entries move down a level). Never later than the earliest timer.
     pub(crate) fn next_due(&mut self) -> Option<u64> {
-        loop {
-            let Reverse(entry) = self.heap.peek()?;
+        if self.slots.is_empty() {
+            return None;
+        }
+        if let Some(deadline) = self.peek_live_due().map(|e| e.deadline) {
+            return Some(self.round_up(deadline));
+        }
+        let tick = self.wheel.next_expiration()?;
+        Some(self.wheel.nanos_of(tick))
+    }
+
+    /// The earliest live expired entry, dropping stale ones on the way.
+    fn peek_live_due(&mut self) -> Option<&Entry> {
+        while let Some(Reverse(entry)) = self.due.peek() {
             if self.slots.get(entry.key).is_some_and(|s| s.id == entry.id) {
-                return Some(self.round_up(entry.deadline));
+                break;
             }
-            self.heap.pop();
+            self.due.pop();
             self.stale -= 1;
         }
+        self.due.peek().map(|Reverse(e)| e)
     }
 
     /// Takes the next live timer due at `now` (nanoseconds since the origin).
     pub(crate) fn pop_due(&mut self, now: u64) -> Option<Due> {
-        if self.next_due()? > now {
-            return None;
-        }
-        let Reverse(entry) = self.heap.pop()?;
+        let due = &mut self.due;
+        self.wheel
+            .advance(self.wheel.tick_before(now), |e| due.push(Reverse(e)));
+        self.peek_live_due()?;
+        let Reverse(entry) = self.due.pop()?;
         let timer = TimerKey {
             key: entry.key,
             id: entry.id,
@@ -308,22 +332,28 @@ impl Timers {
         };
         every.f = Some(f);
         let deadline = every.scheduled;
-        self.heap.push(Reverse(Entry {
+        self.queue(Entry {
             deadline,
             id: timer.id,
             key: timer.key,
-        }));
+        });
         None
     }
 
-    /// Rebuilds the heap without stale entries once they are the majority.
+    /// Drops stale entries once they are the majority.
     fn compact_if_mostly_stale(&mut self) {
-        if self.stale > 64 && self.stale > self.heap.len() / 2 {
-            let slots = &self.slots;
-            self.heap
-                .retain(|Reverse(e)| slots.get(e.key).is_some_and(|s| s.id == e.id));
-            self.stale = 0;
+        if self.stale > 1024 && self.stale > (self.wheel.len() + self.due.len()) / 2 {
+            self.compact();
         }
+    }
+
+    /// Drops every stale entry.
+    fn compact(&mut self) {
+        let slots = &self.slots;
+        let live = |e: &Entry| slots.get(e.key).is_some_and(|s| s.id == e.id);
+        self.wheel.retain(live);
+        self.due.retain(|Reverse(e)| live(e));
+        self.stale = 0;
     }
 }
 
@@ -348,6 +378,12 @@ impl Every {
 /// A duration in whole nanoseconds, at least 1.
 fn resolution_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
+}
+
+impl Ticked for Entry {
+    fn deadline(&self) -> u64 {
+        self.deadline
+    }
 }
 
 #[cfg(test)]
@@ -379,12 +415,17 @@ mod tests {
         for k in &keys[..999] {
             assert!(t.cancel(*k).is_some());
         }
+        assert!(t.wheel.len() + t.due.len() <= 1000);
+        t.compact();
+        assert_eq!(t.wheel.len() + t.due.len(), 1);
         assert!(
-            t.heap.len() < 600,
-            "heap compacted, {} entries",
-            t.heap.len()
+            t.next_due().is_some_and(|due| due <= 999 * MS),
+            "never later than the timer"
         );
-        assert_eq!(t.next_due(), Some(999 * MS));
+        assert!(t.pop_due(998 * MS).is_none());
+        assert_eq!(t.next_due(), Some(999 * MS), "exact once on level 0");
+        assert!(t.pop_due(999 * MS).is_some());
+        assert_eq!(t.next_due(), None);
     }
 
     #[test]

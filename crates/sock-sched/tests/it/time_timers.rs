@@ -55,7 +55,17 @@ fn overdue_timer_fires_at_next_iteration_and_loop_does_not_spin() {
     assert_eq!(*parks.borrow(), [Some(Duration::ZERO)]);
     parks.borrow_mut().clear();
     assert!(ex.poll(None)); // now waits for the 1 s timer, no zero-timeout spin
-    assert_eq!(*parks.borrow(), [Some(800 * MS)]);
+    let parks = parks.borrow();
+    assert!(
+        parks.len() <= 3,
+        "at most a wake-up per wheel level: {parks:?}"
+    );
+    assert!(
+        parks.iter().all(|p| p.is_some_and(|t| t > Duration::ZERO)),
+        "{parks:?}"
+    );
+    let waited: Duration = parks.iter().flatten().sum();
+    assert_eq!(waited, 800 * MS);
     assert!(!later.is_pending());
 }
 

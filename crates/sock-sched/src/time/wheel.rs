@@ -1,0 +1,228 @@
+//! A hierarchical timing wheel: O(1) insertion, and expiry without sorting the whole set.
+//!
+//! Eleven levels of 64 slots cover every `u64` tick: level `L` holds the entries whose tick
+//! differs from the wheel's `elapsed` tick first in bits `6L..6L+6`, in the slot named by
+//! those bits. An entry of a lower level is always due before any entry of a higher one,
+//! so the earliest occupied slot of the lowest occupied level is the next thing to do:
+//! on level 0 that is the entries' own tick; higher up it is the moment to move the slot's
+//! entries down ("cascade"), which happens at most once per level per entry.
+//!
+//! The wheel does not order entries within a tick: the caller moves expired entries into a
+//! small heap sorted by `(deadline, id)`.
+
+/// Slots per level (6 bits of the tick).
+const SLOTS: usize = 64;
+/// Levels: enough for 64-bit ticks.
+const LEVELS: usize = 11;
+
+/// Something stored in the wheel.
+pub(crate) trait Ticked {
+    /// When the entry is due, in nanoseconds (it lands on the tick at or after this).
+    fn deadline(&self) -> u64;
+}
+
+/// The wheel.
+pub(crate) struct Wheel<E> {
+    /// The tick length in nanoseconds.
+    resolution: u64,
+    /// Every tick up to this one has been processed.
+    elapsed: u64,
+    /// Per level, a bit per non-empty slot.
+    occupied: [u64; LEVELS],
+    /// `LEVELS * SLOTS` slots.
+    slots: Vec<Vec<E>>,
+    /// Entries stored.
+    len: usize,
+}
+
+impl<E: Ticked> Wheel<E> {
+    /// An empty wheel at tick 0, with ticks of `resolution` nanoseconds (at least 1).
+    pub(crate) fn new(resolution: u64) -> Self {
+        Self {
+            resolution: resolution.max(1),
+            elapsed: 0,
+            occupied: [0; LEVELS],
+            slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
+            len: 0,
+        }
+    }
+
+    /// Entries stored.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The tick length in nanoseconds.
+    pub(crate) fn resolution(&self) -> u64 {
+        self.resolution
+    }
+
+    /// Changes the tick length (only while empty, at tick 0).
+    pub(crate) fn set_resolution(&mut self, resolution: u64) {
+        debug_assert!(self.len == 0, "the wheel is empty");
+        self.resolution = resolution.max(1);
+    }
+
+    /// The tick at or after `nanos`.
+    pub(crate) fn tick_of(&self, nanos: u64) -> u64 {
+        nanos.div_ceil(self.resolution)
+    }
+
+    /// The tick at or before `nanos`.
+    pub(crate) fn tick_before(&self, nanos: u64) -> u64 {
+        nanos / self.resolution
+    }
+
+    /// The start of `tick` in nanoseconds (saturating).
+    pub(crate) fn nanos_of(&self, tick: u64) -> u64 {
+        tick.saturating_mul(self.resolution)
+    }
+
+    /// Stores `entry`, or gives it back if its tick has already been reached.
+    pub(crate) fn insert(&mut self, entry: E) -> Result<(), E> {
+        let tick = self.tick_of(entry.deadline());
+        if tick <= self.elapsed {
+            return Err(entry);
+        }
+        let level = level_of(self.elapsed, tick);
+        let slot = slot_of(tick, level);
+        self.slots[level * SLOTS + slot].push(entry);
+        self.occupied[level] |= 1 << slot;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The next tick at which [`advance`](Self::advance) has something to do: an entry's
+    /// tick (level 0) or a cascade (higher levels, earlier than their entries' ticks).
+    pub(crate) fn next_expiration(&self) -> Option<u64> {
+        (0..LEVELS).find_map(|level| self.next_in_level(level).map(|(_, start)| start))
+    }
+
+    /// Moves time to `now`, handing every entry whose tick is at or before it to `expired`
+    /// (in no particular order).
+    pub(crate) fn advance(&mut self, now: u64, mut expired: impl FnMut(E)) {
+        while let Some((level, slot, start)) = self.next_slot() {
+            if start > now {
+                break;
+            }
+            self.elapsed = self.elapsed.max(start);
+            let entries = std::mem::take(&mut self.slots[level * SLOTS + slot]);
+            self.occupied[level] &= !(1 << slot);
+            self.len -= entries.len();
+            for entry in entries {
+                if let Err(entry) = self.insert(entry) {
+                    expired(entry);
+                }
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
+    }
+
+    /// Keeps only the entries `keep` accepts.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let before = slot.len();
+            slot.retain(&mut keep);
+            self.len -= before - slot.len();
+            if slot.is_empty() {
+                self.occupied[i / SLOTS] &= !(1 << (i % SLOTS));
+            }
+        }
+    }
+
+    /// The earliest occupied slot of the lowest occupied level.
+    fn next_slot(&self) -> Option<(usize, usize, u64)> {
+        (0..LEVELS).find_map(|level| {
+            self.next_in_level(level)
+                .map(|(slot, start)| (level, slot, start))
+        })
+    }
+
+    /// The next occupied slot of `level` after the current position, and its start tick.
+    fn next_in_level(&self, level: usize) -> Option<(usize, u64)> {
+        let occupied = self.occupied[level];
+        if occupied == 0 {
+            return None;
+        }
+        let now_slot = slot_of(self.elapsed, level);
+        let slot =
+            (occupied.rotate_right(now_slot as u32).trailing_zeros() as usize + now_slot) % SLOTS;
+        let shift = 6 * level as u32;
+        let level_span = 1u128 << (shift + 6);
+        let level_start = u128::from(self.elapsed) & !(level_span - 1);
+        let mut start = level_start + ((slot as u128) << shift);
+        if slot < now_slot {
+            start += level_span;
+        }
+        Some((slot, u64::try_from(start).unwrap_or(u64::MAX)))
+    }
+}
+
+/// The level for an entry due at `tick` when the wheel is at `elapsed` (`tick > elapsed`).
+fn level_of(elapsed: u64, tick: u64) -> usize {
+    let significant = 63 - ((elapsed ^ tick) | (SLOTS as u64 - 1)).leading_zeros() as usize;
+    significant / 6
+}
+
+/// The slot of `tick` in `level`.
+fn slot_of(tick: u64, level: usize) -> usize {
+    (tick.checked_shr(6 * level as u32).unwrap_or(0) & (SLOTS as u64 - 1)) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Ticked for u64 {
+        fn deadline(&self) -> u64 {
+            *self
+        }
+    }
+
+    fn drain(wheel: &mut Wheel<u64>, now: u64) -> Vec<u64> {
+        let mut out = vec![];
+        wheel.advance(now, |t| out.push(t));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn entries_expire_at_their_tick_across_levels() {
+        let mut wheel = Wheel::new(1);
+        for t in [1, 63, 64, 100, 4095, 4096, 1 << 20, u64::MAX / 3] {
+            wheel.insert(t).unwrap();
+        }
+        assert_eq!(wheel.next_expiration(), Some(1));
+        assert_eq!(drain(&mut wheel, 0), Vec::<u64>::new());
+        assert_eq!(drain(&mut wheel, 63), [1, 63]);
+        assert_eq!(drain(&mut wheel, 99), [64]);
+        assert_eq!(drain(&mut wheel, 4096), [100, 4095, 4096]);
+        assert_eq!(drain(&mut wheel, (1 << 20) - 1), Vec::<u64>::new());
+        assert_eq!(drain(&mut wheel, 1 << 20), [1 << 20]);
+        assert_eq!(drain(&mut wheel, u64::MAX), [u64::MAX / 3]);
+        assert_eq!(wheel.len(), 0);
+        assert_eq!(wheel.insert(5), Err(5), "already reached");
+    }
+
+    #[test]
+    fn next_expiration_never_passes_an_entry() {
+        let mut wheel = Wheel::new(1);
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut ticks = vec![];
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ticks.push(1 + x % 100_000);
+            wheel.insert(*ticks.last().unwrap()).unwrap();
+        }
+        ticks.sort_unstable();
+        let mut got = vec![];
+        while let Some(next) = wheel.next_expiration() {
+            assert!(next <= ticks[got.len()], "would skip an entry");
+            wheel.advance(next, |t| got.push(t));
+        }
+        got.sort_unstable();
+        assert_eq!(got, ticks);
+    }
+}
