@@ -181,7 +181,7 @@ impl Future for Suspend {
                 self.step = Step::Parked(task);
                 Poll::Pending
             }
-            Step::Parked(task) => Poll::Ready(std::mem::take(&mut task.core().extras().inbox)),
+            Step::Parked(task) => Poll::Ready(task.core().extras(|e| std::mem::take(&mut e.inbox))),
             Step::Done => panic!("Suspend polled after it completed; create a new one"),
         }
     }
@@ -204,7 +204,7 @@ fn park_current(out: Option<Value>, target: Option<(ThreadRef, Value)>) -> TaskR
         .current_task()
         .expect("suspend/yield_/transfer awaited outside a thread; await it inside a thread");
     if let Some(value) = out {
-        task.core().extras().outbox = value;
+        task.core().extras(|e| e.outbox = value);
     }
     if let Some((target, value)) = target {
         check_resumable(&inner, &target, "transfer");
@@ -242,10 +242,11 @@ fn check_resumable(inner: &Inner, target: &ThreadRef, op: &str) {
 /// Puts `value` in the target's inbox and marks it no longer suspended.
 fn deliver(target: &ThreadRef, value: Value) {
     let core = target.task.core();
-    let mut extras = core.extras();
-    extras.inbox = value;
-    extras.outbox = Value::none();
-    drop(extras);
+    let old = core.extras(|e| {
+        let old = std::mem::replace(&mut e.inbox, value);
+        (old, std::mem::take(&mut e.outbox))
+    });
+    drop(old);
     core.clear(flag::SUSPENDED);
 }
 
@@ -327,7 +328,7 @@ impl ThreadRef {
         if self.is_finished() {
             f();
         } else {
-            self.task.core().extras().on_finish.push(Box::new(f));
+            self.task.core().extras(|e| e.on_finish.push(Box::new(f)));
         }
     }
 }

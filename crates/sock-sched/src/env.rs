@@ -56,7 +56,7 @@ impl Env {
 /// outside a thread. `f` must not run user code (the environment is borrowed).
 fn with_current<R>(f: impl FnOnce(&mut Env) -> R) -> R {
     if let Some(task) = crate::context::entered().and_then(|inner| inner.current_task()) {
-        return f(&mut task.core().extras().env);
+        return task.core().extras(|e| f(&mut e.env));
     }
     let ex = Executor::current();
     let mut root = ex.inner.root_env.borrow_mut();
@@ -183,7 +183,7 @@ impl ThreadRef {
     /// ```
     #[doc(alias = "threadenv")]
     pub fn set_env<T: 'static>(&self, value: T) {
-        let previous = self.task.core().extras().env.insert(value);
+        let previous = self.task.core().extras(|e| e.env.insert(value));
         drop(previous);
     }
 }

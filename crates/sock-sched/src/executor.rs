@@ -22,13 +22,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use crate::clock::{Clock, MonotonicClock};
 use crate::context;
 use crate::env::Env;
 use crate::park::{Park, ThreadPark, Unparker};
-use crate::task::{Core, Extras, Payload, TaskRef, Typed, WakeRef, flag};
+use crate::task::{Core, Extras, Payload, TaskList, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
 use crate::time::timers::{Due, Timers};
 
@@ -106,7 +104,7 @@ pub(crate) struct Inner {
     /// The remote wake queue.
     shared: Arc<Shared>,
     /// Every task not yet finished (including `newthread`s not yet started).
-    tasks: RefCell<Slab<TaskRef>>,
+    tasks: RefCell<TaskList>,
     /// Tasks ready to be polled, in wake order.
     ready: RefCell<VecDeque<WakeRef>>,
     /// How the loop waits.
@@ -173,7 +171,7 @@ impl Executor {
         let origin = clock.now();
         let inner = Inner {
             shared,
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(TaskList::default()),
             ready: RefCell::new(VecDeque::new()),
             park: RefCell::new(Box::new(park)),
             clock: Box::new(clock),
@@ -522,11 +520,10 @@ impl Inner {
         extras: Option<Box<Extras>>,
     ) -> Typed<F::Output> {
         let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
         let id = self.next_id.replace(self.next_id.get() + 1);
-        let key = u32::try_from(entry.key()).expect("fewer than 2^32 live threads per loop");
-        let task = TaskRef::allocate(future, Core::new(id, key, extras), self.shared.clone());
-        entry.insert(task.task().clone());
+        let core = Core::new(id, tasks.next_key(), extras);
+        let task = TaskRef::allocate(future, core, self.shared.clone());
+        tasks.insert(task.task().clone());
         task
     }
 
@@ -613,15 +610,9 @@ impl Inner {
         }
     }
 
-    /// Takes a task out of the slab (if it is still there under this id).
+    /// Takes a task out of the task list (if it is still there).
     pub(crate) fn remove(&self, task: &TaskRef) -> Option<TaskRef> {
-        let mut tasks = self.tasks.borrow_mut();
-        let key = task.core().key as usize;
-        if tasks.get(key).is_some_and(|t| t.ptr_eq(task)) {
-            Some(tasks.remove(key))
-        } else {
-            None
-        }
+        self.tasks.borrow_mut().remove(task)
     }
 
     /// Drops a thread that never started and can no longer be resumed.
@@ -746,6 +737,9 @@ impl Inner {
 
     /// Fires every timer due now; callbacks run with no borrow held.
     fn fire_timers(&self) -> bool {
+        if self.timers.borrow().is_empty() {
+            return false;
+        }
         let now = {
             let timers = self.timers.borrow();
             timers.nanos(self.now())
@@ -771,8 +765,8 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         drop(self.shared.close());
-        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
-        for (_, task) in &tasks {
+        let tasks = self.tasks.borrow_mut().take_all();
+        for task in &tasks {
             task.core().set(flag::DONE);
             task.cancel();
         }

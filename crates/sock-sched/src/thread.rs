@@ -330,15 +330,11 @@ impl<T> Future for Join<T> {
             !me.is_some_and(|t| t.ptr_eq(&thread.raw.task)),
             "a thread cannot join itself: it would wait forever; join it from another thread"
         );
-        let core = thread.raw.task.core();
-        let mut extras = core.extras();
-        if !extras
-            .join_waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            extras.join_waker = Some(cx.waker().clone());
-        }
+        let old = thread.raw.task.core().extras(|e| match &e.join_waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => e.join_waker.replace(cx.waker().clone()),
+        });
+        drop(old);
         Poll::Pending
     }
 }

@@ -5,13 +5,16 @@
 //! environment, join waker, `on_finish` callbacks, coroutine mailbox) lives in [`Extras`],
 //! allocated on first use.
 
+mod list;
 pub(crate) mod raw;
 
 use std::any::Any;
-use std::cell::{Cell, RefCell, RefMut};
+use std::cell::Cell;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::task::Waker;
 
+pub(crate) use list::TaskList;
 pub(crate) use raw::{TaskRef, Typed, WakeRef};
 
 /// A caught panic.
@@ -41,10 +44,14 @@ pub(crate) struct Core {
     flags: Cell<u8>,
     /// Live `Thread`/`ThreadRef` handles; with none left, a panic surfaces from the loop.
     pub(crate) handles: Cell<u32>,
-    /// Live [`TaskRef`]s (slab entry, handles, the current-task slot, queue lookups).
+    /// Live [`TaskRef`]s (task list entry, handles, the current-task slot, queue lookups).
     pub(crate) local: Cell<u32>,
-    /// Rarely used state, allocated on first use.
-    extras: RefCell<Option<Box<Extras>>>,
+    /// Set while a wake for the task sits in a run queue; the one field other threads
+    /// touch (atomically, through a waker).
+    pub(crate) scheduled: AtomicBool,
+    /// Rarely used state, allocated on first use. Taken out while in use, so a nested
+    /// access would see none: the helpers below never run user code while holding it.
+    extras: Cell<Option<Box<Extras>>>,
 }
 
 /// Per-task state that plain spawned tasks never allocate.
@@ -73,7 +80,8 @@ impl Core {
             flags: Cell::new(0),
             handles: Cell::new(0),
             local: Cell::new(0),
-            extras: RefCell::new(extras),
+            scheduled: AtomicBool::new(false),
+            extras: Cell::new(extras),
         }
     }
 
@@ -92,20 +100,24 @@ impl Core {
         self.flags.set(self.flags.get() & !bits);
     }
 
-    /// The extras, allocated if needed. Keep the borrow short: never across user code.
-    pub(crate) fn extras(&self) -> RefMut<'_, Extras> {
-        RefMut::map(self.extras.borrow_mut(), |e| {
-            &mut **e.get_or_insert_with(Box::default)
-        })
+    /// Runs `f` on the extras, allocating them if needed. `f` must not run user code.
+    pub(crate) fn extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> R {
+        let mut extras = self.extras.take().unwrap_or_default();
+        let result = f(&mut extras);
+        self.extras.set(Some(extras));
+        result
     }
 
-    /// Runs `f` on the extras if they were ever allocated.
+    /// Runs `f` on the extras if they were ever allocated. `f` must not run user code.
     pub(crate) fn with_extras<R>(&self, f: impl FnOnce(&mut Extras) -> R) -> Option<R> {
-        self.extras.borrow_mut().as_deref_mut().map(f)
+        let mut extras = self.extras.take()?;
+        let result = f(&mut extras);
+        self.extras.set(Some(extras));
+        Some(result)
     }
 
-    /// Takes the extras out (to drop them, outside the borrow).
+    /// Takes the extras out (to drop them, outside any borrow).
     pub(crate) fn take_extras(&self) -> Option<Box<Extras>> {
-        self.extras.borrow_mut().take()
+        self.extras.take()
     }
 }

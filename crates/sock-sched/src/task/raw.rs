@@ -18,8 +18,8 @@
 //!   `core.local` (a plain `Cell`). When the last one drops, on the owner thread, the
 //!   future/output and the extras — everything `!Send` — are dropped right there, and
 //!   then the group's atomic reference is released.
-//! * A `WakeRef` or waker touches only `refs`, `scheduled` and `shared` (atomics and an
-//!   `Arc`), never the core or the stage, except [`WakeRef::to_local`], which only the
+//! * A `WakeRef` or waker touches only `refs`, `core.scheduled` and `shared` (atomics and
+//!   an `Arc`), never the rest of the core or the stage, except [`WakeRef::to_local`], which only the
 //!   loop calls, on its own thread.
 //! * Whoever drops `refs` to zero frees the allocation; by then the `!Send` parts are
 //!   already gone (the local group released first), so freeing is safe on any thread.
@@ -52,8 +52,6 @@ use crate::thread::JoinError;
 struct Header {
     /// Atomic references: wakers, [`WakeRef`]s, plus one for all [`TaskRef`]s together.
     refs: AtomicUsize,
-    /// Set while a [`WakeRef`] for the task sits in a run queue.
-    scheduled: AtomicBool,
     /// The operations that depend on the future's type.
     vtable: &'static Vtable,
     /// The loop's remote queue, for wakes from other threads.
@@ -276,14 +274,14 @@ unsafe fn refs<'a>(ptr: NonNull<Header>) -> &'a AtomicUsize {
     unsafe { &*ptr::addr_of!((*ptr.as_ptr()).refs) }
 }
 
-/// The header's "scheduled" flag.
+/// The task's "scheduled" flag (the one core field other threads touch).
 ///
 /// # Safety
 ///
 /// `ptr` is a live task.
 unsafe fn scheduled<'a>(ptr: NonNull<Header>) -> &'a AtomicBool {
-    // SAFETY: as in `refs`.
-    unsafe { &*ptr::addr_of!((*ptr.as_ptr()).scheduled) }
+    // SAFETY: as in `refs`; only the atomic field is referenced, not the rest of the core.
+    unsafe { &*ptr::addr_of!((*ptr.as_ptr()).core.scheduled) }
 }
 
 /// Adds an atomic reference (aborting on overflow, like `Arc`).
@@ -328,7 +326,6 @@ impl TaskRef {
         let cell = Box::new(RawCell {
             header: Header {
                 refs: AtomicUsize::new(1),
-                scheduled: AtomicBool::new(false),
                 vtable: &RawCell::<F>::VTABLE,
                 shared,
                 core,

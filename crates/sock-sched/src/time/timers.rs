@@ -246,6 +246,11 @@ impl Timers {
         Some(slot.action)
     }
 
+    /// Whether no timer is armed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
     /// Armed callback timers.
     pub(crate) fn callbacks(&self) -> usize {
         self.callbacks
