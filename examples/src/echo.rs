@@ -101,7 +101,7 @@ pub async fn serve_udp_batched(socket: sock::Udp) -> sock::Result<()> {
 ///
 /// # Errors
 ///
-/// Connect, send or receive errors, or [`ErrorKind::Timeout`] after 5 s of silence.
+/// Connect, send or receive errors, or [`sock::ErrorKind::Timeout`] after 5 s of silence.
 ///
 /// # Panics
 ///
