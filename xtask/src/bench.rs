@@ -5,9 +5,15 @@
 //! then runs each benchmark function exactly once without measuring; libtest-harness
 //! targets that cargo also builds in bench mode run their tests once.
 
+use std::time::Duration;
+
 use crate::cmd::Cmd;
 use crate::project::Project;
 use crate::step::{Step, StepResult};
+
+/// A smoke run (release build included) taking longer than this is killed with every
+/// process it started: the libtest targets in it run the unit tests, which may hang.
+const SMOKE_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// The `bench-smoke` step.
 pub(crate) fn smoke_step() -> Step {
@@ -31,8 +37,8 @@ pub(crate) fn run(project: &Project, args: &[String]) -> bool {
 
 /// `cargo bench --workspace --benches -- --test`.
 fn run_smoke(project: &Project) -> StepResult {
-    project
-        .cargo()
+    let cargo = project.cargo().timeout(SMOKE_TIME_LIMIT);
+    cargo
         .args(["bench", "--workspace", "--benches", "--", "--test"])
         .run()?;
     Ok(String::new())
