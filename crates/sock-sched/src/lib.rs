@@ -32,6 +32,7 @@ mod coro;
 mod env;
 mod executor;
 mod generator;
+pub mod mt;
 mod park;
 mod task;
 mod thread;

@@ -107,6 +107,9 @@ pub trait SharedPark: Send + Sync + 'static {
 ///         std::thread::spawn(move || pool.start())
 ///     })
 ///     .collect();
+/// while pool.workers() < 2 {
+///     std::thread::yield_now(); // stop() stops the workers there are
+/// }
 /// let task = pool.spawn(async {
 ///     mt::sleep(Duration::from_millis(1)).await;
 ///     "slept"
@@ -281,6 +284,8 @@ impl Pool {
 
     /// Makes every worker return from [`start`](Pool::start) after its current step:
     /// posts one stop sentinel per worker. Tasks stay; a later `start` runs them on.
+    /// A thread that calls `start` after this works for the next generation: it is not
+    /// stopped by this call.
     ///
     /// # Examples
     ///
@@ -304,7 +309,12 @@ impl Pool {
     /// assert_eq!(pool.workers(), 0);
     /// ```
     pub fn workers(&self) -> usize {
-        self.inner.lock_generations().live.iter().map(|(_, n)| n).sum()
+        self.inner
+            .lock_generations()
+            .live
+            .iter()
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// Spawned tasks that have not finished (or been cancelled) yet.
@@ -517,7 +527,10 @@ impl PoolInner {
 
     /// Whether workers of generation `epoch` are still working.
     pub(crate) fn generation_live(&self, epoch: u64) -> bool {
-        self.lock_generations().live.iter().any(|(e, _)| *e == epoch)
+        self.lock_generations()
+            .live
+            .iter()
+            .any(|(e, _)| *e == epoch)
     }
 
     /// Ends the current generation: one stop sentinel per worker of it.
@@ -527,7 +540,11 @@ impl PoolInner {
             let epoch = g.current;
             g.current += 1;
             self.epoch.store(g.current, Ordering::Release);
-            let n = g.live.iter().find(|(e, _)| *e == epoch).map_or(0, |(_, n)| *n);
+            let n = g
+                .live
+                .iter()
+                .find(|(e, _)| *e == epoch)
+                .map_or(0, |(_, n)| *n);
             (epoch, n)
         };
         for _ in 0..workers {

@@ -201,8 +201,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// See [`Pool`](super::Pool).
 pub fn sleep(duration: Duration) -> Sleep {
-    let worker =
-        worker::current().expect("sock-sched: mt::sleep outside a worker of a pool");
+    let worker = worker::current().expect("sock-sched: mt::sleep outside a worker of a pool");
     sleep_until(worker.pool.now() + duration)
 }
 

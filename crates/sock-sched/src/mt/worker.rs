@@ -83,7 +83,12 @@ pub(crate) fn work(pool: &Arc<PoolInner>) {
 fn enter(pool: &Arc<PoolInner>) -> Rc<Worker> {
     let epoch = pool.join_generation();
     let mut timers = Timers::new();
-    timers.adopt(pool.orphans.lock().unwrap_or_else(|e| e.into_inner()).drain(..));
+    timers.adopt(
+        pool.orphans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..),
+    );
     let worker = Rc::new(Worker {
         pool: pool.clone(),
         epoch,
