@@ -13,7 +13,7 @@ use crate::step::{Step, StepResult};
 
 /// A smoke run (release build included) taking longer than this is killed with every
 /// process it started: the libtest targets in it run the unit tests, which may hang.
-const SMOKE_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
+const SMOKE_TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
 /// The `bench-smoke` step.
 pub(crate) fn smoke_step() -> Step {

@@ -18,7 +18,9 @@
 //!   if one stops doing so for a target, list that target in
 //!   [`clippy::LIBS_ONLY_TARGETS`] and it is checked with `--lib` on the library crates.
 //! - `test` — `cargo nextest run --workspace` (or `cargo test --workspace` when
-//!   nextest is not installed) and `cargo test --workspace --doc`.
+//!   nextest is not installed) and `cargo test --workspace --doc`. Nextest kills a test
+//!   after three minutes (`xtask/nextest.toml`); every test, bench-smoke and Wine run
+//!   is killed, with all it started, after eight, so a hang cannot stall CI.
 //! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
 //! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
 //!   benchmark runs once, untimed, so benches keep compiling and running.

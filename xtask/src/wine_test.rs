@@ -24,7 +24,7 @@ pub(crate) fn steps(args: Vec<String>) -> Vec<Step> {
 }
 
 /// A Windows test run (build included) taking longer than this is killed.
-const TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
+const TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
 /// Builds and runs the Windows tests under Wine; the note (or the failure) says how
 /// many tests passed and failed.
