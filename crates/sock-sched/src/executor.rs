@@ -389,6 +389,10 @@ impl Executor {
     /// When the loop next has something to do: the current time if a thread is ready, the
     /// earliest timer (rounded up to the resolution) otherwise, `None` if neither.
     ///
+    /// Never later than the earliest timer. For a timer more than 64 ticks away it may be
+    /// earlier: the moment the timer wheel moves it closer (a `poll` then does no visible
+    /// work, and the next deadline is nearer).
+    ///
     /// A host loop waits until then (or for the backend's readiness) and calls
     /// `poll(Some(Duration::ZERO))`.
     ///
