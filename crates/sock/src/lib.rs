@@ -41,8 +41,10 @@ mod common;
 mod control;
 mod dgram;
 mod error;
+mod multi;
 mod op;
 mod opt;
+pub mod os;
 mod runtime;
 mod socket;
 mod target;
@@ -61,6 +63,10 @@ pub use batch::Datagram;
 pub use control::*;
 pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
+pub use multi::{
+    Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
+    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, spawn_loops,
+};
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};
 pub use runtime::Loop;

@@ -28,6 +28,22 @@ use crate::opt::{self, OptValue};
 use crate::runtime;
 use crate::sys;
 
+thread_local! {
+    /// A socket the next `Io::open` on this thread takes instead of opening one,
+    /// registered with `EPOLLEXCLUSIVE`: the hook `multi::listener` uses to wrap a
+    /// shared listener's duplicate in an ordinary [`Tcp`](crate::Tcp).
+    static ADOPT_NEXT: RefCell<Option<socket2::Socket>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (which opens one socket) so that the socket it opens is `listener`,
+/// registered for reading with `EPOLLEXCLUSIVE` (see `sock_poll::Reactor::register_exclusive`).
+pub(crate) fn open_exclusive<R>(listener: socket2::Socket, f: impl FnOnce() -> R) -> R {
+    ADOPT_NEXT.with(|a| *a.borrow_mut() = Some(listener));
+    let r = f();
+    ADOPT_NEXT.with(|a| a.borrow_mut().take());
+    r
+}
+
 /// An open OS socket and its registration.
 struct Io {
     sock: mio::net::UdpSocket,
@@ -37,6 +53,9 @@ struct Io {
 impl Io {
     /// Opens a non-blocking socket and registers it with the current loop.
     fn open(family: Family, socktype: SocketType, protocol: Protocol) -> Result<Io> {
+        if let Some(listener) = ADOPT_NEXT.with(|a| a.borrow_mut().take()) {
+            return Io::register_exclusive(listener);
+        }
         let raw_proto =
             (protocol.as_raw() != 0).then(|| socket2::Protocol::from(protocol.as_raw()));
         let socket = socket2::Socket::new(
@@ -57,6 +76,14 @@ impl Io {
         let mut sock = sys::into_mio(socket);
         let reg =
             runtime::reactor().register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(Io { sock, reg })
+    }
+
+    /// Registers a listening socket shared with other loops (see `open_exclusive`).
+    fn register_exclusive(socket: socket2::Socket) -> Result<Io> {
+        socket.set_nonblocking(true)?;
+        let mut sock = sys::into_mio(socket);
+        let reg = runtime::reactor().register_exclusive(&mut sock, Interest::READABLE)?;
         Ok(Io { sock, reg })
     }
 }

@@ -1,0 +1,35 @@
+//! Multi-threading, in the two modes of `DESIGN.md` §3.
+//!
+//! **Loops per thread** (the default; `!Send` tasks stay on their loop): each OS thread
+//! runs its own [`Loop`](crate::Loop) with a private poller. [`spawn_loops`] starts N of
+//! them; a [`Handle`] lets any thread spawn `Send` work on a loop; a [`SharedListener`]
+//! spreads one listening socket's connections over the loops (`EPOLLEXCLUSIVE`: each
+//! connection wakes one loop, which accepts and keeps it).
+//!
+//! **Shared poller** (the seed's `sock.epoll_fd([fd])` / `sock.iocp([h])`; `Send`
+//! tasks): several OS threads wait on one kernel poller, a [`SharedLoop`], and a task
+//! runs on whichever thread dequeued its event. Its sockets are [`SharedTcp`]s. The raw
+//! poller is handed between threads with `sock::os::unix::{epoll_fd, set_epoll_fd}` /
+//! `sock::os::windows::{iocp, set_iocp}`.
+//!
+//! Why two modes: with every loop's sockets in one shared epoll, an event for thread A's
+//! socket wakes thread B, which cannot run A's `!Send` task; and Linux refuses
+//! `EPOLLEXCLUSIVE` on a nested epoll fd, so a shared poller cannot be nested in each
+//! loop's private one without waking every loop. So either events are private to a loop
+//! (and only listeners are shared, exclusively), or the tasks are `Send` and any thread
+//! may run them.
+
+mod handle;
+mod listener;
+mod loops;
+mod shared;
+mod stcp;
+mod sys;
+
+pub use handle::{Handle, RemoteJoin};
+pub use listener::{LoopListener, SharedListener};
+pub use loops::{LoopThreads, spawn_loops};
+pub use shared::SharedLoop;
+pub use stcp::{
+    SharedDeadline, SharedFuture, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp,
+};

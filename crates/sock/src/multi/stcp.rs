@@ -1,0 +1,601 @@
+//! [`SharedTcp`]: a `Send` TCP socket of the shared-poller mode, and its operations.
+//!
+//! The socket is registered in a [`SharedLoop`]'s kernel poller, so its events go to
+//! whichever worker dequeues them. Operations are futures like the loop-mode ones —
+//! try the syscall, park on `WouldBlock` — and take deadlines the same way,
+//! `s.recv(&mut buf).expires(t).await`, on the timers of the worker running the task.
+//! Only what the shared mode needs is here: listen/accept, connect to resolved
+//! addresses, send/recv, shutdown, close.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use sock_addr::{Family, Port, SockAddr, SocketType};
+use sock_sched::mt;
+
+use super::shared::SharedLoop;
+use super::sys::{self, Dir};
+use crate::budget;
+use crate::error::{Error, ErrorKind, Result};
+use crate::socket::{from_socket2, to_socket2};
+use crate::target::{self, ToAddrs};
+use crate::tcp::Shutdown;
+
+/// A TCP socket of a [`SharedLoop`]: `Send + Sync`, usable from any of its workers.
+/// Cloning gives another handle to the same socket; the socket closes when the last
+/// handle is dropped or [`close`](SharedTcp::close) is called.
+///
+/// # Examples
+///
+/// See [`SharedLoop`].
+#[derive(Clone)]
+pub struct SharedTcp {
+    /// The registered socket.
+    io: Arc<sys::SharedIo>,
+    /// Its address family.
+    family: Family,
+}
+
+impl SharedTcp {
+    /// A TCP socket on this thread's current [`SharedLoop`] (on a worker: the loop it
+    /// works for).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `socket(2)` or of the registration.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn new(family: Family) -> Result<SharedTcp> {
+        SharedTcp::open(&SharedLoop::current(), family)
+    }
+
+    pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedTcp> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::from(family.as_raw()),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        SharedTcp::register(lp, socket, family)
+    }
+
+    fn register(lp: &SharedLoop, socket: socket2::Socket, family: Family) -> Result<SharedTcp> {
+        socket.set_nonblocking(true)?;
+        let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
+        Ok(SharedTcp {
+            io: Arc::new(io),
+            family,
+        })
+    }
+
+    /// Binds to `host:port` (`"*"` = all interfaces, port 0 = any).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AddressInUse`], a lookup error, …
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// s.bind("127.0.0.1", 0)?;
+    /// assert_ne!(s.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
+        let addr = to_socket2(&addrs[0])?;
+        Ok(self.io.socket().bind(&addr)?)
+    }
+
+    /// Listens on `host:port` (binding first, with `so_reuseaddr`) with the OS's
+    /// maximum backlog.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](SharedTcp::bind).
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        self.io.socket().set_reuse_address(true)?;
+        self.bind(host, port)?;
+        Ok(self.io.socket().listen(i32::MAX)?)
+    }
+
+    /// Accepts a connection, registered in the same shared loop.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TooManyOpenFiles`], [`ErrorKind::Closed`], a timeout with a deadline.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn accept(&self) -> SharedOp<SharedFuture<'_, Result<SharedTcp>>> {
+        boxed(async move {
+            let socket = IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_accept(cx)).await?;
+            let lp = SharedLoop::current();
+            SharedTcp::register(&lp, socket, self.family)
+        })
+    }
+
+    /// Connects to already resolved addresses, trying each in turn.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ConnectionRefused`], a timeout with a deadline, … — the error of the
+    /// last address tried.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
+        let addrs = target.to_addrs();
+        boxed(async move {
+            let mut last = Error::new(ErrorKind::InvalidInput, "no address to connect to");
+            for addr in &addrs {
+                let addr = to_socket2(addr)?;
+                let mut started = false;
+                let r = IoWait::new(&self.io, Dir::Write, |io, cx| {
+                    io.poll_connect(&addr, &mut started, cx)
+                })
+                .await;
+                match r {
+                    Ok(()) => return Ok(()),
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        })
+    }
+
+    /// Sends all of `buf`. On failure (or timeout) the error carries the bytes sent.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ConnectionReset`], [`ErrorKind::Closed`], a timeout, …
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedSendAll<'a>> {
+        SharedOp {
+            op: SharedSendAll {
+                io: &self.io,
+                buf,
+                sent: 0,
+                parked: false,
+            },
+        }
+    }
+
+    /// Receives into `buf`; `Ok(0)` when the peer closed its side.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ConnectionReset`], [`ErrorKind::Closed`], a timeout, …
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+        boxed(async move { IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_recv(cx, buf)).await })
+    }
+
+    /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
+    /// that closes early gives [`ErrorKind::Closed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](SharedTcp::recv).
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedRecvN<'a>> {
+        SharedOp {
+            op: SharedRecvN {
+                io: &self.io,
+                buf,
+                got: 0,
+                parked: false,
+            },
+        }
+    }
+
+    /// Shuts down one or both directions.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `shutdown(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// assert!(s.shutdown(std::net::Shutdown::Write).is_err()); // not connected
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        Ok(self.io.socket().shutdown(how)?)
+    }
+
+    /// Closes the socket for every handle: waiting operations fail with
+    /// [`ErrorKind::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// s.close();
+    /// assert!(s.is_closed());
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.io.close();
+    }
+
+    /// Whether [`close`](SharedTcp::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// See [`close`](SharedTcp::close).
+    pub fn is_closed(&self) -> bool {
+        self.io.is_closed()
+    }
+
+    /// Turns Nagle's algorithm off (`tcp_nodelay`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let lp = sock::SharedLoop::new()?;
+    /// lp.tcp(sock::Family::INET)?.set_nodelay(true)?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        Ok(self.io.socket().set_tcp_nodelay(on)?)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// See [`bind`](SharedTcp::bind).
+    pub fn local_addr(&self) -> Result<SockAddr> {
+        from_socket2(&self.io.socket().local_addr()?)
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let lp = sock::SharedLoop::new()?;
+    /// assert!(lp.tcp(sock::Family::INET)?.remote_addr().is_err());
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn remote_addr(&self) -> Result<SockAddr> {
+        from_socket2(&self.io.socket().peer_addr()?)
+    }
+}
+
+impl fmt::Debug for SharedTcp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedTcp")
+            .field("local_addr", &self.local_addr().ok())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// A parked wait on one direction: polls `f` until it does not block; forgets its
+/// waiter if dropped while parked.
+struct IoWait<'a, F> {
+    io: &'a sys::SharedIo,
+    dir: Dir,
+    f: F,
+    parked: bool,
+}
+
+impl<'a, F> IoWait<'a, F> {
+    fn new<T>(io: &'a sys::SharedIo, dir: Dir, f: F) -> Self
+    where
+        F: FnMut(&sys::SharedIo, &mut Context<'_>) -> Poll<Result<T>> + Unpin,
+    {
+        IoWait {
+            io,
+            dir,
+            f,
+            parked: false,
+        }
+    }
+}
+
+impl<F, T> Future for IoWait<'_, F>
+where
+    F: FnMut(&sys::SharedIo, &mut Context<'_>) -> Poll<Result<T>> + Unpin,
+{
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        if !budget::spend(cx) {
+            return Poll::Pending;
+        }
+        let this = &mut *self;
+        let r = (this.f)(this.io, cx);
+        this.parked = r.is_pending();
+        r
+    }
+}
+
+impl<F> Drop for IoWait<'_, F> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.io.clear_waiter(self.dir);
+        }
+    }
+}
+
+/// An operation of a [`SharedTcp`]: a future that can take a deadline.
+///
+/// # Examples
+///
+/// See [`SharedLoop`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct SharedOp<O> {
+    /// The operation.
+    op: O,
+}
+
+/// An operation made of several steps (accept and register, connect to each address,
+/// receive once); it moves no bytes that a timeout would have to report.
+pub struct SharedFuture<'a, T>(Pin<Box<dyn Future<Output = T> + Send + 'a>>);
+
+/// Wraps an async operation.
+fn boxed<'a, T>(f: impl Future<Output = T> + Send + 'a) -> SharedOp<SharedFuture<'a, T>> {
+    SharedOp {
+        op: SharedFuture(Box::pin(f)),
+    }
+}
+
+impl<T> fmt::Debug for SharedFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedFuture").finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for SharedFuture<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// What a shared operation has moved so far (for timeouts).
+pub trait SharedProgress {
+    /// Bytes moved so far.
+    fn transferred(&self) -> usize {
+        0
+    }
+}
+
+impl<T> SharedProgress for SharedFuture<'_, T> {}
+
+impl<O: Future + Unpin> SharedOp<O> {
+    /// Fails with [`ErrorKind::Timeout`] (carrying the bytes moved) if not done by
+    /// `deadline`; the timer is one of the running worker's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let kind = lp.run(async {
+    ///     let server = sock::SharedTcp::new(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let err = server.accept().timeout(Duration::from_millis(5)).await.unwrap_err();
+    ///     Ok::<_, sock::Error>(err.kind())
+    /// })?;
+    /// assert_eq!(kind, sock::ErrorKind::Timeout);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn expires(self, deadline: Instant) -> SharedDeadline<O> {
+        SharedDeadline {
+            op: self.op,
+            sleep: Box::pin(mt::sleep_until(deadline)),
+            deadline,
+        }
+    }
+
+    /// Fails with [`ErrorKind::Timeout`] if not done within `d` from now.
+    ///
+    /// # Examples
+    ///
+    /// See [`expires`](SharedOp::expires).
+    pub fn timeout(self, d: Duration) -> SharedDeadline<O> {
+        self.expires(Instant::now() + d)
+    }
+}
+
+impl<O: Future + Unpin> Future for SharedOp<O> {
+    type Output = O::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O::Output> {
+        Pin::new(&mut self.op).poll(cx)
+    }
+}
+
+/// A [`SharedOp`] with a deadline.
+#[must_use = "futures do nothing unless awaited"]
+pub struct SharedDeadline<O> {
+    /// The operation.
+    op: O,
+    /// The timer (armed on first poll, only if the operation parks).
+    sleep: Pin<Box<mt::Sleep>>,
+    /// When it gives up.
+    deadline: Instant,
+}
+
+impl<O, T> Future for SharedDeadline<O>
+where
+    O: Future<Output = Result<T>> + SharedProgress + Unpin,
+{
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        if let Poll::Ready(r) = Pin::new(&mut self.op).poll(cx) {
+            return Poll::Ready(r);
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                let moved = self.op.transferred();
+                let err = Error::from(ErrorKind::Timeout).with_transferred(moved);
+                Poll::Ready(Err(err))
+            }
+        }
+    }
+}
+
+impl<O> fmt::Debug for SharedDeadline<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedDeadline")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O> fmt::Debug for SharedOp<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedOp").finish_non_exhaustive()
+    }
+}
+
+/// `send`: every byte, across as many syscalls and waits as it takes.
+pub struct SharedSendAll<'a> {
+    io: &'a sys::SharedIo,
+    buf: &'a [u8],
+    sent: usize,
+    parked: bool,
+}
+
+impl Future for SharedSendAll<'_> {
+    type Output = Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = &mut *self;
+        while this.sent < this.buf.len() {
+            if !budget::spend(cx) {
+                return Poll::Pending;
+            }
+            let r = this.io.poll_send(cx, &this.buf[this.sent..]);
+            this.parked = r.is_pending();
+            match std::task::ready!(r) {
+                Ok(n) => this.sent += n,
+                Err(e) => return Poll::Ready(Err(e.with_transferred(this.sent))),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl SharedProgress for SharedSendAll<'_> {
+    fn transferred(&self) -> usize {
+        self.sent
+    }
+}
+
+impl Drop for SharedSendAll<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.io.clear_waiter(Dir::Write);
+        }
+    }
+}
+
+impl fmt::Debug for SharedSendAll<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedSendAll")
+            .field("sent", &self.sent)
+            .finish()
+    }
+}
+
+/// `recvn`: fills the buffer.
+pub struct SharedRecvN<'a> {
+    io: &'a sys::SharedIo,
+    buf: &'a mut [u8],
+    got: usize,
+    parked: bool,
+}
+
+impl Future for SharedRecvN<'_> {
+    type Output = Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = &mut *self;
+        while this.got < this.buf.len() {
+            if !budget::spend(cx) {
+                return Poll::Pending;
+            }
+            let r = this.io.poll_recv(cx, &mut this.buf[this.got..]);
+            this.parked = r.is_pending();
+            match std::task::ready!(r) {
+                Ok(0) => {
+                    let e = Error::new(ErrorKind::Closed, "the peer closed before recvn was done");
+                    return Poll::Ready(Err(e.with_transferred(this.got)));
+                }
+                Ok(n) => this.got += n,
+                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl SharedProgress for SharedRecvN<'_> {
+    fn transferred(&self) -> usize {
+        self.got
+    }
+}
+
+impl Drop for SharedRecvN<'_> {
+    fn drop(&mut self) {
+        if self.parked {
+            self.io.clear_waiter(Dir::Read);
+        }
+    }
+}
+
+impl fmt::Debug for SharedRecvN<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedRecvN")
+            .field("got", &self.got)
+            .finish()
+    }
+}

@@ -1,0 +1,17 @@
+//! The platform half of the shared-poller mode's sockets: how a socket is registered
+//! in the shared poller, how an event reaches its waiting task, and the syscalls.
+//!
+//! Both backends give the same `pub(crate)` items: `Table` (the registrations of one
+//! shared loop), `dispatch` (apply one dequeued event) and `SharedIo` (one registered
+//! socket with `poll_accept`/`poll_connect`/`poll_send`/`poll_recv`, `clear_waiter`,
+//! `close`).
+
+#[cfg_attr(any(target_os = "linux", target_os = "android"), path = "sys/linux.rs")]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "android")),
+    path = "sys/other.rs"
+)]
+mod imp;
+
+pub(crate) use imp::{SharedIo, Table, dispatch};
+pub(crate) use sock_poll::Direction as Dir;

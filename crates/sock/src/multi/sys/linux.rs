@@ -1,0 +1,313 @@
+//! Linux: sockets of the shared-poller mode are added to the shared epoll fd once,
+//! edge-triggered, with a key of (slot index, generation).
+//!
+//! Readiness is a counter per direction, not a flag: an operation reads the counter,
+//! tries its syscall, and on `WouldBlock` parks only if the counter has not moved —
+//! checked under the waiter's lock, which the event's wake also takes. So an event
+//! dequeued by another worker between the syscall and the park is never lost, which a
+//! "clear the ready flag" scheme cannot promise once several threads dispatch events.
+
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::task::{Context, Poll, Waker};
+
+use sock_poll_shared::os::linux::Flags;
+use sock_poll_shared::{Event, Poller};
+
+use super::Dir;
+use crate::error::{Error, Result};
+
+/// Bits of a key that hold the slot index.
+const INDEX_BITS: u32 = 32;
+/// Generations wrap below this, keeping keys under the sentinels' `1 << 62`.
+const GENERATION_MASK: u32 = (1 << 29) - 1;
+
+/// The sockets registered in one shared loop's epoll fd.
+pub(crate) struct Table {
+    /// Live registrations; events look them up by index, then check the generation.
+    slots: RwLock<Slots>,
+    /// The generation of the next registration.
+    next_generation: AtomicU32,
+}
+
+/// A slab of registrations: indices are reused through a free list.
+#[derive(Default)]
+struct Slots {
+    /// The registrations by index; `None` is free.
+    entries: Vec<Option<Arc<Slot>>>,
+    /// Free indices.
+    free: Vec<usize>,
+}
+
+impl Slots {
+    fn insert(&mut self, slot: Arc<Slot>) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.entries[i] = Some(slot);
+                i
+            }
+            None => {
+                self.entries.push(Some(slot));
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, index: usize) {
+        if let Some(entry) = self.entries.get_mut(index) {
+            if entry.take().is_some() {
+                self.free.push(index);
+            }
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&Arc<Slot>> {
+        self.entries.get(index)?.as_ref()
+    }
+}
+
+/// One registration: a readiness counter and a waiter per direction.
+struct Slot {
+    /// Told apart from earlier users of the same index.
+    generation: u32,
+    read: Half,
+    write: Half,
+    /// Closed: operations fail with `Closed`.
+    closed: AtomicBool,
+}
+
+/// One direction of a [`Slot`].
+#[derive(Default)]
+struct Half {
+    /// Events seen so far.
+    ticks: AtomicU64,
+    /// The task waiting for the next event.
+    waiter: Mutex<Option<Waker>>,
+}
+
+impl Table {
+    pub(crate) fn new() -> Table {
+        Table {
+            slots: RwLock::new(Slots::default()),
+            next_generation: AtomicU32::new(0),
+        }
+    }
+
+    fn insert(&self) -> (usize, Arc<Slot>) {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
+        let slot = Arc::new(Slot {
+            generation,
+            read: Half::default(),
+            write: Half::default(),
+            closed: AtomicBool::new(false),
+        });
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        (slots.insert(slot.clone()), slot)
+    }
+
+    fn remove(&self, index: usize) {
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        slots.remove(index);
+    }
+
+    /// The live slot of `key`, if its generation matches.
+    fn get(&self, key: u64) -> Option<Arc<Slot>> {
+        let index = (key & ((1 << INDEX_BITS) - 1)) as usize;
+        let generation = (key >> INDEX_BITS) as u32;
+        let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner);
+        slots
+            .get(index)
+            .filter(|s| s.generation == generation)
+            .cloned()
+    }
+}
+
+/// Applies one dequeued event: advances the ready directions and wakes their waiters
+/// (on this thread: they run here). Events of freed slots are dropped.
+pub(crate) fn dispatch(table: &Table, event: &Event) {
+    let Some(slot) = table.get(event.key()) else {
+        return;
+    };
+    if event.is_readable() {
+        slot.read.notify();
+    }
+    if event.is_writable() {
+        slot.write.notify();
+    }
+}
+
+impl Half {
+    fn notify(&self) {
+        self.ticks.fetch_add(1, Ordering::SeqCst);
+        let waker = self.lock().take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Waker>> {
+        self.waiter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Parks the task of `cx` unless an event came since `tick`; true if parked.
+    fn park(&self, tick: u64, cx: &Context<'_>) -> bool {
+        let mut waiter = self.lock();
+        if self.ticks.load(Ordering::SeqCst) != tick {
+            return false;
+        }
+        match &*waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            Some(_) => panic!(
+                "sock: two tasks wait on the same direction of a SharedTcp at once; \
+                 let one task do the reads (or the writes) of a socket"
+            ),
+            None => *waiter = Some(cx.waker().clone()),
+        }
+        true
+    }
+}
+
+impl Slot {
+    fn half(&self, dir: Dir) -> &Half {
+        match dir {
+            Dir::Read => &self.read,
+            Dir::Write => &self.write,
+        }
+    }
+}
+
+/// A socket registered in a shared loop's epoll fd.
+pub(crate) struct SharedIo {
+    socket: socket2::Socket,
+    slot: Arc<Slot>,
+    index: usize,
+    table: Arc<Table>,
+    poller: Poller,
+}
+
+impl SharedIo {
+    pub(crate) fn register(
+        socket: socket2::Socket,
+        poller: &Poller,
+        table: &Arc<Table>,
+    ) -> io::Result<SharedIo> {
+        let (index, slot) = table.insert();
+        let key = (u64::from(slot.generation) << INDEX_BITS) | index as u64;
+        let flags = Flags::READABLE | Flags::READ_CLOSED | Flags::WRITABLE | Flags::EDGE;
+        if let Err(e) = poller.add(socket.as_raw_fd(), key, flags) {
+            table.remove(index);
+            return Err(e);
+        }
+        Ok(SharedIo {
+            socket,
+            slot,
+            index,
+            table: table.clone(),
+            poller: poller.clone(),
+        })
+    }
+
+    pub(crate) fn socket(&self) -> &socket2::Socket {
+        &self.socket
+    }
+
+    /// Tries `f` until it does not block, parking between events.
+    fn poll_io<T>(
+        &self,
+        dir: Dir,
+        cx: &Context<'_>,
+        mut f: impl FnMut(&socket2::Socket) -> io::Result<T>,
+    ) -> Poll<Result<T>> {
+        let half = self.slot.half(dir);
+        loop {
+            if self.is_closed() {
+                return Poll::Ready(Err(Error::closed()));
+            }
+            let tick = half.ticks.load(Ordering::SeqCst);
+            match f(&self.socket) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if half.park(tick, cx) {
+                        return Poll::Pending;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return Poll::Ready(r.map_err(Error::from)),
+            }
+        }
+    }
+
+    pub(crate) fn poll_recv(&self, cx: &Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        self.poll_io(Dir::Read, cx, |mut s| s.read(buf))
+    }
+
+    pub(crate) fn poll_send(&self, cx: &Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        self.poll_io(Dir::Write, cx, |s| {
+            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
+    }
+
+    pub(crate) fn poll_accept(&self, cx: &Context<'_>) -> Poll<Result<socket2::Socket>> {
+        self.poll_io(Dir::Read, cx, |s| s.accept().map(|(conn, _)| conn))
+    }
+
+    /// Starts a non-blocking connect once, then waits until the socket is writable and
+    /// reports the outcome (`SO_ERROR`).
+    pub(crate) fn poll_connect(
+        &self,
+        addr: &socket2::SockAddr,
+        started: &mut bool,
+        cx: &Context<'_>,
+    ) -> Poll<Result<()>> {
+        if !*started {
+            *started = true;
+            match self.socket.connect(addr) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+        self.poll_io(Dir::Write, cx, |s| match s.take_error()? {
+            Some(e) => Err(e),
+            None => match s.peer_addr() {
+                Ok(_) => Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                    Err(io::ErrorKind::WouldBlock.into())
+                }
+                Err(e) => Err(e),
+            },
+        })
+    }
+
+    pub(crate) fn clear_waiter(&self, dir: Dir) {
+        let waker = self.slot.half(dir).lock().take();
+        drop(waker);
+    }
+
+    /// Fails every waiting and later operation with `Closed`, sends FIN, leaves the poller.
+    pub(crate) fn close(&self) {
+        if self.slot.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        let _ = self.poller.delete(self.socket.as_raw_fd());
+        self.table.remove(self.index);
+        for half in [&self.slot.read, &self.slot.write] {
+            half.notify();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.slot.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for SharedIo {
+    fn drop(&mut self) {
+        if !self.slot.closed.swap(true, Ordering::AcqRel) {
+            let _ = self.poller.delete(self.socket.as_raw_fd());
+            self.table.remove(self.index);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Platforms without a shared-poller socket backend yet (Windows, the BSDs, macOS):
+//! the shared loop runs tasks and timers, but registering a socket reports
+//! `Unsupported`. (On Windows the IOCP poller works — `sock-poll-shared` — but sockets
+//! would need overlapped `AcceptEx`/`ConnectEx`/`WSARecv`/`WSASend`, not written yet.)
+
+use std::io;
+use std::task::{Context, Poll};
+
+use sock_poll_shared::{Event, Poller};
+
+use super::Dir;
+use crate::error::Result;
+
+/// No registrations on this platform.
+pub(crate) struct Table;
+
+impl Table {
+    pub(crate) fn new() -> Table {
+        Table
+    }
+}
+
+/// Nothing is registered, so no event concerns a socket.
+pub(crate) fn dispatch(_table: &Table, _event: &Event) {}
+
+/// Never made: `register` fails.
+pub(crate) struct SharedIo {
+    /// Never constructed.
+    never: std::convert::Infallible,
+}
+
+impl SharedIo {
+    pub(crate) fn register(
+        _socket: socket2::Socket,
+        _poller: &Poller,
+        _table: &std::sync::Arc<Table>,
+    ) -> io::Result<SharedIo> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "sockets of a SharedLoop need epoll (Linux) for now",
+        ))
+    }
+
+    pub(crate) fn socket(&self) -> &socket2::Socket {
+        match self.never {}
+    }
+
+    pub(crate) fn poll_recv(&self, _cx: &Context<'_>, _buf: &mut [u8]) -> Poll<Result<usize>> {
+        match self.never {}
+    }
+
+    pub(crate) fn poll_send(&self, _cx: &Context<'_>, _buf: &[u8]) -> Poll<Result<usize>> {
+        match self.never {}
+    }
+
+    pub(crate) fn poll_accept(&self, _cx: &Context<'_>) -> Poll<Result<socket2::Socket>> {
+        match self.never {}
+    }
+
+    pub(crate) fn poll_connect(
+        &self,
+        _addr: &socket2::SockAddr,
+        _started: &mut bool,
+        _cx: &Context<'_>,
+    ) -> Poll<Result<()>> {
+        match self.never {}
+    }
+
+    pub(crate) fn clear_waiter(&self, _dir: Dir) {
+        match self.never {}
+    }
+
+    pub(crate) fn close(&self) {
+        match self.never {}
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        match self.never {}
+    }
+}
