@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
@@ -25,30 +25,23 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn reps() -> usize {
-    std::env::var("SOCK_STRESS_REPS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(1)
-}
-
 /// The raw poller of this thread's shared loop as a plain number, as the seed passes it.
 #[cfg(unix)]
 mod raw {
-    pub fn get() -> usize {
+    pub(crate) fn get() -> usize {
         sock::os::unix::epoll_fd() as usize
     }
-    pub fn set(n: usize) -> std::io::Result<()> {
+    pub(crate) fn set(n: usize) -> std::io::Result<()> {
         sock::os::unix::set_epoll_fd(n as i32)
     }
 }
 
 #[cfg(windows)]
 mod raw {
-    pub fn get() -> usize {
+    pub(crate) fn get() -> usize {
         sock::os::windows::iocp() as usize
     }
-    pub fn set(n: usize) -> std::io::Result<()> {
+    pub(crate) fn set(n: usize) -> std::io::Result<()> {
         sock::os::windows::set_iocp(n as _)
     }
 }
@@ -194,6 +187,14 @@ fn stop_reaches_every_worker_whatever_the_batches() {
 mod sockets {
     use super::*;
     use sock::{Family, SharedTcp};
+    use std::sync::mpsc;
+
+    fn reps() -> usize {
+        std::env::var("SOCK_STRESS_REPS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1)
+    }
 
     /// (connection tasks, round trips each).
     fn scale() -> (usize, usize) {
