@@ -15,6 +15,8 @@ commands:
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
+  setup-tools         apt-get the outside programs tests drive (curl, wrk, getent, ...)
+  miri                the OS-free unsafe code (sock-sched's raw task) under miri
   setup-wine          install and prepare Wine for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
                       (ARGS replace --workspace, e.g. -p sock-sched)
@@ -45,6 +47,10 @@ pub(crate) enum Command {
     Tidy,
     /// Wine prefix and tools.
     SetupWine,
+    /// The outside programs the tests run.
+    SetupTools,
+    /// OS-free `unsafe` code under miri.
+    Miri,
     /// The Windows tests under Wine, with optional `cargo test` selection arguments.
     WineTest(Vec<String>),
     /// Print [`HELP`].
@@ -72,6 +78,8 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "bench-smoke" => Command::BenchSmoke,
         "tidy" => Command::Tidy,
         "setup-wine" => Command::SetupWine,
+        "setup-tools" => Command::SetupTools,
+        "miri" => Command::Miri,
         "help" | "-h" | "--help" => Command::Help,
         other => return Err(format!("unknown command `{other}`")),
     };

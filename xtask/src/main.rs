@@ -37,6 +37,7 @@
 //! Under `CI=true` a step that cannot run (a missing tool that cannot be installed) is a
 //! failure; elsewhere it is reported as skipped.
 
+mod apt;
 mod bench;
 mod ci;
 mod clippy;
@@ -44,9 +45,11 @@ mod cmd;
 mod doc;
 mod flags;
 mod fmt;
+mod miri;
 mod process_tree;
 mod project;
 mod report;
+mod setup_tools;
 mod setup_wine;
 mod step;
 mod test;
@@ -94,6 +97,8 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::BenchSmoke => vec![bench::smoke_step()],
         Command::Tidy => vec![tidy::step()],
         Command::SetupWine => vec![setup_wine::step()],
+        Command::SetupTools => vec![setup_tools::step()],
+        Command::Miri => vec![miri::step()],
         Command::WineTest(args) => wine_test::steps(args),
         Command::Help => Vec::new(),
     };

@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::apt;
 use crate::cmd::Cmd;
 use crate::project::Project;
 use crate::step::{Step, StepError, StepResult};
@@ -72,44 +73,10 @@ fn run(project: &Project) -> StepResult {
 
 /// Installs Wine and mingw with apt-get unless both are there.
 fn install_packages() -> Result<(), StepError> {
-    let installed = |name: &str| toolchain::has_program(name);
-    let wine_found = installed("wine64") || Path::new("/usr/lib/wine/wine64").is_file();
-    if wine_found && installed(MINGW_GCC) {
+    if Path::new("/usr/lib/wine/wine64").is_file() && toolchain::has_program(MINGW_GCC) {
         return Ok(());
     }
-    let manual = format!(
-        "apt-get install --no-install-recommends {}",
-        PACKAGES.join(" ")
-    );
-    if !installed("apt-get") || !is_root() {
-        let why = format!("Wine or mingw is missing; install them as root: {manual}");
-        return Err(StepError::cannot_run(why));
-    }
-    apt_get(&["update"])?;
-    apt_get(
-        &["install", "-y", "--no-install-recommends"]
-            .iter()
-            .copied()
-            .chain(PACKAGES)
-            .collect::<Vec<_>>(),
-    )
-}
-
-/// `apt-get <args>`, non-interactive, within ten minutes.
-fn apt_get(args: &[&str]) -> Result<(), StepError> {
-    let apt = Cmd::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(args);
-    apt.timeout(Duration::from_secs(600)).run()
-}
-
-/// Whether this process runs as root (`id -u` prints 0).
-fn is_root() -> bool {
-    Cmd::new("id")
-        .arg("-u")
-        .quiet()
-        .read()
-        .is_ok_and(|uid| uid.trim() == "0")
+    apt::ensure(&[("wine64", PACKAGES[1]), (MINGW_GCC, PACKAGES[0])])
 }
 
 /// Creates the prefix with `wineboot -i` unless that was done before.

@@ -1,0 +1,52 @@
+//! Installing Debian packages a step needs: `apt-get install` for the programs that
+//! are missing, as root, non-interactive, within ten minutes.
+
+use std::time::Duration;
+
+use crate::cmd::Cmd;
+use crate::step::StepError;
+use crate::toolchain;
+
+/// Makes sure every `(program, package)` is there: installs the packages of the
+/// missing programs (after one `apt-get update`). `CannotRun` when that needs apt-get
+/// or root and neither is at hand.
+pub(crate) fn ensure(needed: &[(&str, &str)]) -> Result<(), StepError> {
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|(program, _)| !toolchain::has_program(program))
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let manual = format!(
+        "apt-get install --no-install-recommends {}",
+        missing.join(" ")
+    );
+    if !toolchain::has_program("apt-get") || !is_root() {
+        return Err(StepError::cannot_run(format!(
+            "missing tools; install them as root: {manual}"
+        )));
+    }
+    apt_get(&["update"])?;
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend(&missing);
+    apt_get(&args)
+}
+
+/// `apt-get <args>`, non-interactive, within ten minutes.
+fn apt_get(args: &[&str]) -> Result<(), StepError> {
+    let apt = Cmd::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(args);
+    apt.timeout(Duration::from_secs(600)).run()
+}
+
+/// Whether this process runs as root (`id -u` prints 0).
+fn is_root() -> bool {
+    Cmd::new("id")
+        .arg("-u")
+        .quiet()
+        .read()
+        .is_ok_and(|uid| uid.trim() == "0")
+}
