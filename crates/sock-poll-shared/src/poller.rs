@@ -105,8 +105,8 @@ impl Poller {
     /// use sock_poll_shared::Poller;
     ///
     /// let poller = Poller::new()?;
-    /// let raw = poller.as_raw();
-    /// let other = std::thread::spawn(move || Poller::lookup(raw).map(|p| p.as_raw()));
+    /// let raw = poller.as_raw() as usize; // a plain number crosses threads, as in the seed
+    /// let other = std::thread::spawn(move || Poller::lookup(raw as _).map(|p| p.as_raw() as usize));
     /// assert_eq!(other.join().unwrap()?, raw);
     /// # Ok::<(), std::io::Error>(())
     /// ```

@@ -82,6 +82,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
     /// let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.bind("127.0.0.1", 0)?;
@@ -220,6 +221,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
     /// # let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// assert!(s.shutdown(std::net::Shutdown::Write).is_err()); // not connected
@@ -235,6 +237,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
     /// # let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.close();
@@ -263,6 +266,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
     /// # let lp = sock::SharedLoop::new()?;
     /// lp.tcp(sock::Family::INET)?.set_nodelay(true)?;
     /// # Ok::<(), sock::Error>(())
@@ -293,6 +297,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
     /// # let lp = sock::SharedLoop::new()?;
     /// assert!(lp.tcp(sock::Family::INET)?.remote_addr().is_err());
     /// # Ok::<(), sock::Error>(())
@@ -412,6 +417,7 @@ impl<O: Future + Unpin> SharedOp<O> {
     /// # Examples
     ///
     /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
     /// use std::time::Duration;
     ///
     /// let lp = sock::SharedLoop::new()?;
