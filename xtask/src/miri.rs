@@ -1,6 +1,7 @@
 //! `miri`: the `unsafe` code that is not an OS call runs under miri, which catches
 //! undefined behaviour and leaks: `sock-sched`'s one-allocation task (`task::raw`) and
-//! whatever else is listed in [`SUITES`]. Installs the nightly `miri` component first.
+//! the multi-threaded pool's hand-offs (`mt`), as listed in [`SUITES`]. Installs the
+//! nightly `miri` component first.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use crate::project::Project;
 use crate::step::{Step, StepError, StepResult};
 
 /// `(package, test filter)` pairs run under miri: OS-free modules with `unsafe`.
-const SUITES: [(&str, &str); 1] = [("sock-sched", "raw::")];
+const SUITES: [(&str, &str); 2] = [("sock-sched", "raw::"), ("sock-sched", "mt::")];
 
 /// The `miri` step.
 pub(crate) fn step() -> Step {

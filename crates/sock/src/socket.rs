@@ -28,22 +28,6 @@ use crate::opt::{self, OptValue};
 use crate::runtime;
 use crate::sys;
 
-thread_local! {
-    /// A socket the next `Io::open` on this thread takes instead of opening one,
-    /// registered with `EPOLLEXCLUSIVE`: the hook `multi::listener` uses to wrap a
-    /// shared listener's duplicate in an ordinary [`Tcp`](crate::Tcp).
-    static ADOPT_NEXT: RefCell<Option<socket2::Socket>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` (which opens one socket) so that the socket it opens is `listener`,
-/// registered for reading with `EPOLLEXCLUSIVE` (see `sock_poll::Reactor::register_exclusive`).
-pub(crate) fn open_exclusive<R>(listener: socket2::Socket, f: impl FnOnce() -> R) -> R {
-    ADOPT_NEXT.with(|a| *a.borrow_mut() = Some(listener));
-    let r = f();
-    ADOPT_NEXT.with(|a| a.borrow_mut().take());
-    r
-}
-
 /// An open OS socket and its registration.
 struct Io {
     sock: mio::net::UdpSocket,
@@ -53,9 +37,6 @@ struct Io {
 impl Io {
     /// Opens a non-blocking socket and registers it with the current loop.
     fn open(family: Family, socktype: SocketType, protocol: Protocol) -> Result<Io> {
-        if let Some(listener) = ADOPT_NEXT.with(|a| a.borrow_mut().take()) {
-            return Io::register_exclusive(listener);
-        }
         let raw_proto =
             (protocol.as_raw() != 0).then(|| socket2::Protocol::from(protocol.as_raw()));
         let socket = socket2::Socket::new(
@@ -79,7 +60,8 @@ impl Io {
         Ok(Io { sock, reg })
     }
 
-    /// Registers a listening socket shared with other loops (see `open_exclusive`).
+    /// Registers a listening socket shared with other loops, for reading only, with
+    /// `EPOLLEXCLUSIVE` (see `sock_poll::Reactor::register_exclusive`).
     fn register_exclusive(socket: socket2::Socket) -> Result<Io> {
         socket.set_nonblocking(true)?;
         let mut sock = sys::into_mio(socket);
@@ -129,6 +111,20 @@ impl Core {
             closed: Cell::new(false),
             socktype,
             protocol,
+        }))
+    }
+
+    /// Registers a duplicate of a listener shared by several loops: each connection
+    /// wakes one of them (`EPOLLEXCLUSIVE` on Linux).
+    pub(crate) fn adopt_exclusive(listener: socket2::Socket, family: Family) -> Result<Rc<Core>> {
+        let io = Io::register_exclusive(listener)?;
+        Ok(Rc::new(Core {
+            io: RefCell::new(Some(io)),
+            family: Cell::new(family),
+            flexible: false,
+            closed: Cell::new(false),
+            socktype: SocketType::STREAM,
+            protocol: Protocol::TCP,
         }))
     }
 

@@ -78,6 +78,13 @@ pub struct Tcp {
 
 crate::common::socket_common!(Tcp, "sock::tcp(sock::Family::INET)?");
 
+impl Tcp {
+    /// Wraps a registered socket core.
+    pub(crate) fn from_core(core: Rc<Core>) -> Tcp {
+        Tcp { core }
+    }
+}
+
 /// Which directions [`Tcp::shutdown`] closes.
 pub use std::net::Shutdown;
 

@@ -26,9 +26,9 @@ use sock_addr::{Family, Port, SockAddr, SocketType};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::Op;
-use crate::socket::{self, from_socket2, to_socket2};
+use crate::socket::{Core, from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
-use crate::tcp::{Tcp, tcp};
+use crate::tcp::Tcp;
 
 /// A listening TCP socket shared by loops on several OS threads. `Send + Sync`; cheap
 /// to clone.
@@ -174,7 +174,7 @@ impl SharedListener {
     /// See [`SharedListener`].
     pub fn attach(&self) -> Result<LoopListener> {
         let dup = self.inner.socket.try_clone()?;
-        let tcp = socket::open_exclusive(dup, || tcp(self.inner.family))?;
+        let tcp = Tcp::from_core(Core::adopt_exclusive(dup, self.inner.family)?);
         Ok(LoopListener {
             tcp,
             shared: self.inner.clone(),
