@@ -24,7 +24,7 @@ fn emfile_client() {
     let Ok(port) = std::env::var(CHILD_ENV) else {
         return;
     };
-    set_fd_limit(u64::MAX); // the parent's low limit was inherited: lift it to the hard one
+    set_fd_limit(libc::rlim_t::MAX); // the parent's low limit was inherited: lift it to the hard one
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut conns = Vec::new();
     let (mut echoed, mut failed) = (0, 0);
@@ -45,7 +45,8 @@ fn emfile_client() {
     println!("echoed={echoed} failed={failed}");
 }
 
-fn set_fd_limit(soft: u64) -> u64 {
+/// Sets the soft fd limit (at most the hard one); returns the old soft limit.
+fn set_fd_limit(soft: libc::rlim_t) -> libc::rlim_t {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

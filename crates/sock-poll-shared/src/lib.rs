@@ -15,7 +15,7 @@
 //!   eventfd registered level-triggered, so like IOCP packets each is taken by exactly
 //!   one thread, and one `wait` may take several.
 //! - **Windows**: an I/O completion port. Sockets are associated with
-//!   [`Poller::associate`] (for life: a socket belongs to one port); their overlapped
+//!   `Poller::associate` (for life: a socket belongs to one port); their overlapped
 //!   completions come out of `wait` with the `OVERLAPPED` pointer, byte count and status.
 //!   Posted packets are `PostQueuedCompletionStatus` packets with a null `OVERLAPPED`.
 //!
