@@ -263,3 +263,21 @@ impl fmt::Debug for SockAddr {
         write!(f, "SockAddr({:?}, {self})", self.family())
     }
 }
+
+/// Checks the bytes of a unix socket path: not empty, no NUL, at most `max` bytes.
+pub(crate) fn check_unix_path(bytes: &[u8], max: usize) -> io::Result<()> {
+    if bytes.is_empty() {
+        Err(invalid("unix socket path is empty"))
+    } else if bytes.contains(&0) {
+        Err(invalid("unix socket path contains a NUL byte"))
+    } else if bytes.len() > max {
+        Err(invalid("unix socket path is longer than the OS allows"))
+    } else {
+        Ok(())
+    }
+}
+
+/// An `InvalidInput` error with `message`.
+pub(crate) fn invalid(message: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}

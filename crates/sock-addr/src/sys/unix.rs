@@ -316,23 +316,10 @@ pub(crate) fn unix(path: &Path) -> io::Result<(Storage, RawSockLen)> {
     Ok((storage, (sun_path_offset() + bytes.len() + 1) as RawSockLen))
 }
 
+/// Checks a path for `sun_path`: the longest one leaves room for the NUL.
 fn check_unix_path(bytes: &[u8]) -> io::Result<()> {
     let max = mem::size_of::<libc::sockaddr_un>() - sun_path_offset() - 1;
-    if bytes.is_empty() {
-        Err(invalid("unix socket path is empty"))
-    } else if bytes.contains(&0) {
-        Err(invalid("unix socket path contains a NUL byte"))
-    } else if bytes.len() > max {
-        Err(invalid(
-            "unix socket path is longer than the OS allows (107 bytes)",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-fn invalid(message: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, message)
+    crate::sockaddr::check_unix_path(bytes, max)
 }
 
 /// The bytes of a Unix-domain address after the family (empty = unnamed; a leading NUL

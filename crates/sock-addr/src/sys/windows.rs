@@ -367,7 +367,7 @@ fn sun_path_offset() -> usize {
 pub(crate) fn unix(path: &Path) -> io::Result<(Storage, RawSockLen)> {
     let text = path
         .to_str()
-        .ok_or_else(|| invalid("unix socket path is not valid UTF-8"))?;
+        .ok_or_else(|| crate::sockaddr::invalid("unix socket path is not valid UTF-8"))?;
     let bytes = text.as_bytes();
     check_unix_path(bytes)?;
     let mut sun = ws::SOCKADDR_UN {
@@ -382,23 +382,10 @@ pub(crate) fn unix(path: &Path) -> io::Result<(Storage, RawSockLen)> {
     Ok((storage, (sun_path_offset() + bytes.len() + 1) as RawSockLen))
 }
 
+/// Checks a path for `sun_path`: the longest one leaves room for the NUL.
 fn check_unix_path(bytes: &[u8]) -> io::Result<()> {
     let max = mem::size_of::<ws::SOCKADDR_UN>() - sun_path_offset() - 1;
-    if bytes.is_empty() {
-        Err(invalid("unix socket path is empty"))
-    } else if bytes.contains(&0) {
-        Err(invalid("unix socket path contains a NUL byte"))
-    } else if bytes.len() > max {
-        Err(invalid(
-            "unix socket path is longer than the OS allows (107 bytes)",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-fn invalid(message: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, message)
+    crate::sockaddr::check_unix_path(bytes, max)
 }
 
 /// The path bytes of a Unix-domain address, without the trailing NUL (empty = unnamed).
