@@ -6,21 +6,8 @@
 mod tokio_echo;
 
 fn main() {
-    if let Err(err) = sock_netbench::require_linux("echo_tokio_ct").and_then(|()| run()) {
-        eprintln!("echo_tokio_ct: {err}");
-        std::process::exit(1);
-    }
-}
-
-/// Builds a current_thread runtime and serves on it.
-fn run() -> Result<(), String> {
-    let args = sock_netbench::ServerArgs::from_env_or_exit();
-    sock_netbench::raise_nofile_limit().map_err(|err| format!("raising RLIMIT_NOFILE: {err}"))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| format!("runtime: {err}"))?;
-    runtime
-        .block_on(tokio_echo::serve(args))
-        .map_err(|err| format!("{}: {err}", args.addr))
+    tokio_echo::main_with(
+        "echo_tokio_ct",
+        tokio::runtime::Builder::new_current_thread(),
+    );
 }

@@ -63,3 +63,24 @@ async fn serve_udp(args: ServerArgs) -> io::Result<()> {
         let _ = socket.send_to(&buf[..n], peer).await;
     }
 }
+
+/// The `main` of both tokio servers: checks the OS, reads the arguments, builds the
+/// runtime with `builder` and serves on it; exits with status 1 and a message on error.
+pub(crate) fn main_with(name: &str, mut builder: tokio::runtime::Builder) {
+    let mut run = || -> Result<(), String> {
+        let args = sock_netbench::ServerArgs::from_env_or_exit();
+        sock_netbench::raise_nofile_limit()
+            .map_err(|err| format!("raising RLIMIT_NOFILE: {err}"))?;
+        let runtime = builder
+            .enable_all()
+            .build()
+            .map_err(|err| format!("runtime: {err}"))?;
+        runtime
+            .block_on(serve(args))
+            .map_err(|err| format!("{}: {err}", args.addr))
+    };
+    if let Err(err) = sock_netbench::require_linux(name).and_then(|()| run()) {
+        eprintln!("{name}: {err}");
+        std::process::exit(1);
+    }
+}
