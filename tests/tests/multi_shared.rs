@@ -292,6 +292,32 @@ mod sockets {
     }
 
     #[test]
+    fn connect_by_name_resolves_off_the_loop() {
+        let _serial = serial();
+        let lp = SharedLoop::new().unwrap();
+        lp.make_current();
+        let threads = workers(&lp, raw::get(), 2);
+        let r = lp
+            .spawn(async {
+                let server = SharedTcp::new(Family::INET)?;
+                server.listen("127.0.0.1", 0)?;
+                let port = server.local_addr()?.port();
+                let accepted = mt::spawn(async move { server.accept().await.map(|_| ()) });
+                let c = SharedTcp::new(Family::INET)?;
+                c.connect("localhost", port)
+                    .timeout(sock_tests::PATIENCE)
+                    .await?;
+                accepted.await?;
+                Ok::<_, sock::Error>((c.remote_addr()?.port(), port))
+            })
+            .join()
+            .unwrap();
+        let (connected, listening) = r;
+        assert_eq!(connected, listening);
+        stop(&lp, threads);
+    }
+
+    #[test]
     fn close_wakes_a_waiting_receiver_with_closed() {
         let _serial = serial();
         let lp = SharedLoop::new().unwrap();

@@ -140,22 +140,48 @@ impl SharedTcp {
     /// See [`SharedLoop`].
     pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
         let addrs = target.to_addrs();
+        boxed(self.connect_addrs(addrs))
+    }
+
+    /// Connects to `host:port`, resolved off the loop ([`sock_addr::resolve`]: numeric
+    /// hosts at once, names on the resolver pool), trying each address in turn.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::HostNotFound`], [`ErrorKind::ConnectionRefused`], a timeout, …
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedLoop`].
+    pub fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: impl Into<Port>,
+    ) -> SharedOp<SharedFuture<'a, Result<()>>> {
+        let port = port.into();
+        let hints = sock_addr::Hints::tcp().family(self.family);
         boxed(async move {
-            let mut last = Error::new(ErrorKind::InvalidInput, "no address to connect to");
-            for addr in &addrs {
-                let addr = to_socket2(addr)?;
-                let mut started = false;
-                let r = IoWait::new(&self.io, Dir::Write, |io, cx| {
-                    io.poll_connect(&addr, &mut started, cx)
-                })
-                .await;
-                match r {
-                    Ok(()) => return Ok(()),
-                    Err(e) => last = e,
-                }
-            }
-            Err(last)
+            let list = sock_addr::resolve(host, port, &hints).await?;
+            self.connect_addrs(list.to_addrs()).await
         })
+    }
+
+    /// Tries each address in turn; the error of the last one if none accepts.
+    async fn connect_addrs(&self, addrs: Vec<SockAddr>) -> Result<()> {
+        let mut last = Error::new(ErrorKind::InvalidInput, "no address to connect to");
+        for addr in &addrs {
+            let addr = to_socket2(addr)?;
+            let mut started = false;
+            let r = IoWait::new(&self.io, Dir::Write, |io, cx| {
+                io.poll_connect(&addr, &mut started, cx)
+            })
+            .await;
+            match r {
+                Ok(()) => return Ok(()),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 
     /// Sends all of `buf`. On failure (or timeout) the error carries the bytes sent.
