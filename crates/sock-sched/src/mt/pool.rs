@@ -270,11 +270,17 @@ impl Pool {
     {
         let done = Arc::new(AtomicBool::new(false));
         let stopper = StopOnDrop(Arc::downgrade(&self.inner), done.clone());
-        let handle = self.spawn(async move {
-            let _stopper = stopper;
-            future.await
+        let mut handle = None;
+        // Spawn only once this thread is a worker: a future that finishes at once on
+        // another worker then stops this thread too (a `start` after the stop would be
+        // in the next generation and never return).
+        worker::work_after(&self.inner, || {
+            handle = Some(self.spawn(async move {
+                let _stopper = stopper;
+                future.await
+            }));
         });
-        self.start();
+        let handle = handle.expect("work_after runs its closure");
         assert!(
             done.load(Ordering::Acquire),
             "sock-sched: the pool was stopped before the future given to run() finished"

@@ -74,8 +74,16 @@ pub(crate) fn push_local(pool: &Arc<PoolInner>, runnable: Runnable) -> Option<Ru
 
 /// Works for `pool` on this thread until its generation is stopped.
 pub(crate) fn work(pool: &Arc<PoolInner>) {
+    work_after(pool, || {});
+}
+
+/// [`work`], running `first` once this thread is registered as a worker: anything
+/// `first` starts (a task that stops the pool when it ends) counts this thread among
+/// the workers its stop reaches.
+pub(crate) fn work_after(pool: &Arc<PoolInner>, first: impl FnOnce()) {
     let worker = enter(pool);
     let _leave = Leave(worker.clone());
+    first();
     while worker.turn() {}
 }
 
