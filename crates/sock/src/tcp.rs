@@ -679,16 +679,19 @@ impl<'a> RecvAll<'a> {
         }
     }
 
-    /// One receive into the spare capacity at the end of `out`.
+    /// One receive into the spare capacity at the end of `out` (reserved, not zeroed:
+    /// a small read does not pay for clearing a whole chunk).
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        self.out.reserve(RECVALL_CHUNK);
         let len = self.out.len();
-        self.out.resize(len + RECVALL_CHUNK, 0);
-        let tail = &mut self.out[len..];
+        let spare = &mut self.out.spare_capacity_mut()[..RECVALL_CHUNK];
         let r = self
             .core
-            .poll_stream(Direction::Read, cx, RECVALL_CHUNK, |s| (&*s).read(tail));
-        let n = if let Poll::Ready(Ok(n)) = r { n } else { 0 };
-        self.out.truncate(len + n);
+            .poll_stream(Direction::Read, cx, RECVALL_CHUNK, |s| s.recv(spare));
+        if let Poll::Ready(Ok(n)) = r {
+            // SAFETY: `recv` initialized the first `n` bytes of the spare capacity.
+            unsafe { self.out.set_len(len + n) };
+        }
         r
     }
 }
