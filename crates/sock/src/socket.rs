@@ -50,6 +50,11 @@ impl Io {
     /// Makes `socket` non-blocking and registers it with the current loop.
     fn register(socket: socket2::Socket, socktype: SocketType) -> Result<Io> {
         socket.set_nonblocking(true)?;
+        Io::register_nonblocking(socket, socktype)
+    }
+
+    /// [`register`](Io::register) for a socket that is already non-blocking.
+    fn register_nonblocking(socket: socket2::Socket, socktype: SocketType) -> Result<Io> {
         sys::prepare(&socket)?;
         if socktype == SocketType::DGRAM {
             sys::prepare_udp(&socket)?;
@@ -128,14 +133,18 @@ impl Core {
         }))
     }
 
-    /// Registers an already open socket (from `accept`).
+    /// Registers a socket from `accept` (already non-blocking where
+    /// [`sys::ACCEPTED_NONBLOCKING`] says so: no `fcntl` per connection).
     pub(crate) fn adopt(
         socket: socket2::Socket,
         family: Family,
         socktype: SocketType,
         protocol: Protocol,
     ) -> Result<Rc<Core>> {
-        let io = Io::register(socket, socktype)?;
+        let io = match sys::ACCEPTED_NONBLOCKING {
+            true => Io::register_nonblocking(socket, socktype)?,
+            false => Io::register(socket, socktype)?,
+        };
         Ok(Rc::new(Core {
             io: RefCell::new(Some(io)),
             family: Cell::new(family),

@@ -190,14 +190,50 @@ pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
 /// spare fd kept by [`reserve_spare_fd`] is closed, the connection accepted and reset at
 /// once, and the spare reopened. The caller still gets `TooManyOpenFiles`.
 pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
-    match s.accept() {
-        Ok((socket, _peer)) => Ok(socket),
+    match accept_nonblocking(s) {
+        Ok(socket) => Ok(socket),
         Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
             shed_one(s);
             Err(e)
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether [`accept`] hands back sockets that are already non-blocking.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub(crate) const ACCEPTED_NONBLOCKING: bool = true;
+/// Whether [`accept`] hands back sockets that are already non-blocking.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+pub(crate) const ACCEPTED_NONBLOCKING: bool = false;
+
+/// `accept4(SOCK_NONBLOCK | SOCK_CLOEXEC)`: the new socket is ready for the loop in one
+/// syscall.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn accept_nonblocking(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: the listener's fd is open for the borrow; null address pointers ask for
+    // no peer address, which accept4 allows.
+    let fd = unsafe {
+        libc::accept4(
+            s.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            flags,
+        )
+    };
+    if fd == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: accept4 returned a new, open fd that nothing else owns.
+    Ok(unsafe { socket2::Socket::from_raw_fd(fd) })
+}
+
+/// Plain `accept` (close-on-exec); the caller makes the socket non-blocking.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn accept_nonblocking(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
+    s.accept().map(|(socket, _peer)| socket)
 }
 
 thread_local! {

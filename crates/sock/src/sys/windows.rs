@@ -172,6 +172,9 @@ pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
     OPTIONS.iter()
 }
 
+/// Accepted sockets start blocking on Windows; registration makes them non-blocking.
+pub(crate) const ACCEPTED_NONBLOCKING: bool = false;
+
 /// `accept`; the new socket is made non-blocking by the caller.
 pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
     let (socket, _peer) = s.accept()?;
