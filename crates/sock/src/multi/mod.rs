@@ -23,6 +23,7 @@ mod handle;
 mod listener;
 mod loops;
 mod shared;
+mod slot;
 mod stcp;
 mod sys;
 

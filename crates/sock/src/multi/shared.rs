@@ -57,7 +57,7 @@ static LIVE: Mutex<Vec<(usize, Weak<Inner>)>> = Mutex::new(Vec::new());
 /// # Examples
 ///
 /// ```
-/// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+/// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
 /// use sock::{Family, SharedLoop};
 ///
 /// let lp = SharedLoop::new()?;

@@ -18,6 +18,7 @@ use sock_addr::{Family, Port, SockAddr, SocketType};
 use sock_sched::mt;
 
 use super::shared::SharedLoop;
+use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::budget;
 use crate::error::{Error, ErrorKind, Result};
@@ -34,8 +35,8 @@ use crate::tcp::Shutdown;
 /// See [`SharedLoop`].
 #[derive(Clone)]
 pub struct SharedTcp {
-    /// The registered socket.
-    io: Arc<sys::SharedIo>,
+    /// The registered socket (refilled by a connect that tries several addresses).
+    slot: Arc<IoSlot>,
     /// Its address family.
     family: Family,
 }
@@ -56,21 +57,20 @@ impl SharedTcp {
     }
 
     pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedTcp> {
-        let socket = socket2::Socket::new(
-            socket2::Domain::from(family.as_raw()),
-            socket2::Type::STREAM,
-            Some(socket2::Protocol::TCP),
-        )?;
-        SharedTcp::register(lp, socket, family)
+        let io = open_io(lp, family)?;
+        Ok(SharedTcp::with_io(io, family))
     }
 
-    fn register(lp: &SharedLoop, socket: socket2::Socket, family: Family) -> Result<SharedTcp> {
-        socket.set_nonblocking(true)?;
-        let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
-        Ok(SharedTcp {
-            io: Arc::new(io),
+    fn with_io(io: sys::SharedIo, family: Family) -> SharedTcp {
+        SharedTcp {
+            slot: Arc::new(IoSlot::new(io)),
             family,
-        })
+        }
+    }
+
+    /// The current OS socket.
+    fn io(&self) -> &sys::SharedIo {
+        self.slot.get()
     }
 
     /// Binds to `host:port` (`"*"` = all interfaces, port 0 = any).
@@ -82,7 +82,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
-    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.bind("127.0.0.1", 0)?;
@@ -92,7 +92,7 @@ impl SharedTcp {
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
         let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
         let addr = to_socket2(&addrs[0])?;
-        Ok(self.io.socket().bind(&addr)?)
+        Ok(self.io().socket().bind(&addr)?)
     }
 
     /// Listens on `host:port` (binding first, with `so_reuseaddr`) with the OS's
@@ -106,9 +106,9 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        self.io.socket().set_reuse_address(true)?;
+        self.io().socket().set_reuse_address(true)?;
         self.bind(host, port)?;
-        Ok(self.io.socket().listen(i32::MAX)?)
+        Ok(self.io().socket().listen(i32::MAX)?)
     }
 
     /// Accepts a connection, registered in the same shared loop.
@@ -122,9 +122,10 @@ impl SharedTcp {
     /// See [`SharedLoop`].
     pub fn accept(&self) -> SharedOp<SharedFuture<'_, Result<SharedTcp>>> {
         boxed(async move {
-            let socket = IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_accept(cx)).await?;
+            let socket = IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_accept(cx)).await?;
             let lp = SharedLoop::current();
-            SharedTcp::register(&lp, socket, self.family)
+            let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
+            Ok(SharedTcp::with_io(io, self.family))
         })
     }
 
@@ -166,18 +167,25 @@ impl SharedTcp {
         })
     }
 
-    /// Tries each address in turn; the error of the last one if none accepts.
+    /// Tries each address in turn, each after the first on a fresh OS socket (options
+    /// and a `bind` of the failed one are not carried over); the error of the last
+    /// one if none accepts.
     async fn connect_addrs(&self, addrs: Vec<SockAddr>) -> Result<()> {
         let mut last = Error::new(ErrorKind::InvalidInput, "no address to connect to");
-        for addr in &addrs {
+        for (i, addr) in addrs.iter().enumerate() {
+            if i > 0 {
+                self.slot
+                    .replace(open_io(&SharedLoop::current(), self.family)?);
+            }
             let addr = to_socket2(addr)?;
             let mut started = false;
-            let r = IoWait::new(&self.io, Dir::Write, |io, cx| {
+            let r = IoWait::new(self.io(), Dir::Write, |io, cx| {
                 io.poll_connect(&addr, &mut started, cx)
             })
             .await;
             match r {
                 Ok(()) => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Closed => return Err(e),
                 Err(e) => last = e,
             }
         }
@@ -196,7 +204,7 @@ impl SharedTcp {
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedSendAll<'a>> {
         SharedOp {
             op: SharedSendAll {
-                io: &self.io,
+                io: self.io(),
                 buf,
                 sent: 0,
                 parked: false,
@@ -214,7 +222,9 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        boxed(async move { IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_recv(cx, buf)).await })
+        boxed(
+            async move { IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_recv(cx, buf)).await },
+        )
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
@@ -230,7 +240,7 @@ impl SharedTcp {
     pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedRecvN<'a>> {
         SharedOp {
             op: SharedRecvN {
-                io: &self.io,
+                io: self.io(),
                 buf,
                 got: 0,
                 parked: false,
@@ -247,14 +257,14 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
-    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// # let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// assert!(s.shutdown(std::net::Shutdown::Write).is_err()); // not connected
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> Result<()> {
-        Ok(self.io.socket().shutdown(how)?)
+        Ok(self.io().socket().shutdown(how)?)
     }
 
     /// Closes the socket for every handle: waiting operations fail with
@@ -263,7 +273,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
-    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// # let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.close();
@@ -271,7 +281,7 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn close(&self) {
-        self.io.close();
+        self.io().close();
     }
 
     /// Whether [`close`](SharedTcp::close) was called.
@@ -280,7 +290,7 @@ impl SharedTcp {
     ///
     /// See [`close`](SharedTcp::close).
     pub fn is_closed(&self) -> bool {
-        self.io.is_closed()
+        self.io().is_closed()
     }
 
     /// Turns Nagle's algorithm off (`tcp_nodelay`).
@@ -292,13 +302,13 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
-    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// # let lp = sock::SharedLoop::new()?;
     /// lp.tcp(sock::Family::INET)?.set_nodelay(true)?;
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
-        Ok(self.io.socket().set_tcp_nodelay(on)?)
+        Ok(self.io().socket().set_tcp_nodelay(on)?)
     }
 
     /// The local address.
@@ -311,7 +321,7 @@ impl SharedTcp {
     ///
     /// See [`bind`](SharedTcp::bind).
     pub fn local_addr(&self) -> Result<SockAddr> {
-        from_socket2(&self.io.socket().local_addr()?)
+        from_socket2(&self.io().socket().local_addr()?)
     }
 
     /// The peer's address.
@@ -323,14 +333,24 @@ impl SharedTcp {
     /// # Examples
     ///
     /// ```
-    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// # let lp = sock::SharedLoop::new()?;
     /// assert!(lp.tcp(sock::Family::INET)?.remote_addr().is_err());
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn remote_addr(&self) -> Result<SockAddr> {
-        from_socket2(&self.io.socket().peer_addr()?)
+        from_socket2(&self.io().socket().peer_addr()?)
     }
+}
+
+/// A new TCP socket of `family` registered in `lp`'s poller.
+fn open_io(lp: &SharedLoop, family: Family) -> Result<sys::SharedIo> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::from(family.as_raw()),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    Ok(sys::SharedIo::register(socket, lp.poller(), lp.table())?)
 }
 
 impl fmt::Debug for SharedTcp {
@@ -443,7 +463,7 @@ impl<O: Future + Unpin> SharedOp<O> {
     /// # Examples
     ///
     /// ```
-    /// # if !cfg!(target_os = "linux") { return Ok(()); } // SharedTcp needs epoll for now
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// use std::time::Duration;
     ///
     /// let lp = sock::SharedLoop::new()?;

@@ -1,14 +1,16 @@
 //! The platform half of the shared-poller mode's sockets: how a socket is registered
 //! in the shared poller, how an event reaches its waiting task, and the syscalls.
 //!
-//! Both backends give the same `pub(crate)` items: `Table` (the registrations of one
+//! The backends (epoll readiness on Linux, overlapped I/O on a completion port on
+//! Windows, none elsewhere yet) give the same `pub(crate)` items: `Table` (the registrations of one
 //! shared loop), `dispatch` (apply one dequeued event) and `SharedIo` (one registered
 //! socket with `poll_accept`/`poll_connect`/`poll_send`/`poll_recv`, `clear_waiter`,
 //! `close`).
 
 #[cfg_attr(any(target_os = "linux", target_os = "android"), path = "sys/linux.rs")]
+#[cfg_attr(windows, path = "sys/windows.rs")]
 #[cfg_attr(
-    not(any(target_os = "linux", target_os = "android")),
+    not(any(target_os = "linux", target_os = "android", windows)),
     path = "sys/other.rs"
 )]
 mod imp;

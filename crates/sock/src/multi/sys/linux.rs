@@ -193,6 +193,7 @@ impl SharedIo {
         poller: &Poller,
         table: &Arc<Table>,
     ) -> io::Result<SharedIo> {
+        socket.set_nonblocking(true)?;
         let (index, slot) = table.insert();
         let key = (u64::from(slot.generation) << INDEX_BITS) | index as u64;
         let flags = Flags::READABLE | Flags::READ_CLOSED | Flags::WRITABLE | Flags::EDGE;

@@ -1,7 +1,6 @@
-//! Platforms without a shared-poller socket backend yet (Windows, the BSDs, macOS):
-//! the shared loop runs tasks and timers, but registering a socket reports
-//! `Unsupported`. (On Windows the IOCP poller works — `sock-poll-shared` — but sockets
-//! would need overlapped `AcceptEx`/`ConnectEx`/`WSARecv`/`WSASend`, not written yet.)
+//! Platforms without a shared-poller socket backend yet (the BSDs, macOS): the shared
+//! loop runs tasks and timers, but registering a socket reports `Unsupported`
+//! (`sock-poll-shared` has no kqueue backend yet).
 
 use std::io;
 use std::task::{Context, Poll};
@@ -37,7 +36,7 @@ impl SharedIo {
     ) -> io::Result<SharedIo> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
-            "sockets of a SharedLoop need epoll (Linux) for now",
+            "sockets of a SharedLoop need epoll (Linux) or IOCP (Windows)",
         ))
     }
 
