@@ -1,10 +1,11 @@
 //! Loops per thread: a shared listener spread over 2 and 4 loops, `Handle`s and
 //! `spawn_loops`, through the public API over loopback.
 //!
-//! The stress test is scaled: debug builds (what `cargo xtask ci` runs) use 1,000
-//! connections × 10 round trips; release builds the acceptance numbers, 4,000
-//! connections × 50 round trips, and `SOCK_STRESS_REPS` repeats it (CI's flake check:
-//! `SOCK_STRESS_REPS=10 cargo test --release -p sock-tests --test multi_loops`).
+//! The stress test is scaled: debug builds (the `test` step of `cargo xtask ci`) use
+//! 1,000 connections × 10 round trips; release builds the acceptance numbers, 4,000
+//! connections × 50 round trips, and `SOCK_STRESS_REPS` repeats it (the `stress` step,
+//! CI's flake check: `SOCK_STRESS_REPS=10 cargo test --release -p sock-tests --test
+//! multi_loops`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

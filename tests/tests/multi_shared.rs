@@ -4,7 +4,7 @@
 //! The socket stress is scaled like `multi_loops`: debug builds run 1,000 connection
 //! tasks × 10 round trips and 20k timers; release builds the acceptance numbers,
 //! 4,000 × 50 and 100k timers (`cargo test --release -p sock-tests --test multi_shared`,
-//! `SOCK_STRESS_REPS=10` to repeat). On Windows (under Wine in CI) the sockets are
+//! `SOCK_STRESS_REPS=10` to repeat, as the `stress` step of `cargo xtask ci` does). On Windows (under Wine in CI) the sockets are
 //! overlapped ones on the completion port and the stress stays at the debug size,
 //! 1,000 × 10 (about 4 s a repetition under Wine, where every socket call is a round
 //! trip to `wineserver`).

@@ -21,6 +21,9 @@
 //!   nextest is not installed) and `cargo test --workspace --doc`. Nextest kills a test
 //!   after three minutes (`xtask/nextest.toml`); every test, bench-smoke and Wine run
 //!   is killed, with all it started, after eight, so a hang cannot stall CI.
+//! - `stress` — the multi-threading stress suites (`sock-tests`' `multi_loops` and
+//!   `multi_shared`) in release at their full size, 4,000 connections × 50 round trips,
+//!   ten times each (`SOCK_STRESS_REPS=10`): the flake check.
 //! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
 //! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
 //!   benchmark runs once, untimed, so benches keep compiling and running.

@@ -18,12 +18,32 @@ use crate::toolchain;
 /// both this and `bench-smoke` hang.
 const TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
-/// The `test` and `doctest` steps.
+/// The `test`, `doctest` and `stress` steps.
 pub(crate) fn steps() -> Vec<Step> {
     vec![
         Step::new("test", run_tests),
         Step::new("doctest", run_doctests),
+        Step::new("stress", run_stress),
     ]
+}
+
+/// Repetitions of the multi-threading stress suites in the `stress` step.
+const STRESS_REPS: &str = "10";
+
+/// The multi-threading stress suites at their full size (a release build: 4,000
+/// connections × 50 round trips, 100k timers), [`STRESS_REPS`] times each, so a rare
+/// race shows up here rather than in a user's program. About a minute on two cores.
+fn run_stress(project: &Project) -> StepResult {
+    let cargo = project.cargo().timeout(TIME_LIMIT);
+    let suites = ["--test", "multi_loops", "--test", "multi_shared"];
+    cargo
+        .args(["test", "--release", "-p", "sock-tests"])
+        .args(suites)
+        .env("SOCK_STRESS_REPS", STRESS_REPS)
+        .run()?;
+    Ok(format!(
+        "multi_loops + multi_shared, release, {STRESS_REPS} repetitions"
+    ))
 }
 
 /// `cargo nextest run --workspace`, or `cargo test --workspace` without nextest.

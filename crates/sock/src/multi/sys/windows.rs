@@ -224,6 +224,18 @@ impl State {
         Poll::Pending
     }
 
+    fn grow(&mut self, len: usize) {
+        if self.buf.len() < len {
+            self.buf.resize(len, 0);
+        }
+    }
+
+    /// Copies `data` to the start of the buffer.
+    fn fill(&mut self, data: &[u8]) {
+        self.grow(data.len());
+        self.buf[..data.len()].copy_from_slice(data);
+    }
+
     /// Hands out kept received bytes.
     fn take_into(&mut self, out: &mut [u8]) -> usize {
         let n = out.len().min(self.len - self.pos);
@@ -232,11 +244,9 @@ impl State {
         n
     }
 
-    /// A buffer of `len` bytes for the kernel (grown, never shrunk).
+    /// The first `len` bytes of the buffer for the kernel (grown, never shrunk).
     fn buffer(&mut self, len: usize) -> ws::WSABUF {
-        if self.buf.len() < len {
-            self.buf.resize(len, 0);
-        }
+        self.grow(len);
         ws::WSABUF {
             len: len as u32,
             buf: self.buf.as_mut_ptr(),
@@ -514,8 +524,8 @@ fn recv(socket: ws::SOCKET, st: &mut State, want: usize, ov: *mut OVERLAPPED) ->
 
 /// Starts an overlapped `WSASend` of a copy of `chunk`.
 fn send(socket: ws::SOCKET, st: &mut State, chunk: &[u8], ov: *mut OVERLAPPED) -> io::Result<()> {
-    let wsabuf = st.buffer(chunk.len());
-    st.buf[..chunk.len()].copy_from_slice(chunk);
+    st.fill(chunk);
+    let wsabuf = st.buffer(chunk.len()); // the pointer is taken after the copy
     // SAFETY: as in `recv`: the copy lives in the `Op` until the completion.
     let r = unsafe { ws::WSASend(socket, &wsabuf, 1, ptr::null_mut(), 0, ov, None) };
     pending_ok(r == 0)
@@ -548,20 +558,19 @@ fn accept(
     pending_ok(ok != 0)
 }
 
+/// The type of `ConnectEx`.
+type ConnectEx = unsafe extern "system" fn(
+    ws::SOCKET,
+    *const ws::SOCKADDR,
+    i32,
+    *const core::ffi::c_void,
+    u32,
+    *mut u32,
+    *mut OVERLAPPED,
+) -> windows_sys::core::BOOL;
+
 /// `ConnectEx`, found through `WSAIoctl` (ws2_32 does not export it).
-fn connect_ex(
-    socket: ws::SOCKET,
-) -> io::Result<
-    unsafe extern "system" fn(
-        ws::SOCKET,
-        *const ws::SOCKADDR,
-        i32,
-        *const core::ffi::c_void,
-        u32,
-        *mut u32,
-        *mut OVERLAPPED,
-    ) -> i32,
-> {
+fn connect_ex(socket: ws::SOCKET) -> io::Result<ConnectEx> {
     let mut f: ws::LPFN_CONNECTEX = None;
     let mut bytes = 0u32;
     // SAFETY: the GUID and the out pointer are valid for the sizes given; no overlap.
