@@ -23,7 +23,8 @@ pub fn spawn<F: Future + 'static>(future: F) -> Thread<F::Output> {
     Executor::current().spawn(future)
 }
 
-/// Runs the current loop until `future` finishes; see [`Executor::run`].
+/// Runs the current loop until `future` finishes; see [`Executor::run`]. The future may
+/// borrow the caller's locals.
 ///
 /// # Panics
 ///
@@ -33,8 +34,12 @@ pub fn spawn<F: Future + 'static>(future: F) -> Thread<F::Output> {
 ///
 /// ```
 /// assert_eq!(sock_sched::run(async { "whole value".to_string() }), "whole value");
+///
+/// let mut log = Vec::new();
+/// sock_sched::run(async { log.push(sock_sched::current().id()) });
+/// assert_eq!(log.len(), 1);
 /// ```
-pub fn run<F: Future + 'static>(future: F) -> F::Output {
+pub fn run<F: Future>(future: F) -> F::Output {
     Executor::current().run(future)
 }
 

@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::panic::resume_unwind;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -266,7 +266,23 @@ impl Executor {
         future: F,
         extras: Option<Box<Extras>>,
     ) -> Thread<F::Output> {
-        let task = self.inner.insert(future, self.inner.inherit(extras));
+        // SAFETY: `F` and its output are `'static`: nothing they borrow can go away.
+        unsafe { self.spawn_unchecked(future, extras) }
+    }
+
+    /// Spawns with the given extras (name), queued to run, whatever `F` borrows.
+    ///
+    /// # Safety
+    ///
+    /// As [`Inner::insert`]: the thread's future and output are dropped before anything
+    /// they borrow goes away.
+    pub(crate) unsafe fn spawn_unchecked<F: Future>(
+        &self,
+        future: F,
+        extras: Option<Box<Extras>>,
+    ) -> Thread<F::Output> {
+        // SAFETY: passed on to the caller.
+        let task = unsafe { self.inner.insert(future, self.inner.inherit(extras)) };
         self.inner.schedule_new(task.task());
         Thread::new(self.clone(), task)
     }
@@ -277,13 +293,20 @@ impl Executor {
         future: F,
         extras: Option<Box<Extras>>,
     ) -> Thread<F::Output> {
-        let task = self.inner.insert(future, self.inner.inherit(extras));
+        // SAFETY: `F` and its output are `'static`: nothing they borrow can go away.
+        let task = unsafe { self.inner.insert(future, self.inner.inherit(extras)) };
         Thread::new(self.clone(), task)
     }
 
     /// Runs the loop until `future` finishes and returns its output.
     ///
-    /// `future` runs as a thread of this loop; other threads run meanwhile.
+    /// `future` runs as a thread of this loop (`current()`, `suspend`, the thread's
+    /// environment work in it); other threads run meanwhile. It need not be `'static`: it
+    /// may borrow the caller's locals, because it never outlives this call. If `run`
+    /// unwinds before the future finished (another thread panicked with nobody to join
+    /// it), the future is dropped first: its thread counts as finished (cancelled) and its
+    /// `on_finish` callbacks run. A handle to the thread kept past `run` sees a finished
+    /// thread.
     ///
     /// # Panics
     ///
@@ -297,15 +320,20 @@ impl Executor {
     ///
     /// let ex = Executor::new();
     /// assert_eq!(ex.run(async { vec![1, 2, 3] }), vec![1, 2, 3]);
+    ///
+    /// let words = vec!["borrowed", "locals"];
+    /// let longest = ex.run(async { words.iter().map(|w| w.len()).max() });
+    /// assert_eq!(longest, Some(8));
     /// ```
-    pub fn run<F: Future + 'static>(&self, future: F) -> F::Output {
-        let thread = self.spawn(future);
-        loop {
-            if let Some(result) = thread.try_join() {
-                return result.unwrap_or_else(|e| resume_unwind(e.into_panic()));
+    pub fn run<F: Future>(&self, future: F) -> F::Output {
+        self.scoped(future, |thread| {
+            loop {
+                if let Some(result) = thread.try_join() {
+                    return result.unwrap_or_else(|e| resume_unwind(e.into_panic()));
+                }
+                self.inner.turn(None);
             }
-            self.inner.turn(None);
-        }
+        })
     }
 
     /// Runs one iteration of the loop; parks up to `timeout` (`None`: no limit) if nothing
@@ -518,7 +546,13 @@ impl Inner {
     }
 
     /// Creates a task for `future` (not yet started).
-    pub(crate) fn insert<F: Future + 'static>(
+    ///
+    /// # Safety
+    ///
+    /// As [`TaskRef::allocate`]: the task's future and output are dropped (it finished
+    /// and its output was taken or discarded, or it was cancelled) before anything they
+    /// borrow goes away. Always true for `'static` types.
+    pub(crate) unsafe fn insert<F: Future>(
         &self,
         future: F,
         extras: Option<Box<Extras>>,
@@ -526,7 +560,8 @@ impl Inner {
         let mut tasks = self.tasks.borrow_mut();
         let id = self.next_id.replace(self.next_id.get() + 1);
         let core = Core::new(id, tasks.next_key(), extras);
-        let task = TaskRef::allocate(future, core, self.shared.clone());
+        // SAFETY: passed on to the caller.
+        let task = unsafe { TaskRef::allocate(future, core, self.shared.clone()) };
         tasks.insert(task.task().clone());
         task
     }
@@ -626,6 +661,52 @@ impl Inner {
         let removed = self.remove(task);
         task.cancel();
         drop(removed);
+    }
+
+    /// Finishes a started thread from outside, as cancelled: the bookkeeping of
+    /// [`finish`](Self::finish), with the future dropped right here. Panics of its
+    /// `on_finish` callbacks are kept for the next `run`/`poll`/`start` (the caller,
+    /// `Executor::scoped`, is unwinding).
+    ///
+    /// # Panics
+    ///
+    /// If the thread is running (its future is on the stack and cannot be dropped).
+    pub(crate) fn cancel_started(self: &Rc<Self>, task: &TaskRef) {
+        let core = task.core();
+        assert!(
+            !core.is(flag::RUNNING),
+            "a running thread cannot be cancelled"
+        );
+        if core.is(flag::DONE) {
+            return;
+        }
+        core.set(flag::DONE);
+        core.clear(flag::SUSPENDED);
+        if core.is(flag::STARTED) {
+            self.alive.set(self.alive.get() - 1);
+        }
+        drop(self.remove(task));
+        self.drop_future(task);
+        let (waker, callbacks) = core
+            .with_extras(|e| (e.join_waker.take(), std::mem::take(&mut e.on_finish)))
+            .unwrap_or_default();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        let ran = catch_unwind(AssertUnwindSafe(|| crate::thread::run_callbacks(callbacks)));
+        if let Err(payload) = ran {
+            self.defer_panic(payload);
+        }
+    }
+
+    /// Drops the future of a thread marked finished the way a completing future is
+    /// dropped: on the entered loop, as the current thread (so `current()` and the
+    /// thread's environment work in its destructors).
+    fn drop_future(self: &Rc<Self>, task: &TaskRef) {
+        let _enter = context::enter(self);
+        let previous = self.current.replace(Some(task.clone()));
+        task.cancel();
+        drop(self.current.replace(previous));
     }
 
     /// Keeps a panic to re-raise from the next `run`/`poll`/`start`.

@@ -34,6 +34,7 @@ mod executor;
 mod generator;
 pub mod mt;
 mod park;
+mod scope;
 mod task;
 mod thread;
 mod time;

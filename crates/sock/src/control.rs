@@ -19,18 +19,26 @@ use crate::runtime::Loop;
 /// Runs this thread's loop until `fut` finishes and returns its whole output; the
 /// seed's `sock.run(f)`. Other threads run meanwhile.
 ///
+/// `fut` runs as a thread of the loop ([`current`] works in it). It may borrow the
+/// caller's locals, like `block_on` in tokio or smol: it is dropped before `run` returns
+/// or unwinds (see [`Executor::run`](sock_sched::Executor::run)).
+///
 /// # Panics
 ///
-/// When a detached thread panicked (the panic surfaces here, as the seed raises a
-/// thread's error from `start`/`run`).
+/// With `fut`'s panic; when a detached thread panicked (the panic surfaces here, as the
+/// seed raises a thread's error from `start`/`run`).
 ///
 /// # Examples
 ///
 /// ```
 /// assert_eq!(sock::run(async { vec![1, 2, 3] }), vec![1, 2, 3]);
+///
+/// let data = vec![1, 2, 3];
+/// let n = sock::run(async { data.len() });
+/// assert_eq!(n, data.len());
 /// ```
 #[doc(alias = "sock.run")]
-pub fn run<F: Future + 'static>(fut: F) -> F::Output {
+pub fn run<F: Future>(fut: F) -> F::Output {
     Loop::current().run(fut)
 }
 

@@ -129,20 +129,24 @@ impl Loop {
     }
 
     /// Runs the loop until `fut` completes and returns its output; other tasks run
-    /// meanwhile. See [`sock::run`](crate::run).
+    /// meanwhile. `fut` may borrow the caller's locals. See [`sock::run`](crate::run).
     ///
     /// # Panics
     ///
-    /// If a task without a joined handle panics (the panic surfaces here).
+    /// With `fut`'s panic; if a task without a joined handle panics (the panic surfaces
+    /// here).
     ///
     /// # Examples
     ///
     /// ```
     /// let lp = sock::Loop::new()?;
     /// assert_eq!(lp.run(async { 40 + 2 }), 42);
+    ///
+    /// let greeting = String::from("hello");
+    /// assert_eq!(lp.run(async { greeting.as_str() }), "hello");
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn run<F: Future + 'static>(&self, fut: F) -> F::Output {
+    pub fn run<F: Future>(&self, fut: F) -> F::Output {
         self.enter(|| self.exec.run(fut))
     }
 

@@ -255,6 +255,9 @@ impl Pool {
     /// Spawns `future`, works for the pool on this thread until it finishes, then stops
     /// the pool (every worker returns from [`start`](Pool::start)) and returns its output.
     ///
+    /// Unlike [`Executor::run`](crate::Executor::run), `future` must be `'static`: another
+    /// worker may be polling it when `run` unwinds, and it cannot be dropped from here.
+    ///
     /// # Panics
     ///
     /// With the future's panic, if it panicked; and if the pool was stopped by someone

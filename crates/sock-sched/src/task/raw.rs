@@ -27,9 +27,14 @@
 //!   [`RUNNING`](super::flag::RUNNING) flag set by the loop, so it is never polled twice at
 //!   once; the stage accessors refuse to touch a running task. It never moves: it is
 //!   dropped in place when it completes.
+//! * The future need not be `'static` ([`TaskRef::allocate`] is `unsafe`): a task only
+//!   reaches its future and output through the stage, so once the stage is `Taken` (or
+//!   holds a `'static` panic payload) the rest of the task may outlive what they borrowed.
+//!   `Executor::run` relies on this: it drops the stage before it returns or unwinds.
 //!
 //! The miri tests at the bottom exercise these paths (wakes from other threads, every drop
-//! order, panics, cancellation): `cargo +nightly miri test -p sock-sched --lib raw`.
+//! order, panics, cancellation, `run`s that borrow and unwind): `cargo +nightly miri test
+//! -p sock-sched --lib raw`.
 
 use std::cell::UnsafeCell;
 use std::future::Future;
@@ -139,7 +144,7 @@ unsafe impl Sync for WakeRef {}
 static WAKER_VTABLE: RawWakerVTable =
     RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
 
-impl<F: Future + 'static> RawCell<F> {
+impl<F: Future> RawCell<F> {
     /// The vtable for this future type.
     const VTABLE: Vtable = Vtable {
         poll: Self::poll,
@@ -317,7 +322,15 @@ unsafe fn release(ptr: NonNull<Header>) {
 
 impl TaskRef {
     /// Allocates a task for `future` with its `core`.
-    pub(crate) fn allocate<F: Future + 'static>(
+    ///
+    /// # Safety
+    ///
+    /// The stage must stop holding the future and its output before anything `F` or
+    /// `F::Output` borrows goes away: by then the task has finished and its output was
+    /// taken or discarded, or it was cancelled. Nothing else in the allocation refers to
+    /// `F`, so the task may outlive those borrows after that (wakers, handles, the
+    /// allocation itself). Always true for `'static` types.
+    pub(crate) unsafe fn allocate<F: Future>(
         future: F,
         core: Core,
         shared: Arc<Shared>,
@@ -592,6 +605,15 @@ mod tests {
         }
     }
 
+    /// Counts its drops in a borrowed cell (its destructor touches the borrow).
+    struct Noted<'a>(&'a Cell<u32>);
+
+    impl Drop for Noted<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
     /// A slot another thread can fill with a waker.
     type Slot = Arc<Mutex<Option<Waker>>>;
 
@@ -606,6 +628,15 @@ mod tests {
             *slot.lock().unwrap() = Some(cx.waker().clone());
             Poll::Pending
         })
+    }
+
+    /// Pending until woken once; leaves its waker in `slot` and `current()` in `kept`.
+    fn park_and_keep(
+        slot: Slot,
+        kept: &Cell<Option<crate::ThreadRef>>,
+    ) -> impl Future<Output = ()> {
+        kept.set(Some(crate::current()));
+        park_once(slot)
     }
 
     #[test]
@@ -734,6 +765,83 @@ mod tests {
         }));
         ex.start();
         assert_eq!(t.try_join().unwrap().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_borrowing_run_drops_its_future_before_returning() {
+        let slot: Slot = Arc::default();
+        let kept = Cell::new(None);
+        let ex = Executor::new();
+        let data = Box::new(40u32);
+        let s = slot.clone();
+        let waker = std::thread::spawn(move || {
+            loop {
+                if let Some(w) = s.lock().unwrap().take() {
+                    break w.wake();
+                }
+                std::thread::yield_now();
+            }
+        });
+        let out = ex.run(async {
+            park_and_keep(slot.clone(), &kept).await;
+            &*data
+        });
+        waker.join().unwrap();
+        assert_eq!(*out + 2, 42);
+        drop(data); // the task still exists (kept), its future and output do not
+        let kept = kept.take().unwrap();
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| kept.resume(())));
+        assert!(caught.is_err(), "a finished thread cannot be resumed");
+        drop(ex);
+        drop(kept);
+    }
+
+    #[test]
+    fn a_borrowing_run_cancelled_by_a_panic_drops_its_future_in_place() {
+        let slot: Slot = Arc::default();
+        let kept = Cell::new(None);
+        let ex = Executor::new();
+        let count = Box::new(Cell::new(0));
+        let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            ex.run(async {
+                drop(crate::spawn(async { panic!("elsewhere") }));
+                let _noted = Noted(&count);
+                park_and_keep(slot.clone(), &kept).await;
+            })
+        }))
+        .is_err();
+        assert!(panicked);
+        assert_eq!(count.get(), 1, "dropped before run unwound");
+        drop(count);
+        let waker = slot.lock().unwrap().take().unwrap();
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        assert!(
+            !ex.poll(Some(Duration::ZERO)),
+            "the cancelled thread is not polled"
+        );
+        let kept = kept.take().unwrap();
+        assert!(kept.is_finished());
+        drop(ex);
+        drop(kept);
+    }
+
+    #[test]
+    fn a_borrowed_output_left_by_an_unwinding_run_is_dropped_inside_it() {
+        let kept = Cell::new(None);
+        let ex = Executor::new();
+        let count = Box::new(Cell::new(0));
+        let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            ex.run(async {
+                drop(crate::spawn(async { panic!("after it finished") }));
+                kept.set(Some(crate::current()));
+                Noted(&count)
+            })
+        }))
+        .is_err();
+        assert!(panicked);
+        assert_eq!(count.get(), 1);
+        drop(count);
+        drop(kept.take());
     }
 
     #[test]

@@ -6,5 +6,6 @@ mod coro_generator;
 mod coro_threads;
 mod loop_control;
 mod loop_panics;
+mod loop_run;
 mod thread_env;
 mod time_timers;

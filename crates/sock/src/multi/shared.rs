@@ -238,6 +238,9 @@ impl SharedLoop {
     /// Spawns `future`, works for the loop on this thread until it finishes, then stops
     /// the loop (every worker returns from `start`) and returns its output.
     ///
+    /// Unlike [`Loop::run`](crate::Loop::run), `future` must be `'static`: another worker
+    /// may be polling it when `run` unwinds, and it cannot be dropped from here.
+    ///
     /// # Panics
     ///
     /// With the future's panic; if the loop is stopped before the future finished.

@@ -1,0 +1,3 @@
+//! Integration tests of the `sock` facade through its public API.
+
+mod loop_run;
