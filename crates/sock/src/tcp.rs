@@ -90,7 +90,10 @@ pub use std::net::Shutdown;
 
 impl Tcp {
     /// Listens on `host:port` with the OS's maximum backlog, binding first unless the
-    /// socket is already bound (then `host` and `port` are ignored, as in the seed).
+    /// socket is already bound (then `host` and `port` are ignored, as in the seed). The
+    /// bind sets `so_reuseaddr` first on Unix (a restarted server gets its port back
+    /// while old connections linger in `TIME_WAIT`), not on Windows, where it would let
+    /// another socket take the port.
     ///
     /// # Errors
     ///
@@ -127,7 +130,7 @@ impl Tcp {
         port: impl Into<Port>,
     ) -> Result<()> {
         if !self.is_bound() {
-            if self.family() != Family::UNIX {
+            if sys::LISTEN_REUSEADDR && self.family() != Family::UNIX {
                 self.core.setopt("so_reuseaddr", OptValue::Bool(true))?;
             }
             self.bind(host, port)?;

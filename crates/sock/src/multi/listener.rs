@@ -27,6 +27,7 @@ use sock_addr::{Family, Port, SockAddr, SocketType};
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::Op;
 use crate::socket::{Core, from_socket2, to_socket2};
+use crate::sys;
 use crate::target::{self, ToAddrs};
 use crate::tcp::Tcp;
 
@@ -132,7 +133,7 @@ impl SharedListener {
             socket2::Type::STREAM,
             None,
         )?;
-        if family != Family::UNIX {
+        if sys::LISTEN_REUSEADDR && family != Family::UNIX {
             socket.set_reuse_address(true)?;
         }
         socket.bind(&to_socket2(addr)?)?;

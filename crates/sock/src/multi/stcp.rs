@@ -95,7 +95,7 @@ impl SharedTcp {
         Ok(self.io().socket().bind(&addr)?)
     }
 
-    /// Listens on `host:port` (binding first, with `so_reuseaddr`) with the OS's
+    /// Listens on `host:port` (binding first, with `so_reuseaddr` on Unix) with the OS's
     /// maximum backlog.
     ///
     /// # Errors
@@ -106,7 +106,9 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        self.io().socket().set_reuse_address(true)?;
+        if crate::sys::LISTEN_REUSEADDR {
+            self.io().socket().set_reuse_address(true)?;
+        }
         self.bind(host, port)?;
         Ok(self.io().socket().listen(i32::MAX)?)
     }

@@ -200,6 +200,10 @@ pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
     }
 }
 
+/// Whether `listen` sets `SO_REUSEADDR` before binding: on Unix it lets a restarted
+/// server bind a port whose old connections linger in `TIME_WAIT`.
+pub(crate) const LISTEN_REUSEADDR: bool = true;
+
 /// Whether [`accept`] hands back sockets that are already non-blocking.
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 pub(crate) const ACCEPTED_NONBLOCKING: bool = true;

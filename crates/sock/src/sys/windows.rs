@@ -172,6 +172,11 @@ pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
     OPTIONS.iter()
 }
 
+/// Whether `listen` sets `SO_REUSEADDR` before binding: not on Windows, which binds a
+/// port in `TIME_WAIT` without it and where it would let another socket bind the same
+/// port and take its connections (`SO_EXCLUSIVEADDRUSE` is the option to want there).
+pub(crate) const LISTEN_REUSEADDR: bool = false;
+
 /// Accepted sockets start blocking on Windows; registration makes them non-blocking.
 pub(crate) const ACCEPTED_NONBLOCKING: bool = false;
 
