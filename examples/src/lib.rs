@@ -9,4 +9,5 @@ pub mod embed;
 pub mod http;
 pub mod ping;
 pub mod serve;
+pub mod threads;
 pub mod udp;

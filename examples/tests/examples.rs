@@ -223,3 +223,27 @@ fn wrk_finds_no_socket_errors() {
     assert!(requests > 0, "{text}");
     eprintln!("{text}");
 }
+
+#[test]
+fn threads_loops_per_thread_serve_every_round_trip() {
+    let tally = sock_examples::threads::loops_per_thread(2, 50, 10).unwrap();
+    let counts = tally.counts();
+    assert!(
+        counts.len() <= 2,
+        "only the 2 server loops serve: {counts:?}"
+    );
+    assert_eq!(counts.iter().sum::<usize>(), 500);
+}
+
+/// Linux and Windows: the platforms with a shared-poller socket backend.
+#[cfg(any(target_os = "linux", windows))]
+#[test]
+fn threads_shared_poller_serves_every_round_trip() {
+    let tally = sock_examples::threads::shared_poller(2, 50, 10).unwrap();
+    let counts = tally.counts();
+    assert!(
+        counts.len() <= 2,
+        "only the 2 adopting threads work: {counts:?}"
+    );
+    assert_eq!(counts.iter().sum::<usize>(), 500);
+}
