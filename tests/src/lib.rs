@@ -1,12 +1,38 @@
 //! Shared helpers for the workspace integration tests in `tests/tests/`.
 
+use std::future::Future;
+use std::thread;
 use std::time::Duration;
 
-use sock::{Expires, Family, Tcp};
+use sock::{Expires, Family, SharedLoop, Tcp};
 
 /// A generous deadline for operations that should complete promptly; it only turns a
 /// hang into a failure.
 pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Runs `f` on a new shared loop with two workers — the calling thread (`run`) and one
+/// more — so completions and tasks really cross threads; returns its output.
+///
+/// # Panics
+///
+/// If the loop cannot be made, the second worker panicked, or `f` failed.
+pub fn on_shared_loop<F, T>(f: F) -> T
+where
+    F: Future<Output = sock::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let lp = SharedLoop::new().expect("shared loop");
+    let helper = {
+        let lp = lp.clone();
+        thread::spawn(move || lp.start())
+    };
+    while lp.workers() < 1 {
+        thread::yield_now(); // `run` stops the workers there are; this one must be one
+    }
+    let out = lp.run(f);
+    helper.join().expect("the second worker panicked");
+    out.expect("the test's I/O failed")
+}
 
 /// A listening TCP socket on an ephemeral loopback port of `family`.
 ///

@@ -8,36 +8,15 @@
 
 #![cfg(any(target_os = "linux", windows))]
 
-use std::future::Future;
 use std::net::Shutdown;
-use std::thread;
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{ErrorKind, Family, SharedLoop, SharedTcp, SockAddr};
-use sock_tests::PATIENCE;
+use sock::{ErrorKind, Family, SharedTcp, SockAddr};
+use sock_tests::{PATIENCE, on_shared_loop};
 
 /// A deadline that an operation with nothing to do surely misses.
 const SHORT: Duration = Duration::from_millis(20);
-
-/// Runs `f` on a new shared loop with a second worker thread; returns its output.
-fn on_shared_loop<F, T>(f: F) -> T
-where
-    F: Future<Output = sock::Result<T>> + Send + 'static,
-    T: Send + 'static,
-{
-    let lp = SharedLoop::new().expect("shared loop");
-    let helper = {
-        let lp = lp.clone();
-        thread::spawn(move || lp.start())
-    };
-    while lp.workers() < 1 {
-        thread::yield_now(); // `run` stops the workers there are; this one must be one
-    }
-    let out = lp.run(f);
-    helper.join().expect("the second worker panicked");
-    out.expect("the test's I/O failed")
-}
 
 /// A listening socket on an ephemeral loopback port, and its address.
 fn listener() -> sock::Result<(SharedTcp, SockAddr)> {

@@ -262,16 +262,22 @@ pub(crate) fn recv_from(
     let (n, flags, from) = match s.recv_from_vectored(&mut bufs) {
         // Windows reports a truncated datagram as WSAEMSGSIZE, the buffer filled.
         Err(e) if e.raw_os_error().is_some_and(sys::is_truncation_error) => {
-            return Err(io::Error::other(Truncated { kept: len }));
+            return Err(truncated(len));
         }
         r => r?,
     };
     // Truncated means longer than the buffer, so the buffer is full (Windows may report
     // 0 bytes alongside the flag).
     if flags.is_truncated() {
-        return Err(io::Error::other(Truncated { kept: len }));
+        return Err(truncated(len));
     }
     Ok((n, from))
+}
+
+/// The error of a datagram longer than the buffer, of which the first `kept` bytes were
+/// received: [`ErrorKind::MessageTooLong`] once converted, `kept` bytes transferred.
+pub(crate) fn truncated(kept: usize) -> io::Error {
+    io::Error::other(Truncated { kept })
 }
 
 /// A datagram longer than the buffer: the first `kept` bytes were received.

@@ -65,7 +65,8 @@ pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
 pub use multi::{
     Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
-    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, spawn_loops,
+    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,
+    spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};

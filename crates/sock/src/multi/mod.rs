@@ -8,7 +8,8 @@
 //!
 //! **Shared poller** (the seed's `sock.epoll_fd([fd])` / `sock.iocp([h])`; `Send`
 //! tasks): several OS threads wait on one kernel poller, a [`SharedLoop`], and a task
-//! runs on whichever thread dequeued its event. Its sockets are [`SharedTcp`]s. The raw
+//! runs on whichever thread dequeued its event. Its sockets are [`SharedTcp`]s and
+//! [`SharedUdp`]s, whose operations are [`SharedOp`]s taking deadlines. The raw
 //! poller is handed between threads with `sock::os::unix::{epoll_fd, set_epoll_fd}` /
 //! `sock::os::windows::{iocp, set_iocp}`.
 //!
@@ -20,17 +21,19 @@
 //! may run them.
 
 mod handle;
+mod io;
 mod listener;
 mod loops;
 mod shared;
 mod slot;
 mod stcp;
+mod sudp;
 mod sys;
 
 pub use handle::{Handle, RemoteJoin};
+pub use io::{SharedDeadline, SharedFuture, SharedOp, SharedProgress};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
 pub use shared::SharedLoop;
-pub use stcp::{
-    SharedDeadline, SharedFuture, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp,
-};
+pub use stcp::{SharedRecvN, SharedSendAll, SharedTcp};
+pub use sudp::SharedUdp;

@@ -5,8 +5,9 @@
 //! park on a `sock-poll-shared` [`Poller`]: the park dequeues a batch of events, marks
 //! the sockets they concern ready and wakes their tasks (on the dequeuing thread, so
 //! they run there), and hands the pool its wake/stop sentinels, which travel as posted
-//! packets. Sockets of this mode ([`SharedTcp`](crate::SharedTcp)) are registered in
-//! the shared poller, never in a loop's private one.
+//! packets. Sockets of this mode ([`SharedTcp`](crate::SharedTcp),
+//! [`SharedUdp`](crate::SharedUdp)) are registered in the shared poller, never in a
+//! loop's private one.
 //!
 //! Each OS thread has a *current* shared loop: the one it works for inside
 //! [`start`](SharedLoop::start), else the one it adopted with
@@ -25,6 +26,7 @@ use sock_poll_shared::{Events, Poller, RawPoller};
 use sock_sched::mt::{JoinHandle, Pool, Sentinel, SharedPark};
 
 use super::stcp::SharedTcp;
+use super::sudp::SharedUdp;
 use super::sys;
 use crate::budget;
 use crate::error::Result;
@@ -52,7 +54,8 @@ static LIVE: Mutex<Vec<(usize, Weak<Inner>)>> = Mutex::new(Vec::new());
 /// A task runs on whichever worker dequeued its event — the kernel balances, nothing
 /// is stolen — and is never polled by two threads at once. Timers
 /// ([`sock::sched::mt::sleep`](sock_sched::mt::sleep), deadlines of
-/// [`SharedTcp`](crate::SharedTcp) operations) belong to the worker that armed them.
+/// [`SharedTcp`](crate::SharedTcp) and [`SharedUdp`](crate::SharedUdp) operations)
+/// belong to the worker that armed them.
 ///
 /// # Examples
 ///
@@ -305,6 +308,20 @@ impl SharedLoop {
     /// See [`SharedLoop`].
     pub fn tcp(&self, family: Family) -> Result<SharedTcp> {
         SharedTcp::open(self, family)
+    }
+
+    /// A UDP socket (a unix-domain datagram socket for [`Family::UNIX`]) registered in
+    /// this loop's poller.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `socket(2)` or of the registration.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedUdp`].
+    pub fn udp(&self, family: Family) -> Result<SharedUdp> {
+        SharedUdp::open(self, family)
     }
 
     /// Whether `self` and `other` are the same loop.

@@ -12,11 +12,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
-use sock_sched::mt;
 
+use super::io::{self, IoWait, SharedFuture, SharedOp, SharedProgress, boxed};
 use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
@@ -204,14 +203,12 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedSendAll<'a>> {
-        SharedOp {
-            op: SharedSendAll {
-                io: self.io(),
-                buf,
-                sent: 0,
-                parked: false,
-            },
-        }
+        SharedOp::new(SharedSendAll {
+            io: self.io(),
+            buf,
+            sent: 0,
+            parked: false,
+        })
     }
 
     /// Receives into `buf`; `Ok(0)` when the peer closed its side.
@@ -240,14 +237,12 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedRecvN<'a>> {
-        SharedOp {
-            op: SharedRecvN {
-                io: self.io(),
-                buf,
-                got: 0,
-                parked: false,
-            },
-        }
+        SharedOp::new(SharedRecvN {
+            io: self.io(),
+            buf,
+            got: 0,
+            parked: false,
+        })
     }
 
     /// Shuts down one or both directions.
@@ -347,12 +342,12 @@ impl SharedTcp {
 
 /// A new TCP socket of `family` registered in `lp`'s poller.
 fn open_io(lp: &SharedLoop, family: Family) -> Result<sys::SharedIo> {
-    let socket = socket2::Socket::new(
-        socket2::Domain::from(family.as_raw()),
+    io::open_io(
+        lp,
+        family,
         socket2::Type::STREAM,
         Some(socket2::Protocol::TCP),
-    )?;
-    Ok(sys::SharedIo::register(socket, lp.poller(), lp.table())?)
+    )
 }
 
 impl fmt::Debug for SharedTcp {
@@ -361,192 +356,6 @@ impl fmt::Debug for SharedTcp {
             .field("local_addr", &self.local_addr().ok())
             .field("closed", &self.is_closed())
             .finish()
-    }
-}
-
-/// A parked wait on one direction: polls `f` until it does not block; forgets its
-/// waiter if dropped while parked.
-struct IoWait<'a, F> {
-    io: &'a sys::SharedIo,
-    dir: Dir,
-    f: F,
-    parked: bool,
-}
-
-impl<'a, F> IoWait<'a, F> {
-    fn new<T>(io: &'a sys::SharedIo, dir: Dir, f: F) -> Self
-    where
-        F: FnMut(&sys::SharedIo, &mut Context<'_>) -> Poll<Result<T>> + Unpin,
-    {
-        IoWait {
-            io,
-            dir,
-            f,
-            parked: false,
-        }
-    }
-}
-
-impl<F, T> Future for IoWait<'_, F>
-where
-    F: FnMut(&sys::SharedIo, &mut Context<'_>) -> Poll<Result<T>> + Unpin,
-{
-    type Output = Result<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        if !budget::spend(cx) {
-            return Poll::Pending;
-        }
-        let this = &mut *self;
-        let r = (this.f)(this.io, cx);
-        this.parked = r.is_pending();
-        r
-    }
-}
-
-impl<F> Drop for IoWait<'_, F> {
-    fn drop(&mut self) {
-        if self.parked {
-            self.io.clear_waiter(self.dir);
-        }
-    }
-}
-
-/// An operation of a [`SharedTcp`]: a future that can take a deadline.
-///
-/// # Examples
-///
-/// See [`SharedLoop`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct SharedOp<O> {
-    /// The operation.
-    op: O,
-}
-
-/// An operation made of several steps (accept and register, connect to each address,
-/// receive once); it moves no bytes that a timeout would have to report.
-pub struct SharedFuture<'a, T>(Pin<Box<dyn Future<Output = T> + Send + 'a>>);
-
-/// Wraps an async operation.
-fn boxed<'a, T>(f: impl Future<Output = T> + Send + 'a) -> SharedOp<SharedFuture<'a, T>> {
-    SharedOp {
-        op: SharedFuture(Box::pin(f)),
-    }
-}
-
-impl<T> fmt::Debug for SharedFuture<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedFuture").finish_non_exhaustive()
-    }
-}
-
-impl<T> Future for SharedFuture<'_, T> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.0.as_mut().poll(cx)
-    }
-}
-
-/// What a shared operation has moved so far (for timeouts).
-pub trait SharedProgress {
-    /// Bytes moved so far.
-    fn transferred(&self) -> usize {
-        0
-    }
-}
-
-impl<T> SharedProgress for SharedFuture<'_, T> {}
-
-impl<O: Future + Unpin> SharedOp<O> {
-    /// Fails with [`ErrorKind::Timeout`] (carrying the bytes moved) if not done by
-    /// `deadline`; the timer is one of the running worker's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// use std::time::Duration;
-    ///
-    /// let lp = sock::SharedLoop::new()?;
-    /// let kind = lp.run(async {
-    ///     let server = sock::SharedTcp::new(sock::Family::INET)?;
-    ///     server.listen("127.0.0.1", 0)?;
-    ///     let err = server.accept().timeout(Duration::from_millis(5)).await.unwrap_err();
-    ///     Ok::<_, sock::Error>(err.kind())
-    /// })?;
-    /// assert_eq!(kind, sock::ErrorKind::Timeout);
-    /// # Ok::<(), sock::Error>(())
-    /// ```
-    pub fn expires(self, deadline: Instant) -> SharedDeadline<O> {
-        SharedDeadline {
-            op: self.op,
-            sleep: Box::pin(mt::sleep_until(deadline)),
-            deadline,
-        }
-    }
-
-    /// Fails with [`ErrorKind::Timeout`] if not done within `d` from now.
-    ///
-    /// # Examples
-    ///
-    /// See [`expires`](SharedOp::expires).
-    pub fn timeout(self, d: Duration) -> SharedDeadline<O> {
-        self.expires(Instant::now() + d)
-    }
-}
-
-impl<O: Future + Unpin> Future for SharedOp<O> {
-    type Output = O::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O::Output> {
-        Pin::new(&mut self.op).poll(cx)
-    }
-}
-
-/// A [`SharedOp`] with a deadline.
-#[must_use = "futures do nothing unless awaited"]
-pub struct SharedDeadline<O> {
-    /// The operation.
-    op: O,
-    /// The timer (armed on first poll, only if the operation parks).
-    sleep: Pin<Box<mt::Sleep>>,
-    /// When it gives up.
-    deadline: Instant,
-}
-
-impl<O, T> Future for SharedDeadline<O>
-where
-    O: Future<Output = Result<T>> + SharedProgress + Unpin,
-{
-    type Output = Result<T>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        if let Poll::Ready(r) = Pin::new(&mut self.op).poll(cx) {
-            return Poll::Ready(r);
-        }
-        match self.sleep.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                let moved = self.op.transferred();
-                let err = Error::from(ErrorKind::Timeout).with_transferred(moved);
-                Poll::Ready(Err(err))
-            }
-        }
-    }
-}
-
-impl<O> fmt::Debug for SharedDeadline<O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedDeadline")
-            .field("deadline", &self.deadline)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<O> fmt::Debug for SharedOp<O> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedOp").finish_non_exhaustive()
     }
 }
 

@@ -4,8 +4,8 @@
 //! The backends (epoll readiness on Linux, overlapped I/O on a completion port on
 //! Windows, none elsewhere yet) give the same `pub(crate)` items: `Table` (the registrations of one
 //! shared loop), `dispatch` (apply one dequeued event) and `SharedIo` (one registered
-//! socket with `poll_accept`/`poll_connect`/`poll_send`/`poll_recv`, `clear_waiter`,
-//! `close`).
+//! socket with `poll_accept`/`poll_connect`/`poll_send`/`poll_recv` for TCP,
+//! `poll_recv_from`/`poll_send_to` for UDP, `clear_waiter`, `close`).
 
 #[cfg_attr(any(target_os = "linux", target_os = "android"), path = "sys/linux.rs")]
 #[cfg_attr(windows, path = "sys/windows.rs")]

@@ -6,6 +6,8 @@
 //! checked under the waiter's lock, which the event's wake also takes. So an event
 //! dequeued by another worker between the syscall and the park is never lost, which a
 //! "clear the ready flag" scheme cannot promise once several threads dispatch events.
+//! UDP sockets go the same way; their receives are the loop mode's `recvmsg`, which
+//! reports a datagram longer than the buffer.
 
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
@@ -160,8 +162,8 @@ impl Half {
         match &*waiter {
             Some(w) if w.will_wake(cx.waker()) => {}
             Some(_) => panic!(
-                "sock: two tasks wait on the same direction of a SharedTcp at once; \
-                 let one task do the reads (or the writes) of a socket"
+                "sock: two tasks wait on the same direction of a SharedTcp or SharedUdp at \
+                 once; let one task do the reads (or the writes) of a socket"
             ),
             None => *waiter = Some(cx.waker().clone()),
         }
@@ -246,6 +248,29 @@ impl SharedIo {
     pub(crate) fn poll_send(&self, cx: &Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         self.poll_io(Dir::Write, cx, |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
+    }
+
+    /// Receives one datagram and its source (`recvmsg`: a datagram longer than `buf`
+    /// is the loop mode's truncation error, `MessageTooLong`).
+    pub(crate) fn poll_recv_from(
+        &self,
+        cx: &Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<(usize, socket2::SockAddr)>> {
+        self.poll_io(Dir::Read, cx, |s| crate::dgram::recv_from(&s.into(), buf))
+    }
+
+    /// Sends `buf` as one datagram to `to`, or to the connected peer.
+    pub(crate) fn poll_send_to(
+        &self,
+        cx: &Context<'_>,
+        buf: &[u8],
+        to: Option<&socket2::SockAddr>,
+    ) -> Poll<Result<usize>> {
+        self.poll_io(Dir::Write, cx, |s| match to {
+            Some(to) => s.send_to_with_flags(buf, to, libc::MSG_NOSIGNAL),
+            None => s.send_with_flags(buf, libc::MSG_NOSIGNAL),
         })
     }
 

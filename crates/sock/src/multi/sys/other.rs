@@ -52,6 +52,23 @@ impl SharedIo {
         match self.never {}
     }
 
+    pub(crate) fn poll_recv_from(
+        &self,
+        _cx: &Context<'_>,
+        _buf: &mut [u8],
+    ) -> Poll<Result<(usize, socket2::SockAddr)>> {
+        match self.never {}
+    }
+
+    pub(crate) fn poll_send_to(
+        &self,
+        _cx: &Context<'_>,
+        _buf: &[u8],
+        _to: Option<&socket2::SockAddr>,
+    ) -> Poll<Result<usize>> {
+        match self.never {}
+    }
+
     pub(crate) fn poll_accept(&self, _cx: &Context<'_>) -> Poll<Result<socket2::Socket>> {
         match self.never {}
     }

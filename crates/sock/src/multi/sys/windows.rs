@@ -18,6 +18,16 @@
 //!   connect) dropped mid-flight is *orphaned*: the next one waits for it, drops its
 //!   outcome (an error is still reported) and starts its own. An orphaned write's
 //!   bytes may still go out although the timed-out `send` did not count them.
+//! - UDP sockets use the same two `Op`s: `WSARecvFrom` reads, `WSASendTo` writes
+//!   (`WSASend` to the connected peer). The datagram's address and its length live in
+//!   the `Op` next to the `OVERLAPPED` (the source a receive fills is written by the
+//!   kernel until the completion). A received datagram is kept whole with its source
+//!   until a `recv_from` takes it, so a receive cut short by its deadline loses no
+//!   datagram. It is received into the `Op`'s buffer, grown to the largest buffer a
+//!   receive asked for (64 KiB at most), and handed out cut to the taker's buffer with
+//!   the loop mode's truncation error — `MessageTooLong`, as `recvmsg` gives on Linux.
+//!   `SIO_UDP_CONNRESET` is off, as in the loop mode: an ICMP port-unreachable for an
+//!   earlier datagram does not fail a later receive.
 //! - Sockets are associated with one completion key, [`OP_KEY`]; completions with
 //!   another key (a handle someone else associated with an adopted port) are not ours
 //!   and are left alone.
@@ -95,14 +105,20 @@ struct Op {
     /// The kernel's half. Written only by `start` (under the lock, while idle); read by
     /// `result` (under the lock, once done).
     overlapped: UnsafeCell<OVERLAPPED>,
+    /// The address of a datagram operation: the source a `WSARecvFrom` fills, the
+    /// destination a `WSASendTo` reads. The kernel's while in flight, like the
+    /// `OVERLAPPED`; written by `set_addr` (under the lock, while idle) and read by
+    /// `source` (under the lock, once done).
+    addr: UnsafeCell<Addr>,
     /// Everything else, under one lock that `dispatch` also takes.
     state: Mutex<State>,
 }
 
-// SAFETY: the `OVERLAPPED`'s raw pointers are never set (no event handle), and it is
-// touched only under `state`'s lock while the kernel does not own it (see `Op`).
+// SAFETY: the `OVERLAPPED`'s raw pointers are never set (no event handle), and it and
+// the address are touched only under `state`'s lock while the kernel does not own them
+// (see `Op`).
 unsafe impl Send for Op {}
-// SAFETY: as for `Send`: all access to the `UnsafeCell` is serialized by `state`.
+// SAFETY: as for `Send`: all access to the `UnsafeCell`s is serialized by `state`.
 unsafe impl Sync for Op {}
 
 /// The state of an [`Op`].
@@ -121,12 +137,48 @@ struct State {
     len: usize,
     /// The socket an `AcceptEx` in flight accepts into.
     accepted: Option<socket2::Socket>,
+    /// A received datagram not handed out yet.
+    datagram: Option<Datagram>,
+}
+
+/// A datagram a `WSARecvFrom` received into the `Op`'s buffer: `buf[..len]`.
+struct Datagram {
+    len: usize,
+    /// Longer than the buffer it was received into (`WSAEMSGSIZE`): the rest is lost.
+    truncated: bool,
+    /// Its source.
+    from: socket2::SockAddr,
+}
+
+/// A socket address as the datagram calls take it: storage and length.
+struct Addr {
+    storage: socket2::SockAddrStorage,
+    len: i32,
+}
+
+impl Addr {
+    /// Room for any source address, to be filled by `WSARecvFrom`.
+    fn room() -> Addr {
+        let storage = socket2::SockAddrStorage::zeroed();
+        let len = storage.size_of();
+        Addr { storage, len }
+    }
+}
+
+impl From<&socket2::SockAddr> for Addr {
+    fn from(addr: &socket2::SockAddr) -> Addr {
+        Addr {
+            storage: addr.clone().as_storage(),
+            len: addr.len(),
+        }
+    }
 }
 
 impl Op {
     fn new() -> Arc<Op> {
         Arc::new(Op {
             overlapped: UnsafeCell::new(OVERLAPPED::default()),
+            addr: UnsafeCell::new(Addr::room()),
             state: Mutex::new(State {
                 phase: Phase::Idle,
                 waker: None,
@@ -136,6 +188,7 @@ impl Op {
                 pos: 0,
                 len: 0,
                 accepted: None,
+                datagram: None,
             }),
         })
     }
@@ -208,6 +261,26 @@ impl Op {
         }
         Ok(bytes)
     }
+
+    /// Puts `addr` where the datagram call about to start finds it; `st` is the held
+    /// lock.
+    fn set_addr(&self, st: &State, addr: Addr) -> *mut Addr {
+        debug_assert_eq!(st.phase, Phase::Idle);
+        let cell = self.addr.get();
+        // SAFETY: idle, so the kernel does not own the address; the lock (`st`) is held.
+        unsafe { cell.write(addr) };
+        cell
+    }
+
+    /// The source a completed `WSARecvFrom` wrote; `st` is the held lock.
+    fn source(&self, st: &State) -> socket2::SockAddr {
+        debug_assert_eq!(st.phase, Phase::Idle);
+        // SAFETY: completed, so the kernel no longer writes the address; the lock (`st`)
+        // is held. The copy is plain data (no drop glue), so the cell may keep its own.
+        let addr = unsafe { self.addr.get().read() };
+        // SAFETY: the kernel initialized `len` bytes of the storage (zeroed beforehand).
+        unsafe { socket2::SockAddr::new(addr.storage, addr.len) }
+    }
 }
 
 impl State {
@@ -216,8 +289,8 @@ impl State {
         match &self.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
             Some(_) => panic!(
-                "sock: two tasks wait on the same direction of a SharedTcp at once; \
-                 let one task do the reads (or the writes) of a socket"
+                "sock: two tasks wait on the same direction of a SharedTcp or SharedUdp at \
+                 once; let one task do the reads (or the writes) of a socket"
             ),
             None => self.waker = Some(cx.waker().clone()),
         }
@@ -242,6 +315,21 @@ impl State {
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         n
+    }
+
+    /// Hands out the kept datagram `d`: its length and source, or the truncation error
+    /// (the first `out.len()` bytes in `out`) if it did not fit whole.
+    fn take_datagram(
+        &mut self,
+        d: Datagram,
+        out: &mut [u8],
+    ) -> io::Result<(usize, socket2::SockAddr)> {
+        let n = d.len.min(out.len());
+        out[..n].copy_from_slice(&self.buf[..n]);
+        if d.truncated || d.len > out.len() {
+            return Err(crate::dgram::truncated(n));
+        }
+        Ok((n, d.from))
     }
 
     /// The first `len` bytes of the buffer for the kernel (grown, never shrunk).
@@ -297,64 +385,142 @@ impl SharedIo {
 
     /// Receives into `buf`: kept bytes first, else one overlapped `WSARecv`.
     pub(crate) fn poll_recv(&self, cx: &Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        let mut st = self.read.lock();
+        let socket = self.raw();
+        self.drive(&self.read, cx, |st| match st.phase {
+            Phase::Done => {
+                st.phase = Phase::Idle;
+                match self.read.result(socket) {
+                    Ok(0) => Some(Ok(0)),
+                    Ok(n) => {
+                        (st.pos, st.len) = (0, n as usize);
+                        None
+                    }
+                    Err(e) => Some(Err(e.into())),
+                }
+            }
+            _ if st.pos < st.len => Some(Ok(st.take_into(buf))),
+            _ if buf.is_empty() => Some(Ok(0)),
+            _ => {
+                let want = buf.len().min(MAX_CHUNK);
+                failed(self.read.start(st, |st, ov| recv(socket, st, want, ov)))
+            }
+        })
+    }
+
+    /// Drives one direction's `Op`: fails once the socket is closed, parks while an
+    /// operation is in flight, and otherwise runs `step` (done or idle) until it gives
+    /// an outcome.
+    fn drive<T>(
+        &self,
+        op: &Op,
+        cx: &Context<'_>,
+        mut step: impl FnMut(&mut State) -> Option<Result<T>>,
+    ) -> Poll<Result<T>> {
+        let mut st = op.lock();
         loop {
             if self.is_closed() {
                 return Poll::Ready(Err(Error::closed()));
             }
-            match st.phase {
-                Phase::InFlight => return st.park(cx),
-                Phase::Done => {
-                    st.phase = Phase::Idle;
-                    match self.read.result(self.raw()) {
-                        Ok(0) => return Poll::Ready(Ok(0)),
-                        Ok(n) => (st.pos, st.len) = (0, n as usize),
-                        Err(e) => return Poll::Ready(Err(e.into())),
-                    }
-                }
-                Phase::Idle if st.pos < st.len => return Poll::Ready(Ok(st.take_into(buf))),
-                Phase::Idle if buf.is_empty() => return Poll::Ready(Ok(0)),
-                Phase::Idle => {
-                    let want = buf.len().min(MAX_CHUNK);
-                    let socket = self.raw();
-                    let started = self
-                        .read
-                        .start(&mut st, |st, ov| recv(socket, st, want, ov));
-                    if let Err(e) = started {
-                        return Poll::Ready(Err(e.into()));
-                    }
-                }
+            if st.phase == Phase::InFlight {
+                return st.park(cx);
+            }
+            if let Some(r) = step(&mut st) {
+                return Poll::Ready(r);
             }
         }
     }
 
     /// Sends a prefix of `buf` with one overlapped `WSASend`; ready once it completed.
     pub(crate) fn poll_send(&self, cx: &Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
-        let mut st = self.write.lock();
-        loop {
-            if self.is_closed() {
-                return Poll::Ready(Err(Error::closed()));
-            }
-            match st.phase {
-                Phase::InFlight => return st.park(cx),
-                Phase::Done => match self.finish_write(&mut st) {
-                    Some(Ok(n)) => return Poll::Ready(Ok(n as usize)),
-                    Some(Err(e)) => return Poll::Ready(Err(e.into())),
-                    None => {}
-                },
-                Phase::Idle if buf.is_empty() => return Poll::Ready(Ok(0)),
-                Phase::Idle => {
-                    let socket = self.raw();
-                    let chunk = &buf[..buf.len().min(MAX_CHUNK)];
-                    let started = self
-                        .write
-                        .start(&mut st, |st, ov| send(socket, st, chunk, ov));
-                    if let Err(e) = started {
-                        return Poll::Ready(Err(e.into()));
-                    }
-                }
-            }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
         }
+        let socket = self.raw();
+        let chunk = &buf[..buf.len().min(MAX_CHUNK)];
+        self.poll_write(cx, |st| {
+            self.write.start(st, |st, ov| send(socket, st, chunk, ov))
+        })
+        .map_ok(|n| n as usize)
+    }
+
+    /// Receives one datagram and its source: a kept one first, else one overlapped
+    /// `WSARecvFrom` into the `Op`'s buffer, grown to `buf`'s length (64 KiB at most).
+    pub(crate) fn poll_recv_from(
+        &self,
+        cx: &Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<Result<(usize, socket2::SockAddr)>> {
+        self.drive(&self.read, cx, |st| {
+            let r = if st.phase == Phase::Done {
+                self.finish_recv_from(st)
+            } else if let Some(d) = st.datagram.take() {
+                return Some(st.take_datagram(d, buf).map_err(Error::from));
+            } else {
+                self.start_recv_from(st, buf.len())
+            };
+            failed(r)
+        })
+    }
+
+    /// Keeps the datagram of a completed `WSARecvFrom`, or returns its error.
+    fn finish_recv_from(&self, st: &mut State) -> io::Result<()> {
+        st.phase = Phase::Idle;
+        let (len, truncated) = match self.read.result(self.raw()) {
+            Ok(n) => (n as usize, false),
+            Err(e) if is_truncation(&e) => (st.buf.len(), true), // all posted, all filled
+            Err(e) => return Err(e),
+        };
+        let from = self.read.source(st);
+        st.datagram = Some(Datagram {
+            len,
+            truncated,
+            from,
+        });
+        Ok(())
+    }
+
+    /// Starts a `WSARecvFrom` into the whole `Op` buffer, grown to `want` first.
+    fn start_recv_from(&self, st: &mut State, want: usize) -> io::Result<()> {
+        st.grow(want.min(MAX_CHUNK));
+        let (socket, op) = (self.raw(), &self.read);
+        op.start(st, |st, ov| {
+            let addr = op.set_addr(st, Addr::room());
+            recv_from(socket, st, addr, ov)
+        })
+    }
+
+    /// Sends `buf` as one datagram with one overlapped `WSASendTo` to `to` (`WSASend`
+    /// to the connected peer); ready once it completed.
+    pub(crate) fn poll_send_to(
+        &self,
+        cx: &Context<'_>,
+        buf: &[u8],
+        to: Option<&socket2::SockAddr>,
+    ) -> Poll<Result<usize>> {
+        let (socket, op) = (self.raw(), &self.write);
+        self.poll_write(cx, |st| {
+            op.start(st, |st, ov| match to {
+                Some(to) => {
+                    let addr = op.set_addr(st, to.into());
+                    send_to(socket, st, buf, addr, ov)
+                }
+                None => send(socket, st, buf, ov),
+            })
+        })
+        .map_ok(|n| n as usize)
+    }
+
+    /// Drives the write direction: waits for the write in flight (dropping an orphan's
+    /// success), starts one with `start` when idle, and gives its completion's outcome.
+    fn poll_write(
+        &self,
+        cx: &Context<'_>,
+        mut start: impl FnMut(&mut State) -> io::Result<()>,
+    ) -> Poll<Result<u32>> {
+        self.drive(&self.write, cx, |st| match st.phase {
+            Phase::Done => self.finish_write(st).map(|r| r.map_err(Error::from)),
+            _ => failed(start(st)),
+        })
     }
 
     /// Takes a completed write's outcome; `None` for an orphan's success (start anew).
@@ -370,30 +536,19 @@ impl SharedIo {
     /// Accepts with one overlapped `AcceptEx` into a fresh socket of the listener's
     /// family; a connection reset before it was accepted is skipped.
     pub(crate) fn poll_accept(&self, cx: &Context<'_>) -> Poll<Result<socket2::Socket>> {
-        let mut st = self.read.lock();
-        loop {
-            if self.is_closed() {
-                return Poll::Ready(Err(Error::closed()));
-            }
-            match st.phase {
-                Phase::InFlight => return st.park(cx),
-                Phase::Done => {
-                    st.phase = Phase::Idle;
-                    let accepted = st.accepted.take();
-                    match (self.read.result(self.raw()), accepted) {
-                        (Ok(_), Some(conn)) => return Poll::Ready(self.accepted(conn)),
-                        (Err(e), _) if is_reset(&e) => {}
-                        (Err(e), _) => return Poll::Ready(Err(e.into())),
-                        (Ok(_), None) => unreachable!("an AcceptEx completed without its socket"),
-                    }
-                }
-                Phase::Idle => {
-                    if let Err(e) = self.start_accept(&mut st) {
-                        return Poll::Ready(Err(e.into()));
-                    }
+        self.drive(&self.read, cx, |st| match st.phase {
+            Phase::Done => {
+                st.phase = Phase::Idle;
+                let accepted = st.accepted.take();
+                match (self.read.result(self.raw()), accepted) {
+                    (Ok(_), Some(conn)) => Some(self.accepted(conn)),
+                    (Err(e), _) if is_reset(&e) => None,
+                    (Err(e), _) => Some(Err(e.into())),
+                    (Ok(_), None) => unreachable!("an AcceptEx completed without its socket"),
                 }
             }
-        }
+            _ => failed(self.start_accept(st)),
+        })
     }
 
     /// Opens the socket to accept into and starts `AcceptEx`.
@@ -426,26 +581,11 @@ impl SharedIo {
         started: &mut bool,
         cx: &Context<'_>,
     ) -> Poll<Result<()>> {
-        let mut st = self.write.lock();
-        loop {
-            if self.is_closed() {
-                return Poll::Ready(Err(Error::closed()));
-            }
-            match st.phase {
-                Phase::InFlight => return st.park(cx),
-                Phase::Done => match self.finish_write(&mut st) {
-                    Some(Ok(_)) => return Poll::Ready(self.connected()),
-                    Some(Err(e)) => return Poll::Ready(Err(e.into())),
-                    None => {}
-                },
-                Phase::Idle => {
-                    *started = true;
-                    if let Err(e) = self.start_connect(&mut st, addr) {
-                        return Poll::Ready(Err(e.into()));
-                    }
-                }
-            }
-        }
+        let r = self.poll_write(cx, |st| {
+            *started = true;
+            self.start_connect(st, addr)
+        });
+        r.map(|r| r.and_then(|_| self.connected()))
     }
 
     fn start_connect(&self, st: &mut State, addr: &socket2::SockAddr) -> io::Result<()> {
@@ -528,6 +668,68 @@ fn send(socket: ws::SOCKET, st: &mut State, chunk: &[u8], ov: *mut OVERLAPPED) -
     let wsabuf = st.buffer(chunk.len()); // the pointer is taken after the copy
     // SAFETY: as in `recv`: the copy lives in the `Op` until the completion.
     let r = unsafe { ws::WSASend(socket, &wsabuf, 1, ptr::null_mut(), 0, ov, None) };
+    pending_ok(r == 0)
+}
+
+/// Starts an overlapped `WSARecvFrom` of one datagram into the whole of the `Op`'s
+/// buffer, its source into `addr` (the `Op`'s address cell).
+fn recv_from(
+    socket: ws::SOCKET,
+    st: &mut State,
+    addr: *mut Addr,
+    ov: *mut OVERLAPPED,
+) -> io::Result<()> {
+    let wsabuf = st.buffer(st.buf.len());
+    let mut flags = 0u32;
+    // SAFETY: the buffer and the address cell live in the `Op`, untouched until the
+    // completion, as does `ov`; the WSABUF array and flags are read during the call.
+    let r = unsafe {
+        ws::WSARecvFrom(
+            socket,
+            &wsabuf,
+            1,
+            ptr::null_mut(),
+            &mut flags,
+            (&raw mut (*addr).storage).cast(),
+            &raw mut (*addr).len,
+            ov,
+            None,
+        )
+    };
+    match pending_ok(r == 0) {
+        // Cut to the buffer at once: `STATUS_BUFFER_OVERFLOW` is a warning, not an
+        // error, so the completion is still queued (and carries the `Op`'s count).
+        Err(e) if is_truncation(&e) => Ok(()),
+        started => started,
+    }
+}
+
+/// Starts an overlapped `WSASendTo` of a copy of `datagram` to `addr` (the `Op`'s
+/// address cell, filled just before).
+fn send_to(
+    socket: ws::SOCKET,
+    st: &mut State,
+    datagram: &[u8],
+    addr: *mut Addr,
+    ov: *mut OVERLAPPED,
+) -> io::Result<()> {
+    st.fill(datagram);
+    let wsabuf = st.buffer(datagram.len()); // the pointer is taken after the copy
+    // SAFETY: as in `send`: the copy and the address live in the `Op` until the
+    // completion.
+    let r = unsafe {
+        ws::WSASendTo(
+            socket,
+            &wsabuf,
+            1,
+            ptr::null_mut(),
+            0,
+            (&raw const (*addr).storage).cast(),
+            (*addr).len,
+            ov,
+            None,
+        )
+    };
     pending_ok(r == 0)
 }
 
@@ -641,6 +843,17 @@ fn pending_ok(succeeded: bool) -> io::Result<()> {
 fn last_wsa_error() -> io::Error {
     // SAFETY: no preconditions; reads this thread's last Winsock error.
     io::Error::from_raw_os_error(unsafe { ws::WSAGetLastError() })
+}
+
+/// The outcome of a step that started an operation: none yet if it did, else its error.
+fn failed<T>(started: io::Result<()>) -> Option<Result<T>> {
+    started.err().map(|e| Err(e.into()))
+}
+
+/// A datagram longer than the buffer (`WSAEMSGSIZE`): the buffer holds its start.
+fn is_truncation(e: &io::Error) -> bool {
+    e.raw_os_error()
+        .is_some_and(crate::sys::is_truncation_error)
 }
 
 /// A connection reset or aborted before `AcceptEx` took it: skip to the next one.

@@ -1,0 +1,314 @@
+//! [`SharedUdp`]: a `Send` UDP socket of the shared-poller mode, the datagram
+//! counterpart of [`SharedTcp`](super::SharedTcp).
+//!
+//! It behaves as the loop mode's [`Udp`](crate::Udp) does: one datagram per `send` or
+//! `recv`; a datagram longer than the buffer fails the receive with
+//! [`ErrorKind::MessageTooLong`](crate::ErrorKind::MessageTooLong), its first bytes in
+//! the buffer; `connect_to` only sets the default peer and the filter, at once.
+//! Operations are [`SharedOp`]s that take deadlines, and a receive cut short by its
+//! deadline loses no datagram (Windows keeps one that completes later for the next
+//! receive). As with `SharedTcp`, one task at a time receives on a socket, and one
+//! sends. Not here (yet): `host, port` targets resolved off the loop, dissolving an
+//! association, batches.
+
+use std::fmt;
+use std::sync::Arc;
+
+use sock_addr::{Family, Port, SockAddr, SocketType};
+
+use super::io::{self, IoWait, SharedFuture, SharedOp, boxed};
+use super::shared::SharedLoop;
+use super::sys::{self, Dir};
+use crate::error::{Error, ErrorKind, Result};
+use crate::socket::{from_socket2, to_socket2};
+use crate::target::{self, ToAddrs};
+
+/// A UDP socket of a [`SharedLoop`] (or a unix-domain datagram socket, with
+/// [`Family::UNIX`]): `Send + Sync`, usable from any of its workers. Cloning gives
+/// another handle to the same socket; it closes when the last handle is dropped or
+/// [`close`](SharedUdp::close) is called.
+///
+/// # Examples
+///
+/// ```
+/// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+/// use std::time::Duration;
+///
+/// use sock::sched::mt;
+/// use sock::{Family, SharedLoop, SharedUdp};
+///
+/// let lp = SharedLoop::new()?;
+/// let echoed = lp.run(async {
+///     let server = SharedUdp::new(Family::INET)?;
+///     server.bind("127.0.0.1", 0)?;
+///     let addr = server.local_addr()?;
+///     let echo = mt::spawn(async move {
+///         let mut buf = [0u8; 64];
+///         let (n, from) = server.recv_from(&mut buf).await?;
+///         server.send_to(&buf[..n], &from).await
+///     });
+///     let client = SharedUdp::new(Family::INET)?;
+///     client.connect_to(&addr)?;
+///     client.send(b"ping").await?;
+///     let mut buf = [0u8; 64];
+///     let n = client.recv(&mut buf).timeout(Duration::from_secs(5)).await?;
+///     echo.await?;
+///     Ok::<_, sock::Error>(buf[..n].to_vec())
+/// })?;
+/// assert_eq!(echoed, b"ping");
+/// # Ok::<(), sock::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SharedUdp {
+    /// The registered socket, shared by the clones.
+    io: Arc<sys::SharedIo>,
+    /// Its address family.
+    family: Family,
+}
+
+impl SharedUdp {
+    /// A UDP socket on this thread's current [`SharedLoop`] (on a worker: the loop it
+    /// works for).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `socket(2)` or of the registration.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedUdp`].
+    pub fn new(family: Family) -> Result<SharedUdp> {
+        SharedUdp::open(&SharedLoop::current(), family)
+    }
+
+    pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedUdp> {
+        let protocol = (family != Family::UNIX).then_some(socket2::Protocol::UDP);
+        let io = io::open_io(lp, family, socket2::Type::DGRAM, protocol)?;
+        Ok(SharedUdp {
+            io: Arc::new(io),
+            family,
+        })
+    }
+
+    /// Binds to `host:port` (`"*"` = all interfaces, port 0 = any; the path for
+    /// [`Family::UNIX`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AddressInUse`], a lookup error, …
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// let lp = sock::SharedLoop::new()?;
+    /// let u = lp.udp(sock::Family::INET)?;
+    /// u.bind("127.0.0.1", 0)?;
+    /// assert_ne!(u.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        let addrs = target::local(host, port.into(), self.family, SocketType::DGRAM)?;
+        let addr = to_socket2(&addrs[0])?;
+        Ok(self.io.socket().bind(&addr)?)
+    }
+
+    /// Sets the default peer (the first address of `target`): [`send`](SharedUdp::send)
+    /// goes there and only its datagrams are received. UDP connects at once; nothing is
+    /// awaited.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an empty target; the OS error of `connect(2)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// let lp = sock::SharedLoop::new()?;
+    /// let u = lp.udp(sock::Family::INET)?;
+    /// let peer: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+    /// u.connect_to(&peer)?;
+    /// assert_eq!(u.remote_addr()?, sock::SockAddr::from(peer));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let addr = first(target)?;
+        Ok(self.io.socket().connect(&addr)?)
+    }
+
+    /// Sends `buf` as one datagram to the default peer; its length once sent. Empty
+    /// datagrams are allowed.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`], [`ErrorKind::MessageTooLong`],
+    /// [`ErrorKind::ConnectionRefused`] (Linux: the peer refused an earlier datagram),
+    /// [`ErrorKind::Closed`], a timeout, …
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedUdp`].
+    pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+        boxed(async move {
+            IoWait::new(&self.io, Dir::Write, |io, cx| {
+                io.poll_send_to(cx, buf, None)
+            })
+            .await
+        })
+    }
+
+    /// Receives one datagram (from the default peer, if one is set); its length.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MessageTooLong`] if the datagram did not fit (the first
+    /// `buf.len()` bytes are in `buf`, [`Error::transferred`] says how many; the rest is
+    /// lost), [`ErrorKind::Closed`], a timeout, …
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedUdp`].
+    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+        boxed(async move {
+            IoWait::new(&self.io, Dir::Read, |io, cx| {
+                io.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
+            })
+            .await
+        })
+    }
+
+    /// Sends `buf` as one datagram to `to` (its first address), connected or not.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an empty target, [`ErrorKind::MessageTooLong`],
+    /// [`ErrorKind::Closed`], a timeout, …
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedUdp`].
+    #[doc(alias = "sendto")]
+    pub fn send_to<'a>(
+        &'a self,
+        buf: &'a [u8],
+        to: &impl ToAddrs,
+    ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+        let to = first(to);
+        boxed(async move {
+            let to = to?;
+            IoWait::new(&self.io, Dir::Write, |io, cx| {
+                io.poll_send_to(cx, buf, Some(&to))
+            })
+            .await
+        })
+    }
+
+    /// Receives the next datagram and its source address.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](SharedUdp::recv).
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedUdp`].
+    #[doc(alias = "recvnext")]
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> SharedOp<SharedFuture<'a, Result<(usize, SockAddr)>>> {
+        boxed(async move {
+            let wait = IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_recv_from(cx, buf));
+            let (n, from) = wait.await?;
+            Ok((n, from_socket2(&from)?))
+        })
+    }
+
+    /// Closes the socket for every handle: waiting operations fail with
+    /// [`ErrorKind::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// # let lp = sock::SharedLoop::new()?;
+    /// let u = lp.udp(sock::Family::INET)?;
+    /// u.close();
+    /// assert!(u.is_closed());
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.io.close();
+    }
+
+    /// Whether [`close`](SharedUdp::close) was called.
+    ///
+    /// # Examples
+    ///
+    /// See [`close`](SharedUdp::close).
+    pub fn is_closed(&self) -> bool {
+        self.io.is_closed()
+    }
+
+    /// Allows sending to broadcast addresses (`so_broadcast`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// # let lp = sock::SharedLoop::new()?;
+    /// lp.udp(sock::Family::INET)?.set_broadcast(true)?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn set_broadcast(&self, on: bool) -> Result<()> {
+        Ok(self.io.socket().set_broadcast(on)?)
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// See [`bind`](SharedUdp::bind).
+    pub fn local_addr(&self) -> Result<SockAddr> {
+        from_socket2(&self.io.socket().local_addr()?)
+    }
+
+    /// The default peer's address.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NotConnected`].
+    ///
+    /// # Examples
+    ///
+    /// See [`connect_to`](SharedUdp::connect_to).
+    pub fn remote_addr(&self) -> Result<SockAddr> {
+        from_socket2(&self.io.socket().peer_addr()?)
+    }
+}
+
+/// The first address of `target`, in socket2's form.
+fn first(target: &impl ToAddrs) -> Result<socket2::SockAddr> {
+    match target.to_addrs().first() {
+        Some(addr) => to_socket2(addr),
+        None => Err(Error::new(ErrorKind::InvalidInput, "no address")),
+    }
+}
+
+impl fmt::Debug for SharedUdp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedUdp")
+            .field("local_addr", &self.local_addr().ok())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
