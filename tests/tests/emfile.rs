@@ -1,14 +1,18 @@
 //! Out of fds: with `RLIMIT_NOFILE` at 64 and 200 clients (in a child process), the
 //! accept loop neither spins nor stops serving: each failed accept sheds one pending
-//! connection, accept calls stay bounded, and an existing connection keeps echoing.
+//! connection, accept calls stay bounded, and an existing connection keeps echoing —
+//! in a loop (`Tcp`) and on a shared poller with two workers (`SharedTcp`, Linux).
 //!
-//! One test binary of its own, because the limit applies to the whole process.
+//! One test binary of its own, because the limit applies to the whole process; the two
+//! cases take turns (`serial`).
 
 #![cfg(unix)]
 
 use std::cell::Cell;
 use std::io::{Read, Write};
+use std::process::Child;
 use std::rc::Rc;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use sock::{ErrorKind, Expires, Family};
@@ -60,11 +64,63 @@ fn set_fd_limit(soft: libc::rlim_t) -> libc::rlim_t {
     old
 }
 
+/// One case at a time: each lowers the whole process's fd limit.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts the 200 clients of `emfile_client` in a child process against `port`.
+fn spawn_clients(port: u16) -> Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "emfile_client",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// How many of the ended child's clients got their echo.
+fn echoed(mut child: Child) -> usize {
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    eprintln!("clients: {}", out.replace('\n', " "));
+    out.split("echoed=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("child said: {out}"))
+}
+
+/// The assertions both cases share, on the accept counts and the clients' echoes.
+fn check(ok: u32, emfile: u32, echoed: usize) {
+    eprintln!("accepted={ok} emfile={emfile}");
+    assert!(emfile > 0, "the fd limit was never hit (ok={ok})");
+    assert!(
+        ok + emfile < 2_000,
+        "accept spun: {ok} accepted, {emfile} EMFILE"
+    );
+    assert!(
+        echoed > 0 && echoed < CLIENTS,
+        "echoed {echoed} of {CLIENTS} under a limit of 64"
+    );
+}
+
 #[test]
 fn accept_under_emfile_is_bounded_and_keeps_serving() {
     if std::env::var(CHILD_ENV).is_ok() {
         return;
     }
+    let _serial = serial();
     sock::run(async {
         let listener = sock::tcp(Family::INET).unwrap();
         listener.listen("127.0.0.1", 0).unwrap();
@@ -95,51 +151,16 @@ fn accept_under_emfile_is_bounded_and_keeps_serving() {
             .unwrap();
 
         let old = set_fd_limit(64);
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "emfile_client",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, port.to_string())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_clients(port);
         let mut waited = Duration::ZERO;
         while child.try_wait().unwrap().is_none() {
             assert!(waited < Duration::from_secs(60), "the clients hung");
             sock::sleep(Duration::from_millis(20)).await;
             waited += Duration::from_millis(20);
         }
-        let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
         set_fd_limit(old);
-
         let (ok, emfile) = accepts.get();
-        eprintln!(
-            "accepted={ok} emfile={emfile}; clients: {}",
-            out.replace('\n', " ")
-        );
-        assert!(emfile > 0, "the fd limit was never hit (ok={ok})");
-        assert!(
-            ok + emfile < 2_000,
-            "accept spun: {ok} accepted, {emfile} EMFILE"
-        );
-        let echoed: usize = out
-            .split("echoed=")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            .unwrap_or_else(|| panic!("child said: {out}"));
-        assert!(
-            echoed > 0 && echoed < CLIENTS,
-            "echoed {echoed} of {CLIENTS} under a limit of 64"
-        );
+        check(ok, emfile, echoed(child));
         existing.send(b"still here").await.unwrap();
         let mut buf = [0u8; 10];
         existing.recvn(&mut buf).timeout(PATIENCE).await.unwrap();
@@ -152,6 +173,105 @@ async fn echo(conn: sock::Tcp) {
     while let Ok(n @ 1..) = conn.recv(&mut buf).await {
         if conn.send(&buf[..n]).await.is_err() {
             break;
+        }
+    }
+}
+
+/// The shared-poller mode: the accept runs on whichever of two workers dequeued the
+/// listener's event; each keeps its own spare fd.
+#[cfg(target_os = "linux")]
+mod shared {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::thread;
+
+    use sock::sched::mt;
+    use sock::{ErrorKind, Family, SharedLoop, SharedTcp};
+    use sock_tests::PATIENCE;
+
+    use super::*;
+
+    #[test]
+    fn shared_accept_under_emfile_is_bounded_and_keeps_serving() {
+        if std::env::var(CHILD_ENV).is_ok() {
+            return;
+        }
+        let _serial = serial();
+        let lp = SharedLoop::new().unwrap();
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let lp = lp.clone();
+                thread::spawn(move || lp.start())
+            })
+            .collect();
+        let listener = lp.tcp(Family::INET).unwrap();
+        listener.listen("127.0.0.1", 0).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let port = addr.port();
+        let counts = Arc::new((AtomicU32::new(0), AtomicU32::new(0))); // (ok, EMFILE)
+        lp.spawn(accept_loop(listener, counts.clone())).detach();
+        let existing = lp
+            .spawn(async move {
+                let c = SharedTcp::new(Family::INET)?;
+                c.connect_to(&addr).timeout(PATIENCE).await?;
+                Ok::<_, sock::Error>(c)
+            })
+            .join()
+            .unwrap();
+
+        let old = set_fd_limit(64);
+        let mut child = spawn_clients(port);
+        let mut waited = Duration::ZERO;
+        while child.try_wait().unwrap().is_none() {
+            assert!(waited < Duration::from_secs(60), "the clients hung");
+            thread::sleep(Duration::from_millis(20));
+            waited += Duration::from_millis(20);
+        }
+        set_fd_limit(old);
+        let (ok, emfile) = (
+            counts.0.load(Ordering::Relaxed),
+            counts.1.load(Ordering::Relaxed),
+        );
+        check(ok, emfile, echoed(child));
+
+        let back = lp
+            .spawn(async move {
+                existing.send(b"still here").await?;
+                let mut buf = [0u8; 10];
+                existing.recvn(&mut buf).timeout(PATIENCE).await?;
+                Ok::<_, sock::Error>(buf)
+            })
+            .join()
+            .unwrap();
+        assert_eq!(&back, b"still here");
+        lp.stop();
+        for w in workers {
+            w.join().unwrap();
+        }
+    }
+
+    async fn accept_loop(listener: SharedTcp, counts: Arc<(AtomicU32, AtomicU32)>) {
+        loop {
+            match listener.accept().await {
+                Ok(conn) => {
+                    counts.0.fetch_add(1, Ordering::Relaxed);
+                    mt::spawn(echo(conn)).detach();
+                }
+                Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
+                    counts.1.fetch_add(1, Ordering::Relaxed);
+                    mt::sleep(Duration::from_millis(1)).await;
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    }
+
+    async fn echo(conn: SharedTcp) {
+        let mut buf = [0u8; 64];
+        while let Ok(n @ 1..) = conn.recv(&mut buf).await {
+            if conn.send(&buf[..n]).await.is_err() {
+                break;
+            }
         }
     }
 }

@@ -275,7 +275,12 @@ impl SharedIo {
     }
 
     pub(crate) fn poll_accept(&self, cx: &Context<'_>) -> Poll<Result<socket2::Socket>> {
-        self.poll_io(Dir::Read, cx, |s| s.accept().map(|(conn, _)| conn))
+        // Every worker that accepts keeps a spare fd, so running out of fds sheds a
+        // pending connection instead of leaving the listener ready (see `sys::accept`).
+        crate::sys::reserve_spare_fd();
+        self.poll_io(Dir::Read, cx, |s| {
+            crate::sys::accept(&socket2::SockRef::from(s))
+        })
     }
 
     /// Starts a non-blocking connect once, then waits until the socket is writable and
