@@ -204,3 +204,15 @@ fn dropping_a_socket_with_a_recv_in_flight_is_clean() {
     });
     assert_eq!(&echoed, b"ok");
 }
+
+#[test]
+fn options_by_the_seeds_names_work_on_an_accepted_connection() {
+    let (nodelay, unknown) = on_shared_loop(async {
+        let (_client, server) = pair().await?;
+        server.setopt("tcp_nodelay", true)?;
+        let unknown = server.setopt("no_such_option", true).unwrap_err();
+        Ok((server.getopt("tcp_nodelay")?, unknown.kind()))
+    });
+    assert_eq!(nodelay, sock::OptValue::Bool(true));
+    assert_eq!(unknown, ErrorKind::InvalidInput);
+}

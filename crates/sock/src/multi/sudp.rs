@@ -251,6 +251,44 @@ impl SharedUdp {
         self.io.is_closed()
     }
 
+    /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …; see
+    /// [`option_names`](crate::option_names)), as the loop mode's `setopt`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for an unknown name or a value of the wrong type; the OS error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.udp(sock::Family::INET)?;
+    /// s.setopt("so_broadcast", true)?;
+    /// assert_eq!(s.getopt("so_broadcast")?, sock::OptValue::Bool(true));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn setopt(&self, name: &str, value: impl Into<crate::OptValue>) -> Result<()> {
+        crate::opt::set(
+            &socket2::SockRef::from(self.io.socket()),
+            name,
+            value.into(),
+        )
+    }
+
+    /// Reads an option by the seed's name.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for an unknown name; the OS error.
+    ///
+    /// # Examples
+    ///
+    /// See [`setopt`](Self::setopt).
+    pub fn getopt(&self, name: &str) -> Result<crate::OptValue> {
+        crate::opt::get(&socket2::SockRef::from(self.io.socket()), name)
+    }
+
     /// Allows sending to broadcast addresses (`so_broadcast`).
     ///
     /// # Errors
