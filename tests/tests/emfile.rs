@@ -85,6 +85,20 @@ fn spawn_clients(port: u16) -> Child {
         .unwrap()
 }
 
+/// How often the parent looks whether the clients are done.
+const POLL_CHILD: Duration = Duration::from_millis(20);
+
+/// Whether the clients still run; fails the test after a minute of waiting (`waited`
+/// counts the [`POLL_CHILD`] pauses between calls).
+fn still_running(child: &mut Child, waited: &mut Duration) -> bool {
+    if child.try_wait().unwrap().is_some() {
+        return false;
+    }
+    assert!(*waited < Duration::from_secs(60), "the clients hung");
+    *waited += POLL_CHILD;
+    true
+}
+
 /// How many of the ended child's clients got their echo.
 fn echoed(mut child: Child) -> usize {
     let mut out = String::new();
@@ -153,10 +167,8 @@ fn accept_under_emfile_is_bounded_and_keeps_serving() {
         let old = set_fd_limit(64);
         let mut child = spawn_clients(port);
         let mut waited = Duration::ZERO;
-        while child.try_wait().unwrap().is_none() {
-            assert!(waited < Duration::from_secs(60), "the clients hung");
-            sock::sleep(Duration::from_millis(20)).await;
-            waited += Duration::from_millis(20);
+        while still_running(&mut child, &mut waited) {
+            sock::sleep(POLL_CHILD).await;
         }
         set_fd_limit(old);
         let (ok, emfile) = accepts.get();
@@ -222,10 +234,8 @@ mod shared {
         let old = set_fd_limit(64);
         let mut child = spawn_clients(port);
         let mut waited = Duration::ZERO;
-        while child.try_wait().unwrap().is_none() {
-            assert!(waited < Duration::from_secs(60), "the clients hung");
-            thread::sleep(Duration::from_millis(20));
-            waited += Duration::from_millis(20);
+        while still_running(&mut child, &mut waited) {
+            thread::sleep(POLL_CHILD);
         }
         set_fd_limit(old);
         let (ok, emfile) = (
