@@ -35,7 +35,7 @@ fn main() {
             "multi: loadgen not found; build it with \
              `cargo build --release -p sock-netbench --bin loadgen` (or set LOADGEN)"
         );
-        return;
+        std::process::exit(1); // a bench that cannot run fails (`cargo xtask bench*` builds it)
     };
     let (windows, secs, conns) = if smoke { (1, 0.3, 8) } else { (3, 3.0, 64) };
     let configs: [(&str, Start); 4] = [
