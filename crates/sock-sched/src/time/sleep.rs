@@ -5,6 +5,9 @@
 //! arms a timer in the loop it is polled on. Dropping or [`reset`](Sleep::reset)ting an
 //! armed sleep disarms its timer, so a per-operation deadline that is never reached costs
 //! one clock read.
+//!
+//! A `Sleep` is 32 bytes: its state is one enum whose unarmed variants fit beside the
+//! armed one's deadline, and a timer key is 8 bytes.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::context;
 use crate::executor::Inner;
-use crate::time::timers::{Action, TimerKey};
+use crate::time::timers::TimerKey;
 
 /// A future that completes when the loop's clock reaches its deadline.
 ///
@@ -32,25 +35,27 @@ use crate::time::timers::{Action, TimerKey};
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
-    /// When it completes.
-    deadline: When,
-    /// The armed timer, once the sleep had to wait.
-    timer: Option<Armed>,
+    /// The deadline, and the timer once the sleep had to wait.
+    state: State,
 }
 
-/// A sleep's deadline: fixed, or a delay counted from the first poll (for a sleep created
-/// outside any loop, whose clock is only known once a loop polls it).
-#[derive(Debug, Clone, Copy)]
-enum When {
-    /// At this instant.
-    At(Instant),
-    /// This long after the first poll.
+/// Where a sleep stands.
+#[derive(Debug)]
+enum State {
+    /// Not polled yet: due this long after the first poll (a sleep created outside any
+    /// loop, whose clock is only known once a loop polls it).
     After(Duration),
+    /// Due at this instant; no timer armed.
+    At(Instant),
+    /// Waiting for an armed timer.
+    Armed(Armed),
 }
 
 /// A timer armed for a [`Sleep`].
 #[derive(Debug)]
 struct Armed {
+    /// When the timer is due.
+    deadline: Instant,
     /// The loop the timer is in (weak: a sleep does not keep its loop alive).
     exec: Weak<Inner>,
     /// The timer.
@@ -113,8 +118,7 @@ impl Sleep {
     /// ```
     pub fn until(deadline: Instant) -> Self {
         Self {
-            deadline: When::At(deadline),
-            timer: None,
+            state: State::At(deadline),
         }
     }
 
@@ -131,14 +135,11 @@ impl Sleep {
     /// ex.run(async { Sleep::after(Duration::from_millis(1)).await });
     /// ```
     pub fn after(duration: Duration) -> Self {
-        let deadline = match context::entered() {
-            Some(inner) => When::At(add(inner.now(), duration)),
-            None => When::After(duration),
+        let state = match context::entered() {
+            Some(inner) => State::At(add(inner.now(), duration)),
+            None => State::After(duration),
         };
-        Self {
-            deadline,
-            timer: None,
-        }
+        Self { state }
     }
 
     /// The deadline; `None` for a [`Sleep::after`] created outside a loop and not yet
@@ -153,9 +154,10 @@ impl Sleep {
     /// assert_eq!(sock_sched::Sleep::until(t).deadline(), Some(t));
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        match self.deadline {
-            When::At(t) => Some(t),
-            When::After(_) => None,
+        match &self.state {
+            State::After(_) => None,
+            State::At(t) => Some(*t),
+            State::Armed(armed) => Some(armed.deadline),
         }
     }
 
@@ -169,7 +171,7 @@ impl Sleep {
     /// assert!(!sock_sched::Sleep::until(Instant::now()).is_armed());
     /// ```
     pub fn is_armed(&self) -> bool {
-        self.timer.as_ref().is_some_and(Armed::is_live)
+        matches!(&self.state, State::Armed(armed) if armed.is_live())
     }
 
     /// Moves the deadline (disarming the timer; the next poll arms a new one if needed).
@@ -187,32 +189,46 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.disarm();
-        self.deadline = When::At(deadline);
+        self.state = State::At(deadline);
     }
 
     /// Cancels the armed timer, if any.
     fn disarm(&mut self) {
-        if let Some(armed) = self.timer.take() {
+        if let Some(armed) = self.take_armed() {
             armed.cancel();
         }
     }
 
-    /// First poll: completes if due, else arms a timer in the loop polling it.
+    /// Takes the armed timer out, leaving its deadline.
+    fn take_armed(&mut self) -> Option<Armed> {
+        let State::Armed(armed) = &self.state else {
+            return None;
+        };
+        let at = State::At(armed.deadline);
+        match std::mem::replace(&mut self.state, at) {
+            State::Armed(armed) => Some(armed),
+            _ => unreachable!("the state was just seen armed"),
+        }
+    }
+
+    /// A poll with no timer armed: completes if due, else arms one in the loop polling it.
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = context::entered()
             .expect("Sleep polled outside a sock loop; await it inside run(), spawn() or a thread");
         let now = inner.now();
-        let deadline = match self.deadline {
-            When::At(t) => t,
-            When::After(d) => add(now, d),
+        let deadline = match self.state {
+            State::After(d) => add(now, d),
+            State::At(t) => t,
+            State::Armed(_) => unreachable!("an armed sleep is polled through its timer"),
         };
-        self.deadline = When::At(deadline);
+        self.state = State::At(deadline);
         if now >= deadline {
             return Poll::Ready(());
         }
-        let action = Action::Wake(Some(cx.waker().clone()));
-        let key = inner.timers.borrow_mut().insert(deadline, action);
-        self.timer = Some(Armed {
+        let waker = cx.waker().clone();
+        let key = inner.timers.borrow_mut().insert_wake(deadline, waker);
+        self.state = State::Armed(Armed {
+            deadline,
             exec: Rc::downgrade(&inner),
             key,
         });
@@ -224,13 +240,13 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(armed) = &self.timer else {
+        let State::Armed(armed) = &self.state else {
             return self.arm(cx);
         };
         if armed.refresh(cx) {
             return Poll::Pending;
         }
-        self.timer = None;
+        self.state = State::At(armed.deadline);
         Poll::Ready(())
     }
 }
@@ -255,7 +271,7 @@ impl Armed {
             return false;
         };
         let mut timers = inner.timers.borrow_mut();
-        if !timers.is_armed(self.key) {
+        if !timers.is_wake_pending(self.key, self.deadline) {
             return false;
         }
         timers.set_waker(self.key, cx.waker());
@@ -279,4 +295,15 @@ fn add(now: Instant, d: Duration) -> Instant {
 /// An instant so far after `now` that it never comes (for overflowing durations).
 pub(crate) fn far_future(now: Instant) -> Instant {
     now + Duration::from_secs(86_400 * 365 * 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sleep_is_32_bytes() {
+        // Every task awaiting a sleep carries one; the 1M-sleeps memory budget counts on it.
+        assert_eq!(size_of::<Sleep>(), 32);
+    }
 }
