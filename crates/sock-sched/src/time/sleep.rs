@@ -6,8 +6,10 @@
 //! armed sleep disarms its timer, so a per-operation deadline that is never reached costs
 //! one clock read.
 //!
-//! A `Sleep` is 32 bytes: its state is one enum whose unarmed variants fit beside the
-//! armed one's deadline, and a timer key is 8 bytes.
+//! A `Sleep` is 40 bytes (its timer key is 8). One enum for the whole state would make it
+//! 32, but in the 1M-sleeps benchmark that moved the task cell into glibc's fastbin size
+//! class, whose deferred consolidation after a million frees cost more CPU than the
+//! smaller footprint saved (see `BENCHMARKS.md`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -35,27 +37,25 @@ use crate::time::timers::TimerKey;
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
-    /// The deadline, and the timer once the sleep had to wait.
-    state: State,
+    /// When it completes.
+    deadline: When,
+    /// The armed timer, once the sleep had to wait.
+    timer: Option<Armed>,
 }
 
-/// Where a sleep stands.
-#[derive(Debug)]
-enum State {
-    /// Not polled yet: due this long after the first poll (a sleep created outside any
-    /// loop, whose clock is only known once a loop polls it).
-    After(Duration),
-    /// Due at this instant; no timer armed.
+/// A sleep's deadline: fixed, or a delay counted from the first poll (for a sleep created
+/// outside any loop, whose clock is only known once a loop polls it).
+#[derive(Debug, Clone, Copy)]
+enum When {
+    /// At this instant.
     At(Instant),
-    /// Waiting for an armed timer.
-    Armed(Armed),
+    /// This long after the first poll.
+    After(Duration),
 }
 
 /// A timer armed for a [`Sleep`].
 #[derive(Debug)]
 struct Armed {
-    /// When the timer is due.
-    deadline: Instant,
     /// The loop the timer is in (weak: a sleep does not keep its loop alive).
     exec: Weak<Inner>,
     /// The timer.
@@ -118,7 +118,8 @@ impl Sleep {
     /// ```
     pub fn until(deadline: Instant) -> Self {
         Self {
-            state: State::At(deadline),
+            deadline: When::At(deadline),
+            timer: None,
         }
     }
 
@@ -135,11 +136,14 @@ impl Sleep {
     /// ex.run(async { Sleep::after(Duration::from_millis(1)).await });
     /// ```
     pub fn after(duration: Duration) -> Self {
-        let state = match context::entered() {
-            Some(inner) => State::At(add(inner.now(), duration)),
-            None => State::After(duration),
+        let deadline = match context::entered() {
+            Some(inner) => When::At(add(inner.now(), duration)),
+            None => When::After(duration),
         };
-        Self { state }
+        Self {
+            deadline,
+            timer: None,
+        }
     }
 
     /// The deadline; `None` for a [`Sleep::after`] created outside a loop and not yet
@@ -154,10 +158,9 @@ impl Sleep {
     /// assert_eq!(sock_sched::Sleep::until(t).deadline(), Some(t));
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
-        match &self.state {
-            State::After(_) => None,
-            State::At(t) => Some(*t),
-            State::Armed(armed) => Some(armed.deadline),
+        match self.deadline {
+            When::At(t) => Some(t),
+            When::After(_) => None,
         }
     }
 
@@ -171,7 +174,7 @@ impl Sleep {
     /// assert!(!sock_sched::Sleep::until(Instant::now()).is_armed());
     /// ```
     pub fn is_armed(&self) -> bool {
-        matches!(&self.state, State::Armed(armed) if armed.is_live())
+        self.timer.as_ref().is_some_and(Armed::is_live)
     }
 
     /// Moves the deadline (disarming the timer; the next poll arms a new one if needed).
@@ -189,46 +192,32 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.disarm();
-        self.state = State::At(deadline);
+        self.deadline = When::At(deadline);
     }
 
     /// Cancels the armed timer, if any.
     fn disarm(&mut self) {
-        if let Some(armed) = self.take_armed() {
+        if let Some(armed) = self.timer.take() {
             armed.cancel();
         }
     }
 
-    /// Takes the armed timer out, leaving its deadline.
-    fn take_armed(&mut self) -> Option<Armed> {
-        let State::Armed(armed) = &self.state else {
-            return None;
-        };
-        let at = State::At(armed.deadline);
-        match std::mem::replace(&mut self.state, at) {
-            State::Armed(armed) => Some(armed),
-            _ => unreachable!("the state was just seen armed"),
-        }
-    }
-
-    /// A poll with no timer armed: completes if due, else arms one in the loop polling it.
+    /// First poll: completes if due, else arms a timer in the loop polling it.
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = context::entered()
             .expect("Sleep polled outside a sock loop; await it inside run(), spawn() or a thread");
         let now = inner.now();
-        let deadline = match self.state {
-            State::After(d) => add(now, d),
-            State::At(t) => t,
-            State::Armed(_) => unreachable!("an armed sleep is polled through its timer"),
+        let deadline = match self.deadline {
+            When::At(t) => t,
+            When::After(d) => add(now, d),
         };
-        self.state = State::At(deadline);
+        self.deadline = When::At(deadline);
         if now >= deadline {
             return Poll::Ready(());
         }
         let waker = cx.waker().clone();
         let key = inner.timers.borrow_mut().insert_wake(deadline, waker);
-        self.state = State::Armed(Armed {
-            deadline,
+        self.timer = Some(Armed {
             exec: Rc::downgrade(&inner),
             key,
         });
@@ -240,13 +229,13 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let State::Armed(armed) = &self.state else {
+        let (Some(armed), When::At(deadline)) = (&self.timer, self.deadline) else {
             return self.arm(cx);
         };
-        if armed.refresh(cx) {
+        if armed.refresh(deadline, cx) {
             return Poll::Pending;
         }
-        self.state = State::At(armed.deadline);
+        self.timer = None;
         Poll::Ready(())
     }
 }
@@ -265,13 +254,14 @@ impl Armed {
             .is_some_and(|inner| inner.timers.borrow().is_armed(self.key))
     }
 
-    /// If still pending, makes sure it wakes `cx`'s waker and returns true.
-    fn refresh(&self, cx: &mut Context<'_>) -> bool {
+    /// If still pending (it was armed for `deadline`), makes sure it wakes `cx`'s waker
+    /// and returns true.
+    fn refresh(&self, deadline: Instant, cx: &mut Context<'_>) -> bool {
         let Some(inner) = self.exec.upgrade() else {
             return false;
         };
         let mut timers = inner.timers.borrow_mut();
-        if !timers.is_wake_pending(self.key, self.deadline) {
+        if !timers.is_wake_pending(self.key, deadline) {
             return false;
         }
         timers.set_waker(self.key, cx.waker());
@@ -302,8 +292,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sleep_is_32_bytes() {
-        // Every task awaiting a sleep carries one; the 1M-sleeps memory budget counts on it.
-        assert_eq!(size_of::<Sleep>(), 32);
+    fn a_sleep_is_40_bytes() {
+        // Every task awaiting a sleep carries one; the 1M-sleeps budget counts on it.
+        assert_eq!(size_of::<Sleep>(), 40);
     }
 }

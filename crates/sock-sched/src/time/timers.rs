@@ -14,8 +14,8 @@
 //! and everything is compacted when they outnumber the live ones.
 //!
 //! The split slabs keep the common timer small: a sleep's slot is its waker plus two
-//! `u32`s (24 bytes, where one shared slot was 40), and its [`TimerKey`] is 8 bytes, which
-//! helps keep a [`Sleep`] at 32.
+//! `u32`s (24 bytes, where one shared slot was 40), and its [`TimerKey`] is 8 bytes (a
+//! [`Sleep`] is 40, was 48).
 //!
 //! [`Sleep`]: crate::Sleep
 
