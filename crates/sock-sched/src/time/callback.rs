@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::executor::{Executor, Inner};
-use crate::time::timers::{Action, MissedTick, TimerKey};
+use crate::time::timers::{MissedTick, TimerKey};
 
 /// Cancels a timer armed by [`run_at`], [`run_after`] or [`run_every`]. Dropping it does
 /// not cancel the timer.
@@ -104,7 +104,7 @@ impl Executor {
             .inner
             .timers
             .borrow_mut()
-            .insert(deadline, Action::Once(Box::new(f)));
+            .insert_once(deadline, Box::new(f));
         self.handle(key)
     }
 

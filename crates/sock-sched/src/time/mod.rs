@@ -3,5 +3,6 @@
 pub(crate) mod callback;
 pub(crate) mod job;
 pub(crate) mod sleep;
+pub(crate) mod slots;
 pub(crate) mod timers;
 pub(crate) mod wheel;

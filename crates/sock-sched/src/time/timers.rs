@@ -1,31 +1,50 @@
-//! The timer queue: a timing [`Wheel`] of `(deadline, id)` entries over a slab of timer
-//! slots, with lazy cancellation.
+//! The timer queue: a timing [`Wheel`] of 16-byte `(deadline, key)` entries over two
+//! generational slabs of timer slots, one for sleeping futures' wakers and one for
+//! callbacks, with lazy cancellation.
 //!
 //! Times are nanoseconds since the loop's origin. A timer is due once the clock reaches its
 //! deadline rounded **up** to the poll resolution (1 ms by default), and the loop parks
 //! until that rounded instant: nothing fires early, and timers a few microseconds apart
-//! fire in one wake-up. Expired entries move from the wheel into a small heap, so timers
-//! fire in deadline order, ties in creation order (the id). Cancelling removes the slot in
-//! O(1) and leaves the entry behind; stale entries are skipped when they surface, and
-//! everything is compacted when they outnumber the live ones.
+//! fire in one wake-up. The wheel is advanced one slot at a time, and only while nothing
+//! expired is waiting, so the small heap the expired entries move into holds about one
+//! tick's worth of timers; it fires them in deadline order, ties in the order they were
+//! armed (the wheel hands out a tick's entries in insertion order; a periodic timer counts
+//! as armed anew after each run). Cancelling frees the slot in O(1) and leaves the entry
+//! behind; stale entries (their slot's generation moved on) are skipped when they surface,
+//! and everything is compacted when they outnumber the live ones.
+//!
+//! The split slabs keep the common timer small: a sleep's slot is its waker plus two
+//! `u32`s (24 bytes, where one shared slot was 40), and its [`TimerKey`] is 8 bytes (a
+//! [`Sleep`] is 40, was 48).
+//!
+//! [`Sleep`]: crate::Sleep
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
+use crate::time::slots::{SlotKey, Slots};
 use crate::time::wheel::{Ticked, Wheel};
 
-/// What a fired timer does.
-pub(crate) enum Action {
-    /// Wake a sleeping future (its waker is set on the first poll).
-    Wake(Option<Waker>),
-    /// Run a callback once.
+/// The bit of a [`TimerKey`]'s slot index that names the callback slab.
+const CALLBACK: u32 = 1 << 31;
+
+/// What a callback timer runs.
+pub(crate) enum Callback {
+    /// Run once.
     Once(Box<dyn FnOnce()>),
-    /// Run a callback periodically.
+    /// Run periodically.
     Every(Box<Every>),
+}
+
+/// What a cancelled timer held, handed back to be dropped outside any borrow.
+#[allow(dead_code)] // never read: only held until the borrow of the queue ends
+pub(crate) enum Disarmed {
+    /// A sleeping future's waker.
+    Wake(Waker),
+    /// A callback.
+    Callback(Callback),
 }
 
 /// A periodic callback.
@@ -61,32 +80,34 @@ pub enum MissedTick {
     Skip,
 }
 
-/// Names a timer slot; the id tells a live slot from a reused one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Names a timer: a slot in the wake or the callback slab, and the slot's generation (which
+/// tells the timer from a later one in the same slot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct TimerKey {
-    /// The slot.
-    pub(crate) key: usize,
-    /// The timer's unique id.
-    pub(crate) id: u64,
+    /// The slot index; the [`CALLBACK`] bit set for the callback slab.
+    slot: u32,
+    /// The slot's generation when the timer was armed.
+    generation: u32,
 }
 
-/// A queued timer: `(deadline, id)` orders; `key` finds the slot.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+/// A queued timer: when it is due and which timer it is (16 bytes).
 struct Entry {
     /// When it is due, in nanoseconds since the origin (before rounding).
     deadline: u64,
-    /// Creation order among timers due on the same tick.
-    id: u64,
-    /// The slot.
-    key: usize,
+    /// The timer.
+    key: TimerKey,
 }
 
-/// An armed timer.
-struct Slot {
-    /// The timer's unique id.
-    id: u64,
-    /// What it does.
-    action: Action,
+/// An expired entry; orders by deadline, then by the order entries expired in (for equal
+/// deadlines, the order the timers were armed).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Expired {
+    /// When it was due, in nanoseconds since the origin (before rounding).
+    deadline: u64,
+    /// How many entries expired before it.
+    seq: u64,
+    /// The timer.
+    key: TimerKey,
 }
 
 /// A timer that is due, taken out of the queue.
@@ -105,16 +126,17 @@ pub(crate) struct Timers {
     origin: Instant,
     /// Entries not yet expired; some may be stale.
     wheel: Wheel<Entry>,
-    /// Expired entries, earliest first; some may be stale.
-    due: BinaryHeap<Reverse<Entry>>,
-    /// The live timers.
-    slots: Slab<Slot>,
-    /// The next timer id.
-    next_id: u64,
-    /// Entries (in the wheel or `due`) whose slot is gone.
-    stale: usize,
+    /// Expired entries, earliest first; some may be stale. Every tick they were due on
+    /// has been passed by the wheel, so they all come before the wheel's entries.
+    due: BinaryHeap<Reverse<Expired>>,
+    /// Entries that expired so far (the next [`Expired::seq`]).
+    expired: u64,
+    /// The wakers of armed sleeps.
+    wakes: Slots<Waker>,
     /// Armed callback timers (they keep `start()` running).
-    callbacks: usize,
+    callbacks: Slots<Callback>,
+    /// Entries (in the wheel or `due`) whose timer is gone.
+    stale: usize,
 }
 
 impl Timers {
@@ -124,10 +146,10 @@ impl Timers {
             origin,
             wheel: Wheel::new(resolution_nanos(resolution)),
             due: BinaryHeap::new(),
-            slots: Slab::new(),
-            next_id: 0,
+            expired: 0,
+            wakes: Slots::new(CALLBACK),
+            callbacks: Slots::new(CALLBACK),
             stale: 0,
-            callbacks: 0,
         }
     }
 
@@ -138,7 +160,7 @@ impl Timers {
     /// If timers are armed (their ticks would change meaning).
     pub(crate) fn set_resolution(&mut self, resolution: Duration) {
         assert!(
-            self.slots.is_empty(),
+            self.is_empty(),
             "set the timer resolution before arming any timer (at loop creation)"
         );
         self.compact();
@@ -169,10 +191,18 @@ impl Timers {
         Duration::from_nanos(self.wheel.resolution())
     }
 
-    /// Arms a timer due at `deadline`.
-    pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
-        let deadline = self.nanos(deadline);
-        self.insert_at(deadline, action)
+    /// Arms a timer that wakes `waker` at `deadline`.
+    pub(crate) fn insert_wake(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+        let key = TimerKey::wake(self.wakes.insert(waker));
+        self.queue(self.nanos(deadline), key);
+        key
+    }
+
+    /// Arms a timer that runs `f` once at `deadline`.
+    pub(crate) fn insert_once(&mut self, deadline: Instant, f: Box<dyn FnOnce()>) -> TimerKey {
+        let key = TimerKey::callback(self.callbacks.insert(Callback::Once(f)));
+        self.queue(self.nanos(deadline), key);
+        key
     }
 
     /// Arms a periodic timer first due at `first`.
@@ -184,83 +214,81 @@ impl Timers {
         f: Box<dyn FnMut() -> bool>,
     ) -> TimerKey {
         let first = self.round_up(self.nanos(first));
-        let period = self.round_up(resolution_nanos(period));
         let every = Every {
             f: Some(f),
-            period,
+            period: self.round_up(resolution_nanos(period)),
             scheduled: first,
             policy,
         };
-        self.insert_at(first, Action::Every(Box::new(every)))
-    }
-
-    /// Arms a timer due at `deadline` (nanoseconds since the origin).
-    fn insert_at(&mut self, deadline: u64, action: Action) -> TimerKey {
-        let id = self.next_id;
-        self.next_id += 1;
-        if !matches!(action, Action::Wake(_)) {
-            self.callbacks += 1;
-        }
-        let key = self.slots.insert(Slot { id, action });
-        self.queue(Entry { deadline, id, key });
-        TimerKey { key, id }
+        let key = TimerKey::callback(self.callbacks.insert(Callback::Every(Box::new(every))));
+        self.queue(first, key);
+        key
     }
 
     /// Puts an entry in the wheel, or among the expired ones if its tick has passed.
-    fn queue(&mut self, entry: Entry) {
-        if let Err(entry) = self.wheel.insert(entry) {
-            self.due.push(Reverse(entry));
+    fn queue(&mut self, deadline: u64, key: TimerKey) {
+        if let Err(entry) = self.wheel.insert(Entry { deadline, key }) {
+            push_expired(&mut self.due, &mut self.expired, entry);
         }
     }
 
     /// Whether the timer is still armed (not fired, not cancelled).
     pub(crate) fn is_armed(&self, timer: TimerKey) -> bool {
-        self.slots.get(timer.key).is_some_and(|s| s.id == timer.id)
+        is_live(&self.wakes, &self.callbacks, timer)
+    }
+
+    /// Whether the wake timer `timer`, armed for `deadline`, is still pending. Once the
+    /// queue has moved past `deadline` (the usual case when a woken sleep is polled) this
+    /// is answered without touching the timer's slot, a likely cache miss.
+    pub(crate) fn is_wake_pending(&self, timer: TimerKey, deadline: Instant) -> bool {
+        let tick = self.wheel.tick_of(self.nanos(deadline));
+        if self.due.is_empty() && self.wheel.has_passed(tick) {
+            debug_assert!(!self.is_armed(timer), "a passed timer is not armed");
+            return false;
+        }
+        self.is_armed(timer)
     }
 
     /// Stores the waker a sleeping future should be woken with.
     pub(crate) fn set_waker(&mut self, timer: TimerKey, waker: &Waker) {
-        if let Some(Slot {
-            id,
-            action: Action::Wake(slot),
-        }) = self.slots.get_mut(timer.key)
-        {
-            if *id == timer.id && !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                *slot = Some(waker.clone());
+        if timer.is_callback() {
+            return;
+        }
+        if let Some(slot) = self.wakes.get_mut(timer.slot_key()) {
+            if !slot.will_wake(waker) {
+                slot.clone_from(waker);
             }
         }
     }
 
-    /// Disarms a timer; gives back its action (to be dropped outside any borrow) if it was
-    /// armed.
-    pub(crate) fn cancel(&mut self, timer: TimerKey) -> Option<Action> {
-        if !self.is_armed(timer) {
-            return None;
-        }
-        let slot = self.slots.remove(timer.key);
-        if !matches!(slot.action, Action::Wake(_)) {
-            self.callbacks -= 1;
-        }
+    /// Disarms a timer; gives back what it held (to be dropped outside any borrow) if it
+    /// was armed.
+    pub(crate) fn cancel(&mut self, timer: TimerKey) -> Option<Disarmed> {
+        let disarmed = if timer.is_callback() {
+            Disarmed::Callback(self.callbacks.remove(timer.slot_key())?)
+        } else {
+            Disarmed::Wake(self.wakes.remove(timer.slot_key())?)
+        };
         self.stale += 1;
         self.compact_if_mostly_stale();
-        Some(slot.action)
+        Some(disarmed)
     }
 
     /// Whether no timer is armed.
     pub(crate) fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.wakes.is_empty() && self.callbacks.is_empty()
     }
 
     /// Armed callback timers.
     pub(crate) fn callbacks(&self) -> usize {
-        self.callbacks
+        self.callbacks.len()
     }
 
     /// When the loop must next look at the timers, in nanoseconds: the earliest expired
     /// timer's rounded deadline, else the wheel's next expiration (an entry's tick, or
     /// earlier, when entries move down a level). Never later than the earliest timer.
     pub(crate) fn next_due(&mut self) -> Option<u64> {
-        if self.slots.is_empty() {
+        if self.is_empty() {
             return None;
         }
         if let Some(deadline) = self.peek_live_due().map(|e| e.deadline) {
@@ -271,9 +299,9 @@ impl Timers {
     }
 
     /// The earliest live expired entry, dropping stale ones on the way.
-    fn peek_live_due(&mut self) -> Option<&Entry> {
+    fn peek_live_due(&mut self) -> Option<&Expired> {
         while let Some(Reverse(entry)) = self.due.peek() {
-            if self.slots.get(entry.key).is_some_and(|s| s.id == entry.id) {
+            if self.is_armed(entry.key) {
                 break;
             }
             self.due.pop();
@@ -282,37 +310,43 @@ impl Timers {
         self.due.peek().map(|Reverse(e)| e)
     }
 
-    /// Takes the next live timer due at `now` (nanoseconds since the origin).
+    /// Takes the next live timer due at `now` (nanoseconds since the origin). The wheel
+    /// moves one slot at a time, only when no expired entry is left.
     pub(crate) fn pop_due(&mut self, now: u64) -> Option<Due> {
-        let due = &mut self.due;
-        self.wheel
-            .advance(self.wheel.tick_before(now), |e| due.push(Reverse(e)));
-        self.peek_live_due()?;
+        let tick = self.wheel.tick_before(now);
+        while self.peek_live_due().is_none() {
+            if !self.expire_next(tick) {
+                return None;
+            }
+        }
         let Reverse(entry) = self.due.pop()?;
-        let timer = TimerKey {
-            key: entry.key,
-            id: entry.id,
-        };
-        Some(self.take_due(timer, now))
+        Some(self.take_due(entry.key, now))
     }
 
-    /// Turns a live, due slot into what the loop must do with it.
+    /// Moves the wheel's next slot at or before `tick` down a level or into `due`; false
+    /// if there is none.
+    fn expire_next(&mut self, tick: u64) -> bool {
+        let (due, expired) = (&mut self.due, &mut self.expired);
+        self.wheel
+            .step(tick, |entry| push_expired(due, expired, entry))
+    }
+
+    /// Turns a live, due timer into what the loop must do with it.
     fn take_due(&mut self, timer: TimerKey, now: u64) -> Due {
-        if let Action::Every(every) = &mut self.slots[timer.key].action {
+        if !timer.is_callback() {
+            return Due::Wake(self.wakes.remove(timer.slot_key()));
+        }
+        if let Some(Callback::Every(every)) = self.callbacks.get_mut(timer.slot_key()) {
             let f = every
                 .f
                 .take()
-                .expect("a periodic timer in the heap is not running");
+                .expect("a periodic timer in the queue is not running");
             every.scheduled = every.next_deadline(now);
             return Due::Every(timer, f);
         }
-        match self.slots.remove(timer.key).action {
-            Action::Wake(waker) => Due::Wake(waker),
-            Action::Once(f) => {
-                self.callbacks -= 1;
-                Due::Once(f)
-            }
-            Action::Every(_) => unreachable!("periodic timers are handled above"),
+        match self.callbacks.remove(timer.slot_key()) {
+            Some(Callback::Once(f)) => Due::Once(f),
+            _ => unreachable!("a live expired callback timer is a one-shot here"),
         }
     }
 
@@ -324,24 +358,16 @@ impl Timers {
         f: Box<dyn FnMut() -> bool>,
         go_on: bool,
     ) -> Option<Box<dyn FnMut() -> bool>> {
-        if !self.is_armed(timer) {
-            return Some(f);
-        }
         if !go_on {
-            self.slots.remove(timer.key);
-            self.callbacks -= 1;
+            drop(self.callbacks.remove(timer.slot_key()));
             return Some(f);
         }
-        let Action::Every(every) = &mut self.slots[timer.key].action else {
-            unreachable!("a re-armed timer is periodic")
+        let Some(Callback::Every(every)) = self.callbacks.get_mut(timer.slot_key()) else {
+            return Some(f); // cancelled while it ran
         };
         every.f = Some(f);
         let deadline = every.scheduled;
-        self.queue(Entry {
-            deadline,
-            id: timer.id,
-            key: timer.key,
-        });
+        self.queue(deadline, timer);
         None
     }
 
@@ -354,11 +380,42 @@ impl Timers {
 
     /// Drops every stale entry.
     fn compact(&mut self) {
-        let slots = &self.slots;
-        let live = |e: &Entry| slots.get(e.key).is_some_and(|s| s.id == e.id);
-        self.wheel.retain(live);
-        self.due.retain(|Reverse(e)| live(e));
+        let (wakes, callbacks) = (&self.wakes, &self.callbacks);
+        self.wheel.retain(|e| is_live(wakes, callbacks, e.key));
+        self.due
+            .retain(|Reverse(e)| is_live(wakes, callbacks, e.key));
         self.stale = 0;
+    }
+}
+
+impl TimerKey {
+    /// The key of a timer in the wake slab.
+    fn wake(key: SlotKey) -> Self {
+        Self {
+            slot: key.index,
+            generation: key.generation,
+        }
+    }
+
+    /// The key of a timer in the callback slab.
+    fn callback(key: SlotKey) -> Self {
+        Self {
+            slot: key.index | CALLBACK,
+            generation: key.generation,
+        }
+    }
+
+    /// Whether the timer is in the callback slab.
+    fn is_callback(self) -> bool {
+        self.slot & CALLBACK != 0
+    }
+
+    /// The key within its slab.
+    fn slot_key(self) -> SlotKey {
+        SlotKey {
+            index: self.slot & !CALLBACK,
+            generation: self.generation,
+        }
     }
 }
 
@@ -380,6 +437,25 @@ impl Every {
     }
 }
 
+/// Whether `timer` is armed in one of the two slabs.
+fn is_live(wakes: &Slots<Waker>, callbacks: &Slots<Callback>, timer: TimerKey) -> bool {
+    if timer.is_callback() {
+        callbacks.contains(timer.slot_key())
+    } else {
+        wakes.contains(timer.slot_key())
+    }
+}
+
+/// Queues an expired entry behind the ones that expired before it.
+fn push_expired(due: &mut BinaryHeap<Reverse<Expired>>, expired: &mut u64, entry: Entry) {
+    due.push(Reverse(Expired {
+        deadline: entry.deadline,
+        seq: *expired,
+        key: entry.key,
+    }));
+    *expired += 1;
+}
+
 /// A duration in whole nanoseconds, at least 1.
 fn resolution_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
@@ -393,6 +469,9 @@ impl Ticked for Entry {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
     use super::*;
 
     fn timers() -> (Timers, Instant) {
@@ -400,23 +479,32 @@ mod tests {
         (Timers::new(origin, Duration::from_millis(1)), origin)
     }
 
+    /// Arms a wake timer `ms` milliseconds after `origin`.
+    fn wake_at(t: &mut Timers, origin: Instant, ms: u64) -> TimerKey {
+        t.insert_wake(origin + Duration::from_millis(ms), Waker::noop().clone())
+    }
+
     const MS: u64 = 1_000_000;
 
     #[test]
     fn deadlines_are_due_at_the_next_tick() {
         let (mut t, origin) = timers();
-        t.insert(origin + Duration::from_micros(300), Action::Wake(None));
+        t.insert_wake(origin + Duration::from_micros(300), Waker::noop().clone());
         assert_eq!(t.next_due(), Some(MS));
         assert!(t.pop_due(MS - 1).is_none());
         assert!(t.pop_due(MS).is_some());
     }
 
     #[test]
+    fn entries_and_sleep_keys_are_small() {
+        assert_eq!(size_of::<Entry>(), 16);
+        assert_eq!(size_of::<TimerKey>(), 8);
+    }
+
+    #[test]
     fn cancelled_entries_are_skipped_and_compacted() {
         let (mut t, origin) = timers();
-        let keys: Vec<_> = (0..1000)
-            .map(|i| t.insert(origin + Duration::from_millis(i), Action::Wake(None)))
-            .collect();
+        let keys: Vec<_> = (0..1000).map(|i| wake_at(&mut t, origin, i)).collect();
         for k in &keys[..999] {
             assert!(t.cancel(*k).is_some());
         }
@@ -431,6 +519,98 @@ mod tests {
         assert_eq!(t.next_due(), Some(999 * MS), "exact once on level 0");
         assert!(t.pop_due(999 * MS).is_some());
         assert_eq!(t.next_due(), None);
+    }
+
+    #[test]
+    fn a_reused_slot_is_not_fired_by_the_old_entry() {
+        let (mut t, origin) = timers();
+        let old = wake_at(&mut t, origin, 1);
+        t.cancel(old);
+        let new = wake_at(&mut t, origin, 5);
+        assert_eq!(new.slot, old.slot, "same slot, new generation");
+        assert!(t.pop_due(MS).is_none(), "the stale entry fires nothing");
+        assert!(t.is_armed(new) && !t.is_armed(old));
+        assert!(t.cancel(old).is_none());
+        assert!(t.pop_due(5 * MS).is_some());
+    }
+
+    /// Arms a one-shot callback that records `label` in `log`.
+    fn log_at(t: &mut Timers, at: Instant, log: &Rc<RefCell<Vec<char>>>, label: char) {
+        let log = log.clone();
+        t.insert_once(at, Box::new(move || log.borrow_mut().push(label)));
+    }
+
+    #[test]
+    fn expired_timers_fire_in_deadline_then_arming_order() {
+        let (mut t, origin) = timers();
+        let log = Rc::default();
+        let ms = |n| origin + Duration::from_millis(n);
+        log_at(&mut t, origin + Duration::from_micros(1900), &log, 'd');
+        log_at(&mut t, ms(1), &log, 'b');
+        log_at(&mut t, ms(70), &log, 'e'); // on level 1 until 64 ms
+        assert!(t.pop_due(0).is_none());
+        log_at(&mut t, ms(1), &log, 'c'); // armed later, same deadline as `b`
+        log_at(&mut t, ms(0), &log, 'a'); // already due
+        while let Some(Due::Once(f)) = t.pop_due(2 * MS) {
+            f();
+        }
+        assert!(t.pop_due(65 * MS).is_none());
+        log_at(&mut t, ms(70), &log, 'f'); // on level 0, behind `e`
+        while let Some(Due::Once(f)) = t.pop_due(70 * MS) {
+            f();
+        }
+        assert_eq!(*log.borrow(), ['a', 'b', 'c', 'd', 'e', 'f']);
+    }
+
+    #[test]
+    fn the_heap_holds_one_tick_at_a_time() {
+        let (mut t, origin) = timers();
+        for ms in 0..100 {
+            for _ in 0..10 {
+                wake_at(&mut t, origin, ms + 1);
+            }
+        }
+        assert!(t.pop_due(100 * MS).is_some());
+        assert!(t.due.len() < 10, "later ticks stay in the wheel");
+        let rest = std::iter::from_fn(|| t.pop_due(100 * MS)).count();
+        assert_eq!(rest, 999);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn a_woken_sleep_is_known_fired_without_its_slot() {
+        let (mut t, origin) = timers();
+        let deadline = origin + Duration::from_micros(1500);
+        let key = t.insert_wake(deadline, Waker::noop().clone());
+        assert!(t.is_wake_pending(key, deadline));
+        assert!(t.pop_due(MS).is_none());
+        assert!(t.is_wake_pending(key, deadline), "rounded up to 2 ms");
+        assert!(t.pop_due(2 * MS).is_some());
+        assert!(!t.is_wake_pending(key, deadline));
+    }
+
+    #[test]
+    fn callbacks_are_counted_and_periodic_ones_rearmed() {
+        let (mut t, origin) = timers();
+        t.insert_once(origin, Box::new(|| {}));
+        let every = t.insert_every(
+            origin + Duration::from_millis(2),
+            Duration::from_millis(2),
+            MissedTick::Delay,
+            Box::new(|| true),
+        );
+        wake_at(&mut t, origin, 1);
+        assert_eq!(t.callbacks(), 2);
+        assert!(matches!(t.pop_due(MS), Some(Due::Once(_))));
+        assert!(matches!(t.pop_due(MS), Some(Due::Wake(Some(_)))));
+        let Some(Due::Every(key, f)) = t.pop_due(2 * MS) else {
+            panic!("the periodic timer is due at 2 ms");
+        };
+        assert!(t.rearm(key, f, true).is_none());
+        assert_eq!(t.next_due(), Some(4 * MS));
+        assert!(matches!(t.cancel(every), Some(Disarmed::Callback(_))));
+        assert_eq!(t.callbacks(), 0);
+        assert!(t.is_empty());
     }
 
     #[test]

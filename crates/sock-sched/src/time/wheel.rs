@@ -14,6 +14,9 @@
 const SLOTS: usize = 64;
 /// Levels: enough for 64-bit ticks.
 const LEVELS: usize = 11;
+/// The largest buffer (in entries) a level-0 slot keeps once emptied, for its next tick:
+/// at most 64 × 4096 entries stay allocated, and a busy wheel stops reallocating.
+const KEEP: usize = 4096;
 
 /// Something stored in the wheel.
 pub(crate) trait Ticked {
@@ -92,30 +95,44 @@ impl<E: Ticked> Wheel<E> {
         Ok(())
     }
 
-    /// The next tick at which [`advance`](Self::advance) has something to do: an entry's
+    /// The next tick at which [`step`](Self::step) has something to do: an entry's
     /// tick (level 0) or a cascade (higher levels, earlier than their entries' ticks).
     pub(crate) fn next_expiration(&self) -> Option<u64> {
         (0..LEVELS).find_map(|level| self.next_in_level(level).map(|(_, start)| start))
     }
 
-    /// Moves time to `now`, handing every entry whose tick is at or before it to `expired`
-    /// (in no particular order).
-    pub(crate) fn advance(&mut self, now: u64, mut expired: impl FnMut(E)) {
-        while let Some((level, slot, start)) = self.next_slot() {
-            if start > now {
-                break;
-            }
-            self.elapsed = self.elapsed.max(start);
-            let entries = std::mem::take(&mut self.slots[level * SLOTS + slot]);
-            self.occupied[level] &= !(1 << slot);
-            self.len -= entries.len();
-            for entry in entries {
-                if let Err(entry) = self.insert(entry) {
-                    expired(entry);
-                }
+    /// Processes the next slot if it starts at or before `now`: its entries move down a
+    /// level (a cascade) or, once their tick is reached, go to `expired`, in the order
+    /// they were stored. Without such a slot, moves time to `now` and returns false.
+    ///
+    /// Entries due on the same tick come out in the order they were inserted: an entry
+    /// inserted later sits on the same level or a lower one, and a lower one only after
+    /// the older entry's slot has cascaded.
+    pub(crate) fn step(&mut self, now: u64, mut expired: impl FnMut(E)) -> bool {
+        let Some((level, slot, start)) = self.next_slot().filter(|&(.., start)| start <= now)
+        else {
+            self.elapsed = self.elapsed.max(now);
+            return false;
+        };
+        self.elapsed = self.elapsed.max(start);
+        let index = level * SLOTS + slot;
+        let mut entries = std::mem::take(&mut self.slots[index]);
+        self.occupied[level] &= !(1 << slot);
+        self.len -= entries.len();
+        for entry in entries.drain(..) {
+            if let Err(entry) = self.insert(entry) {
+                expired(entry);
             }
         }
-        self.elapsed = self.elapsed.max(now);
+        if level == 0 && entries.capacity() <= KEEP {
+            self.slots[index] = entries; // nothing went back in: its tick has passed
+        }
+        true
+    }
+
+    /// Whether every entry due at or before `tick` has left the wheel.
+    pub(crate) fn has_passed(&self, tick: u64) -> bool {
+        tick <= self.elapsed
     }
 
     /// Keeps only the entries `keep` accepts.
@@ -179,9 +196,21 @@ mod tests {
         }
     }
 
+    /// A numbered entry: `(deadline, n)`.
+    impl Ticked for (u64, u32) {
+        fn deadline(&self) -> u64 {
+            self.0
+        }
+    }
+
+    /// Moves `wheel` to `now`, handing every entry due by then to `expired`.
+    fn advance<E: Ticked>(wheel: &mut Wheel<E>, now: u64, mut expired: impl FnMut(E)) {
+        while wheel.step(now, &mut expired) {}
+    }
+
     fn drain(wheel: &mut Wheel<u64>, now: u64) -> Vec<u64> {
         let mut out = vec![];
-        wheel.advance(now, |t| out.push(t));
+        advance(wheel, now, |t| out.push(t));
         out.sort_unstable();
         out
     }
@@ -220,9 +249,48 @@ mod tests {
         let mut got = vec![];
         while let Some(next) = wheel.next_expiration() {
             assert!(next <= ticks[got.len()], "would skip an entry");
-            wheel.advance(next, |t| got.push(t));
+            advance(&mut wheel, next, |t| got.push(t));
         }
         got.sort_unstable();
         assert_eq!(got, ticks);
+    }
+
+    #[test]
+    fn a_tick_s_entries_come_out_in_insertion_order() {
+        let mut wheel = Wheel::new(1);
+        let (mut n, mut out) = (0, vec![]);
+        for now in [0, 100, 4095, 4096, 4900, 4990, 4999] {
+            advance(&mut wheel, now, |e: (u64, u32)| out.push(e.1));
+            for tick in [5000, 5001] {
+                for _ in 0..3 {
+                    wheel.insert((tick, n)).unwrap();
+                    n += 1;
+                }
+            }
+        }
+        let due = |tick: u32| (0..n).filter(move |i| i / 3 % 2 == tick - 5000);
+        advance(&mut wheel, 5000, |e| out.push(e.1));
+        assert!(out.iter().copied().eq(due(5000)), "{out:?}");
+        out.clear();
+        advance(&mut wheel, 5001, |e| out.push(e.1));
+        assert!(out.iter().copied().eq(due(5001)), "{out:?}");
+    }
+
+    #[test]
+    fn step_moves_one_slot_at_a_time() {
+        let mut wheel = Wheel::new(1);
+        for t in [3, 3, 9, 200] {
+            wheel.insert(t).unwrap();
+        }
+        let mut out = vec![];
+        assert!(wheel.step(300, |t| out.push(t)));
+        assert_eq!(out, [3, 3]);
+        assert!(wheel.step(300, |t| out.push(t)));
+        assert_eq!(out, [3, 3, 9]);
+        assert!(!wheel.has_passed(200));
+        while wheel.step(300, |t| out.push(t)) {}
+        assert_eq!(out, [3, 3, 9, 200]);
+        assert!(wheel.has_passed(300), "time moved to `now`");
+        assert!(!wheel.step(300, |_| unreachable!()));
     }
 }
