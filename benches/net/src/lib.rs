@@ -6,7 +6,8 @@
 //! `c/echo_epoll.c`), the `loadgen` load generator and the `netbench` driver that runs them
 //! all pinned to cores and writes `RESULTS.md` and `ratios.svg`. This library holds what
 //! they have in common: flag parsing, the byte pattern every echoed byte is checked
-//! against, the latency histogram, one-line JSON records and the few OS calls.
+//! against, the latency histogram, one-line JSON records, batches of datagrams moved by
+//! one `sendmmsg`/`recvmmsg` call, and the few OS calls.
 //!
 //! # Examples
 //!
@@ -24,6 +25,7 @@
 //! ```
 
 mod args;
+mod datagrams;
 mod histogram;
 mod json;
 mod pattern;
@@ -34,6 +36,7 @@ mod stats;
 mod sys;
 
 pub use args::Args;
+pub use datagrams::{Datagrams, MAX_BATCH};
 pub use histogram::Histogram;
 pub use json::{JsonLine, json_field};
 pub use pattern::Pattern;

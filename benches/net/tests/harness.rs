@@ -177,6 +177,50 @@ fn loadgen_fails_on_a_server_that_corrupts_a_byte() {
 }
 
 #[test]
+fn udp_loadgen_checks_every_datagram_of_a_batch_both_ways_of_sending() {
+    let server = Server::start(env!("CARGO_BIN_EXE_echo_mio"), true);
+    for send in [&[][..], &["--no-gso"][..]] {
+        let mut args = vec![
+            "--udp",
+            "--conns",
+            "2",
+            "--depth",
+            "40",
+            "--duration",
+            "0.2",
+        ];
+        args.extend_from_slice(send);
+        let output = loadgen(&server.addr, &args);
+        assert!(number(&output, "packets") > 0.0, "{send:?}");
+        assert_eq!(number(&output, "lost"), 0.0, "{send:?}");
+        let calls = number(&output, "calls_per_datagram");
+        assert!(
+            calls > 0.0 && calls < 2.0,
+            "{send:?}: {calls} calls per datagram"
+        );
+    }
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = socket.local_addr().unwrap().to_string();
+    thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        for count in 0u32.. {
+            let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                return;
+            };
+            // Corrupt the last byte of every 50th datagram, echo the others faithfully.
+            if count % 50 == 49 {
+                buf[n - 1] ^= 0x55;
+            }
+            let _ = socket.send_to(&buf[..n], from);
+        }
+    });
+    let output = loadgen(&addr, &["--udp", "--depth", "64", "--duration", "0.3"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("wrong datagram"), "{stderr}");
+}
+
+#[test]
 fn loadgen_rejects_bad_flags_with_a_message() {
     let output = loadgen("127.0.0.1:1", &["--conns", "0"]);
     assert!(!output.status.success());

@@ -1,9 +1,16 @@
-//! Linux: the file-descriptor limit, signals and the clock-tick rate, through libc.
+//! Linux: the file-descriptor limit, signals, the clock-tick rate and batched datagram
+//! calls (`sendmmsg`/`recvmmsg`), through libc.
 //!
 //! Same signatures as `sys/other.rs`; the harness runs only here (it needs `taskset`,
 //! `/proc/PID/status` and `perf` or `strace`), and the other file explains so.
 
 use std::io;
+use std::os::fd::AsRawFd;
+use std::{mem, ptr};
+
+use mio::net::UdpSocket;
+
+use crate::datagrams::MAX_BATCH;
 
 /// Does nothing on Linux: the harness runs here.
 ///
@@ -100,4 +107,137 @@ pub fn clock_ticks_per_second() -> io::Result<u64> {
         .ok()
         .filter(|&t| t > 0)
         .ok_or_else(io::Error::last_os_error)
+}
+
+/// Sends the datagrams laid out in `bytes` (slot `i` at `i * slot`, `lens[i]` long) through
+/// the connected `socket` with one `sendmmsg(2)`; returns how many went.
+///
+/// # Errors
+///
+/// When the first could not be sent.
+///
+/// # Panics
+///
+/// When there are more than `MAX_BATCH` datagrams or one lies outside `bytes`.
+pub(crate) fn send_datagrams(
+    socket: &UdpSocket,
+    bytes: &[u8],
+    slot: usize,
+    lens: &[usize],
+) -> io::Result<usize> {
+    let mut iovecs = [iovec(ptr::null_mut(), 0); MAX_BATCH];
+    for (i, &len) in lens.iter().enumerate() {
+        // sendmmsg only reads through the pointer; `iovec` has no read-only variant.
+        iovecs[i] = iovec(bytes[i * slot..i * slot + len].as_ptr().cast_mut(), len);
+    }
+    let mut headers = headers_for(&mut iovecs[..lens.len()]);
+    // SAFETY: the first `lens.len()` headers each point at one iovec above, which points
+    // into `bytes` (bounds checked by the slicing); all outlive the call, and the count
+    // passed is that number of headers.
+    let sent = unsafe {
+        libc::sendmmsg(
+            socket.as_raw_fd(),
+            headers.as_mut_ptr(),
+            lens.len() as libc::c_uint,
+            0,
+        )
+    };
+    usize::try_from(sent).map_err(|_| io::Error::last_os_error())
+}
+
+/// Receives up to `lens.len()` datagrams waiting on `socket` with one `recvmmsg(2)` into
+/// `bytes` (slot `i` at `i * slot`), storing each length in `lens`; returns how many came.
+///
+/// # Errors
+///
+/// When none was waiting (`WouldBlock`) or the socket failed.
+///
+/// # Panics
+///
+/// When `lens` is longer than `MAX_BATCH` or `bytes` shorter than `lens.len()` slots.
+pub(crate) fn recv_datagrams(
+    socket: &UdpSocket,
+    bytes: &mut [u8],
+    slot: usize,
+    lens: &mut [usize],
+) -> io::Result<usize> {
+    let mut iovecs = [iovec(ptr::null_mut(), 0); MAX_BATCH];
+    let slots = bytes[..lens.len() * slot].chunks_mut(slot);
+    for (entry, chunk) in iovecs.iter_mut().zip(slots) {
+        *entry = iovec(chunk.as_mut_ptr(), slot);
+    }
+    let mut headers = headers_for(&mut iovecs[..lens.len()]);
+    // SAFETY: the first `lens.len()` headers each point at one iovec above, which points at
+    // a distinct `slot`-byte chunk of `bytes`, writable and alive for the call; the count
+    // passed is that number of headers; a null timeout means none.
+    let came = unsafe {
+        libc::recvmmsg(
+            socket.as_raw_fd(),
+            headers.as_mut_ptr(),
+            lens.len() as libc::c_uint,
+            libc::MSG_DONTWAIT,
+            ptr::null_mut(),
+        )
+    };
+    let came = usize::try_from(came).map_err(|_| io::Error::last_os_error())?;
+    for (len, header) in lens.iter_mut().zip(&headers[..came]) {
+        *len = (header.msg_len as usize).min(slot);
+    }
+    Ok(came)
+}
+
+/// An `iovec` for `len` bytes at `base`.
+fn iovec(base: *mut u8, len: usize) -> libc::iovec {
+    libc::iovec {
+        iov_base: base.cast(),
+        iov_len: len,
+    }
+}
+
+/// One `mmsghdr` per iovec, each naming no address (the sockets are connected).
+///
+/// # Panics
+///
+/// When there are more than `MAX_BATCH` iovecs.
+fn headers_for(iovecs: &mut [libc::iovec]) -> [libc::mmsghdr; MAX_BATCH] {
+    // SAFETY: `mmsghdr` is plain C data for which all-zero bytes are a valid value (null
+    // pointers, zero lengths and flags).
+    let mut headers: [libc::mmsghdr; MAX_BATCH] = unsafe { mem::zeroed() };
+    assert!(
+        iovecs.len() <= MAX_BATCH,
+        "at most {MAX_BATCH} datagrams a call"
+    );
+    for (header, iovec) in headers.iter_mut().zip(iovecs) {
+        header.msg_hdr.msg_iov = iovec;
+        header.msg_hdr.msg_iovlen = 1;
+    }
+    headers
+}
+
+/// Linux's `UDP_SEGMENT` socket option (`include/uapi/linux/udp.h`), absent from libc.
+const UDP_SEGMENT: libc::c_int = 103;
+
+/// Makes every send on `socket` longer than `size` bytes leave as one buffer the kernel
+/// cuts into `size`-byte datagrams (UDP generic segmentation offload, Linux 4.18).
+///
+/// # Errors
+///
+/// When the kernel refuses the option.
+pub(crate) fn set_segment_size(socket: &UdpSocket, size: usize) -> io::Result<()> {
+    let size = libc::c_int::try_from(size)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment size out of range"))?;
+    // SAFETY: setsockopt(2) reads `size_of::<c_int>()` bytes from `&size`, a live c_int.
+    let done = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_UDP,
+            UDP_SEGMENT,
+            ptr::from_ref(&size).cast(),
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    match done {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
 }

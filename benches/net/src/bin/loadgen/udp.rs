@@ -1,17 +1,33 @@
-//! The UDP load: N connected UDP sockets, each keeping D datagrams in flight.
+//! The UDP load: N connected UDP sockets, each keeping D datagrams in flight, moved in
+//! batches: received by `recvmmsg`, sent by UDP segmentation offload (or `sendmmsg`).
 //!
 //! A datagram carries its socket's index and a sequence number in its first 12 bytes and
 //! pattern bytes after them, so every echoed byte is checked and each reply is matched to
 //! the datagram it answers. UDP may drop datagrams: one unanswered for `LOSS_TIMEOUT` is
 //! counted lost and replaced, and a reply arriving after that is counted late and ignored.
+//!
+//! Batches keep the load generator cheaper per datagram than the servers it measures (one
+//! thread, one datagram per syscall, made it the bottleneck). On a readiness event a socket
+//! is read up to `MAX_BATCH` datagrams per call; the replacements for a batch's answers
+//! leave together in one call; the clock is read once per batch. With segmentation
+//! (`UDP_SEGMENT`, the default on Linux) such a send is one buffer that the kernel cuts
+//! into datagrams on the way, so the client's kernel builds and routes one packet per
+//! batch; the server still receives separate datagrams of `size` bytes, the same as from
+//! `sendmmsg` (`--no-gso`). A batch that comes back short of `MAX_BATCH` ends the reading
+//! without a last call to see `WouldBlock`: every datagram queued on a UDP socket wakes
+//! its epoll watchers again, so one that arrives later raises a new event (and the loss
+//! scan reads a socket before giving up on it). How many datagrams are in flight is still
+//! exactly N × D: batching changes only how they travel through the syscalls, and every
+//! server gets the same load.
 
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
-use sock_netbench::{Histogram, Pattern};
+use sock_netbench::{Datagrams, Histogram, MAX_BATCH, Pattern};
 
 /// How long a datagram may go unanswered before it counts as lost.
 const LOSS_TIMEOUT: Duration = Duration::from_millis(200);
@@ -23,13 +39,15 @@ const HEADER: usize = 12;
 const ENOBUFS: i32 = 105;
 /// How long the first datagram on every socket may take (retried on loss).
 const PING_LIMIT: Duration = Duration::from_secs(5);
+/// Most bytes one segmented send carries (under the 64 KiB limit of one UDP packet).
+const SEGMENTED_BYTES: usize = 60_000;
 
 /// One client socket and its datagrams in flight.
 struct Peer {
     /// Connected to the server, registered readable.
     socket: UdpSocket,
-    /// `(sequence number, when sent)` of each datagram in flight.
-    in_flight: Vec<(u64, Instant)>,
+    /// `(sequence number, when sent)` of each datagram in flight, oldest first.
+    in_flight: VecDeque<(u64, Instant)>,
     /// The next sequence number to send.
     next_seq: u64,
 }
@@ -50,6 +68,10 @@ pub(crate) struct UdpReport {
     pub(crate) late: u64,
     /// Datagrams the server echoed in the window and the drain after it.
     pub(crate) served: u64,
+    /// Whether sends were segmented (else `sendmmsg`).
+    pub(crate) segmented: bool,
+    /// Send, receive and poll calls made in the window and the drain.
+    pub(crate) calls: u64,
 }
 
 /// Which datagrams are replaced by new ones.
@@ -69,10 +91,15 @@ struct State {
     peers: Vec<Peer>,
     /// The byte pattern behind every payload.
     pattern: Pattern,
-    /// Receive buffer, larger than any datagram.
-    recv_buf: Vec<u8>,
-    /// Send buffer, one datagram.
-    datagram: Vec<u8>,
+    /// Replies read by one receive call; a slot is one byte longer than a datagram, so a
+    /// longer reply shows.
+    incoming: Datagrams,
+    /// Datagrams waiting for one send call, all for the same socket.
+    outgoing: Datagrams,
+    /// Whether sends go as one segmented buffer (else by `sendmmsg`).
+    segmented: bool,
+    /// Bytes per datagram, header included.
+    size: usize,
     /// What happens to answered and lost datagrams.
     phase: Phase,
     /// Datagrams answered since the last reset.
@@ -81,6 +108,8 @@ struct State {
     lost: u64,
     /// Late replies since the last reset.
     late: u64,
+    /// Send, receive and poll calls since the last reset.
+    calls: u64,
     /// Latencies of answered datagrams, nanoseconds.
     latencies: Histogram,
 }
@@ -96,22 +125,18 @@ pub(crate) struct UdpLoad {
 }
 
 impl UdpLoad {
-    /// Opens `count` sockets connected to `addr`, each answered once before returning.
-    pub(crate) fn connect(addr: SocketAddr, count: usize, size: usize) -> io::Result<Self> {
+    /// Opens `count` sockets connected to `addr`, each answered once before returning;
+    /// `segment` asks for segmentation offload (used when two datagrams fit one send).
+    pub(crate) fn connect(
+        addr: SocketAddr,
+        count: usize,
+        size: usize,
+        segment: bool,
+    ) -> io::Result<Self> {
         let mut load = Self {
             poll: Poll::new()?,
             events: Events::with_capacity(1024),
-            state: State {
-                peers: Vec::with_capacity(count),
-                pattern: Pattern::new(),
-                recv_buf: vec![0; 65536],
-                datagram: vec![0; size],
-                phase: Phase::Ping,
-                completed: 0,
-                lost: 0,
-                late: 0,
-                latencies: Histogram::new(),
-            },
+            state: State::new(count, size, segment),
         };
         for index in 0..count {
             load.open(addr, index)?;
@@ -126,9 +151,7 @@ impl UdpLoad {
         self.state.reset(Phase::Timed);
         let start = Instant::now();
         for index in 0..self.state.peers.len() {
-            for _ in 0..depth {
-                self.state.send(index, start)?;
-            }
+            self.state.top_up(index, depth, start)?;
         }
         self.drive_until(start + duration)?;
         let elapsed = start.elapsed();
@@ -144,6 +167,8 @@ impl UdpLoad {
             lost: self.state.lost,
             late: self.state.late,
             served: self.state.completed,
+            segmented: self.state.segmented,
+            calls: self.state.calls,
         })
     }
 
@@ -155,12 +180,18 @@ impl UdpLoad {
         };
         let mut socket = UdpSocket::bind(local)?;
         socket.connect(addr)?;
+        if self.state.segmented {
+            Datagrams::set_segment_size(&socket, self.state.size).map_err(|err| {
+                let msg = format!("UDP_SEGMENT: {err} (--no-gso sends by sendmmsg)");
+                io::Error::new(err.kind(), msg)
+            })?;
+        }
         self.poll
             .registry()
             .register(&mut socket, Token(index), Interest::READABLE)?;
         self.state.peers.push(Peer {
             socket,
-            in_flight: Vec::new(),
+            in_flight: VecDeque::new(),
             next_seq: 0,
         });
         Ok(())
@@ -170,7 +201,7 @@ impl UdpLoad {
     fn ping(&mut self) -> io::Result<()> {
         let start = Instant::now();
         for index in 0..self.state.peers.len() {
-            self.state.send(index, start)?;
+            self.state.top_up(index, 1, start)?;
         }
         let count = self.state.peers.len() as u64;
         while self.state.completed < count {
@@ -187,6 +218,7 @@ impl UdpLoad {
     fn drive_until(&mut self, deadline: Instant) -> io::Result<()> {
         let mut next_scan = Instant::now() + SCAN_EVERY;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            self.state.calls += 1;
             match self.poll.poll(&mut self.events, Some(left.min(SCAN_EVERY))) {
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
                 other => other?,
@@ -205,12 +237,34 @@ impl UdpLoad {
 }
 
 impl State {
+    /// Counters at zero and batches for `count` sockets sending `size`-byte datagrams,
+    /// segmented if `segment` and two of them fit one send.
+    fn new(count: usize, size: usize, segment: bool) -> Self {
+        let per_send = (SEGMENTED_BYTES / size).min(MAX_BATCH);
+        let segmented = segment && per_send >= 2;
+        Self {
+            peers: Vec::with_capacity(count),
+            pattern: Pattern::new(),
+            incoming: Datagrams::new(MAX_BATCH, size + 1),
+            outgoing: Datagrams::new(if segmented { per_send } else { MAX_BATCH }, size),
+            segmented,
+            size,
+            phase: Phase::Ping,
+            completed: 0,
+            lost: 0,
+            late: 0,
+            calls: 0,
+            latencies: Histogram::new(),
+        }
+    }
+
     /// Resets the counters for a new window.
     fn reset(&mut self, phase: Phase) {
         self.phase = phase;
         self.completed = 0;
         self.lost = 0;
         self.late = 0;
+        self.calls = 0;
         self.latencies = Histogram::new();
     }
 
@@ -220,76 +274,122 @@ impl State {
         (self.completed, quantile(0.50), quantile(0.99))
     }
 
-    /// Sends the next datagram on socket `index`; a full socket buffer is a loss found later.
-    fn send(&mut self, index: usize, now: Instant) -> io::Result<()> {
+    /// Sends `count` new datagrams on socket `index`, a batch per call.
+    fn top_up(&mut self, index: usize, count: usize, now: Instant) -> io::Result<()> {
+        for _ in 0..count {
+            if self.outgoing.is_full() {
+                self.flush(index)?;
+            }
+            self.queue(index, now);
+        }
+        self.flush(index)
+    }
+
+    /// Adds the next datagram of socket `index` to the outgoing batch.
+    fn queue(&mut self, index: usize, now: Instant) {
         let peer = &mut self.peers[index];
         let seq = peer.next_seq;
         peer.next_seq += 1;
-        self.datagram[..4].copy_from_slice(&(index as u32).to_le_bytes());
-        self.datagram[4..HEADER].copy_from_slice(&seq.to_le_bytes());
-        let offset = seq * self.datagram.len() as u64;
+        peer.in_flight.push_back((seq, now));
+        let datagram = self.outgoing.push(self.size);
+        datagram[..4].copy_from_slice(&(index as u32).to_le_bytes());
+        datagram[4..HEADER].copy_from_slice(&seq.to_le_bytes());
+        let offset = seq * self.size as u64;
         self.pattern
-            .fill(index as u64, offset, &mut self.datagram[HEADER..]);
-        peer.in_flight.push((seq, now));
-        match peer.socket.send(&self.datagram) {
-            Ok(_) => Ok(()),
-            Err(err) if is_transient(&err) => Ok(()),
-            Err(err) => Err(io::Error::new(err.kind(), format!("udp send: {err}"))),
-        }
+            .fill(index as u64, offset, &mut datagram[HEADER..]);
     }
 
-    /// Reads every datagram waiting on socket `index`.
+    /// Sends the outgoing batch on socket `index`; what a full socket buffer refuses is a
+    /// loss found later.
+    fn flush(&mut self, index: usize) -> io::Result<()> {
+        let mut first = 0;
+        while first < self.outgoing.len() {
+            self.calls += 1;
+            let socket = &self.peers[index].socket;
+            let sent = match self.segmented {
+                true => self.outgoing.send_segmented(socket, first),
+                false => self.outgoing.send_from(socket, first),
+            };
+            match sent {
+                Ok(sent) => first += sent,
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) if is_transient(&err) => break,
+                Err(err) => return Err(io::Error::new(err.kind(), format!("udp send: {err}"))),
+            }
+        }
+        self.outgoing.clear();
+        Ok(())
+    }
+
+    /// Reads the datagrams waiting on socket `index`, a batch per call, and replaces the
+    /// answered ones in the timed phase.
     fn receive(&mut self, index: usize) -> io::Result<()> {
         loop {
-            let n = match self.peers[index].socket.recv(&mut self.recv_buf) {
-                Ok(n) => n,
+            self.calls += 1;
+            let count = match self.incoming.recv(&self.peers[index].socket) {
+                Ok(count) => count,
                 Err(err) if err.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(err) if err.kind() == ErrorKind::Interrupted => continue,
                 Err(err) => return Err(io::Error::new(err.kind(), format!("udp recv: {err}"))),
             };
-            self.answer(index, n)?;
+            let now = Instant::now();
+            let mut answered = 0;
+            for slot in 0..count {
+                answered += usize::from(self.answer(index, slot, now)?);
+            }
+            if self.phase == Phase::Timed {
+                self.top_up(index, answered, now)?;
+            }
+            if count < self.incoming.capacity() {
+                return Ok(());
+            }
         }
     }
 
-    /// Checks a reply of `n` bytes in `recv_buf` and completes its datagram.
-    fn answer(&mut self, index: usize, n: usize) -> io::Result<()> {
-        let reply = &self.recv_buf[..n];
+    /// Checks reply `slot` of the incoming batch, received at `now`, and completes its
+    /// datagram; `false` if the datagram was already given up on.
+    fn answer(&mut self, index: usize, slot: usize, now: Instant) -> io::Result<bool> {
+        let reply = self.incoming.get(slot);
         let wrong = || io::Error::other(format!("socket {}: wrong datagram echoed", index + 1));
-        if n != self.datagram.len() || reply[..4] != (index as u32).to_le_bytes() {
+        if reply.len() != self.size || reply[..4] != (index as u32).to_le_bytes() {
             return Err(wrong());
         }
         let seq = u64::from_le_bytes(reply[4..HEADER].try_into().expect("8 bytes"));
-        let offset = seq * n as u64;
+        let offset = seq * self.size as u64;
         if !self.pattern.matches(index as u64, offset, &reply[HEADER..]) {
             return Err(wrong());
         }
-        let peer = &mut self.peers[index];
-        let Some(slot) = peer.in_flight.iter().position(|&(s, _)| s == seq) else {
+        let in_flight = &mut self.peers[index].in_flight;
+        let Some(sent) = in_flight.iter().position(|&(s, _)| s == seq) else {
             self.late += 1;
-            return Ok(());
+            return Ok(false);
         };
-        let (_, sent) = peer.in_flight.swap_remove(slot);
-        let now = Instant::now();
+        let (_, sent) = in_flight.remove(sent).expect("the position was just found");
         let latency = u64::try_from(now.saturating_duration_since(sent).as_nanos());
         self.latencies.record(latency.unwrap_or(u64::MAX));
         self.completed += 1;
-        match self.phase {
-            Phase::Timed => self.send(index, now),
-            Phase::Ping | Phase::Drain => Ok(()),
-        }
+        Ok(true)
     }
 
-    /// Gives up on datagrams sent before `now - LOSS_TIMEOUT`.
+    /// Gives up on datagrams sent before `now - LOSS_TIMEOUT`, after reading their socket
+    /// once more, and replaces them unless draining.
     fn expire(&mut self, now: Instant) -> io::Result<()> {
         for index in 0..self.peers.len() {
+            let overdue = |peer: &Peer| {
+                let oldest = peer.in_flight.front();
+                oldest.is_some_and(|&(_, sent)| now.saturating_duration_since(sent) >= LOSS_TIMEOUT)
+            };
+            if !overdue(&self.peers[index]) {
+                continue;
+            }
+            self.receive(index)?;
             let in_flight = &mut self.peers[index].in_flight;
             let before = in_flight.len();
             in_flight.retain(|&(_, sent)| now.saturating_duration_since(sent) < LOSS_TIMEOUT);
-            for _ in in_flight.len()..before {
-                self.lost += 1;
-                if self.phase != Phase::Drain {
-                    self.send(index, now)?;
-                }
+            let expired = before - in_flight.len();
+            self.lost += expired as u64;
+            if self.phase != Phase::Drain {
+                self.top_up(index, expired, now)?;
             }
         }
         Ok(())

@@ -6,7 +6,8 @@
 //! repetition so slow drift on a shared machine hits all servers alike:
 //!
 //! 1. TCP: all servers up at once (idle ones cost nothing), echo at each connection count,
-//!    then bulk, then one counted echo run per count with `perf`/`strace` attached.
+//!    then bulk, then one counted echo run per count with `perf`/`strace` attached (when
+//!    echo runs).
 //! 2. UDP: all servers up with `--udp`, packets/s, then one counted run each.
 //! 3. Idle memory: one fresh server at a time, VmRSS before and with the idle connections.
 //!
@@ -123,7 +124,7 @@ impl Bench<'_> {
     /// Echo, bulk and counted echo runs against all TCP servers.
     fn tcp_phase(&mut self) {
         let o = self.options;
-        let counting = o.runs("syscalls") && self.tool.is_ok();
+        let counting = o.runs("echo") && o.runs("syscalls") && self.tool.is_ok();
         if !(o.runs("echo") || o.runs("bulk") || counting) {
             return;
         }
@@ -279,7 +280,17 @@ impl Bench<'_> {
         match outcome {
             Ok(run) => {
                 let rate = report::number(run.packets_per_sec);
-                eprintln!("  {:>9}: {rate} packets/s, {} lost", r.spec.name, run.lost);
+                let cpu = run.cpu.map_or(String::new(), |c| {
+                    format!(
+                        ", CPU {:.0} % / loadgen {:.0} %",
+                        c.server * 100.0,
+                        c.client * 100.0
+                    )
+                });
+                eprintln!(
+                    "  {:>9}: {rate} packets/s, {} lost{cpu}",
+                    r.spec.name, run.lost
+                );
                 r.udp.push(run);
             }
             Err(err) => r.fail(format!("udp: {err}")),
@@ -387,8 +398,14 @@ impl Bench<'_> {
 
     /// loadgen's flags for a UDP run.
     fn udp_args(&self) -> Vec<String> {
-        let mut args = self.echo_args(self.options.udp_sockets);
+        let o = self.options;
+        let mut args = self.echo_args(o.udp_sockets);
         args.insert(0, "--udp".to_owned());
+        let depth = args
+            .iter()
+            .position(|a| a == "--depth")
+            .expect("echo_args sets --depth");
+        args[depth + 1] = o.udp_depth.to_string();
         args
     }
 

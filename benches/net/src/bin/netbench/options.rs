@@ -20,7 +20,8 @@ options:
   --conns LIST        echo connection counts, comma-separated (1,64,1024)
   --servers LIST      subset of sock,sock_batch,tokio_ct,tokio_mt,smol,mio,c_epoll
   --bulk-bytes N      bytes streamed in the bulk run (1073741824)
-  --udp-sockets N     client UDP sockets, one datagram in flight each (64)
+  --udp-sockets N     client UDP sockets (1)
+  --udp-depth D       datagrams in flight on each client UDP socket (64)
   --idle N            idle connections for the memory measurement (9000)
   --syscalls TOOL     auto, perf, strace or none (auto: perf if it can count
                       raw_syscalls:sys_enter here, else strace, else none)
@@ -29,7 +30,10 @@ options:
   --bin-dir DIR       where the release binaries are (default: netbench's own directory)
   --out DIR           where RESULTS.md and ratios.svg go (default: benches/net)
   --build             run the cargo build above first
-  --skip LIST         parts to leave out: echo,bulk,udp,syscalls,idle";
+  --skip LIST         parts to leave out: echo,bulk,udp,syscalls,idle
+  --only LIST         the parts to run, the others left out (--only udp,syscalls: the UDP
+                      table and its syscall counts); not with --skip
+syscalls are counted for the echo and UDP workloads that run";
 
 /// Every setting of one driver run.
 pub(crate) struct Options {
@@ -49,6 +53,8 @@ pub(crate) struct Options {
     pub(crate) bulk_bytes: u64,
     /// Client UDP sockets.
     pub(crate) udp_sockets: usize,
+    /// Datagrams in flight per client UDP socket.
+    pub(crate) udp_depth: usize,
     /// Idle connections for the memory measurement.
     pub(crate) idle: usize,
     /// `auto`, `perf`, `strace` or `none`.
@@ -106,7 +112,8 @@ impl Options {
             conns: list(args.value("--conns")?, "1,64,1024")?,
             servers: names(args.value("--servers")?, &ALL_SERVERS, "--servers")?,
             bulk_bytes: args.value("--bulk-bytes")?.unwrap_or(1 << 30),
-            udp_sockets: args.value("--udp-sockets")?.unwrap_or(64),
+            udp_sockets: args.value("--udp-sockets")?.unwrap_or(1),
+            udp_depth: args.value("--udp-depth")?.unwrap_or(64),
             idle: args.value("--idle")?.unwrap_or(9000),
             syscalls: args
                 .value("--syscalls")?
@@ -118,11 +125,7 @@ impl Options {
                 .value("--out")?
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
             build: args.flag("--build"),
-            skip: names(
-                Some(args.value("--skip")?.unwrap_or_default()),
-                &PARTS,
-                "--skip",
-            )?,
+            skip: skipped(args.value("--skip")?, args.value("--only")?)?,
         };
         args.finish()?;
         options.check()?;
@@ -151,6 +154,10 @@ impl Options {
                 "--udp-sockets must be 1..=4096",
             ),
             (
+                (1..=4096).contains(&self.udp_depth),
+                "--udp-depth must be 1..=4096",
+            ),
+            (
                 (1..=20_000).contains(&self.idle),
                 "--idle must be 1..=20000",
             ),
@@ -163,6 +170,19 @@ impl Options {
             Some((_, msg)) => Err((*msg).to_owned()),
             None => Ok(()),
         }
+    }
+}
+
+/// The parts to leave out, from `--skip LIST` or as the complement of `--only LIST`.
+fn skipped(skip: Option<String>, only: Option<String>) -> Result<Vec<String>, String> {
+    match (skip, only) {
+        (Some(_), Some(_)) => Err("give --skip or --only, not both".to_owned()),
+        (None, Some(only)) => {
+            let kept = names(Some(only), &PARTS, "--only")?;
+            let left_out = PARTS.iter().filter(|part| !kept.iter().any(|k| k == *part));
+            Ok(left_out.map(|&part| part.to_owned()).collect())
+        }
+        (skip, None) => names(Some(skip.unwrap_or_default()), &PARTS, "--skip"),
     }
 }
 
@@ -203,4 +223,23 @@ fn default_bin_dir() -> Result<PathBuf, String> {
     exe.parent()
         .map(PathBuf::from)
         .ok_or_else(|| "netbench has no parent directory; pass --bin-dir".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        let args = Args::new(args.iter().copied().chain(["--bin-dir", "."]));
+        Options::parse(args, String::new())
+    }
+
+    #[test]
+    fn only_runs_the_parts_named() {
+        let options = parse(&["--only", "udp,syscalls"]).unwrap();
+        let runs: Vec<&str> = PARTS.into_iter().filter(|p| options.runs(p)).collect();
+        assert_eq!(runs, ["udp", "syscalls"]);
+        assert!(parse(&["--only", "udp", "--skip", "echo"]).is_err());
+        assert!(parse(&["--only", "tcp"]).is_err());
+    }
 }

@@ -39,6 +39,10 @@ pub(crate) struct UdpRun {
     pub(crate) packets_per_sec: f64,
     /// Datagrams lost.
     pub(crate) lost: f64,
+    /// loadgen's own send, receive and poll calls per datagram.
+    pub(crate) client_calls: f64,
+    /// Whether loadgen sent by segmentation offload (else by `sendmmsg`).
+    pub(crate) segmented: bool,
     /// How busy server and loadgen were, if it could be read.
     pub(crate) cpu: Option<CpuUse>,
 }
@@ -154,13 +158,12 @@ impl ServerResult {
 
     /// UDP packets/s.
     pub(crate) fn udp_rate(&self) -> Option<Summary> {
-        Summary::of(
-            &self
-                .udp
-                .iter()
-                .map(|r| r.packets_per_sec)
-                .collect::<Vec<_>>(),
-        )
+        self.udp_metric(|r| r.packets_per_sec)
+    }
+
+    /// A metric over the UDP runs.
+    pub(crate) fn udp_metric(&self, f: impl Fn(&UdpRun) -> f64) -> Option<Summary> {
+        Summary::of(&self.udp.iter().map(f).collect::<Vec<_>>())
     }
 }
 
@@ -186,6 +189,8 @@ pub(crate) fn udp_run(line: &str, cpu: Option<CpuUse>) -> Result<UdpRun, String>
     Ok(UdpRun {
         packets_per_sec: field(line, "packets_per_sec")?,
         lost: field(line, "lost")?,
+        client_calls: field(line, "calls_per_datagram")?,
+        segmented: json_field(line, "send") == Some("gso"),
         cpu,
     })
 }
