@@ -191,6 +191,20 @@ mod sockets {
     use sock::{Family, SharedTcp};
     use std::sync::mpsc;
 
+    /// Runs `f` on a new shared loop that two threads adopted by its raw number; stops
+    /// them after.
+    fn on_two_adopting_workers<T: Send + 'static>(
+        f: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> T {
+        let _serial = serial();
+        let lp = SharedLoop::new().unwrap();
+        lp.make_current();
+        let threads = workers(&lp, raw::get(), 2);
+        let out = lp.spawn(f).join();
+        stop(&lp, threads);
+        out
+    }
+
     fn reps() -> usize {
         std::env::var("SOCK_STRESS_REPS")
             .ok()
@@ -295,54 +309,40 @@ mod sockets {
 
     #[test]
     fn connect_by_name_resolves_off_the_loop() {
-        let _serial = serial();
-        let lp = SharedLoop::new().unwrap();
-        lp.make_current();
-        let threads = workers(&lp, raw::get(), 2);
-        let r = lp
-            .spawn(async {
-                let server = SharedTcp::new(Family::INET)?;
-                server.listen("127.0.0.1", 0)?;
-                let port = server.local_addr()?.port();
-                let accepted = mt::spawn(async move { server.accept().await.map(|_| ()) });
-                let c = SharedTcp::new(Family::INET)?;
-                c.connect("localhost", port)
-                    .timeout(sock_tests::PATIENCE)
-                    .await?;
-                accepted.await?;
-                Ok::<_, sock::Error>((c.remote_addr()?.port(), port))
-            })
-            .join()
-            .unwrap();
+        let r = on_two_adopting_workers(async {
+            let server = SharedTcp::new(Family::INET)?;
+            server.listen("127.0.0.1", 0)?;
+            let port = server.local_addr()?.port();
+            let accepted = mt::spawn(async move { server.accept().await.map(|_| ()) });
+            let c = SharedTcp::new(Family::INET)?;
+            c.connect("localhost", port)
+                .timeout(sock_tests::PATIENCE)
+                .await?;
+            accepted.await?;
+            Ok::<_, sock::Error>((c.remote_addr()?.port(), port))
+        })
+        .unwrap();
         let (connected, listening) = r;
         assert_eq!(connected, listening);
-        stop(&lp, threads);
     }
 
     #[test]
     fn close_wakes_a_waiting_receiver_with_closed() {
-        let _serial = serial();
-        let lp = SharedLoop::new().unwrap();
-        lp.make_current();
-        let threads = workers(&lp, raw::get(), 2);
-        let r = lp
-            .spawn(async {
-                let server = SharedTcp::new(Family::INET)?;
-                server.listen("127.0.0.1", 0)?;
-                let c = SharedTcp::new(Family::INET)?;
-                c.connect_to(&server.local_addr()?).await?;
-                let c2 = c.clone();
-                let waiter = mt::spawn(async move {
-                    let mut buf = [0u8; 8];
-                    c2.recv(&mut buf).await.map(|_| ())
-                });
-                mt::sleep(Duration::from_millis(5)).await;
-                c.close();
-                Ok::<_, sock::Error>(waiter.await)
-            })
-            .join()
-            .unwrap();
+        let r = on_two_adopting_workers(async {
+            let server = SharedTcp::new(Family::INET)?;
+            server.listen("127.0.0.1", 0)?;
+            let c = SharedTcp::new(Family::INET)?;
+            c.connect_to(&server.local_addr()?).await?;
+            let c2 = c.clone();
+            let waiter = mt::spawn(async move {
+                let mut buf = [0u8; 8];
+                c2.recv(&mut buf).await.map(|_| ())
+            });
+            mt::sleep(Duration::from_millis(5)).await;
+            c.close();
+            Ok::<_, sock::Error>(waiter.await)
+        })
+        .unwrap();
         assert_eq!(r.unwrap_err().kind(), sock::ErrorKind::Closed);
-        stop(&lp, threads);
     }
 }

@@ -29,7 +29,7 @@ pub(super) fn open_io(
     protocol: Option<socket2::Protocol>,
 ) -> Result<sys::SharedIo> {
     let domain = socket2::Domain::from(family.as_raw());
-    let socket = socket2::Socket::new(domain, ty, protocol)?;
+    let socket = sys::new_socket(domain, ty, protocol)?;
     if ty == socket2::Type::DGRAM {
         crate::sys::prepare_udp(&socket)?;
     }

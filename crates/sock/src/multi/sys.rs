@@ -15,5 +15,5 @@
 )]
 mod imp;
 
-pub(crate) use imp::{SharedIo, Table, dispatch};
+pub(crate) use imp::{SharedIo, Table, dispatch, new_socket};
 pub(crate) use sock_poll::Direction as Dir;

@@ -180,6 +180,16 @@ impl Slot {
     }
 }
 
+/// A new socket for a shared loop: non-blocking from the start (`SOCK_NONBLOCK`), as
+/// [`SharedIo::register`] expects — the sockets `accept` hands over are too (`accept4`).
+pub(crate) fn new_socket(
+    domain: socket2::Domain,
+    ty: socket2::Type,
+    protocol: Option<socket2::Protocol>,
+) -> io::Result<socket2::Socket> {
+    socket2::Socket::new(domain, ty.nonblocking(), protocol)
+}
+
 /// A socket registered in a shared loop's epoll fd.
 pub(crate) struct SharedIo {
     socket: socket2::Socket,
@@ -195,7 +205,6 @@ impl SharedIo {
         poller: &Poller,
         table: &Arc<Table>,
     ) -> io::Result<SharedIo> {
-        socket.set_nonblocking(true)?;
         let (index, slot) = table.insert();
         let key = (u64::from(slot.generation) << INDEX_BITS) | index as u64;
         let flags = Flags::READABLE | Flags::READ_CLOSED | Flags::WRITABLE | Flags::EDGE;

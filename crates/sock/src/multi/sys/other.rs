@@ -22,6 +22,15 @@ impl Table {
 /// Nothing is registered, so no event concerns a socket.
 pub(crate) fn dispatch(_table: &Table, _event: &Event) {}
 
+/// A plain socket (registering it fails anyway).
+pub(crate) fn new_socket(
+    domain: socket2::Domain,
+    ty: socket2::Type,
+    protocol: Option<socket2::Protocol>,
+) -> io::Result<socket2::Socket> {
+    socket2::Socket::new(domain, ty, protocol)
+}
+
 /// Never made: `register` fails.
 pub(crate) struct SharedIo {
     /// Never constructed.

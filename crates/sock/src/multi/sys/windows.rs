@@ -42,7 +42,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::windows::io::{AsRawSocket, RawHandle};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use sock_poll_shared::{Event, Poller};
@@ -342,6 +342,16 @@ impl State {
     }
 }
 
+/// A new overlapped socket for a shared loop (socket2 opens every socket with
+/// `WSA_FLAG_OVERLAPPED`; it stays in blocking mode, which overlapped calls ignore).
+pub(crate) fn new_socket(
+    domain: socket2::Domain,
+    ty: socket2::Type,
+    protocol: Option<socket2::Protocol>,
+) -> io::Result<socket2::Socket> {
+    socket2::Socket::new(domain, ty, protocol)
+}
+
 /// A socket associated with a shared loop's completion port.
 pub(crate) struct SharedIo {
     socket: socket2::Socket,
@@ -351,6 +361,8 @@ pub(crate) struct SharedIo {
     write: Arc<Op>,
     /// Closed: operations fail with `Closed`.
     closed: AtomicBool,
+    /// A listener's address family, read once (every `AcceptEx` needs a socket of it).
+    domain: OnceLock<socket2::Domain>,
 }
 
 impl SharedIo {
@@ -365,6 +377,7 @@ impl SharedIo {
             read: Op::new(),
             write: Op::new(),
             closed: AtomicBool::new(false),
+            domain: OnceLock::new(),
         })
     }
 
@@ -553,8 +566,14 @@ impl SharedIo {
 
     /// Opens the socket to accept into and starts `AcceptEx`.
     fn start_accept(&self, st: &mut State) -> io::Result<()> {
-        let domain = self.socket.local_addr()?.domain();
-        let conn = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
+        let domain = match self.domain.get() {
+            Some(domain) => *domain,
+            None => {
+                let domain = self.socket.local_addr()?.domain();
+                *self.domain.get_or_init(|| domain)
+            }
+        };
+        let conn = new_socket(domain, socket2::Type::STREAM, None)?;
         let (listener, target) = (self.raw(), conn.as_raw_socket() as ws::SOCKET);
         st.accepted = Some(conn);
         let r = self
@@ -592,7 +611,7 @@ impl SharedIo {
         if self.socket.local_addr().is_err() {
             self.socket.bind(&unspecified(addr))?;
         }
-        let connect_ex = connect_ex(self.raw())?;
+        let connect_ex = connect_ex(self.raw(), addr)?;
         let socket = self.raw();
         self.write.start(st, |_, ov| {
             // SAFETY: `connect_ex` came from the provider of this socket; the address
@@ -771,8 +790,21 @@ type ConnectEx = unsafe extern "system" fn(
     *mut OVERLAPPED,
 ) -> windows_sys::core::BOOL;
 
-/// `ConnectEx`, found through `WSAIoctl` (ws2_32 does not export it).
-fn connect_ex(socket: ws::SOCKET) -> io::Result<ConnectEx> {
+/// `ConnectEx` for a socket of `addr`'s family, looked up once per family and process
+/// (the pointer belongs to the family's provider).
+fn connect_ex(socket: ws::SOCKET, addr: &socket2::SockAddr) -> io::Result<ConnectEx> {
+    static BY_FAMILY: [OnceLock<ConnectEx>; 2] = [OnceLock::new(), OnceLock::new()];
+    let cell = &BY_FAMILY[usize::from(addr.is_ipv6())];
+    if let Some(f) = cell.get() {
+        return Ok(*f);
+    }
+    let f = look_up_connect_ex(socket)?;
+    Ok(*cell.get_or_init(|| f))
+}
+
+/// Asks the provider of `socket` for its `ConnectEx` (`WSAIoctl`; ws2_32 does not export
+/// it).
+fn look_up_connect_ex(socket: ws::SOCKET) -> io::Result<ConnectEx> {
     let mut f: ws::LPFN_CONNECTEX = None;
     let mut bytes = 0u32;
     // SAFETY: the GUID and the out pointer are valid for the sizes given; no overlap.
