@@ -94,6 +94,10 @@ async fn tick_until(done: Rc<Cell<bool>>, ticks: Rc<RefCell<Vec<Instant>>>) {
     }
 }
 
+/// The loop kept running while the lookup blocked: a loop blocked in `getaddrinfo`
+/// shows one gap as long as the lookup and about one tick. The bounds are generous
+/// (a third of the lookup, a tenth of the ticks a 10 ms ticker would make) because
+/// timing on a loaded machine is noisy; a stalled loop misses them by far.
 fn check_ticks(ticks: &[Instant], elapsed: Duration) {
     let gaps: Vec<Duration> = ticks.windows(2).map(|w| w[1] - w[0]).collect();
     let max = gaps.iter().copied().max().expect("the ticker ticked");
@@ -102,12 +106,12 @@ fn check_ticks(ticks: &[Instant], elapsed: Duration) {
         gaps.len()
     );
     assert!(
-        max <= Duration::from_millis(50),
-        "the loop stalled for {max:?}"
+        max <= elapsed / 3,
+        "the loop stalled for {max:?} of {elapsed:?}"
     );
     let expected = elapsed.as_millis() / 10;
     assert!(
-        gaps.len() as u128 >= expected / 2,
+        gaps.len() as u128 >= expected / 10,
         "{} ticks in {elapsed:?}",
         gaps.len()
     );

@@ -46,26 +46,58 @@ impl std::error::Error for Closed {}
 
 /// Readiness and waiter of one direction.
 ///
-/// `ready` is cleared by an operation that saw `WouldBlock` (or a short transfer);
-/// `closed` — the peer closed this direction, or the socket has an error — is sticky,
-/// because no further edge will announce it: a read that returned less than asked
-/// while a FIN was already queued must not park forever.
-#[derive(Default)]
+/// Readiness is a hint, never a verdict: `ready` only says "an event came since the
+/// last would-block, so try the syscall"; the syscall decides, and a would-block result
+/// always clears `ready` and parks. No flag is sticky in a way that could make an
+/// operation retry a would-block syscall without parking.
+///
+/// `confirmed` says more: an event reported this direction ready and no operation on it
+/// has completed since, so a readiness check may trust it without a syscall. `eager` is
+/// set by a hang-up, an error or urgent data: after one of those a short transfer no
+/// longer proves the queue drained (a read stops before a FIN or at the urgent mark), so
+/// [`Registration::complete`] keeps the direction ready.
 struct Half {
+    /// Worth trying the syscall: an event came (or nothing is known yet, after
+    /// registration) since the last would-block.
     ready: bool,
-    closed: bool,
+    /// An event came and no operation completed since.
+    confirmed: bool,
+    /// A hang-up, error or urgent data was seen: short transfers do not prove a drain.
+    eager: bool,
+    /// The task waiting for the next event.
     waiter: Option<Waker>,
 }
 
 impl Half {
-    fn is_ready(&self) -> bool {
-        self.ready || self.closed
+    /// A direction nothing is known of yet: the first operation tries its syscall.
+    const FRESH: Half = Half {
+        ready: true,
+        confirmed: false,
+        eager: false,
+        waiter: None,
+    };
+
+    fn wake(&mut self, eager: bool, to_wake: &mut Vec<Waker>) {
+        self.ready = true;
+        self.confirmed = true;
+        self.eager |= eager;
+        to_wake.extend(self.waiter.take());
     }
 
-    fn wake(&mut self, closed: bool, to_wake: &mut Vec<Waker>) {
-        self.ready = true;
-        self.closed |= closed;
-        to_wake.extend(self.waiter.take());
+    /// Stores the waker of `cx`, replacing an earlier one only when the caller is the
+    /// operation that parked (it may have moved to another task).
+    fn park(&mut self, dir: Direction, cx: &Context<'_>, rewait: bool) {
+        match &mut self.waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            Some(w) if rewait => w.clone_from(cx.waker()),
+            Some(_) => panic!(
+                "sock: two tasks wait to {} the same socket at once; \
+                 let one task do the {}s of a socket (reads and writes may be in two tasks)",
+                dir.verb(),
+                dir.verb()
+            ),
+            None => self.waiter = Some(cx.waker().clone()),
+        }
     }
 }
 
@@ -79,15 +111,10 @@ pub(crate) struct Slot {
 
 impl Slot {
     pub(crate) fn new(generation: u32) -> Slot {
-        let ready = || Half {
-            ready: true,
-            closed: false,
-            waiter: None,
-        };
         Slot {
             generation,
-            read: ready(),
-            write: ready(),
+            read: Half::FRESH,
+            write: Half::FRESH,
             closed: false,
         }
     }
@@ -99,13 +126,13 @@ impl Slot {
         }
     }
 
-    /// Applies an event: readable/read-closed/error wake the reader, writable/
-    /// write-closed/error wake the writer.
+    /// Applies an event: readable/read-closed/urgent/error wake the reader, writable/
+    /// write-closed/error wake the writer. Nothing here decides an operation's result.
     pub(crate) fn on_event(&mut self, event: &Event, to_wake: &mut Vec<Waker>) {
         let error = event.is_error();
-        let read_closed = error || event.is_read_closed();
-        if read_closed || event.is_readable() || event.is_priority() {
-            self.read.wake(read_closed, to_wake);
+        let read_eager = error || event.is_read_closed() || event.is_priority();
+        if read_eager || event.is_readable() {
+            self.read.wake(read_eager, to_wake);
         }
         let write_closed = error || event.is_write_closed();
         if write_closed || event.is_writable() {
@@ -169,9 +196,11 @@ impl Registration {
         f(&mut slots[self.index])
     }
 
-    /// Ready when an event arrived for `dir` since the last [`clear_ready`]; otherwise
-    /// stores the task's waker and returns `Pending`. `Err(Closed)` once the registration
-    /// was [`close`]d.
+    /// Ready when `dir` may be ready (an event arrived since the last
+    /// [`clear_ready`], or nothing is known yet); otherwise stores the task's waker and
+    /// returns `Pending`. `Err(Closed)` once the registration was [`close`]d. Ready is a
+    /// hint: the caller's syscall decides, and on `WouldBlock` it calls [`clear_ready`]
+    /// and polls again, which then parks.
     ///
     /// [`clear_ready`]: Registration::clear_ready
     /// [`close`]: Registration::close
@@ -179,42 +208,87 @@ impl Registration {
     /// # Panics
     ///
     /// If another task is already waiting on the same direction of this socket: one task
-    /// reads and one task writes a socket at a time.
+    /// reads and one task writes a socket at a time. (An operation that parked and is
+    /// polled again from another task uses [`repoll_ready`](Registration::repoll_ready).)
     ///
     /// # Examples
     ///
     /// See the [type-level example](Registration).
     pub fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        self.poll_ready_as(dir, cx, false)
+    }
+
+    /// [`poll_ready`](Registration::poll_ready) for the operation that is already the
+    /// waiter of `dir`, polled again — perhaps from another task, which then replaces
+    /// the stored waker instead of panicking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::task::{Context, Waker};
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// use sock_poll::Direction;
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// reg.clear_ready(Direction::Read);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(reg.poll_ready(Direction::Read, &mut cx).is_pending());
+    /// // The same operation, now polled by another task: no panic.
+    /// assert!(reg.repoll_ready(Direction::Read, &mut cx).is_pending());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn repoll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        self.poll_ready_as(dir, cx, true)
+    }
+
+    fn poll_ready_as(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        rewait: bool,
+    ) -> Poll<Result<(), Closed>> {
         self.with_slot(|slot| {
             if slot.closed {
                 return Poll::Ready(Err(Closed));
             }
             let half = slot.half(dir);
-            if half.is_ready() {
+            if half.ready {
                 return Poll::Ready(Ok(()));
             }
-            match &mut half.waiter {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                Some(_) => panic!(
-                    "sock: two tasks wait to {} the same socket at once; \
-                     let one task do the {}s of a socket (reads and writes may be in two tasks)",
-                    dir.verb(),
-                    dir.verb()
-                ),
-                None => half.waiter = Some(cx.waker().clone()),
-            }
+            half.park(dir, cx, rewait);
             Poll::Pending
         })
     }
 
-    /// Whether `dir` is marked ready: an event arrived since the last clear, or the peer
-    /// closed that direction / the socket has an error (which stays ready).
+    /// Whether `dir` may be ready: an event arrived since the last
+    /// [`clear_ready`](Registration::clear_ready), or nothing is known yet. A hint only.
     ///
     /// # Examples
     ///
     /// See the [type-level example](Registration).
     pub fn is_ready(&self, dir: Direction) -> bool {
-        self.with_slot(|slot| slot.half(dir).is_ready())
+        self.with_slot(|slot| slot.half(dir).ready)
+    }
+
+    /// Whether an event reported `dir` ready and no operation on it has
+    /// [`complete`](Registration::complete)d since: a readiness check may trust it
+    /// without asking the OS. False for a fresh registration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// assert!(reg.is_ready(sock_poll::Direction::Read)); // worth a try...
+    /// assert!(!reg.is_confirmed(sock_poll::Direction::Read)); // ...but nothing is known
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_confirmed(&self, dir: Direction) -> bool {
+        self.with_slot(|slot| {
+            let half = slot.half(dir);
+            half.ready && half.confirmed
+        })
     }
 
     /// Clears the readiness of `dir`: the operation saw `WouldBlock`, so the next
@@ -224,7 +298,63 @@ impl Registration {
     ///
     /// See the [type-level example](Registration).
     pub fn clear_ready(&self, dir: Direction) {
-        self.with_slot(|slot| slot.half(dir).ready = false);
+        self.with_slot(|slot| {
+            let half = slot.half(dir);
+            half.ready = false;
+            half.confirmed = false;
+        });
+    }
+
+    /// Records a completed operation on `dir`: the event it used is no longer a
+    /// confirmation, and when the transfer was `short` (less than asked) the queue is
+    /// taken as drained (readiness cleared, no `WouldBlock` syscall needed) — unless a
+    /// hang-up, an error or urgent data was seen on `dir`, after which a short read no
+    /// longer proves a drain. Returns whether readiness was cleared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// use sock_poll::Direction;
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// assert!(reg.complete(Direction::Read, true)); // a short read drained the queue
+    /// assert!(!reg.is_ready(Direction::Read));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn complete(&self, dir: Direction, short: bool) -> bool {
+        self.with_slot(|slot| {
+            let half = slot.half(dir);
+            half.confirmed = false;
+            let drained = short && !half.eager;
+            if drained {
+                half.ready = false;
+            }
+            drained
+        })
+    }
+
+    /// Forgets everything known about `dir` (readiness, hang-ups), as for a fresh
+    /// registration, keeping its waiter: e.g. a socket that starts connecting, whose
+    /// earlier events described the unconnected socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// reg.reset(sock_poll::Direction::Read);
+    /// assert!(reg.is_ready(sock_poll::Direction::Read));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reset(&self, dir: Direction) {
+        self.with_slot(|slot| {
+            let half = slot.half(dir);
+            let waiter = half.waiter.take();
+            *half = Half::FRESH;
+            half.waiter = waiter;
+        });
     }
 
     /// Forgets the waiter of `dir`: the waiting operation was cancelled or timed out, so

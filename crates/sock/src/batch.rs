@@ -173,19 +173,19 @@ impl Future for Batch<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let this = &mut *self;
         let (core, dir) = (this.core, this.dir);
-        let r = match (&mut this.recv, this.send) {
+        match (&mut this.recv, this.send) {
             (Some(batch), _) => {
                 let n = batch.len().min(MAX_BATCH);
-                core.poll_io(dir, cx, |s| sys::recv_batch(&s, &mut batch[..n]))
+                core.poll_io(dir, cx, &mut this.parked, |s| {
+                    sys::recv_batch(&s, &mut batch[..n])
+                })
             }
             (None, Some(batch)) => {
                 let batch = &batch[..batch.len().min(MAX_BATCH)];
-                core.poll_io(dir, cx, |s| sys::send_batch(&s, batch))
+                core.poll_io(dir, cx, &mut this.parked, |s| sys::send_batch(&s, batch))
             }
             (None, None) => Poll::Ready(Ok(0)),
-        };
-        this.parked = r.is_pending();
-        r
+        }
     }
 }
 

@@ -216,13 +216,17 @@ impl Dgram {
     ) -> impl Op<Output = Result<usize>> + 'a {
         let prepared = self.core.prepare_for(to.family(), false);
         let to = prepared.and_then(|()| to_socket2(to));
-        IoOp::new(
+        // An unconnected unix datagram socket is reported writable whatever the
+        // receiver's queue holds: a full receiver is waited out on a timer.
+        let backoff = self.family() == Family::UNIX;
+        IoOp::with_backoff(
             &self.core,
             Direction::Write,
             move |s: socket2::SockRef<'_>| match &to {
                 Ok(to) => s.send_to_with_flags(buf, to, sys::SEND_FLAGS),
                 Err(e) => Err(io::Error::from(e.clone_kind())),
             },
+            backoff,
         )
     }
 

@@ -7,6 +7,7 @@
 //! registered — and fails with [`ErrorKind::Timeout`] carrying the bytes already moved.
 //! The socket stays usable.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -47,7 +48,9 @@ pub trait Op: Future {
 pub trait Expires: Op + Sized {
     /// Fails with [`ErrorKind::Timeout`] if not done by the absolute time `deadline`
     /// (the seed's `expires`). A deadline already past still lets an operation that can
-    /// complete without waiting complete.
+    /// complete without waiting complete: before failing, the operation asks the OS one
+    /// last time, whatever the readiness hints and the fairness budget say, so a
+    /// `Timeout` means the OS answered "would block" at the deadline.
     fn expires(self, deadline: Instant) -> Deadline<Self> {
         Deadline {
             op: Box::pin(self),
@@ -96,14 +99,42 @@ where
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(sock_sched::sleep_until(deadline)));
-        match timer.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                let moved = self.op.transferred();
-                Poll::Ready(Err(Error::from(ErrorKind::Timeout).with_transferred(moved)))
-            }
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // The deadline passed: one last try that asks the OS whatever the readiness
+        // hint and the fairness budget say, so an operation that can complete without
+        // waiting completes, and a timeout means the OS said "would block".
+        if let Poll::Ready(r) = as_last_try(|| self.op.as_mut().poll(cx)) {
+            return Poll::Ready(r);
+        }
+        let moved = self.op.transferred();
+        Poll::Ready(Err(Error::from(ErrorKind::Timeout).with_transferred(moved)))
+    }
+}
+
+thread_local! {
+    /// Set while a [`Deadline`] gives its operation the last try.
+    static LAST_TRY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the operation being polled gets its last try before a timeout: it should
+/// ask the OS once, ignoring readiness hints and the fairness budget.
+pub(crate) fn last_try() -> bool {
+    LAST_TRY.with(Cell::get)
+}
+
+/// Runs `f` with [`last_try`] true (reset even if `f` panics).
+fn as_last_try<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            LAST_TRY.with(|c| c.set(false));
         }
     }
+    LAST_TRY.with(|c| c.set(true));
+    let _reset = Reset;
+    f()
 }
 
 impl<O, T> Op for Deadline<O>
@@ -117,11 +148,17 @@ where
 
 /// A single-syscall operation (recv, send of a datagram, accept, …): retries `f` until
 /// it does not block. Forgets its waiter when dropped while parked.
+///
+/// With a [`Backoff`] it waits on a timer instead of readiness after `WouldBlock`: for
+/// sends whose readiness the kernel does not track (an unconnected unix datagram socket
+/// is reported writable whatever the receiver's queue holds, so parking on readiness
+/// would spin).
 pub(crate) struct IoOp<'a, F> {
     core: &'a Core,
     dir: Direction,
     f: F,
     parked: bool,
+    backoff: Option<Backoff>,
 }
 
 impl<'a, F> IoOp<'a, F> {
@@ -131,7 +168,15 @@ impl<'a, F> IoOp<'a, F> {
             dir,
             f,
             parked: false,
+            backoff: None,
         }
+    }
+
+    /// An operation that retries on a timer (see [`Backoff`]) when `backoff`.
+    pub(crate) fn with_backoff(core: &'a Core, dir: Direction, f: F, backoff: bool) -> Self {
+        let mut op = IoOp::new(core, dir, f);
+        op.backoff = backoff.then(Backoff::default);
+        op
     }
 }
 
@@ -143,9 +188,12 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
-        let r = this.core.poll_io(this.dir, cx, &mut this.f);
-        this.parked = r.is_pending();
-        r
+        match &mut this.backoff {
+            None => this
+                .core
+                .poll_io(this.dir, cx, &mut this.parked, &mut this.f),
+            Some(backoff) => backoff.poll(this.core, cx, &mut this.f),
+        }
     }
 }
 
@@ -155,6 +203,48 @@ impl<F> Drop for IoOp<'_, F> {
     fn drop(&mut self) {
         if self.parked {
             self.core.clear_waiter(self.dir);
+        }
+    }
+}
+
+/// Retrying a would-block syscall on a timer: 1 ms after the first `WouldBlock`,
+/// doubling up to [`Backoff::MAX`], so a send that readiness cannot wake neither spins
+/// nor waits long once the receiver drains.
+#[derive(Default)]
+pub(crate) struct Backoff {
+    /// The armed timer, after a `WouldBlock`.
+    sleep: Option<Pin<Box<sock_sched::Sleep>>>,
+    /// The wait after the next `WouldBlock`.
+    next: Duration,
+}
+
+impl Backoff {
+    /// The longest wait between two tries.
+    const MAX: Duration = Duration::from_millis(16);
+
+    fn poll<T>(
+        &mut self,
+        core: &Core,
+        cx: &mut Context<'_>,
+        f: impl FnMut(socket2::SockRef<'_>) -> std::io::Result<T>,
+    ) -> Poll<Result<T>> {
+        if let Some(sleep) = &mut self.sleep {
+            if !last_try() && sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        match core.try_now(f) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            r => return Poll::Ready(r.map_err(Error::from)),
+        }
+        self.next = (self.next * 2).clamp(Duration::from_millis(1), Backoff::MAX);
+        let sleep = self.sleep.insert(Box::pin(sock_sched::sleep(self.next)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
         }
     }
 }

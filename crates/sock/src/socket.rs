@@ -60,8 +60,7 @@ impl Io {
             sys::prepare_udp(&socket)?;
         }
         let mut sock = sys::into_mio(socket);
-        let reg =
-            runtime::reactor().register(&mut sock, Interest::READABLE | Interest::WRITABLE)?;
+        let reg = runtime::reactor().register(&mut sock, sys::INTEREST)?;
         Ok(Io { sock, reg })
     }
 
@@ -200,79 +199,171 @@ impl Core {
         Ok(f(SockRef::from(&io.sock))?)
     }
 
+    /// Runs `f` once now, whatever the readiness (retrying `EINTR`): for operations
+    /// that wait on something other than readiness.
+    pub(crate) fn try_now<T>(
+        &self,
+        mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+    ) -> io::Result<T> {
+        let io = self.io.borrow();
+        let io = io.as_ref().ok_or_else(|| io::Error::from(self.missing()))?;
+        loop {
+            match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+
     /// The heart of every I/O operation: try `f` when `dir` may be ready; on
     /// `WouldBlock` clear the readiness and park until the reactor sees an event.
+    /// `parked` is the operation's own record of being the direction's waiter (set
+    /// here; the operation forgets its waiter on drop when it is set).
     pub(crate) fn poll_io<T>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        parked: &mut bool,
         f: impl FnMut(SockRef<'_>) -> io::Result<T>,
     ) -> Poll<Result<T>> {
-        self.poll_io_with(dir, cx, f, |_| false)
+        self.poll_io_with(dir, cx, parked, f, |_| false)
     }
 
     /// [`poll_io`](Core::poll_io) for stream reads and writes of `len` bytes: a short
-    /// transfer (`0 < n < len`) means the socket buffer was drained (or filled), so the
-    /// readiness is cleared at once and the next operation parks without a syscall that
-    /// would only say `WouldBlock`. Edge-triggered events still arrive for anything that
-    /// changes after the call. Not on Windows, where mio re-arms its poll only after a
-    /// `WouldBlock` (see `sys::SHORT_TRANSFER_DRAINS`).
+    /// transfer (`0 < n < len`) is taken to mean the socket buffer was drained (or
+    /// filled), so the readiness is cleared at once and the next operation parks without
+    /// a syscall that would only say `WouldBlock` — where that is proven: see
+    /// `sys::SHORT_READ_DRAINS` (never for unix-domain streams, whose reads stop where
+    /// the sender's credentials change) and `sock_poll::Registration::complete` (not
+    /// after a hang-up, an error or urgent data).
     pub(crate) fn poll_stream(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        parked: &mut bool,
         len: usize,
         f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
     ) -> Poll<Result<usize>> {
-        self.poll_io_with(dir, cx, f, |&n| {
-            sys::SHORT_TRANSFER_DRAINS && n > 0 && n < len
-        })
+        let trusted = match dir {
+            Direction::Read => sys::SHORT_READ_DRAINS && self.family.get() != Family::UNIX,
+            Direction::Write => sys::SHORT_WRITE_FILLS,
+        };
+        self.poll_io_with(dir, cx, parked, f, |&n| trusted && n > 0 && n < len)
     }
 
-    /// The common body: `drained` says, from a result, that `dir` is no longer ready.
+    /// The common body: `short` says, from a result, that the transfer was short.
+    ///
+    /// The one rule: a `WouldBlock` result always parks. Readiness only says whether
+    /// the syscall is worth trying; the syscall's result is the verdict. An
+    /// operation's last try before its deadline fails (see `op::last_try`) skips both
+    /// the readiness hint and the fairness budget: it asks the OS once.
     fn poll_io_with<T>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        parked: &mut bool,
         mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
-        drained: impl Fn(&T) -> bool,
+        short: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
+            *parked = false;
             return Poll::Ready(Err(self.missing()));
         };
-        if !budget::spend(cx) {
+        let mut trust_hint = !crate::op::last_try();
+        if trust_hint && !budget::spend(cx) {
             return Poll::Pending;
         }
         loop {
-            if !io.reg.is_ready(dir) {
-                match io.reg.poll_ready(dir, cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Err(closed)) => return Poll::Ready(Err(closed.into())),
-                    Poll::Ready(Ok(())) => {}
-                }
+            if trust_hint {
+                std::task::ready!(poll_hint(io, dir, cx, parked))?;
             }
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.reg.clear_ready(dir),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    io.reg.clear_ready(dir);
+                    // The hint is false now: this parks (or fails with `Closed`).
+                    debug_assert!(!io.reg.is_ready(dir));
+                    trust_hint = true;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(v) => {
-                    if drained(&v) {
-                        io.reg.clear_ready(dir);
-                    }
+                    io.reg.complete(dir, short(&v));
+                    *parked = false;
                     return Poll::Ready(Ok(v));
                 }
-                Err(e) => return Poll::Ready(Err(e.into())),
+                Err(e) => {
+                    io.reg.complete(dir, false);
+                    *parked = false;
+                    return Poll::Ready(Err(e.into()));
+                }
             }
         }
     }
 
-    /// Parks until `dir` is ready (used by `connect`, which waits before it asks).
-    pub(crate) fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
+    /// Waits until a read would not block: at once when an event confirmed it and
+    /// nothing has read since; otherwise a one-byte `MSG_PEEK` decides (`WouldBlock`
+    /// parks). A pending socket error is returned, not left for the next read.
+    pub(crate) fn poll_readable(
+        &self,
+        cx: &mut Context<'_>,
+        parked: &mut bool,
+    ) -> Poll<Result<()>> {
+        let confirmed = match self.io.borrow().as_ref() {
+            Some(io) => io.reg.is_confirmed(Direction::Read),
+            None => false,
+        };
+        if confirmed && !crate::op::last_try() {
+            *parked = false;
+            return Poll::Ready(Ok(()));
+        }
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        self.poll_io(Direction::Read, cx, parked, |s| s.peek(&mut byte))
+            .map_ok(drop)
+    }
+
+    /// Waits for a connect started on this socket to finish. Its outcome comes from
+    /// `SO_ERROR` and the peer address, never from readiness alone: a writable (or
+    /// hung-up) socket without a peer is still connecting, and parks again.
+    pub(crate) fn poll_connected(
+        &self,
+        cx: &mut Context<'_>,
+        parked: &mut bool,
+    ) -> Poll<Result<()>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
+            *parked = false;
             return Poll::Ready(Err(self.missing()));
         };
-        io.reg.poll_ready(dir, cx).map_err(Error::from)
+        let mut trust_hint = !crate::op::last_try();
+        loop {
+            if trust_hint {
+                std::task::ready!(poll_hint(io, Direction::Write, cx, parked))?;
+            }
+            let sock = SockRef::from(&io.sock);
+            let outcome = match sock.take_error() {
+                Ok(Some(e)) | Err(e) => Err(e),
+                Ok(None) => sock.peer_addr().map(drop),
+            };
+            match outcome {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    io.reg.clear_ready(Direction::Write);
+                    trust_hint = true;
+                }
+                other => {
+                    *parked = false;
+                    return Poll::Ready(other.map_err(Error::from));
+                }
+            }
+        }
+    }
+
+    /// Starts over the readiness of `dir`, as for a fresh registration: a socket that
+    /// starts connecting, whose earlier events (a hang-up of the unconnected socket)
+    /// say nothing of the connection.
+    pub(crate) fn reset_ready(&self, dir: Direction) {
+        if let Some(io) = self.io.borrow().as_ref() {
+            io.reg.reset(dir);
+        }
     }
 
     /// Marks `dir` not ready: the next `poll_ready` parks until an event.
@@ -347,6 +438,18 @@ impl Drop for Core {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// The readiness hint of `dir`: `Ready(Ok)` when the syscall is worth trying, else the
+/// task parks (`parked` records that it is the waiter, so a re-poll from another task
+/// replaces its waker); `Err(Closed)` once the socket was closed.
+fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, parked: &mut bool) -> Poll<Result<()>> {
+    let r = match *parked {
+        true => io.reg.repoll_ready(dir, cx),
+        false => io.reg.poll_ready(dir, cx),
+    };
+    *parked = r.is_pending();
+    r.map_err(Error::from)
 }
 
 /// Converts sock-addr's address into socket2's.

@@ -252,13 +252,16 @@ impl Tcp {
         }
     }
 
-    /// Waits until a read would not block (data, EOF or an error are there), without
-    /// holding a buffer: a server with many idle connections then needs memory only for
-    /// the ones being read.
+    /// Waits until a read would not block (data or EOF are there), without holding a
+    /// buffer: a server with many idle connections then needs memory only for the ones
+    /// being read. It returns at once only when an event confirmed data since the last
+    /// read; otherwise a one-byte `MSG_PEEK` asks the OS, so a fresh or drained
+    /// connection waits.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Closed`], [`ErrorKind::Timeout`] with a deadline.
+    /// [`ErrorKind::Closed`], [`ErrorKind::Timeout`] with a deadline, or the socket's
+    /// pending error (e.g. [`ErrorKind::ConnectionReset`]), which the peek consumes.
     ///
     /// # Examples
     ///
@@ -279,9 +282,8 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn readable(&self) -> impl Op<Output = Result<()>> + '_ {
-        Ready {
+        Readable {
             core: &self.core,
-            dir: Direction::Read,
             parked: false,
         }
     }
@@ -430,7 +432,8 @@ fn interleave(addrs: &[SockAddr]) -> Vec<SockAddr> {
     }
 }
 
-/// One non-blocking connect: start it, wait until writable, then read `SO_ERROR`.
+/// One non-blocking connect: start it, then wait until `SO_ERROR` and the peer address
+/// say how it ended (see `Core::poll_connected`).
 async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
     let target = to_socket2(addr)?;
     match core.with(|s| s.connect(&target)) {
@@ -438,28 +441,37 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
         Err(e) if e.raw_os_error().is_some_and(sys::is_in_progress) => {}
         Err(e) => return Err(e),
     }
+    // Events so far described the unconnected socket (epoll reports one as hung up):
+    // they say nothing of the connection.
+    core.reset_ready(Direction::Read);
     core.clear_ready(Direction::Write);
-    let guard = ParkGuard {
-        core,
-        dir: Direction::Write,
-    };
-    poll_fn(|cx| core.poll_ready(Direction::Write, cx)).await?;
-    drop(guard);
-    match core.with(|s| s.take_error())? {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
+    let mut wait = Waiting::new(core, Direction::Write);
+    poll_fn(|cx| core.poll_connected(cx, &mut wait.parked)).await
+}
+
+/// An operation's record of being the waiter of `dir`: forgets the waiter if the
+/// operation is dropped while parked.
+struct Waiting<'a> {
+    core: &'a Core,
+    dir: Direction,
+    parked: bool,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(core: &'a Core, dir: Direction) -> Waiting<'a> {
+        Waiting {
+            core,
+            dir,
+            parked: false,
+        }
     }
 }
 
-/// Forgets the waiter of `dir` if the operation is dropped while parked.
-struct ParkGuard<'a> {
-    core: &'a Core,
-    dir: Direction,
-}
-
-impl Drop for ParkGuard<'_> {
+impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.core.clear_waiter(self.dir);
+        if self.parked {
+            self.core.clear_waiter(self.dir);
+        }
     }
 }
 
@@ -522,17 +534,13 @@ impl Future for SendAll<'_> {
             let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
             match this
                 .core
-                .poll_stream(Direction::Write, cx, rest.len(), send)
+                .poll_stream(Direction::Write, cx, &mut this.parked, rest.len(), send)
             {
                 Poll::Ready(Ok(n)) => this.sent += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.sent))),
-                Poll::Pending => {
-                    this.parked = true;
-                    return Poll::Pending;
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
-        this.parked = false;
         Poll::Ready(Ok(()))
     }
 }
@@ -551,28 +559,26 @@ impl Drop for SendAll<'_> {
     }
 }
 
-/// `readable`: waits for read readiness without reading.
-struct Ready<'a> {
+/// `readable`: waits until a read would not block, without reading.
+struct Readable<'a> {
     core: &'a Core,
-    dir: Direction,
     parked: bool,
 }
 
-impl Future for Ready<'_> {
+impl Future for Readable<'_> {
     type Output = Result<()>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let r = self.core.poll_ready(self.dir, cx);
-        self.parked = r.is_pending();
-        r
+        let this = &mut *self;
+        this.core.poll_readable(cx, &mut this.parked)
     }
 }
 
-impl Op for Ready<'_> {}
+impl Op for Readable<'_> {}
 
-impl Drop for Ready<'_> {
+impl Drop for Readable<'_> {
     fn drop(&mut self) {
         if self.parked {
-            self.core.clear_waiter(self.dir);
+            self.core.clear_waiter(Direction::Read);
         }
     }
 }
@@ -589,11 +595,10 @@ impl Future for Recv<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let this = &mut *self;
         let buf = &mut *this.buf;
-        let r = this
-            .core
-            .poll_stream(Direction::Read, cx, buf.len(), |s| (&*s).read(buf));
-        this.parked = r.is_pending();
-        r
+        let len = buf.len();
+        let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
+        this.core
+            .poll_stream(Direction::Read, cx, &mut this.parked, len, read)
     }
 }
 
@@ -621,9 +626,10 @@ impl Future for RecvN<'_> {
         let this = &mut *self;
         while this.got < this.buf.len() {
             let rest = &mut this.buf[this.got..];
+            let (len, read) = (rest.len(), |s: socket2::SockRef<'_>| (&*s).read(rest));
             match this
                 .core
-                .poll_stream(Direction::Read, cx, rest.len(), |s| (&*s).read(rest))
+                .poll_stream(Direction::Read, cx, &mut this.parked, len, read)
             {
                 Poll::Ready(Ok(0)) => {
                     let e = Error::new(ErrorKind::Eof, "peer closed before all bytes arrived");
@@ -631,13 +637,9 @@ impl Future for RecvN<'_> {
                 }
                 Poll::Ready(Ok(n)) => this.got += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.got))),
-                Poll::Pending => {
-                    this.parked = true;
-                    return Poll::Pending;
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
-        this.parked = false;
         Poll::Ready(Ok(()))
     }
 }
@@ -688,9 +690,10 @@ impl<'a> RecvAll<'a> {
         self.out.reserve(RECVALL_CHUNK);
         let len = self.out.len();
         let spare = &mut self.out.spare_capacity_mut()[..RECVALL_CHUNK];
+        let recv = |s: socket2::SockRef<'_>| s.recv(spare);
         let r = self
             .core
-            .poll_stream(Direction::Read, cx, RECVALL_CHUNK, |s| s.recv(spare));
+            .poll_stream(Direction::Read, cx, &mut self.parked, RECVALL_CHUNK, recv);
         if let Poll::Ready(Ok(n)) = r {
             // SAFETY: `recv` initialized the first `n` bytes of the spare capacity.
             unsafe { self.out.set_len(len + n) };
@@ -705,19 +708,12 @@ impl Future for RecvAll<'_> {
         let this = &mut *self;
         loop {
             match this.poll_chunk(cx) {
-                Poll::Ready(Ok(0)) => {
-                    this.parked = false;
-                    return Poll::Ready(Ok(()));
-                }
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(())),
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
-                    this.parked = false;
                     return Poll::Ready(Err(e.with_transferred(this.out.len() - this.start)));
                 }
-                Poll::Pending => {
-                    this.parked = true;
-                    return Poll::Pending;
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
     }

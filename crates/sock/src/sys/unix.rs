@@ -29,9 +29,27 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
     })
 }
 
-/// A short stream read or write proves the socket buffer drained (or full): epoll and
-/// kqueue report the next change as a new edge, so readiness can be cleared at once.
-pub(crate) const SHORT_TRANSFER_DRAINS: bool = true;
+/// A short stream write proves the send buffer full: epoll and kqueue report the next
+/// change as a new edge, so readiness can be cleared at once.
+pub(crate) const SHORT_WRITE_FILLS: bool = true;
+
+/// A short TCP read proves the receive queue drained only where urgent data is seen as
+/// an event: a read stops at the urgent mark with the rest queued, and on Linux the
+/// mark comes with `EPOLLPRI` (registered through [`INTEREST`]), after which
+/// `sock_poll` stops trusting short reads. kqueue reports no urgent mark, so elsewhere
+/// every read that may leave data behind is followed by one that says `WouldBlock`.
+/// (Unix-domain streams never trust it: a read stops where the sender's credentials or
+/// passed fds change.)
+pub(crate) const SHORT_READ_DRAINS: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// What every socket is registered for: both directions, and urgent data on Linux.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE
+    .add(mio::Interest::WRITABLE)
+    .add(mio::Interest::PRIORITY);
+/// What every socket is registered for: both directions.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE.add(mio::Interest::WRITABLE);
 
 /// Wraps a socket of any type into the mio type used to register it (see `socket.rs`).
 pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {

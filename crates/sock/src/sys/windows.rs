@@ -34,7 +34,13 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
 /// mio's IOCP backend re-arms a socket's AFD poll only when an operation inside
 /// `try_io` sees `WouldBlock`; clearing readiness after a short transfer would leave the
 /// socket without further events, so on Windows the next operation tries the syscall.
-pub(crate) const SHORT_TRANSFER_DRAINS: bool = false;
+pub(crate) const SHORT_WRITE_FILLS: bool = false;
+
+/// As [`SHORT_WRITE_FILLS`], for reads.
+pub(crate) const SHORT_READ_DRAINS: bool = false;
+
+/// What every socket is registered for: both directions.
+pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE.add(mio::Interest::WRITABLE);
 
 /// Wraps a socket of any type into the mio type used to register it (see `socket.rs`):
 /// mio's `try_io` re-arms the AFD poll after `WouldBlock`.
