@@ -1,15 +1,20 @@
 //! `SharedTcp` at the edges, on every platform with a shared-poller socket backend
 //! (epoll readiness on Linux; overlapped I/O on a completion port on Windows, run under
 //! Wine in CI): operations cut short by their deadline lose nothing, big writes arrive
-//! whole and in order, a refused address is skipped, half-close, both ends' addresses.
+//! whole and in order, a refused address is skipped, half-close, both ends' addresses;
+//! an operation first polled in one task may be awaited in another, while a second
+//! task receiving at once still panics.
 //!
 //! Each test runs on a fresh `SharedLoop` with two workers: the test thread (`run`) and
 //! one more, so completions and tasks really cross threads.
 
 #![cfg(any(target_os = "linux", windows))]
 
+use std::future::{Future, poll_fn};
 use std::net::Shutdown;
-use std::time::Duration;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use sock::sched::mt;
 use sock::{ErrorKind, Family, SharedTcp, SockAddr};
@@ -215,4 +220,97 @@ fn options_by_the_seeds_names_work_on_an_accepted_connection() {
     });
     assert_eq!(nodelay, sock::OptValue::Bool(true));
     assert_eq!(unknown, ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_recv_first_polled_in_one_task_is_awaited_in_another() {
+    let got = on_shared_loop(async {
+        let (client, server) = pair().await?;
+        let recv = Box::pin(async move {
+            let mut buf = [0u8; 5];
+            let n = server.recv(&mut buf).timeout(PATIENCE).await?;
+            Ok::<_, sock::Error>(buf[..n].to_vec())
+        });
+        let recv = mt::spawn(poll_once(recv))
+            .await
+            .expect("nothing was sent yet");
+        let awaited = mt::spawn(recv); // the recv waits in this task now
+        mt::sleep(SHORT).await;
+        client.send(b"hello").await?;
+        awaited.await
+    });
+    assert_eq!(got, b"hello");
+}
+
+#[test]
+fn a_recvn_first_polled_in_one_task_is_awaited_in_another() {
+    let got = on_shared_loop(async {
+        let (client, server) = pair().await?;
+        let recvn = Box::pin(async move {
+            let mut buf = [0u8; 5];
+            server.recvn(&mut buf).timeout(PATIENCE).await?;
+            Ok::<_, sock::Error>(buf)
+        });
+        client.send(b"he").await?;
+        mt::sleep(SHORT).await; // the first poll takes "he", then waits
+        let recvn = mt::spawn(poll_once(recvn)).await.expect("not all sent yet");
+        let awaited = mt::spawn(recvn);
+        mt::sleep(SHORT).await;
+        client.send(b"llo").await?;
+        awaited.await
+    });
+    assert_eq!(&got, b"hello");
+}
+
+#[test]
+#[should_panic(expected = "two tasks wait")]
+fn a_second_task_receiving_at_once_still_panics() {
+    on_shared_loop(async {
+        let (_client, server) = pair().await?;
+        let first = server.clone();
+        let _first = mt::spawn(async move {
+            let mut buf = [0u8; 1];
+            first.recv(&mut buf).timeout(PATIENCE).await
+        });
+        mt::sleep(SHORT).await; // the first task waits by now
+        let mut buf = [0u8; 1];
+        server.recv(&mut buf).timeout(PATIENCE).await
+    });
+}
+
+#[test]
+fn dropping_a_recv_an_event_already_woke_keeps_the_next_tasks_waiter() {
+    let (got, took) = on_shared_loop(async {
+        let (client, server) = pair().await?;
+        let reader = server.clone();
+        let stale = Box::pin(async move {
+            let mut buf = [0u8; 1];
+            reader.recv(&mut buf).await
+        });
+        let stale = poll_once(stale).await.expect("nothing was sent yet");
+        client.send(b"a").await?;
+        mt::sleep(SHORT).await; // the event takes this task's waiter
+        let next = mt::spawn(async move {
+            let mut buf = [0u8; 2];
+            server.recvn(&mut buf).timeout(PATIENCE).await?;
+            Ok::<_, sock::Error>(buf)
+        });
+        mt::sleep(SHORT).await; // `next` got "a" and waits for the rest
+        drop(stale);
+        let sent = Instant::now();
+        client.send(b"b").await?;
+        Ok((next.await?, sent.elapsed()))
+    });
+    assert_eq!(&got, b"ab");
+    // Without its waiter `next` sleeps until its deadline, which then finds the byte.
+    assert!(
+        took < PATIENCE / 2,
+        "the rest came after {took:?}: not woken"
+    );
+}
+
+/// Polls `fut` once in the running task, which becomes its waiter; it back if pending.
+async fn poll_once<F: Future + Unpin>(mut fut: F) -> Option<F> {
+    let pending = poll_fn(|cx| Poll::Ready(Pin::new(&mut fut).poll(cx).is_pending())).await;
+    pending.then_some(fut)
 }

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use sock_addr::Family;
@@ -36,13 +36,72 @@ pub(super) fn open_io(
     Ok(sys::SharedIo::register(socket, lp.poller(), lp.table())?)
 }
 
+/// The registration of one operation as the waiter of one direction: the waker it
+/// parked with, if it is parked.
+///
+/// A future may be polled by one task and then moved to another (polled once in A,
+/// awaited in B), so when the operation that parked polls again from another task its
+/// registration moves there; a *different* operation of another task still meets the
+/// backend's "two tasks wait" panic. Dropped while parked, it forgets its own waiter,
+/// never one another task's operation registered since (waiters are told apart by
+/// task, `Waker::will_wake`, as the backends' panic does). Keeping the waker costs one
+/// clone per park.
+pub(super) struct Parking<'a> {
+    /// The socket.
+    io: &'a sys::SharedIo,
+    /// The direction the operation waits on.
+    dir: Dir,
+    /// The waker the operation parked with; `None` while it is not parked.
+    waker: Option<Waker>,
+}
+
+impl<'a> Parking<'a> {
+    pub(super) fn new(io: &'a sys::SharedIo, dir: Dir) -> Parking<'a> {
+        Parking {
+            io,
+            dir,
+            waker: None,
+        }
+    }
+
+    /// Polls the operation `f` for the task of `cx`, moving the registration to that
+    /// task first if the operation parked in another.
+    pub(super) fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        f: impl FnOnce(&'a sys::SharedIo, &mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        if let Some(old) = &self.waker {
+            if !old.will_wake(cx.waker()) {
+                self.io.rewait(self.dir, old, cx.waker());
+                self.waker = None;
+            }
+        }
+        let r = f(self.io, cx);
+        if r.is_ready() {
+            self.waker = None;
+        } else if self.waker.is_none() {
+            self.waker = Some(cx.waker().clone());
+        }
+        r
+    }
+}
+
+impl Drop for Parking<'_> {
+    fn drop(&mut self) {
+        if let Some(waker) = &self.waker {
+            self.io.clear_waiter(self.dir, waker);
+        }
+    }
+}
+
 /// A parked wait on one direction: polls `f` until it does not block; forgets its
 /// waiter if dropped while parked.
 pub(super) struct IoWait<'a, F> {
-    io: &'a sys::SharedIo,
-    dir: Dir,
+    /// The socket, and the waiter registration.
+    parking: Parking<'a>,
+    /// One try of the operation.
     f: F,
-    parked: bool,
 }
 
 impl<'a, F> IoWait<'a, F> {
@@ -51,10 +110,8 @@ impl<'a, F> IoWait<'a, F> {
         F: FnMut(&sys::SharedIo, &mut Context<'_>) -> Poll<Result<T>> + Unpin,
     {
         IoWait {
-            io,
-            dir,
+            parking: Parking::new(io, dir),
             f,
-            parked: false,
         }
     }
 }
@@ -70,17 +127,8 @@ where
             return Poll::Pending;
         }
         let this = &mut *self;
-        let r = (this.f)(this.io, cx);
-        this.parked = r.is_pending();
-        r
-    }
-}
-
-impl<F> Drop for IoWait<'_, F> {
-    fn drop(&mut self) {
-        if self.parked {
-            self.io.clear_waiter(self.dir);
-        }
+        let f = &mut this.f;
+        this.parking.poll(cx, |io, cx| f(io, cx))
     }
 }
 

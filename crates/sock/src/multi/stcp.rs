@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
 
-use super::io::{self, IoWait, SharedFuture, SharedOp, SharedProgress, boxed};
+use super::io::{self, IoWait, Parking, SharedFuture, SharedOp, SharedProgress, boxed};
 use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
@@ -25,7 +25,8 @@ use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 use crate::tcp::Shutdown;
 
-/// A TCP socket of a [`SharedLoop`]: `Send + Sync`, usable from any of its workers.
+/// A TCP socket of a [`SharedLoop`] (or a unix-domain stream socket, with
+/// [`Family::UNIX`]; Linux): `Send + Sync`, usable from any of its workers.
 /// Cloning gives another handle to the same socket; the socket closes when the last
 /// handle is dropped or [`close`](SharedTcp::close) is called.
 ///
@@ -72,7 +73,8 @@ impl SharedTcp {
         self.slot.get()
     }
 
-    /// Binds to `host:port` (`"*"` = all interfaces, port 0 = any).
+    /// Binds to `host:port` (`"*"` = all interfaces, port 0 = any; the path for
+    /// [`Family::UNIX`]).
     ///
     /// # Errors
     ///
@@ -146,7 +148,8 @@ impl SharedTcp {
     }
 
     /// Connects to `host:port`, resolved off the loop ([`sock_addr::resolve`]: numeric
-    /// hosts at once, names on the resolver pool), trying each address in turn.
+    /// hosts at once, names on the resolver pool), trying each address in turn; for
+    /// [`Family::UNIX`] `host` is the path.
     ///
     /// # Errors
     ///
@@ -161,10 +164,9 @@ impl SharedTcp {
         port: impl Into<Port>,
     ) -> SharedOp<SharedFuture<'a, Result<()>>> {
         let port = port.into();
-        let hints = sock_addr::Hints::tcp().family(self.family);
         boxed(async move {
-            let list = sock_addr::resolve(host, port, &hints).await?;
-            self.connect_addrs(list.to_addrs()).await
+            let addrs = target::remote(host, port, self.family, SocketType::STREAM).await?;
+            self.connect_addrs(addrs).await
         })
     }
 
@@ -204,10 +206,9 @@ impl SharedTcp {
     /// See [`SharedLoop`].
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedSendAll<'a>> {
         SharedOp::new(SharedSendAll {
-            io: self.io(),
+            parking: Parking::new(self.io(), Dir::Write),
             buf,
             sent: 0,
-            parked: false,
         })
     }
 
@@ -238,10 +239,9 @@ impl SharedTcp {
     /// See [`SharedLoop`].
     pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedRecvN<'a>> {
         SharedOp::new(SharedRecvN {
-            io: self.io(),
+            parking: Parking::new(self.io(), Dir::Read),
             buf,
             got: 0,
-            parked: false,
         })
     }
 
@@ -378,14 +378,11 @@ impl SharedTcp {
     }
 }
 
-/// A new TCP socket of `family` registered in `lp`'s poller.
+/// A new stream socket of `family` registered in `lp`'s poller: TCP, or a unix-domain
+/// stream socket for [`Family::UNIX`].
 fn open_io(lp: &SharedLoop, family: Family) -> Result<sys::SharedIo> {
-    io::open_io(
-        lp,
-        family,
-        socket2::Type::STREAM,
-        Some(socket2::Protocol::TCP),
-    )
+    let protocol = (family != Family::UNIX).then_some(socket2::Protocol::TCP);
+    io::open_io(lp, family, socket2::Type::STREAM, protocol)
 }
 
 impl fmt::Debug for SharedTcp {
@@ -399,10 +396,12 @@ impl fmt::Debug for SharedTcp {
 
 /// `send`: every byte, across as many syscalls and waits as it takes.
 pub struct SharedSendAll<'a> {
-    io: &'a sys::SharedIo,
+    /// The socket, and the waiter registration.
+    parking: Parking<'a>,
+    /// What to send.
     buf: &'a [u8],
+    /// Bytes of `buf` sent so far.
     sent: usize,
-    parked: bool,
 }
 
 impl Future for SharedSendAll<'_> {
@@ -414,8 +413,8 @@ impl Future for SharedSendAll<'_> {
             if !budget::spend(cx) {
                 return Poll::Pending;
             }
-            let r = this.io.poll_send(cx, &this.buf[this.sent..]);
-            this.parked = r.is_pending();
+            let rest = &this.buf[this.sent..];
+            let r = this.parking.poll(cx, |io, cx| io.poll_send(cx, rest));
             match std::task::ready!(r) {
                 Ok(n) => this.sent += n,
                 Err(e) => return Poll::Ready(Err(e.with_transferred(this.sent))),
@@ -431,14 +430,6 @@ impl SharedProgress for SharedSendAll<'_> {
     }
 }
 
-impl Drop for SharedSendAll<'_> {
-    fn drop(&mut self) {
-        if self.parked {
-            self.io.clear_waiter(Dir::Write);
-        }
-    }
-}
-
 impl fmt::Debug for SharedSendAll<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedSendAll")
@@ -449,10 +440,12 @@ impl fmt::Debug for SharedSendAll<'_> {
 
 /// `recvn`: fills the buffer.
 pub struct SharedRecvN<'a> {
-    io: &'a sys::SharedIo,
+    /// The socket, and the waiter registration.
+    parking: Parking<'a>,
+    /// What to fill.
     buf: &'a mut [u8],
+    /// Bytes of `buf` filled so far.
     got: usize,
-    parked: bool,
 }
 
 impl Future for SharedRecvN<'_> {
@@ -464,8 +457,8 @@ impl Future for SharedRecvN<'_> {
             if !budget::spend(cx) {
                 return Poll::Pending;
             }
-            let r = this.io.poll_recv(cx, &mut this.buf[this.got..]);
-            this.parked = r.is_pending();
+            let rest = &mut this.buf[this.got..];
+            let r = this.parking.poll(cx, |io, cx| io.poll_recv(cx, rest));
             match std::task::ready!(r) {
                 Ok(0) => {
                     let e = Error::new(ErrorKind::Closed, "the peer closed before recvn was done");
@@ -482,14 +475,6 @@ impl Future for SharedRecvN<'_> {
 impl SharedProgress for SharedRecvN<'_> {
     fn transferred(&self) -> usize {
         self.got
-    }
-}
-
-impl Drop for SharedRecvN<'_> {
-    fn drop(&mut self) {
-        if self.parked {
-            self.io.clear_waiter(Dir::Read);
-        }
     }
 }
 

@@ -5,7 +5,8 @@
 //! Windows, none elsewhere yet) give the same `pub(crate)` items: `Table` (the registrations of one
 //! shared loop), `dispatch` (apply one dequeued event) and `SharedIo` (one registered
 //! socket with `poll_accept`/`poll_connect`/`poll_send`/`poll_recv` for TCP,
-//! `poll_recv_from`/`poll_send_to` for UDP, `clear_waiter`, `close`).
+//! `poll_recv_from`/`poll_send_to` for UDP, `clear_waiter` and `rewait` for an
+//! operation dropped or moved to another task, `close`).
 
 #[cfg_attr(any(target_os = "linux", target_os = "android"), path = "sys/linux.rs")]
 #[cfg_attr(windows, path = "sys/windows.rs")]

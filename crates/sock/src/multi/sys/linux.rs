@@ -320,9 +320,25 @@ impl SharedIo {
         })
     }
 
-    pub(crate) fn clear_waiter(&self, dir: Dir) {
-        let waker = self.slot.half(dir).lock().take();
-        drop(waker);
+    /// Forgets the waiter of `dir` if it is `waker`'s (the operation that parked with it
+    /// was dropped); a waiter registered since by another operation stays.
+    pub(crate) fn clear_waiter(&self, dir: Dir, waker: &Waker) {
+        let mut waiter = self.slot.half(dir).lock();
+        let taken = waiter.take_if(|w| w.will_wake(waker));
+        drop(waiter);
+        drop(taken);
+    }
+
+    /// Moves the waiter of `dir` from `old`'s task to `new`'s: the operation that parked
+    /// with `old` is now polled by another task. Nothing to move if an event took it.
+    pub(crate) fn rewait(&self, dir: Dir, old: &Waker, new: &Waker) {
+        let mut waiter = self.slot.half(dir).lock();
+        let replaced = match &mut *waiter {
+            Some(w) if w.will_wake(old) => Some(std::mem::replace(w, new.clone())),
+            _ => None,
+        };
+        drop(waiter);
+        drop(replaced);
     }
 
     /// Fails every waiting and later operation with `Closed`, sends FIN, leaves the poller.

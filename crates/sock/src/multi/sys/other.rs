@@ -3,7 +3,7 @@
 //! (`sock-poll-shared` has no kqueue backend yet).
 
 use std::io;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use sock_poll_shared::{Event, Poller};
 
@@ -91,7 +91,11 @@ impl SharedIo {
         match self.never {}
     }
 
-    pub(crate) fn clear_waiter(&self, _dir: Dir) {
+    pub(crate) fn clear_waiter(&self, _dir: Dir, _waker: &Waker) {
+        match self.never {}
+    }
+
+    pub(crate) fn rewait(&self, _dir: Dir, _old: &Waker, _new: &Waker) {
         match self.never {}
     }
 

@@ -638,14 +638,29 @@ impl SharedIo {
         Ok(())
     }
 
-    pub(crate) fn clear_waiter(&self, dir: Dir) {
+    /// Forgets the waiter of `dir` if it is `waker`'s (the operation that parked with it
+    /// was dropped; a waiter registered since by another operation stays); a write it
+    /// waited for is orphaned.
+    pub(crate) fn clear_waiter(&self, dir: Dir, waker: &Waker) {
         let mut st = self.op(dir).lock();
-        let waker = st.waker.take();
+        let taken = st.waker.take_if(|w| w.will_wake(waker));
         if dir == Dir::Write && st.phase != Phase::Idle {
             st.orphan = true;
         }
         drop(st);
-        drop(waker);
+        drop(taken);
+    }
+
+    /// Moves the waiter of `dir` from `old`'s task to `new`'s: the operation that parked
+    /// with `old` is now polled by another task. Nothing to move if a completion took it.
+    pub(crate) fn rewait(&self, dir: Dir, old: &Waker, new: &Waker) {
+        let mut st = self.op(dir).lock();
+        let replaced = match &mut st.waker {
+            Some(w) if w.will_wake(old) => Some(mem::replace(w, new.clone())),
+            _ => None,
+        };
+        drop(st);
+        drop(replaced);
     }
 
     /// Fails every waiting and later operation with `Closed`, sends FIN, cancels what is
