@@ -240,3 +240,39 @@ fn readable_waits_after_a_read_that_exactly_filled_the_buffer() {
         conn.readable().timeout(PATIENCE).await.unwrap(); // EOF: a read would not block
     });
 }
+
+#[test]
+fn dropping_an_operation_an_event_already_woke_keeps_the_next_waiter() {
+    sock::run(async {
+        let rx = Rc::new(sock::udp(Family::INET).unwrap());
+        rx.bind("127.0.0.1", 0).unwrap();
+        let port = rx.local_addr().unwrap().port();
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut first_buf = [0u8; 8];
+        let mut first = Box::pin(rx.recv(&mut first_buf));
+        assert!(
+            poll_once(first.as_mut()).is_none(),
+            "nothing sent yet: it parks"
+        );
+        tx.send_to(b"one", ("127.0.0.1", port)).unwrap();
+        sock::sleep(Duration::from_millis(20)).await; // the event wakes `first`'s waker
+        let mut buf = [0u8; 8];
+        assert_eq!(rx.recv(&mut buf).timeout(PATIENCE).await.unwrap(), 3);
+        let (rx2, got) = (rx.clone(), Rc::new(std::cell::Cell::new(None)));
+        let got2 = got.clone();
+        let _next = sock::spawn(async move {
+            let mut buf = [0u8; 8];
+            got2.set(Some(rx2.recv(&mut buf).await.unwrap())); // no deadline: no last try
+        });
+        sock::sleep(Duration::from_millis(20)).await; // `next` parks
+        drop(first); // must not take `next`'s waiter with it
+        tx.send_to(b"two", ("127.0.0.1", port)).unwrap();
+        for _ in 0..500 {
+            if got.get().is_some() {
+                break;
+            }
+            sock::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(got.get(), Some(3), "`next` was never woken");
+    });
+}

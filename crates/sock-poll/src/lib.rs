@@ -50,5 +50,5 @@ mod unparker;
 mod sys;
 
 pub use reactor::{Reactor, round_up_to_millis};
-pub use registration::{Closed, Direction, Registration};
+pub use registration::{Closed, Direction, Registration, Wait};
 pub use unparker::Unparker;

@@ -66,6 +66,8 @@ struct Half {
     eager: bool,
     /// The task waiting for the next event.
     waiter: Option<Waker>,
+    /// Counts the waiters stored: a [`Wait`] holding the current count owns `waiter`.
+    ticket: u32,
 }
 
 impl Half {
@@ -75,6 +77,7 @@ impl Half {
         confirmed: false,
         eager: false,
         waiter: None,
+        ticket: 0,
     };
 
     fn wake(&mut self, eager: bool, to_wake: &mut Vec<Waker>) {
@@ -84,20 +87,71 @@ impl Half {
         to_wake.extend(self.waiter.take());
     }
 
-    /// Stores the waker of `cx`, replacing an earlier one only when the caller is the
-    /// operation that parked (it may have moved to another task).
-    fn park(&mut self, dir: Direction, cx: &Context<'_>, rewait: bool) {
+    /// Stores the waker of `cx` as the waiter of the operation `wait`. The operation
+    /// that owns the stored waiter may replace it (it was moved to another task); an
+    /// operation that finds another's waiter stored panics: two tasks wait at once.
+    fn park(&mut self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
         match &mut self.waiter {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            Some(w) if rewait => w.clone_from(cx.waker()),
+            Some(w) if wait.0 == Some(self.ticket) => {
+                if !w.will_wake(cx.waker()) {
+                    w.clone_from(cx.waker());
+                }
+            }
+            Some(w) if wait.0.is_none() && w.will_wake(cx.waker()) => wait.0 = Some(self.ticket),
             Some(_) => panic!(
                 "sock: two tasks wait to {} the same socket at once; \
                  let one task do the {}s of a socket (reads and writes may be in two tasks)",
                 dir.verb(),
                 dir.verb()
             ),
-            None => self.waiter = Some(cx.waker().clone()),
+            None => {
+                self.ticket = self.ticket.wrapping_add(1);
+                self.waiter = Some(cx.waker().clone());
+                wait.0 = Some(self.ticket);
+            }
         }
+    }
+
+    /// Forgets the waiter if it is still the one `wait` stored.
+    fn unpark(&mut self, wait: &mut Wait) -> Option<Waker> {
+        let owned = wait.0.take() == Some(self.ticket);
+        if owned { self.waiter.take() } else { None }
+    }
+}
+
+/// An operation's claim on the waiter of one direction: set when it parks, so that
+/// polling it again from another task moves the waiter instead of panicking, and
+/// dropping it forgets only its own waiter — never one a later operation stored after
+/// an event woke this one.
+///
+/// # Examples
+///
+/// ```
+/// # use std::task::{Context, Waker};
+/// # let reactor = sock_poll::Reactor::new()?;
+/// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+/// use sock_poll::{Direction, Wait};
+/// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+/// reg.clear_ready(Direction::Read);
+/// let mut wait = Wait::default();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// assert!(reg.poll_wait(Direction::Read, &mut cx, &mut wait).is_pending());
+/// assert!(wait.is_parked());
+/// reg.forget(Direction::Read, &mut wait); // the operation was dropped
+/// assert!(!wait.is_parked());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wait(Option<u32>);
+
+impl Wait {
+    /// Whether the operation parked and has not been dropped or completed since.
+    ///
+    /// # Examples
+    ///
+    /// See [`Wait`].
+    pub fn is_parked(self) -> bool {
+        self.0.is_some()
     }
 }
 
@@ -208,54 +262,47 @@ impl Registration {
     /// # Panics
     ///
     /// If another task is already waiting on the same direction of this socket: one task
-    /// reads and one task writes a socket at a time. (An operation that parked and is
-    /// polled again from another task uses [`repoll_ready`](Registration::repoll_ready).)
+    /// reads and one task writes a socket at a time. (An operation that parked and may
+    /// be polled again from another task uses [`poll_wait`](Registration::poll_wait).)
     ///
     /// # Examples
     ///
     /// See the [type-level example](Registration).
     pub fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.poll_ready_as(dir, cx, false)
+        self.poll_wait(dir, cx, &mut Wait::default())
     }
 
-    /// [`poll_ready`](Registration::poll_ready) for the operation that is already the
-    /// waiter of `dir`, polled again — perhaps from another task, which then replaces
-    /// the stored waker instead of panicking.
+    /// [`poll_ready`](Registration::poll_ready) for an operation that keeps a [`Wait`]:
+    /// when it parks, `wait` records it, so polling it again from another task moves
+    /// the waiter there (no panic), and [`forget`](Registration::forget) on drop clears
+    /// only its own waiter. Ready or closed clears `wait`.
+    ///
+    /// # Panics
+    ///
+    /// If another operation's waiter is stored for `dir` (two tasks wait at once).
     ///
     /// # Examples
     ///
-    /// ```
-    /// # use std::task::{Context, Waker};
-    /// # let reactor = sock_poll::Reactor::new()?;
-    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
-    /// use sock_poll::Direction;
-    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
-    /// reg.clear_ready(Direction::Read);
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert!(reg.poll_ready(Direction::Read, &mut cx).is_pending());
-    /// // The same operation, now polled by another task: no panic.
-    /// assert!(reg.repoll_ready(Direction::Read, &mut cx).is_pending());
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn repoll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.poll_ready_as(dir, cx, true)
-    }
-
-    fn poll_ready_as(
+    /// See [`Wait`].
+    pub fn poll_wait(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        rewait: bool,
+        wait: &mut Wait,
     ) -> Poll<Result<(), Closed>> {
         self.with_slot(|slot| {
             if slot.closed {
+                *wait = Wait::default();
                 return Poll::Ready(Err(Closed));
             }
             let half = slot.half(dir);
             if half.ready {
+                if let Some(w) = half.unpark(wait) {
+                    drop(w); // ready again before its event: no longer waiting
+                }
                 return Poll::Ready(Ok(()));
             }
-            half.park(dir, cx, rewait);
+            half.park(dir, cx, wait);
             Poll::Pending
         })
     }
@@ -357,8 +404,7 @@ impl Registration {
         });
     }
 
-    /// Forgets the waiter of `dir`: the waiting operation was cancelled or timed out, so
-    /// another task may wait next.
+    /// Forgets the waiter of `dir`, whoever stored it.
     ///
     /// # Examples
     ///
@@ -372,6 +418,19 @@ impl Registration {
     pub fn clear_waiter(&self, dir: Direction) {
         let waiter = self.with_slot(|slot| slot.half(dir).waiter.take());
         drop(waiter);
+    }
+
+    /// Forgets the waiter of `dir` if it is still the one the operation of `wait`
+    /// stored (the operation was cancelled or timed out), and clears `wait`.
+    ///
+    /// # Examples
+    ///
+    /// See [`Wait`].
+    pub fn forget(&self, dir: Direction, wait: &mut Wait) {
+        if wait.is_parked() {
+            let waiter = self.with_slot(|slot| slot.half(dir).unpark(wait));
+            drop(waiter);
+        }
     }
 
     /// Marks the registration closed and wakes every waiter; their `poll_ready` then

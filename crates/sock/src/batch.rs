@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use sock_addr::SockAddr;
-use sock_poll::Direction;
+use sock_poll::{Direction, Wait};
 
 use crate::dgram::Dgram;
 use crate::error::Result;
@@ -116,7 +116,7 @@ impl Dgram {
             dir: Direction::Read,
             recv: Some(batch),
             send: None,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 
@@ -154,7 +154,7 @@ impl Dgram {
             dir: Direction::Write,
             recv: None,
             send: Some(batch),
-            parked: false,
+            wait: Wait::default(),
         }
     }
 }
@@ -165,7 +165,7 @@ struct Batch<'a> {
     dir: Direction,
     recv: Option<&'a mut [Datagram]>,
     send: Option<&'a [Datagram]>,
-    parked: bool,
+    wait: Wait,
 }
 
 impl Future for Batch<'_> {
@@ -176,13 +176,13 @@ impl Future for Batch<'_> {
         match (&mut this.recv, this.send) {
             (Some(batch), _) => {
                 let n = batch.len().min(MAX_BATCH);
-                core.poll_io(dir, cx, &mut this.parked, |s| {
+                core.poll_io(dir, cx, &mut this.wait, |s| {
                     sys::recv_batch(&s, &mut batch[..n])
                 })
             }
             (None, Some(batch)) => {
                 let batch = &batch[..batch.len().min(MAX_BATCH)];
-                core.poll_io(dir, cx, &mut this.parked, |s| sys::send_batch(&s, batch))
+                core.poll_io(dir, cx, &mut this.wait, |s| sys::send_batch(&s, batch))
             }
             (None, None) => Poll::Ready(Ok(0)),
         }
@@ -193,9 +193,7 @@ impl Op for Batch<'_> {}
 
 impl Drop for Batch<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(self.dir);
-        }
+        self.core.forget(self.dir, &mut self.wait);
     }
 }
 

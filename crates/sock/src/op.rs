@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sock_poll::Direction;
+use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::Core;
@@ -157,7 +157,7 @@ pub(crate) struct IoOp<'a, F> {
     core: &'a Core,
     dir: Direction,
     f: F,
-    parked: bool,
+    wait: Wait,
     backoff: Option<Backoff>,
 }
 
@@ -167,7 +167,7 @@ impl<'a, F> IoOp<'a, F> {
             core,
             dir,
             f,
-            parked: false,
+            wait: Wait::default(),
             backoff: None,
         }
     }
@@ -189,9 +189,7 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
         match &mut this.backoff {
-            None => this
-                .core
-                .poll_io(this.dir, cx, &mut this.parked, &mut this.f),
+            None => this.core.poll_io(this.dir, cx, &mut this.wait, &mut this.f),
             Some(backoff) => backoff.poll(this.core, cx, &mut this.f),
         }
     }
@@ -201,9 +199,7 @@ impl<F, T> Op for IoOp<'_, F> where F: FnMut(socket2::SockRef<'_>) -> std::io::R
 
 impl<F> Drop for IoOp<'_, F> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(self.dir);
-        }
+        self.core.forget(self.dir, &mut self.wait);
     }
 }
 

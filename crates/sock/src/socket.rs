@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 
 use mio::Interest;
 use sock_addr::{Family, Protocol, SockAddr, SocketType};
-use sock_poll::{Direction, Registration};
+use sock_poll::{Direction, Registration, Wait};
 use socket2::SockRef;
 
 use crate::budget;
@@ -217,16 +217,16 @@ impl Core {
 
     /// The heart of every I/O operation: try `f` when `dir` may be ready; on
     /// `WouldBlock` clear the readiness and park until the reactor sees an event.
-    /// `parked` is the operation's own record of being the direction's waiter (set
-    /// here; the operation forgets its waiter on drop when it is set).
+    /// `wait` is the operation's claim on the direction's waiter (set here when it
+    /// parks; the operation hands it to [`forget`](Core::forget) when dropped).
     pub(crate) fn poll_io<T>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        parked: &mut bool,
+        wait: &mut Wait,
         f: impl FnMut(SockRef<'_>) -> io::Result<T>,
     ) -> Poll<Result<T>> {
-        self.poll_io_with(dir, cx, parked, f, |_| false)
+        self.poll_io_with(dir, cx, wait, f, |_| false)
     }
 
     /// [`poll_io`](Core::poll_io) for stream reads and writes of `len` bytes: a short
@@ -240,7 +240,7 @@ impl Core {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        parked: &mut bool,
+        wait: &mut Wait,
         len: usize,
         f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
     ) -> Poll<Result<usize>> {
@@ -248,7 +248,7 @@ impl Core {
             Direction::Read => sys::SHORT_READ_DRAINS && self.family.get() != Family::UNIX,
             Direction::Write => sys::SHORT_WRITE_FILLS,
         };
-        self.poll_io_with(dir, cx, parked, f, |&n| trusted && n > 0 && n < len)
+        self.poll_io_with(dir, cx, wait, f, |&n| trusted && n > 0 && n < len)
     }
 
     /// The common body: `short` says, from a result, that the transfer was short.
@@ -261,13 +261,12 @@ impl Core {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        parked: &mut bool,
+        wait: &mut Wait,
         mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
         short: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
-            *parked = false;
             return Poll::Ready(Err(self.missing()));
         };
         let mut trust_hint = !crate::op::last_try();
@@ -276,7 +275,7 @@ impl Core {
         }
         loop {
             if trust_hint {
-                std::task::ready!(poll_hint(io, dir, cx, parked))?;
+                std::task::ready!(poll_hint(io, dir, cx, wait))?;
             }
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -288,12 +287,10 @@ impl Core {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(v) => {
                     io.reg.complete(dir, short(&v));
-                    *parked = false;
                     return Poll::Ready(Ok(v));
                 }
                 Err(e) => {
                     io.reg.complete(dir, false);
-                    *parked = false;
                     return Poll::Ready(Err(e.into()));
                 }
             }
@@ -303,41 +300,31 @@ impl Core {
     /// Waits until a read would not block: at once when an event confirmed it and
     /// nothing has read since; otherwise a one-byte `MSG_PEEK` decides (`WouldBlock`
     /// parks). A pending socket error is returned, not left for the next read.
-    pub(crate) fn poll_readable(
-        &self,
-        cx: &mut Context<'_>,
-        parked: &mut bool,
-    ) -> Poll<Result<()>> {
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
         let confirmed = match self.io.borrow().as_ref() {
             Some(io) => io.reg.is_confirmed(Direction::Read),
             None => false,
         };
         if confirmed && !crate::op::last_try() {
-            *parked = false;
             return Poll::Ready(Ok(()));
         }
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
-        self.poll_io(Direction::Read, cx, parked, |s| s.peek(&mut byte))
+        self.poll_io(Direction::Read, cx, wait, |s| s.peek(&mut byte))
             .map_ok(drop)
     }
 
     /// Waits for a connect started on this socket to finish. Its outcome comes from
     /// `SO_ERROR` and the peer address, never from readiness alone: a writable (or
     /// hung-up) socket without a peer is still connecting, and parks again.
-    pub(crate) fn poll_connected(
-        &self,
-        cx: &mut Context<'_>,
-        parked: &mut bool,
-    ) -> Poll<Result<()>> {
+    pub(crate) fn poll_connected(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
-            *parked = false;
             return Poll::Ready(Err(self.missing()));
         };
         let mut trust_hint = !crate::op::last_try();
         loop {
             if trust_hint {
-                std::task::ready!(poll_hint(io, Direction::Write, cx, parked))?;
+                std::task::ready!(poll_hint(io, Direction::Write, cx, wait))?;
             }
             let sock = SockRef::from(&io.sock);
             let outcome = match sock.take_error() {
@@ -350,7 +337,6 @@ impl Core {
                     trust_hint = true;
                 }
                 other => {
-                    *parked = false;
                     return Poll::Ready(other.map_err(Error::from));
                 }
             }
@@ -373,10 +359,10 @@ impl Core {
         }
     }
 
-    /// Forgets a cancelled operation's waiter.
-    pub(crate) fn clear_waiter(&self, dir: Direction) {
+    /// Forgets a cancelled operation's waiter, if it is still its own.
+    pub(crate) fn forget(&self, dir: Direction, wait: &mut Wait) {
         if let Some(io) = self.io.borrow().as_ref() {
-            io.reg.clear_waiter(dir);
+            io.reg.forget(dir, wait);
         }
     }
 
@@ -441,15 +427,10 @@ impl Drop for Core {
 }
 
 /// The readiness hint of `dir`: `Ready(Ok)` when the syscall is worth trying, else the
-/// task parks (`parked` records that it is the waiter, so a re-poll from another task
-/// replaces its waker); `Err(Closed)` once the socket was closed.
-fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, parked: &mut bool) -> Poll<Result<()>> {
-    let r = match *parked {
-        true => io.reg.repoll_ready(dir, cx),
-        false => io.reg.poll_ready(dir, cx),
-    };
-    *parked = r.is_pending();
-    r.map_err(Error::from)
+/// task parks (`wait` records that it is the waiter, so a re-poll from another task
+/// moves the waiter there); `Err(Closed)` once the socket was closed.
+fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
+    io.reg.poll_wait(dir, cx, wait).map_err(Error::from)
 }
 
 /// Converts sock-addr's address into socket2's.

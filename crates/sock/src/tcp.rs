@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
-use sock_poll::Direction;
+use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::{IoOp, Op};
@@ -231,7 +231,7 @@ impl Tcp {
             core: &self.core,
             buf,
             sent: 0,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 
@@ -248,7 +248,7 @@ impl Tcp {
         Recv {
             core: &self.core,
             buf,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 
@@ -284,7 +284,7 @@ impl Tcp {
     pub fn readable(&self) -> impl Op<Output = Result<()>> + '_ {
         Readable {
             core: &self.core,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 
@@ -303,7 +303,7 @@ impl Tcp {
             core: &self.core,
             buf,
             got: 0,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 
@@ -446,7 +446,7 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
     core.reset_ready(Direction::Read);
     core.clear_ready(Direction::Write);
     let mut wait = Waiting::new(core, Direction::Write);
-    poll_fn(|cx| core.poll_connected(cx, &mut wait.parked)).await
+    poll_fn(|cx| core.poll_connected(cx, &mut wait.wait)).await
 }
 
 /// An operation's record of being the waiter of `dir`: forgets the waiter if the
@@ -454,7 +454,7 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
 struct Waiting<'a> {
     core: &'a Core,
     dir: Direction,
-    parked: bool,
+    wait: Wait,
 }
 
 impl<'a> Waiting<'a> {
@@ -462,16 +462,14 @@ impl<'a> Waiting<'a> {
         Waiting {
             core,
             dir,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(self.dir);
-        }
+        self.core.forget(self.dir, &mut self.wait);
     }
 }
 
@@ -522,7 +520,7 @@ struct SendAll<'a> {
     core: &'a Core,
     buf: &'a [u8],
     sent: usize,
-    parked: bool,
+    wait: Wait,
 }
 
 impl Future for SendAll<'_> {
@@ -534,7 +532,7 @@ impl Future for SendAll<'_> {
             let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
             match this
                 .core
-                .poll_stream(Direction::Write, cx, &mut this.parked, rest.len(), send)
+                .poll_stream(Direction::Write, cx, &mut this.wait, rest.len(), send)
             {
                 Poll::Ready(Ok(n)) => this.sent += n,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.sent))),
@@ -553,23 +551,21 @@ impl Op for SendAll<'_> {
 
 impl Drop for SendAll<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(Direction::Write);
-        }
+        self.core.forget(Direction::Write, &mut self.wait);
     }
 }
 
 /// `readable`: waits until a read would not block, without reading.
 struct Readable<'a> {
     core: &'a Core,
-    parked: bool,
+    wait: Wait,
 }
 
 impl Future for Readable<'_> {
     type Output = Result<()>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
-        this.core.poll_readable(cx, &mut this.parked)
+        this.core.poll_readable(cx, &mut this.wait)
     }
 }
 
@@ -577,9 +573,7 @@ impl Op for Readable<'_> {}
 
 impl Drop for Readable<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(Direction::Read);
-        }
+        self.core.forget(Direction::Read, &mut self.wait);
     }
 }
 
@@ -587,7 +581,7 @@ impl Drop for Readable<'_> {
 struct Recv<'a> {
     core: &'a Core,
     buf: &'a mut [u8],
-    parked: bool,
+    wait: Wait,
 }
 
 impl Future for Recv<'_> {
@@ -598,7 +592,7 @@ impl Future for Recv<'_> {
         let len = buf.len();
         let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
         this.core
-            .poll_stream(Direction::Read, cx, &mut this.parked, len, read)
+            .poll_stream(Direction::Read, cx, &mut this.wait, len, read)
     }
 }
 
@@ -606,9 +600,7 @@ impl Op for Recv<'_> {}
 
 impl Drop for Recv<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(Direction::Read);
-        }
+        self.core.forget(Direction::Read, &mut self.wait);
     }
 }
 
@@ -617,7 +609,7 @@ struct RecvN<'a> {
     core: &'a Core,
     buf: &'a mut [u8],
     got: usize,
-    parked: bool,
+    wait: Wait,
 }
 
 impl Future for RecvN<'_> {
@@ -629,7 +621,7 @@ impl Future for RecvN<'_> {
             let (len, read) = (rest.len(), |s: socket2::SockRef<'_>| (&*s).read(rest));
             match this
                 .core
-                .poll_stream(Direction::Read, cx, &mut this.parked, len, read)
+                .poll_stream(Direction::Read, cx, &mut this.wait, len, read)
             {
                 Poll::Ready(Ok(0)) => {
                     let e = Error::new(ErrorKind::Eof, "peer closed before all bytes arrived");
@@ -652,9 +644,7 @@ impl Op for RecvN<'_> {
 
 impl Drop for RecvN<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(Direction::Read);
-        }
+        self.core.forget(Direction::Read, &mut self.wait);
     }
 }
 
@@ -664,7 +654,7 @@ struct RecvAll<'a> {
     out: Vec<u8>,
     target: Option<&'a mut Vec<u8>>,
     start: usize,
-    parked: bool,
+    wait: Wait,
 }
 
 const RECVALL_CHUNK: usize = 64 * 1024;
@@ -680,7 +670,7 @@ impl<'a> RecvAll<'a> {
             start: out.len(),
             out,
             target,
-            parked: false,
+            wait: Wait::default(),
         }
     }
 
@@ -693,7 +683,7 @@ impl<'a> RecvAll<'a> {
         let recv = |s: socket2::SockRef<'_>| s.recv(spare);
         let r = self
             .core
-            .poll_stream(Direction::Read, cx, &mut self.parked, RECVALL_CHUNK, recv);
+            .poll_stream(Direction::Read, cx, &mut self.wait, RECVALL_CHUNK, recv);
         if let Poll::Ready(Ok(n)) = r {
             // SAFETY: `recv` initialized the first `n` bytes of the spare capacity.
             unsafe { self.out.set_len(len + n) };
@@ -727,9 +717,7 @@ impl Op for RecvAll<'_> {
 
 impl Drop for RecvAll<'_> {
     fn drop(&mut self) {
-        if self.parked {
-            self.core.clear_waiter(Direction::Read);
-        }
+        self.core.forget(Direction::Read, &mut self.wait);
         if let Some(target) = self.target.take() {
             *target = std::mem::take(&mut self.out);
         }
