@@ -1,6 +1,6 @@
 //! A chat server: every line a client sends goes to every other client.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use sock::Tcp;
@@ -8,20 +8,22 @@ use sock::Tcp;
 /// The connected clients, by id.
 type Clients = Rc<RefCell<Vec<(u64, Tcp)>>>;
 
-/// Serves chat on `listener` until it is closed.
+/// Serves chat on `listener` until it is closed. Errors of one connection do not stop
+/// it (see [`crate::serve::accept_loop`]).
 ///
 /// # Errors
 ///
-/// The accept error that ended the loop.
+/// The fatal accept error that ended the loop (e.g. the listener was closed).
 pub async fn serve(listener: Tcp) -> sock::Result<()> {
     let clients: Clients = Rc::default();
-    let mut next_id = 0;
-    loop {
-        let conn = listener.accept().await?;
-        next_id += 1;
-        clients.borrow_mut().push((next_id, conn.clone()));
-        sock::thread(client(next_id, conn, clients.clone()));
-    }
+    let last_id = Cell::new(0);
+    crate::serve::accept_loop(listener, |conn| {
+        let id = last_id.get() + 1;
+        last_id.set(id);
+        clients.borrow_mut().push((id, conn.clone()));
+        client(id, conn, clients.clone())
+    })
+    .await
 }
 
 /// Reads lines from one client and broadcasts them; leaves the room at EOF.

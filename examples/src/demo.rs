@@ -38,7 +38,14 @@ pub async fn tour() -> sock::Result<Vec<String>> {
     let served = Rc::new(Cell::new(0));
     let counter = served.clone();
     sock::thread(async move {
-        while let Ok(conn) = server.accept().await {
+        loop {
+            let conn = match server.accept().await {
+                Ok(conn) => conn,
+                Err(e) => match crate::serve::on_error(e).await {
+                    Ok(()) => continue, // one connection's error (e.is_transient_accept())
+                    Err(_) => break,    // fatal: e.g. the server was closed
+                },
+            };
             counter.set(counter.get() + 1);
             sock::thread(async move {
                 let mut buf = [0u8; 1024];

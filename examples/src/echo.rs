@@ -4,13 +4,12 @@ use std::time::{Duration, Instant};
 
 use sock::{Expires, Tcp};
 
-/// Accepts connections forever, one thread each, echoing what arrives. Under
-/// `EMFILE` (out of fds) sock has already refused the pending connection; the loop
-/// backs off 10 ms instead of spinning.
+/// Accepts connections forever, one thread each, echoing what arrives. Errors of one
+/// connection do not stop it (see [`crate::serve::accept_loop`]).
 ///
 /// # Errors
 ///
-/// An accept error other than running out of fds (e.g. the listener was closed).
+/// The first fatal accept error (e.g. the listener was closed).
 pub async fn serve(listener: Tcp) -> sock::Result<()> {
     crate::serve::accept_loop(listener, serve_conn).await
 }

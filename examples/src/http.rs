@@ -11,11 +11,12 @@ pub const BODY: &str = "Hello from sock!\n";
 /// Longest request head accepted; longer heads get `431`.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// Serves HTTP on `listener` forever, one thread per connection.
+/// Serves HTTP on `listener` forever, one thread per connection. Errors of one
+/// connection do not stop it (see [`crate::serve::accept_loop`]).
 ///
 /// # Errors
 ///
-/// An accept error other than running out of fds.
+/// The first fatal accept error (e.g. the listener was closed).
 pub async fn serve(listener: Tcp) -> sock::Result<()> {
     crate::serve::accept_loop(listener, serve_conn).await
 }

@@ -21,13 +21,14 @@ pub fn listener(host: &str, port: u16) -> sock::Result<Tcp> {
     Ok(listener)
 }
 
-/// Accepts connections forever, running `handler` on each in a thread of its own.
-/// Under `EMFILE` (out of fds) sock has already refused the pending connection; the
-/// loop backs off 10 ms instead of spinning.
+/// Accepts connections forever, running `handler` on each in a thread of its own. An
+/// error of one connection (aborted before it was accepted, refused by a firewall rule,
+/// out of fds: sock has already refused the waiting connection) does not stop the
+/// loop; a shortage of kernel memory backs off 10 ms first (see [`on_error`]).
 ///
 /// # Errors
 ///
-/// An accept error other than running out of fds (e.g. the listener was closed).
+/// The first fatal accept error (e.g. the listener was closed).
 pub async fn accept_loop<F, Fut>(listener: Tcp, handler: F) -> sock::Result<()>
 where
     F: Fn(Tcp) -> Fut,
@@ -38,10 +39,39 @@ where
             Ok(conn) => {
                 sock::thread(handler(conn));
             }
-            Err(e) if e.kind() == ErrorKind::TooManyOpenFiles => {
-                sock::sleep(Duration::from_millis(10)).await;
-            }
-            Err(e) => return Err(e),
+            Err(e) => on_error(e).await?,
         }
     }
+}
+
+/// What an accept loop does after `e`: goes on (`Ok`) after an error of one connection
+/// or a passing shortage ([`sock::Error::is_transient_accept`]), after a 10 ms pause
+/// when out of fds or kernel memory; stops (`Err(e)`) on a fatal error.
+///
+/// # Errors
+///
+/// `e` itself, when it is fatal (the listener was closed, is not listening, …).
+///
+/// # Examples
+///
+/// ```
+/// use sock::ErrorKind;
+///
+/// sock::run(async {
+///     assert!(sock_examples::serve::on_error(ErrorKind::ConnectionAborted.into()).await.is_ok());
+///     let fatal = sock_examples::serve::on_error(ErrorKind::Closed.into()).await;
+///     assert_eq!(fatal.unwrap_err().kind(), ErrorKind::Closed);
+/// });
+/// ```
+pub async fn on_error(e: sock::Error) -> sock::Result<()> {
+    if !e.is_transient_accept() {
+        return Err(e);
+    }
+    if matches!(
+        e.kind(),
+        ErrorKind::TooManyOpenFiles | ErrorKind::OutOfMemory
+    ) {
+        sock::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(())
 }

@@ -72,11 +72,18 @@ pub fn loops_per_thread(loops: usize, conns: usize, rounds: usize) -> sock::Resu
 }
 
 /// One server loop: accepts its share of connections and echoes each on a task of its
-/// own (a `!Send` task: it never leaves this loop's thread).
+/// own (a `!Send` task: it never leaves this loop's thread). Errors of one connection
+/// do not stop it (see [`crate::serve::on_error`]).
 async fn accept_loop(listener: SharedListener, tally: Tally) -> sock::Result<()> {
     let mine = listener.attach()?;
     loop {
-        let conn = mine.accept().await?;
+        let conn = match mine.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                crate::serve::on_error(e).await?;
+                continue;
+            }
+        };
         let tally = tally.clone();
         sock::thread(async move {
             let mut buf = [0u8; MESSAGE];
@@ -168,9 +175,17 @@ async fn shared_echo(tally: Tally, conns: usize, rounds: usize) -> sock::Result<
     server.listen("127.0.0.1", 0)?;
     let addr = server.local_addr()?;
     let served = mt::spawn(async move {
-        for _ in 0..conns {
-            let conn = server.accept().timeout(PATIENCE).await?;
-            mt::spawn(shared_echo_conn(conn, tally.clone())).detach();
+        let mut accepted = 0;
+        while accepted < conns {
+            match server.accept().timeout(PATIENCE).await {
+                Ok(conn) => {
+                    accepted += 1;
+                    mt::spawn(shared_echo_conn(conn, tally.clone())).detach();
+                }
+                // One connection's error; the deadline (also a passing error) ends it.
+                Err(e) if e.is_transient_accept() && !e.is_timeout() => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok::<(), sock::Error>(())
     });

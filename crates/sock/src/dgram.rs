@@ -150,7 +150,8 @@ impl Dgram {
     ///
     /// # Errors
     ///
-    /// The OS error of `connect(2)`.
+    /// The OS error of `connect(2)`; [`ErrorKind::NetworkUnreachable`] also for an
+    /// address behind a blackhole route (Linux's `EINVAL`).
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
         let addrs = target.to_addrs();
         let first = addrs
@@ -158,7 +159,9 @@ impl Dgram {
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
         self.core.prepare_for(first.family(), false)?;
         let addr = to_socket2(first)?;
-        self.core.with(|s| s.connect(&addr))
+        self.core
+            .with(|s| s.connect(&addr))
+            .map_err(Error::in_connect)
     }
 
     /// Sends one datagram to the connected address; returns its length. Empty datagrams

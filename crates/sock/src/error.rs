@@ -43,12 +43,22 @@ pub enum ErrorKind {
     NotConnected,
     /// The peer closed the connection before the expected bytes arrived (`recvn`).
     Eof,
-    /// No route to the network.
+    /// No route to the network. Also a `connect` that Linux refuses with `EINVAL`
+    /// because the route to the address is a blackhole (`ip route add blackhole …`):
+    /// from `connect` only; elsewhere `EINVAL` stays [`InvalidInput`](ErrorKind::InvalidInput).
     NetworkUnreachable,
     /// No route to the host.
     HostUnreachable,
-    /// The process or the system is out of file descriptors.
+    /// The process (`EMFILE`) or the system (`ENFILE`) is out of file descriptors;
+    /// on Windows, out of socket handles (`WSAEMFILE`).
     TooManyOpenFiles,
+    /// The kernel is out of memory or of socket buffer space (`ENOMEM`, `ENOBUFS`;
+    /// `WSAENOBUFS`, `WSA_NOT_ENOUGH_MEMORY`). Usually passing: wait a little and retry.
+    OutOfMemory,
+    /// An earlier `connect` of this socket has not finished (`EALREADY`,
+    /// `WSAEALREADY`): e.g. connecting again after a connect that timed out. Close the
+    /// socket and connect with a new one.
+    InProgress,
     /// A name could not be resolved.
     HostNotFound,
     /// A service name could not be resolved.
@@ -87,6 +97,8 @@ impl ErrorKind {
             NetworkUnreachable => "network_unreachable",
             HostUnreachable => "host_unreachable",
             TooManyOpenFiles => "too_many_open_files",
+            OutOfMemory => "out_of_memory",
+            InProgress => "in_progress",
             HostNotFound => "host_not_found",
             ServiceNotFound => "service_not_found",
             MessageTooLong => "message_too_long",
@@ -114,9 +126,9 @@ impl ErrorKind {
             InvalidInput => io::ErrorKind::InvalidInput,
             Unsupported => io::ErrorKind::Unsupported,
             Eof => io::ErrorKind::UnexpectedEof,
-            TooManyOpenFiles | HostNotFound | ServiceNotFound | MessageTooLong | Other => {
-                io::ErrorKind::Other
-            }
+            OutOfMemory => io::ErrorKind::OutOfMemory,
+            TooManyOpenFiles | InProgress | HostNotFound | ServiceNotFound | MessageTooLong
+            | Other => io::ErrorKind::Other,
         }
     }
 
@@ -148,6 +160,7 @@ impl ErrorKind {
             Io::InvalidInput => ErrorKind::InvalidInput,
             Io::Unsupported => ErrorKind::Unsupported,
             Io::UnexpectedEof => ErrorKind::Eof,
+            Io::OutOfMemory => ErrorKind::OutOfMemory,
             _ => ErrorKind::Other,
         }
     }
@@ -272,6 +285,84 @@ impl Error {
     /// ```
     pub fn is_timeout(&self) -> bool {
         self.kind == ErrorKind::Timeout
+    }
+
+    /// Whether a failed [`accept`](crate::Tcp::accept) left the listener able to accept
+    /// the next connection: the error concerned one connection, or a shortage that
+    /// passes, so an accept loop goes on. False for the errors that will recur on every
+    /// call (the listener was closed, is not listening, is not a socket): the loop stops.
+    ///
+    /// | per connection or passing: go on | fatal: stop |
+    /// |---|---|
+    /// | [`ConnectionAborted`](ErrorKind::ConnectionAborted) (`ECONNABORTED`), [`ConnectionReset`](ErrorKind::ConnectionReset), `EPROTO` | [`Closed`](ErrorKind::Closed) |
+    /// | [`AccessDenied`](ErrorKind::AccessDenied) (`EPERM`: a firewall rule) | [`InvalidInput`](ErrorKind::InvalidInput) (`EINVAL`: not listening) |
+    /// | [`TooManyOpenFiles`](ErrorKind::TooManyOpenFiles), [`OutOfMemory`](ErrorKind::OutOfMemory) (`ENOBUFS`, `ENOMEM`) | `EBADF`, `ENOTSOCK`, `EFAULT` ([`Other`](ErrorKind::Other)) |
+    /// | [`Timeout`](ErrorKind::Timeout) (`ETIMEDOUT`, or the operation's deadline) | any other [`Other`](ErrorKind::Other) |
+    /// | Linux's network errors of the new connection: `ENETDOWN`, `ENETUNREACH` ([`NetworkUnreachable`](ErrorKind::NetworkUnreachable)), `EHOSTDOWN`, `EHOSTUNREACH` ([`HostUnreachable`](ErrorKind::HostUnreachable)), `ENOPROTOOPT`, `EOPNOTSUPP` ([`Unsupported`](ErrorKind::Unsupported)), `ENONET` | |
+    ///
+    /// A deadline of the caller's own (`accept().timeout(d)`) also leaves the listener
+    /// fine: a loop that means to end on it checks [`is_timeout`](Error::is_timeout)
+    /// first.
+    ///
+    /// On Unix, after [`TooManyOpenFiles`](ErrorKind::TooManyOpenFiles) the waiting
+    /// connection was already refused, so accepting again at once does not spin; after
+    /// [`OutOfMemory`](ErrorKind::OutOfMemory) (and on Windows after either) the
+    /// connection may still wait, so a loop that retries at once spins while the
+    /// shortage lasts: back off a little.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::{ErrorKind, Family};
+    ///
+    /// sock::run(async {
+    ///     let listener = sock::tcp(Family::INET)?;
+    ///     listener.listen("127.0.0.1", 0)?;
+    ///     let port = listener.local_addr()?.port();
+    ///     sock::thread(async move {
+    ///         let c = sock::tcp(Family::INET)?;
+    ///         c.connect("127.0.0.1", port).await?;
+    ///         c.close()
+    ///     });
+    ///     loop {
+    ///         match listener.accept().await {
+    ///             Ok(_conn) => listener.close()?, // one is enough here
+    ///             Err(e) if e.kind() == ErrorKind::OutOfMemory => {
+    ///                 sock::sleep(Duration::from_millis(10)).await
+    ///             }
+    ///             Err(e) if e.is_transient_accept() => {}
+    ///             Err(e) => {
+    ///                 assert_eq!(e.kind(), ErrorKind::Closed);
+    ///                 return Ok::<(), sock::Error>(());
+    ///             }
+    ///         }
+    ///     }
+    /// })?;
+    /// assert!(sock::Error::from(ErrorKind::ConnectionAborted).is_transient_accept());
+    /// assert!(!sock::Error::from(ErrorKind::Closed).is_transient_accept());
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    #[doc(alias = "is_per_connection")]
+    pub fn is_transient_accept(&self) -> bool {
+        use ErrorKind::*;
+        match self.kind {
+            ConnectionAborted | ConnectionReset | AccessDenied | TooManyOpenFiles | OutOfMemory
+            | Timeout | NetworkUnreachable | HostUnreachable | Unsupported => true,
+            Other => self
+                .raw_os_error()
+                .is_some_and(sys::is_transient_accept_error),
+            _ => false,
+        }
+    }
+
+    /// The error of a `connect`: Linux refuses a connect over a blackhole route with
+    /// `EINVAL`, which says the network cannot be reached, not that an argument is bad.
+    pub(crate) fn in_connect(mut self) -> Error {
+        if self.raw_os_error().is_some_and(sys::is_unroutable_connect) {
+            self.kind = ErrorKind::NetworkUnreachable;
+        }
+        self
     }
 
     /// A copy with the same kind and message (the source is not cloneable).

@@ -151,9 +151,27 @@ impl Tcp {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::TooManyOpenFiles`] when out of fds (the pending connection is refused
-    /// so the next call does not spin), [`ErrorKind::Closed`], [`ErrorKind::Timeout`] with
-    /// a deadline.
+    /// Per connection or passing — the listener is fine, accept again
+    /// ([`Error::is_transient_accept`](crate::Error::is_transient_accept) says which):
+    /// - [`ErrorKind::TooManyOpenFiles`] when out of fds (`EMFILE`/`ENFILE`) and a
+    ///   connection was waiting: it is refused (reset) so that the next call does not
+    ///   spin on it. With none waiting, `accept` just waits for one (Linux says `EMFILE`
+    ///   before it looks: sock looks itself).
+    /// - [`ErrorKind::ConnectionAborted`] (`ECONNABORTED`: the peer gave up while the
+    ///   connection waited), `EPROTO`, [`ErrorKind::AccessDenied`] (`EPERM`: a firewall
+    ///   rule), [`ErrorKind::OutOfMemory`] (`ENOBUFS`, `ENOMEM`: back off a little, the
+    ///   connection may still wait), [`ErrorKind::Timeout`] (`ETIMEDOUT`, or the
+    ///   operation's deadline), and the network errors Linux passes on from the new
+    ///   connection: `ENETDOWN`, `ENETUNREACH`, `EHOSTDOWN`, `EHOSTUNREACH`, `ENONET`,
+    ///   `ENOPROTOOPT`, `EOPNOTSUPP`.
+    ///
+    /// Fatal — every later call fails the same way, stop accepting:
+    /// [`ErrorKind::Closed`], [`ErrorKind::InvalidInput`] (`EINVAL`: not listening),
+    /// `EBADF`, `ENOTSOCK`.
+    ///
+    /// On Windows, which has no per-process limit, `TooManyOpenFiles` (`WSAEMFILE`) and
+    /// `OutOfMemory` (`WSAENOBUFS`) leave the connection waiting: back off before
+    /// accepting again.
     ///
     /// # Examples
     ///
@@ -174,6 +192,9 @@ impl Tcp {
     ///
     /// [`ErrorKind::ConnectionRefused`], [`ErrorKind::HostNotFound`],
     /// [`ErrorKind::Timeout`], … — the error of the last address tried.
+    /// [`ErrorKind::NetworkUnreachable`] also for an address behind a blackhole route
+    /// (Linux's `EINVAL`); [`ErrorKind::InProgress`] when an earlier connect of this
+    /// socket has not finished (one that timed out: close the socket and use a new one).
     ///
     /// # Examples
     ///
@@ -439,7 +460,7 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
     match core.with(|s| s.connect(&target)) {
         Ok(()) => return Ok(()),
         Err(e) if e.raw_os_error().is_some_and(sys::is_in_progress) => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.in_connect()),
     }
     // Events so far described the unconnected socket (epoll reports one as hung up):
     // they say nothing of the connection.

@@ -10,7 +10,9 @@ use crate::opt::{OptKind, OptSpec};
 /// Maps an errno to a normalized kind, where the errno says more than std's kind.
 pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
     Some(match code {
-        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM => ErrorKind::TooManyOpenFiles,
+        libc::EMFILE | libc::ENFILE => ErrorKind::TooManyOpenFiles,
+        libc::ENOBUFS | libc::ENOMEM => ErrorKind::OutOfMemory,
+        libc::EALREADY => ErrorKind::InProgress,
         libc::EMSGSIZE => ErrorKind::MessageTooLong,
         libc::EACCES | libc::EPERM => ErrorKind::AccessDenied,
         libc::ECONNRESET | libc::EPIPE => ErrorKind::ConnectionReset,
@@ -27,6 +29,22 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         }
         _ => return None,
     })
+}
+
+/// Whether an `accept` error with no kind of its own concerned only the connection
+/// being accepted (`EPROTO`; Linux's `ENONET`): see `Error::is_transient_accept`.
+pub(crate) fn is_transient_accept_error(code: i32) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if code == libc::ENONET {
+        return true;
+    }
+    code == libc::EPROTO
+}
+
+/// Whether a `connect` error means the address cannot be routed to: Linux gives
+/// `EINVAL` for an address behind a blackhole route.
+pub(crate) fn is_unroutable_connect(code: i32) -> bool {
+    code == libc::EINVAL
 }
 
 /// A short stream write proves the send buffer full: epoll and kqueue report the next
@@ -203,19 +221,19 @@ pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
     COMMON.iter().chain(PLATFORM)
 }
 
-/// `accept`. When the process is out of fds (`EMFILE`/`ENFILE`) the pending connection
-/// would stay queued and the listener stay readable, so an accept loop would spin: the
-/// spare fd kept by [`reserve_spare_fd`] is closed, the connection accepted and reset at
-/// once, and the spare reopened. The caller still gets `TooManyOpenFiles`.
+/// `accept`. When the process is out of fds (`EMFILE`/`ENFILE`) see [`shed_one`]: the
+/// caller gets `TooManyOpenFiles` only when a connection was waiting (and was refused),
+/// `WouldBlock` when none was, so an accept loop parks instead of spinning.
 pub(crate) fn accept(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
     match accept_nonblocking(s) {
-        Ok(socket) => Ok(socket),
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-            shed_one(s);
-            Err(e)
-        }
-        Err(e) => Err(e),
+        Err(e) if is_out_of_fds(&e) => shed_one(s, e),
+        r => r,
     }
+}
+
+/// Whether `e` says the process (`EMFILE`) or the system (`ENFILE`) is out of fds.
+fn is_out_of_fds(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
 
 /// Whether `listen` sets `SO_REUSEADDR` before binding: on Unix it lets a restarted
@@ -273,13 +291,40 @@ pub(crate) fn reserve_spare_fd() {
     });
 }
 
-/// Frees the spare fd, accepts one pending connection and resets it, then re-reserves.
-fn shed_one(s: &socket2::SockRef<'_>) {
+/// Out of fds (`out_of_fds`, the error of the first `accept`). Linux says `EMFILE`
+/// before it looks for a connection, so the error alone does not tell whether one is
+/// waiting: the spare fd kept by [`reserve_spare_fd`] is closed and `accept` asked again.
+/// A connection is reset at once (linger 0) and `out_of_fds` reported: the listener
+/// stays readable for the next waiting one. `WouldBlock` means none was waiting, and
+/// the operation parks until the next connection's event. Without a spare (none could
+/// be opened, or another thread took the freed fd) `poll` tells the two cases apart.
+fn shed_one(s: &socket2::SockRef<'_>, out_of_fds: io::Error) -> io::Result<socket2::Socket> {
     SPARE.with(|spare| spare.borrow_mut().take());
-    if let Ok((conn, _)) = s.accept() {
+    let shed = s.accept().map(|(conn, _peer)| {
         let _ = conn.set_linger(Some(std::time::Duration::ZERO));
-    }
+    }); // the connection is closed here, before the spare is reopened
     reserve_spare_fd();
+    match shed {
+        Ok(()) => Err(out_of_fds),
+        Err(e) if is_out_of_fds(&e) => match has_pending_connection(s) {
+            true => Err(out_of_fds),
+            false => Err(io::ErrorKind::WouldBlock.into()),
+        },
+        Err(e) => Err(e), // WouldBlock: nobody was waiting; or the shed connection's error
+    }
+}
+
+/// Whether a connection waits on the listener (`poll` with no timeout: needs no fd).
+fn has_pending_connection(s: &socket2::SockRef<'_>) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: s.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `fd` is one valid pollfd for a listener that is open for the borrow.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n > 0 && fd.revents & libc::POLLIN != 0
 }
 
 /// Unix reports truncation in the message flags, never as a `recvmsg` error.

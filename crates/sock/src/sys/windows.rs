@@ -12,7 +12,9 @@ use crate::opt::{OptKind, OptSpec};
 /// Maps a WSA error code to a normalized kind.
 pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
     Some(match code {
-        ws::WSAEMFILE | ws::WSAENOBUFS => ErrorKind::TooManyOpenFiles,
+        ws::WSAEMFILE => ErrorKind::TooManyOpenFiles,
+        ws::WSAENOBUFS | ws::WSA_NOT_ENOUGH_MEMORY => ErrorKind::OutOfMemory,
+        ws::WSAEALREADY => ErrorKind::InProgress,
         ws::WSAEMSGSIZE => ErrorKind::MessageTooLong,
         ws::WSAEACCES => ErrorKind::AccessDenied,
         ws::WSAECONNRESET | ws::WSAENETRESET => ErrorKind::ConnectionReset,
@@ -29,6 +31,18 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         }
         _ => return None,
     })
+}
+
+/// Every `accept` error Windows gives for one connection has a kind of its own
+/// (`WSAECONNRESET`, `WSAENOBUFS`, …): see `Error::is_transient_accept`.
+pub(crate) fn is_transient_accept_error(_code: i32) -> bool {
+    false
+}
+
+/// Windows has no blackhole route that `connect` reports as `WSAEINVAL` (which there
+/// means a listening socket): no code is re-read as unroutable.
+pub(crate) fn is_unroutable_connect(_code: i32) -> bool {
+    false
 }
 
 /// mio's IOCP backend re-arms a socket's AFD poll only when an operation inside
