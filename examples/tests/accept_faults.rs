@@ -64,8 +64,11 @@ fn echo_server_stops_on_a_fatal_accept_error() {
         return;
     }
     let mut server = Server::spawn("EBADF:when=3");
-    assert!(client(server.port, 0), "the first client was not served");
+    // Two connections reach the third accept4 whatever the order of events; whether the
+    // first is echoed before the loop stops is a race (the stop ends the server), so only
+    // the connections are made here.
     let addr = ([127, 0, 0, 1], server.port).into();
+    let _first = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     let _second = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
     let stopped = server.value("stopped=");
     eprintln!("accept4 failing with EBADF: the loop stopped with {stopped}");

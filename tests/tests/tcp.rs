@@ -395,3 +395,31 @@ fn an_unspec_socket_tries_families_interleaved_and_takes_the_winner() {
         assert_eq!(conn.remote_addr().unwrap(), client.local_addr().unwrap());
     });
 }
+
+#[test]
+fn recvall_read_takes_a_deadline() {
+    use std::io::Read;
+    sock::run(async {
+        let (server, port) = listener(Family::INET);
+        let client = sock::tcp(Family::INET).unwrap();
+        client
+            .connect("127.0.0.1", port)
+            .timeout(PATIENCE)
+            .await
+            .unwrap();
+        let conn = server.accept().timeout(PATIENCE).await.unwrap();
+        conn.send(b"partial").await.unwrap();
+        let e = client
+            .recvall_read()
+            .timeout(Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert_eq!((e.kind(), e.transferred()), (sock::ErrorKind::Timeout, 7));
+        conn.send(b"!").await.unwrap();
+        conn.close().unwrap();
+        let mut text = String::new();
+        let mut reader = client.recvall_read().timeout(PATIENCE).await.unwrap();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "!");
+    });
+}

@@ -160,3 +160,31 @@ fn batched_receive_and_send_move_many_datagrams() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     });
 }
+
+#[test]
+fn connect_and_sendto_take_deadlines() {
+    sock::run(async {
+        let rx = sock::udp(Family::INET).unwrap();
+        rx.bind("127.0.0.1", 0).unwrap();
+        let port = rx.local_addr().unwrap().port();
+        let tx = sock::udp(Family::INET).unwrap();
+        tx.connect("127.0.0.1", port)
+            .timeout(PATIENCE)
+            .await
+            .unwrap();
+        let n = tx
+            .sendto("127.0.0.1", port, b"hi")
+            .timeout(PATIENCE)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            rx.recv(&mut buf)
+                .expires(sock::clock() + PATIENCE)
+                .await
+                .unwrap(),
+            2
+        );
+    });
+}

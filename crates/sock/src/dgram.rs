@@ -10,7 +10,7 @@ use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::op::{IoOp, Op};
+use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
 use crate::socket::{Core, from_socket2, to_socket2};
 use crate::sys;
@@ -123,13 +123,19 @@ impl Dgram {
     /// })?;
     /// # Ok::<(), sock::Error>(())
     /// ```
-    pub async fn connect(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+    pub fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        port: impl Into<Port>,
+    ) -> impl Op<Output = Result<()>> + 'a {
         let port = port.into();
-        if host == "*" && port.number() == Some(0) {
-            return self.dissolve();
-        }
-        let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
-        self.connect_to(&addrs[0])
+        Boxed(Box::pin(async move {
+            if host == "*" && port.number() == Some(0) {
+                return self.dissolve();
+            }
+            let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
+            self.connect_to(&addrs[0])
+        }))
     }
 
     /// Dissolves the association (`connect` to `AF_UNSPEC`). Linux also forgets an
@@ -202,9 +208,17 @@ impl Dgram {
     /// # Examples
     ///
     /// See [`Dgram`].
-    pub async fn sendto(&self, host: &str, port: impl Into<Port>, buf: &[u8]) -> Result<usize> {
-        let addrs = addr::remote(host, port.into(), self.family(), self.socktype()).await?;
-        self.sendto_addr(&addrs[0], buf).await
+    pub fn sendto<'a>(
+        &'a self,
+        host: &'a str,
+        port: impl Into<Port>,
+        buf: &'a [u8],
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        let port = port.into();
+        Boxed(Box::pin(async move {
+            let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
+            self.sendto_addr(&addrs[0], buf).await
+        }))
     }
 
     /// Sends one datagram to an already resolved address.

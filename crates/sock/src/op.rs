@@ -146,6 +146,19 @@ where
     }
 }
 
+/// An operation made of several steps (a lookup, then a connect or a send), boxed; it
+/// reports no partial transfer.
+pub(crate) struct Boxed<'a, T>(pub(crate) Pin<Box<dyn Future<Output = Result<T>> + 'a>>);
+
+impl<T> Future for Boxed<'_, T> {
+    type Output = Result<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl<T> Op for Boxed<'_, T> {}
+
 /// A single-syscall operation (recv, send of a datagram, accept, …): retries `f` until
 /// it does not block. Forgets its waiter when dropped while parked.
 ///

@@ -10,7 +10,7 @@ use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::op::{IoOp, Op};
+use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
 use crate::socket::{Core, to_socket2};
 use crate::sys;
@@ -383,8 +383,8 @@ impl Tcp {
     /// # Examples
     ///
     /// See [`recvall_into`](Tcp::recvall_into).
-    pub async fn recvall_read(&self) -> Result<io::Cursor<Vec<u8>>> {
-        Ok(io::Cursor::new(self.recvall().await?))
+    pub fn recvall_read(&self) -> impl Op<Output = Result<io::Cursor<Vec<u8>>>> + '_ {
+        RecvAllRead(RecvAllVec(RecvAll::new(&self.core, None)))
     }
 
     /// Shuts down reading, writing (sends FIN once pending data is sent) or both. Does
@@ -493,18 +493,6 @@ impl Drop for Waiting<'_> {
         self.core.forget(self.dir, &mut self.wait);
     }
 }
-
-/// A boxed operation that moves no bytes (connect).
-struct Boxed<'a>(Pin<Box<dyn Future<Output = Result<()>> + 'a>>);
-
-impl Future for Boxed<'_> {
-    type Output = Result<()>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.0.as_mut().poll(cx)
-    }
-}
-
-impl Op for Boxed<'_> {}
 
 /// `accept`: the syscall, then the new socket registered with the loop.
 struct Accept<'a, F> {
@@ -757,6 +745,22 @@ impl Future for RecvAllVec<'_> {
 }
 
 impl Op for RecvAllVec<'_> {
+    fn transferred(&self) -> usize {
+        self.0.transferred()
+    }
+}
+
+/// `recvall_read`: `recvall` with a reader over the bytes.
+struct RecvAllRead<'a>(RecvAllVec<'a>);
+
+impl Future for RecvAllRead<'_> {
+    type Output = Result<io::Cursor<Vec<u8>>>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map_ok(io::Cursor::new)
+    }
+}
+
+impl Op for RecvAllRead<'_> {
     fn transferred(&self) -> usize {
         self.0.transferred()
     }
