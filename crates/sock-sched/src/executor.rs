@@ -615,7 +615,9 @@ impl Inner {
         self.mark_started(core);
         let previous = self.current.replace(Some(task.clone()));
         core.set(flag::RUNNING);
-        let poll = task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)));
+        let poll = crate::coop::budgeted(|| {
+            task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
+        });
         core.clear(flag::RUNNING);
         drop(self.current.replace(previous));
         if poll.is_ready() {

@@ -28,6 +28,7 @@ mod api;
 mod builder;
 mod clock;
 mod context;
+pub mod coop;
 mod coro;
 mod env;
 mod executor;

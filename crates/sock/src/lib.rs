@@ -36,7 +36,6 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod batch;
-mod budget;
 mod common;
 mod control;
 mod dgram;

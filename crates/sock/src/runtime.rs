@@ -4,7 +4,7 @@
 //! explicit embedding. While a loop runs (`run`, `poll`, `start`) it is the thread's
 //! *entered* loop: sockets made inside its tasks register with its reactor. The loop
 //! waits only in [`ReactorPark::park`], which polls the reactor with the time left until
-//! the next timer (rounded up to the millisecond) and refills the fairness budget.
+//! the next timer (rounded up to the millisecond).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use sock_poll::Reactor;
 use sock_sched::{Executor, MonotonicClock, Park, Unparker};
-
-use crate::budget;
 
 thread_local! {
     /// The loops entered on this thread, innermost last; the first is the default loop.
@@ -56,7 +54,6 @@ struct ReactorPark {
 
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        budget::refill();
         if let Err(e) = self.reactor.poll(timeout) {
             panic!("sock: the OS poller failed ({e}); the loop cannot go on");
         }

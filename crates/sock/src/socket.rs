@@ -20,9 +20,9 @@ use std::task::{Context, Poll};
 use mio::Interest;
 use sock_addr::{Family, Protocol, SockAddr, SocketType};
 use sock_poll::{Direction, Registration, Wait};
+use sock_sched::coop;
 use socket2::SockRef;
 
-use crate::budget;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opt::{self, OptValue};
 use crate::runtime;
@@ -270,7 +270,7 @@ impl Core {
             return Poll::Ready(Err(self.missing()));
         };
         let mut trust_hint = !crate::op::last_try();
-        if trust_hint && !budget::spend(cx) {
+        if trust_hint && !coop::spend(cx) {
             return Poll::Pending;
         }
         loop {

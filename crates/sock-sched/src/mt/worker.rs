@@ -166,7 +166,7 @@ impl Worker {
             let next = self.local.borrow_mut().pop_front();
             match next {
                 Some(runnable) => {
-                    runnable.run();
+                    crate::coop::budgeted(|| runnable.run());
                 }
                 None => return,
             }

@@ -213,7 +213,12 @@ impl Sleep {
         };
         self.deadline = When::At(deadline);
         if now >= deadline {
-            return Poll::Ready(());
+            // Due already: a step that needs no wait, so it spends the task's budget (a
+            // loop of zero sleeps yields to the loop like an always-ready socket).
+            return match crate::coop::spend(cx) {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            };
         }
         let waker = cx.waker().clone();
         let key = inner.timers.borrow_mut().insert_wake(deadline, waker);
@@ -232,7 +237,7 @@ impl Future for Sleep {
         let (Some(armed), When::At(deadline)) = (&self.timer, self.deadline) else {
             return self.arm(cx);
         };
-        if armed.refresh(deadline, cx) {
+        if armed.refresh(deadline, cx) || !crate::coop::spend(cx) {
             return Poll::Pending;
         }
         self.timer = None;

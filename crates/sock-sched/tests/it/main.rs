@@ -5,6 +5,7 @@ mod support;
 mod coro_generator;
 mod coro_threads;
 mod loop_control;
+mod loop_coop;
 mod loop_panics;
 mod loop_run;
 mod thread_env;

@@ -13,11 +13,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use sock_addr::Family;
-use sock_sched::mt;
+use sock_sched::{coop, mt};
 
 use super::shared::SharedLoop;
 use super::sys::{self, Dir};
-use crate::budget;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A new socket of `family`, `ty` and `protocol`, registered in `lp`'s poller
@@ -123,7 +122,7 @@ where
     type Output = Result<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        if !budget::spend(cx) {
+        if !coop::spend(cx) {
             return Poll::Pending;
         }
         let this = &mut *self;

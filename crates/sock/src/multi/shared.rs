@@ -28,7 +28,6 @@ use sock_sched::mt::{JoinHandle, Pool, Sentinel, SharedPark};
 use super::stcp::SharedTcp;
 use super::sudp::SharedUdp;
 use super::sys;
-use crate::budget;
 use crate::error::Result;
 
 /// Events one park dequeues at most.
@@ -373,7 +372,6 @@ impl fmt::Debug for SharedLoop {
 
 impl SharedPark for PollerPark {
     fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel)) {
-        budget::refill();
         EVENTS.with(|cell| {
             let mut cell = cell.borrow_mut();
             let events = cell.get_or_insert_with(|| Events::with_capacity(EVENTS_PER_PARK));

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
+use sock_sched::coop;
 
 use super::io::{self, IoWait, Parking, SharedFuture, SharedOp, SharedProgress, boxed};
 use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
-use crate::budget;
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
@@ -410,7 +410,7 @@ impl Future for SharedSendAll<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         while this.sent < this.buf.len() {
-            if !budget::spend(cx) {
+            if !coop::spend(cx) {
                 return Poll::Pending;
             }
             let rest = &this.buf[this.sent..];
@@ -454,7 +454,7 @@ impl Future for SharedRecvN<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         while this.got < this.buf.len() {
-            if !budget::spend(cx) {
+            if !coop::spend(cx) {
                 return Poll::Pending;
             }
             let rest = &mut this.buf[this.got..];

@@ -1,0 +1,74 @@
+//! Cooperative fairness: a task that could go on forever without waiting (an always-
+//! ready socket, a sleep already due) yields to the loop after a budget of ready steps.
+//!
+//! A loop gives each task [`BUDGET`] units every time it polls it (both the loop of one
+//! thread and the workers of [`mt`](crate::mt)); every step that completes without
+//! waiting — a socket operation, an elapsed [`Sleep`](crate::Sleep) — spends one with
+//! [`spend`]. When the budget is spent, `spend` wakes the task and says "yield": the
+//! step returns `Pending` once, the task goes to the back of the run queue, and the
+//! loop polls its reactor and runs the others. Outside a task poll (a future driven by
+//! another executor) the budget is unlimited. Nothing here keeps a waker: the budget is
+//! a number, reset by the loop.
+
+use std::cell::Cell;
+use std::task::Context;
+
+/// Ready steps a task may take in one poll before it yields to the loop.
+pub const BUDGET: u32 = 128;
+
+thread_local! {
+    /// Units left for the task being polled; `None` outside a loop's task poll.
+    static LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Spends one unit of the running task's budget. Returns `false` when the task must
+/// yield now: it has then been woken, so it runs again after the others — return
+/// `Poll::Pending` from the step.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+///
+/// let ex = sock_sched::Executor::new();
+/// let steps = ex.run(async {
+///     let mut steps = 0;
+///     // A step that is always ready, made fair: it yields once per budget.
+///     poll_fn(|cx| {
+///         if !sock_sched::coop::spend(cx) {
+///             return Poll::Pending;
+///         }
+///         steps += 1;
+///         if steps == 1000 { Poll::Ready(steps) } else { cx.waker().wake_by_ref(); Poll::Pending }
+///     })
+///     .await
+/// });
+/// assert_eq!(steps, 1000);
+/// ```
+pub fn spend(cx: &Context<'_>) -> bool {
+    LEFT.with(|left| match left.get() {
+        None => true,
+        Some(0) => {
+            left.set(Some(BUDGET));
+            cx.waker().wake_by_ref();
+            false
+        }
+        Some(n) => {
+            left.set(Some(n - 1));
+            true
+        }
+    })
+}
+
+/// Runs `poll` (one poll of a task) with a fresh budget, restoring the outer one after.
+pub(crate) fn budgeted<R>(poll: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u32>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LEFT.with(|left| left.set(self.0));
+        }
+    }
+    let _restore = Restore(LEFT.with(|left| left.replace(Some(BUDGET))));
+    poll()
+}
