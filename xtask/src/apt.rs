@@ -11,11 +11,7 @@ use crate::toolchain;
 /// missing programs (after one `apt-get update`). `CannotRun` when that needs apt-get
 /// or root and neither is at hand.
 pub(crate) fn ensure(needed: &[(&str, &str)]) -> Result<(), StepError> {
-    let missing: Vec<&str> = needed
-        .iter()
-        .filter(|(program, _)| !toolchain::has_program(program))
-        .map(|(_, package)| *package)
-        .collect();
+    let missing = missing_packages(needed);
     if missing.is_empty() {
         return Ok(());
     }
@@ -34,6 +30,17 @@ pub(crate) fn ensure(needed: &[(&str, &str)]) -> Result<(), StepError> {
     apt_get(&args)
 }
 
+/// The packages of the missing programs, each once (one package may bring several).
+fn missing_packages<'a>(needed: &[(&str, &'a str)]) -> Vec<&'a str> {
+    let mut missing = Vec::new();
+    for (program, package) in needed {
+        if !toolchain::has_program(program) && !missing.contains(package) {
+            missing.push(*package);
+        }
+    }
+    missing
+}
+
 /// `apt-get <args>`, non-interactive, within ten minutes.
 fn apt_get(args: &[&str]) -> Result<(), StepError> {
     let apt = Cmd::new("apt-get")
@@ -49,4 +56,19 @@ fn is_root() -> bool {
         .quiet()
         .read()
         .is_ok_and(|uid| uid.trim() == "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_package_is_asked_for_once() {
+        let needed = [
+            ("no-such-loader-xtask", "wine64"),
+            ("no-such-server-xtask", "wine64"),
+            ("sh", "dash"),
+        ];
+        assert_eq!(missing_packages(&needed), ["wine64"]);
+    }
 }

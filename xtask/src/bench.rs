@@ -20,7 +20,7 @@ const SMOKE_TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
 /// The `bench-smoke` step.
 pub(crate) fn smoke_step() -> Step {
-    Step::new("bench-smoke", run_smoke)
+    Step::new("bench-smoke", run_smoke).needs(&["cc"])
 }
 
 /// `cargo bench -p sock-benches` with `args` passed through; true when it succeeds.

@@ -1,17 +1,19 @@
 //! `ci`: every step, in the order that fails fastest on the commonest mistakes.
 //!
-//! Cheap checks (fmt, clippy, tidy) come before builds that link, and Windows under
-//! Wine comes last because it is the slowest. All steps run whatever fails before
-//! them; the table at the end says what passed.
+//! Cheap checks that need nothing outside the Rust toolchain (fmt, tidy) come first;
+//! then `setup-tools` installs every outside program a later step runs (mingw for
+//! clippy's Windows check, curl and wrk for the tests, Wine); then clippy, the builds
+//! that link, and Windows under Wine last because it is the slowest. All steps run
+//! whatever fails before them; the table at the end says what passed. A unit test in
+//! [`crate::needs`] checks that each step's needed programs come before it.
 
 use crate::step::Step;
 use crate::{bench, clippy, doc, fmt, miri, setup_tools, test, tidy, wine_test};
 
 /// The steps of `cargo xtask ci`.
 pub(crate) fn steps() -> Vec<Step> {
-    let mut steps = vec![fmt::step(), tidy::step()];
+    let mut steps = vec![fmt::step(), tidy::step(), setup_tools::step()];
     steps.extend(clippy::steps(&[]));
-    steps.push(setup_tools::step());
     steps.extend(test::steps());
     steps.push(doc::step());
     steps.push(bench::smoke_step());

@@ -2,8 +2,9 @@
 //!
 //! The host check covers every target kind (`--all-targets`). The cross targets are
 //! type-checked only — clippy never links — so they need their standard library (added
-//! with `rustup target add` when missing) but no C toolchain; benches are left out
-//! there since nothing runs them on those systems. This is what keeps
+//! with `rustup target add` when missing) and, where a build script compiles C, that
+//! target's C compiler (see [`C_COMPILERS`]); benches are left out there since nothing
+//! runs them on those systems. This is what keeps
 //! the `sys/` backends for Windows, macOS and FreeBSD compiling on a Linux machine.
 
 use crate::project::Project;
@@ -42,13 +43,29 @@ pub(crate) fn steps(selection: &[String]) -> Vec<Step> {
     chosen.iter().map(|target| step(target.clone())).collect()
 }
 
+/// The C compilers that build scripts of the checked packages run, per target. Clippy
+/// does not link, but criterion's `alloca` dependency compiles C in its build script,
+/// so every target that checks `sock-benches` needs one: the system `cc` for the host
+/// and for FreeBSD (the cc crate's default there), mingw's gcc for Windows.
+const C_COMPILERS: [(&str, &str); 3] = [
+    ("host", "cc"),
+    ("x86_64-pc-windows-gnu", "x86_64-w64-mingw32-gcc"),
+    ("x86_64-unknown-freebsd", "cc"),
+];
+
 /// The step for one target.
 fn step(target: String) -> Step {
     let name = format!("clippy {target}");
-    if target == "host" {
-        return Step::new(name, run_host);
-    }
-    Step::new(name, move |project| run_cross(project, &target))
+    let needs: Vec<&'static str> = C_COMPILERS
+        .iter()
+        .filter(|(t, _)| *t == target)
+        .map(|(_, cc)| *cc)
+        .collect();
+    let step = match target.as_str() {
+        "host" => Step::new(name, run_host),
+        _ => Step::new(name, move |project| run_cross(project, &target)),
+    };
+    step.needs(&needs)
 }
 
 /// `cargo clippy --workspace --all-targets -- -D warnings`.

@@ -15,9 +15,10 @@ commands:
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
-  setup-tools         apt-get the outside programs tests drive (curl, wrk, getent, ...)
+  setup-tools         apt-get every outside program a step runs (curl, wrk, mingw,
+                      Wine, ...); other commands run it first for what they lack
   miri                the OS-free unsafe code (sock-sched's raw task) under miri
-  setup-wine          install and prepare Wine for the Windows tests (idempotent)
+  setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
                       (ARGS replace --workspace, e.g. -p sock-sched)
   help                this text
@@ -45,9 +46,9 @@ pub(crate) enum Command {
     Bench(Vec<String>),
     /// The house rules.
     Tidy,
-    /// Wine prefix and tools.
+    /// The Wine prefix.
     SetupWine,
-    /// The outside programs the tests run.
+    /// The outside programs the steps run.
     SetupTools,
     /// OS-free `unsafe` code under miri.
     Miri,

@@ -6,36 +6,48 @@
 //! per task, a tiny process helper instead of a shell, no dependencies so it builds in
 //! seconds on a fresh clone.
 //!
-//! What each step runs:
+//! What each step runs, in `ci`'s order:
 //!
 //! - `fmt` — `cargo fmt --all --check`.
+//! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
+//!   [`tidy`]).
+//! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
+//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, mingw (`x86_64-w64-mingw32-gcc`)
+//!   and Wine (see [`setup_tools`]).
 //! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
 //!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
 //!   `x86_64-pc-windows-gnu`, `x86_64-apple-darwin` and `x86_64-unknown-freebsd`
 //!   (installed with `rustup target add` when missing). Clippy only type-checks, so the
-//!   cross targets need no C toolchain or linker; benches are left out there because
-//!   nothing runs them on those targets. Every dev-dependency checks on all three today;
-//!   if one stops doing so for a target, list that target in
+//!   cross targets need no linker, but criterion's `alloca` build script compiles C:
+//!   the Windows check needs mingw's gcc, and macOS (no C compiler here) leaves
+//!   `sock-benches` out; benches are left out on all three because nothing runs them
+//!   there. If a dev-dependency stops checking on a target, list that target in
 //!   [`clippy::LIBS_ONLY_TARGETS`] and it is checked with `--lib` on the library crates.
 //! - `test` — `cargo nextest run --workspace` (or `cargo test --workspace` when
-//!   nextest is not installed) and `cargo test --workspace --doc`. Nextest kills a test
-//!   after three minutes (`xtask/nextest.toml`); every test, bench-smoke and Wine run
-//!   is killed, with all it started, after eight, so a hang cannot stall CI.
+//!   nextest is not installed; either way xtask's own unit tests included) and
+//!   `doctest`, `cargo test --workspace --doc`. Nextest kills a test after three
+//!   minutes (`xtask/nextest.toml`); every test, bench-smoke and Wine run is killed,
+//!   with all it started, after eight, so a hang cannot stall CI.
 //! - `stress` — the multi-threading stress suites (`sock-tests`' `multi_loops` and
 //!   `multi_shared`) in release at their full size, 4,000 connections × 50 round trips,
 //!   ten times each (`SOCK_STRESS_REPS=10`): the flake check.
 //! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
 //! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
 //!   benchmark runs once, untimed, so benches keep compiling and running.
-//! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
-//!   [`tidy`]).
-//! - `setup-wine` — installs Wine and mingw when missing, prepares a Wine prefix under
-//!   the target directory and makes Rust binaries start there (see [`setup_wine`]).
+//! - `miri` — sock-sched's OS-free `unsafe` code under miri (see [`miri`]).
+//! - `setup-wine` — prepares a Wine prefix under the target directory and makes Rust
+//!   binaries start there (see [`setup_wine`]).
 //! - `wine-test` — `cargo test --workspace` for `x86_64-pc-windows-gnu`, every test
 //!   binary and the doctests run under Wine (see [`wine_test`]).
 //!
 //! Not part of `ci`: `bench [ARGS...]` runs `cargo bench -p sock-benches ARGS...` for
 //! real numbers (criterion's own flags go after `--`).
+//!
+//! Every step declares the outside programs it runs and those it installs (see
+//! [`needs`]). A step whose program is missing does not start; its row names the
+//! program. A command other than `ci` run alone gets a `setup-tools` step in front
+//! for what its steps need and the machine lacks, so `cargo xtask test` or
+//! `cargo xtask clippy` works on a fresh machine too.
 //!
 //! Under `CI=true` a step that cannot run (a missing tool that cannot be installed) is a
 //! failure; elsewhere it is reported as skipped.
@@ -49,6 +61,7 @@ mod doc;
 mod flags;
 mod fmt;
 mod miri;
+mod needs;
 mod process_tree;
 mod project;
 mod report;
@@ -89,10 +102,12 @@ fn main() -> ExitCode {
 }
 
 /// Runs `command`: a list of steps with a closing table, or a pass-through command.
+/// A command other than `ci` first installs what its steps need and no step of it
+/// does (`ci` orders its own `setup-tools`).
 fn run(project: &Project, command: Command) -> ExitCode {
     let steps = match command {
         Command::Bench(args) => return exit_code(bench::run(project, &args)),
-        Command::Ci => ci::steps(),
+        Command::Ci => return exit_code(report::run_all(project, ci::steps())),
         Command::Fmt => vec![fmt::step()],
         Command::Clippy(targets) => clippy::steps(&targets),
         Command::Test => test::steps(),
@@ -105,7 +120,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::WineTest(args) => wine_test::steps(args),
         Command::Help => Vec::new(),
     };
-    exit_code(report::run_all(project, steps))
+    exit_code(report::run_all(project, needs::with_setup(steps)))
 }
 
 /// Maps "everything passed" to the process exit status.

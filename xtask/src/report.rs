@@ -4,10 +4,16 @@
 //! result and wall-clock seconds, then a line that is exactly `N passed, M failed`.
 //! Skipped steps (possible only outside CI) are counted on a line of their own so the
 //! last line keeps its fixed shape.
+//!
+//! Before a step runs, the programs it needs are looked for ([`needs::check`]); when
+//! one is missing the step does not start and its row says which program, and which
+//! earlier step should have installed it. That counts as "cannot run": a failure
+//! under `CI=true`, a skip elsewhere.
 
 use std::io::Write;
 use std::time::Instant;
 
+use crate::needs::{self, Installed};
 use crate::project::Project;
 use crate::step::{Step, StepError};
 
@@ -35,20 +41,24 @@ struct Row {
 pub(crate) fn run_all(project: &Project, steps: Vec<Step>) -> bool {
     let total = steps.len();
     let mut rows = Vec::with_capacity(total);
+    let mut installed = Installed::new();
     for (index, step) in steps.into_iter().enumerate() {
         banner(&format!("[{}/{total}] {}", index + 1, step.name));
-        rows.push(run_one(project, step));
+        let ready = needs::check(&step, &installed);
+        needs::record(&mut installed, &step);
+        rows.push(run_one(project, step, ready));
     }
     print!("{}", table(&rows));
     let _ = std::io::stdout().flush();
     rows.iter().all(|row| row.outcome != Outcome::Failed)
 }
 
-/// Runs one step, timing it and classifying its result.
-fn run_one(project: &Project, step: Step) -> Row {
+/// Runs one step unless it is not `ready` (a program it needs is missing), timing it
+/// and classifying its result.
+fn run_one(project: &Project, step: Step, ready: Result<(), StepError>) -> Row {
     let name = step.name.clone();
     let start = Instant::now();
-    let result = step.run(project);
+    let result = ready.and_then(|()| step.run(project));
     let seconds = start.elapsed().as_secs_f64();
     let (outcome, note) = match result {
         Ok(note) => (Outcome::Passed, note),
@@ -135,6 +145,20 @@ mod tests {
     fn a_step_that_cannot_run_is_skipped_outside_ci_and_fails_under_ci() {
         assert!(run_all(&project(false), steps()));
         assert!(!run_all(&project(true), steps()));
+    }
+
+    #[test]
+    fn a_step_whose_program_is_missing_does_not_run() {
+        let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+        let flag = ran.clone();
+        let needy = move || {
+            let flag = flag.clone();
+            Step::new("needy", move |_| Ok(format!("{}", flag.replace(true))))
+                .needs(&["no-such-program-xtask"])
+        };
+        assert!(run_all(&project(false), vec![needy()]));
+        assert!(!run_all(&project(true), vec![needy()]));
+        assert!(!ran.get());
     }
 
     #[test]

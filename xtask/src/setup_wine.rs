@@ -1,22 +1,23 @@
-//! `setup-wine`: everything the Windows tests need, from a bare Debian machine to a
-//! Wine prefix in which a Rust `.exe` starts. Idempotent; a few seconds when done.
+//! `setup-wine`: from Wine and mingw installed to a Wine prefix in which a Rust `.exe`
+//! starts. Idempotent; a few seconds when done.
 //!
-//! 1. Wine and mingw: `apt-get install --no-install-recommends gcc-mingw-w64-x86-64
-//!    wine64` when `wine64` or `x86_64-w64-mingw32-gcc` is missing (needs root).
-//! 2. The Rust standard library for `x86_64-pc-windows-gnu` (`rustup target add`).
-//! 3. The prefix `<target-dir>/wine-prefix`, made with `wineboot -i` once.
-//! 4. A stand-in `bcryptprimitives.dll` exporting `ProcessPrng` (source in
+//! Wine and mingw themselves come from `setup-tools`, which `ci` runs first (clippy's
+//! Windows check needs mingw long before this step); `cargo xtask setup-wine` alone
+//! runs that first too when they are missing. Then:
+//!
+//! 1. The Rust standard library for `x86_64-pc-windows-gnu` (`rustup target add`).
+//! 2. The prefix `<target-dir>/wine-prefix`, made with `wineboot -i` once.
+//! 3. A stand-in `bcryptprimitives.dll` exporting `ProcessPrng` (source in
 //!    `xtask/wine/`), built with mingw and copied into the prefix's `system32`: Rust
 //!    binaries import it and Wine 8 lacks it, so without it every `.exe` exits with
 //!    status 53.
-//! 5. A persistent `wineserver` and Wine's services started with stdio detached.
-//! 6. A smoke program (`xtask/wine/smoke.rs`) built with `rustc` and run in the prefix,
+//! 4. A persistent `wineserver` and Wine's services started with stdio detached.
+//! 5. A smoke program (`xtask/wine/smoke.rs`) built with `rustc` and run in the prefix,
 //!    so a broken setup is reported here, not as a hundred failing tests.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::apt;
 use crate::cmd::Cmd;
 use crate::project::Project;
 use crate::step::{Step, StepError, StepResult};
@@ -24,10 +25,11 @@ use crate::toolchain;
 use crate::wine::{WINDOWS_TARGET, Wine};
 
 /// The mingw C compiler for 64-bit Windows.
-const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
+pub(crate) const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
 
-/// The Debian packages that provide Wine and mingw.
-const PACKAGES: [&str; 2] = ["gcc-mingw-w64-x86-64", "wine64"];
+/// The outside programs setup and the Windows tests run: Wine's loader and server,
+/// and mingw (the stand-in DLL here, the linker of every Windows test binary).
+pub(crate) const NEEDS: [&str; 3] = ["wine64", "wineserver", MINGW_GCC];
 
 /// The stand-in DLL's sources, compiled into xtask so it needs no path at run time.
 const DLL_SOURCE: &str = include_str!("../wine/bcryptprimitives.c");
@@ -38,7 +40,7 @@ const SMOKE_SOURCE: &str = include_str!("../wine/smoke.rs");
 
 /// The `setup-wine` step.
 pub(crate) fn step() -> Step {
-    Step::new("setup-wine", run)
+    Step::new("setup-wine", run).needs(&NEEDS)
 }
 
 /// Whether setup has been done for this checkout: Wine found, prefix made, stand-in
@@ -54,9 +56,8 @@ const DLL_NAME: &str = "bcryptprimitives.dll";
 /// `system.reg` is no sign: a persistent wineserver writes it only when it exits.)
 const PREFIX_STAMP: &str = "xtask-wineboot.done";
 
-/// Runs the six setup stages in order.
+/// Runs the five setup stages in order.
 fn run(project: &Project) -> StepResult {
-    install_packages()?;
     toolchain::ensure_target(WINDOWS_TARGET)?;
     let wine =
         Wine::locate(project).ok_or_else(|| StepError::failed("wine64 not found after install"))?;
@@ -69,14 +70,6 @@ fn run(project: &Project) -> StepResult {
         "{}; {smoke}",
         project.relative(&wine.prefix).display()
     ))
-}
-
-/// Installs Wine and mingw with apt-get unless both are there.
-fn install_packages() -> Result<(), StepError> {
-    if Path::new("/usr/lib/wine/wine64").is_file() && toolchain::has_program(MINGW_GCC) {
-        return Ok(());
-    }
-    apt::ensure(&[("wine64", PACKAGES[1]), (MINGW_GCC, PACKAGES[0])])
 }
 
 /// Creates the prefix with `wineboot -i` unless that was done before.

@@ -1,4 +1,9 @@
 //! A step: one named check whose outcome becomes a row of the closing table.
+//!
+//! A step also says which outside programs it runs (`needs`) and which it installs
+//! (`provides`), so that `report` can refuse to start a step whose tools are missing
+//! and a unit test (in [`crate::needs`]) can check that `ci` installs every tool before
+//! the first step that runs it.
 
 use crate::project::Project;
 
@@ -32,6 +37,11 @@ impl StepError {
 pub(crate) struct Step {
     /// The name in the table's first column.
     pub(crate) name: String,
+    /// Outside programs the step (or what it builds and runs) starts, looked up on
+    /// `PATH` before it runs; the Rust toolchain's own `cargo`/`rustc` are not listed.
+    pub(crate) needs: Vec<&'static str>,
+    /// Programs the step installs when they are missing.
+    pub(crate) provides: Vec<&'static str>,
     /// The work; runs at most once.
     work: Box<dyn FnOnce(&Project) -> StepResult>,
 }
@@ -44,8 +54,22 @@ impl Step {
     ) -> Step {
         Step {
             name: name.into(),
+            needs: Vec::new(),
+            provides: Vec::new(),
             work: Box::new(work),
         }
+    }
+
+    /// Declares the outside programs the step runs.
+    pub(crate) fn needs(mut self, programs: &[&'static str]) -> Step {
+        self.needs.extend(programs);
+        self
+    }
+
+    /// Declares the programs the step installs.
+    pub(crate) fn provides(mut self, programs: &[&'static str]) -> Step {
+        self.provides.extend(programs);
+        self
     }
 
     /// Runs the step's work.

@@ -18,11 +18,16 @@ use crate::toolchain;
 /// both this and `bench-smoke` hang.
 const TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
+/// The outside programs the tests run: `curl` and `wrk` (the http example), `getent`
+/// (sock-addr's cross-checks), `cc` (netbench's C echo server, criterion's `alloca`)
+/// and `taskset` (netbench pins its servers).
+const TEST_NEEDS: [&str; 5] = ["curl", "wrk", "getent", "cc", "taskset"];
+
 /// The `test`, `doctest` and `stress` steps.
 pub(crate) fn steps() -> Vec<Step> {
     vec![
-        Step::new("test", run_tests),
-        Step::new("doctest", run_doctests),
+        Step::new("test", run_tests).needs(&TEST_NEEDS),
+        Step::new("doctest", run_doctests).needs(&["cc"]),
         Step::new("stress", run_stress),
     ]
 }

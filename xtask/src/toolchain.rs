@@ -1,5 +1,6 @@
 //! The Rust toolchain pieces steps need: cross targets' std, rustup components,
-//! programs on `PATH`. Missing pieces are installed with rustup when it is there.
+//! programs on `PATH` (or where Debian puts Wine). Missing pieces are installed with
+//! rustup when it is there.
 
 use std::path::PathBuf;
 
@@ -59,12 +60,33 @@ pub(crate) fn has_program(program: &str) -> bool {
     find_program(program).is_some()
 }
 
-/// The first `PATH` entry holding `program`.
+/// Where Debian puts programs that it leaves off `PATH`: Wine's 64-bit loader and
+/// server live in `/usr/lib/wine` unless the `wine` package adds wrappers.
+const OFF_PATH: [(&str, &[&str]); 2] = [
+    ("wine64", &["/usr/lib/wine/wine64"]),
+    (
+        "wineserver",
+        &["/usr/lib/wine/wineserver64", "/usr/lib/wine/wineserver"],
+    ),
+];
+
+/// The first `PATH` entry holding `program`, else its known place off `PATH`.
 pub(crate) fn find_program(program: &str) -> Option<PathBuf> {
+    on_path(program).or_else(|| off_path(program))
+}
+
+/// The first `PATH` entry holding `program`.
+fn on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|file| file.is_file())
+}
+
+/// The first of `program`'s [`OFF_PATH`] places that exists.
+fn off_path(program: &str) -> Option<PathBuf> {
+    let (_, places) = OFF_PATH.iter().find(|(name, _)| *name == program)?;
+    places.iter().map(PathBuf::from).find(|path| path.is_file())
 }
 
 /// Whether the sysroot has a `lib/rustlib/<target>/lib` directory (how rustc finds a

@@ -40,11 +40,8 @@ pub(crate) struct Wine {
 impl Wine {
     /// Finds Wine's binaries; `None` when Wine is not installed.
     pub(crate) fn locate(project: &Project) -> Option<Wine> {
-        let loader = find("wine64", &["/usr/lib/wine/wine64"])?;
-        let server = find(
-            "wineserver",
-            &["/usr/lib/wine/wineserver64", "/usr/lib/wine/wineserver"],
-        )?;
+        let loader = toolchain::find_program("wine64")?;
+        let server = toolchain::find_program("wineserver")?;
         let prefix = project.target_dir.join("wine-prefix");
         let work_dir = project.target_dir.join("wine");
         Some(Wine {
@@ -124,17 +121,6 @@ impl Wine {
             .env("DISPLAY", "")
             .env("WINEDLLOVERRIDES", DLL_OVERRIDES)
     }
-}
-
-/// `program` on `PATH`, else the first of `fallbacks` that exists.
-fn find(program: &str, fallbacks: &[&str]) -> Option<PathBuf> {
-    let fallback = || {
-        fallbacks
-            .iter()
-            .map(PathBuf::from)
-            .find(|path| path.is_file())
-    };
-    toolchain::find_program(program).or_else(fallback)
 }
 
 /// `path` in single quotes for `sh`.

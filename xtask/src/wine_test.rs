@@ -19,7 +19,9 @@ use crate::wine::{WINDOWS_TARGET, Wine};
 
 /// The `setup-wine` and `wine-test` steps; `args` replace `--workspace` when given.
 pub(crate) fn steps(args: Vec<String>) -> Vec<Step> {
-    let test = Step::new("wine-test", move |project| run(project, &args));
+    let test = Step::new("wine-test", move |project| run(project, &args))
+        .needs(&setup_wine::NEEDS)
+        .needs(&["sh", "timeout"]);
     vec![setup_wine::step(), test]
 }
 
