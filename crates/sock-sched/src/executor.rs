@@ -11,6 +11,7 @@
 //! the panic is kept for [`Thread::join`]; otherwise (or once the last handle is dropped
 //! without joining) it is re-raised from the `run`/`poll`/`start` call that ran the task.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
@@ -18,7 +19,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
@@ -60,8 +61,8 @@ pub(crate) struct Shared {
     injector: Mutex<Option<Vec<WakeRef>>>,
     /// Whether `injector` may hold something (checked without the lock).
     injected: AtomicBool,
-    /// Wakes the parked loop.
-    unparker: Unparker,
+    /// Wakes the parked loop; replaced with the park (see [`Executor::replace_park`]).
+    unparker: RwLock<Unparker>,
 }
 
 impl Shared {
@@ -76,8 +77,18 @@ impl Shared {
         drop(guard);
         self.injected.store(true, Ordering::Release);
         if was_empty {
-            self.unparker.unpark();
+            // Read after the push: a park replaced after this read is followed by a
+            // drain of the queue before the loop parks again, which sees the push.
+            self.unparker().unpark();
         }
+    }
+
+    /// The unparker of the loop's current park.
+    fn unparker(&self) -> Unparker {
+        self.unparker
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Takes everything queued remotely.
@@ -127,6 +138,8 @@ pub(crate) struct Inner {
     pending_panic: RefCell<Option<Payload>>,
     /// The environment of code outside any thread; threads created there inherit it.
     pub(crate) root_env: RefCell<Env>,
+    /// What the layer above keeps with the loop (see [`Executor::extension`]).
+    extension: RefCell<Option<Rc<dyn Any>>>,
 }
 
 /// How long a turn may park.
@@ -166,7 +179,7 @@ impl Executor {
         let shared = Arc::new(Shared {
             injector: Mutex::new(Some(Vec::new())),
             injected: AtomicBool::new(false),
-            unparker: park.unparker(),
+            unparker: RwLock::new(park.unparker()),
         });
         let origin = clock.now();
         let inner = Inner {
@@ -183,6 +196,7 @@ impl Executor {
             in_turn: Cell::new(false),
             pending_panic: RefCell::new(None),
             root_env: RefCell::new(Env::default()),
+            extension: RefCell::new(None),
         };
         Self {
             inner: Rc::new(inner),
@@ -495,7 +509,72 @@ impl Executor {
     /// std::thread::spawn(move || unparker.unpark()).join().unwrap();
     /// ```
     pub fn unparker(&self) -> Unparker {
-        self.inner.shared.unparker.clone()
+        self.inner.shared.unparker()
+    }
+
+    /// Replaces how the loop waits: the layer above gives a loop made by the scheduler
+    /// alone (by [`Builder`](crate::Builder), [`set_env`](crate::set_env), a free
+    /// [`spawn`](crate::spawn), …) its reactor, so a thread has one loop whatever its
+    /// first call was. Wakes from other threads go to the new park from then on; its
+    /// tasks, timers and environment stay.
+    ///
+    /// # Panics
+    ///
+    /// If called while the loop is parked (from inside its park).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::{Executor, ThreadPark};
+    ///
+    /// let ex = Executor::new();
+    /// let t = ex.spawn(async { 5 });
+    /// ex.replace_park(ThreadPark::new());
+    /// assert_eq!(ex.run(t.join()).unwrap(), 5);
+    /// ```
+    pub fn replace_park(&self, park: impl Park + 'static) {
+        let unparker = park.unparker();
+        let mut current = self.inner.park.try_borrow_mut().expect(
+            "sock-sched: replace_park called while the loop is parked; call it from a task",
+        );
+        *current = Box::new(park);
+        *self
+            .inner
+            .shared
+            .unparker
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = unparker;
+    }
+
+    /// What the layer above keeps with this loop, if it is a `T` (the facade keeps the
+    /// loop's reactor here, so the scheduler's record of the current loop is the only
+    /// one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let ex = sock_sched::Executor::new();
+    /// assert!(ex.extension::<String>().is_none());
+    /// ex.set_extension(Rc::new(String::from("reactor")));
+    /// assert_eq!(ex.extension::<String>().as_deref().map(String::as_str), Some("reactor"));
+    /// assert!(ex.extension::<u32>().is_none());
+    /// ```
+    pub fn extension<T: Any>(&self) -> Option<Rc<T>> {
+        let slot = self.inner.extension.borrow();
+        slot.clone().and_then(|value| value.downcast::<T>().ok())
+    }
+
+    /// Keeps `value` with this loop (replacing what was kept); see
+    /// [`extension`](Executor::extension).
+    ///
+    /// # Examples
+    ///
+    /// See [`extension`](Executor::extension).
+    pub fn set_extension<T: Any>(&self, value: Rc<T>) {
+        let previous = self.inner.extension.replace(Some(value));
+        drop(previous);
     }
 
     /// Started threads that have not finished yet.

@@ -1,12 +1,17 @@
 //! [`Loop`]: a `sock-sched` executor parked on a `sock-poll` reactor, one per OS thread.
 //!
-//! Each OS thread has a default loop, made on first use; [`Loop::new`] makes others for
-//! explicit embedding. While a loop runs (`run`, `poll`, `start`) it is the thread's
-//! *entered* loop: sockets made inside its tasks register with its reactor. The loop
-//! waits only in [`ReactorPark::park`], which polls the reactor with the time left until
-//! the next timer (rounded up to the millisecond).
+//! There is one record of the current loop: the scheduler's (the loop running now, else
+//! the thread's default loop). The reactor lives in the executor's extension slot. A
+//! loop the scheduler made on its own — because the thread's first call was
+//! `Builder::spawn`, `set_env` or `sock::sched::spawn` — gets its reactor the first time
+//! the socket layer asks for the current loop: a new reactor and its park replace the
+//! plain thread park ([`Executor::replace_park`]), and the tasks, timers and
+//! environment stay. So whatever the first call on a thread is, every later call sees
+//! the same socket-aware loop. [`Loop::new`] makes further loops for explicit embedding;
+//! while one runs (`run`, `poll`, `start`) it is the current loop. The loop waits only
+//! in [`ReactorPark::park`], which polls the reactor with the time left until the next
+//! timer (rounded up to the millisecond).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -14,11 +19,6 @@ use std::time::{Duration, Instant};
 
 use sock_poll::Reactor;
 use sock_sched::{Executor, MonotonicClock, Park, Unparker};
-
-thread_local! {
-    /// The loops entered on this thread, innermost last; the first is the default loop.
-    static LOOPS: RefCell<Vec<Loop>> = const { RefCell::new(Vec::new()) };
-}
 
 /// A sock event loop: a scheduler for tasks ("threads") and timers, and the reactor
 /// their sockets wait on.
@@ -85,6 +85,21 @@ impl Loop {
             reactor: reactor.clone(),
         };
         let exec = Executor::with_park(park, MonotonicClock);
+        exec.set_extension(std::rc::Rc::new(reactor.clone()));
+        Ok(Loop { exec, reactor })
+    }
+
+    /// The loop of `exec`, giving it a reactor if the scheduler made it on its own.
+    fn of(exec: Executor) -> io::Result<Loop> {
+        if let Some(reactor) = exec.extension::<Reactor>() {
+            let reactor = (*reactor).clone();
+            return Ok(Loop { exec, reactor });
+        }
+        let reactor = Reactor::new()?;
+        exec.replace_park(ReactorPark {
+            reactor: reactor.clone(),
+        });
+        exec.set_extension(std::rc::Rc::new(reactor.clone()));
         Ok(Loop { exec, reactor })
     }
 
@@ -102,27 +117,8 @@ impl Loop {
     /// assert_eq!(lp.run(async { "here" }), "here");
     /// ```
     pub fn current() -> Loop {
-        if let Some(lp) = LOOPS.with(|l| l.borrow().last().cloned()) {
-            return lp;
-        }
-        let lp =
-            Loop::new().unwrap_or_else(|e| panic!("sock: cannot make this thread's loop: {e}"));
-        lp.exec.make_current();
-        LOOPS.with(|l| l.borrow_mut().push(lp.clone()));
-        lp
-    }
-
-    /// Runs `f` with this loop entered (sockets made in it register here).
-    fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
-        struct Exit;
-        impl Drop for Exit {
-            fn drop(&mut self) {
-                LOOPS.with(|l| l.borrow_mut().pop());
-            }
-        }
-        LOOPS.with(|l| l.borrow_mut().push(self.clone()));
-        let _exit = Exit;
-        f()
+        Loop::of(Executor::current())
+            .unwrap_or_else(|e| panic!("sock: cannot make this thread's loop: {e}"))
     }
 
     /// Runs the loop until `fut` completes and returns its output; other tasks run
@@ -144,7 +140,7 @@ impl Loop {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn run<F: Future>(&self, fut: F) -> F::Output {
-        self.enter(|| self.exec.run(fut))
+        self.exec.run(fut)
     }
 
     /// Runs every ready task, then waits for I/O or timers at most `timeout` (`None`:
@@ -159,7 +155,7 @@ impl Loop {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn poll(&self, timeout: Option<Duration>) -> bool {
-        self.enter(|| self.exec.poll(timeout))
+        self.exec.poll(timeout)
     }
 
     /// Runs until no task is alive or [`stop`](Loop::stop) is called.
@@ -173,7 +169,7 @@ impl Loop {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn start(&self) {
-        self.enter(|| self.exec.start())
+        self.exec.start()
     }
 
     /// Makes [`start`](Loop::start) return after the current iteration.
@@ -220,7 +216,7 @@ impl Loop {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.enter(|| self.exec.spawn(fut))
+        self.exec.spawn(fut)
     }
 
     /// A handle that wakes this loop from any OS thread.

@@ -1,0 +1,67 @@
+//! One current loop per OS thread: whatever the first call on a thread is — the
+//! scheduler's `Builder`, `set_env`, `sock::sched::spawn`, a socket, `run`, `start` —
+//! every later call sees the same socket-aware loop.
+
+use std::time::Duration;
+
+use sock::{Expires, Family};
+use sock_tests::PATIENCE;
+
+/// Runs `f` on a fresh OS thread (a thread with no loop yet) and returns its output.
+fn on_fresh_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(f)
+        .join()
+        .expect("the test thread panicked")
+}
+
+#[test]
+fn a_thread_made_by_the_scheduler_builder_runs_under_start() {
+    let done = on_fresh_thread(|| {
+        let t = sock::sched::Builder::new().name("w").spawn(async { 1 });
+        sock::start();
+        t.is_finished()
+    });
+    assert!(done, "start() ran the loop the builder spawned into");
+}
+
+#[test]
+fn an_environment_set_first_is_seen_inside_run() {
+    let seen = on_fresh_thread(|| {
+        sock::sched::set_env(5u32);
+        sock::run(async { sock::sched::env::<u32>() })
+    });
+    assert_eq!(seen, Some(5));
+}
+
+#[test]
+fn a_socket_after_scheduler_calls_parks_on_the_same_loop() {
+    let got = on_fresh_thread(|| {
+        let early = sock::sched::spawn(async { 2 });
+        sock::sched::start();
+        assert!(early.is_finished());
+        sock::run(async {
+            let rx = sock::udp(Family::INET)?;
+            rx.bind("127.0.0.1", 0)?;
+            let port = rx.local_addr()?.port();
+            sock::spawn(async move {
+                sock::sleep(Duration::from_millis(100)).await;
+                let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                tx.send_to(b"late", ("127.0.0.1", port)).unwrap();
+            });
+            let mut buf = [0u8; 8];
+            rx.recv(&mut buf).timeout(PATIENCE).await
+        })
+    });
+    assert_eq!(got.expect("the datagram arrived while recv was parked"), 4);
+}
+
+#[test]
+fn the_loop_of_a_socket_made_first_is_the_scheduler_current_loop() {
+    let same = on_fresh_thread(|| {
+        let _s = sock::udp(Family::INET).unwrap();
+        sock::Loop::current()
+            .executor()
+            .ptr_eq(&sock::sched::Executor::current())
+    });
+    assert!(same);
+}
