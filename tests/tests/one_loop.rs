@@ -65,3 +65,31 @@ fn the_loop_of_a_socket_made_first_is_the_scheduler_current_loop() {
     });
     assert!(same);
 }
+
+#[test]
+fn a_socket_awaited_in_another_loop_panics_with_advice() {
+    let message = on_fresh_thread(|| {
+        let a = sock::Loop::new().unwrap();
+        let b = sock::Loop::new().unwrap();
+        let rx = a.run(async {
+            let rx = sock::udp(Family::INET).unwrap();
+            rx.bind("127.0.0.1", 0).unwrap();
+            rx
+        });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            b.run(async {
+                let mut buf = [0u8; 8];
+                let _ = rx.recv(&mut buf).timeout(Duration::from_secs(2)).await;
+            })
+        }));
+        let payload = panicked.expect_err("awaiting in loop B must panic, not hang");
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    });
+    assert!(
+        message.contains("outside the loop it was made in"),
+        "{message:?}"
+    );
+}

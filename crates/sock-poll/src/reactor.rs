@@ -208,6 +208,24 @@ impl Reactor {
         Unparker::new(self.shared.waker.clone())
     }
 
+    /// Whether both handles name the same reactor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = sock_poll::Reactor::new()?;
+    /// assert!(a.ptr_eq(&a.clone()));
+    /// assert!(!a.ptr_eq(&sock_poll::Reactor::new()?));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn ptr_eq(&self, other: &Reactor) -> bool {
+        Rc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    pub(crate) fn shared(&self) -> &Rc<Shared> {
+        &self.shared
+    }
+
     /// How many events were dropped because their slot had been freed or reused (a
     /// diagnostic; each is an event for a socket that is gone).
     ///

@@ -498,6 +498,23 @@ impl Registration {
         self.shared.registry().deregister(source)
     }
 
+    /// Whether this registration is in `reactor` (its events come from that reactor's
+    /// poll, so only a task of that reactor's loop may wait on it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// assert!(reg.belongs_to(&reactor));
+    /// assert!(!reg.belongs_to(&sock_poll::Reactor::new()?));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn belongs_to(&self, reactor: &crate::Reactor) -> bool {
+        Rc::ptr_eq(&self.shared, reactor.shared())
+    }
+
     /// The mio token of this registration (slot index and generation).
     ///
     /// # Examples

@@ -241,6 +241,23 @@ impl Executor {
         })
     }
 
+    /// The loop running on this thread now (inside its `run`, `poll` or `start`), if
+    /// any: unlike [`current`](Executor::current), never the default loop and never a
+    /// new one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// assert!(Executor::entered().is_none());
+    /// assert!(ex.run(async { Executor::entered() }).is_some_and(|e| e.ptr_eq(&ex)));
+    /// ```
+    pub fn entered() -> Option<Self> {
+        context::entered().map(|inner| Self { inner })
+    }
+
     /// Whether both handles name the same loop.
     ///
     /// # Examples

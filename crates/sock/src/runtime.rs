@@ -244,6 +244,21 @@ impl Loop {
     }
 }
 
+/// Panics unless the task that just parked on `reg` runs in the loop whose reactor
+/// polls it: in any other loop, or under another executor, the wake-up would never
+/// come and the task would hang silently.
+pub(crate) fn check_own_loop(reg: &sock_poll::Registration) {
+    let owner = Executor::entered().and_then(|exec| exec.extension::<Reactor>());
+    if !owner.is_some_and(|reactor| reg.belongs_to(&reactor)) {
+        panic!(
+            "sock: a socket was awaited outside the loop it was made in (in another \
+             sock::Loop, or under another executor); its events come only to its own loop: \
+             await it in a task of that loop (Handle::spawn runs code on another thread's \
+             loop)"
+        );
+    }
+}
+
 /// The reactor of the current loop (sockets register here).
 pub(crate) fn reactor() -> Reactor {
     Loop::current().reactor().clone()

@@ -430,7 +430,11 @@ impl Drop for Core {
 /// task parks (`wait` records that it is the waiter, so a re-poll from another task
 /// moves the waiter there); `Err(Closed)` once the socket was closed.
 fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
-    io.reg.poll_wait(dir, cx, wait).map_err(Error::from)
+    let r = io.reg.poll_wait(dir, cx, wait).map_err(Error::from);
+    if r.is_pending() {
+        runtime::check_own_loop(&io.reg);
+    }
+    r
 }
 
 /// Converts sock-addr's address into socket2's.
