@@ -241,6 +241,42 @@ impl Executor {
         })
     }
 
+    /// Closes the loop: every thread is cancelled (its future dropped, as the current
+    /// thread, so its destructors can still call [`current`](crate::current)), every
+    /// timer and callback is dropped, and so is the environment outside threads. What
+    /// they held goes with them — sockets, handles to this very loop — so a loop that
+    /// refers to itself through its tasks is freed once its owner lets go. The loop
+    /// stays usable: new threads and timers may be added after. Closing twice is a no-op.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside this loop's `run`, `poll` or `start` (call
+    /// [`stop`](Executor::stop) there, and close after).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let me = ex.clone();
+    /// let t = ex.spawn(async move {
+    ///     let _keep = me; // the loop, held by its own task: a cycle
+    ///     std::future::pending::<()>().await
+    /// });
+    /// ex.poll(Some(std::time::Duration::ZERO));
+    /// ex.close();
+    /// assert!(t.is_finished());
+    /// ```
+    pub fn close(&self) {
+        assert!(
+            !self.inner.in_turn.get(),
+            "sock-sched: close called from inside the loop's run/poll/start; call stop() there \
+             and close the loop after it returns"
+        );
+        self.inner.close();
+    }
+
     /// The loop running on this thread now (inside its `run`, `poll` or `start`), if
     /// any: unlike [`current`](Executor::current), never the default loop and never a
     /// new one.
@@ -795,6 +831,23 @@ impl Inner {
         if let Err(payload) = ran {
             self.defer_panic(payload);
         }
+    }
+
+    /// See [`Executor::close`].
+    fn close(self: &Rc<Self>) {
+        drop(self.shared.drain());
+        drop(std::mem::take(&mut *self.ready.borrow_mut()));
+        let tasks = self.tasks.borrow_mut().take_all();
+        for task in &tasks {
+            task.core().set(flag::DONE);
+            self.drop_future(task);
+        }
+        self.alive.set(0);
+        drop(tasks);
+        let fresh = Timers::new(self.now(), self.timers.borrow().resolution());
+        drop(self.timers.replace(fresh));
+        drop(self.root_env.take());
+        drop(self.pending_panic.take());
     }
 
     /// Drops the future of a thread marked finished the way a completing future is

@@ -26,6 +26,14 @@ use sock_sched::{Executor, MonotonicClock, Park, Unparker};
 /// Cheap to clone (every clone is the same loop). Not `Send`: a loop belongs to the OS
 /// thread that made it; other threads reach it through [`Loop::unparker`].
 ///
+/// The `Loop` that [`Loop::new`] returns owns the loop: dropping it [`close`]s the loop
+/// (its tasks are cancelled, their sockets closed, its timers dropped), so tasks that
+/// hold clones of their own loop, or `Thread` handles, cannot keep it and its fds alive.
+/// Clones are handles that do not close it. The thread's default loop
+/// ([`Loop::current`] outside any loop) lives as long as the thread.
+///
+/// [`close`]: Loop::close
+///
 /// # Examples
 ///
 /// A host loop (a game, a GUI) driving sock one frame at a time:
@@ -41,10 +49,29 @@ use sock_sched::{Executor, MonotonicClock, Park, Unparker};
 /// }
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct Loop {
     exec: Executor,
     reactor: Reactor,
+    /// Made by [`Loop::new`]: dropping this handle closes the loop.
+    owner: bool,
+}
+
+impl Clone for Loop {
+    fn clone(&self) -> Loop {
+        Loop {
+            exec: self.exec.clone(),
+            reactor: self.reactor.clone(),
+            owner: false,
+        }
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        if self.owner && Executor::entered().is_none_or(|e| !e.ptr_eq(&self.exec)) {
+            self.exec.close();
+        }
+    }
 }
 
 /// The [`Park`] of a sock loop: waiting is polling the reactor.
@@ -86,21 +113,35 @@ impl Loop {
         };
         let exec = Executor::with_park(park, MonotonicClock);
         exec.set_extension(std::rc::Rc::new(reactor.clone()));
-        Ok(Loop { exec, reactor })
+        Ok(Loop {
+            exec,
+            reactor,
+            owner: true,
+        })
     }
 
     /// The loop of `exec`, giving it a reactor if the scheduler made it on its own.
     fn of(exec: Executor) -> io::Result<Loop> {
         if let Some(reactor) = exec.extension::<Reactor>() {
             let reactor = (*reactor).clone();
-            return Ok(Loop { exec, reactor });
+            let owner = false;
+            return Ok(Loop {
+                exec,
+                reactor,
+                owner,
+            });
         }
         let reactor = Reactor::new()?;
         exec.replace_park(ReactorPark {
             reactor: reactor.clone(),
         });
         exec.set_extension(std::rc::Rc::new(reactor.clone()));
-        Ok(Loop { exec, reactor })
+        let owner = false;
+        Ok(Loop {
+            exec,
+            reactor,
+            owner,
+        })
     }
 
     /// The loop of this OS thread: the one running now, else the thread's default loop
@@ -170,6 +211,33 @@ impl Loop {
     /// ```
     pub fn start(&self) {
         self.exec.start()
+    }
+
+    /// Closes the loop: cancels every task (dropping its future, and with it the
+    /// sockets it owned: peers see the close), drops every timer and callback. The loop
+    /// stays usable. Dropping the `Loop` that [`Loop::new`] returned does this too.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside this loop's `run`, `poll` or `start` (call
+    /// [`stop`](Loop::stop) there).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// let me = lp.clone();
+    /// let t = lp.spawn(async move {
+    ///     let _keep = me; // the loop, held by its own task
+    ///     std::future::pending::<()>().await
+    /// });
+    /// lp.poll(Some(std::time::Duration::ZERO));
+    /// lp.close();
+    /// assert!(t.is_finished());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.exec.close();
     }
 
     /// Makes [`start`](Loop::start) return after the current iteration.
