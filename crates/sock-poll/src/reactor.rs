@@ -125,8 +125,10 @@ impl Reactor {
     ///
     /// The timeout is rounded **up** to whole milliseconds (the poller's resolution), so
     /// 0.3 ms waits 1 ms instead of spinning with a zero timeout. `Some(Duration::ZERO)`
-    /// never blocks. An interrupted wait (`EINTR`) returns `Ok(0)`; the caller's loop
-    /// simply polls again.
+    /// never blocks. An interrupted wait (`EINTR`) returns what was dispatched so far; the
+    /// caller's loop simply polls again. When a wait fills its batch of events, the
+    /// kernel's queue is drained with zero-timeout waits before returning, so nothing
+    /// ready is left behind where an edge-triggered host would not see it.
     ///
     /// # Errors
     ///
@@ -150,23 +152,37 @@ impl Reactor {
         let mut events = self.shared.events.try_borrow_mut().expect(
             "sock-poll: Reactor::poll called re-entrantly; poll the reactor only from its loop",
         );
-        match self.shared.poll.borrow_mut().poll(&mut events, timeout) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
-            Err(e) => return Err(e),
+        let mut timeout = timeout;
+        let mut dispatched = 0;
+        loop {
+            match self.shared.poll.borrow_mut().poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => break,
+                Err(e) => return Err(e),
+            }
+            let (live, total) = self.dispatch(&events);
+            dispatched += live;
+            // A full batch may have left events in the kernel's queue, and an edge-
+            // triggered host waiting on this poller's fd would see no new edge for them:
+            // take the rest now, without waiting.
+            if total < EVENTS_PER_POLL {
+                break;
+            }
+            timeout = Some(Duration::ZERO);
         }
-        let dispatched = self.dispatch(&events);
         drop(events);
         self.wake_collected();
         Ok(dispatched)
     }
 
     /// Marks the directions of each event ready and collects the wakers to call.
-    fn dispatch(&self, events: &Events) -> usize {
+    /// Returns the events dispatched to live registrations, and all events.
+    fn dispatch(&self, events: &Events) -> (usize, usize) {
         let mut slots = self.shared.slots.borrow_mut();
         let mut to_wake = self.shared.to_wake.borrow_mut();
-        let mut dispatched = 0;
+        let (mut dispatched, mut total) = (0, 0);
         for event in events {
+            total += 1;
             if event.token() == WAKER {
                 continue;
             }
@@ -182,7 +198,7 @@ impl Reactor {
                     .set(self.shared.stale_events.get() + 1),
             }
         }
-        dispatched
+        (dispatched, total)
     }
 
     /// Calls the collected wakers outside every borrow, so a waker may touch the reactor.

@@ -26,6 +26,17 @@ use sock_sched::{Executor, MonotonicClock, Park, Unparker};
 /// Cheap to clone (every clone is the same loop). Not `Send`: a loop belongs to the OS
 /// thread that made it; other threads reach it through [`Loop::unparker`].
 ///
+/// **The host contract.** A host loop (level- or edge-triggered) waits on the loop's
+/// fd (`as_raw_fd` on Unix) for at most the time until [`next_deadline`] (no wait when
+/// it is now or past, none at all when it is `None`), then calls
+/// `poll(Some(Duration::ZERO))`, and repeats. `poll(Some(ZERO))` never blocks and does a
+/// bounded amount of work (each task's steps are budgeted, sleeps already due included);
+/// it drains the kernel's event queue, so an edge-triggered host is never left waiting
+/// for an edge that already came; work it leaves for later (tasks still runnable) shows
+/// as a `next_deadline` of now.
+///
+/// [`next_deadline`]: Loop::next_deadline
+///
 /// The `Loop` that [`Loop::new`] returns owns the loop: dropping it [`close`]s the loop
 /// (its tasks are cancelled, their sockets closed, its timers dropped), so tasks that
 /// hold clones of their own loop, or `Thread` handles, cannot keep it and its fds alive.
