@@ -45,6 +45,7 @@ mod op;
 mod opt;
 pub mod os;
 mod runtime;
+mod scope;
 mod socket;
 mod target;
 mod tcp;
@@ -70,5 +71,6 @@ pub use multi::{
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};
 pub use runtime::Loop;
+pub use scope::{Scoped, deadline, timeout};
 pub use target::ToAddrs;
 pub use tcp::{Shutdown, Tcp, tcp};

@@ -7,7 +7,6 @@
 //! registered — and fails with [`ErrorKind::Timeout`] carrying the bytes already moved.
 //! The socket stays usable.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,6 +15,7 @@ use std::time::{Duration, Instant};
 use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::scope::{self, Mode};
 use crate::socket::Core;
 
 /// A socket operation: a future that knows how many bytes it has moved so far.
@@ -105,44 +105,11 @@ where
         // The deadline passed: one last try that asks the OS whatever the readiness
         // hint and the fairness budget say, so an operation that can complete without
         // waiting completes, and a timeout means the OS said "would block".
-        if let Poll::Ready(r) = as_last_try(|| self.op.as_mut().poll(cx)) {
+        if let Poll::Ready(r) = scope::with_mode(Mode::LastTry, || self.op.as_mut().poll(cx)) {
             return Poll::Ready(r);
         }
         let moved = self.op.transferred();
         Poll::Ready(Err(Error::from(ErrorKind::Timeout).with_transferred(moved)))
-    }
-}
-
-thread_local! {
-    /// Set while a [`Deadline`] gives its operation the last try.
-    static LAST_TRY: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the operation being polled gets its last try before a timeout: it should
-/// ask the OS once, ignoring readiness hints and the fairness budget.
-pub(crate) fn last_try() -> bool {
-    LAST_TRY.with(Cell::get)
-}
-
-/// Runs `f` with [`last_try`] true (reset even if `f` panics).
-fn as_last_try<R>(f: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            LAST_TRY.with(|c| c.set(false));
-        }
-    }
-    LAST_TRY.with(|c| c.set(true));
-    let _reset = Reset;
-    f()
-}
-
-impl<O, T> Op for Deadline<O>
-where
-    O: Op<Output = Result<T>>,
-{
-    fn transferred(&self) -> usize {
-        self.op.transferred()
     }
 }
 
@@ -237,14 +204,18 @@ impl Backoff {
         cx: &mut Context<'_>,
         f: impl FnMut(socket2::SockRef<'_>) -> std::io::Result<T>,
     ) -> Poll<Result<T>> {
+        let mode = scope::mode();
         if let Some(sleep) = &mut self.sleep {
-            if !last_try() && sleep.as_mut().poll(cx).is_pending() {
+            if mode == Mode::Normal && sleep.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
         }
         match core.try_now(f) {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             r => return Poll::Ready(r.map_err(Error::from)),
+        }
+        if mode == Mode::Expired {
+            return Poll::Ready(Err(scope::expired()));
         }
         self.next = (self.next * 2).clamp(Duration::from_millis(1), Backoff::MAX);
         let sleep = self.sleep.insert(Box::pin(sock_sched::sleep(self.next)));

@@ -26,6 +26,7 @@ use socket2::SockRef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opt::{self, OptValue};
 use crate::runtime;
+use crate::scope::{self, Mode};
 use crate::sys;
 
 /// An open OS socket and its registration.
@@ -255,8 +256,10 @@ impl Core {
     ///
     /// The one rule: a `WouldBlock` result always parks. Readiness only says whether
     /// the syscall is worth trying; the syscall's result is the verdict. An
-    /// operation's last try before its deadline fails (see `op::last_try`) skips both
-    /// the readiness hint and the fairness budget: it asks the OS once.
+    /// operation's last try before its deadline fails, or its poll after a scope's
+    /// deadline passed (see `scope::Mode`), skips both the readiness hint and the
+    /// fairness budget: it asks the OS once — and in an expired scope a `WouldBlock`
+    /// fails with `Timeout` instead of parking.
     fn poll_io_with<T>(
         &self,
         dir: Direction,
@@ -269,7 +272,8 @@ impl Core {
         let Some(io) = io.as_ref() else {
             return Poll::Ready(Err(self.missing()));
         };
-        let mut trust_hint = !crate::op::last_try();
+        let mode = scope::mode();
+        let mut trust_hint = mode == Mode::Normal;
         if trust_hint && !coop::spend(cx) {
             return Poll::Pending;
         }
@@ -280,6 +284,9 @@ impl Core {
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     io.reg.clear_ready(dir);
+                    if mode == Mode::Expired {
+                        return Poll::Ready(Err(scope::expired()));
+                    }
                     // The hint is false now: this parks (or fails with `Closed`).
                     debug_assert!(!io.reg.is_ready(dir));
                     trust_hint = true;
@@ -305,7 +312,7 @@ impl Core {
             Some(io) => io.reg.is_confirmed(Direction::Read),
             None => false,
         };
-        if confirmed && !crate::op::last_try() {
+        if confirmed && scope::mode() == Mode::Normal {
             return Poll::Ready(Ok(()));
         }
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
@@ -321,7 +328,8 @@ impl Core {
         let Some(io) = io.as_ref() else {
             return Poll::Ready(Err(self.missing()));
         };
-        let mut trust_hint = !crate::op::last_try();
+        let mode = scope::mode();
+        let mut trust_hint = mode == Mode::Normal;
         loop {
             if trust_hint {
                 std::task::ready!(poll_hint(io, Direction::Write, cx, wait))?;
@@ -334,6 +342,9 @@ impl Core {
             match outcome {
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
                     io.reg.clear_ready(Direction::Write);
+                    if mode == Mode::Expired {
+                        return Poll::Ready(Err(scope::expired()));
+                    }
                     trust_hint = true;
                 }
                 other => {

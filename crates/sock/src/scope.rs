@@ -1,0 +1,186 @@
+//! Scope deadlines: one deadline over every socket operation a future awaits —
+//! `sock::timeout(d, async { connect; send; recvn })` — as Trio's cancel scopes and Go's
+//! contexts do, for sock's I/O.
+//!
+//! A [`Scoped`] future polls the future it wraps; while that future is pending it keeps
+//! one timer for the scope's deadline. When the timer fires, the scope polls the future
+//! once more in *expired* mode: every socket operation polled then asks the OS one last
+//! time (ignoring readiness hints and the fairness budget) and, where the OS says "would
+//! block", fails with [`ErrorKind::Timeout`] carrying the bytes it had moved, instead of
+//! parking — so the future sees the error where it awaited, and its `?` ends it. If the
+//! future is still pending after that (it waits on something that is not a socket, a
+//! join or a sleep), the scope drops it and fails with `Timeout` itself.
+//!
+//! Scopes nest: the earliest deadline wins (an inner scope's mode can only escalate the
+//! outer one's). An operation's own [`expires`](crate::Expires::expires) still applies
+//! inside a scope: whichever deadline comes first ends the operation. Threads spawned
+//! inside a scope do not inherit it: they are separate tasks that may outlive it; pass
+//! them the deadline if they should share it.
+//!
+//! The mode is a thread-local set only while the scope polls its future, so an
+//! operation reads it with one thread-local access.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// How the operation being polled should treat a would-block result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Mode {
+    /// Trust readiness hints; park on would-block.
+    Normal,
+    /// An operation's own deadline passed: ask the OS once whatever the hints say,
+    /// then park (the [`Deadline`](crate::Deadline) reports the timeout).
+    LastTry,
+    /// A scope's deadline passed: ask the OS once, and fail with `Timeout` on
+    /// would-block instead of parking.
+    Expired,
+}
+
+thread_local! {
+    /// The mode of the operation being polled on this thread.
+    static MODE: Cell<Mode> = const { Cell::new(Mode::Normal) };
+}
+
+/// The mode of the operation being polled.
+pub(crate) fn mode() -> Mode {
+    MODE.with(Cell::get)
+}
+
+/// Runs `f` in `mode`, or in the outer mode if that is stronger; restores it after
+/// (also on unwind).
+pub(crate) fn with_mode<R>(mode: Mode, f: impl FnOnce() -> R) -> R {
+    struct Restore(Mode);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            MODE.with(|m| m.set(self.0));
+        }
+    }
+    let outer = MODE.with(|m| m.replace(mode.max(m.get())));
+    let _restore = Restore(outer);
+    f()
+}
+
+/// The error of an operation a scope's deadline ended.
+pub(crate) fn expired() -> Error {
+    Error::new(
+        ErrorKind::Timeout,
+        "the deadline of the enclosing sock::timeout/deadline scope passed",
+    )
+}
+
+/// Puts the absolute deadline `t` on every socket operation `fut` awaits (see the
+/// module docs): each fails with [`ErrorKind::Timeout`] once `t` has passed, and so
+/// does the scope if `fut` is still waiting on something else then.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// sock::run(async {
+///     let server = sock::tcp(sock::Family::INET)?;
+///     server.listen("127.0.0.1", 0)?;
+///     let port = server.local_addr()?.port();
+///     let client = sock::tcp(sock::Family::INET)?;
+///     let t = sock::clock() + Duration::from_millis(50);
+///     // connect + send + receive under one deadline; the server never answers.
+///     let err = sock::deadline(t, async {
+///         client.connect("127.0.0.1", port).await?;
+///         client.send(b"ping").await?;
+///         let mut buf = [0u8; 4];
+///         client.recvn(&mut buf).await
+///     })
+///     .await
+///     .unwrap_err();
+///     assert_eq!(err.kind(), sock::ErrorKind::Timeout);
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// # Ok::<(), sock::Error>(())
+/// ```
+pub fn deadline<F, T>(t: Instant, fut: F) -> Scoped<F>
+where
+    F: Future<Output = Result<T>>,
+{
+    Scoped {
+        fut: Box::pin(fut),
+        deadline: t,
+        timer: None,
+    }
+}
+
+/// [`deadline`] at `d` from now.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// sock::run(async {
+///     let udp = sock::udp(sock::Family::INET)?;
+///     udp.bind("127.0.0.1", 0)?;
+///     let mut buf = [0u8; 8];
+///     let r = sock::timeout(Duration::from_millis(10), async { udp.recv(&mut buf).await }).await;
+///     assert_eq!(r.unwrap_err().kind(), sock::ErrorKind::Timeout);
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// # Ok::<(), sock::Error>(())
+/// ```
+pub fn timeout<F, T>(d: Duration, fut: F) -> Scoped<F>
+where
+    F: Future<Output = Result<T>>,
+{
+    let t = crate::clock().checked_add(d).unwrap_or_else(far_future);
+    deadline(t, fut)
+}
+
+fn far_future() -> Instant {
+    crate::clock() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// A future under a scope deadline; see [`deadline`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Scoped<F> {
+    /// The future the deadline applies to.
+    fut: Pin<Box<F>>,
+    /// When the scope expires.
+    deadline: Instant,
+    /// The scope's timer, armed once the future waits.
+    timer: Option<Pin<Box<sock_sched::Sleep>>>,
+}
+
+impl<F, T> Future for Scoped<F>
+where
+    F: Future<Output = Result<T>>,
+{
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        if let Poll::Ready(out) = self.fut.as_mut().poll(cx) {
+            return Poll::Ready(out);
+        }
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(sock_sched::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match with_mode(Mode::Expired, || self.fut.as_mut().poll(cx)) {
+            Poll::Ready(out) => Poll::Ready(out),
+            Poll::Pending => Poll::Ready(Err(expired())),
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
