@@ -274,6 +274,7 @@ impl Core {
         if trust_hint && !budget::spend(cx) {
             return Poll::Pending;
         }
+        let mut would_blocks = 0;
         loop {
             if trust_hint {
                 std::task::ready!(poll_hint(io, dir, cx, parked))?;
@@ -283,6 +284,8 @@ impl Core {
                     io.reg.clear_ready(dir);
                     // The hint is false now: this parks (or fails with `Closed`).
                     debug_assert!(!io.reg.is_ready(dir));
+                    would_blocks += 1;
+                    debug_assert!(would_blocks < 2, "{}", spun(dir));
                     trust_hint = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -335,6 +338,7 @@ impl Core {
             return Poll::Ready(Err(self.missing()));
         };
         let mut trust_hint = !crate::op::last_try();
+        let mut not_yet = 0;
         loop {
             if trust_hint {
                 std::task::ready!(poll_hint(io, Direction::Write, cx, parked))?;
@@ -347,6 +351,8 @@ impl Core {
             match outcome {
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => {
                     io.reg.clear_ready(Direction::Write);
+                    not_yet += 1;
+                    debug_assert!(not_yet < 2, "{}", spun(Direction::Write));
                     trust_hint = true;
                 }
                 other => {
@@ -450,6 +456,15 @@ fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, parked: &mut bool) -
     };
     *parked = r.is_pending();
     r.map_err(Error::from)
+}
+
+/// The message of the debug assertion that catches a frozen loop: an operation saw
+/// would-block twice in one poll, so a readiness flag let it retry without parking.
+fn spun(dir: Direction) -> String {
+    format!(
+        "sock: a {dir:?} operation retried a would-block syscall without parking \
+         (a readiness flag stayed set after WouldBlock: the loop would spin at 100% CPU)"
+    )
 }
 
 /// Converts sock-addr's address into socket2's.
