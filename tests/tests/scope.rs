@@ -43,7 +43,10 @@ fn a_stalled_connect_ends_at_the_scope_deadline() {
         let (e, took) = request(&client, port, b"ping").await;
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
         assert!(took >= SCOPE, "ended early: {took:?}");
-        assert!(client.remote_addr().is_err(), "the connect was what stalled");
+        assert!(
+            client.remote_addr().is_err(),
+            "the connect was what stalled"
+        );
     });
 }
 

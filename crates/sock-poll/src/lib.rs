@@ -40,6 +40,8 @@
     path = "sys/exclusive_other.rs"
 )]
 mod exclusive;
+#[cfg(feature = "faults")]
+pub mod faults;
 mod reactor;
 mod registration;
 mod token;

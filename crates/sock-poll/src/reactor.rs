@@ -50,6 +50,9 @@ pub(crate) struct Shared {
     next_generation: Cell<u32>,
     stale_events: Cell<u64>,
     to_wake: RefCell<Vec<Waker>>,
+    /// The faults this reactor injects, when installed at its creation.
+    #[cfg(feature = "faults")]
+    faults: Option<RefCell<crate::faults::Injector>>,
 }
 
 impl Reactor {
@@ -80,6 +83,8 @@ impl Reactor {
             next_generation: Cell::new(0),
             stale_events: Cell::new(0),
             to_wake: RefCell::new(Vec::new()),
+            #[cfg(feature = "faults")]
+            faults: crate::faults::Injector::from_installed().map(RefCell::new),
         };
         Ok(Reactor {
             shared: Rc::new(shared),
@@ -148,11 +153,10 @@ impl Reactor {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let timeout = timeout.map(round_up_to_millis);
         let mut events = self.shared.events.try_borrow_mut().expect(
             "sock-poll: Reactor::poll called re-entrantly; poll the reactor only from its loop",
         );
-        let mut timeout = timeout;
+        let mut timeout = self.before_wait(timeout.map(round_up_to_millis));
         let mut dispatched = 0;
         loop {
             match self.shared.poll.borrow_mut().poll(&mut events, timeout) {
@@ -175,11 +179,47 @@ impl Reactor {
         Ok(dispatched)
     }
 
+    /// The start of a poll turn: with faults installed, injects them (see
+    /// `crate::faults`) and returns the wait to use; otherwise `timeout`.
+    #[cfg(feature = "faults")]
+    fn before_wait(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let Some(faults) = &self.shared.faults else {
+            return timeout;
+        };
+        let mut slots = self.shared.slots.borrow_mut();
+        let mut to_wake = self.shared.to_wake.borrow_mut();
+        faults
+            .borrow_mut()
+            .before_wait(&mut slots, &mut to_wake, timeout)
+    }
+
+    /// The start of a poll turn: the wait is `timeout` (no faults compiled in).
+    #[cfg(not(feature = "faults"))]
+    #[inline(always)]
+    fn before_wait(&self, timeout: Option<Duration>) -> Option<Duration> {
+        timeout
+    }
+
+    /// After dispatch: with faults installed, holds back some of the wake-ups
+    /// collected from `to_wake[from..]`.
+    #[cfg(feature = "faults")]
+    fn after_dispatch(&self, to_wake: &mut Vec<Waker>, from: usize) {
+        if let Some(faults) = &self.shared.faults {
+            faults.borrow_mut().defer(to_wake, from);
+        }
+    }
+
+    /// After dispatch: nothing (no faults compiled in).
+    #[cfg(not(feature = "faults"))]
+    #[inline(always)]
+    fn after_dispatch(&self, _to_wake: &mut Vec<Waker>, _from: usize) {}
+
     /// Marks the directions of each event ready and collects the wakers to call.
     /// Returns the events dispatched to live registrations, and all events.
     fn dispatch(&self, events: &Events) -> (usize, usize) {
         let mut slots = self.shared.slots.borrow_mut();
         let mut to_wake = self.shared.to_wake.borrow_mut();
+        let from = to_wake.len();
         let (mut dispatched, mut total) = (0, 0);
         for event in events {
             total += 1;
@@ -198,6 +238,7 @@ impl Reactor {
                     .set(self.shared.stale_events.get() + 1),
             }
         }
+        self.after_dispatch(&mut to_wake, from);
         (dispatched, total)
     }
 

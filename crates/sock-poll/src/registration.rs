@@ -87,6 +87,14 @@ impl Half {
         to_wake.extend(self.waiter.take());
     }
 
+    /// Marks the direction worth a try, as an event would, without confirming it.
+    #[cfg(feature = "faults")]
+    fn hint(&mut self, eager: bool, to_wake: &mut Vec<Waker>) {
+        self.ready = true;
+        self.eager |= eager;
+        to_wake.extend(self.waiter.take());
+    }
+
     /// Stores the waker of `cx` as the waiter of the operation `wait`. The operation
     /// that owns the stored waiter may replace it (it was moved to another task); an
     /// operation that finds another's waiter stored panics: two tasks wait at once.
@@ -191,6 +199,24 @@ impl Slot {
         let write_closed = error || event.is_write_closed();
         if write_closed || event.is_writable() {
             self.write.wake(write_closed, to_wake);
+        }
+    }
+
+    /// Applies a spurious fault to `dir` (see `crate::faults`): never `confirmed`, since
+    /// only a kernel event may confirm readiness.
+    #[cfg(feature = "faults")]
+    pub(crate) fn inject(
+        &mut self,
+        dir: Direction,
+        fault: crate::faults::Fault,
+        to_wake: &mut Vec<Waker>,
+    ) {
+        use crate::faults::Fault;
+        let half = self.half(dir);
+        match fault {
+            Fault::Ready => half.hint(false, to_wake),
+            Fault::HangUp => half.hint(true, to_wake),
+            Fault::Wake => to_wake.extend(half.waiter.clone()),
         }
     }
 

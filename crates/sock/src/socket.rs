@@ -277,6 +277,7 @@ impl Core {
         if trust_hint && !coop::spend(cx) {
             return Poll::Pending;
         }
+        let mut would_blocks = 0;
         loop {
             if trust_hint {
                 std::task::ready!(poll_hint(io, dir, cx, wait))?;
@@ -289,6 +290,8 @@ impl Core {
                     }
                     // The hint is false now: this parks (or fails with `Closed`).
                     debug_assert!(!io.reg.is_ready(dir));
+                    would_blocks += 1;
+                    debug_assert!(would_blocks < 2, "{}", spun(dir));
                     trust_hint = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -330,6 +333,7 @@ impl Core {
         };
         let mode = scope::mode();
         let mut trust_hint = mode == Mode::Normal;
+        let mut not_yet = 0;
         loop {
             if trust_hint {
                 std::task::ready!(poll_hint(io, Direction::Write, cx, wait))?;
@@ -345,6 +349,8 @@ impl Core {
                     if mode == Mode::Expired {
                         return Poll::Ready(Err(scope::expired()));
                     }
+                    not_yet += 1;
+                    debug_assert!(not_yet < 2, "{}", spun(Direction::Write));
                     trust_hint = true;
                 }
                 other => {
@@ -446,6 +452,15 @@ fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, wait: &mut Wait) -> 
         runtime::check_own_loop(&io.reg);
     }
     r
+}
+
+/// The message of the debug assertion that catches a frozen loop: an operation saw
+/// would-block twice in one poll, so a readiness flag let it retry without parking.
+fn spun(dir: Direction) -> String {
+    format!(
+        "sock: a {dir:?} operation retried a would-block syscall without parking \
+         (a readiness flag stayed set after WouldBlock: the loop would spin at 100% CPU)"
+    )
 }
 
 /// Converts sock-addr's address into socket2's.

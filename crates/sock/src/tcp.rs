@@ -465,6 +465,7 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
     // Events so far described the unconnected socket (epoll reports one as hung up):
     // they say nothing of the connection.
     core.reset_ready(Direction::Read);
+    core.reset_ready(Direction::Write);
     core.clear_ready(Direction::Write);
     let mut wait = Waiting::new(core, Direction::Write);
     poll_fn(|cx| core.poll_connected(cx, &mut wait.wait)).await
