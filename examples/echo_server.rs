@@ -1,16 +1,29 @@
-//! An echo server: `echo_server --addr 127.0.0.1:7000 [--udp]`. Serves until killed.
-//! TCP: one thread per connection, `TCP_NODELAY` on each, no buffer held while a
-//! connection is idle; under `EMFILE` it sheds and backs off instead of spinning.
-//! `--udp`: echoes datagrams to their senders; `--udp --batch`: many per syscall
-//! (`recvmmsg`/`sendmmsg`).
+//! An echo server: `echo_server --addr 127.0.0.1:7000 [--udp] [--heap-report]`. Serves
+//! until killed. TCP: one thread per connection, `TCP_NODELAY` on each, no buffer held
+//! while a connection is idle; under `EMFILE` it sheds and backs off instead of
+//! spinning. `--udp`: echoes datagrams to their senders; `--udp --batch`: many per
+//! syscall (`recvmmsg`/`sendmmsg`).
+//!
+//! Its heap is counted ([`sock_examples::heap::Counting`]); with `--heap-report` every
+//! line written to its stdin is answered on stdout by `heap_live_bytes N`, the bytes
+//! allocated and not yet freed (how `netbench` and `tests/idle_heap.rs` measure an idle
+//! connection).
 
 use sock::Family;
 use sock_examples::args::{flag, host_port};
+use sock_examples::heap::{self, Counting};
+
+/// Counts live heap bytes for `--heap-report`.
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn main() -> sock::Result<()> {
     let (host, port) = host_port(&flag("--addr", "127.0.0.1:7000"));
     let udp = std::env::args().any(|a| a == "--udp");
     let batch = std::env::args().any(|a| a == "--batch");
+    if std::env::args().any(|a| a == "--heap-report") {
+        heap::report_on_stdin();
+    }
     sock::run(async move {
         let family = if host.contains(':') {
             Family::INET6

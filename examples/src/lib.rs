@@ -6,6 +6,7 @@ pub mod chat;
 pub mod demo;
 pub mod echo;
 pub mod embed;
+pub mod heap;
 pub mod http;
 pub mod ping;
 pub mod serve;

@@ -9,11 +9,14 @@
 //!    then bulk, then one counted echo run per count with `perf`/`strace` attached (when
 //!    echo runs).
 //! 2. UDP: all servers up with `--udp`, packets/s, then one counted run each.
-//! 3. Idle memory: one fresh server at a time, VmRSS before and with the idle connections.
+//! 3. Idle memory: one fresh server at a time, VmRSS before and with the idle connections;
+//!    for sock's server also its live heap bytes (it counts its allocations, and answers
+//!    on stdout each line written to its stdin: `--heap-report`).
 //!
 //! A missing binary or a failed run is recorded and reported; the rest goes on.
 
 mod chart;
+mod heap;
 mod load;
 mod options;
 mod procfs;
@@ -195,8 +198,11 @@ impl Bench<'_> {
             }
             match self.idle_once(&self.results[i].spec) {
                 Ok(memory) => {
+                    let heap = memory
+                        .heap_per_conn()
+                        .map_or(String::new(), |h| format!(", heap {h:.0} bytes/conn"));
                     eprintln!(
-                        "  {}: {:.0} bytes/conn",
+                        "  {}: RSS {:.0} bytes/conn{heap}",
                         self.results[i].spec.name,
                         memory.bytes_per_conn()
                     );
@@ -354,12 +360,14 @@ impl Bench<'_> {
         Ok(Measured { line, counts, cpu })
     }
 
-    /// Memory of a fresh server before and with the idle connections open.
+    /// Memory of a fresh server before and with the idle connections open: VmRSS, and
+    /// live heap bytes if the server reports them.
     fn idle_once(&self, spec: &ServerSpec) -> Result<IdleMemory, String> {
         let o = self.options;
-        let server = Running::start(spec, Transport::Tcp, o.server_cpu, &self.log_dir)?;
+        let mut server = Running::start_reporting_heap(spec, o.server_cpu, &self.log_dir)?;
         thread::sleep(Duration::from_millis(300));
         let before_kb = procfs::vm_rss_kb(server.pid())?;
+        let heap_before = server.heap_live_bytes().transpose()?;
         let args = [
             "--idle".to_owned(),
             o.idle.to_string(),
@@ -371,10 +379,12 @@ impl Bench<'_> {
         load.ready()?;
         thread::sleep(Duration::from_millis(500));
         let after_kb = procfs::vm_rss_kb(server.pid())?;
+        let heap_after = server.heap_live_bytes().transpose()?;
         load.finish()?;
         Ok(IdleMemory {
             before_kb,
             after_kb,
+            heap: heap_before.zip(heap_after),
             conns: o.idle,
         })
     }

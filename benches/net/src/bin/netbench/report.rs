@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use sock_netbench::Summary;
 
 use crate::options::Options;
-use crate::results::{self, ServerResult, Workload};
+use crate::results::{self, IdleMemory, ServerResult, Workload};
 use crate::syscalls::Tool;
 
 /// The baseline every ratio is taken to.
@@ -262,23 +262,31 @@ impl Report<'_> {
         out.push('\n');
     }
 
-    /// Server RSS growth with idle connections.
+    /// Server RSS growth with idle connections, and live heap growth for the servers
+    /// that count their allocations.
     fn idle(&self, out: &mut String) {
         let _ = write!(
             out,
-            "## Server memory with {} idle connections (VmRSS growth; client in another process)\n\n",
+            "## Server memory with {} idle connections (VmRSS growth, and live heap growth \
+             where the server counts its allocations; client in another process)\n\n",
             self.options.idle
         );
-        table_head(out, "VmRSS before | VmRSS after | per idle connection", 3);
+        table_head(
+            out,
+            "VmRSS before | VmRSS after | RSS per idle connection | heap before | heap after | \
+             heap per idle connection",
+            6,
+        );
         for r in self.results {
             let cells = match &r.idle {
                 Some(m) => format!(
-                    "{} KiB | {} KiB | {}",
+                    "{} KiB | {} KiB | {} | {}",
                     number(m.before_kb as f64),
                     number(m.after_kb as f64),
-                    bytes(m.bytes_per_conn())
+                    bytes(m.bytes_per_conn()),
+                    heap_cells(m)
                 ),
-                None => "– | – | –".to_owned(),
+                None => ["–"; 6].join(" | "),
             };
             table_row(out, r.spec.name, &cells);
         }
@@ -298,7 +306,12 @@ impl Report<'_> {
              messages in flight (counted as served), not connection setup or teardown; it is a \
              separate run from the throughput runs.\n\
              - Idle memory: a fresh server; VmRSS read before loadgen `--idle` connects and \
-             again once every connection has done one round trip and sits idle.\n\
+             again once every connection has done one round trip and sits idle. sock's \
+             server also counts its heap (a global allocator over the system one with an \
+             atomic count of the bytes allocated and not yet freed) and reports the count \
+             when asked (`--heap-report`: a line on its stdin, answered on its stdout), read \
+             at the same two moments; the other servers do not count theirs (—). Heap bytes \
+             are what the server holds; RSS also depends on which pages were touched.\n\
              - `tokio_mt` pinned to one CPU runs one worker thread (tokio sizes its pool by the \
              CPUs it may use). The Rust peers keep a 64 KiB buffer per connection, as their \
              users usually do; `mio` and `c_epoll` read into one shared buffer.\n\
@@ -399,6 +412,20 @@ fn breakdown(r: &ServerResult, workload: Workload) -> String {
     }
 }
 
+/// `before KiB | after KiB | per connection` of live heap, or `—` for a server that
+/// does not count its allocations.
+fn heap_cells(m: &IdleMemory) -> String {
+    match (m.heap, m.heap_per_conn()) {
+        (Some((before, after)), Some(per_conn)) => format!(
+            "{} KiB | {} KiB | {}",
+            number(before as f64 / 1024.0),
+            number(after as f64 / 1024.0),
+            bytes(per_conn)
+        ),
+        _ => ["—"; 3].join(" | "),
+    }
+}
+
 /// A byte count as `B` below 1000, else `KB` (10^3) with one decimal.
 fn bytes(v: f64) -> String {
     match v < 1000.0 {
@@ -464,5 +491,19 @@ mod tests {
             "100 (90.0–120) | 1.00"
         );
         assert_eq!(rate_and_ratio(None, Some(one), true), "missing | –");
+    }
+
+    #[test]
+    fn heap_cells_only_for_servers_that_count() {
+        let m = IdleMemory {
+            before_kb: 2_000,
+            after_kb: 3_000,
+            heap: Some((57_344, 659_456)),
+            conns: 1000,
+        };
+        assert_eq!(heap_cells(&m), "56.0 KiB | 644 KiB | 602 B");
+        assert_eq!(bytes(m.bytes_per_conn()), "1.0 KB");
+        let uncounted = IdleMemory { heap: None, ..m };
+        assert_eq!(heap_cells(&uncounted), "— | — | —");
     }
 }

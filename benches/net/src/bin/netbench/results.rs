@@ -79,6 +79,9 @@ pub(crate) struct IdleMemory {
     pub(crate) before_kb: u64,
     /// VmRSS with the connections open, KiB.
     pub(crate) after_kb: u64,
+    /// Live heap bytes before and with the connections open, for a server that counts
+    /// its allocations (sock's).
+    pub(crate) heap: Option<(u64, u64)>,
     /// How many connections.
     pub(crate) conns: usize,
 }
@@ -86,7 +89,19 @@ pub(crate) struct IdleMemory {
 impl IdleMemory {
     /// RSS growth per idle connection, bytes (negative growth counts as 0).
     pub(crate) fn bytes_per_conn(&self) -> f64 {
-        self.after_kb.saturating_sub(self.before_kb) as f64 * 1024.0 / self.conns as f64
+        self.per_conn(self.before_kb * 1024, self.after_kb * 1024)
+    }
+
+    /// Live heap growth per idle connection, bytes (negative growth counts as 0), for a
+    /// server that counts its allocations.
+    pub(crate) fn heap_per_conn(&self) -> Option<f64> {
+        self.heap
+            .map(|(before, after)| self.per_conn(before, after))
+    }
+
+    /// Growth from `before` to `after` bytes, per connection.
+    fn per_conn(&self, before: u64, after: u64) -> f64 {
+        after.saturating_sub(before) as f64 / self.conns as f64
     }
 }
 

@@ -1,5 +1,6 @@
 //! The echo servers under test: where their binaries are, and starting one pinned to a CPU
-//! on a free loopback port, ready when it answers.
+//! on a free loopback port, ready when it answers (with its heap report, for the servers
+//! that have one).
 
 use std::fs::{self, File};
 use std::io;
@@ -10,6 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sock_netbench::Transport;
+
+use crate::heap::{self, HeapProbe};
 
 /// How long a server may take to answer its first probe.
 const READY_LIMIT: Duration = Duration::from_secs(5);
@@ -26,6 +29,8 @@ pub(crate) struct ServerSpec {
     pub(crate) shown: &'static str,
     /// Extra arguments (`sock_batch` is sock's server with `--batch`).
     pub(crate) args: &'static [&'static str],
+    /// Whether it counts its heap and reports it (`--heap-report`; sock's server).
+    pub(crate) heap_report: bool,
 }
 
 impl ServerSpec {
@@ -58,6 +63,7 @@ impl ServerSpec {
             binary: bin_dir.join(shown),
             shown,
             args,
+            heap_report: shown == "examples/echo_server",
         }
     }
 
@@ -96,6 +102,8 @@ pub(crate) struct Running {
     child: Child,
     /// Where it listens.
     pub(crate) addr: SocketAddr,
+    /// Its heap report, when started with one.
+    heap: Option<HeapProbe>,
 }
 
 impl Running {
@@ -105,6 +113,26 @@ impl Running {
         transport: Transport,
         cpu: usize,
         log_dir: &Path,
+    ) -> Result<Self, String> {
+        Self::launch(spec, transport, cpu, log_dir, false)
+    }
+
+    /// [`Running::start`] with the heap report on, if `spec` has one.
+    pub(crate) fn start_reporting_heap(
+        spec: &ServerSpec,
+        cpu: usize,
+        log_dir: &Path,
+    ) -> Result<Self, String> {
+        Self::launch(spec, Transport::Tcp, cpu, log_dir, spec.heap_report)
+    }
+
+    /// Starts the server, with stdin and stdout piped to a [`HeapProbe`] if `heap`.
+    fn launch(
+        spec: &ServerSpec,
+        transport: Transport,
+        cpu: usize,
+        log_dir: &Path,
+        heap: bool,
     ) -> Result<Self, String> {
         let addr = free_addr(transport).map_err(|err| format!("finding a free port: {err}"))?;
         let log_path = log_dir.join(format!("{}-{transport:?}.log", spec.name));
@@ -117,13 +145,24 @@ impl Running {
             command.arg("--udp");
         }
         command.args(spec.args);
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
+        let pipe = || match heap {
+            true => Stdio::piped(),
+            false => Stdio::null(),
+        };
+        if heap {
+            command.arg(heap::FLAG);
+        }
+        let mut child = command
+            .stdin(pipe())
+            .stdout(pipe())
             .stderr(log)
             .spawn()
             .map_err(|err| format!("starting taskset {}: {err}", spec.binary.display()))?;
-        let mut server = Self { child, addr };
+        let heap = match (child.stdin.take(), child.stdout.take()) {
+            (Some(ask), Some(out)) => Some(HeapProbe::new(ask, out)),
+            _ => None,
+        };
+        let mut server = Self { child, addr, heap };
         server.wait_ready(transport, &log_path)?;
         Ok(server)
     }
@@ -131,6 +170,11 @@ impl Running {
     /// The server's process id.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The server's live heap bytes, `None` if it was started without a heap report.
+    pub(crate) fn heap_live_bytes(&mut self) -> Option<Result<u64, String>> {
+        self.heap.as_mut().map(HeapProbe::live_bytes)
     }
 
     /// Whether the process is still running.
