@@ -242,6 +242,13 @@ fn check_resumable(inner: &Inner, target: &ThreadRef, op: &str) {
 /// Puts `value` in the target's inbox and marks it no longer suspended.
 fn deliver(target: &ThreadRef, value: Value) {
     let core = target.task.core();
+    if !core.is(flag::STARTED) {
+        // The first resume only starts the thread; its value is dropped, and no
+        // per-thread record is made for it (a started connection handler stays small).
+        drop(value);
+        core.clear(flag::SUSPENDED);
+        return;
+    }
     let old = core.extras(|e| {
         let old = std::mem::replace(&mut e.inbox, value);
         (old, std::mem::take(&mut e.outbox))
