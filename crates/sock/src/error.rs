@@ -69,6 +69,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// The OS or this socket type does not support the operation.
     Unsupported,
+    /// The call would have to wait: only the non-waiting `try_*` calls report it (the
+    /// operations park instead).
+    WouldBlock,
     /// Any other failure; the OS error is the source.
     Other,
 }
@@ -104,6 +107,7 @@ impl ErrorKind {
             MessageTooLong => "message_too_long",
             InvalidInput => "invalid_input",
             Unsupported => "unsupported",
+            WouldBlock => "would_block",
             Other => "other",
         }
     }
@@ -125,6 +129,7 @@ impl ErrorKind {
             HostUnreachable => io::ErrorKind::HostUnreachable,
             InvalidInput => io::ErrorKind::InvalidInput,
             Unsupported => io::ErrorKind::Unsupported,
+            WouldBlock => io::ErrorKind::WouldBlock,
             Eof => io::ErrorKind::UnexpectedEof,
             OutOfMemory => io::ErrorKind::OutOfMemory,
             TooManyOpenFiles | InProgress | HostNotFound | ServiceNotFound | MessageTooLong
@@ -159,6 +164,7 @@ impl ErrorKind {
             Io::HostUnreachable => ErrorKind::HostUnreachable,
             Io::InvalidInput => ErrorKind::InvalidInput,
             Io::Unsupported => ErrorKind::Unsupported,
+            Io::WouldBlock => ErrorKind::WouldBlock,
             Io::UnexpectedEof => ErrorKind::Eof,
             Io::OutOfMemory => ErrorKind::OutOfMemory,
             _ => ErrorKind::Other,

@@ -37,13 +37,16 @@
 
 mod batch;
 mod common;
+mod compat;
 mod control;
 mod dgram;
 mod error;
+mod half;
 mod multi;
 mod op;
 mod opt;
 pub mod os;
+mod pollio;
 mod runtime;
 mod scope;
 mod socket;
@@ -63,6 +66,7 @@ pub use batch::Datagram;
 pub use control::*;
 pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
+pub use half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use multi::{
     Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
     SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,

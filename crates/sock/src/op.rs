@@ -113,6 +113,22 @@ where
     }
 }
 
+/// An operation that is a poll-level call (e.g. `writable`): it keeps no waiter of its
+/// own (the socket's poll-level claim does).
+pub(crate) struct PollOp<F>(pub(crate) F);
+
+impl<F, T> Future for PollOp<F>
+where
+    F: FnMut(&mut Context<'_>) -> Poll<Result<T>> + Unpin,
+{
+    type Output = Result<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        (self.0)(cx)
+    }
+}
+
+impl<F, T> Op for PollOp<F> where F: FnMut(&mut Context<'_>) -> Poll<Result<T>> + Unpin {}
+
 /// An operation made of several steps (a lookup, then a connect or a send), boxed; it
 /// reports no partial transfer.
 pub(crate) struct Boxed<'a, T>(pub(crate) Pin<Box<dyn Future<Output = Result<T>> + 'a>>);

@@ -93,9 +93,31 @@ pub(crate) struct Core {
     closed: Cell<bool>,
     socktype: SocketType,
     protocol: Protocol,
+    /// The claims of the poll-level calls (`poll_recv`, `poll_send`, …) on the read and
+    /// write waiters: they have no future to keep one in.
+    poll_waits: [Cell<Wait>; 2],
 }
 
 impl Core {
+    /// A core around `io` (none yet for a flexible socket).
+    fn build(
+        io: Option<Io>,
+        family: Family,
+        flexible: bool,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Rc<Core> {
+        Rc::new(Core {
+            io: RefCell::new(io),
+            family: Cell::new(family),
+            flexible,
+            closed: Cell::new(false),
+            socktype,
+            protocol,
+            poll_waits: Default::default(),
+        })
+    }
+
     /// Opens a non-blocking socket and registers it with the current loop. With
     /// [`Family::UNSPEC`] nothing is opened yet: `bind`/`connect` pick the family.
     pub(crate) fn open(
@@ -109,28 +131,15 @@ impl Core {
         } else {
             Some(Io::open(family, socktype, protocol)?)
         };
-        Ok(Rc::new(Core {
-            io: RefCell::new(io),
-            family: Cell::new(family),
-            flexible,
-            closed: Cell::new(false),
-            socktype,
-            protocol,
-        }))
+        Ok(Core::build(io, family, flexible, socktype, protocol))
     }
 
     /// Registers a duplicate of a listener shared by several loops: each connection
     /// wakes one of them (`EPOLLEXCLUSIVE` on Linux).
     pub(crate) fn adopt_exclusive(listener: socket2::Socket, family: Family) -> Result<Rc<Core>> {
         let io = Io::register_exclusive(listener)?;
-        Ok(Rc::new(Core {
-            io: RefCell::new(Some(io)),
-            family: Cell::new(family),
-            flexible: false,
-            closed: Cell::new(false),
-            socktype: SocketType::STREAM,
-            protocol: Protocol::TCP,
-        }))
+        let (socktype, protocol) = (SocketType::STREAM, Protocol::TCP);
+        Ok(Core::build(Some(io), family, false, socktype, protocol))
     }
 
     /// Registers a socket from `accept` (already non-blocking where
@@ -145,14 +154,7 @@ impl Core {
             true => Io::register_nonblocking(socket, socktype)?,
             false => Io::register(socket, socktype)?,
         };
-        Ok(Rc::new(Core {
-            io: RefCell::new(Some(io)),
-            family: Cell::new(family),
-            flexible: false,
-            closed: Cell::new(false),
-            socktype,
-            protocol,
-        }))
+        Ok(Core::build(Some(io), family, false, socktype, protocol))
     }
 
     /// Makes sure an OS socket of `family` is there before binding or connecting to an
@@ -245,10 +247,7 @@ impl Core {
         len: usize,
         f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
     ) -> Poll<Result<usize>> {
-        let trusted = match dir {
-            Direction::Read => sys::SHORT_READ_DRAINS && self.family.get() != Family::UNIX,
-            Direction::Write => sys::SHORT_WRITE_FILLS,
-        };
+        let trusted = self.short_is_drain(dir);
         self.poll_io_with(dir, cx, wait, f, |&n| trusted && n > 0 && n < len)
     }
 
@@ -305,6 +304,73 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// [`poll_io_with`](Core::poll_io_with) for the poll-level calls: the claim on the
+    /// waiter is the core's own for `dir`, so the latest poller's waker replaces an
+    /// earlier one (as `AsyncRead` users expect), while an operation future of another
+    /// task still panics as two waiters would.
+    pub(crate) fn poll_level<T>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+        short: impl Fn(&T) -> bool,
+    ) -> Poll<Result<T>> {
+        let cell = &self.poll_waits[dir_index(dir)];
+        let mut wait = cell.get();
+        let r = self.poll_io_with(dir, cx, &mut wait, f, short);
+        cell.set(wait);
+        r
+    }
+
+    /// Whether a short stream transfer of `dir` proves the buffer drained (or full).
+    pub(crate) fn short_is_drain(&self, dir: Direction) -> bool {
+        match dir {
+            Direction::Read => sys::SHORT_READ_DRAINS && self.family.get() != Family::UNIX,
+            Direction::Write => sys::SHORT_WRITE_FILLS,
+        }
+    }
+
+    /// One try now, without waiting: `WouldBlock` (no syscall) when `dir` is known not
+    /// ready; a `WouldBlock` from the OS clears the readiness as an operation would.
+    pub(crate) fn try_io<T>(
+        &self,
+        dir: Direction,
+        mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+    ) -> Result<T> {
+        let io = self.io.borrow();
+        let io = io.as_ref().ok_or_else(|| self.missing())?;
+        if !io.reg.is_ready(dir) {
+            return Err(Error::from(io::Error::from(io::ErrorKind::WouldBlock)));
+        }
+        loop {
+            match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    io.reg.clear_ready(dir);
+                    return Err(e.into());
+                }
+                Ok(v) => {
+                    io.reg.complete(dir, false);
+                    return Ok(v);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Waits until `dir` may be ready (a hint: for `writable`), as the poll-level claim.
+    pub(crate) fn poll_hint_level(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let io = self.io.borrow();
+        let Some(io) = io.as_ref() else {
+            return Poll::Ready(Err(self.missing()));
+        };
+        let cell = &self.poll_waits[dir_index(dir)];
+        let mut wait = cell.get();
+        let r = poll_hint(io, dir, cx, &mut wait);
+        cell.set(wait);
+        r
     }
 
     /// Waits until a read would not block: at once when an event confirmed it and
@@ -440,6 +506,14 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+/// The index of `dir` in per-direction arrays.
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::Read => 0,
+        Direction::Write => 1,
     }
 }
 

@@ -83,6 +83,11 @@ impl Tcp {
     pub(crate) fn from_core(core: Rc<Core>) -> Tcp {
         Tcp { core }
     }
+
+    /// The socket core.
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
 }
 
 /// Which directions [`Tcp::shutdown`] closes.

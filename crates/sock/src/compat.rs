@@ -1,0 +1,160 @@
+//! The ecosystem's I/O traits on sock streams, each behind its own feature (off by
+//! default, so the default dependency graph does not grow): `futures-io`'s
+//! `AsyncRead`/`AsyncWrite` and tokio's (`tokio-io`, tokio with no runtime feature).
+//! They implement for [`Tcp`] and its halves over the poll-level calls, with no
+//! allocation and no buffer copy; flushing is a no-op (nothing is buffered) and closing
+//! shuts the writing direction down.
+
+#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
+use std::io;
+#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
+use std::pin::Pin;
+#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
+use std::task::{Context, Poll};
+
+#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
+use crate::pollio::to_io;
+#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
+use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Shutdown, Tcp, WriteHalf};
+
+/// `futures_io::AsyncRead` for a type whose `.0` (or itself, with `self`) is a `Tcp`.
+#[cfg(feature = "futures-io")]
+macro_rules! futures_read {
+    ($ty:ty, |$s:ident| $tcp:expr) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                let $s = self.get_mut();
+                to_io($tcp.poll_recv(cx, buf))
+            }
+        }
+    };
+}
+
+/// `futures_io::AsyncWrite` likewise.
+#[cfg(feature = "futures-io")]
+macro_rules! futures_write {
+    ($ty:ty, |$s:ident| $tcp:expr) => {
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                let $s = self.get_mut();
+                to_io($tcp.poll_send(cx, buf))
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let $s = self.get_mut();
+                to_io($tcp.poll_send_vectored(cx, bufs))
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let $s = self.get_mut();
+                Poll::Ready($tcp.shutdown(Shutdown::Write).map_err(io::Error::from))
+            }
+        }
+    };
+}
+
+#[cfg(feature = "futures-io")]
+futures_read!(Tcp, |s| s);
+#[cfg(feature = "futures-io")]
+futures_write!(Tcp, |s| s);
+#[cfg(feature = "futures-io")]
+futures_read!(OwnedReadHalf, |s| s.as_tcp());
+#[cfg(feature = "futures-io")]
+futures_write!(OwnedWriteHalf, |s| s.as_tcp());
+#[cfg(feature = "futures-io")]
+futures_read!(ReadHalf<'_>, |s| s.as_tcp());
+#[cfg(feature = "futures-io")]
+futures_write!(WriteHalf<'_>, |s| s.as_tcp());
+
+/// tokio's `AsyncRead`, reading into the `ReadBuf`'s unfilled part without zeroing it.
+#[cfg(feature = "tokio-io")]
+macro_rules! tokio_read {
+    ($ty:ty, |$s:ident| $tcp:expr) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                let $s = self.get_mut();
+                // SAFETY: `recv` only writes initialized bytes into the unfilled part,
+                // and `assume_init`/`advance` below cover exactly the `n` it wrote.
+                let unfilled = unsafe { buf.unfilled_mut() };
+                let n =
+                    std::task::ready!(to_io(crate::pollio::poll_recv_uninit($tcp, cx, unfilled)))?;
+                // SAFETY: the first `n` bytes of the unfilled part were written by recv.
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+/// tokio's `AsyncWrite`.
+#[cfg(feature = "tokio-io")]
+macro_rules! tokio_write {
+    ($ty:ty, |$s:ident| $tcp:expr) => {
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                let $s = self.get_mut();
+                to_io($tcp.poll_send(cx, buf))
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[io::IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                let $s = self.get_mut();
+                to_io($tcp.poll_send_vectored(cx, bufs))
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                let $s = self.get_mut();
+                Poll::Ready($tcp.shutdown(Shutdown::Write).map_err(io::Error::from))
+            }
+        }
+    };
+}
+
+#[cfg(feature = "tokio-io")]
+tokio_read!(Tcp, |s| s);
+#[cfg(feature = "tokio-io")]
+tokio_write!(Tcp, |s| s);
+#[cfg(feature = "tokio-io")]
+tokio_read!(OwnedReadHalf, |s| s.as_tcp());
+#[cfg(feature = "tokio-io")]
+tokio_write!(OwnedWriteHalf, |s| s.as_tcp());
+#[cfg(feature = "tokio-io")]
+tokio_read!(ReadHalf<'_>, |s| s.as_tcp());
+#[cfg(feature = "tokio-io")]
+tokio_write!(WriteHalf<'_>, |s| s.as_tcp());

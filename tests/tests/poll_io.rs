@@ -1,0 +1,191 @@
+//! Poll-level I/O, halves and the ecosystem's I/O traits on sock streams: what hyper,
+//! rustls or a codec would call, over real loopback sockets.
+
+use std::future::poll_fn;
+use std::time::Duration;
+
+use sock::{ErrorKind, Expires, Family, Tcp};
+use sock_tests::{PATIENCE, listener};
+
+/// A connected pair (client, server side).
+async fn pair() -> (Tcp, Tcp) {
+    let (server, port) = listener(Family::INET);
+    let client = sock::tcp(Family::INET).unwrap();
+    client
+        .connect("127.0.0.1", port)
+        .timeout(PATIENCE)
+        .await
+        .unwrap();
+    (client, server.accept().timeout(PATIENCE).await.unwrap())
+}
+
+#[test]
+fn poll_recv_and_poll_send_move_every_byte() {
+    sock::run(async {
+        let (a, b) = pair().await;
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let sender = {
+            let data = data.clone();
+            sock::spawn(async move {
+                let mut sent = 0;
+                while sent < data.len() {
+                    sent += poll_fn(|cx| a.poll_send(cx, &data[sent..])).await.unwrap();
+                }
+                a.shutdown(sock::Shutdown::Write).unwrap();
+            })
+        };
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        sender.join().await.unwrap();
+        assert_eq!(got, data);
+    });
+}
+
+#[test]
+fn try_calls_say_would_block_and_never_wait() {
+    sock::run(async {
+        let (a, b) = pair().await;
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            b.try_recv(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        a.writable().timeout(PATIENCE).await.unwrap();
+        assert_eq!(a.try_send(b"abc").unwrap(), 3);
+        b.readable().timeout(PATIENCE).await.unwrap();
+        assert_eq!(b.try_recv(&mut buf).unwrap(), 3);
+        assert_eq!(
+            b.try_recv(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        // Fill the send buffer: try_send then says WouldBlock instead of waiting.
+        let chunk = vec![0u8; 1 << 16];
+        let mut full = false;
+        for _ in 0..10_000 {
+            match a.try_send(&chunk) {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    full = true;
+                    break;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(full, "the send buffer never filled");
+    });
+}
+
+#[test]
+fn owned_halves_serve_a_reader_and_a_writer_task() {
+    sock::run(async {
+        let (client, server) = pair().await;
+        let (r, w) = server.into_split();
+        let echo = sock::spawn(async move {
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = r.recv(&mut buf).await?;
+                if n == 0 {
+                    return w.shutdown_write();
+                }
+                w.send(&buf[..n]).await?;
+            }
+        });
+        let (cr, cw) = client.split();
+        let msg: Vec<u8> = (0..50_000u32).map(|i| (i % 13) as u8).collect();
+        let mut back = vec![0u8; msg.len()];
+        let write = async {
+            cw.send(&msg).await?;
+            cw.shutdown_write()
+        };
+        let (w, r) = futures_lite::future::zip(write, cr.recvn(&mut back)).await;
+        w.unwrap();
+        r.unwrap();
+        assert_eq!(back, msg);
+        echo.join().await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn datagram_poll_calls_carry_addresses() {
+    sock::run(async {
+        let a = sock::udp(Family::INET).unwrap();
+        a.bind("127.0.0.1", 0).unwrap();
+        let b = sock::udp(Family::INET).unwrap();
+        b.bind("127.0.0.1", 0).unwrap();
+        let to = a.local_addr().unwrap();
+        poll_fn(|cx| b.poll_send_to(cx, b"datagram", &to))
+            .await
+            .unwrap();
+        let mut buf = [0u8; 16];
+        let (n, from) = poll_fn(|cx| a.poll_recv_from(cx, &mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"datagram");
+        assert_eq!(from.port(), b.local_addr().unwrap().port());
+        assert_eq!(
+            a.try_recv(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+    });
+}
+
+#[test]
+fn futures_io_traits_echo() {
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    sock::run(async {
+        let (mut a, mut b) = pair().await;
+        a.write_all(b"through futures-io").await.unwrap();
+        AsyncWriteExt::close(&mut a).await.unwrap(); // not Tcp::close
+        let mut got = String::new();
+        b.read_to_string(&mut got).await.unwrap();
+        assert_eq!(got, "through futures-io");
+    });
+}
+
+#[test]
+fn tokio_io_traits_echo() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    sock::run(async {
+        let (a, b) = pair().await;
+        let (mut ar, mut aw) = a.into_split();
+        let (mut br, mut bw) = b.into_split();
+        aw.write_all(b"through tokio-io").await.unwrap();
+        aw.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        br.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"through tokio-io");
+        bw.write_all(b"back").await.unwrap();
+        let mut buf = [0u8; 4];
+        ar.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"back");
+    });
+}
+
+#[test]
+fn a_poll_recv_moved_to_another_task_wakes_the_new_one() {
+    sock::run(async {
+        let (a, b) = pair().await;
+        let b = std::rc::Rc::new(b);
+        let b2 = b.clone();
+        // Task 1 polls once and gives up; task 2 then waits: it must be the one woken.
+        let first = sock::spawn(async move {
+            let mut buf = [0u8; 4];
+            let polled = futures_lite::future::poll_once(poll_fn(|cx| b2.poll_recv(cx, &mut buf)));
+            assert!(polled.await.is_none());
+        });
+        first.join().await.unwrap();
+        let second = sock::spawn(async move {
+            let mut buf = [0u8; 4];
+            poll_fn(|cx| b.poll_recv(cx, &mut buf)).await
+        });
+        sock::sleep(Duration::from_millis(10)).await;
+        a.send(b"wake").await.unwrap();
+        let n = second.join().await.unwrap().unwrap();
+        assert_eq!(n, 4);
+    });
+}
