@@ -19,8 +19,8 @@ commands:
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
-  setup-tools         apt-get every outside program a step runs (curl, wrk, mingw,
-                      Wine, ...); other commands run it first for what they lack
+  setup-tools         apt-get every outside program a step runs (curl, wrk, valgrind,
+                      mingw, Wine, ...); other commands run it first for what they lack
   miri                the OS-free unsafe code (sock-sched's raw task) under miri
   setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
