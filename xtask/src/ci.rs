@@ -2,13 +2,15 @@
 //!
 //! Cheap checks that need nothing outside the Rust toolchain (fmt, tidy) come first;
 //! then `setup-tools` installs every outside program a later step runs (mingw for
-//! clippy's Windows check, curl and wrk for the tests, Wine); then clippy, the builds
-//! that link, and Windows under Wine last because it is the slowest. All steps run
-//! whatever fails before them; the table at the end says what passed. A unit test in
-//! [`crate::needs`] checks that each step's needed programs come before it.
+//! clippy's Windows check, curl and wrk for the tests, valgrind for `icount`, Wine);
+//! then clippy, the builds that link (`icount` right after `bench-smoke`, whose
+//! optimized build of the dependencies it reuses), and Windows under Wine last because
+//! it is the slowest. All steps run whatever fails before them; the table at the end
+//! says what passed. A unit test in [`crate::needs`] checks that each step's needed
+//! programs come before it.
 
 use crate::step::Step;
-use crate::{bench, clippy, doc, fmt, miri, setup_tools, test, tidy, wine_test};
+use crate::{bench, clippy, doc, fmt, icount, miri, setup_tools, test, tidy, wine_test};
 
 /// The steps of `cargo xtask ci`.
 pub(crate) fn steps() -> Vec<Step> {
@@ -17,6 +19,7 @@ pub(crate) fn steps() -> Vec<Step> {
     steps.extend(test::steps());
     steps.push(doc::step());
     steps.push(bench::smoke_step());
+    steps.push(icount::step(false));
     steps.push(miri::step());
     steps.extend(wine_test::steps(Vec::new()));
     steps

@@ -12,11 +12,15 @@ commands:
   test                nextest (or cargo test) on the workspace, then the doctests
   doc                 cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings
   bench-smoke         every criterion benchmark once, in --test mode
+  icount [--bless]    instructions per operation of the hot paths under callgrind,
+                      sock beside tokio; fails when sock's grow over 2 % above
+                      benches/icount-baseline.txt (--bless rewrites it: commit it
+                      with the reason)
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
-  setup-tools         apt-get every outside program a step runs (curl, wrk, mingw,
-                      Wine, ...); other commands run it first for what they lack
+  setup-tools         apt-get every outside program a step runs (curl, wrk, valgrind,
+                      mingw, Wine, ...); other commands run it first for what they lack
   miri                the OS-free unsafe code (sock-sched's raw task) under miri
   setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
@@ -42,6 +46,11 @@ pub(crate) enum Command {
     Doc,
     /// Criterion benches once each in test mode.
     BenchSmoke,
+    /// Instruction counts against the baseline; `bless` rewrites the baseline.
+    Icount {
+        /// Rewrite `benches/icount-baseline.txt` instead of checking it.
+        bless: bool,
+    },
     /// Real benchmark runs, arguments passed through to `cargo bench`.
     Bench(Vec<String>),
     /// The house rules.
@@ -72,6 +81,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "clippy" => return Ok(Command::Clippy(rest)),
         "bench" => return Ok(Command::Bench(rest)),
         "wine-test" => return Ok(Command::WineTest(rest)),
+        "icount" => return icount(rest),
         "ci" => Command::Ci,
         "fmt" => Command::Fmt,
         "test" => Command::Test,
@@ -90,6 +100,15 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
     }
 }
 
+/// `icount` with no argument or `--bless`.
+fn icount(rest: Vec<String>) -> Result<Command, String> {
+    match rest.as_slice() {
+        [] => Ok(Command::Icount { bless: false }),
+        [bless] if bless == "--bless" => Ok(Command::Icount { bless: true }),
+        [other, ..] => Err(format!("`icount` takes only `--bless`, got `{other}`")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +121,11 @@ mod tests {
     fn commands_parse() {
         assert_eq!(parse_str("ci"), Ok(Command::Ci));
         assert_eq!(parse_str("bench-smoke"), Ok(Command::BenchSmoke));
+        assert_eq!(parse_str("icount"), Ok(Command::Icount { bless: false }));
+        assert_eq!(
+            parse_str("icount --bless"),
+            Ok(Command::Icount { bless: true })
+        );
         assert_eq!(parse_str(""), Ok(Command::Help));
         assert_eq!(
             parse_str("clippy host x86_64-apple-darwin"),
@@ -126,6 +150,11 @@ mod tests {
             parse_str("frobnicate")
                 .unwrap_err()
                 .contains("unknown command")
+        );
+        assert!(
+            parse_str("icount --save")
+                .unwrap_err()
+                .contains("only `--bless`")
         );
         assert!(
             parse_str("fmt --fix")

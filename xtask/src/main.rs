@@ -12,8 +12,8 @@
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
-//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, mingw (`x86_64-w64-mingw32-gcc`)
-//!   and Wine (see [`setup_tools`]).
+//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, `valgrind`, mingw
+//!   (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
 //! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
 //!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
 //!   `x86_64-pc-windows-gnu`, `x86_64-apple-darwin` and `x86_64-unknown-freebsd`
@@ -34,6 +34,12 @@
 //! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
 //! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
 //!   benchmark runs once, untimed, so benches keep compiling and running.
+//! - `icount` — instructions per operation of the hot paths (echo, accept+connect, UDP
+//!   and batched UDP, deadlines that park and that do not, spawn+join, resume/transfer,
+//!   timers, numeric lookup), counted under callgrind, sock beside tokio; fails when
+//!   sock's grow by more than 2 % over `benches/icount-baseline.txt`.
+//!   `cargo xtask icount --bless` rewrites the baseline: commit it with the reason
+//!   (see [`icount`]).
 //! - `miri` — sock-sched's OS-free `unsafe` code under miri (see [`miri`]).
 //! - `setup-wine` — prepares a Wine prefix under the target directory and makes Rust
 //!   binaries start there (see [`setup_wine`]).
@@ -60,6 +66,7 @@ mod cmd;
 mod doc;
 mod flags;
 mod fmt;
+mod icount;
 mod miri;
 mod needs;
 mod process_tree;
@@ -113,6 +120,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Test => test::steps(),
         Command::Doc => vec![doc::step()],
         Command::BenchSmoke => vec![bench::smoke_step()],
+        Command::Icount { bless } => vec![icount::step(bless)],
         Command::Tidy => vec![tidy::step()],
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
