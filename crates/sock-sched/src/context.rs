@@ -41,6 +41,11 @@ pub(crate) fn entered() -> Option<Rc<Inner>> {
     ENTERED.with(|e| e.borrow().clone())
 }
 
+/// The address of the loop running on this thread, if any (no handle made).
+pub(crate) fn entered_id() -> Option<usize> {
+    ENTERED.with(|e| e.borrow().as_ref().map(|inner| Rc::as_ptr(inner) as usize))
+}
+
 /// Queues `header` locally if its loop is running on this thread; gives it back otherwise.
 pub(crate) fn push_local(header: WakeRef) -> Result<(), WakeRef> {
     let mut header = Some(header);

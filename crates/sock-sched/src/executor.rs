@@ -294,6 +294,32 @@ impl Executor {
         context::entered().map(|inner| Self { inner })
     }
 
+    /// A number naming this loop while it lives (cheap to keep and compare; a later
+    /// loop may reuse it once this one is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// assert_eq!(ex.run(async { Executor::entered_id() }), Some(ex.id()));
+    /// assert_eq!(Executor::entered_id(), None);
+    /// ```
+    pub fn id(&self) -> usize {
+        Rc::as_ptr(&self.inner) as usize
+    }
+
+    /// The [`id`](Executor::id) of the loop running on this thread now, if any —
+    /// [`entered`](Executor::entered) without making a handle.
+    ///
+    /// # Examples
+    ///
+    /// See [`id`](Executor::id).
+    pub fn entered_id() -> Option<usize> {
+        context::entered_id()
+    }
+
     /// Whether both handles name the same loop.
     ///
     /// # Examples

@@ -1,8 +1,9 @@
 //! Loop control and the scheduling API at the crate root, on this OS thread's loop.
 //!
-//! The functions that may be the first sock call of a thread (`run`, `poll`, `start`,
-//! `spawn`, the timers, …) go through [`Loop::current`] so the thread's loop is always
-//! the reactor-backed one; the rest are `sock-sched`'s own, re-exported.
+//! There is one current loop per thread, the scheduler's: scheduling and timer calls
+//! go to it directly, and the loop gets its reactor when a socket (or `run`, `poll`,
+//! `start`, which go through [`Loop::current`]) first needs one. The rest are
+//! `sock-sched`'s own, re-exported.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -95,7 +96,7 @@ pub fn stop() {
 /// ```
 #[doc(alias = "sock.clock")]
 pub fn clock() -> Instant {
-    Loop::current().executor().clock()
+    sock_sched::clock()
 }
 
 /// Spawns `fut` as a thread of this OS thread's loop; it starts at the next iteration.
@@ -111,7 +112,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    Loop::current().spawn(fut)
+    sock_sched::spawn(fut)
 }
 
 /// Creates a thread that does not run until resumed (the seed's `sock.newthread(f)`):
@@ -131,7 +132,6 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let _ = Loop::current();
     sock_sched::newthread(fut)
 }
 
@@ -150,7 +150,6 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let _ = Loop::current();
     sock_sched::thread(fut)
 }
 
@@ -162,7 +161,7 @@ where
 /// assert_eq!(sock::next_deadline(), None);
 /// ```
 pub fn next_deadline() -> Option<Instant> {
-    Loop::current().next_deadline()
+    sock_sched::next_deadline()
 }
 
 /// Runs `f` at the absolute time `deadline` on this thread's loop (the seed's
@@ -178,7 +177,7 @@ pub fn next_deadline() -> Option<Instant> {
 /// ```
 #[doc(alias = "runat")]
 pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
-    Loop::current().executor().run_at(deadline, f)
+    sock_sched::run_at(deadline, f)
 }
 
 /// Runs `f` once after `delay` (the seed's `sock.runafter`).
@@ -193,7 +192,7 @@ pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
 /// ```
 #[doc(alias = "runafter")]
 pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
-    Loop::current().executor().run_after(delay, f)
+    sock_sched::run_after(delay, f)
 }
 
 /// Runs `f` every `period` while it returns `true` (the seed's `sock.runevery`).
@@ -209,5 +208,5 @@ pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 /// ```
 #[doc(alias = "runevery")]
 pub fn run_every(period: Duration, f: impl FnMut() -> bool + 'static) -> TimerHandle {
-    Loop::current().executor().run_every(period, f)
+    sock_sched::run_every(period, f)
 }

@@ -323,12 +323,11 @@ impl Loop {
     }
 }
 
-/// Panics unless the task that just parked on `reg` runs in the loop whose reactor
-/// polls it: in any other loop, or under another executor, the wake-up would never
-/// come and the task would hang silently.
-pub(crate) fn check_own_loop(reg: &sock_poll::Registration) {
-    let owner = Executor::entered().and_then(|exec| exec.extension::<Reactor>());
-    if !owner.is_some_and(|reactor| reg.belongs_to(&reactor)) {
+/// Panics unless the task that just parked runs in the loop `loop_id` names (the loop
+/// whose reactor polls the socket): in any other loop, or under another executor, the
+/// wake-up would never come and the task would hang silently.
+pub(crate) fn check_own_loop(loop_id: usize) {
+    if Executor::entered_id() != Some(loop_id) {
         panic!(
             "sock: a socket was awaited outside the loop it was made in (in another \
              sock::Loop, or under another executor); its events come only to its own loop: \
@@ -338,9 +337,10 @@ pub(crate) fn check_own_loop(reg: &sock_poll::Registration) {
     }
 }
 
-/// The reactor of the current loop (sockets register here).
-pub(crate) fn reactor() -> Reactor {
-    Loop::current().reactor().clone()
+/// The reactor of the current loop (sockets register here) and the loop's id.
+pub(crate) fn reactor() -> (Reactor, usize) {
+    let lp = Loop::current();
+    (lp.reactor().clone(), lp.exec.id())
 }
 
 impl fmt::Debug for Loop {

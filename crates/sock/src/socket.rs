@@ -33,6 +33,8 @@ use crate::sys;
 struct Io {
     sock: mio::net::UdpSocket,
     reg: Registration,
+    /// The id of the loop whose reactor `reg` is in (`sock_sched::Executor::id`).
+    loop_id: usize,
 }
 
 impl Io {
@@ -61,8 +63,9 @@ impl Io {
             sys::prepare_udp(&socket)?;
         }
         let mut sock = sys::into_mio(socket);
-        let reg = runtime::reactor().register(&mut sock, sys::INTEREST)?;
-        Ok(Io { sock, reg })
+        let (reactor, loop_id) = runtime::reactor();
+        let reg = reactor.register(&mut sock, sys::INTEREST)?;
+        Ok(Io { sock, reg, loop_id })
     }
 
     /// Registers a listening socket shared with other loops, for reading only, with
@@ -70,8 +73,9 @@ impl Io {
     fn register_exclusive(socket: socket2::Socket) -> Result<Io> {
         socket.set_nonblocking(true)?;
         let mut sock = sys::into_mio(socket);
-        let reg = runtime::reactor().register_exclusive(&mut sock, Interest::READABLE)?;
-        Ok(Io { sock, reg })
+        let (reactor, loop_id) = runtime::reactor();
+        let reg = reactor.register_exclusive(&mut sock, Interest::READABLE)?;
+        Ok(Io { sock, reg, loop_id })
     }
 }
 
@@ -173,7 +177,7 @@ impl Core {
         let io = Io::open(family, self.socktype, self.protocol)?;
         let old = self.io.borrow_mut().replace(io);
         self.family.set(family);
-        if let Some(Io { mut sock, reg }) = old {
+        if let Some(Io { mut sock, reg, .. }) = old {
             let _ = reg.deregister(&mut sock);
         }
         Ok(())
@@ -295,7 +299,12 @@ impl Core {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(v) => {
-                    io.reg.complete(dir, short(&v));
+                    // Only a stream's reads have a `readable()` that reads the event's
+                    // confirmation: other completions need no bookkeeping unless short.
+                    let short = short(&v);
+                    if short || (dir == Direction::Read && self.socktype == SocketType::STREAM) {
+                        io.reg.complete(dir, short);
+                    }
                     return Poll::Ready(Ok(v));
                 }
                 Err(e) => {
@@ -454,7 +463,7 @@ impl Core {
     pub(crate) fn close(&self) -> Result<()> {
         self.closed.set(true);
         let io = self.io.borrow_mut().take();
-        let Some(Io { mut sock, reg }) = io else {
+        let Some(Io { mut sock, reg, .. }) = io else {
             return Ok(());
         };
         reg.close();
@@ -523,7 +532,7 @@ fn dir_index(dir: Direction) -> usize {
 fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
     let r = io.reg.poll_wait(dir, cx, wait).map_err(Error::from);
     if r.is_pending() {
-        runtime::check_own_loop(&io.reg);
+        runtime::check_own_loop(io.loop_id);
     }
     r
 }
