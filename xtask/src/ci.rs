@@ -10,11 +10,11 @@
 //! programs come before it.
 
 use crate::step::Step;
-use crate::{bench, clippy, doc, fmt, icount, miri, setup_tools, test, tidy, wine_test};
+use crate::{bench, clippy, deps, doc, fmt, icount, miri, setup_tools, test, tidy, wine_test};
 
 /// The steps of `cargo xtask ci`.
 pub(crate) fn steps() -> Vec<Step> {
-    let mut steps = vec![fmt::step(), tidy::step(), setup_tools::step()];
+    let mut steps = vec![fmt::step(), tidy::step(), deps::step(), setup_tools::step()];
     steps.extend(clippy::steps(&[]));
     steps.extend(test::steps());
     steps.push(doc::step());

@@ -17,6 +17,7 @@ commands:
                       benches/icount-baseline.txt (--bless rewrites it: commit it
                       with the reason)
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
+  deps                the facade's default dependency graph holds only allowed crates
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
   setup-tools         apt-get every outside program a step runs (curl, wrk, valgrind,
@@ -55,6 +56,8 @@ pub(crate) enum Command {
     Bench(Vec<String>),
     /// The house rules.
     Tidy,
+    /// The facade's default dependency graph.
+    Deps,
     /// The Wine prefix.
     SetupWine,
     /// The outside programs the steps run.
@@ -88,6 +91,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "doc" => Command::Doc,
         "bench-smoke" => Command::BenchSmoke,
         "tidy" => Command::Tidy,
+        "deps" => Command::Deps,
         "setup-wine" => Command::SetupWine,
         "setup-tools" => Command::SetupTools,
         "miri" => Command::Miri,

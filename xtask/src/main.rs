@@ -9,6 +9,8 @@
 //! What each step runs, in `ci`'s order:
 //!
 //! - `fmt` — `cargo fmt --all --check`.
+//! - `deps` — `cargo tree -p sock -e normal`: the facade's default dependency graph
+//!   holds only the allowed crates (the ecosystem's come in behind features).
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
@@ -63,6 +65,7 @@ mod bench;
 mod ci;
 mod clippy;
 mod cmd;
+mod deps;
 mod doc;
 mod flags;
 mod fmt;
@@ -122,6 +125,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::BenchSmoke => vec![bench::smoke_step()],
         Command::Icount { bless } => vec![icount::step(bless)],
         Command::Tidy => vec![tidy::step()],
+        Command::Deps => vec![deps::step()],
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
         Command::Miri => vec![miri::step()],
