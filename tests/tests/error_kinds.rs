@@ -191,3 +191,55 @@ mod blackhole {
         }
     }
 }
+
+#[test]
+fn sending_on_a_socket_that_never_connected_is_not_connected() {
+    sock::run(async {
+        let udp = sock::udp(Family::INET).unwrap();
+        udp.bind("127.0.0.1", 0).unwrap();
+        let e = udp.send(b"x").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotConnected, "{e}");
+        let tcp = sock::tcp(Family::INET).unwrap();
+        let e = tcp.send(b"x").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotConnected, "{e}");
+    });
+}
+
+#[test]
+fn errors_name_the_operation_and_the_peer_once() {
+    sock::run(async {
+        let closed_port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let c = sock::tcp(Family::INET).unwrap();
+        let e = c.connect("127.0.0.1", closed_port).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+        assert_eq!(
+            e.to_string(),
+            format!("connect 127.0.0.1:{closed_port}: connection_refused")
+        );
+        let source = std::error::Error::source(&e).expect("the OS error is the source");
+        assert!(
+            !e.to_string().contains(&source.to_string()),
+            "source printed twice"
+        );
+
+        let u = sock::udp(Family::INET).unwrap();
+        u.bind("127.0.0.1", 0).unwrap();
+        let mut buf = [0u8; 4];
+        let e = u
+            .recv(&mut buf)
+            .timeout(std::time::Duration::from_millis(5))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "recv: timeout");
+    });
+}
+
+#[test]
+fn an_address_of_the_other_family_is_no_address() {
+    let s = sock::udp(Family::INET).unwrap();
+    let e = s.bind("::1", 0).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NoAddress, "{e}");
+}

@@ -62,3 +62,52 @@ fn unix_datagrams() {
     let _ = std::fs::remove_file(pa);
     let _ = std::fs::remove_file(pb);
 }
+
+#[test]
+fn a_connect_to_a_full_unix_listener_waits_for_room() {
+    let path = temp_path("full-queue");
+    let p = path.clone();
+    sock::run(async move {
+        let server = sock::tcp(Family::UNIX).unwrap();
+        server.listen_with_backlog(0, &p, 0).unwrap();
+        // Fill the queue with non-blocking connects until one says EAGAIN; then one
+        // more through sock must wait, not fail.
+        let addr = socket2::SockAddr::unix(&p).unwrap();
+        let mut early = Vec::new();
+        for _ in 0..16 {
+            let s =
+                socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+            s.set_nonblocking(true).unwrap();
+            match s.connect(&addr) {
+                Ok(()) => early.push(s),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(
+            !early.is_empty() && early.len() < 16,
+            "{} queued",
+            early.len()
+        );
+        let p2 = p.clone();
+        let late = sock::spawn(async move {
+            let c = sock::tcp(Family::UNIX).unwrap();
+            c.connect(&p2, 0).timeout(PATIENCE).await.map(|()| c)
+        });
+        sock::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            !late.is_finished(),
+            "the third connect waits while the queue is full"
+        );
+        for _ in 0..=early.len() {
+            server.accept().timeout(PATIENCE).await.unwrap();
+        }
+        let c = late
+            .join()
+            .await
+            .unwrap()
+            .expect("connected once there was room");
+        assert!(c.remote_addr().is_ok());
+    });
+    let _ = std::fs::remove_file(path);
+}

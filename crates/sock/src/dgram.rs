@@ -129,13 +129,16 @@ impl Dgram {
         port: impl Into<Port>,
     ) -> impl Op<Output = Result<()>> + 'a {
         let port = port.into();
-        Boxed(Box::pin(async move {
-            if host == "*" && port.number() == Some(0) {
-                return self.dissolve();
-            }
-            let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
-            self.connect_to(&addrs[0])
-        }))
+        Boxed(
+            "connect",
+            Box::pin(async move {
+                if host == "*" && port.number() == Some(0) {
+                    return self.dissolve();
+                }
+                let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
+                self.connect_to(&addrs[0])
+            }),
+        )
     }
 
     /// Dissolves the association (`connect` to `AF_UNSPEC`). Linux also forgets an
@@ -183,6 +186,7 @@ impl Dgram {
             Direction::Write,
             move |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS),
         )
+        .named("send")
     }
 
     /// Receives one datagram from the connected address (or any, if unconnected).
@@ -197,6 +201,7 @@ impl Dgram {
             Direction::Read,
             move |s: socket2::SockRef<'_>| recv_from(&s, buf).map(|(n, _)| n),
         )
+        .named("recv")
     }
 
     /// Sends one datagram to `host:port`, connected or not.
@@ -215,10 +220,13 @@ impl Dgram {
         buf: &'a [u8],
     ) -> impl Op<Output = Result<usize>> + 'a {
         let port = port.into();
-        Boxed(Box::pin(async move {
-            let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
-            self.sendto_addr(&addrs[0], buf).await
-        }))
+        Boxed(
+            "sendto",
+            Box::pin(async move {
+                let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
+                self.sendto_addr(&addrs[0], buf).await
+            }),
+        )
     }
 
     /// Sends one datagram to an already resolved address.
@@ -245,6 +253,7 @@ impl Dgram {
             },
             backoff,
         )
+        .named("sendto")
     }
 
     /// Receives the next datagram from anyone (still filtered if connected), with its
@@ -265,7 +274,8 @@ impl Dgram {
             &self.core,
             Direction::Read,
             move |s: socket2::SockRef<'_>| recv_from(&s, buf),
-        );
+        )
+        .named("recvnext");
         MapAddr(op)
     }
 }
@@ -325,9 +335,13 @@ where
     }
 }
 
-impl<O> Op for MapAddr<O> where
-    O: std::future::Future<Output = Result<(usize, socket2::SockAddr)>> + Unpin
+impl<O> Op for MapAddr<O>
+where
+    O: std::future::Future<Output = Result<(usize, socket2::SockAddr)>> + Op + Unpin,
 {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
 }
 
 impl std::fmt::Debug for Dgram {

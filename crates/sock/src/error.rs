@@ -63,6 +63,11 @@ pub enum ErrorKind {
     HostNotFound,
     /// A service name could not be resolved.
     ServiceNotFound,
+    /// The host exists but has no address of the family asked for (`EAI_NODATA`,
+    /// `EAI_ADDRFAMILY`): e.g. `bind("::1")` on an IPv4 socket.
+    NoAddress,
+    /// The resolver failed for now (`EAI_AGAIN`): trying again later may work.
+    TryAgain,
     /// A datagram is larger than the socket (or its receive buffer) allows.
     MessageTooLong,
     /// A bad argument: an unknown option name, a value of the wrong type, …
@@ -104,6 +109,8 @@ impl ErrorKind {
             InProgress => "in_progress",
             HostNotFound => "host_not_found",
             ServiceNotFound => "service_not_found",
+            NoAddress => "no_address",
+            TryAgain => "try_again",
             MessageTooLong => "message_too_long",
             InvalidInput => "invalid_input",
             Unsupported => "unsupported",
@@ -132,8 +139,8 @@ impl ErrorKind {
             WouldBlock => io::ErrorKind::WouldBlock,
             Eof => io::ErrorKind::UnexpectedEof,
             OutOfMemory => io::ErrorKind::OutOfMemory,
-            TooManyOpenFiles | InProgress | HostNotFound | ServiceNotFound | MessageTooLong
-            | Other => io::ErrorKind::Other,
+            TooManyOpenFiles | InProgress | HostNotFound | ServiceNotFound | NoAddress
+            | TryAgain | MessageTooLong | Other => io::ErrorKind::Other,
         }
     }
 
@@ -197,6 +204,8 @@ impl fmt::Display for ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     transferred: usize,
+    /// What failed: the operation, and its peer where known (`connect 127.0.0.1:9`).
+    context: Option<Box<str>>,
     message: Option<String>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -218,6 +227,7 @@ impl Error {
         Error {
             kind,
             transferred: 0,
+            context: None,
             message: Some(message.into()),
             source: None,
         }
@@ -265,6 +275,27 @@ impl Error {
     /// See [`transferred`](Error::transferred).
     pub fn with_transferred(mut self, n: usize) -> Error {
         self.transferred = n;
+        self
+    }
+
+    /// The same error, saying what failed: the operation and, where known, its peer
+    /// (`"connect 127.0.0.1:9"`), shown before the kind. The OS's own text stays in
+    /// [`source`](std::error::Error::source), not repeated in `Display`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let e = sock::Error::from(sock::ErrorKind::ConnectionRefused).context("connect 127.0.0.1:9");
+    /// assert_eq!(e.to_string(), "connect 127.0.0.1:9: connection_refused");
+    /// ```
+    pub fn context(mut self, what: impl Into<String>) -> Error {
+        self.context = Some(what.into().into_boxed_str());
+        self
+    }
+
+    /// The same error with another kind (the OS's code kept as the source).
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
+        self.kind = kind;
         self
     }
 
@@ -377,6 +408,7 @@ impl Error {
         Error {
             kind: self.kind,
             transferred: self.transferred,
+            context: None,
             message,
             source: None,
         }
@@ -392,13 +424,15 @@ impl Error {
     }
 
     fn describe(&self) -> String {
-        let mut s = self.kind.name().to_owned();
+        let mut s = String::new();
+        if let Some(c) = &self.context {
+            s.push_str(c);
+            s.push_str(": ");
+        }
+        s.push_str(self.kind.name());
         if let Some(m) = &self.message {
             s.push_str(": ");
             s.push_str(m);
-        } else if let Some(src) = &self.source {
-            s.push_str(": ");
-            s.push_str(&src.to_string());
         }
         if self.transferred > 0 {
             s.push_str(&format!(" (after {} bytes)", self.transferred));
@@ -412,6 +446,7 @@ impl From<ErrorKind> for Error {
         Error {
             kind,
             transferred: 0,
+            context: None,
             message: None,
             source: None,
         }
@@ -429,6 +464,7 @@ impl From<io::Error> for Error {
         Error {
             kind,
             transferred: 0,
+            context: None,
             message: None,
             source: Some(Box::new(e)),
         }
@@ -446,11 +482,14 @@ impl From<sock_addr::LookupError> for Error {
         let kind = match &e {
             sock_addr::LookupError::HostNotFound { .. } => ErrorKind::HostNotFound,
             sock_addr::LookupError::ServiceNotFound { .. } => ErrorKind::ServiceNotFound,
+            sock_addr::LookupError::NoAddress { .. } => ErrorKind::NoAddress,
+            sock_addr::LookupError::TryAgain { .. } => ErrorKind::TryAgain,
             _ => ErrorKind::Other,
         };
         Error {
             kind,
             transferred: 0,
+            context: None,
             message: None,
             source: Some(Box::new(e)),
         }

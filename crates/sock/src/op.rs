@@ -24,6 +24,11 @@ pub trait Op: Future {
     fn transferred(&self) -> usize {
         0
     }
+
+    /// The operation's name (`"recv"`, `"connect"`, …), for its errors.
+    fn name(&self) -> &'static str {
+        "operation"
+    }
 }
 
 /// Adds deadlines to every [`Op`].
@@ -108,8 +113,9 @@ where
         if let Poll::Ready(r) = scope::with_mode(Mode::LastTry, || self.op.as_mut().poll(cx)) {
             return Poll::Ready(r);
         }
-        let moved = self.op.transferred();
-        Poll::Ready(Err(Error::from(ErrorKind::Timeout).with_transferred(moved)))
+        let (moved, name) = (self.op.transferred(), self.op.name());
+        let err = Error::from(ErrorKind::Timeout).context(name);
+        Poll::Ready(Err(err.with_transferred(moved)))
     }
 }
 
@@ -127,20 +133,34 @@ where
     }
 }
 
-impl<F, T> Op for PollOp<F> where F: FnMut(&mut Context<'_>) -> Poll<Result<T>> + Unpin {}
+impl<F, T> Op for PollOp<F>
+where
+    F: FnMut(&mut Context<'_>) -> Poll<Result<T>> + Unpin,
+{
+    fn name(&self) -> &'static str {
+        "writable"
+    }
+}
 
 /// An operation made of several steps (a lookup, then a connect or a send), boxed; it
 /// reports no partial transfer.
-pub(crate) struct Boxed<'a, T>(pub(crate) Pin<Box<dyn Future<Output = Result<T>> + 'a>>);
+pub(crate) struct Boxed<'a, T>(
+    pub(crate) &'static str,
+    pub(crate) Pin<Box<dyn Future<Output = Result<T>> + 'a>>,
+);
 
 impl<T> Future for Boxed<'_, T> {
     type Output = Result<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        self.0.as_mut().poll(cx)
+        self.1.as_mut().poll(cx)
     }
 }
 
-impl<T> Op for Boxed<'_, T> {}
+impl<T> Op for Boxed<'_, T> {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+}
 
 /// A single-syscall operation (recv, send of a datagram, accept, …): retries `f` until
 /// it does not block. Forgets its waiter when dropped while parked.
@@ -155,6 +175,8 @@ pub(crate) struct IoOp<'a, F> {
     f: F,
     wait: Wait,
     backoff: Option<Backoff>,
+    /// What the operation is called in its errors.
+    name: &'static str,
 }
 
 impl<'a, F> IoOp<'a, F> {
@@ -165,7 +187,14 @@ impl<'a, F> IoOp<'a, F> {
             f,
             wait: Wait::default(),
             backoff: None,
+            name: "operation",
         }
+    }
+
+    /// The same operation, called `name` in its errors.
+    pub(crate) fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
     }
 
     /// An operation that retries on a timer (see [`Backoff`]) when `backoff`.
@@ -191,7 +220,14 @@ where
     }
 }
 
-impl<F, T> Op for IoOp<'_, F> where F: FnMut(socket2::SockRef<'_>) -> std::io::Result<T> + Unpin {}
+impl<F, T> Op for IoOp<'_, F>
+where
+    F: FnMut(socket2::SockRef<'_>) -> std::io::Result<T> + Unpin,
+{
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
 
 impl<F> Drop for IoOp<'_, F> {
     fn drop(&mut self) {

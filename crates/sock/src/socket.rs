@@ -97,6 +97,9 @@ pub(crate) struct Core {
     closed: Cell<bool>,
     socktype: SocketType,
     protocol: Protocol,
+    /// Connected (by `connect` or `accept`) at some point: a failed send on a socket
+    /// that never was is `NotConnected`, not a reset.
+    connected: Cell<bool>,
     /// The claims of the poll-level calls (`poll_recv`, `poll_send`, …) on the read and
     /// write waiters: they have no future to keep one in.
     poll_waits: [Cell<Wait>; 2],
@@ -118,6 +121,7 @@ impl Core {
             closed: Cell::new(false),
             socktype,
             protocol,
+            connected: Cell::new(false),
             poll_waits: Default::default(),
         })
     }
@@ -158,7 +162,9 @@ impl Core {
             true => Io::register_nonblocking(socket, socktype)?,
             false => Io::register(socket, socktype)?,
         };
-        Ok(Core::build(Some(io), family, false, socktype, protocol))
+        let core = Core::build(Some(io), family, false, socktype, protocol);
+        core.set_connected(); // accepted
+        Ok(core)
     }
 
     /// Makes sure an OS socket of `family` is there before binding or connecting to an
@@ -185,6 +191,20 @@ impl Core {
 
     pub(crate) fn family(&self) -> Family {
         self.family.get()
+    }
+
+    /// Records that the socket is (or was) connected.
+    pub(crate) fn set_connected(&self) {
+        self.connected.set(true);
+    }
+
+    /// `e`, as `NotConnected` when it is a reset (`EPIPE`) of a stream that was never
+    /// connected: sending on a fresh socket is a usage error, not a peer's reset.
+    pub(crate) fn never_connected(&self, e: Error) -> Error {
+        match e.kind() == ErrorKind::ConnectionReset && !self.connected.get() {
+            true => e.with_kind(ErrorKind::NotConnected),
+            false => e,
+        }
     }
 
     pub(crate) fn is_flexible(&self) -> bool {

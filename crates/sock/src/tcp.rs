@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::{Direction, Wait};
@@ -210,10 +211,13 @@ impl Tcp {
         port: impl Into<Port>,
     ) -> impl Op<Output = Result<()>> + 'a {
         let port = port.into();
-        Boxed(Box::pin(async move {
-            let addrs = addr::remote(host, port, self.family(), SocketType::STREAM).await?;
-            connect_any(&self.core, &addrs).await
-        }))
+        Boxed(
+            "connect",
+            Box::pin(async move {
+                let addrs = addr::remote(host, port, self.family(), SocketType::STREAM).await?;
+                connect_any(&self.core, &addrs).await
+            }),
+        )
     }
 
     /// Connects to already resolved addresses, trying each in turn.
@@ -237,9 +241,10 @@ impl Tcp {
     /// ```
     pub fn connect_to<'a>(&'a self, target: &impl ToAddrs) -> impl Op<Output = Result<()>> + 'a {
         let addrs = target.to_addrs();
-        Boxed(Box::pin(
-            async move { connect_any(&self.core, &addrs).await },
-        ))
+        Boxed(
+            "connect",
+            Box::pin(async move { connect_any(&self.core, &addrs).await }),
+        )
     }
 
     /// Sends all of `buf`. Sending zero bytes is a no-op that does not reach the OS.
@@ -461,11 +466,30 @@ fn interleave(addrs: &[SockAddr]) -> Vec<SockAddr> {
 /// One non-blocking connect: start it, then wait until `SO_ERROR` and the peer address
 /// say how it ended (see `Core::poll_connected`).
 async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
+    let what = || format!("connect {addr}");
+    connect_started(core, addr)
+        .await
+        .map_err(|e| e.context(what()))?;
+    core.set_connected();
+    Ok(())
+}
+
+/// Starts a connect and waits for its outcome.
+async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
     let target = to_socket2(addr)?;
-    match core.with(|s| s.connect(&target)) {
-        Ok(()) => return Ok(()),
-        Err(e) if e.raw_os_error().is_some_and(sys::is_in_progress) => {}
-        Err(e) => return Err(e.in_connect()),
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        match core.with(|s| s.connect(&target)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error().is_some_and(sys::is_in_progress) => break,
+            // A unix listener's queue is full: nothing to wait on but time (within the
+            // operation's deadline), 1 ms doubling to 16 ms.
+            Err(e) if e.raw_os_error().is_some_and(sys::is_queue_full) => {
+                sock_sched::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(16));
+            }
+            Err(e) => return Err(e.in_connect()),
+        }
     }
     // Events so far described the unconnected socket (epoll reports one as hung up):
     // they say nothing of the connection.
@@ -525,9 +549,13 @@ where
     }
 }
 
-impl<F> Op for Accept<'_, F> where
-    F: FnMut(socket2::SockRef<'_>) -> io::Result<socket2::Socket> + Unpin
+impl<F> Op for Accept<'_, F>
+where
+    F: FnMut(socket2::SockRef<'_>) -> io::Result<socket2::Socket> + Unpin,
 {
+    fn name(&self) -> &'static str {
+        "accept"
+    }
 }
 
 /// `send`: every byte, across as many syscalls and waits as it takes.
@@ -550,7 +578,10 @@ impl Future for SendAll<'_> {
                 .poll_stream(Direction::Write, cx, &mut this.wait, rest.len(), send)
             {
                 Poll::Ready(Ok(n)) => this.sent += n,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.sent))),
+                Poll::Ready(Err(e)) => {
+                    let e = this.core.never_connected(e);
+                    return Poll::Ready(Err(e.with_transferred(this.sent)));
+                }
                 Poll::Pending => return Poll::Pending,
             }
         }
@@ -559,6 +590,10 @@ impl Future for SendAll<'_> {
 }
 
 impl Op for SendAll<'_> {
+    fn name(&self) -> &'static str {
+        "send"
+    }
+
     fn transferred(&self) -> usize {
         self.sent
     }
@@ -584,7 +619,11 @@ impl Future for Readable<'_> {
     }
 }
 
-impl Op for Readable<'_> {}
+impl Op for Readable<'_> {
+    fn name(&self) -> &'static str {
+        "readable"
+    }
+}
 
 impl Drop for Readable<'_> {
     fn drop(&mut self) {
@@ -611,7 +650,11 @@ impl Future for Recv<'_> {
     }
 }
 
-impl Op for Recv<'_> {}
+impl Op for Recv<'_> {
+    fn name(&self) -> &'static str {
+        "recv"
+    }
+}
 
 impl Drop for Recv<'_> {
     fn drop(&mut self) {
@@ -652,6 +695,10 @@ impl Future for RecvN<'_> {
 }
 
 impl Op for RecvN<'_> {
+    fn name(&self) -> &'static str {
+        "recvn"
+    }
+
     fn transferred(&self) -> usize {
         self.got
     }
@@ -725,6 +772,10 @@ impl Future for RecvAll<'_> {
 }
 
 impl Op for RecvAll<'_> {
+    fn name(&self) -> &'static str {
+        "recvall"
+    }
+
     fn transferred(&self) -> usize {
         self.out.len() - self.start
     }
@@ -751,6 +802,10 @@ impl Future for RecvAllVec<'_> {
 }
 
 impl Op for RecvAllVec<'_> {
+    fn name(&self) -> &'static str {
+        "recvall"
+    }
+
     fn transferred(&self) -> usize {
         self.0.transferred()
     }
@@ -767,6 +822,10 @@ impl Future for RecvAllRead<'_> {
 }
 
 impl Op for RecvAllRead<'_> {
+    fn name(&self) -> &'static str {
+        "recvall_read"
+    }
+
     fn transferred(&self) -> usize {
         self.0.transferred()
     }

@@ -23,7 +23,7 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         libc::ECONNABORTED => ErrorKind::ConnectionAborted,
         libc::ENETUNREACH | libc::ENETDOWN => ErrorKind::NetworkUnreachable,
         libc::EHOSTUNREACH | libc::EHOSTDOWN => ErrorKind::HostUnreachable,
-        libc::ENOTCONN => ErrorKind::NotConnected,
+        libc::ENOTCONN | libc::EDESTADDRREQ => ErrorKind::NotConnected,
         libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::EOPNOTSUPP | libc::ENOPROTOOPT => {
             ErrorKind::Unsupported
         }
@@ -334,7 +334,15 @@ pub(crate) fn is_truncation_error(_code: i32) -> bool {
 
 /// Whether a `connect` error means "in progress, wait until writable".
 pub(crate) fn is_in_progress(code: i32) -> bool {
-    code == libc::EINPROGRESS || code == libc::EAGAIN
+    code == libc::EINPROGRESS
+}
+
+/// Whether a `connect` error means "the listener's queue is full, nothing is in
+/// progress": a unix-domain socket's `EAGAIN`. Readiness never tells when the queue
+/// has room, so the connect is retried on a timer (TCP's `EAGAIN`, out of local ports,
+/// is an error like any other).
+pub(crate) fn is_queue_full(code: i32) -> bool {
+    code == libc::EAGAIN
 }
 
 /// The `AF_UNSPEC` address that dissolves a UDP association.

@@ -25,7 +25,7 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         ws::WSAECONNABORTED => ErrorKind::ConnectionAborted,
         ws::WSAENETUNREACH | ws::WSAENETDOWN => ErrorKind::NetworkUnreachable,
         ws::WSAEHOSTUNREACH | ws::WSAEHOSTDOWN => ErrorKind::HostUnreachable,
-        ws::WSAENOTCONN => ErrorKind::NotConnected,
+        ws::WSAENOTCONN | ws::WSAEDESTADDRREQ => ErrorKind::NotConnected,
         ws::WSAEAFNOSUPPORT | ws::WSAEPROTONOSUPPORT | ws::WSAEOPNOTSUPP | ws::WSAENOPROTOOPT => {
             ErrorKind::Unsupported
         }
@@ -217,6 +217,12 @@ pub(crate) fn is_truncation_error(code: i32) -> bool {
 /// Whether a `connect` error means "in progress, wait until writable".
 pub(crate) fn is_in_progress(code: i32) -> bool {
     code == ws::WSAEWOULDBLOCK || code == ws::WSAEINPROGRESS
+}
+
+/// Windows has no connect that fails for a full queue and may be retried: see the
+/// Unix backend.
+pub(crate) fn is_queue_full(_code: i32) -> bool {
+    false
 }
 
 /// The all-zero address of the socket's family: connecting a UDP socket to it
