@@ -12,8 +12,8 @@
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
-//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, mingw (`x86_64-w64-mingw32-gcc`)
-//!   and Wine (see [`setup_tools`]).
+//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, `strace`, mingw
+//!   (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
 //! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
 //!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
 //!   `x86_64-pc-windows-gnu`, `x86_64-apple-darwin` and `x86_64-unknown-freebsd`
@@ -58,6 +58,7 @@ mod ci;
 mod clippy;
 mod cmd;
 mod doc;
+mod faults;
 mod flags;
 mod fmt;
 mod miri;
@@ -67,6 +68,7 @@ mod project;
 mod report;
 mod setup_tools;
 mod setup_wine;
+mod soak;
 mod step;
 mod test;
 mod tidy;
@@ -117,6 +119,8 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
         Command::Miri => vec![miri::step()],
+        Command::Faults(args) => vec![faults::step(args)],
+        Command::Soak => vec![soak::step()],
         Command::WineTest(args) => wine_test::steps(args),
         Command::Help => Vec::new(),
     };
