@@ -1,10 +1,13 @@
-//! Shared helpers for the workspace integration tests in `tests/tests/`.
+//! Shared helpers for the workspace integration tests in `tests/tests/`, and
+//! ([`harness`]) for the fault drivers in `src/bin/` (`faults`, `faultproxy`, `soak`).
 
 use std::future::Future;
 use std::thread;
 use std::time::Duration;
 
 use sock::{Expires, Family, SharedLoop, Tcp};
+
+pub mod harness;
 
 /// A generous deadline for operations that should complete promptly; it only turns a
 /// hang into a failure.

@@ -23,6 +23,11 @@ commands:
   setup-tools         apt-get every outside program a step runs (curl, wrk, valgrind,
                       mingw, Wine, ...); other commands run it first for what they lack
   miri                the OS-free unsafe code (sock-sched's raw task) under miri
+  faults [ARGS...]    syscall faults injected with strace into an echo server and its
+                      clients, both socket modes (~3 min; ARGS go to the program,
+                      e.g. --only shared:sendto --round 2)
+  soak                the echo_server example under 2 min of connection churn through
+                      a proxy, then 2 min with the proxy's faults
   setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
                       (ARGS replace --workspace, e.g. -p sock-sched)
@@ -30,7 +35,9 @@ commands:
 
 environment:
   CI=true             a step that cannot run fails instead of being skipped
-  CARGO_TARGET_DIR    honoured; the Wine prefix lives in <target-dir>/wine-prefix";
+  CARGO_TARGET_DIR    honoured; the Wine prefix lives in <target-dir>/wine-prefix
+  SOCK_FAULTS_SEED    replays a faults run (its seed is printed first)
+  SOCK_SOAK_SEED      replays a soak's faults and payloads";
 
 /// A parsed command line.
 #[derive(Debug, PartialEq, Eq)]
@@ -64,6 +71,10 @@ pub(crate) enum Command {
     SetupTools,
     /// OS-free `unsafe` code under miri.
     Miri,
+    /// Syscall fault injection, with arguments for the program.
+    Faults(Vec<String>),
+    /// The churn and fault soaks.
+    Soak,
     /// The Windows tests under Wine, with optional `cargo test` selection arguments.
     WineTest(Vec<String>),
     /// Print [`HELP`].
@@ -85,6 +96,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "bench" => return Ok(Command::Bench(rest)),
         "wine-test" => return Ok(Command::WineTest(rest)),
         "icount" => return icount(rest),
+        "faults" => return Ok(Command::Faults(rest)),
         "ci" => Command::Ci,
         "fmt" => Command::Fmt,
         "test" => Command::Test,
@@ -95,6 +107,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "setup-wine" => Command::SetupWine,
         "setup-tools" => Command::SetupTools,
         "miri" => Command::Miri,
+        "soak" => Command::Soak,
         "help" | "-h" | "--help" => Command::Help,
         other => return Err(format!("unknown command `{other}`")),
     };
@@ -129,6 +142,14 @@ mod tests {
         assert_eq!(
             parse_str("icount --bless"),
             Ok(Command::Icount { bless: true })
+        );
+        assert_eq!(parse_str("soak"), Ok(Command::Soak));
+        assert_eq!(
+            parse_str("faults --only shared:sendto"),
+            Ok(Command::Faults(vec![
+                "--only".into(),
+                "shared:sendto".into()
+            ]))
         );
         assert_eq!(parse_str(""), Ok(Command::Help));
         assert_eq!(

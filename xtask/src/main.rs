@@ -14,7 +14,7 @@
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
-//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, `valgrind`, mingw
+//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, `strace`, `valgrind`, mingw
 //!   (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
 //! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
 //!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
@@ -67,6 +67,7 @@ mod clippy;
 mod cmd;
 mod deps;
 mod doc;
+mod faults;
 mod flags;
 mod fmt;
 mod icount;
@@ -77,6 +78,7 @@ mod project;
 mod report;
 mod setup_tools;
 mod setup_wine;
+mod soak;
 mod step;
 mod test;
 mod tidy;
@@ -129,6 +131,8 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
         Command::Miri => vec![miri::step()],
+        Command::Faults(args) => vec![faults::step(args)],
+        Command::Soak => vec![soak::step()],
         Command::WineTest(args) => wine_test::steps(args),
         Command::Help => Vec::new(),
     };

@@ -24,7 +24,7 @@ use crate::toolchain;
 
 /// Programs a fresh machine has before any step runs: the Rust toolchain (rustup,
 /// cargo-nextest), gcc as `cc`, git, python3, and what Debian never leaves out (`sh`,
-/// coreutils' `timeout`, `apt-get`). Not curl, wrk, mingw or Wine. (Only the
+/// coreutils' `timeout`, `apt-get`). Not curl, wrk, strace, mingw or Wine. (Only the
 /// ordering test reads it: at run time [`check`] looks at the machine itself.)
 #[cfg(test)]
 const BASE: [&str; 11] = [

@@ -4,8 +4,8 @@
 //! The tests drive `curl` and `wrk` (the http example's tests), `getent` (address
 //! lookups cross-checked against the system), `taskset` (netbench's pinning) and `cc`
 //! (the C echo server of the benchmarks; also criterion's `alloca` build script);
-//! `icount` runs `valgrind` (callgrind counts the instructions).
-//! `unshare`/`prlimit` come along with util-linux for hand runs. The Windows side needs
+//! `icount` runs `valgrind` (callgrind counts the instructions); `faults` runs its
+//! programs under `strace`. `unshare`/`prlimit` come along with util-linux for hand runs. The Windows side needs
 //! `x86_64-w64-mingw32-gcc` (clippy's check of `x86_64-pc-windows-gnu` already builds
 //! criterion's C, and the tests link with it) and Wine (`setup-wine`, `wine-test`).
 //!
@@ -17,8 +17,9 @@ use crate::project::Project;
 use crate::step::{Step, StepResult};
 
 /// `(program, Debian package)` for every outside program a step runs.
-const TOOLS: [(&str, &str); 11] = [
+const TOOLS: [(&str, &str); 12] = [
     ("curl", "curl"),
+    ("strace", "strace"),
     ("wrk", "wrk"),
     ("getent", "libc-bin"),
     ("unshare", "util-linux"),
