@@ -63,9 +63,9 @@ pub use control::*;
 pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
 pub use multi::{
-    Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
-    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,
-    spawn_loops,
+    Handle, HostEvent, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture,
+    SharedListener, SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp,
+    SharedUdp, spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};
