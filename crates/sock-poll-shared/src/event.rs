@@ -187,6 +187,8 @@ pub struct Events {
     pub(crate) raw: Vec<sys::RawEvent>,
     /// The events of the last wait.
     pub(crate) out: Vec<Event>,
+    /// Entries the last wait dequeued, wake packets included (they are not reported).
+    pub(crate) dequeued: usize,
 }
 
 impl Events {
@@ -200,6 +202,7 @@ impl Events {
         Events {
             raw: Vec::with_capacity(capacity),
             out: Vec::with_capacity(capacity),
+            dequeued: 0,
         }
     }
 
@@ -228,6 +231,31 @@ impl Events {
     /// See [`Events`].
     pub fn len(&self) -> usize {
         self.out.len()
+    }
+
+    /// Whether the last wait filled the buffer, so the kernel may hold more: a caller
+    /// that must leave nothing queued (for a host waiting edge-triggered on the
+    /// poller) waits again with a zero timeout until a wait comes back short.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock_poll_shared::{Events, Poller};
+    ///
+    /// let poller = Poller::new()?;
+    /// for key in 0..3 {
+    ///     poller.post(key)?;
+    /// }
+    /// let mut events = Events::with_capacity(2);
+    /// poller.wait(&mut events, Some(Duration::ZERO))?;
+    /// assert!(events.is_full()); // two of three: wait again
+    /// poller.wait(&mut events, Some(Duration::ZERO))?;
+    /// assert!(!events.is_full());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.dequeued >= self.capacity()
     }
 
     /// Whether the last wait returned nothing.

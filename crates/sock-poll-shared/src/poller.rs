@@ -8,6 +8,7 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::event::Events;
@@ -16,6 +17,9 @@ use crate::sys::{self, RawPoller};
 
 /// The key reserved for [`Poller::wake`]'s packets (never returned by `wait`).
 pub(crate) const WAKE_KEY: u64 = u64::MAX;
+
+/// The [`Poller::id`] of the next poller registered in this process.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A kernel poller (Linux: an epoll fd; Windows: an I/O completion port) that any
 /// number of OS threads wait on at once.
@@ -47,6 +51,8 @@ pub struct Poller {
 pub(crate) struct Inner {
     /// The backend: handle, owned or borrowed, and (Linux) the posted-packet queue.
     pub(crate) sys: sys::Sys,
+    /// This poller's number in the process, never given to another poller.
+    id: u64,
 }
 
 impl Poller {
@@ -68,7 +74,8 @@ impl Poller {
     }
 
     fn register(sys: sys::Sys) -> Poller {
-        let inner = Arc::new(Inner { sys });
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let inner = Arc::new(Inner { sys, id });
         registry::insert(sys::raw_key(inner.sys.raw()), &inner);
         Poller { inner }
     }
@@ -187,8 +194,10 @@ impl Poller {
     /// ```
     pub fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         events.out.clear();
+        events.dequeued = 0;
         let timeout = timeout.map(round_up_to_millis);
         self.inner.sys.wait(events, timeout)?;
+        events.dequeued = events.out.len();
         events
             .out
             .retain(|e| !(e.is_posted() && e.key() == WAKE_KEY));
@@ -237,6 +246,28 @@ impl Poller {
     /// ```
     pub fn wake(&self) -> io::Result<()> {
         self.inner.sys.post(WAKE_KEY)
+    }
+
+    /// This poller's number in the process: unique among every poller this process
+    /// made or adopted, and never reused, unlike the raw handle (a closed fd's number
+    /// comes back for the next fd). For state kept per kernel poller, e.g. by a layer
+    /// that must tell an old poller from a new one with the same handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_poll_shared::Poller;
+    ///
+    /// let a = Poller::new()?;
+    /// assert_eq!(a.id(), Poller::lookup(a.as_raw())?.id()); // adopted: the same poller
+    /// let old = a.id();
+    /// drop(a);
+    /// let b = Poller::new()?; // may well get the same fd number
+    /// assert_ne!(b.id(), old);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// Whether `self` and `other` are the same kernel poller.

@@ -68,9 +68,9 @@ pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
 pub use half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use multi::{
-    Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
-    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,
-    spawn_loops,
+    Handle, HostEvent, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture,
+    SharedListener, SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp,
+    SharedUdp, spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};

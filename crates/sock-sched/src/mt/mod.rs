@@ -28,6 +28,12 @@
 //!   generation keeps one and re-posts `k - 1`; a worker that joined after the stop
 //!   re-posts stops of an older generation while workers of that generation remain.
 //!   No worker is left waiting.
+//! - **Host-driven.** A host loop that waits on the poller itself calls
+//!   [`Pool::poll`]: this thread is a worker for one bounded step (run what is ready,
+//!   wait at most the given time, take *every* queued event —
+//!   [`SharedPark::park_drained`] — and run what they woke), then hands its leftovers
+//!   to the injector and its timers to the pool. [`Pool::next_deadline`] says when the
+//!   host must call again without an event.
 //!
 //! This module waits only through [`SharedPark`] and reads time only through a
 //! [`Clock`](crate::Clock); it has no OS code, and its tests run under miri.

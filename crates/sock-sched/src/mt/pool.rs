@@ -69,6 +69,15 @@ pub trait SharedPark: Send + Sync + 'static {
     /// `sentinel`. Returning early is allowed.
     fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel));
 
+    /// As [`park`](SharedPark::park), for [`Pool::poll`]: a host waits on the poller
+    /// itself, maybe edge-triggered, so everything the kernel has queued must be taken
+    /// before `poll` returns — an edge that already came does not come again. Workers of
+    /// [`Pool::start`] use `park`, leaving a full queue to the other waiters. The default
+    /// is `park`, for a park whose one wait takes everything.
+    fn park_drained(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel)) {
+        self.park(timeout, sentinel);
+    }
+
     /// Posts `sentinel` so that exactly one waiting worker (or the next to wait)
     /// dequeues it.
     fn post(&self, sentinel: Sentinel);
@@ -303,6 +312,87 @@ impl Pool {
         self.inner.stop();
     }
 
+    /// One step of the pool driven by a host loop, on this thread: runs a bounded batch
+    /// of ready tasks and due timers, waits at most `timeout` for events (`None`: no
+    /// limit; zero if work is left; never past this step's next timer), takes every
+    /// event queued ([`SharedPark::park_drained`]) and runs what they woke. Returns
+    /// whether any task ran or timer fired.
+    ///
+    /// The thread counts as a worker during the call only: tasks it leaves runnable go
+    /// to the injector, its timers to the pool, for the next `poll` or any worker of
+    /// [`start`](Pool::start). A host waits on the pool's poller for at most
+    /// [`next_deadline`](Pool::next_deadline), then calls `poll(Some(Duration::ZERO))`.
+    ///
+    /// # Panics
+    ///
+    /// If this thread already works for a pool (`poll` called from a task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use std::sync::{Condvar, Mutex};
+    /// # use std::time::Duration;
+    /// # use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+    /// # #[derive(Default)]
+    /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
+    /// # impl SharedPark for Queue {
+    /// #     fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel)) {
+    /// #         let q = self.0.lock().unwrap();
+    /// #         let wait = timeout.unwrap_or(Duration::from_secs(3600));
+    /// #         let (mut q, _) = self.1.wait_timeout_while(q, wait, |q| q.is_empty()).unwrap();
+    /// #         q.drain(..).for_each(sentinel);
+    /// #     }
+    /// #     fn post(&self, s: Sentinel) {
+    /// #         self.0.lock().unwrap().push_back(s);
+    /// #         self.1.notify_one();
+    /// #     }
+    /// # }
+    /// let pool = Pool::new(Queue::default());
+    /// let task = pool.spawn(async {
+    ///     mt::sleep(Duration::from_millis(2)).await;
+    ///     "slept"
+    /// });
+    /// for _ in 0..1_000 {
+    ///     if task.is_finished() {
+    ///         break;
+    ///     }
+    ///     let wait = pool.next_deadline().map(|t| t.saturating_duration_since(pool.now()));
+    ///     pool.poll(wait.or(Some(Duration::from_millis(10)))); // the host's wait, then sock's step
+    /// }
+    /// assert_eq!(task.join(), "slept");
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>) -> bool {
+        worker::poll(&self.inner, timeout)
+    }
+
+    /// When a host driving the pool with [`poll`](Pool::poll) must call it next: now if
+    /// tasks are runnable, else the earliest timer no worker holds (a polling host's
+    /// timers), else `None` — then only an event on the poller calls for a `poll`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # struct Nothing;
+    /// # impl SharedPark for Nothing {
+    /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
+    /// #     fn post(&self, _: Sentinel) {}
+    /// # }
+    /// let pool = Pool::new(Nothing);
+    /// assert_eq!(pool.next_deadline(), None);
+    /// pool.spawn(async {}).detach();
+    /// assert!(pool.next_deadline().is_some_and(|t| t <= pool.now())); // runnable now
+    /// ```
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.inner.has_injected() {
+            return Some(self.inner.now());
+        }
+        let orphans = self.inner.orphans.lock();
+        let orphans = orphans.unwrap_or_else(PoisonError::into_inner);
+        orphans.iter().filter_map(|t| t.live_deadline()).min()
+    }
+
     /// How many threads work for the pool now.
     ///
     /// # Examples
@@ -436,6 +526,14 @@ impl PoolInner {
 
     pub(crate) fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel)) {
         self.park.park(timeout, sentinel);
+    }
+
+    pub(crate) fn park_drained(
+        &self,
+        timeout: Option<Duration>,
+        sentinel: &mut dyn FnMut(Sentinel),
+    ) {
+        self.park.park_drained(timeout, sentinel);
     }
 
     pub(crate) fn post(&self, sentinel: Sentinel) {

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use super::{JoinHandle, Pool, Sentinel, SharedPark, sleep, spawn};
+use super::{JoinHandle, Pool, Sentinel, SharedPark, sleep, sleep_until, spawn};
 
 /// Scales a count down under miri.
 fn scaled(n: usize) -> usize {
@@ -271,4 +271,46 @@ fn a_task_panic_reaches_its_joiner_and_the_workers_go_on() {
 #[should_panic(expected = "outside a worker")]
 fn sleep_outside_a_worker_panics() {
     drop(sleep(Duration::from_millis(1)));
+}
+
+#[test]
+fn a_host_polling_with_zero_timeouts_runs_tasks_and_timers_when_next_deadline_says() {
+    let pool = Pool::new(QueuePark::new(4));
+    let done = Arc::new(AtomicUsize::new(0));
+    for i in 0..scaled(300) {
+        let (p, done) = (pool.clone(), done.clone());
+        pool.spawn(async move {
+            let deadline = p.now() + Duration::from_micros((i % 5 * 400) as u64);
+            sleep_until(deadline).await;
+            assert!(p.now() >= deadline, "timer fired early");
+            let inner = spawn(async { 1 });
+            done.fetch_add(inner.await, Ordering::AcqRel);
+        })
+        .detach();
+    }
+    let mut polls = 0;
+    while done.load(Ordering::Acquire) < scaled(300) && polls < 100_000 {
+        // The host's own wait: until sock's next deadline (none: a short frame).
+        let wait = pool
+            .next_deadline()
+            .map(|t| t.saturating_duration_since(pool.now()));
+        thread::sleep(wait.unwrap_or(Duration::from_millis(1)));
+        pool.poll(Some(Duration::ZERO));
+        polls += 1;
+    }
+    assert_eq!(done.load(Ordering::Acquire), scaled(300));
+    assert_eq!(
+        pool.workers(),
+        0,
+        "the host counts as a worker only inside poll"
+    );
+    assert_eq!(pool.next_deadline(), None, "nothing left to do");
+}
+
+#[test]
+#[should_panic(expected = "Pool::poll from a task")]
+fn poll_from_a_task_panics() {
+    let pool = Pool::new(QueuePark::new(4));
+    let p = pool.clone();
+    pool.run(async move { p.poll(Some(Duration::ZERO)) });
 }

@@ -59,6 +59,11 @@ impl TimerEntry {
     fn is_cancelled(&self) -> bool {
         self.lock().cancelled
     }
+
+    /// When it fires; `None` once cancelled (nobody waits for it).
+    pub(crate) fn live_deadline(&self) -> Option<Instant> {
+        (!self.is_cancelled()).then_some(self.deadline)
+    }
 }
 
 /// One worker's timers, ordered by (deadline, creation).

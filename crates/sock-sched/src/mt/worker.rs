@@ -4,7 +4,9 @@
 //! One turn: take a batch from the injector, fire the due timers, run up to a batch of
 //! local tasks, then park on the shared poller — for zero time if work is left (so I/O
 //! events are still collected), else until this worker's next timer. The park wakes the
-//! tasks of the events it dequeued; being on this thread, they queue here.
+//! tasks of the events it dequeued; being on this thread, they queue here. A host's
+//! [`Pool::poll`](super::Pool::poll) is one such turn with the park in the middle,
+//! draining, and a second run after it, by a worker that leaves when the step ends.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -87,6 +89,14 @@ pub(crate) fn work_after(pool: &Arc<PoolInner>, first: impl FnOnce()) {
     while worker.turn() {}
 }
 
+/// One host-driven step of `pool` on this thread (see [`Pool::poll`](super::Pool::poll)):
+/// whether any task ran or timer fired.
+pub(crate) fn poll(pool: &Arc<PoolInner>, timeout: Option<Duration>) -> bool {
+    let worker = enter(pool);
+    let _leave = Leave(worker.clone());
+    worker.host_turn(timeout)
+}
+
 /// Registers this thread as a worker of `pool`.
 fn enter(pool: &Arc<PoolInner>) -> Rc<Worker> {
     let epoch = pool.join_generation();
@@ -108,7 +118,7 @@ fn enter(pool: &Arc<PoolInner>) -> Rc<Worker> {
         assert!(
             w.is_none(),
             "sock-sched: this thread already works for a pool; do not call Pool::start \
-             from a task"
+             or Pool::poll from a task"
         );
         *w = Some(worker.clone());
     });
@@ -142,35 +152,62 @@ impl Worker {
         if self.pool.epoch() != self.epoch {
             return false;
         }
-        self.pool.take_injected(&mut self.local.borrow_mut());
-        let now = self.pool.now();
-        self.fire_timers(now);
-        self.run_batch();
+        self.step();
         let timeout = self.park_timeout();
         let mut stops = Stops::default();
         self.pool.park(timeout, &mut |s| stops.count(s, self));
         stops.finish(self)
     }
 
-    /// Wakes the tasks of every due timer (they queue here).
-    fn fire_timers(&self, now: std::time::Instant) {
+    /// A host's step: run what is ready, wait at most `timeout` (less if work or a
+    /// timer is waiting) taking every queued event, run what the events woke. Whether
+    /// any task ran or timer fired. A stop of this generation needs no leaving: the
+    /// step ends anyway.
+    fn host_turn(&self, timeout: Option<Duration>) -> bool {
+        let before = self.step();
+        let timeout = match (self.park_timeout(), timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut stops = Stops::default();
+        self.pool
+            .park_drained(timeout, &mut |s| stops.count(s, self));
+        let after = self.step();
+        stops.finish(self);
+        before || after
+    }
+
+    /// Takes a batch from the injector, fires the due timers and runs a batch of local
+    /// tasks; whether any timer fired or task ran.
+    fn step(&self) -> bool {
+        self.pool.take_injected(&mut self.local.borrow_mut());
+        let fired = self.fire_timers(self.pool.now());
+        let ran = self.run_batch();
+        fired + ran > 0
+    }
+
+    /// Wakes the tasks of every due timer (they queue here); how many fired.
+    fn fire_timers(&self, now: std::time::Instant) -> usize {
         let due = self.timers.borrow_mut().take_due(now);
+        let fired = due.len();
         for entry in due {
             entry.fire();
         }
+        fired
     }
 
-    /// Runs up to a batch of local tasks.
-    fn run_batch(&self) {
-        for _ in 0..RUN_BATCH {
+    /// Runs up to a batch of local tasks; how many ran.
+    fn run_batch(&self) -> usize {
+        for ran in 0..RUN_BATCH {
             let next = self.local.borrow_mut().pop_front();
             match next {
                 Some(runnable) => {
                     crate::coop::budgeted(|| runnable.run());
                 }
-                None => return,
+                None => return ran,
             }
         }
+        RUN_BATCH
     }
 
     /// Zero if work is waiting, else until this worker's next timer.

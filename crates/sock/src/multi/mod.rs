@@ -11,7 +11,8 @@
 //! runs on whichever thread dequeued its event. Its sockets are [`SharedTcp`]s and
 //! [`SharedUdp`]s, whose operations are [`SharedOp`]s taking deadlines. The raw
 //! poller is handed between threads with `sock::os::unix::{epoll_fd, set_epoll_fd}` /
-//! `sock::os::windows::{iocp, set_iocp}`.
+//! `sock::os::windows::{iocp, set_iocp}`. A host loop drives it with
+//! [`SharedLoop::poll`] and may put its own fds on it ([`SharedLoop::on_host_event`]).
 //!
 //! Why two modes: with every loop's sockets in one shared epoll, an event for thread A's
 //! socket wakes thread B, which cannot run A's `!Send` task; and Linux refuses
@@ -24,6 +25,7 @@ mod handle;
 mod io;
 mod listener;
 mod loops;
+mod park;
 mod shared;
 mod slot;
 mod stcp;
@@ -34,6 +36,6 @@ pub use handle::{Handle, RemoteJoin};
 pub use io::{SharedDeadline, SharedFuture, SharedOp, SharedProgress};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
-pub use shared::SharedLoop;
+pub use shared::{HostEvent, SharedLoop};
 pub use stcp::{SharedRecvN, SharedSendAll, SharedTcp};
 pub use sudp::SharedUdp;

@@ -2,16 +2,16 @@
 //! several OS threads wait on, running `Send` tasks wherever their events land.
 //!
 //! A `SharedLoop` is a `sock-sched` [`mt::Pool`](sock_sched::mt::Pool) whose workers
-//! park on a `sock-poll-shared` [`Poller`]: the park dequeues a batch of events, marks
-//! the sockets they concern ready and wakes their tasks (on the dequeuing thread, so
-//! they run there), and hands the pool its wake/stop sentinels, which travel as posted
-//! packets. Sockets of this mode ([`SharedTcp`](crate::SharedTcp),
-//! [`SharedUdp`](crate::SharedUdp)) are registered in the shared poller, never in a
-//! loop's private one.
+//! park on a `sock-poll-shared` [`Poller`] (see `park.rs`): the park dequeues a batch of
+//! events, marks the sockets they concern ready and wakes their tasks (on the dequeuing
+//! thread, so they run there), hands the pool its wake/stop sentinels, which travel as
+//! posted packets, and hands a host's own events back to it. Sockets of this mode
+//! ([`SharedTcp`](crate::SharedTcp), [`SharedUdp`](crate::SharedUdp)) are registered in
+//! the shared poller, never in a loop's private one.
 //!
 //! Each OS thread has a *current* shared loop: the one it works for inside
-//! [`start`](SharedLoop::start), else the one it adopted with
-//! `sock::os::unix::set_epoll_fd` / `sock::os::windows::set_iocp`, else one made on
+//! [`start`](SharedLoop::start) or [`poll`](SharedLoop::poll), else the one it adopted
+//! with `sock::os::unix::set_epoll_fd` / `sock::os::windows::set_iocp`, else one made on
 //! first use — the seed's global `epoll_fd()` / `iocp()`.
 
 use std::cell::RefCell;
@@ -19,33 +19,29 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sock_addr::Family;
-use sock_poll_shared::{Events, Poller, RawPoller};
-use sock_sched::mt::{JoinHandle, Pool, Sentinel, SharedPark};
+use sock_poll_shared::{Poller, RawPoller};
+use sock_sched::mt::{JoinHandle, Pool};
 
+use super::park::{Park, PoolPark};
 use super::stcp::SharedTcp;
 use super::sudp::SharedUdp;
 use super::sys;
 use crate::error::Result;
 
-/// Events one park dequeues at most.
-const EVENTS_PER_PARK: usize = 256;
-
-/// Posted-packet keys of the pool's sentinels (socket keys stay below `1 << 62`).
-const WAKE: u64 = 1 << 63;
-const STOP: u64 = 3 << 62;
-
 thread_local! {
     /// This thread's current shared loop.
     static CURRENT: RefCell<Option<SharedLoop>> = const { RefCell::new(None) };
-    /// This thread's event buffer (each worker parks with its own).
-    static EVENTS: RefCell<Option<Events>> = const { RefCell::new(None) };
 }
 
-/// Every shared loop alive in the process, by raw poller handle, for adoption.
-static LIVE: Mutex<Vec<(usize, Weak<Inner>)>> = Mutex::new(Vec::new());
+/// Every shared loop alive in the process, by [`Poller::id`], for adoption.
+static LIVE: Mutex<Vec<(u64, Weak<Inner>)>> = Mutex::new(Vec::new());
+
+/// An event that a [`SharedLoop`] hands back to its host: one of the host's own fds
+/// added to the shared poller (see [`SharedLoop::on_host_event`]).
+pub use sock_poll_shared::Event as HostEvent;
 
 /// A loop shared by several OS threads: one kernel poller they all wait on, running
 /// `Send` tasks ([`spawn`](SharedLoop::spawn)). Cheap to clone; `Send + Sync`.
@@ -107,16 +103,8 @@ pub struct SharedLoop {
 struct Inner {
     /// The scheduler.
     pool: Pool,
-    /// The kernel poller every worker waits on.
-    poller: Poller,
-    /// The sockets registered in the poller.
-    table: Arc<sys::Table>,
-}
-
-/// How the workers wait: on the shared poller.
-struct PollerPark {
-    poller: Poller,
-    table: Arc<sys::Table>,
+    /// How its threads wait: the poller, the socket table, the host's handler.
+    park: Arc<Park>,
 }
 
 impl SharedLoop {
@@ -130,45 +118,44 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn new() -> io::Result<SharedLoop> {
-        Ok(SharedLoop::with_poller(Poller::new()?))
+        let poller = Poller::new()?;
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(SharedLoop::with_poller(poller, &mut live))
     }
 
-    /// A shared loop around `poller` (recorded for adoption by its raw handle).
-    fn with_poller(poller: Poller) -> SharedLoop {
-        let table = Arc::new(sys::Table::new());
-        let park = PollerPark {
-            poller: poller.clone(),
-            table: table.clone(),
-        };
+    /// A new loop around `poller`, recorded in `live` for adoption.
+    fn with_poller(poller: Poller, live: &mut Vec<(u64, Weak<Inner>)>) -> SharedLoop {
+        let park = Arc::new(Park::new(poller));
         let inner = Arc::new(Inner {
-            pool: Pool::new(park),
-            poller,
-            table,
+            pool: Pool::new(PoolPark(park.clone())),
+            park,
         });
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
         live.retain(|(_, w)| w.strong_count() > 0);
-        live.push((inner.poller.as_raw() as usize, Arc::downgrade(&inner)));
+        live.push((inner.park.poller.id(), Arc::downgrade(&inner)));
         SharedLoop { inner }
     }
 
     /// The shared loop of the poller whose raw handle is `raw`: how another thread
-    /// adopts a handle handed over as a number (see `sock::os`).
+    /// adopts a handle handed over as a number (see `sock::os`). The live loop of that
+    /// poller if there is one; else a new loop, which shares the socket table of the
+    /// poller's sockets that outlived their loop.
     ///
     /// # Errors
     ///
     /// [`io::ErrorKind::NotFound`] for a closed handle, [`io::ErrorKind::InvalidInput`]
     /// for an open one that is not a shared poller of this process.
     pub(crate) fn adopt(raw: RawPoller) -> io::Result<SharedLoop> {
-        let key = raw as usize;
-        let found = LIVE
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let poller = Poller::lookup(raw)?;
+        // One lock from the search to the insertion: two threads adopting at once get
+        // one loop.
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = live
             .iter()
-            .filter(|(k, _)| *k == key)
+            .filter(|(id, _)| *id == poller.id())
             .find_map(|(_, w)| w.upgrade());
         match found {
             Some(inner) => Ok(SharedLoop { inner }),
-            None => Poller::lookup(raw).map(SharedLoop::with_poller),
+            None => Ok(SharedLoop::with_poller(poller, &mut live)),
         }
     }
 
@@ -263,6 +250,142 @@ impl SharedLoop {
         self.inner.pool.run(future)
     }
 
+    /// A bit sock never sets in the keys it gives the shared poller. A host that adds
+    /// its own fds to the shared epoll fd (or associates its own handles with the
+    /// completion port) gives them keys with this bit set — any such key but
+    /// `u64::MAX`, which the poller reserves — and their events come back to it
+    /// through [`on_host_event`](SharedLoop::on_host_event), never taken for a
+    /// socket's. (Any other key that is not sock's is handed back too, but only keys
+    /// with this bit are sure never to be sock's.)
+    ///
+    /// # Examples
+    ///
+    /// See [`on_host_event`](SharedLoop::on_host_event).
+    pub const HOST_KEY: u64 = 1 << 62;
+
+    /// Hands every event whose key is not sock's — a host's own fd on the shared
+    /// poller, keyed with [`HOST_KEY`](SharedLoop::HOST_KEY) — to `handler`, on the
+    /// thread that dequeued it (a worker in [`start`](SharedLoop::start), or the host in
+    /// [`poll`](SharedLoop::poll)) before that thread waits again. Replaces an earlier
+    /// handler.
+    ///
+    /// The handler should be short (the thread's tasks wait meanwhile) and must not
+    /// call `poll` or `start`. A fd added level-triggered is reported to every wait
+    /// until it is drained: drain it in the handler, or add it edge-triggered or
+    /// one-shot. The host must not wait on the shared poller itself (`epoll_wait` on it
+    /// would take sock's events): it waits for it to be readable and calls `poll`.
+    ///
+    /// # Panics
+    ///
+    /// Not here, but a thread that dequeues a host's event while no handler is set
+    /// panics saying so (a dropped event would lose the host's wake-up): set the
+    /// handler before adding the fds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")]
+    /// # fn main() -> std::io::Result<()> {
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    /// use sock::SharedLoop;
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// lp.on_host_event(move |e| tx.send(e.key()).unwrap());
+    /// // The host's own socket on the shared epoll fd, with a key of its own.
+    /// let mine = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// let key = SharedLoop::HOST_KEY | 7;
+    /// let flags = (libc::EPOLLIN | libc::EPOLLET) as u32;
+    /// let mut ev = libc::epoll_event { events: flags, u64: key };
+    /// // SAFETY: both fds are open; `ev` is a valid epoll_event.
+    /// let added = unsafe {
+    ///     libc::epoll_ctl(lp.as_raw_fd(), libc::EPOLL_CTL_ADD, mine.as_raw_fd(), &mut ev)
+    /// };
+    /// assert_eq!(added, 0);
+    /// mine.send_to(b"hi", mine.local_addr()?)?;
+    /// lp.poll(Some(Duration::from_secs(5))); // the event goes to the handler
+    /// assert_eq!(rx.try_recv(), Ok(key));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(target_os = "linux"))]
+    /// # fn main() {}
+    /// ```
+    pub fn on_host_event(&self, handler: impl Fn(&HostEvent) + Send + Sync + 'static) {
+        self.inner.park.set_host(Arc::new(handler));
+    }
+
+    /// Works for the loop on this thread for one step, for a host loop driving it:
+    /// runs a bounded batch of ready tasks and due timers, waits for events at most
+    /// `timeout` (`None`: until one comes; `Some(ZERO)`: never blocks), takes every
+    /// event queued and runs the tasks they woke. Returns whether any task ran or
+    /// timer fired.
+    ///
+    /// **The host contract**, as [`Loop`](crate::Loop)'s: the host waits until the
+    /// shared poller is readable (`as_raw_fd` on Unix, added to the host's own poller —
+    /// mio, tokio's `AsyncFd`, epoll, level- or edge-triggered — or `poll(2)`ed) for at
+    /// most the time until [`next_deadline`](SharedLoop::next_deadline) (no wait when it
+    /// is now or past, no limit when it is `None`), then calls
+    /// `poll(Some(Duration::ZERO))`, and repeats. `poll` drains the kernel's queue, so
+    /// an edge-triggered host never waits for an edge that already came; work it leaves
+    /// for later (tasks still runnable, events past its bound) shows as a
+    /// `next_deadline` of now. Workers in [`start`](SharedLoop::start) may serve the
+    /// same loop meanwhile; the host thread counts among them only during the call.
+    ///
+    /// # Panics
+    ///
+    /// From a task (this thread already works for a shared loop); if the poller fails;
+    /// on a host's event when no [`on_host_event`](SharedLoop::on_host_event) handler
+    /// is set.
+    ///
+    /// # Examples
+    ///
+    /// A host loop (a game, a GUI) driving the shared loop one frame at a time:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let t = lp.spawn(async {
+    ///     sock::sched::mt::sleep(Duration::from_millis(5)).await;
+    ///     42
+    /// });
+    /// for _ in 0..10_000 {
+    ///     if t.is_finished() {
+    ///         break;
+    ///     }
+    ///     lp.poll(Some(Duration::ZERO)); // never blocks
+    ///     std::thread::sleep(Duration::from_millis(1)); // the host's frame
+    /// }
+    /// assert_eq!(t.join(), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>) -> bool {
+        let _current = self.enter();
+        self.inner.pool.poll(timeout)
+    }
+
+    /// When a host driving the loop with [`poll`](SharedLoop::poll) must call it next,
+    /// whatever the poller says: now if tasks are runnable or a `poll` left events
+    /// queued, else the earliest timer armed in a `poll` (timers armed on workers of
+    /// [`start`](SharedLoop::start) are theirs), else `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::SharedLoop::new()?;
+    /// assert_eq!(lp.next_deadline(), None);
+    /// lp.spawn(async {}).detach();
+    /// assert!(lp.next_deadline().is_some()); // runnable: now
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.inner.park.has_backlog() {
+            return Some(self.inner.pool.now());
+        }
+        self.inner.pool.next_deadline()
+    }
+
     /// Makes every thread working for the loop return from [`start`](SharedLoop::start).
     ///
     /// # Examples
@@ -334,15 +457,15 @@ impl SharedLoop {
 
     /// The raw handle of the poller.
     pub(crate) fn as_raw(&self) -> RawPoller {
-        self.inner.poller.as_raw()
+        self.inner.park.poller.as_raw()
     }
 
     pub(crate) fn poller(&self) -> &Poller {
-        &self.inner.poller
+        &self.inner.park.poller
     }
 
     pub(crate) fn table(&self) -> &Arc<sys::Table> {
-        &self.inner.table
+        &self.inner.park.table
     }
 
     /// Makes this the current loop until the guard drops.
@@ -364,46 +487,8 @@ impl Drop for Restore {
 impl fmt::Debug for SharedLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedLoop")
-            .field("poller", &self.inner.poller)
+            .field("poller", &self.inner.park.poller)
             .field("workers", &self.workers())
             .finish_non_exhaustive()
-    }
-}
-
-impl SharedPark for PollerPark {
-    fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel)) {
-        EVENTS.with(|cell| {
-            let mut cell = cell.borrow_mut();
-            let events = cell.get_or_insert_with(|| Events::with_capacity(EVENTS_PER_PARK));
-            if let Err(e) = self.poller.wait(events, timeout) {
-                panic!("sock: the shared poller failed ({e}); the loop cannot go on");
-            }
-            for event in events.iter() {
-                if event.is_posted() {
-                    sentinel(decode(event.key()));
-                } else {
-                    sys::dispatch(&self.table, event);
-                }
-            }
-        });
-    }
-
-    fn post(&self, sentinel: Sentinel) {
-        let key = match sentinel {
-            Sentinel::Wake => WAKE,
-            Sentinel::Stop(epoch) => STOP | (epoch & !STOP),
-        };
-        if let Err(e) = self.poller.post(key) {
-            panic!("sock: cannot post to the shared poller ({e}); the loop cannot go on");
-        }
-    }
-}
-
-/// The sentinel of a posted key.
-fn decode(key: u64) -> Sentinel {
-    if key & STOP == STOP {
-        Sentinel::Stop(key & !STOP)
-    } else {
-        Sentinel::Wake
     }
 }

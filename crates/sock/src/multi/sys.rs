@@ -3,7 +3,7 @@
 //!
 //! The backends (epoll readiness on Linux, overlapped I/O on a completion port on
 //! Windows, none elsewhere yet) give the same `pub(crate)` items: `Table` (the registrations of one
-//! shared loop), `dispatch` (apply one dequeued event) and `SharedIo` (one registered
+//! shared loop), `dispatch` (apply one dequeued event; false if it is not sock's but a host's) and `SharedIo` (one registered
 //! socket with `poll_accept`/`poll_connect`/`poll_send`/`poll_recv` for TCP,
 //! `poll_recv_from`/`poll_send_to` for UDP, `clear_waiter` and `rewait` for an
 //! operation dropped or moved to another task, `close`).

@@ -385,6 +385,17 @@ impl std::os::fd::AsRawFd for crate::Loop {
     }
 }
 
+impl std::os::fd::AsRawFd for crate::SharedLoop {
+    /// The shared poller's fd (an epoll fd on Linux): readable when the loop has
+    /// events to take. A host loop waits on it (with
+    /// [`SharedLoop::next_deadline`](crate::SharedLoop::next_deadline) as its timeout),
+    /// then calls `poll(Some(Duration::ZERO))`; it never waits *on* it with
+    /// `epoll_wait`, which would take sock's events.
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.as_raw()
+    }
+}
+
 /// Receives up to 32 datagrams with one `recvmmsg`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn recv_batch(

@@ -1,5 +1,12 @@
 //! Linux: sockets of the shared-poller mode are added to the shared epoll fd once,
-//! edge-triggered, with a key of (slot index, generation).
+//! edge-triggered, with a key of (tag, generation, slot index).
+//!
+//! Keys are sock's only when they carry [`KEY_TAG`] (bit 61, bits 62–63 clear): any
+//! other key is a host's own fd added to the shared epoll fd, and [`dispatch`] says so,
+//! so its event is handed back instead of being taken for a socket's — a host's key 0
+//! is not slot 0. One table serves a poller for as long as anything uses it (see
+//! `SharedLoop`), and generations come from one process-wide counter, so two tables
+//! never hand out the same key either.
 //!
 //! Readiness is a counter per direction, not a flag: an operation reads the counter,
 //! tries its syscall, and on `WouldBlock` parks only if the counter has not moved —
@@ -23,15 +30,20 @@ use crate::error::{Error, Result};
 
 /// Bits of a key that hold the slot index.
 const INDEX_BITS: u32 = 32;
-/// Generations wrap below this, keeping keys under the sentinels' `1 << 62`.
+/// Generations wrap below this: bits 32–60 of a key.
 const GENERATION_MASK: u32 = (1 << 29) - 1;
+/// The bit every key of sock's sockets carries (and bits 62–63 never): a key without
+/// it, e.g. a host's key 0 or one with `SharedLoop::HOST_KEY`, is not sock's.
+const KEY_TAG: u64 = 1 << 61;
 
-/// The sockets registered in one shared loop's epoll fd.
+/// The generation of the next registration, in any table: keys stay unique across
+/// tables until the counter wraps.
+static NEXT_GENERATION: AtomicU32 = AtomicU32::new(0);
+
+/// The sockets registered in one shared epoll fd.
 pub(crate) struct Table {
     /// Live registrations; events look them up by index, then check the generation.
     slots: RwLock<Slots>,
-    /// The generation of the next registration.
-    next_generation: AtomicU32,
 }
 
 /// A slab of registrations: indices are reused through a free list.
@@ -93,12 +105,11 @@ impl Table {
     pub(crate) fn new() -> Table {
         Table {
             slots: RwLock::new(Slots::default()),
-            next_generation: AtomicU32::new(0),
         }
     }
 
     fn insert(&self) -> (usize, Arc<Slot>) {
-        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed) & GENERATION_MASK;
         let slot = Arc::new(Slot {
             generation,
             read: Half::default(),
@@ -114,10 +125,10 @@ impl Table {
         slots.remove(index);
     }
 
-    /// The live slot of `key`, if its generation matches.
+    /// The live slot of `key` (one of sock's), if its generation matches.
     fn get(&self, key: u64) -> Option<Arc<Slot>> {
         let index = (key & ((1 << INDEX_BITS) - 1)) as usize;
-        let generation = (key >> INDEX_BITS) as u32;
+        let generation = (key >> INDEX_BITS) as u32 & GENERATION_MASK;
         let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner);
         slots
             .get(index)
@@ -127,10 +138,14 @@ impl Table {
 }
 
 /// Applies one dequeued event: advances the ready directions and wakes their waiters
-/// (on this thread: they run here). Events of freed slots are dropped.
-pub(crate) fn dispatch(table: &Table, event: &Event) {
+/// (on this thread: they run here). Events of freed slots are dropped. False if the
+/// key is not sock's (a host's fd): the caller hands the event back.
+pub(crate) fn dispatch(table: &Table, event: &Event) -> bool {
+    if !is_sock_key(event.key()) {
+        return false;
+    }
     let Some(slot) = table.get(event.key()) else {
-        return;
+        return true;
     };
     if event.is_readable() {
         slot.read.notify();
@@ -138,6 +153,17 @@ pub(crate) fn dispatch(table: &Table, event: &Event) {
     if event.is_writable() {
         slot.write.notify();
     }
+    true
+}
+
+/// Whether `key` is one [`SharedIo::register`] gives.
+fn is_sock_key(key: u64) -> bool {
+    key >> 61 == KEY_TAG >> 61
+}
+
+/// The key of the slot at `index` with `generation`.
+fn key(index: usize, generation: u32) -> u64 {
+    KEY_TAG | (u64::from(generation) << INDEX_BITS) | index as u64
 }
 
 impl Half {
@@ -206,7 +232,7 @@ impl SharedIo {
         table: &Arc<Table>,
     ) -> io::Result<SharedIo> {
         let (index, slot) = table.insert();
-        let key = (u64::from(slot.generation) << INDEX_BITS) | index as u64;
+        let key = key(index, slot.generation);
         let flags = Flags::READABLE | Flags::READ_CLOSED | Flags::WRITABLE | Flags::EDGE;
         if let Err(e) = poller.add(socket.as_raw_fd(), key, flags) {
             table.remove(index);

@@ -19,8 +19,10 @@ impl Table {
     }
 }
 
-/// Nothing is registered, so no event concerns a socket.
-pub(crate) fn dispatch(_table: &Table, _event: &Event) {}
+/// Nothing is registered, so no event is sock's.
+pub(crate) fn dispatch(_table: &Table, _event: &Event) -> bool {
+    false
+}
 
 /// A plain socket (registering it fails anyway).
 pub(crate) fn new_socket(

@@ -29,8 +29,8 @@
 //!   `SIO_UDP_CONNRESET` is off, as in the loop mode: an ICMP port-unreachable for an
 //!   earlier datagram does not fail a later receive.
 //! - Sockets are associated with one completion key, [`OP_KEY`]; completions with
-//!   another key (a handle someone else associated with an adopted port) are not ours
-//!   and are left alone.
+//!   another key (a host's handle associated with the port) are not ours and are
+//!   handed back to the host (`SharedLoop::on_host_event`).
 //! - `close` cancels what is in flight (`CancelIoEx`); the last handle's drop closes the
 //!   socket. Completions that no worker dequeues any more (the loop stopped for good)
 //!   keep their `Op` alive: a small leak, never a dangling pointer.
@@ -53,7 +53,8 @@ use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED};
 use super::Dir;
 use crate::error::{Error, Result};
 
-/// The completion key of every socket of a shared loop (below the sentinels' `1 << 62`).
+/// The completion key of every socket of a shared loop (bits 62–63 clear: never a
+/// `SharedLoop::HOST_KEY`).
 const OP_KEY: u64 = 0x05AC_C0DE_0000_0001;
 
 /// The most bytes one overlapped recv or send moves.
@@ -72,19 +73,21 @@ impl Table {
 }
 
 /// Applies one dequeued completion: records it in its [`Op`] and wakes the waiting task
-/// (on this thread: it runs here).
-pub(crate) fn dispatch(_table: &Table, event: &Event) {
+/// (on this thread: it runs here). False if its key is not [`OP_KEY`] (a host's handle
+/// associated with the port): the caller hands the event back.
+pub(crate) fn dispatch(_table: &Table, event: &Event) -> bool {
     if event.key() != OP_KEY {
-        return;
+        return false;
     }
     let Some((overlapped, bytes, _status)) = event.completion() else {
-        return;
+        return true;
     };
     // SAFETY: completions keyed `OP_KEY` come only from operations `Op::start` began,
     // each with the `OVERLAPPED` of an `Op` whose leaked count it carries; the port
     // delivers each completion once, so the count is taken back once.
     let op = unsafe { Op::from_overlapped(overlapped) };
     op.complete(bytes);
+    true
 }
 
 /// Where an [`Op`] stands.
