@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::scope::{self, Mode};
+use crate::scope::{self, Mode, Timed};
 use crate::socket::Core;
 
 /// A socket operation: a future that knows how many bytes it has moved so far.
@@ -59,8 +59,7 @@ pub trait Expires: Op + Sized {
     fn expires(self, deadline: Instant) -> Deadline<Self> {
         Deadline {
             op: Box::pin(self),
-            deadline,
-            timer: None,
+            timed: Timed::new(deadline),
         }
     }
 
@@ -85,9 +84,10 @@ fn far_future() -> Instant {
 /// An [`Op`] with a deadline; see [`Expires`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Deadline<O: Op> {
+    /// The operation.
     op: Pin<Box<O>>,
-    deadline: Instant,
-    timer: Option<Pin<Box<sock_sched::Sleep>>>,
+    /// Its deadline and timer.
+    timed: Timed,
 }
 
 impl<O, T> Future for Deadline<O>
@@ -97,25 +97,23 @@ where
     type Output = Result<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        if let Poll::Ready(r) = self.op.as_mut().poll(cx) {
-            return Poll::Ready(r);
+        let this = &mut *self;
+        let op = &mut this.op;
+        // Past the deadline the operation gets one last try that asks the OS whatever
+        // the readiness hint and the fairness budget say, so an operation that can
+        // complete without waiting completes, and a timeout means "would block".
+        match this
+            .timed
+            .poll(cx, Mode::LastTry, |cx| op.as_mut().poll(cx))
+        {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(r)) => Poll::Ready(r),
+            Poll::Ready(None) => {
+                let (moved, name) = (op.transferred(), op.name());
+                let err = Error::from(ErrorKind::Timeout).context(name);
+                Poll::Ready(Err(err.with_transferred(moved)))
+            }
         }
-        let deadline = self.deadline;
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(sock_sched::sleep_until(deadline)));
-        if timer.as_mut().poll(cx).is_pending() {
-            return Poll::Pending;
-        }
-        // The deadline passed: one last try that asks the OS whatever the readiness
-        // hint and the fairness budget say, so an operation that can complete without
-        // waiting completes, and a timeout means the OS said "would block".
-        if let Poll::Ready(r) = scope::with_mode(Mode::LastTry, || self.op.as_mut().poll(cx)) {
-            return Poll::Ready(r);
-        }
-        let (moved, name) = (self.op.transferred(), self.op.name());
-        let err = Error::from(ErrorKind::Timeout).context(name);
-        Poll::Ready(Err(err.with_transferred(moved)))
     }
 }
 

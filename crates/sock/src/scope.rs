@@ -65,6 +65,49 @@ pub(crate) fn with_mode<R>(mode: Mode, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// A deadline's timer, armed only once the future it bounds waits, and the rule both
+/// per-operation deadlines and scopes follow: poll the future; while it waits, poll the
+/// timer; once the timer fires, poll the future once more in `mode` (which asks the OS
+/// whatever the hints say). `Ready(None)` means the deadline ended it.
+pub(crate) struct Timed {
+    /// When it gives up.
+    pub(crate) deadline: Instant,
+    /// Armed on the first poll that waits.
+    timer: Option<Pin<Box<sock_sched::Sleep>>>,
+}
+
+impl Timed {
+    pub(crate) fn new(deadline: Instant) -> Timed {
+        Timed {
+            deadline,
+            timer: None,
+        }
+    }
+
+    /// See [`Timed`].
+    pub(crate) fn poll<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mode: Mode,
+        mut fut: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<Option<T>> {
+        if let Poll::Ready(out) = fut(cx) {
+            return Poll::Ready(Some(out));
+        }
+        let deadline = self.deadline;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(sock_sched::sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match with_mode(mode, || fut(cx)) {
+            Poll::Ready(out) => Poll::Ready(Some(out)),
+            Poll::Pending => Poll::Ready(None),
+        }
+    }
+}
+
 /// The error of an operation a scope's deadline ended.
 pub(crate) fn expired() -> Error {
     Error::new(
@@ -108,8 +151,7 @@ where
 {
     Scoped {
         fut: Box::pin(fut),
-        deadline: t,
-        timer: None,
+        timed: Timed::new(t),
     }
 }
 
@@ -147,10 +189,8 @@ fn far_future() -> Instant {
 pub struct Scoped<F> {
     /// The future the deadline applies to.
     fut: Pin<Box<F>>,
-    /// When the scope expires.
-    deadline: Instant,
-    /// The scope's timer, armed once the future waits.
-    timer: Option<Pin<Box<sock_sched::Sleep>>>,
+    /// The scope's deadline and timer.
+    timed: Timed,
 }
 
 impl<F, T> Future for Scoped<F>
@@ -160,27 +200,18 @@ where
     type Output = Result<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        if let Poll::Ready(out) = self.fut.as_mut().poll(cx) {
-            return Poll::Ready(out);
-        }
-        let deadline = self.deadline;
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(sock_sched::sleep_until(deadline)));
-        if timer.as_mut().poll(cx).is_pending() {
-            return Poll::Pending;
-        }
-        match with_mode(Mode::Expired, || self.fut.as_mut().poll(cx)) {
-            Poll::Ready(out) => Poll::Ready(out),
-            Poll::Pending => Poll::Ready(Err(expired())),
-        }
+        let this = &mut *self;
+        let fut = &mut this.fut;
+        this.timed
+            .poll(cx, Mode::Expired, |cx| fut.as_mut().poll(cx))
+            .map(|out| out.unwrap_or_else(|| Err(expired())))
     }
 }
 
 impl<F> std::fmt::Debug for Scoped<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scoped")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.timed.deadline)
             .finish_non_exhaustive()
     }
 }
