@@ -7,6 +7,14 @@
 //! [`Clock`], so everything here is deterministic under test. Wakers work from any OS
 //! thread: a remote wake goes through a thread-safe queue and unparks the loop.
 //!
+//! For servers: [`ThreadRef::cancel`] ends a thread from outside, a [`ThreadSet`] joins a
+//! group in completion order and cancels it on drop, [`sync`] has a fair [`Semaphore`]
+//! and [`Notify`], and a [`PanicPolicy`] decides whether a thread's unjoined panic ends
+//! the loop's `run` or only the thread.
+//!
+//! [`Semaphore`]: sync::Semaphore
+//! [`Notify`]: sync::Notify
+//!
 //! # Examples
 //!
 //! ```

@@ -30,17 +30,23 @@
 //! # Ok::<(), sock::Error>(())
 //! ```
 //!
+//! [`task`] has the toolkit a server needs beside that: thread sets, a fair semaphore,
+//! `Notify`, `spawn_blocking` with deadlines, and a panic policy that keeps a loop
+//! serving when one thread panics.
+//!
 //! The layers are crates of their own: [`addr`] (`sock-addr`), `sock-poll`,
 //! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together.
 
 #![doc(test(attr(deny(warnings))))]
 
 mod batch;
+mod blocking;
 mod common;
 mod control;
 mod dgram;
 mod error;
 mod multi;
+mod oneshot;
 mod op;
 mod opt;
 pub mod os;
@@ -48,6 +54,7 @@ mod runtime;
 mod scope;
 mod socket;
 mod target;
+pub mod task;
 mod tcp;
 
 #[cfg_attr(unix, path = "sys/unix.rs")]

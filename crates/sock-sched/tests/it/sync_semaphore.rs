@@ -10,7 +10,7 @@ use sock_sched::{Executor, ThreadSet, sleep};
 
 use crate::support::manual_loop;
 
-/// Spawns a thread that acquires, logs `id`, and holds the permit until `hold` passes.
+/// Spawns a thread that acquires a permit, logs `id`, and gives the permit back.
 fn worker(
     ex: &Executor,
     sem: &Semaphore,
@@ -74,8 +74,15 @@ fn a_released_permit_goes_to_the_waiter_not_to_a_newcomer() {
     let waiter = worker(&ex, &sem, &log, 1);
     ex.poll(Some(Duration::ZERO));
     drop(held);
-    assert_eq!(sem.available_permits(), 0, "handed to the waiter, not freed");
-    assert!(sem.try_acquire().is_none(), "a newcomer cannot jump the queue");
+    assert_eq!(
+        sem.available_permits(),
+        0,
+        "handed to the waiter, not freed"
+    );
+    assert!(
+        sem.try_acquire().is_none(),
+        "a newcomer cannot jump the queue"
+    );
     ex.start();
     assert!(waiter.is_finished());
     assert_eq!(*log.borrow(), [1]);
@@ -150,5 +157,8 @@ fn try_acquire_and_add_permits() {
     let c = sem.try_acquire().unwrap();
     drop((a, b, c));
     assert_eq!(sem.available_permits(), 3);
-    assert_eq!(format!("{sem:?}"), "Semaphore { available_permits: 3, waiting: 0 }");
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { available_permits: 3, waiting: 0 }"
+    );
 }

@@ -50,7 +50,10 @@ fn cancel_drops_a_waiting_future_at_once_and_tells_on_finish() {
     assert_eq!(ex.alive(), 0);
     let err = t.try_join().unwrap().unwrap_err();
     assert!(err.is_cancelled() && !err.is_panic());
-    assert_eq!(err.to_string(), "thread was cancelled or its output already taken");
+    assert_eq!(
+        err.to_string(),
+        "thread was cancelled or its output already taken"
+    );
     flag.set(); // a late wake of the dropped future is harmless
     ex.start();
 }
@@ -63,7 +66,10 @@ fn cancel_drops_the_timer_the_thread_slept_on() {
     assert!(ex.next_deadline().is_some());
     t.cancel();
     assert_eq!(ex.next_deadline(), None, "no timer left behind");
-    assert!(!ex.poll(None), "nothing alive: poll returns without parking");
+    assert!(
+        !ex.poll(None),
+        "nothing alive: poll returns without parking"
+    );
 }
 
 #[test]

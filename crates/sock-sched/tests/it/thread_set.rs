@@ -133,7 +133,10 @@ fn a_member_panic_goes_to_join_next_not_to_the_loop() {
         set.spawn(async { 2 });
         let first = set.join_next().await.unwrap();
         let second = set.join_next().await.unwrap();
-        (first.unwrap(), panic_message(second.unwrap_err().into_panic()))
+        (
+            first.unwrap(),
+            panic_message(second.unwrap_err().into_panic()),
+        )
     });
     assert_eq!(results, (2, String::from("member")));
     ex.start();
