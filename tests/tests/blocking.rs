@@ -4,6 +4,8 @@
 //! The pool is one per process, so the tests here take turns (`serial`) and measure
 //! against their own counters.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -36,13 +38,13 @@ fn a_slow_closure_times_out_while_the_loop_keeps_running() {
     let finished = Arc::new(AtomicBool::new(false));
     let (r, f) = (release.clone(), finished.clone());
     let (result, ticks) = sock::run(async move {
-        let ticker = sock::spawn(async {
-            let mut ticks = 0u32;
-            while ticks < 5 {
-                sock::sleep(Duration::from_millis(2)).await;
-                ticks += 1;
+        let ticks = Rc::new(Cell::new(0u32));
+        let t = ticks.clone();
+        let ticker = sock::spawn(async move {
+            loop {
+                sock::sleep(Duration::from_millis(1)).await;
+                t.set(t.get() + 1);
             }
-            ticks
         });
         let slow = spawn_blocking(move || {
             let start = Instant::now();
@@ -52,11 +54,12 @@ fn a_slow_closure_times_out_while_the_loop_keeps_running() {
             f.store(true, Ordering::Release);
         });
         let result = slow.timeout(Duration::from_millis(50)).await;
-        (result, ticker.join().await.unwrap())
+        ticker.cancel();
+        (result, ticks.get())
     });
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert_eq!(ticks, 5, "the loop ran other threads meanwhile");
+    assert!(ticks >= 1, "the loop ran other threads meanwhile");
     assert!(
         !finished.load(Ordering::Acquire),
         "still running: it cannot be interrupted"
