@@ -5,7 +5,8 @@
 //! [`AddrList`] of [`AddrInfo`] entries, each with a [`SockAddr`]. [`resolve`] is the
 //! same lookup as a future that never blocks the caller's loop: numeric input is
 //! answered at once, names on a small, bounded thread pool that exists only while
-//! lookups need it (the one documented exception to "no hidden threads").
+//! lookups need it (one of the two documented, opt-in exceptions to "no hidden
+//! threads"; the facade's `spawn_blocking` pool is the other).
 //!
 //! The OS calls live in `sys/` (libc `getaddrinfo` on Unix, `GetAddrInfoW` on Windows).
 //!

@@ -1,7 +1,8 @@
 //! [`resolve`]: a lookup that does not block the caller's loop — a future any executor
 //! can await.
 //!
-//! How it works, and the one place this workspace starts threads of its own:
+//! How it works, and one of the two places this workspace starts threads of its own (the
+//! other is the facade's `spawn_blocking` pool, built the same way):
 //!
 //! - **Numeric fast path.** A numeric host (`127.0.0.1`, `::1`, `fe80::1%lo`, or `"*"`)
 //!   with a numeric port cannot need a name server, so it is looked up at once, on the
@@ -43,7 +44,8 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 ///
 /// # Threads
 ///
-/// This is the one place the workspace starts threads of its own, and only when asked:
+/// This is one of the two places the workspace starts threads of its own (the other is
+/// the facade's `spawn_blocking` pool), and only when asked:
 ///
 /// - A numeric host (`127.0.0.1`, `::1`, `fe80::1%lo`, `"*"`) with a numeric port is
 ///   looked up at once on the calling thread, with `NUMERICHOST | NUMERICSERV` added so

@@ -31,6 +31,7 @@ use std::task::{Context, Poll};
 use crate::builder::Builder;
 use crate::context;
 use crate::executor::{Executor, Inner};
+use crate::finish::Outcome;
 use crate::task::{TaskRef, flag};
 use crate::thread::{Thread, ThreadRef};
 use crate::value::Value;
@@ -312,28 +313,30 @@ impl ThreadRef {
         self.task.core().is(flag::SUSPENDED)
     }
 
-    /// Runs `f` once when the thread finishes (returns, panics, or is cancelled with its
-    /// loop not running), or at once if it already has.
+    /// Runs `f` once when the thread finishes — returns, panics, or is cancelled (by
+    /// [`cancel`](ThreadRef::cancel), or by its loop unwinding from `run`) — telling it
+    /// how; or at once if it already has. A loop that is closed or dropped drops the
+    /// callbacks of its threads without running them.
     ///
     /// # Examples
     ///
     /// ```
     /// use std::cell::Cell;
     /// use std::rc::Rc;
-    /// use sock_sched::Executor;
+    /// use sock_sched::{Executor, Outcome};
     ///
     /// let ex = Executor::new();
-    /// let done = Rc::new(Cell::new(false));
+    /// let done = Rc::new(Cell::new(None));
     /// let t = ex.spawn(async {});
     /// let d = done.clone();
-    /// t.on_finish(move || d.set(true));
+    /// t.on_finish(move |outcome| d.set(Some(outcome)));
     /// ex.start();
-    /// assert!(done.get());
+    /// assert_eq!(done.get(), Some(Outcome::Returned));
     /// ```
     #[doc(alias = "onthreadfinish")]
-    pub fn on_finish(&self, f: impl FnOnce() + 'static) {
-        if self.is_finished() {
-            f();
+    pub fn on_finish(&self, f: impl FnOnce(Outcome) + 'static) {
+        if let Some(outcome) = self.outcome() {
+            f(outcome);
         } else {
             self.task.core().extras(|e| e.on_finish.push(Box::new(f)));
         }

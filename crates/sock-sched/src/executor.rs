@@ -9,23 +9,26 @@
 //!
 //! Panics: a panic inside a task is caught. If a [`Thread`] handle of the task is alive,
 //! the panic is kept for [`Thread::join`]; otherwise (or once the last handle is dropped
-//! without joining) it is re-raised from the `run`/`poll`/`start` call that ran the task.
+//! without joining) the loop's [`PanicPolicy`] decides: re-raised from the
+//! `run`/`poll`/`start` call that ran the task (the default), or counted and dropped. How
+//! a thread ends — returned, panicked, cancelled — is in `finish.rs`.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::clock::{Clock, MonotonicClock};
 use crate::context;
 use crate::env::Env;
+use crate::finish::{PanicPolicy, reraise};
 use crate::park::{Park, ThreadPark, Unparker};
 use crate::task::{Core, Extras, Payload, TaskList, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
@@ -125,17 +128,21 @@ pub(crate) struct Inner {
     /// Armed timers.
     pub(crate) timers: RefCell<Timers>,
     /// The task being polled (innermost, for inline resumes).
-    current: RefCell<Option<TaskRef>>,
+    pub(crate) current: RefCell<Option<TaskRef>>,
     /// The next task id.
     next_id: Cell<u64>,
     /// Started, unfinished tasks.
-    alive: Cell<usize>,
+    pub(crate) alive: Cell<usize>,
     /// Set by `stop()`, consumed by `start()`.
     stop: Cell<bool>,
     /// Inside `run`/`poll`/`start` (they must not nest on one loop).
     in_turn: Cell<bool>,
     /// A panic to re-raise from the next `run`/`poll`/`start`.
-    pending_panic: RefCell<Option<Payload>>,
+    pub(crate) pending_panic: RefCell<Option<Payload>>,
+    /// What happens to a thread's panic nobody can join.
+    pub(crate) panic_policy: Cell<PanicPolicy>,
+    /// Panics dropped under [`PanicPolicy::Isolate`].
+    pub(crate) isolated_panics: Cell<u64>,
     /// The environment of code outside any thread; threads created there inherit it.
     pub(crate) root_env: RefCell<Env>,
     /// What the layer above keeps with the loop (see [`Executor::extension`]).
@@ -195,6 +202,8 @@ impl Executor {
             stop: Cell::new(false),
             in_turn: Cell::new(false),
             pending_panic: RefCell::new(None),
+            panic_policy: Cell::new(PanicPolicy::default()),
+            isolated_panics: Cell::new(0),
             root_env: RefCell::new(Env::default()),
             extension: RefCell::new(None),
         };
@@ -422,7 +431,7 @@ impl Executor {
         self.scoped(future, |thread| {
             loop {
                 if let Some(result) = thread.try_join() {
-                    return result.unwrap_or_else(|e| resume_unwind(e.into_panic()));
+                    return result.unwrap_or_else(|e| reraise(e));
                 }
                 self.inner.turn(None);
             }
@@ -759,12 +768,14 @@ impl Inner {
         self.current.borrow().clone()
     }
 
-    /// Polls `task` once, as the current task; finishes it if it completed.
+    /// Polls `task` once, as the current task; finishes it if it completed, cancels it if
+    /// it was cancelled while running.
     ///
     /// # Panics
     ///
-    /// Re-raises the task's panic if nobody holds a handle to it.
-    pub(crate) fn poll_task(&self, task: &TaskRef) {
+    /// Re-raises the task's panic if nobody holds a handle to it (under
+    /// [`PanicPolicy::Abort`]).
+    pub(crate) fn poll_task(self: &Rc<Self>, task: &TaskRef) {
         let core = task.core();
         debug_assert!(
             !core.is(flag::RUNNING | flag::DONE),
@@ -778,34 +789,10 @@ impl Inner {
         });
         core.clear(flag::RUNNING);
         drop(self.current.replace(previous));
-        if poll.is_ready() {
-            self.finish(task);
-        }
-    }
-
-    /// Bookkeeping for a finished task: forget it, wake its joiner, run its `on_finish`
-    /// callbacks, and re-raise its panic if nobody can join it.
-    fn finish(&self, task: &TaskRef) {
-        let core = task.core();
-        core.set(flag::DONE);
-        core.clear(flag::SUSPENDED);
-        if core.is(flag::STARTED) {
-            self.alive.set(self.alive.get() - 1);
-        }
-        let removed = self.remove(task);
-        drop(removed);
-        let (waker, callbacks) = core
-            .with_extras(|e| (e.join_waker.take(), std::mem::take(&mut e.on_finish)))
-            .unwrap_or_default();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        crate::thread::run_callbacks(callbacks);
-        if core.handles.get() == 0 {
-            if let Some(payload) = task.take_panic() {
-                resume_unwind(payload);
-            }
-            task.discard_output();
+        match poll {
+            Poll::Ready(panicked) => self.finish(task, panicked),
+            Poll::Pending if core.is(flag::CANCEL) => self.cancel(task),
+            Poll::Pending => {}
         }
     }
 
@@ -814,58 +801,13 @@ impl Inner {
         self.tasks.borrow_mut().remove(task)
     }
 
-    /// Drops a thread that never started and can no longer be resumed.
-    pub(crate) fn cancel_unstarted(&self, task: &TaskRef) {
-        let core = task.core();
-        core.set(flag::DONE);
-        let removed = self.remove(task);
-        task.cancel();
-        drop(removed);
-    }
-
-    /// Finishes a started thread from outside, as cancelled: the bookkeeping of
-    /// [`finish`](Self::finish), with the future dropped right here. Panics of its
-    /// `on_finish` callbacks are kept for the next `run`/`poll`/`start` (the caller,
-    /// `Executor::scoped`, is unwinding).
-    ///
-    /// # Panics
-    ///
-    /// If the thread is running (its future is on the stack and cannot be dropped).
-    pub(crate) fn cancel_started(self: &Rc<Self>, task: &TaskRef) {
-        let core = task.core();
-        assert!(
-            !core.is(flag::RUNNING),
-            "a running thread cannot be cancelled"
-        );
-        if core.is(flag::DONE) {
-            return;
-        }
-        core.set(flag::DONE);
-        core.clear(flag::SUSPENDED);
-        if core.is(flag::STARTED) {
-            self.alive.set(self.alive.get() - 1);
-        }
-        drop(self.remove(task));
-        self.drop_future(task);
-        let (waker, callbacks) = core
-            .with_extras(|e| (e.join_waker.take(), std::mem::take(&mut e.on_finish)))
-            .unwrap_or_default();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        let ran = catch_unwind(AssertUnwindSafe(|| crate::thread::run_callbacks(callbacks)));
-        if let Err(payload) = ran {
-            self.defer_panic(payload);
-        }
-    }
-
     /// See [`Executor::close`].
     fn close(self: &Rc<Self>) {
         drop(self.shared.drain());
         drop(std::mem::take(&mut *self.ready.borrow_mut()));
         let tasks = self.tasks.borrow_mut().take_all();
         for task in &tasks {
-            task.core().set(flag::DONE);
+            task.core().set(flag::DONE | flag::CANCELLED);
             self.drop_future(task);
         }
         self.alive.set(0);
@@ -874,24 +816,6 @@ impl Inner {
         drop(self.timers.replace(fresh));
         drop(self.root_env.take());
         drop(self.pending_panic.take());
-    }
-
-    /// Drops the future of a thread marked finished the way a completing future is
-    /// dropped: on the entered loop, as the current thread (so `current()` and the
-    /// thread's environment work in its destructors).
-    fn drop_future(self: &Rc<Self>, task: &TaskRef) {
-        let _enter = context::enter(self);
-        let previous = self.current.replace(Some(task.clone()));
-        task.cancel();
-        drop(self.current.replace(previous));
-    }
-
-    /// Keeps a panic to re-raise from the next `run`/`poll`/`start`.
-    pub(crate) fn defer_panic(&self, payload: Payload) {
-        let mut pending = self.pending_panic.borrow_mut();
-        if pending.is_none() {
-            *pending = Some(payload);
-        }
     }
 
     /// Whether `start()` has nothing left to wait for.
@@ -918,7 +842,7 @@ impl Inner {
 
     /// Parks until something runs or `timeout` passes. A wake-up for a timer that only
     /// moved timers closer (a wheel cascade) parks again.
-    fn park_until_work(&self, timeout: Option<Duration>) -> bool {
+    fn park_until_work(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
         let deadline = timeout.map(|t| self.now().checked_add(t));
         loop {
             let start = self.now();
@@ -969,7 +893,7 @@ impl Inner {
     }
 
     /// Takes remote wakes, fires due timers, and runs every task ready at that point.
-    fn run_ready(&self) -> bool {
+    fn run_ready(self: &Rc<Self>) -> bool {
         let remote = self.shared.drain();
         self.ready.borrow_mut().extend(remote);
         let mut worked = self.fire_timers();
@@ -984,7 +908,7 @@ impl Inner {
     }
 
     /// Polls the task a queued header names, unless it is gone.
-    fn run_header(&self, entry: &WakeRef) -> bool {
+    fn run_header(self: &Rc<Self>, entry: &WakeRef) -> bool {
         entry.clear_scheduled();
         // SAFETY: the loop runs on its own thread, the tasks' owner thread.
         let Some(task) = (unsafe { entry.to_local() }) else {
@@ -1029,7 +953,7 @@ impl Drop for Inner {
         drop(self.shared.close());
         let tasks = self.tasks.borrow_mut().take_all();
         for task in &tasks {
-            task.core().set(flag::DONE);
+            task.core().set(flag::DONE | flag::CANCELLED);
             task.cancel();
         }
     }

@@ -7,6 +7,14 @@
 //! [`Clock`], so everything here is deterministic under test. Wakers work from any OS
 //! thread: a remote wake goes through a thread-safe queue and unparks the loop.
 //!
+//! For servers: [`ThreadRef::cancel`] ends a thread from outside, a [`ThreadSet`] joins a
+//! group in completion order and cancels it on drop, [`sync`] has a fair [`Semaphore`]
+//! and [`Notify`], and a [`PanicPolicy`] decides whether a thread's unjoined panic ends
+//! the loop's `run` or only the thread.
+//!
+//! [`Semaphore`]: sync::Semaphore
+//! [`Notify`]: sync::Notify
+//!
 //! # Examples
 //!
 //! ```
@@ -32,10 +40,13 @@ pub mod coop;
 mod coro;
 mod env;
 mod executor;
+mod finish;
 mod generator;
 pub mod mt;
 mod park;
 mod scope;
+mod set;
+pub mod sync;
 mod task;
 mod thread;
 mod time;
@@ -47,8 +58,10 @@ pub use clock::{Clock, ManualClock, ManualPark, MonotonicClock};
 pub use coro::{Suspend, newthread, suspend, thread, transfer, yield_};
 pub use env::{env, remove_env, set_env, with_env};
 pub use executor::Executor;
+pub use finish::{Outcome, PanicPolicy};
 pub use generator::{Co, CoYield, Generator, Resume, cowrap};
 pub use park::{Park, ThreadPark, Unpark, Unparker};
+pub use set::ThreadSet;
 pub use thread::{Join, JoinError, Thread, ThreadRef};
 pub use time::callback::{TimerHandle, run_after, run_at, run_every};
 pub use time::job::{JobSleep, SleepJob};

@@ -67,7 +67,7 @@ impl<T> Drop for ScopeGuard<T> {
             std::process::abort();
         }
         if !self.thread.is_finished() {
-            self.thread.exec.inner.cancel_started(task);
+            self.thread.exec.inner.cancel(task);
             return;
         }
         let panic = task.take_panic();

@@ -3,20 +3,22 @@
 //!
 //! A thread is a task. Every handle counts: while one is alive a panic of the thread is
 //! kept for [`Thread::join`]; when the last handle goes without joining a panicked thread,
-//! the panic is re-raised from the loop's next `run`/`poll`/`start`. A thread created with
-//! `newthread` and never started is dropped with its last handle.
+//! the panic goes to the loop's [`PanicPolicy`](crate::PanicPolicy) (by default it is
+//! re-raised from the loop's next `run`/`poll`/`start`). A thread created with
+//! `newthread` and never started is dropped with its last handle. Any handle can
+//! [`cancel`](ThreadRef::cancel) its thread.
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::executor::Executor;
+use crate::finish::{Outcome, outcome_of};
 use crate::task::{Payload, TaskRef, Typed, flag};
 
 /// An untyped handle to a thread: its identity, name, state, environment, and the
@@ -83,8 +85,8 @@ pub struct JoinError {
 enum Repr {
     /// The thread panicked with this payload.
     Panicked(Payload),
-    /// The thread was dropped before it finished (its loop was dropped), or its output was
-    /// already taken.
+    /// The thread was cancelled before it finished (by [`ThreadRef::cancel`], or with its
+    /// loop), or its output was already taken.
     Cancelled,
 }
 
@@ -165,6 +167,61 @@ impl ThreadRef {
         self.task.core().is(flag::STARTED)
     }
 
+    /// How the thread ended; `None` while it has not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::{Executor, Outcome};
+    ///
+    /// let ex = Executor::new();
+    /// let t = ex.spawn(async {});
+    /// assert_eq!(t.outcome(), None);
+    /// ex.start();
+    /// assert_eq!(t.outcome(), Some(Outcome::Returned));
+    /// ```
+    pub fn outcome(&self) -> Option<Outcome> {
+        outcome_of(&self.task)
+    }
+
+    /// Cancels the thread: its future is dropped unfinished — and with it whatever
+    /// operation it was waiting in (a socket's waiter, a timer, a semaphore's queue) —
+    /// its [`on_finish`](ThreadRef::on_finish) callbacks are told
+    /// [`Outcome::Cancelled`], and joining it gives a [`JoinError`] that
+    /// [`is_cancelled`](JoinError::is_cancelled). A thread not started yet is cancelled
+    /// too; a finished one is left as it is.
+    ///
+    /// It happens at once, unless the thread is running — it cancels itself, or it
+    /// resumed the thread that cancels it: then at its next suspension point, as soon as
+    /// its current poll returns (if that poll finishes it instead, it has finished
+    /// normally). Panics of its `on_finish` callbacks surface from the loop's next
+    /// `run`/`poll`/`start`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock_sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// let stuck = ex.spawn(std::future::pending::<u32>());
+    /// ex.poll(Some(std::time::Duration::ZERO)); // it starts and waits forever
+    /// stuck.cancel();
+    /// assert!(stuck.is_finished());
+    /// assert!(ex.run(stuck.join()).unwrap_err().is_cancelled());
+    /// ```
+    #[doc(alias = "abort")]
+    pub fn cancel(&self) {
+        let core = self.task.core();
+        if core.is(flag::DONE) {
+            return;
+        }
+        if core.is(flag::RUNNING) {
+            core.set(flag::CANCEL);
+            return;
+        }
+        self.exec.inner.cancel(&self.task);
+    }
+
     /// Whether both handles name the same thread.
     ///
     /// # Examples
@@ -205,8 +262,9 @@ impl Drop for ThreadRef {
             return;
         }
         if core.is(flag::DONE) {
-            if let Some(payload) = self.task.take_panic() {
-                self.exec.inner.defer_panic(payload);
+            let inner = &self.exec.inner;
+            if let Some(payload) = self.task.take_panic().and_then(|p| inner.unjoinable(p)) {
+                inner.defer_panic(payload);
             }
         } else if !core.is(flag::STARTED) {
             self.exec.inner.cancel_unstarted(&self.task);
@@ -373,14 +431,16 @@ impl JoinError {
         matches!(self.repr, Repr::Panicked(_))
     }
 
-    /// Whether the thread was cancelled (dropped before finishing, e.g. with its loop).
+    /// Whether the thread was cancelled (its future dropped before it finished: by
+    /// [`ThreadRef::cancel`], or with its loop).
     ///
     /// # Examples
     ///
     /// ```
     /// let ex = sock_sched::Executor::new();
-    /// let t = ex.spawn(async { panic!() });
-    /// assert!(!ex.run(t.join()).unwrap_err().is_cancelled());
+    /// let t = ex.spawn(std::future::pending::<()>());
+    /// t.cancel();
+    /// assert!(ex.run(t.join()).unwrap_err().is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
@@ -438,17 +498,3 @@ impl fmt::Display for JoinError {
 }
 
 impl std::error::Error for JoinError {}
-
-/// Runs `on_finish` callbacks in order; if some panic, the rest still run and the first
-/// panic is re-raised afterwards.
-pub(crate) fn run_callbacks(callbacks: Vec<Box<dyn FnOnce()>>) {
-    let mut first_panic = None;
-    for f in callbacks {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-            first_panic.get_or_insert(payload);
-        }
-    }
-    if let Some(payload) = first_panic {
-        resume_unwind(payload);
-    }
-}

@@ -27,7 +27,8 @@ use crate::runtime::Loop;
 /// # Panics
 ///
 /// With `fut`'s panic; when a detached thread panicked (the panic surfaces here, as the
-/// seed raises a thread's error from `start`/`run`).
+/// seed raises a thread's error from `start`/`run`), unless the loop's
+/// [`PanicPolicy`](crate::task::PanicPolicy) is `Isolate`.
 ///
 /// # Examples
 ///

@@ -30,12 +30,17 @@
 //! # Ok::<(), sock::Error>(())
 //! ```
 //!
+//! [`task`] has the toolkit a server needs beside that: thread sets, a fair semaphore,
+//! `Notify`, `spawn_blocking` with deadlines, and a panic policy that keeps a loop
+//! serving when one thread panics.
+//!
 //! The layers are crates of their own: [`addr`] (`sock-addr`), `sock-poll`,
 //! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together.
 
 #![doc(test(attr(deny(warnings))))]
 
 mod batch;
+mod blocking;
 mod common;
 mod compat;
 mod control;
@@ -43,6 +48,7 @@ mod dgram;
 mod error;
 mod half;
 mod multi;
+mod oneshot;
 mod op;
 mod opt;
 pub mod os;
@@ -51,6 +57,7 @@ mod runtime;
 mod scope;
 mod socket;
 mod target;
+pub mod task;
 mod tcp;
 
 #[cfg_attr(unix, path = "sys/unix.rs")]

@@ -179,7 +179,7 @@ impl Loop {
     /// # Panics
     ///
     /// With `fut`'s panic; if a task without a joined handle panics (the panic surfaces
-    /// here).
+    /// here), unless the [panic policy](Loop::set_panic_policy) is `Isolate`.
     ///
     /// # Examples
     ///
@@ -296,6 +296,54 @@ impl Loop {
         F::Output: 'static,
     {
         self.exec.spawn(fut)
+    }
+
+    /// Sets what the loop does with a thread's panic that no handle can join: re-raise
+    /// it from `run`/`poll`/`start` ([`PanicPolicy::Abort`], the default), or drop the
+    /// thread and go on ([`PanicPolicy::Isolate`], counted in
+    /// [`isolated_panics`](Loop::isolated_panics)). See [`PanicPolicy`].
+    ///
+    /// [`PanicPolicy`]: crate::task::PanicPolicy
+    /// [`PanicPolicy::Abort`]: crate::task::PanicPolicy::Abort
+    /// [`PanicPolicy::Isolate`]: crate::task::PanicPolicy::Isolate
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::task::PanicPolicy;
+    ///
+    /// let lp = sock::Loop::new()?;
+    /// lp.set_panic_policy(PanicPolicy::Isolate);
+    /// drop(lp.spawn(async { panic!("one bad handler") }));
+    /// lp.start(); // goes on
+    /// assert_eq!(lp.isolated_panics(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_panic_policy(&self, policy: sock_sched::PanicPolicy) {
+        self.exec.set_panic_policy(policy);
+    }
+
+    /// The loop's panic policy (see [`set_panic_policy`](Loop::set_panic_policy)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::task::PanicPolicy;
+    ///
+    /// assert_eq!(sock::Loop::new()?.panic_policy(), PanicPolicy::Abort);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn panic_policy(&self) -> sock_sched::PanicPolicy {
+        self.exec.panic_policy()
+    }
+
+    /// How many thread panics the loop has dropped under `PanicPolicy::Isolate`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_panic_policy`](Loop::set_panic_policy).
+    pub fn isolated_panics(&self) -> u64 {
+        self.exec.isolated_panics()
     }
 
     /// A handle that wakes this loop from any OS thread.

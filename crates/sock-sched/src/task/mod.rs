@@ -32,6 +32,12 @@ pub(crate) mod flag {
     pub(crate) const SUSPENDED: u8 = 8;
     /// The last local handle is gone: future, output and extras are dropped.
     pub(crate) const RELEASED: u8 = 16;
+    /// Finished by a panic (with [`DONE`]).
+    pub(crate) const PANICKED: u8 = 32;
+    /// Finished by cancellation (with [`DONE`]).
+    pub(crate) const CANCELLED: u8 = 64;
+    /// Cancelled while running: the loop cancels it once its current poll returns.
+    pub(crate) const CANCEL: u8 = 128;
 }
 
 /// The owner-thread state of a task. Only ever touched on the loop's OS thread.
@@ -61,8 +67,8 @@ pub(crate) struct Extras {
     pub(crate) name: Option<Arc<str>>,
     /// Waker of the task joining this one.
     pub(crate) join_waker: Option<Waker>,
-    /// Callbacks to run once when the task finishes.
-    pub(crate) on_finish: Vec<Box<dyn FnOnce()>>,
+    /// Callbacks to run once when the task finishes, told how it ended.
+    pub(crate) on_finish: Vec<crate::finish::OnFinish>,
     /// Typed per-thread values.
     pub(crate) env: crate::env::Env,
     /// The value passed in by the last resume/transfer, not yet taken.

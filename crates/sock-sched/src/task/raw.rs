@@ -67,8 +67,9 @@ struct Header {
 
 /// Operations on a task whose future type is erased.
 struct Vtable {
-    /// Polls the future once (panics caught); `Ready` once it has finished.
-    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
+    /// Polls the future once (panics caught); `Ready` once it has finished, with `true`
+    /// if it panicked.
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<bool>,
     /// Drops the future or output in place.
     cancel: unsafe fn(NonNull<Header>),
     /// Takes a caught panic out of the output slot.
@@ -170,12 +171,12 @@ impl<F: Future> RawCell<F> {
     /// # Safety
     ///
     /// Owner thread, live task, not already being polled.
-    unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<bool> {
         // SAFETY: the caller's guarantees; nothing else borrows the stage meanwhile.
         let stage = unsafe { Self::stage(ptr) };
         // SAFETY: as above: this is the only reference to the stage during the poll.
         let Stage::Pending(future) = (unsafe { &mut *stage }) else {
-            return Poll::Ready(());
+            return Poll::Ready(false);
         };
         // SAFETY: the future lives in the heap allocation and never moves until it is
         // dropped in place (`replace_stage`).
@@ -185,9 +186,10 @@ impl<F: Future> RawCell<F> {
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => Err(Box::new(payload)),
         };
+        let panicked = result.is_err();
         // SAFETY: the `&mut` above is no longer used.
         unsafe { Self::replace_stage(stage, Stage::Done(result)) };
-        Poll::Ready(())
+        Poll::Ready(panicked)
     }
 
     /// Drops the stage in place and writes `new`; a panicking destructor is swallowed
@@ -377,12 +379,13 @@ impl TaskRef {
         !self.core().is(flag::RUNNING | flag::RELEASED)
     }
 
-    /// Polls the future once with `cx`; `Ready` once it finished (or panicked).
+    /// Polls the future once with `cx`; `Ready` once it finished, with `true` if it
+    /// panicked.
     ///
     /// # Panics
     ///
     /// If the task is already being polled (the caller sets `RUNNING` around this).
-    pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<bool> {
         assert!(
             !self.core().is(flag::RELEASED),
             "a released task was polled"

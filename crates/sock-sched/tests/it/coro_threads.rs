@@ -148,13 +148,13 @@ fn on_finish_runs_exactly_once_also_when_the_thread_panics() {
     let bad = ex.spawn(async { panic!("boom") });
     for t in [&ok.to_ref(), &bad.to_ref()] {
         let c = count.clone();
-        t.on_finish(move || c.set(c.get() + 1));
+        t.on_finish(move |_| c.set(c.get() + 1));
     }
     ex.start();
     assert_eq!(count.get(), 2);
     assert!(bad.try_join().unwrap().unwrap_err().is_panic());
     let c = count.clone();
-    ok.on_finish(move || c.set(c.get() + 1)); // already finished: runs at once
+    ok.on_finish(move |_| c.set(c.get() + 1)); // already finished: runs at once
     ex.start();
     assert_eq!(count.get(), 3);
 }

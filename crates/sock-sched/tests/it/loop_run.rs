@@ -92,7 +92,7 @@ fn a_borrowing_future_runs_as_a_thread() {
     let name = String::from("main");
     let (got, level, len) = ex.run(async {
         let f = finished.clone();
-        current().on_finish(move || f.set(true));
+        current().on_finish(move |_| f.set(true));
         set_env(Level(7));
         let me = current();
         let child = spawn(async move { me.resume(5u32) });
@@ -133,7 +133,7 @@ fn a_panic_elsewhere_cancels_the_future_before_run_unwinds() {
             panic_soon("elsewhere");
             set_env(Level(3));
             let f = finished.clone();
-            current().on_finish(move || f.set(true));
+            current().on_finish(move |_| f.set(true));
             let _noted = Defer(|| {
                 let inside = try_current().is_some() && env::<Level>() == Some(Level(3));
                 log.borrow_mut()
@@ -220,7 +220,7 @@ fn a_kept_handle_of_a_cancelled_run_is_finished() {
     );
     let ran = Rc::new(Cell::new(false));
     let r = ran.clone();
-    kept.on_finish(move || r.set(true));
+    kept.on_finish(move |_| r.set(true));
     assert!(ran.get(), "on_finish of a finished thread runs at once");
 }
 

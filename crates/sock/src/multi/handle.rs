@@ -15,10 +15,11 @@ use std::future::{Future, poll_fn};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread::{self, ThreadId};
 
+use crate::oneshot::{self, Receiver};
 use crate::runtime::Loop;
 
 /// Work sent to a loop: runs on the loop's thread, inside one of its tasks.
@@ -158,7 +159,8 @@ impl Handle {
         F: Future + 'static,
         F::Output: Send + 'static,
     {
-        let (sender, join) = oneshot();
+        let (sender, output) = oneshot::channel();
+        let join = RemoteJoin { output };
         self.send(Box::new(move || {
             let future = make();
             drop(crate::spawn(async move {
@@ -292,63 +294,9 @@ impl<F: Future> Future for CatchUnwind<F> {
 /// See [`Handle`].
 #[must_use = "the output is lost unless joined or awaited"]
 pub struct RemoteJoin<T> {
-    /// The slot the work's output lands in.
-    slot: Arc<Slot<T>>,
-}
-
-/// A one-shot slot shared by the sender (on the loop) and the [`RemoteJoin`].
-struct Slot<T> {
-    /// The output and the waker of whoever awaits it.
-    state: Mutex<(Option<thread::Result<T>>, Option<Waker>)>,
-    /// Signalled when the output arrives, for a blocked `join`.
-    ready: Condvar,
-}
-
-/// The loop-side end of a [`RemoteJoin`]; dropped unsent, it reports cancellation.
-struct Sender<T>(Option<Arc<Slot<T>>>);
-
-fn oneshot<T>() -> (Sender<T>, RemoteJoin<T>) {
-    let slot = Arc::new(Slot {
-        state: Mutex::new((None, None)),
-        ready: Condvar::new(),
-    });
-    (Sender(Some(slot.clone())), RemoteJoin { slot })
-}
-
-impl<T> Slot<T> {
-    fn lock(&self) -> MutexGuard<'_, (Option<thread::Result<T>>, Option<Waker>)> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn put(&self, out: thread::Result<T>) {
-        let waker = {
-            let mut state = self.lock();
-            state.0 = Some(out);
-            state.1.take()
-        };
-        self.ready.notify_all();
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-impl<T> Sender<T> {
-    fn send(mut self, out: thread::Result<T>) {
-        if let Some(slot) = self.0.take() {
-            slot.put(out);
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.0.take() {
-            let gone: Box<dyn Any + Send> =
-                Box::new("sock: the loop was dropped before the work finished");
-            slot.put(Err(gone));
-        }
-    }
+    /// Where the work's output lands; the loop drops the sender unsent if it drops the
+    /// work.
+    output: Receiver<thread::Result<T>>,
 }
 
 impl<T> RemoteJoin<T> {
@@ -362,17 +310,7 @@ impl<T> RemoteJoin<T> {
     ///
     /// See [`Handle`].
     pub fn join(self) -> thread::Result<T> {
-        let mut state = self.slot.lock();
-        loop {
-            if let Some(out) = state.0.take() {
-                return out;
-            }
-            state = self
-                .slot
-                .ready
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        self.output.recv_blocking().unwrap_or_else(loop_gone)
     }
 
     /// Whether the output is there.
@@ -392,7 +330,7 @@ impl<T> RemoteJoin<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.slot.lock().0.is_some()
+        self.output.is_ready()
     }
 }
 
@@ -400,15 +338,16 @@ impl<T> Future for RemoteJoin<T> {
     type Output = thread::Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.slot.lock();
-        match state.0.take() {
-            Some(out) => Poll::Ready(out),
-            None => {
-                state.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+        self.output
+            .poll_recv(cx)
+            .map(|out| out.unwrap_or_else(loop_gone))
     }
+}
+
+/// What a [`RemoteJoin`] gives when the loop dropped the work unrun (or unfinished).
+fn loop_gone<T>() -> thread::Result<T> {
+    let gone: Box<dyn Any + Send> = Box::new("sock: the loop was dropped before the work finished");
+    Err(gone)
 }
 
 impl<T> fmt::Debug for RemoteJoin<T> {

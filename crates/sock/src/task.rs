@@ -1,0 +1,68 @@
+//! The task toolkit a server needs: groups of threads ([`ThreadSet`]), bounded
+//! concurrency ([`Semaphore`]), wake-ups ([`Notify`]), blocking work off the loop
+//! ([`spawn_blocking`]), and what a panic does to the loop ([`PanicPolicy`]).
+//!
+//! Cancelling one thread is [`ThreadRef::cancel`](crate::ThreadRef::cancel) (alias
+//! `abort`): its future, and the socket operation it waits in, are dropped at once; the
+//! socket stays usable. Its `on_finish` callbacks are told the [`Outcome`].
+//!
+//! `ThreadSet`, `Semaphore` and `Notify` are `sock-sched`'s, for the threads of one loop:
+//! `!Send`, no atomics. tokio's `sync` module works on the loop as well (channels,
+//! `Mutex`, the `Send` versions of these; it needs no tokio runtime, only
+//! `features = ["sync"]`): see [`sock::sched::sync`](crate::sched::sync).
+//!
+//! # Examples
+//!
+//! A server that serves at most two connections at once, keeps its connection threads
+//! in a set (cancelled together when the server stops), hashes off the loop, and
+//! survives a handler's panic:
+//!
+//! ```
+//! use std::time::Duration;
+//! use sock::task::{PanicPolicy, Semaphore, ThreadSet, spawn_blocking};
+//! use sock::{Expires, Family};
+//!
+//! sock::Loop::current().set_panic_policy(PanicPolicy::Isolate);
+//! sock::run(async {
+//!     let server = sock::tcp(Family::INET)?;
+//!     server.listen("127.0.0.1", 0)?;
+//!     let port = server.local_addr()?.port();
+//!     let accept_loop = sock::spawn(async move {
+//!         let limit = Semaphore::new(2);
+//!         let mut connections = ThreadSet::new();
+//!         loop {
+//!             let permit = limit.acquire().await;
+//!             let Ok(conn) = server.accept().await else { break };
+//!             connections.spawn(async move {
+//!                 let _permit = permit; // one of two slots, until this thread ends
+//!                 let mut buf = [0u8; 64];
+//!                 let n = conn.recv(&mut buf).await?;
+//!                 let bytes = buf[..n].to_vec();
+//!                 let sum = spawn_blocking(move || bytes.iter().map(|&b| u64::from(b)).sum::<u64>())
+//!                     .timeout(Duration::from_secs(5))
+//!                     .await?;
+//!                 conn.send(sum.to_string().as_bytes()).await
+//!             });
+//!             while connections.try_join_next().is_some() {} // reap the finished
+//!         }
+//!     });
+//!     let client = sock::tcp(Family::INET)?;
+//!     client.connect("127.0.0.1", port).timeout(Duration::from_secs(5)).await?;
+//!     client.send(b"abc").await?;
+//!     let mut buf = [0u8; 16];
+//!     let n = client.recv(&mut buf).timeout(Duration::from_secs(5)).await?;
+//!     assert_eq!(&buf[..n], b"294");
+//!     accept_loop.cancel(); // the listener and every connection thread go with it
+//!     Ok::<(), sock::Error>(())
+//! })?;
+//! # Ok::<(), sock::Error>(())
+//! ```
+
+#[doc(inline)]
+pub use sock_sched::sync::{Acquire, Notified, Notify, Permit, Semaphore};
+#[doc(inline)]
+pub use sock_sched::{Outcome, PanicPolicy, ThreadSet};
+
+pub use crate::blocking::{
+    BLOCKING_THREADS, Blocking, BlockingStats, blocking_stats, spawn_blocking,
+};
