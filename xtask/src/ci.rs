@@ -8,7 +8,7 @@
 //! [`crate::needs`] checks that each step's needed programs come before it.
 
 use crate::step::Step;
-use crate::{bench, clippy, doc, fmt, miri, setup_tools, test, tidy, wine_test};
+use crate::{bench, clippy, doc, fmt, miri, package, setup_tools, test, tidy, wine_test};
 
 /// The steps of `cargo xtask ci`.
 pub(crate) fn steps() -> Vec<Step> {
@@ -16,6 +16,7 @@ pub(crate) fn steps() -> Vec<Step> {
     steps.extend(clippy::steps(&[]));
     steps.extend(test::steps());
     steps.push(doc::step());
+    steps.push(package::step());
     steps.push(bench::smoke_step());
     steps.push(miri::step());
     steps.extend(wine_test::steps(Vec::new()));

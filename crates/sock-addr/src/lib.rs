@@ -50,3 +50,8 @@ pub use port::Port;
 pub use resolve::{Resolve, ResolverStats, resolve, resolver_stats};
 pub use sockaddr::SockAddr;
 pub use sys::{RawSockAddr, RawSockLen};
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -55,3 +55,8 @@ pub use time::job::{JobSleep, SleepJob};
 pub use time::sleep::{Sleep, sleep, sleep_until};
 pub use time::timers::MissedTick;
 pub use value::Value;
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -74,3 +74,8 @@ pub use runtime::Loop;
 pub use scope::{Scoped, deadline, timeout};
 pub use target::ToAddrs;
 pub use tcp::{Shutdown, Tcp, tcp};
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
