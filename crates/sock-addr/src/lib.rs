@@ -21,6 +21,13 @@
 //! assert_eq!(entry.to_string(), "[::ffff:127.0.0.1]:80");
 //! # Ok::<(), sock_addr::LookupError>(())
 //! ```
+//!
+//! The examples of the items below are written as a user of the facade [`sock`] reads
+//! them, where this crate is `sock::addr` and the types sockets take (`Family`,
+//! `SockAddr`, `Hints`, …) are at the root, `sock::`; with this crate alone, read
+//! `sock_addr` for both.
+//!
+//! [`sock`]: https://docs.rs/sock
 
 #![doc(test(attr(deny(warnings))))]
 

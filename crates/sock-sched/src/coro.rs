@@ -41,10 +41,9 @@ use crate::value::Value;
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, suspend};
+/// use sock::suspend;
 ///
-/// let ex = Executor::new();
-/// let t = ex.newthread(async { suspend().await.take::<u32>() * 2 });
+/// let t = sock::newthread(async { suspend().await.take::<u32>() * 2 });
 /// t.resume(()); // starts it; it suspends
 /// t.resume(21u32); // it finishes
 /// assert_eq!(t.try_join().unwrap().unwrap(), 42);
@@ -89,10 +88,9 @@ impl std::fmt::Debug for Step {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, suspend};
+/// use sock::suspend;
 ///
-/// let ex = Executor::new();
-/// let t = ex.thread(async { suspend().await.take::<&str>() }); // runs up to suspend()
+/// let t = sock::thread(async { suspend().await.take::<&str>() }); // runs up to suspend()
 /// assert!(!t.is_finished());
 /// t.resume("wake up");
 /// assert_eq!(t.try_join().unwrap().unwrap(), "wake up");
@@ -113,10 +111,9 @@ pub fn suspend() -> Suspend {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, yield_};
+/// use sock::yield_;
 ///
-/// let ex = Executor::new();
-/// let counter = ex.newthread(async {
+/// let counter = sock::newthread(async {
 ///     let mut n = 0u32;
 ///     loop {
 ///         n += yield_(n).await.take::<u32>();
@@ -148,12 +145,11 @@ pub fn yield_<Y: 'static>(value: Y) -> Suspend {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, current, suspend, transfer};
+/// use sock::{current, suspend, transfer};
 ///
-/// let ex = Executor::new();
-/// let total = ex.run(async {
+/// let total = sock::run(async {
 ///     let me = current();
-///     let helper = sock_sched::newthread(async move {
+///     let helper = sock::newthread(async move {
 ///         let n = suspend().await.take::<u64>();
 ///         transfer(&me, n + 1).await;
 ///     });
@@ -273,7 +269,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, yield_};
+    /// use sock::{yield_, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let t = ex.newthread(async {
@@ -302,7 +298,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, suspend};
+    /// use sock::{suspend, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let t = ex.thread(async { suspend().await; });
@@ -320,7 +316,7 @@ impl ThreadRef {
     /// ```
     /// use std::cell::Cell;
     /// use std::rc::Rc;
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let done = Rc::new(Cell::new(false));
@@ -349,7 +345,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.newthread(async { 1 });
     /// assert!(!t.is_started());
     /// t.resume(());
@@ -368,7 +364,7 @@ impl Executor {
     /// use std::cell::Cell;
     /// use std::rc::Rc;
     ///
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let ran = Rc::new(Cell::new(false));
     /// let r = ran.clone();
     /// let t = ex.thread(async move { r.set(true) });
@@ -384,7 +380,7 @@ impl Executor {
 /// # Examples
 ///
 /// ```
-/// let t = sock_sched::newthread(async { 5 });
+/// let t = sock::newthread(async { 5 });
 /// t.resume(());
 /// assert_eq!(t.try_join().unwrap().unwrap(), 5);
 /// ```
@@ -398,7 +394,7 @@ pub fn newthread<F: Future + 'static>(future: F) -> Thread<F::Output> {
 /// # Examples
 ///
 /// ```
-/// let t = sock_sched::thread(async { 6 });
+/// let t = sock::thread(async { 6 });
 /// assert_eq!(t.try_join().unwrap().unwrap(), 6);
 /// ```
 pub fn thread<F: Future + 'static>(future: F) -> Thread<F::Output> {

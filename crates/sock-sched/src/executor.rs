@@ -42,7 +42,7 @@ const DEFAULT_RESOLUTION: Duration = Duration::from_millis(1);
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
+/// use sock::sched::Executor;
 ///
 /// let ex = Executor::new();
 /// let t = ex.spawn(async { 20 });
@@ -156,7 +156,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert_eq!(ex.run(async { 1 }), 1);
     /// ```
     pub fn new() -> Self {
@@ -169,7 +169,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, ManualClock, ManualPark};
+    /// use sock::sched::{Executor, ManualClock, ManualPark};
     ///
     /// let clock = ManualClock::new();
     /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock);
@@ -208,7 +208,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// ex.make_current();
@@ -224,7 +224,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let inside = ex.run(async { Executor::current() });
@@ -256,7 +256,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let me = ex.clone();
@@ -284,7 +284,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert!(Executor::entered().is_none());
@@ -299,7 +299,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert!(ex.ptr_eq(&ex.clone()));
@@ -316,7 +316,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 7 });
@@ -383,7 +383,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert_eq!(ex.run(async { vec![1, 2, 3] }), vec![1, 2, 3]);
@@ -420,7 +420,7 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert!(!ex.poll(Some(Duration::ZERO))); // nothing to do
@@ -442,7 +442,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let a = ex.spawn(async { 1 });
@@ -468,7 +468,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let stopper = ex.clone();
@@ -495,12 +495,12 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::{Executor, ManualClock, ManualPark};
+    /// use sock::sched::{Executor, ManualClock, ManualPark};
     ///
     /// let clock = ManualClock::new();
     /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock);
     /// assert_eq!(ex.next_deadline(), None);
-    /// ex.spawn(sock_sched::sleep(Duration::from_millis(5)));
+    /// ex.spawn(sock::sleep(Duration::from_millis(5)));
     /// ex.poll(Some(Duration::ZERO)); // the thread starts and arms its timer
     /// assert_eq!(ex.next_deadline(), Some(ex.clock() + Duration::from_millis(5)));
     /// ```
@@ -513,7 +513,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.clock() <= std::time::Instant::now());
     /// ```
     pub fn clock(&self) -> Instant {
@@ -527,7 +527,7 @@ impl Executor {
     /// ```
     /// use std::time::Duration;
     ///
-    /// assert_eq!(sock_sched::Executor::new().resolution(), Duration::from_millis(1));
+    /// assert_eq!(sock::sched::Executor::new().resolution(), Duration::from_millis(1));
     /// ```
     pub fn resolution(&self) -> Duration {
         self.inner.timers.borrow().resolution()
@@ -544,7 +544,7 @@ impl Executor {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// ex.set_resolution(Duration::from_micros(100));
     /// assert_eq!(ex.resolution(), Duration::from_micros(100));
     /// ```
@@ -557,7 +557,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let unparker = ex.unparker();
     /// std::thread::spawn(move || unparker.unpark()).join().unwrap();
     /// ```
@@ -578,7 +578,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, ThreadPark};
+    /// use sock::sched::{Executor, ThreadPark};
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 5 });
@@ -608,7 +608,7 @@ impl Executor {
     /// ```
     /// use std::rc::Rc;
     ///
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.extension::<String>().is_none());
     /// ex.set_extension(Rc::new(String::from("reactor")));
     /// assert_eq!(ex.extension::<String>().as_deref().map(String::as_str), Some("reactor"));
@@ -635,7 +635,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// ex.spawn(async {});
     /// assert_eq!(ex.alive(), 1);
     /// ex.start();

@@ -21,6 +21,13 @@
 //! });
 //! assert_eq!(total, 42);
 //! ```
+//!
+//! The examples of the items below are written as a user of the facade [`sock`] reads
+//! them, where this crate is `sock::sched` and the everyday names (`Thread`, `sleep`,
+//! `suspend`, …) are at the root, `sock::`; with this crate alone, read `sock_sched`
+//! for both.
+//!
+//! [`sock`]: https://docs.rs/sock
 
 #![doc(test(attr(deny(warnings))))]
 

@@ -25,12 +25,11 @@ use crate::task::{Payload, TaskRef, Typed, flag};
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, current};
+/// use sock::current;
 ///
-/// let ex = Executor::new();
-/// let t = ex.spawn(async { current().id() });
+/// let t = sock::spawn(async { current().id() });
 /// let id = t.id();
-/// ex.start();
+/// sock::start();
 /// assert_eq!(t.try_join().unwrap().unwrap(), id);
 /// ```
 pub struct ThreadRef {
@@ -48,11 +47,8 @@ pub struct ThreadRef {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
-///
-/// let ex = Executor::new();
-/// let t = ex.spawn(async { "out" });
-/// assert_eq!(ex.run(t.join()).unwrap(), "out");
+/// let t = sock::spawn(async { "out" });
+/// assert_eq!(sock::run(t.join()).unwrap(), "out");
 /// ```
 pub struct Thread<T> {
     /// The untyped handle.
@@ -66,11 +62,8 @@ pub struct Thread<T> {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
-///
-/// let ex = Executor::new();
-/// let t = ex.spawn(async { panic!("boom") });
-/// let err = ex.run(t.join()).unwrap_err();
+/// let t = sock::spawn(async { panic!("boom") });
+/// let err = sock::run(t.join()).unwrap_err();
 /// assert!(err.is_panic());
 /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
 /// ```
@@ -93,11 +86,8 @@ enum Repr {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
-///
-/// let ex = Executor::new();
-/// let join = ex.spawn(async { 5 }).join();
-/// assert_eq!(ex.run(join).unwrap(), 5);
+/// let join = sock::spawn(async { 5 }).join();
+/// assert_eq!(sock::run(join).unwrap(), 5);
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Join<T> {
@@ -118,7 +108,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert_ne!(ex.spawn(async {}).id(), ex.spawn(async {}).id());
     /// ```
     pub fn id(&self) -> u64 {
@@ -130,8 +120,8 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
-    /// let t = sock_sched::Builder::new().name("worker").spawn_on(&ex, async {});
+    /// let ex = sock::sched::Executor::new();
+    /// let t = sock::Builder::new().name("worker").spawn_on(&ex, async {});
     /// assert_eq!(t.name().as_deref(), Some("worker"));
     /// ```
     pub fn name(&self) -> Option<Arc<str>> {
@@ -143,7 +133,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async {});
     /// assert!(!t.is_finished());
     /// ex.start();
@@ -158,7 +148,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.spawn(async {}).is_started());
     /// ```
     pub fn is_started(&self) -> bool {
@@ -170,7 +160,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async {});
     /// assert!(t.ptr_eq(&t.to_ref()));
     /// ```
@@ -183,7 +173,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.spawn(async {}).executor().ptr_eq(&ex));
     /// ```
     pub fn executor(&self) -> &Executor {
@@ -254,7 +244,7 @@ impl<T> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 1 + 1 });
@@ -273,7 +263,7 @@ impl<T> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 3 });
@@ -294,7 +284,7 @@ impl<T> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async {});
     /// assert_eq!(t.to_ref().id(), t.id());
     /// ```
@@ -365,7 +355,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async { panic!() });
     /// assert!(ex.run(t.join()).unwrap_err().is_panic());
     /// ```
@@ -378,7 +368,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async { panic!() });
     /// assert!(!ex.run(t.join()).unwrap_err().is_cancelled());
     /// ```
@@ -395,7 +385,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async { std::panic::panic_any(7u8) });
     /// let payload = ex.run(t.join()).unwrap_err().into_panic();
     /// assert_eq!(*payload.downcast::<u8>().unwrap(), 7);

@@ -31,10 +31,13 @@
 //! ```
 //!
 //! The layers are crates of their own: [`addr`] (`sock-addr`), `sock-poll`,
-//! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together.
+//! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together, and
+//! every example in these docs uses the paths it gives them (`sock::`, `sock::addr::`,
+//! `sock::sched::`).
 
 #![doc(test(attr(deny(warnings))))]
 
+pub mod addr;
 mod batch;
 mod common;
 mod control;
@@ -45,6 +48,7 @@ mod op;
 mod opt;
 pub mod os;
 mod runtime;
+pub mod sched;
 mod scope;
 mod socket;
 mod target;
@@ -54,10 +58,8 @@ mod tcp;
 #[cfg_attr(windows, path = "sys/windows.rs")]
 mod sys;
 
-pub use sock_addr as addr;
 #[doc(inline)]
 pub use sock_addr::{Family, Flags, Hints, Port, Protocol, SockAddr, SocketType};
-pub use sock_sched as sched;
 
 pub use batch::Datagram;
 pub use control::*;

@@ -20,6 +20,10 @@ use crate::clock::{Clock, MonotonicClock};
 const INJECT_BATCH: usize = 64;
 
 /// A packet posted to the shared poller for the pool's own use.
+///
+/// # Examples
+///
+/// See [`SharedPark`]: a park queues the sentinels posted to it and hands them back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sentinel {
     /// The injector holds work: the worker that dequeues this drains it.
@@ -42,7 +46,7 @@ pub enum Sentinel {
 /// use std::collections::VecDeque;
 /// use std::sync::{Condvar, Mutex};
 /// use std::time::Duration;
-/// use sock_sched::mt::{Pool, Sentinel, SharedPark};
+/// use sock::sched::mt::{Pool, Sentinel, SharedPark};
 ///
 /// #[derive(Default)]
 /// struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
@@ -67,10 +71,18 @@ pub trait SharedPark: Send + Sync + 'static {
     /// Waits at most `timeout` (`None`: no limit; `Some(ZERO)`: never blocks) for
     /// events, wakes the tasks they concern, and passes every sentinel it dequeued to
     /// `sentinel`. Returning early is allowed.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedPark`].
     fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel));
 
     /// Posts `sentinel` so that exactly one waiting worker (or the next to wait)
     /// dequeues it.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedPark`].
     fn post(&self, sentinel: Sentinel);
 }
 
@@ -84,7 +96,7 @@ pub trait SharedPark: Send + Sync + 'static {
 /// use std::collections::VecDeque;
 /// use std::sync::{Condvar, Mutex};
 /// use std::time::Duration;
-/// use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+/// use sock::sched::mt::{self, Pool, Sentinel, SharedPark};
 ///
 /// # #[derive(Default)]
 /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
@@ -175,7 +187,7 @@ impl Pool {
     /// # use std::collections::VecDeque;
     /// # use std::sync::{Condvar, Mutex};
     /// # use std::time::Duration;
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # #[derive(Default)]
     /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
     /// # impl SharedPark for Queue {
@@ -190,7 +202,7 @@ impl Pool {
     /// #         self.1.notify_one();
     /// #     }
     /// # }
-    /// let pool = Pool::with_clock(Queue::default(), sock_sched::MonotonicClock);
+    /// let pool = Pool::with_clock(Queue::default(), sock::sched::MonotonicClock);
     /// assert!(pool.now() <= std::time::Instant::now());
     /// ```
     pub fn with_clock(park: impl SharedPark, clock: impl Clock + Send + Sync + 'static) -> Pool {
@@ -308,7 +320,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -331,7 +343,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -359,7 +371,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -385,7 +397,7 @@ impl Pool {
 /// # use std::collections::VecDeque;
 /// # use std::sync::{Condvar, Mutex};
 /// # use std::time::Duration;
-/// # use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+/// # use sock::sched::mt::{self, Pool, Sentinel, SharedPark};
 /// # #[derive(Default)]
 /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
 /// # impl SharedPark for Queue {
