@@ -1,5 +1,6 @@
 //! A chat server: `chat --addr 127.0.0.1:7001`; connect with `nc 127.0.0.1 7001` from
-//! several terminals: every line goes to everyone else.
+//! several terminals: every line goes to everyone else. A client that stops reading is
+//! dropped once 64 KiB wait for it, so it never stalls the others.
 
 use sock_examples::args::{flag, host_port};
 

@@ -1,8 +1,8 @@
 //! An echo server: `echo_server --addr 127.0.0.1:7000 [--udp] [--heap-report]`. Serves
 //! until killed. TCP: one thread per connection, `TCP_NODELAY` on each, no buffer held
 //! while a connection is idle; under `EMFILE` it sheds and backs off instead of
-//! spinning. `--udp`: echoes datagrams to their senders; `--udp --batch`: many per
-//! syscall (`recvmmsg`/`sendmmsg`).
+//! spinning. `--udp`: echoes datagrams to their senders, whole up to the largest UDP
+//! datagram; `--udp --batch`: many per syscall (`recvmmsg`/`sendmmsg`), as whole.
 //!
 //! Its heap is counted ([`sock_examples::heap::Counting`]); with `--heap-report` every
 //! line written to its stdin is answered on stdout by `heap_live_bytes N`, the bytes

@@ -1,5 +1,6 @@
 //! UDP request/response with deadlines: a server thread that reverses datagrams and a
-//! client that retries, in one process: `udp`.
+//! client that retries, in one process: `udp`. The last request is 10,000 bytes, more
+//! than a typical MTU, answered whole.
 
 use std::time::Duration;
 
@@ -11,7 +12,8 @@ fn main() -> sock::Result<()> {
         server.bind("127.0.0.1", 0)?;
         let port = server.local_addr()?.port();
         sock::thread(sock_examples::udp::serve(server.clone()));
-        for word in ["stressed", "drawer", "level"] {
+        let big = "ab".repeat(5_000);
+        for word in ["stressed", "drawer", "level", &big] {
             let reply = sock_examples::udp::request(
                 "127.0.0.1",
                 port,
@@ -20,7 +22,10 @@ fn main() -> sock::Result<()> {
                 3,
             )
             .await?;
-            println!("{word} -> {}", String::from_utf8_lossy(&reply));
+            match word.len() {
+                ..=64 => println!("{word} -> {}", String::from_utf8_lossy(&reply)),
+                n => println!("{n} bytes -> {} bytes back", reply.len()),
+            }
         }
         server.close()
     })

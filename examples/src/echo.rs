@@ -65,34 +65,68 @@ mod pool {
     }
 }
 
-/// Echoes every datagram back to its sender, until the socket fails (e.g. is closed).
+/// Echoes every datagram back to its sender, until the socket is closed. Its buffer
+/// holds any UDP datagram ([`crate::udp::MAX_DATAGRAM`]); an error that concerns one
+/// datagram is skipped ([`crate::udp::skip_or_stop`]).
 ///
 /// # Errors
 ///
 /// The receive or send error that ended the loop.
 pub async fn serve_udp(socket: sock::Udp) -> sock::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; crate::udp::MAX_DATAGRAM];
     loop {
-        let (n, from) = socket.recvnext(&mut buf).await?;
-        socket.sendto_addr(&from, &buf[..n]).await?;
+        let echoed = match socket.recvnext(&mut buf).await {
+            Ok((n, from)) => socket.sendto_addr(&from, &buf[..n]).await.map(drop),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = echoed {
+            crate::udp::skip_or_stop(e)?;
+        }
     }
 }
 
 /// [`serve_udp`] with batched I/O: up to 32 datagrams per `recvmmsg`, echoed with
-/// `sendmmsg` (one datagram per call where the OS has no batch calls).
+/// `sendmmsg` (one datagram per call where the OS has no batch calls). Each of the 32
+/// buffers holds any UDP datagram (2 MiB in all), so every datagram is echoed whole; a
+/// datagram flagged truncated all the same is reported and not echoed, never echoed
+/// cut.
 ///
 /// # Errors
 ///
 /// The receive or send error that ended the loop.
 pub async fn serve_udp_batched(socket: sock::Udp) -> sock::Result<()> {
-    let mut batch = vec![sock::Datagram::with_capacity(2048); 32];
+    let mut batch = vec![sock::Datagram::with_capacity(crate::udp::MAX_DATAGRAM); 32];
     loop {
-        let n = socket.recv_batch(&mut batch).await?;
-        let mut sent = 0;
-        while sent < n {
-            sent += socket.send_batch(&batch[sent..n]).await?;
+        match socket.recv_batch(&mut batch).await {
+            Ok(n) => echo_batch(&socket, &batch[..n]).await?,
+            Err(e) => crate::udp::skip_or_stop(e)?,
         }
     }
+}
+
+/// Echoes the datagrams of `batch` to their senders, as many per call as the socket
+/// takes; skips a truncated one and one whose send fails for that datagram alone.
+async fn echo_batch(socket: &sock::Udp, batch: &[sock::Datagram]) -> sock::Result<()> {
+    let mut next = 0;
+    while let Some(rest) = batch.get(next..).filter(|rest| !rest.is_empty()) {
+        let whole = rest.iter().take_while(|d| !d.is_truncated()).count();
+        if whole == 0 {
+            eprintln!(
+                "datagram skipped: truncated to {} bytes",
+                rest[0].data().len()
+            );
+            next += 1;
+            continue;
+        }
+        match socket.send_batch(&rest[..whole]).await {
+            Ok(sent) => next += sent,
+            Err(e) => {
+                crate::udp::skip_or_stop(e)?;
+                next += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sends `count` messages of `size` bytes one at a time, checking each echo; returns

@@ -118,6 +118,87 @@ fn chat_broadcasts_to_everyone_else() {
     });
 }
 
+/// Lines the chat flood test sends: 60,000 of 100 bytes (6 MB), more than the kernel
+/// buffers for a client that does not read. The old chat, which awaited each client's
+/// send in turn, stalled everyone on such a client (after 26,481 lines on Linux).
+const FLOOD_LINES: usize = 60_000;
+
+/// A connected chat client; `rcvbuf` shrinks its receive buffer before connecting.
+async fn chat_client(port: u16, rcvbuf: Option<i32>) -> sock::Tcp {
+    let c = sock::tcp(Family::INET).unwrap();
+    if let Some(bytes) = rcvbuf {
+        c.setopt("so_rcvbuf", bytes).unwrap();
+    }
+    c.connect("127.0.0.1", port)
+        .timeout(Duration::from_secs(5))
+        .await
+        .unwrap();
+    c
+}
+
+/// Reads from `c` until it has seen `want` lines starting with `prefix` (others are
+/// skipped) and returns those; each read waits at most 10 s.
+async fn read_lines(c: &sock::Tcp, prefix: &str, want: usize) -> Vec<String> {
+    let (mut lines, mut pending) = (Vec::new(), Vec::new());
+    let mut buf = vec![0u8; 64 * 1024];
+    while lines.len() < want {
+        let n = c.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+        let n = n.unwrap_or_else(|e| panic!("after {} lines: {e}", lines.len()));
+        assert!(n > 0, "EOF after {} lines", lines.len());
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(i) = pending.iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8(pending.drain(..=i).collect()).unwrap();
+            if line.starts_with(prefix) {
+                lines.push(line);
+            }
+        }
+    }
+    lines
+}
+
+/// One client never reads: the chat drops it once its outbox is full, and the others
+/// receive every line, in order.
+#[test]
+fn chat_drops_a_client_that_stops_reading() {
+    sock::run(async {
+        let (l, port) = listener();
+        sock::thread(sock_examples::chat::serve(l));
+        let slow = chat_client(port, Some(4096)).await;
+        let sender = chat_client(port, None).await;
+        let readers = [chat_client(port, None).await, chat_client(port, None).await];
+        // Each client announces itself; once the sender has seen the three others,
+        // all four are in the room.
+        for c in readers.iter().chain([&slow]) {
+            c.send(b"ready\n").await.unwrap();
+        }
+        read_lines(&sender, "ready", 3).await;
+        let flood = sock::thread(async move {
+            for i in 0..FLOOD_LINES {
+                let line = format!("line {i:06} {}\n", "x".repeat(87));
+                sender.send(line.as_bytes()).await.unwrap();
+            }
+            sender
+        });
+        // Both readers read at once: one left unread would be dropped too.
+        let reading = readers
+            .map(|r| sock::thread(async move { read_lines(&r, "line ", FLOOD_LINES).await }));
+        for r in reading {
+            let lines = r.join().await.unwrap();
+            for (i, line) in lines.iter().enumerate() {
+                assert!(line.starts_with(&format!("line {i:06} ")), "{line}");
+            }
+        }
+        let _sender = flood.join().await.unwrap();
+        // The slow client was dropped: after what was already on its way, EOF (or a
+        // reset), never more than the whole flood.
+        let rest = slow.recvall().timeout(Duration::from_secs(10)).await;
+        match rest {
+            Ok(bytes) => assert!(bytes.len() < FLOOD_LINES * 100, "{}", bytes.len()),
+            Err(e) => assert_eq!(e.kind(), sock::ErrorKind::ConnectionReset, "{e}"),
+        }
+    });
+}
+
 #[test]
 fn udp_request_response_with_retries() {
     sock::run(async {
@@ -144,6 +225,82 @@ fn udp_request_response_with_retries() {
             err.is_timeout() || err.kind() == sock::ErrorKind::ConnectionRefused,
             "{err}"
         );
+    });
+}
+
+/// A client socket bound to loopback, and a receive buffer for any datagram.
+fn udp_client() -> (sock::Udp, Vec<u8>) {
+    let c = sock::udp(Family::INET).unwrap();
+    c.bind("127.0.0.1", 0).unwrap();
+    (c, vec![0u8; sock_examples::udp::MAX_DATAGRAM])
+}
+
+/// A UDP server of the examples on a loopback socket; returns its address.
+fn udp_server<F: std::future::Future<Output = sock::Result<()>> + 'static>(
+    serve: impl FnOnce(sock::Udp) -> F,
+) -> sock::SockAddr {
+    let server = sock::udp(Family::INET).unwrap();
+    server.bind("127.0.0.1", 0).unwrap();
+    let addr = server.local_addr().unwrap();
+    sock::thread(serve(server));
+    addr
+}
+
+/// Sends `msg` to `to` and returns the next datagram `c` receives (within 5 s).
+async fn udp_round_trip(c: &sock::Udp, buf: &mut [u8], to: &sock::SockAddr, msg: &[u8]) -> Vec<u8> {
+    c.sendto_addr(to, msg).await.unwrap();
+    let n = c.recv(buf).timeout(Duration::from_secs(5)).await.unwrap();
+    buf[..n].to_vec()
+}
+
+/// Datagrams over 2,048 bytes (the old buffer, which ended the server) come back
+/// whole, and the server goes on.
+#[test]
+fn udp_answers_large_datagrams_whole_and_goes_on() {
+    sock::run(async {
+        let to = udp_server(sock_examples::udp::serve);
+        let (c, mut buf) = udp_client();
+        let big: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let back = udp_round_trip(&c, &mut buf, &to, &big).await;
+        assert!(
+            back.iter().eq(big.iter().rev()),
+            "{} bytes back",
+            back.len()
+        );
+        assert_eq!(udp_round_trip(&c, &mut buf, &to, b"abc").await, b"cba");
+    });
+}
+
+/// With a buffer smaller than a datagram, the server skips that datagram (it cannot be
+/// answered whole) and answers the next.
+#[test]
+fn udp_skips_a_datagram_longer_than_its_buffer() {
+    sock::run(async {
+        let to = udp_server(|s| sock_examples::udp::serve_with_buffer(s, 2048));
+        let (c, mut buf) = udp_client();
+        c.sendto_addr(&to, &[7u8; 3000]).await.unwrap();
+        // Loopback keeps the order: had the server answered the long datagram, its
+        // answer would come first.
+        assert_eq!(udp_round_trip(&c, &mut buf, &to, b"abc").await, b"cba");
+    });
+}
+
+/// `echo_server --udp --batch` and `--udp` echo datagrams of any size whole (the batch
+/// server used to echo only the first 2,048 bytes).
+#[test]
+fn udp_echo_servers_echo_large_datagrams_whole() {
+    sock::run(async {
+        for to in [
+            udp_server(sock_examples::echo::serve_udp_batched),
+            udp_server(sock_examples::echo::serve_udp),
+        ] {
+            let (c, mut buf) = udp_client();
+            for size in [9_000, 60_000, 5] {
+                let msg: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+                let back = udp_round_trip(&c, &mut buf, &to, &msg).await;
+                assert!(back == msg, "{size} bytes sent, {} echoed", back.len());
+            }
+        }
     });
 }
 

@@ -10,7 +10,9 @@ commands:
   clippy [TARGET...]  clippy -D warnings on the host and the cross targets
                       (TARGET: host, or a target triple; default: all four)
   test                nextest (or cargo test) on the workspace, then the doctests
-  doc                 cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings
+  doc                 cargo doc --workspace --no-deps with RUSTDOCFLAGS=-D warnings,
+                      then no example on sock's pages names a layer crate
+  package             cargo package (and verify) the library crates
   bench-smoke         every criterion benchmark once, in --test mode
   icount [--bless]    instructions per operation of the hot paths under callgrind,
                       sock beside tokio; fails when sock's grow over 2 % above
@@ -52,6 +54,8 @@ pub(crate) enum Command {
     Test,
     /// Rustdoc with warnings denied.
     Doc,
+    /// `cargo package` of the library crates.
+    Package,
     /// Criterion benches once each in test mode.
     BenchSmoke,
     /// Instruction counts against the baseline; `bless` rewrites the baseline.
@@ -101,6 +105,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "fmt" => Command::Fmt,
         "test" => Command::Test,
         "doc" => Command::Doc,
+        "package" => Command::Package,
         "bench-smoke" => Command::BenchSmoke,
         "tidy" => Command::Tidy,
         "deps" => Command::Deps,

@@ -33,7 +33,11 @@
 //! - `stress` — the multi-threading stress suites (`sock-tests`' `multi_loops` and
 //!   `multi_shared`) in release at their full size, 4,000 connections × 50 round trips,
 //!   ten times each (`SOCK_STRESS_REPS=10`): the flake check.
-//! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
+//! - `doc` — `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`, then
+//!   the facade's pages are read for examples that name a layer crate instead of its
+//!   `sock::` path (see [`doc`]).
+//! - `package` — `cargo package` of the library crates: each archive carries its README
+//!   and both license files, and builds on its own against crates.io (see [`package`]).
 //! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
 //!   benchmark runs once, untimed, so benches keep compiling and running.
 //! - `icount` — instructions per operation of the hot paths (echo, accept+connect, UDP
@@ -73,6 +77,7 @@ mod fmt;
 mod icount;
 mod miri;
 mod needs;
+mod package;
 mod process_tree;
 mod project;
 mod report;
@@ -124,6 +129,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Clippy(targets) => clippy::steps(&targets),
         Command::Test => test::steps(),
         Command::Doc => vec![doc::step()],
+        Command::Package => vec![package::step()],
         Command::BenchSmoke => vec![bench::smoke_step()],
         Command::Icount { bless } => vec![icount::step(bless)],
         Command::Tidy => vec![tidy::step()],

@@ -14,14 +14,14 @@ use crate::sys;
 /// # Examples
 ///
 /// ```
-/// use sock_addr::Flags;
+/// use sock::Flags;
 ///
 /// let flags = Flags::PASSIVE | Flags::NUMERICSERV;
 /// assert!(flags.contains(Flags::PASSIVE));
 /// assert!(!flags.contains(Flags::CANONNAME));
 /// assert_eq!(format!("{flags:?}"), "PASSIVE | NUMERICSERV");
 /// assert_eq!("passive|numericserv".parse::<Flags>()?, flags);
-/// # Ok::<(), sock_addr::ParseNameError>(())
+/// # Ok::<(), sock::addr::ParseNameError>(())
 /// ```
 #[doc(alias = "af")]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -64,7 +64,7 @@ impl Flags {
     /// # Examples
     ///
     /// ```
-    /// assert!(sock_addr::Flags::empty().is_empty());
+    /// assert!(sock::Flags::empty().is_empty());
     /// ```
     pub const fn empty() -> Flags {
         Flags(0)
@@ -75,7 +75,7 @@ impl Flags {
     /// # Examples
     ///
     /// ```
-    /// assert!(!sock_addr::Flags::ALL.is_empty());
+    /// assert!(!sock::Flags::ALL.is_empty());
     /// ```
     pub const fn is_empty(self) -> bool {
         self.0 == 0
@@ -86,7 +86,7 @@ impl Flags {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::Flags;
+    /// use sock::Flags;
     /// assert!((Flags::ALL | Flags::V4MAPPED).contains(Flags::ALL));
     /// ```
     pub const fn contains(self, other: Flags) -> bool {
@@ -98,7 +98,7 @@ impl Flags {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::Flags;
+    /// use sock::Flags;
     /// const F: Flags = Flags::ALL.union(Flags::V4MAPPED);
     /// assert_eq!(F, Flags::ALL | Flags::V4MAPPED);
     /// ```
@@ -111,7 +111,7 @@ impl Flags {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::Flags;
+    /// use sock::Flags;
     /// assert_eq!(Flags::from_raw(Flags::PASSIVE.as_raw()), Flags::PASSIVE);
     /// ```
     pub const fn as_raw(self) -> i32 {
@@ -123,7 +123,7 @@ impl Flags {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::Flags;
+    /// use sock::Flags;
     /// assert_eq!(Flags::from_raw(0), Flags::empty());
     /// ```
     pub const fn from_raw(raw: i32) -> Flags {

@@ -30,7 +30,7 @@ macro_rules! os_enum {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("use sock_addr::", stringify!($name), ";")]
+            #[doc = concat!("use sock::", stringify!($name), ";")]
             #[doc = concat!("let v = ", stringify!($name), "::default();")]
             #[doc = concat!("assert_eq!(", stringify!($name), "::from_raw(v.as_raw()), v);")]
             /// ```
@@ -43,7 +43,7 @@ macro_rules! os_enum {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("use sock_addr::", stringify!($name), ";")]
+            #[doc = concat!("use sock::", stringify!($name), ";")]
             #[doc = concat!("assert_eq!(", stringify!($name), "::from_raw(0), ", stringify!($name), "::default());")]
             /// ```
             pub const fn from_raw(raw: i32) -> $name {
@@ -56,7 +56,7 @@ macro_rules! os_enum {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("use sock_addr::", stringify!($name), ";")]
+            #[doc = concat!("use sock::", stringify!($name), ";")]
             #[doc = concat!("for s in [", $(stringify!($seed), ", ",)* "] {")]
             #[doc = concat!("    assert_eq!(s.parse::<", stringify!($name), ">().unwrap().name(), s);")]
             /// }
@@ -105,13 +105,13 @@ os_enum! {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::Family;
+    /// use sock::Family;
     ///
     /// assert_eq!("inet6".parse::<Family>()?, Family::INET6);
     /// assert_eq!(format!("{:?}", Family::INET), "INET");
     /// assert_eq!(Family::UNIX.name(), "unix");
     /// assert_eq!(Family::default(), Family::UNSPEC);
-    /// # Ok::<(), sock_addr::ParseNameError>(())
+    /// # Ok::<(), sock::addr::ParseNameError>(())
     /// ```
     #[doc(alias = "af")]
     pub struct Family, what = "address family";
@@ -132,12 +132,12 @@ os_enum! {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SocketType;
+    /// use sock::SocketType;
     ///
     /// assert_eq!("tcp".parse::<SocketType>()?, SocketType::STREAM);
     /// assert_eq!(format!("{:?}", SocketType::DGRAM), "DGRAM");
     /// assert_eq!(SocketType::RAW.name(), "raw");
-    /// # Ok::<(), sock_addr::ParseNameError>(())
+    /// # Ok::<(), sock::addr::ParseNameError>(())
     /// ```
     #[doc(alias = "type")]
     pub struct SocketType, what = "socket type";
@@ -159,12 +159,12 @@ os_enum! {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::Protocol;
+    /// use sock::Protocol;
     ///
     /// assert_eq!("icmpv6".parse::<Protocol>()?, Protocol::ICMPV6);
     /// assert_eq!(format!("{:?}", Protocol::TCP), "TCP");
     /// assert_eq!(Protocol::default(), Protocol::IP);
-    /// # Ok::<(), sock_addr::ParseNameError>(())
+    /// # Ok::<(), sock::addr::ParseNameError>(())
     /// ```
     pub struct Protocol, what = "protocol";
     /// IP, or "the default protocol for the socket type" (`0`).
@@ -191,7 +191,7 @@ os_enum! {
 /// # Examples
 ///
 /// ```
-/// use sock_addr::Family;
+/// use sock::Family;
 ///
 /// let err = "ipx".parse::<Family>().unwrap_err();
 /// assert_eq!(err.to_string(), r#"unknown address family "ipx" (expected one of: inet, inet6, unix)"#);

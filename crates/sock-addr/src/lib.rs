@@ -22,6 +22,13 @@
 //! assert_eq!(entry.to_string(), "[::ffff:127.0.0.1]:80");
 //! # Ok::<(), sock_addr::LookupError>(())
 //! ```
+//!
+//! The examples of the items below are written as a user of the facade [`sock`] reads
+//! them, where this crate is `sock::addr` and the types sockets take (`Family`,
+//! `SockAddr`, `Hints`, …) are at the root, `sock::`; with this crate alone, read
+//! `sock_addr` for both.
+//!
+//! [`sock`]: https://docs.rs/sock
 
 #![doc(test(attr(deny(warnings))))]
 
@@ -51,3 +58,8 @@ pub use port::Port;
 pub use resolve::{Resolve, ResolverStats, resolve, resolver_stats};
 pub use sockaddr::SockAddr;
 pub use sys::{RawSockAddr, RawSockLen};
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -18,14 +18,14 @@ use crate::{Family, Protocol, SockAddr, SocketType};
 /// # Examples
 ///
 /// ```
-/// use sock_addr::{Hints, lookup};
+/// use sock::{Hints, addr::lookup};
 ///
 /// let list = lookup("127.0.0.1", 8080, &Hints::tcp())?;
 /// assert_eq!(list.len(), 1);
 /// for entry in &list {
 ///     assert_eq!(entry.to_string(), "127.0.0.1:8080");
 /// }
-/// # Ok::<(), sock_addr::LookupError>(())
+/// # Ok::<(), sock::addr::LookupError>(())
 /// ```
 #[derive(Clone)]
 pub struct AddrList {
@@ -50,12 +50,12 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, lookup};
+    /// use sock::{Hints, addr::lookup};
     ///
     /// let list = lookup("::1", 8080, &Hints::tcp())?;
     /// let addrs: Vec<String> = list.iter().map(|e| e.to_string()).collect();
     /// assert_eq!(addrs, ["[::1]:8080"]);
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     #[doc(alias = "addrs")]
     #[doc(alias = "next")]
@@ -72,10 +72,10 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, lookup};
+    /// use sock::{Hints, addr::lookup};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().addr().port(), 80);
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn first(&self) -> Option<AddrInfo<'_>> {
         self.iter().next()
@@ -86,9 +86,9 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, lookup};
+    /// use sock::{Hints, addr::lookup};
     /// assert_eq!(lookup("127.0.0.1", 80, &Hints::udp())?.len(), 1);
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn len(&self) -> usize {
         self.len
@@ -99,9 +99,9 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, lookup};
+    /// use sock::{Hints, addr::lookup};
     /// assert!(!lookup("127.0.0.1", 80, &Hints::udp())?.is_empty());
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -113,10 +113,10 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Flags, Hints, lookup};
+    /// use sock::{Flags, Hints, addr::lookup};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp().flags(Flags::CANONNAME))?;
     /// assert_eq!(list.canonical_name(), Some("127.0.0.1"));
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn canonical_name(&self) -> Option<&str> {
         self.iter().find_map(|e| e.canonical_name())
@@ -142,13 +142,13 @@ impl fmt::Debug for AddrList {
 /// # Examples
 ///
 /// ```
-/// use sock_addr::{Hints, lookup};
+/// use sock::{Hints, addr::lookup};
 /// let list = lookup("127.0.0.1", 80, &Hints::new())?;
 /// let mut iter = list.iter();
 /// assert_eq!(iter.len(), list.len());
 /// iter.next();
 /// assert_eq!(iter.len(), list.len() - 1);
-/// # Ok::<(), sock_addr::LookupError>(())
+/// # Ok::<(), sock::addr::LookupError>(())
 /// ```
 #[derive(Clone)]
 pub struct Iter<'a> {
@@ -191,7 +191,7 @@ impl fmt::Debug for Iter<'_> {
 /// # Examples
 ///
 /// ```
-/// use sock_addr::{Family, Hints, Protocol, SocketType, lookup};
+/// use sock::{Family, Hints, Protocol, SocketType, addr::lookup};
 ///
 /// let list = lookup("127.0.0.1", 53, &Hints::udp())?;
 /// let entry = list.first().unwrap();
@@ -199,7 +199,7 @@ impl fmt::Debug for Iter<'_> {
 /// assert_eq!(entry.family(), Family::INET);
 /// assert_eq!(entry.protocol(), Protocol::UDP);
 /// assert_eq!(entry.to_string(), "127.0.0.1:53");
-/// # Ok::<(), sock_addr::LookupError>(())
+/// # Ok::<(), sock::addr::LookupError>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct AddrInfo<'a> {
@@ -213,10 +213,10 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, SocketType, lookup};
+    /// use sock::{Hints, SocketType, addr::lookup};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().socktype(), SocketType::STREAM);
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     #[doc(alias = "type")]
     pub fn socktype(&self) -> SocketType {
@@ -228,10 +228,10 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Family, Hints, lookup};
+    /// use sock::{Family, Hints, addr::lookup};
     /// let list = lookup("::1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().family(), Family::INET6);
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn family(&self) -> Family {
         Family::from_raw(self.entry.family())
@@ -242,10 +242,10 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, Protocol, lookup};
+    /// use sock::{Hints, Protocol, addr::lookup};
     /// let list = lookup("::1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().protocol(), Protocol::TCP);
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn protocol(&self) -> Protocol {
         Protocol::from_raw(self.entry.protocol())
@@ -258,10 +258,10 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, lookup};
+    /// use sock::{Hints, addr::lookup};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().canonical_name(), None); // not asked for
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     #[doc(alias = "name")]
     pub fn canonical_name(&self) -> Option<&'a str> {
@@ -273,10 +273,10 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Hints, lookup};
+    /// use sock::{Hints, addr::lookup};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().addr().as_socket(), Some("127.0.0.1:80".parse().unwrap()));
-    /// # Ok::<(), sock_addr::LookupError>(())
+    /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn addr(&self) -> SockAddr {
         self.entry.addr()

@@ -24,7 +24,7 @@ use crate::{AddrList, Hints, LookupError, Port, sys};
 /// # Examples
 ///
 /// ```
-/// use sock_addr::{Family, Flags, Hints, lookup};
+/// use sock::{Family, Flags, Hints, addr::lookup};
 ///
 /// // Bind to every IPv4 interface, any port:
 /// let list = lookup("*", 0, &Hints::tcp().family(Family::INET).flags(Flags::PASSIVE))?;
@@ -33,7 +33,7 @@ use crate::{AddrList, Hints, LookupError, Port, sys};
 /// // A service name is looked up in the services database:
 /// let list = lookup("127.0.0.1", "http", &Hints::tcp())?;
 /// assert_eq!(list.first().unwrap().addr().port(), 80);
-/// # Ok::<(), sock_addr::LookupError>(())
+/// # Ok::<(), sock::addr::LookupError>(())
 /// ```
 #[doc(alias = "addr")]
 #[doc(alias = "getaddrinfo")]

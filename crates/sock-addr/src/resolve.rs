@@ -66,7 +66,7 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 /// # Examples
 ///
 /// ```
-/// use sock_addr::{Hints, resolve};
+/// use sock::{Hints, addr::resolve};
 /// # use std::{future::Future, pin::pin, sync::Arc, task::{Context, Poll, Wake, Waker}};
 /// # struct Unpark(std::thread::Thread);
 /// # impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
@@ -85,7 +85,7 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 ///
 /// let list = block_on(resolve("::1", "8080", &Hints::tcp()))?; // numeric: no thread
 /// assert_eq!(list.first().unwrap().to_string(), "[::1]:8080");
-/// # Ok::<(), sock_addr::LookupError>(())
+/// # Ok::<(), sock::addr::LookupError>(())
 /// ```
 #[doc(alias = "resolver")]
 pub fn resolve(host: &str, port: impl Into<Port>, hints: &Hints) -> Resolve {
@@ -135,7 +135,7 @@ fn is_numeric_host(host: &str) -> bool {
 ///
 /// ```
 /// fn assert_send<T: Send + 'static>(_: &T) {}
-/// let fut: sock_addr::Resolve = sock_addr::resolve("127.0.0.1", 80, &sock_addr::Hints::tcp());
+/// let fut: sock::addr::Resolve = sock::addr::resolve("127.0.0.1", 80, &sock::Hints::tcp());
 /// assert_send(&fut);
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -286,7 +286,7 @@ impl Job {
 /// # Examples
 ///
 /// ```
-/// let stats = sock_addr::resolver_stats();
+/// let stats = sock::addr::resolver_stats();
 /// assert!(stats.threads <= 4);
 /// assert!(stats.idle_threads <= stats.threads);
 /// ```
@@ -313,9 +313,9 @@ pub struct ResolverStats {
 /// # Examples
 ///
 /// ```
-/// let before = sock_addr::resolver_stats().lookups;
-/// let _ = sock_addr::resolve("127.0.0.1", 80, &sock_addr::Hints::tcp()); // numeric: not pooled
-/// assert_eq!(sock_addr::resolver_stats().lookups, before);
+/// let before = sock::addr::resolver_stats().lookups;
+/// let _ = sock::addr::resolve("127.0.0.1", 80, &sock::Hints::tcp()); // numeric: not pooled
+/// assert_eq!(sock::addr::resolver_stats().lookups, before);
 /// ```
 pub fn resolver_stats() -> ResolverStats {
     let state = POOL.lock();

@@ -22,7 +22,7 @@ use crate::sys::{self, RawSockAddr, RawSockLen};
 /// # Examples
 ///
 /// ```
-/// use sock_addr::{Family, SockAddr};
+/// use sock::{Family, SockAddr};
 /// use std::net::SocketAddr;
 ///
 /// let v6: SocketAddr = "[fe80::1%2]:8080".parse()?;
@@ -52,7 +52,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Family, SockAddr};
+    /// use sock::{Family, SockAddr};
     ///
     /// let addr = SockAddr::unix("/tmp/app.sock")?;
     /// assert_eq!(addr.family(), Family::UNIX);
@@ -71,7 +71,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::{Family, SockAddr};
+    /// use sock::{Family, SockAddr};
     /// let addr = SockAddr::from("127.0.0.1:80".parse::<std::net::SocketAddr>().unwrap());
     /// assert_eq!(addr.family(), Family::INET);
     /// ```
@@ -84,7 +84,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// let addr = SockAddr::from("127.0.0.1:80".parse::<std::net::SocketAddr>().unwrap());
     /// assert_eq!(addr.port(), 80);
     /// ```
@@ -98,7 +98,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// use std::net::IpAddr;
     ///
     /// let addr = SockAddr::from("[::1]:80".parse::<std::net::SocketAddr>().unwrap());
@@ -117,7 +117,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// let std_addr: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
     /// assert_eq!(SockAddr::from(std_addr).as_socket(), Some(std_addr));
     /// assert_eq!(SockAddr::unix("/tmp/x").unwrap().as_socket(), None);
@@ -132,7 +132,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// let addr = SockAddr::unix("/run/x.sock").unwrap();
     /// assert_eq!(addr.as_unix_path().unwrap().to_str(), Some("/run/x.sock"));
     /// ```
@@ -150,7 +150,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// let addr = SockAddr::from("127.0.0.1:80".parse::<std::net::SocketAddr>().unwrap());
     /// // SAFETY: the pointer is valid for `len()` bytes while `addr` lives.
     /// let copy = unsafe { SockAddr::from_raw(addr.as_ptr(), addr.len()) };
@@ -165,7 +165,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// let v4 = SockAddr::from("127.0.0.1:80".parse::<std::net::SocketAddr>().unwrap());
     /// let v6 = SockAddr::from("[::1]:80".parse::<std::net::SocketAddr>().unwrap());
     /// assert!(v4.len() < v6.len());
@@ -188,7 +188,7 @@ impl SockAddr {
     /// # Examples
     ///
     /// ```
-    /// use sock_addr::SockAddr;
+    /// use sock::SockAddr;
     /// let addr = SockAddr::unix("/tmp/s").unwrap();
     /// // SAFETY: the pointer is valid for `len()` bytes while `addr` lives.
     /// let copy = unsafe { SockAddr::from_raw(addr.as_ptr(), addr.len()) };

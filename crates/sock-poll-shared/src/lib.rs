@@ -64,3 +64,8 @@ mod sys;
 pub use event::{Event, Events};
 pub use poller::{Poller, round_up_to_millis};
 pub use sys::RawPoller;
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

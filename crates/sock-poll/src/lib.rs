@@ -54,3 +54,8 @@ mod sys;
 pub use reactor::{Reactor, round_up_to_millis};
 pub use registration::{Closed, Direction, Registration, Wait};
 pub use unparker::Unparker;
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -18,6 +18,10 @@ use crate::reactor::Shared;
 use crate::token;
 
 /// A direction of I/O on a socket.
+///
+/// # Examples
+///
+/// See the [`Registration`] example (`is_ready(Direction::Read)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// Reading, receiving, accepting.

@@ -32,6 +32,10 @@ impl Unparker {
     /// Wakes the reactor. Errors of the underlying wake (an eventfd write that cannot
     /// fail in practice) are ignored: a lost wake could only delay, and the reactor keeps
     /// the eventfd readable until it is drained.
+    ///
+    /// # Examples
+    ///
+    /// See [`Unparker`].
     pub fn unpark(&self) {
         let _ = self.try_unpark();
     }
@@ -41,6 +45,15 @@ impl Unparker {
     /// # Errors
     ///
     /// The OS error of the eventfd write (Linux) or completion post (Windows).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// reactor.unparker().try_unpark()?;
+    /// reactor.poll(None)?; // does not block: the wake is pending
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn try_unpark(&self) -> io::Result<()> {
         self.waker.wake()
     }

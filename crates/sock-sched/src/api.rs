@@ -15,8 +15,8 @@ use crate::thread::{Thread, ThreadRef};
 /// # Examples
 ///
 /// ```
-/// let t = sock_sched::spawn(async { 2 });
-/// sock_sched::start();
+/// let t = sock::spawn(async { 2 });
+/// sock::start();
 /// assert_eq!(t.try_join().unwrap().unwrap(), 2);
 /// ```
 pub fn spawn<F: Future + 'static>(future: F) -> Thread<F::Output> {
@@ -33,10 +33,10 @@ pub fn spawn<F: Future + 'static>(future: F) -> Thread<F::Output> {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(sock_sched::run(async { "whole value".to_string() }), "whole value");
+/// assert_eq!(sock::run(async { "whole value".to_string() }), "whole value");
 ///
 /// let mut log = Vec::new();
-/// sock_sched::run(async { log.push(sock_sched::current().id()) });
+/// sock::run(async { log.push(sock::current().id()) });
 /// assert_eq!(log.len(), 1);
 /// ```
 pub fn run<F: Future>(future: F) -> F::Output {
@@ -54,8 +54,8 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// ```
 /// use std::time::Duration;
 ///
-/// sock_sched::spawn(async {});
-/// assert!(sock_sched::poll(Some(Duration::ZERO)));
+/// sock::spawn(async {});
+/// assert!(sock::poll(Some(Duration::ZERO)));
 /// ```
 pub fn poll(timeout: Option<Duration>) -> bool {
     Executor::current().poll(timeout)
@@ -71,9 +71,9 @@ pub fn poll(timeout: Option<Duration>) -> bool {
 /// # Examples
 ///
 /// ```
-/// sock_sched::spawn(async { sock_sched::stop() });
-/// sock_sched::spawn(std::future::pending::<()>());
-/// sock_sched::start(); // returns: stopped
+/// sock::spawn(async { sock::stop() });
+/// sock::spawn(std::future::pending::<()>());
+/// sock::start(); // returns: stopped
 /// ```
 pub fn start() {
     Executor::current().start();
@@ -84,8 +84,8 @@ pub fn start() {
 /// # Examples
 ///
 /// ```
-/// sock_sched::spawn(async { sock_sched::stop() });
-/// sock_sched::start();
+/// sock::spawn(async { sock::stop() });
+/// sock::start();
 /// ```
 pub fn stop() {
     Executor::current().stop();
@@ -96,8 +96,8 @@ pub fn stop() {
 /// # Examples
 ///
 /// ```
-/// let a = sock_sched::clock();
-/// assert!(sock_sched::clock() >= a);
+/// let a = sock::clock();
+/// assert!(sock::clock() >= a);
 /// ```
 pub fn clock() -> Instant {
     Executor::current().clock()
@@ -108,9 +108,9 @@ pub fn clock() -> Instant {
 /// # Examples
 ///
 /// ```
-/// let ex = sock_sched::Executor::new();
+/// let ex = sock::sched::Executor::new();
 /// ex.make_current();
-/// assert_eq!(sock_sched::next_deadline(), None);
+/// assert_eq!(sock::sched::next_deadline(), None);
 /// ```
 pub fn next_deadline() -> Option<Instant> {
     Executor::current().next_deadline()
@@ -125,9 +125,9 @@ pub fn next_deadline() -> Option<Instant> {
 /// # Examples
 ///
 /// ```
-/// let t = sock_sched::spawn(async { sock_sched::current().id() });
+/// let t = sock::spawn(async { sock::current().id() });
 /// let id = t.id();
-/// sock_sched::start();
+/// sock::start();
 /// assert_eq!(t.try_join().unwrap().unwrap(), id);
 /// ```
 #[doc(alias = "currentthread")]
@@ -140,8 +140,8 @@ pub fn current() -> ThreadRef {
 /// # Examples
 ///
 /// ```
-/// assert!(sock_sched::try_current().is_none());
-/// assert!(sock_sched::run(async { sock_sched::try_current().is_some() }));
+/// assert!(sock::try_current().is_none());
+/// assert!(sock::run(async { sock::try_current().is_some() }));
 /// ```
 pub fn try_current() -> Option<ThreadRef> {
     let inner = crate::context::entered()?;

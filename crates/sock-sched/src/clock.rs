@@ -16,7 +16,7 @@ use crate::park::{Park, ThreadPark, Unparker};
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Clock, MonotonicClock};
+/// use sock::sched::{Clock, MonotonicClock};
 ///
 /// let clock = MonotonicClock;
 /// let a = clock.now();
@@ -24,6 +24,15 @@ use crate::park::{Park, ThreadPark, Unparker};
 /// ```
 pub trait Clock {
     /// The current time; never goes backwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::sched::{Clock, MonotonicClock};
+    ///
+    /// let t0 = MonotonicClock.now();
+    /// assert!(MonotonicClock.now() >= t0);
+    /// ```
     fn now(&self) -> Instant;
 }
 
@@ -32,7 +41,7 @@ pub trait Clock {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Clock, MonotonicClock};
+/// use sock::sched::{Clock, MonotonicClock};
 ///
 /// assert!(MonotonicClock.now() <= std::time::Instant::now());
 /// ```
@@ -51,7 +60,7 @@ impl Clock for MonotonicClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock_sched::{Clock, ManualClock};
+/// use sock::sched::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let start = clock.now();
@@ -70,7 +79,7 @@ impl ManualClock {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Clock, ManualClock};
+    /// use sock::sched::{Clock, ManualClock};
     ///
     /// let clock = ManualClock::new();
     /// assert_eq!(clock.now(), clock.now());
@@ -85,7 +94,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use sock_sched::{Clock, ManualClock};
+    /// use sock::sched::{Clock, ManualClock};
     ///
     /// let t = Instant::now();
     /// assert_eq!(ManualClock::starting_at(t).now(), t);
@@ -106,7 +115,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::{Clock, ManualClock};
+    /// use sock::sched::{Clock, ManualClock};
     ///
     /// let clock = ManualClock::new();
     /// let t = clock.now();
@@ -131,7 +140,7 @@ impl ManualClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::{Clock, ManualClock};
+    /// use sock::sched::{Clock, ManualClock};
     ///
     /// let clock = ManualClock::new();
     /// let later = clock.now() + Duration::from_secs(1);
@@ -174,12 +183,12 @@ impl Clock for ManualClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock_sched::{Clock, Executor, ManualClock, ManualPark};
+/// use sock::sched::{Clock, Executor, ManualClock, ManualPark};
 ///
 /// let clock = ManualClock::new();
 /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock.clone());
 /// let start = clock.now();
-/// ex.run(sock_sched::sleep(Duration::from_secs(3600)));
+/// ex.run(sock::sleep(Duration::from_secs(3600)));
 /// assert!(clock.now() - start >= Duration::from_secs(3600)); // and no real hour passed
 /// ```
 #[derive(Debug)]
@@ -196,7 +205,7 @@ impl ManualPark {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{ManualClock, ManualPark};
+    /// use sock::sched::{ManualClock, ManualPark};
     ///
     /// let park = ManualPark::new(ManualClock::new());
     /// # drop(park);

@@ -9,11 +9,19 @@
 //! loop polls its reactor and runs the others. Outside a task poll (a future driven by
 //! another executor) the budget is unlimited. Nothing here keeps a waker: the budget is
 //! a number, reset by the loop.
+//!
+//! # Examples
+//!
+//! See [`spend`]: a step that is always ready, made fair.
 
 use std::cell::Cell;
 use std::task::Context;
 
 /// Ready steps a task may take in one poll before it yields to the loop.
+///
+/// # Examples
+///
+/// See [`spend`].
 pub const BUDGET: u32 = 128;
 
 thread_local! {
@@ -31,12 +39,12 @@ thread_local! {
 /// use std::future::poll_fn;
 /// use std::task::Poll;
 ///
-/// let ex = sock_sched::Executor::new();
+/// let ex = sock::sched::Executor::new();
 /// let steps = ex.run(async {
 ///     let mut steps = 0;
 ///     // A step that is always ready, made fair: it yields once per budget.
 ///     poll_fn(|cx| {
-///         if !sock_sched::coop::spend(cx) {
+///         if !sock::sched::coop::spend(cx) {
 ///             return Poll::Pending;
 ///         }
 ///         steps += 1;

@@ -42,10 +42,9 @@ use crate::value::Value;
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, suspend};
+/// use sock::suspend;
 ///
-/// let ex = Executor::new();
-/// let t = ex.newthread(async { suspend().await.take::<u32>() * 2 });
+/// let t = sock::newthread(async { suspend().await.take::<u32>() * 2 });
 /// t.resume(()); // starts it; it suspends
 /// t.resume(21u32); // it finishes
 /// assert_eq!(t.try_join().unwrap().unwrap(), 42);
@@ -90,10 +89,9 @@ impl std::fmt::Debug for Step {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, suspend};
+/// use sock::suspend;
 ///
-/// let ex = Executor::new();
-/// let t = ex.thread(async { suspend().await.take::<&str>() }); // runs up to suspend()
+/// let t = sock::thread(async { suspend().await.take::<&str>() }); // runs up to suspend()
 /// assert!(!t.is_finished());
 /// t.resume("wake up");
 /// assert_eq!(t.try_join().unwrap().unwrap(), "wake up");
@@ -114,10 +112,9 @@ pub fn suspend() -> Suspend {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, yield_};
+/// use sock::yield_;
 ///
-/// let ex = Executor::new();
-/// let counter = ex.newthread(async {
+/// let counter = sock::newthread(async {
 ///     let mut n = 0u32;
 ///     loop {
 ///         n += yield_(n).await.take::<u32>();
@@ -149,12 +146,11 @@ pub fn yield_<Y: 'static>(value: Y) -> Suspend {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, current, suspend, transfer};
+/// use sock::{current, suspend, transfer};
 ///
-/// let ex = Executor::new();
-/// let total = ex.run(async {
+/// let total = sock::run(async {
 ///     let me = current();
-///     let helper = sock_sched::newthread(async move {
+///     let helper = sock::newthread(async move {
 ///         let n = suspend().await.take::<u64>();
 ///         transfer(&me, n + 1).await;
 ///     });
@@ -274,7 +270,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, yield_};
+    /// use sock::{yield_, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let t = ex.newthread(async {
@@ -303,7 +299,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, suspend};
+    /// use sock::{suspend, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let t = ex.thread(async { suspend().await; });
@@ -323,7 +319,7 @@ impl ThreadRef {
     /// ```
     /// use std::cell::Cell;
     /// use std::rc::Rc;
-    /// use sock_sched::{Executor, Outcome};
+    /// use sock::sched::{Executor, Outcome};
     ///
     /// let ex = Executor::new();
     /// let done = Rc::new(Cell::new(None));
@@ -352,7 +348,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.newthread(async { 1 });
     /// assert!(!t.is_started());
     /// t.resume(());
@@ -371,7 +367,7 @@ impl Executor {
     /// use std::cell::Cell;
     /// use std::rc::Rc;
     ///
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let ran = Rc::new(Cell::new(false));
     /// let r = ran.clone();
     /// let t = ex.thread(async move { r.set(true) });
@@ -387,7 +383,7 @@ impl Executor {
 /// # Examples
 ///
 /// ```
-/// let t = sock_sched::newthread(async { 5 });
+/// let t = sock::newthread(async { 5 });
 /// t.resume(());
 /// assert_eq!(t.try_join().unwrap().unwrap(), 5);
 /// ```
@@ -401,7 +397,7 @@ pub fn newthread<F: Future + 'static>(future: F) -> Thread<F::Output> {
 /// # Examples
 ///
 /// ```
-/// let t = sock_sched::thread(async { 6 });
+/// let t = sock::thread(async { 6 });
 /// assert_eq!(t.try_join().unwrap().unwrap(), 6);
 /// ```
 pub fn thread<F: Future + 'static>(future: F) -> Thread<F::Output> {

@@ -75,7 +75,7 @@ fn downcast<T: 'static>(value: Rc<dyn Any>) -> Rc<T> {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{env, run, set_env, spawn};
+/// use sock::{env, run, set_env, spawn};
 ///
 /// #[derive(Clone, Debug, PartialEq)]
 /// struct User(&'static str);
@@ -96,7 +96,7 @@ pub fn env<T: Clone + 'static>() -> Option<T> {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{run, set_env, with_env};
+/// use sock::{run, set_env, with_env};
 ///
 /// let len = run(async {
 ///     set_env(vec![1, 2, 3]);
@@ -119,7 +119,7 @@ pub fn with_env<T: 'static, R>(f: impl FnOnce(Option<&T>) -> R) -> R {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{env, run, set_env};
+/// use sock::{env, run, set_env};
 ///
 /// assert_eq!(run(async { set_env(5u16); env::<u16>() }), Some(5));
 /// ```
@@ -134,7 +134,7 @@ pub fn set_env<T: 'static>(value: T) {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{env, remove_env, run, set_env};
+/// use sock::{env, remove_env, run, set_env};
 ///
 /// assert_eq!(run(async { set_env(1u8); remove_env::<u8>(); env::<u8>() }), None);
 /// ```
@@ -149,7 +149,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, set_env, suspend};
+    /// use sock::{set_env, suspend, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let t = ex.thread(async {
@@ -173,7 +173,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, env};
+    /// use sock::{env, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let t = ex.newthread(async { env::<u32>() });

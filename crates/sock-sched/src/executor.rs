@@ -45,7 +45,7 @@ const DEFAULT_RESOLUTION: Duration = Duration::from_millis(1);
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
+/// use sock::sched::Executor;
 ///
 /// let ex = Executor::new();
 /// let t = ex.spawn(async { 20 });
@@ -163,7 +163,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert_eq!(ex.run(async { 1 }), 1);
     /// ```
     pub fn new() -> Self {
@@ -176,7 +176,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, ManualClock, ManualPark};
+    /// use sock::sched::{Executor, ManualClock, ManualPark};
     ///
     /// let clock = ManualClock::new();
     /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock);
@@ -217,7 +217,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// ex.make_current();
@@ -233,7 +233,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let inside = ex.run(async { Executor::current() });
@@ -265,7 +265,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let me = ex.clone();
@@ -293,7 +293,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert!(Executor::entered().is_none());
@@ -309,7 +309,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert_eq!(ex.run(async { Executor::entered_id() }), Some(ex.id()));
@@ -334,7 +334,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert!(ex.ptr_eq(&ex.clone()));
@@ -351,7 +351,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 7 });
@@ -418,7 +418,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert_eq!(ex.run(async { vec![1, 2, 3] }), vec![1, 2, 3]);
@@ -455,7 +455,7 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// assert!(!ex.poll(Some(Duration::ZERO))); // nothing to do
@@ -477,7 +477,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let a = ex.spawn(async { 1 });
@@ -503,7 +503,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let stopper = ex.clone();
@@ -530,12 +530,12 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::{Executor, ManualClock, ManualPark};
+    /// use sock::sched::{Executor, ManualClock, ManualPark};
     ///
     /// let clock = ManualClock::new();
     /// let ex = Executor::with_park(ManualPark::new(clock.clone()), clock);
     /// assert_eq!(ex.next_deadline(), None);
-    /// ex.spawn(sock_sched::sleep(Duration::from_millis(5)));
+    /// ex.spawn(sock::sleep(Duration::from_millis(5)));
     /// ex.poll(Some(Duration::ZERO)); // the thread starts and arms its timer
     /// assert_eq!(ex.next_deadline(), Some(ex.clock() + Duration::from_millis(5)));
     /// ```
@@ -548,7 +548,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.clock() <= std::time::Instant::now());
     /// ```
     pub fn clock(&self) -> Instant {
@@ -562,7 +562,7 @@ impl Executor {
     /// ```
     /// use std::time::Duration;
     ///
-    /// assert_eq!(sock_sched::Executor::new().resolution(), Duration::from_millis(1));
+    /// assert_eq!(sock::sched::Executor::new().resolution(), Duration::from_millis(1));
     /// ```
     pub fn resolution(&self) -> Duration {
         self.inner.timers.borrow().resolution()
@@ -579,7 +579,7 @@ impl Executor {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// ex.set_resolution(Duration::from_micros(100));
     /// assert_eq!(ex.resolution(), Duration::from_micros(100));
     /// ```
@@ -592,7 +592,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let unparker = ex.unparker();
     /// std::thread::spawn(move || unparker.unpark()).join().unwrap();
     /// ```
@@ -613,7 +613,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, ThreadPark};
+    /// use sock::sched::{Executor, ThreadPark};
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 5 });
@@ -643,7 +643,7 @@ impl Executor {
     /// ```
     /// use std::rc::Rc;
     ///
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.extension::<String>().is_none());
     /// ex.set_extension(Rc::new(String::from("reactor")));
     /// assert_eq!(ex.extension::<String>().as_deref().map(String::as_str), Some("reactor"));
@@ -670,7 +670,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// ex.spawn(async {});
     /// assert_eq!(ex.alive(), 1);
     /// ex.start();

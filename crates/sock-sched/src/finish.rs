@@ -33,7 +33,7 @@ use crate::thread::JoinError;
 /// ```
 /// use std::cell::Cell;
 /// use std::rc::Rc;
-/// use sock_sched::{Executor, Outcome};
+/// use sock::sched::{Executor, Outcome};
 ///
 /// let ex = Executor::new();
 /// let seen = Rc::new(Cell::new(None));
@@ -73,7 +73,7 @@ pub enum Outcome {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, PanicPolicy};
+/// use sock::sched::{Executor, PanicPolicy};
 ///
 /// let ex = Executor::new();
 /// ex.set_panic_policy(PanicPolicy::Isolate);
@@ -102,7 +102,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, PanicPolicy};
+    /// use sock::sched::{Executor, PanicPolicy};
     ///
     /// let ex = Executor::new();
     /// ex.set_panic_policy(PanicPolicy::Isolate);
@@ -117,7 +117,7 @@ impl Executor {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, PanicPolicy};
+    /// use sock::sched::{Executor, PanicPolicy};
     ///
     /// assert_eq!(Executor::new().panic_policy(), PanicPolicy::Abort);
     /// ```

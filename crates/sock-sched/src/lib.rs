@@ -29,6 +29,13 @@
 //! });
 //! assert_eq!(total, 42);
 //! ```
+//!
+//! The examples of the items below are written as a user of the facade [`sock`] reads
+//! them, where this crate is `sock::sched` and the everyday names (`Thread`, `sleep`,
+//! `suspend`, …) are at the root, `sock::`; with this crate alone, read `sock_sched`
+//! for both.
+//!
+//! [`sock`]: https://docs.rs/sock
 
 #![doc(test(attr(deny(warnings))))]
 
@@ -68,3 +75,8 @@ pub use time::job::{JobSleep, SleepJob};
 pub use time::sleep::{Sleep, sleep, sleep_until};
 pub use time::timers::MissedTick;
 pub use value::Value;
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock_sched::{Park, ThreadPark};
+/// use sock::sched::{Park, ThreadPark};
 ///
 /// let mut park = ThreadPark::new();
 /// park.unparker().unpark();
@@ -30,9 +30,25 @@ pub trait Park {
     ///
     /// `Some(Duration::ZERO)` must not block; it is how the loop collects events without
     /// waiting. Returning early (a spurious wake-up) is allowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sched::{Park, ThreadPark};
+    ///
+    /// let mut park = ThreadPark::new();
+    /// park.park(Some(Duration::ZERO)); // never blocks
+    /// park.unparker().unpark();
+    /// park.park(None); // returns at once: the unpark is pending
+    /// ```
     fn park(&mut self, timeout: Option<Duration>);
 
     /// A handle that wakes this park from any OS thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`park`](Park::park).
     fn unparker(&self) -> Unparker;
 }
 
@@ -44,7 +60,7 @@ pub trait Park {
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;
-/// use sock_sched::{Unpark, Unparker};
+/// use sock::sched::{Unpark, Unparker};
 ///
 /// struct Counter(AtomicUsize);
 /// impl Unpark for Counter {
@@ -58,6 +74,10 @@ pub trait Park {
 /// ```
 pub trait Unpark: Send + Sync + 'static {
     /// Wakes the park this belongs to (or makes its next park return at once).
+    ///
+    /// # Examples
+    ///
+    /// See [`Unpark`].
     fn unpark(&self);
 }
 
@@ -66,7 +86,7 @@ pub trait Unpark: Send + Sync + 'static {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Unparker;
+/// use sock::sched::Unparker;
 ///
 /// let unparker = Unparker::new(|| println!("woken"));
 /// let other = unparker.clone();
@@ -86,7 +106,7 @@ impl Unparker {
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};
     /// use std::sync::Arc;
-    /// use sock_sched::Unparker;
+    /// use sock::sched::Unparker;
     ///
     /// let flag = Arc::new(AtomicBool::new(false));
     /// let f = flag.clone();
@@ -103,7 +123,7 @@ impl Unparker {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use sock_sched::{Unpark, Unparker};
+    /// use sock::sched::{Unpark, Unparker};
     ///
     /// struct Nothing;
     /// impl Unpark for Nothing {
@@ -120,7 +140,7 @@ impl Unparker {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Park, ThreadPark};
+    /// use sock::sched::{Park, ThreadPark};
     ///
     /// let mut park = ThreadPark::new();
     /// let unparker = park.unparker();
@@ -154,7 +174,7 @@ impl<F: Fn() + Send + Sync + 'static> Unpark for FnUnpark<F> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock_sched::{Park, ThreadPark};
+/// use sock::sched::{Park, ThreadPark};
 ///
 /// let mut park = ThreadPark::new();
 /// park.park(Some(Duration::from_millis(1))); // sleeps about 1 ms
@@ -183,7 +203,7 @@ impl ThreadPark {
     /// # Examples
     ///
     /// ```
-    /// let park = sock_sched::ThreadPark::new();
+    /// let park = sock::sched::ThreadPark::new();
     /// # drop(park);
     /// ```
     pub fn new() -> Self {

@@ -32,7 +32,7 @@ use crate::thread::{JoinError, Thread, ThreadRef};
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock_sched::{Executor, ThreadSet, sleep};
+/// use sock::sched::{Executor, ThreadSet, sleep};
 ///
 /// let ex = Executor::new();
 /// let order = ex.run(async {
@@ -75,7 +75,7 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// let set = sock_sched::ThreadSet::<()>::new();
+    /// let set = sock::sched::ThreadSet::<()>::new();
     /// assert!(set.is_empty());
     /// ```
     pub fn new() -> Self {
@@ -92,7 +92,7 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// let mut set = sock_sched::ThreadSet::new();
+    /// let mut set = sock::sched::ThreadSet::new();
     /// set.spawn(async { 1 });
     /// assert_eq!(set.len(), 1);
     /// ```
@@ -109,7 +109,7 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Builder, Executor, ThreadSet};
+    /// use sock::sched::{Builder, Executor, ThreadSet};
     ///
     /// let ex = Executor::new();
     /// let mut set = ThreadSet::new();
@@ -150,12 +150,12 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
-    /// let mut set = sock_sched::ThreadSet::new();
+    /// let ex = sock::sched::Executor::new();
+    /// let mut set = sock::sched::ThreadSet::new();
     /// ex.run(async {
     ///     set.spawn(async { "quick" });
     ///     assert!(set.try_join_next().is_none()); // not run yet
-    ///     sock_sched::sleep(std::time::Duration::from_millis(1)).await;
+    ///     sock::sched::sleep(std::time::Duration::from_millis(1)).await;
     ///     assert_eq!(set.try_join_next().unwrap().unwrap(), "quick");
     /// });
     /// ```
@@ -176,8 +176,8 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
-    /// let mut set = sock_sched::ThreadSet::new();
+    /// let ex = sock::sched::Executor::new();
+    /// let mut set = sock::sched::ThreadSet::new();
     /// set.insert(ex.spawn(std::future::pending::<()>()));
     /// set.cancel_all();
     /// assert!(ex.run(set.join_next()).unwrap().unwrap_err().is_cancelled());
@@ -193,8 +193,8 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
-    /// let mut set = sock_sched::ThreadSet::new();
+    /// let ex = sock::sched::Executor::new();
+    /// let mut set = sock::sched::ThreadSet::new();
     /// set.insert(ex.spawn(async {}));
     /// assert_eq!(set.len(), 1);
     /// ex.run(set.join_next());
@@ -209,7 +209,7 @@ impl<T: 'static> ThreadSet<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(sock_sched::ThreadSet::<u8>::new().is_empty());
+    /// assert!(sock::sched::ThreadSet::<u8>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.threads.is_empty()

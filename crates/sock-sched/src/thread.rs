@@ -27,12 +27,11 @@ use crate::task::{Payload, TaskRef, Typed, flag};
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, current};
+/// use sock::current;
 ///
-/// let ex = Executor::new();
-/// let t = ex.spawn(async { current().id() });
+/// let t = sock::spawn(async { current().id() });
 /// let id = t.id();
-/// ex.start();
+/// sock::start();
 /// assert_eq!(t.try_join().unwrap().unwrap(), id);
 /// ```
 pub struct ThreadRef {
@@ -50,11 +49,8 @@ pub struct ThreadRef {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
-///
-/// let ex = Executor::new();
-/// let t = ex.spawn(async { "out" });
-/// assert_eq!(ex.run(t.join()).unwrap(), "out");
+/// let t = sock::spawn(async { "out" });
+/// assert_eq!(sock::run(t.join()).unwrap(), "out");
 /// ```
 pub struct Thread<T> {
     /// The untyped handle.
@@ -68,11 +64,8 @@ pub struct Thread<T> {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
-///
-/// let ex = Executor::new();
-/// let t = ex.spawn(async { panic!("boom") });
-/// let err = ex.run(t.join()).unwrap_err();
+/// let t = sock::spawn(async { panic!("boom") });
+/// let err = sock::run(t.join()).unwrap_err();
 /// assert!(err.is_panic());
 /// assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
 /// ```
@@ -95,11 +88,8 @@ enum Repr {
 /// # Examples
 ///
 /// ```
-/// use sock_sched::Executor;
-///
-/// let ex = Executor::new();
-/// let join = ex.spawn(async { 5 }).join();
-/// assert_eq!(ex.run(join).unwrap(), 5);
+/// let join = sock::spawn(async { 5 }).join();
+/// assert_eq!(sock::run(join).unwrap(), 5);
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Join<T> {
@@ -120,7 +110,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert_ne!(ex.spawn(async {}).id(), ex.spawn(async {}).id());
     /// ```
     pub fn id(&self) -> u64 {
@@ -132,8 +122,8 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
-    /// let t = sock_sched::Builder::new().name("worker").spawn_on(&ex, async {});
+    /// let ex = sock::sched::Executor::new();
+    /// let t = sock::Builder::new().name("worker").spawn_on(&ex, async {});
     /// assert_eq!(t.name().as_deref(), Some("worker"));
     /// ```
     pub fn name(&self) -> Option<Arc<str>> {
@@ -145,7 +135,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async {});
     /// assert!(!t.is_finished());
     /// ex.start();
@@ -160,7 +150,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.spawn(async {}).is_started());
     /// ```
     pub fn is_started(&self) -> bool {
@@ -172,7 +162,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, Outcome};
+    /// use sock::sched::{Executor, Outcome};
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async {});
@@ -200,7 +190,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let stuck = ex.spawn(std::future::pending::<u32>());
@@ -227,7 +217,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async {});
     /// assert!(t.ptr_eq(&t.to_ref()));
     /// ```
@@ -240,7 +230,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// assert!(ex.spawn(async {}).executor().ptr_eq(&ex));
     /// ```
     pub fn executor(&self) -> &Executor {
@@ -312,7 +302,7 @@ impl<T> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 1 + 1 });
@@ -331,7 +321,7 @@ impl<T> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let t = ex.spawn(async { 3 });
@@ -352,7 +342,7 @@ impl<T> Thread<T> {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async {});
     /// assert_eq!(t.to_ref().id(), t.id());
     /// ```
@@ -423,7 +413,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async { panic!() });
     /// assert!(ex.run(t.join()).unwrap_err().is_panic());
     /// ```
@@ -437,7 +427,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(std::future::pending::<()>());
     /// t.cancel();
     /// assert!(ex.run(t.join()).unwrap_err().is_cancelled());
@@ -455,7 +445,7 @@ impl JoinError {
     /// # Examples
     ///
     /// ```
-    /// let ex = sock_sched::Executor::new();
+    /// let ex = sock::sched::Executor::new();
     /// let t = ex.spawn(async { std::panic::panic_any(7u8) });
     /// let payload = ex.run(t.join()).unwrap_err().into_panic();
     /// assert_eq!(*payload.downcast::<u8>().unwrap(), 7);

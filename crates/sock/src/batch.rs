@@ -40,6 +40,13 @@ pub struct Datagram {
 
 impl Datagram {
     /// An empty datagram that can hold `capacity` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let d = sock::Datagram::with_capacity(1500);
+    /// assert!(d.data().is_empty() && d.addr().is_none());
+    /// ```
     pub fn with_capacity(capacity: usize) -> Datagram {
         Datagram {
             buf: vec![0; capacity].into_boxed_slice(),
@@ -50,21 +57,60 @@ impl Datagram {
     }
 
     /// The bytes received (or set to send).
+    ///
+    /// # Examples
+    ///
+    /// See [`Dgram::recv_batch`].
     pub fn data(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
     /// The peer: the source of a received datagram, the destination of one to send.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let to: sock::SockAddr = "127.0.0.1:9".parse::<std::net::SocketAddr>().unwrap().into();
+    /// let mut d = sock::Datagram::with_capacity(16);
+    /// d.set(b"hi", to.clone());
+    /// assert_eq!(d.addr(), Some(&to));
+    /// ```
     pub fn addr(&self) -> Option<&SockAddr> {
         self.addr.as_ref()
     }
 
     /// Whether the received datagram was longer than the buffer (and cut).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.sendto_addr(&a.local_addr()?, b"longer than four").await?;
+    ///     let mut batch = vec![sock::Datagram::with_capacity(4)];
+    ///     a.recv_batch(&mut batch).await?;
+    ///     assert!(batch[0].is_truncated());
+    ///     assert_eq!(batch[0].data(), b"long");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     pub fn is_truncated(&self) -> bool {
         self.truncated
     }
 
     /// Sets the bytes (cut to the capacity) and the destination of a datagram to send.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let to: sock::SockAddr = "127.0.0.1:9".parse::<std::net::SocketAddr>().unwrap().into();
+    /// let mut d = sock::Datagram::with_capacity(4);
+    /// d.set(b"too long", to);
+    /// assert_eq!(d.data(), b"too ");
+    /// ```
     pub fn set(&mut self, bytes: &[u8], to: SockAddr) {
         self.len = bytes.len().min(self.buf.len());
         self.buf[..self.len].copy_from_slice(&bytes[..self.len]);
@@ -73,6 +119,16 @@ impl Datagram {
     }
 
     /// Sets the destination, keeping the bytes (e.g. to echo a datagram back).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let addr = |s: &str| sock::SockAddr::from(s.parse::<std::net::SocketAddr>().unwrap());
+    /// let mut d = sock::Datagram::with_capacity(16);
+    /// d.set(b"echo me", addr("127.0.0.1:9"));
+    /// d.set_addr(addr("127.0.0.1:7"));
+    /// assert_eq!((d.data(), d.addr()), (&b"echo me"[..], Some(&addr("127.0.0.1:7"))));
+    /// ```
     pub fn set_addr(&mut self, to: SockAddr) {
         self.addr = Some(to);
     }

@@ -22,7 +22,7 @@ use crate::runtime::Loop;
 ///
 /// `fut` runs as a thread of the loop ([`current`] works in it). It may borrow the
 /// caller's locals, like `block_on` in tokio or smol: it is dropped before `run` returns
-/// or unwinds (see [`Executor::run`](sock_sched::Executor::run)).
+/// or unwinds (see [`Executor::run`](crate::sched::Executor::run)).
 ///
 /// # Panics
 ///
@@ -117,7 +117,7 @@ where
 }
 
 /// Creates a thread that does not run until resumed (the seed's `sock.newthread(f)`):
-/// [`ThreadRef::resume`](sock_sched::ThreadRef::resume) starts it, or the loop does once it is woken.
+/// [`ThreadRef::resume`](crate::ThreadRef::resume) starts it, or the loop does once it is woken.
 ///
 /// # Examples
 ///

@@ -17,9 +17,17 @@ use crate::sys;
 use crate::target::{self as addr, ToAddrs};
 
 /// A UDP socket (or a unix datagram socket): a [`Dgram`].
+///
+/// # Examples
+///
+/// See [`Dgram`] and [`udp`].
 pub type Udp = Dgram;
 
 /// A raw socket: a [`Dgram`] made with [`raw`].
+///
+/// # Examples
+///
+/// See [`raw`].
 pub type Raw = Dgram;
 
 /// Makes a datagram socket: UDP for [`Family::INET`]/[`Family::INET6`], a unix-domain
@@ -161,6 +169,17 @@ impl Dgram {
     ///
     /// The OS error of `connect(2)`; [`ErrorKind::NetworkUnreachable`] also for an
     /// address behind a blackhole route (Linux's `EINVAL`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let a = sock::udp(sock::Family::INET)?;
+    /// a.bind("127.0.0.1", 0)?;
+    /// let b = sock::udp(sock::Family::INET)?;
+    /// b.connect_to(&a.local_addr()?)?;
+    /// assert_eq!(b.remote_addr()?, a.local_addr()?);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
         let addrs = target.to_addrs();
         let first = addrs
@@ -180,6 +199,21 @@ impl Dgram {
     ///
     /// [`ErrorKind::NotConnected`], [`ErrorKind::MessageTooLong`],
     /// [`ErrorKind::ConnectionRefused`] (an earlier datagram was refused), …
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.connect_to(&a.local_addr()?)?;
+    ///     assert_eq!(b.send(b"").await?, 0); // an empty datagram is one too
+    ///     assert_eq!(b.send(b"ping").await?, 4);
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<usize>> + 'a {
         IoOp::new(
             &self.core,
@@ -195,6 +229,26 @@ impl Dgram {
     ///
     /// [`ErrorKind::MessageTooLong`] if the datagram did not fit (the first
     /// `buf.len()` bytes are in `buf`, [`Error::transferred`] says how many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::ErrorKind;
+    ///
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.connect_to(&a.local_addr()?)?;
+    ///     b.send(b"a long datagram").await?;
+    ///     let mut small = [0u8; 6];
+    ///     let e = a.recv(&mut small).await.unwrap_err();
+    ///     assert_eq!((e.kind(), e.transferred()), (ErrorKind::MessageTooLong, 6));
+    ///     assert_eq!(&small, b"a long");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<usize>> + 'a {
         IoOp::new(
             &self.core,
@@ -234,6 +288,24 @@ impl Dgram {
     /// # Errors
     ///
     /// As [`sendto`](Dgram::sendto).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.sendto_addr(&a.local_addr()?, b"ping").await?;
+    ///     let mut buf = [0u8; 8];
+    ///     let (_, from) = a.recvnext(&mut buf).await?;
+    ///     a.sendto_addr(&from, b"pong").await?; // answer the sender
+    ///     let n = b.recv(&mut buf).await?;
+    ///     assert_eq!(&buf[..n], b"pong");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     pub fn sendto_addr<'a>(
         &'a self,
         to: &SockAddr,

@@ -212,6 +212,18 @@ pub struct Error {
 }
 
 /// `Result` with [`Error`].
+///
+/// # Examples
+///
+/// ```
+/// fn bound() -> sock::Result<u16> {
+///     let s = sock::udp(sock::Family::INET)?;
+///     s.bind("127.0.0.1", 0)?;
+///     Ok(s.local_addr()?.port())
+/// }
+/// assert_ne!(bound()?, 0);
+/// # Ok::<(), sock::Error>(())
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {

@@ -35,10 +35,13 @@
 //! serving when one thread panics.
 //!
 //! The layers are crates of their own: [`addr`] (`sock-addr`), `sock-poll`,
-//! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together.
+//! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together, and
+//! every example in these docs uses the paths it gives them (`sock::`, `sock::addr::`,
+//! `sock::sched::`).
 
 #![doc(test(attr(deny(warnings))))]
 
+pub mod addr;
 mod batch;
 mod blocking;
 mod common;
@@ -54,6 +57,7 @@ mod opt;
 pub mod os;
 mod pollio;
 mod runtime;
+pub mod sched;
 mod scope;
 mod socket;
 mod target;
@@ -64,20 +68,21 @@ mod tcp;
 #[cfg_attr(windows, path = "sys/windows.rs")]
 mod sys;
 
-pub use sock_addr as addr;
 #[doc(inline)]
 pub use sock_addr::{Family, Flags, Hints, Port, Protocol, SockAddr, SocketType};
-pub use sock_sched as sched;
 
 pub use batch::Datagram;
 pub use control::*;
 pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
 pub use half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+/// An event of a host's own fd on a shared poller; see [`SharedLoop::on_host_event`].
+#[doc(no_inline)]
+pub use multi::HostEvent;
 pub use multi::{
-    Handle, HostEvent, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture,
-    SharedListener, SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp,
-    SharedUdp, spawn_loops,
+    Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
+    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,
+    spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};
@@ -85,3 +90,8 @@ pub use runtime::Loop;
 pub use scope::{Scoped, deadline, timeout};
 pub use target::ToAddrs;
 pub use tcp::{Shutdown, Tcp, tcp};
+
+/// The README's example, compiled and run as a doctest (and not shown in these docs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

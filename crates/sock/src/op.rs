@@ -19,8 +19,34 @@ use crate::scope::{self, Mode, Timed};
 use crate::socket::Core;
 
 /// A socket operation: a future that knows how many bytes it has moved so far.
+///
+/// # Examples
+///
+/// See [`Expires`] (every `Op` can take a deadline) and [`transferred`](Op::transferred).
 pub trait Op: Future {
-    /// Bytes sent or received so far (0 for operations that move no bytes).
+    /// Bytes sent or received so far (0 for operations that move no bytes); a timeout
+    /// reports it as [`Error::transferred`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::{Expires, Family};
+    ///
+    /// sock::run(async {
+    ///     let server = sock::tcp(Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = sock::tcp(Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"half").await?; // 4 of the 8 bytes asked for
+    ///     let mut buf = [0u8; 8];
+    ///     let err = conn.recvn(&mut buf).timeout(Duration::from_millis(20)).await.unwrap_err();
+    ///     assert_eq!((err.transferred(), &buf[..4]), (4, &b"half"[..]));
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     fn transferred(&self) -> usize {
         0
     }
@@ -56,6 +82,27 @@ pub trait Expires: Op + Sized {
     /// complete without waiting complete: before failing, the operation asks the OS one
     /// last time, whatever the readiness hints and the fairness budget say, so a
     /// `Timeout` means the OS answered "would block" at the deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::{ErrorKind, Expires, Family};
+    ///
+    /// sock::run(async {
+    ///     let udp = sock::udp(Family::INET)?;
+    ///     udp.bind("127.0.0.1", 0)?;
+    ///     udp.sendto_addr(&udp.local_addr()?, b"to self").await?;
+    ///     let mut buf = [0u8; 16];
+    ///     // Already past, yet the datagram waiting in the queue is received.
+    ///     assert_eq!(udp.recv(&mut buf).expires(sock::clock()).await?, 7);
+    ///     let deadline = sock::clock() + Duration::from_millis(10);
+    ///     let err = udp.recv(&mut buf).expires(deadline).await.unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::Timeout);
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     fn expires(self, deadline: Instant) -> Deadline<Self> {
         Deadline {
             op: Box::pin(self),
@@ -64,12 +111,33 @@ pub trait Expires: Op + Sized {
     }
 
     /// Fails with [`ErrorKind::Timeout`] if not done within `d` from now.
+    ///
+    /// # Examples
+    ///
+    /// See [`Expires`].
     fn timeout(self, d: Duration) -> Deadline<Self> {
         let deadline = crate::clock().checked_add(d).unwrap_or_else(far_future);
         self.expires(deadline)
     }
 
     /// Like [`expires`](Expires::expires), with no deadline for `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::{Expires, Family};
+    ///
+    /// sock::run(async {
+    ///     let udp = sock::udp(Family::INET)?;
+    ///     udp.bind("127.0.0.1", 0)?;
+    ///     udp.sendto_addr(&udp.local_addr()?, b"x").await?;
+    ///     let mut buf = [0u8; 4];
+    ///     let no_deadline: Option<std::time::Instant> = None; // e.g. from a config
+    ///     assert_eq!(udp.recv(&mut buf).expires_opt(no_deadline).await?, 1);
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     fn expires_opt(self, deadline: Option<Instant>) -> Deadline<Self> {
         self.expires(deadline.unwrap_or_else(far_future))
     }
@@ -82,6 +150,10 @@ fn far_future() -> Instant {
 }
 
 /// An [`Op`] with a deadline; see [`Expires`].
+///
+/// # Examples
+///
+/// See [`Expires::expires`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Deadline<O: Op> {
     /// The operation.

@@ -1,7 +1,23 @@
 //! Platform-only public API: the raw shared poller of the shared-poller mode, handed
 //! between OS threads as the seed does it (`sock.epoll_fd([fd])`, `sock.iocp([h])`).
+//!
+//! # Examples
+//!
+#![cfg_attr(
+    unix,
+    doc = "See [`unix::epoll_fd`]: a second OS thread joins the loop"
+)]
+#![cfg_attr(
+    windows,
+    doc = "See [`windows::iocp`]: a second OS thread joins the loop"
+)]
+//! whose poller it was handed.
 
 /// Linux: the shared epoll fd.
+///
+/// # Examples
+///
+/// See [`epoll_fd`](unix::epoll_fd).
 #[cfg(unix)]
 pub mod unix {
     use std::io;
@@ -59,6 +75,10 @@ pub mod unix {
 }
 
 /// Windows: the shared I/O completion port.
+///
+/// # Examples
+///
+/// See [`iocp`](windows::iocp).
 #[cfg(windows)]
 pub mod windows {
     use std::io;

@@ -361,7 +361,21 @@ impl Loop {
         self.reactor.unparker()
     }
 
-    /// The scheduler of this loop.
+    /// The scheduler of this loop: its threads, timers and clock (what the root's
+    /// `sock::spawn`, `sock::run_after`, … reach for the thread's current loop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lp = sock::Loop::new()?;
+    /// let ex = lp.executor();
+    /// let timer = ex.run_after(Duration::from_secs(60), || unreachable!("cancelled"));
+    /// assert_eq!(ex.next_deadline(), lp.next_deadline());
+    /// assert!(timer.cancel());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn executor(&self) -> &Executor {
         &self.exec
     }

@@ -185,6 +185,10 @@ fn far_future() -> Instant {
 }
 
 /// A future under a scope deadline; see [`deadline`].
+///
+/// # Examples
+///
+/// See [`deadline`] and [`timeout`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Scoped<F> {
     /// The future the deadline applies to.

@@ -2,8 +2,9 @@
 //!
 //! `host, port` go through `sock-addr`: `bind`/`listen` look up synchronously (they
 //! take numeric hosts or `"*"` in practice, answered without any name server), while
-//! `connect` and `sendto` resolve off the loop with [`sock_addr::resolve`], so a slow
-//! name server never blocks other tasks. A resolved list, one entry, or a `SockAddr` can
+//! `connect` and `sendto` resolve off the loop with
+//! [`addr::resolve`](crate::addr::resolve), so a slow name server never blocks other
+//! tasks. A resolved list, one entry, or a `SockAddr` can
 //! be passed instead through [`ToAddrs`] so nothing is resolved twice. For
 //! [`Family::UNIX`] the host is the socket's path.
 
@@ -27,6 +28,17 @@ use crate::error::{Error, ErrorKind, Result};
 /// ```
 pub trait ToAddrs {
     /// The addresses, in the order to try them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::{Hints, ToAddrs, addr::lookup};
+    ///
+    /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
+    /// let addrs = list.to_addrs();
+    /// assert_eq!(addrs[0].to_string(), "127.0.0.1:80");
+    /// # Ok::<(), sock::addr::LookupError>(())
+    /// ```
     fn to_addrs(&self) -> Vec<SockAddr>;
 }
 

@@ -91,7 +91,40 @@ impl Tcp {
     }
 }
 
-/// Which directions [`Tcp::shutdown`] closes.
+/// Which directions [`Tcp::shutdown`] and
+/// [`SharedTcp::shutdown`](crate::SharedTcp::shutdown) close: `Read` (later reads see
+/// EOF), `Write` (a FIN follows the data already sent; the peer reads EOF) or `Both`.
+/// It is `std::net::Shutdown` itself, so values from code written for std pass
+/// straight through.
+///
+/// # Examples
+///
+/// Half-close: the client says it is done sending and still reads the answer.
+///
+/// ```
+/// use sock::{Family, Shutdown};
+///
+/// sock::run(async {
+///     let server = sock::tcp(Family::INET)?;
+///     server.listen("127.0.0.1", 0)?;
+///     let port = server.local_addr()?.port();
+///     sock::thread(async move {
+///         let conn = server.accept().await?;
+///         let request = conn.recvall().await?; // until the client's FIN
+///         conn.send(&request).await
+///     });
+///     let client = sock::tcp(Family::INET)?;
+///     client.connect("127.0.0.1", port).await?;
+///     client.send(b"all of it").await?;
+///     client.shutdown(Shutdown::Write)?;
+///     assert_eq!(client.recvall().await?, b"all of it");
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// # Ok::<(), sock::Error>(())
+/// ```
+///
+/// # In std's documentation
+///
 pub use std::net::Shutdown;
 
 impl Tcp {
@@ -421,6 +454,15 @@ impl Tcp {
     /// # Errors
     ///
     /// As [`setopt`](Tcp::setopt).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = sock::tcp(sock::Family::INET)?;
+    /// t.set_nodelay(true)?;
+    /// assert_eq!(t.getopt("tcp_nodelay")?, sock::OptValue::Bool(true));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
         self.core.with(|s| s.set_tcp_nodelay(on))
     }

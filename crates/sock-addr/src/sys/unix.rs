@@ -21,8 +21,16 @@ use crate::error::{Cause, Failure};
 use crate::sockaddr::SockAddr;
 
 /// The OS's generic socket address type, `struct sockaddr` (`libc::sockaddr` here).
+///
+/// # Examples
+///
+/// See [`SockAddr::from_raw`](crate::SockAddr::from_raw).
 pub type RawSockAddr = libc::sockaddr;
 /// The OS's socket address length type, `socklen_t` (`libc::socklen_t` here).
+///
+/// # Examples
+///
+/// See [`SockAddr::from_raw`](crate::SockAddr::from_raw).
 pub type RawSockLen = libc::socklen_t;
 /// Storage big enough for any socket address.
 pub(crate) type Storage = libc::sockaddr_storage;

@@ -22,8 +22,16 @@ use crate::error::{Cause, Failure};
 use crate::sockaddr::SockAddr;
 
 /// The OS's generic socket address type, `SOCKADDR` (from windows-sys here).
+///
+/// # Examples
+///
+/// See [`SockAddr::from_raw`](crate::SockAddr::from_raw).
 pub type RawSockAddr = ws::SOCKADDR;
 /// The OS's socket address length type (`int` on Windows).
+///
+/// # Examples
+///
+/// See [`SockAddr::from_raw`](crate::SockAddr::from_raw).
 pub type RawSockLen = i32;
 /// Storage big enough for any socket address.
 pub(crate) type Storage = ws::SOCKADDR_STORAGE;

@@ -15,6 +15,10 @@ use crate::event::{Event, Events};
 use crate::poller::Poller;
 
 /// The raw handle of a poller: an epoll fd.
+///
+/// # Examples
+///
+/// See [`Poller::as_raw`] and [`Poller::lookup`].
 pub type RawPoller = RawFd;
 
 /// The backend's event buffer entry.
@@ -99,6 +103,10 @@ impl std::ops::BitOr for Flags {
 }
 
 /// The `epoll_ctl` operation.
+///
+/// # Examples
+///
+/// See [`ctl`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CtlOp {
     /// `EPOLL_CTL_ADD`.

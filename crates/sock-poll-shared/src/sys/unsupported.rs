@@ -8,6 +8,10 @@ use std::time::Duration;
 use crate::event::Events;
 
 /// The raw handle of a poller (a kqueue fd, were it supported).
+///
+/// # Examples
+///
+/// See [`Poller::as_raw`](crate::Poller::as_raw).
 pub type RawPoller = RawFd;
 
 /// The backend's event buffer entry.

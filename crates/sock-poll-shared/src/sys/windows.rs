@@ -22,6 +22,10 @@ use crate::event::{Event, Events};
 use crate::poller::{Poller, WAKE_KEY};
 
 /// The raw handle of a poller: a completion port handle.
+///
+/// # Examples
+///
+/// See [`Poller::as_raw`] and [`Poller::lookup`].
 pub type RawPoller = RawHandle;
 
 /// The backend's event buffer entry.

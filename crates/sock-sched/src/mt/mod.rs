@@ -37,6 +37,10 @@
 //!
 //! This module waits only through [`SharedPark`] and reads time only through a
 //! [`Clock`](crate::Clock); it has no OS code, and its tests run under miri.
+//!
+//! # Examples
+//!
+//! See [`Pool`] (workers on a park without I/O) and [`SharedPark`].
 
 mod join;
 mod pool;

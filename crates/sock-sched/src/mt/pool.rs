@@ -20,6 +20,10 @@ use crate::clock::{Clock, MonotonicClock};
 const INJECT_BATCH: usize = 64;
 
 /// A packet posted to the shared poller for the pool's own use.
+///
+/// # Examples
+///
+/// See [`SharedPark`]: a park queues the sentinels posted to it and hands them back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sentinel {
     /// The injector holds work: the worker that dequeues this drains it.
@@ -42,7 +46,7 @@ pub enum Sentinel {
 /// use std::collections::VecDeque;
 /// use std::sync::{Condvar, Mutex};
 /// use std::time::Duration;
-/// use sock_sched::mt::{Pool, Sentinel, SharedPark};
+/// use sock::sched::mt::{Pool, Sentinel, SharedPark};
 ///
 /// #[derive(Default)]
 /// struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
@@ -67,6 +71,10 @@ pub trait SharedPark: Send + Sync + 'static {
     /// Waits at most `timeout` (`None`: no limit; `Some(ZERO)`: never blocks) for
     /// events, wakes the tasks they concern, and passes every sentinel it dequeued to
     /// `sentinel`. Returning early is allowed.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedPark`].
     fn park(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel));
 
     /// As [`park`](SharedPark::park), for [`Pool::poll`]: a host waits on the poller
@@ -80,6 +88,10 @@ pub trait SharedPark: Send + Sync + 'static {
 
     /// Posts `sentinel` so that exactly one waiting worker (or the next to wait)
     /// dequeues it.
+    ///
+    /// # Examples
+    ///
+    /// See [`SharedPark`].
     fn post(&self, sentinel: Sentinel);
 }
 
@@ -93,7 +105,7 @@ pub trait SharedPark: Send + Sync + 'static {
 /// use std::collections::VecDeque;
 /// use std::sync::{Condvar, Mutex};
 /// use std::time::Duration;
-/// use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+/// use sock::sched::mt::{self, Pool, Sentinel, SharedPark};
 ///
 /// # #[derive(Default)]
 /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
@@ -184,7 +196,7 @@ impl Pool {
     /// # use std::collections::VecDeque;
     /// # use std::sync::{Condvar, Mutex};
     /// # use std::time::Duration;
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # #[derive(Default)]
     /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
     /// # impl SharedPark for Queue {
@@ -199,7 +211,7 @@ impl Pool {
     /// #         self.1.notify_one();
     /// #     }
     /// # }
-    /// let pool = Pool::with_clock(Queue::default(), sock_sched::MonotonicClock);
+    /// let pool = Pool::with_clock(Queue::default(), sock::sched::MonotonicClock);
     /// assert!(pool.now() <= std::time::Instant::now());
     /// ```
     pub fn with_clock(park: impl SharedPark, clock: impl Clock + Send + Sync + 'static) -> Pool {
@@ -333,7 +345,7 @@ impl Pool {
     /// # use std::collections::VecDeque;
     /// # use std::sync::{Condvar, Mutex};
     /// # use std::time::Duration;
-    /// # use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{self, Pool, Sentinel, SharedPark};
     /// # #[derive(Default)]
     /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
     /// # impl SharedPark for Queue {
@@ -373,7 +385,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -398,7 +410,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -421,7 +433,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -449,7 +461,7 @@ impl Pool {
     /// # Examples
     ///
     /// ```
-    /// # use sock_sched::mt::{Pool, Sentinel, SharedPark};
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
     /// # struct Nothing;
     /// # impl SharedPark for Nothing {
     /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
@@ -475,7 +487,7 @@ impl Pool {
 /// # use std::collections::VecDeque;
 /// # use std::sync::{Condvar, Mutex};
 /// # use std::time::Duration;
-/// # use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+/// # use sock::sched::mt::{self, Pool, Sentinel, SharedPark};
 /// # #[derive(Default)]
 /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
 /// # impl SharedPark for Queue {

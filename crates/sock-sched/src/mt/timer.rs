@@ -166,7 +166,7 @@ impl Timers {
 /// # use std::collections::VecDeque;
 /// # use std::sync::{Condvar, Mutex};
 /// # use std::time::Duration;
-/// # use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
+/// # use sock::sched::mt::{self, Pool, Sentinel, SharedPark};
 /// # #[derive(Default)]
 /// # struct Queue(Mutex<VecDeque<Sentinel>>, Condvar);
 /// # impl SharedPark for Queue {
@@ -211,6 +211,10 @@ pub fn sleep(duration: Duration) -> Sleep {
 }
 
 /// The future of [`sleep`] / [`sleep_until`].
+///
+/// # Examples
+///
+/// See [`sleep_until`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     /// When it is over.
@@ -226,7 +230,7 @@ impl Sleep {
     ///
     /// ```
     /// let t = std::time::Instant::now();
-    /// assert_eq!(sock_sched::mt::sleep_until(t).deadline(), t);
+    /// assert_eq!(sock::sched::mt::sleep_until(t).deadline(), t);
     /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline

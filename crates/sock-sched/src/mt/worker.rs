@@ -44,7 +44,7 @@ pub(crate) struct Worker {
 /// # Examples
 ///
 /// ```
-/// assert!(!sock_sched::mt::is_worker());
+/// assert!(!sock::sched::mt::is_worker());
 /// ```
 pub fn is_worker() -> bool {
     current().is_some()

@@ -23,8 +23,8 @@
 //! # Examples
 //!
 //! ```
-//! use sock_sched::Executor;
-//! use sock_sched::sync::{Notify, Semaphore};
+//! use sock::sched::Executor;
+//! use sock::sched::sync::{Notify, Semaphore};
 //!
 //! let ex = Executor::new();
 //! let permits = Semaphore::new(1);

@@ -23,7 +23,7 @@ use super::queue::{Granted, Ticket, WaitQueue};
 /// # Examples
 ///
 /// ```
-/// use sock_sched::{Executor, sync::Notify};
+/// use sock::sched::{Executor, sync::Notify};
 ///
 /// let ex = Executor::new();
 /// let notify = Notify::new();
@@ -76,7 +76,7 @@ impl Notify {
     /// # Examples
     ///
     /// ```
-    /// let notify = sock_sched::sync::Notify::new();
+    /// let notify = sock::sched::sync::Notify::new();
     /// notify.notify_one(); // leaves a permit for the next waiter
     /// ```
     pub fn new() -> Self {
@@ -89,7 +89,7 @@ impl Notify {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, sync::Notify};
+    /// use sock::sched::{Executor, sync::Notify};
     ///
     /// let ex = Executor::new();
     /// let notify = Notify::new();
@@ -122,7 +122,7 @@ impl Notify {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, sync::Notify};
+    /// use sock::sched::{Executor, sync::Notify};
     ///
     /// let ex = Executor::new();
     /// let shutdown = Notify::new();

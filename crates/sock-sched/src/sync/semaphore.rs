@@ -32,7 +32,7 @@ use super::queue::{Granted, Ticket, WaitQueue};
 /// use std::cell::Cell;
 /// use std::rc::Rc;
 /// use std::time::Duration;
-/// use sock_sched::{Executor, ThreadSet, sleep, sync::Semaphore};
+/// use sock::sched::{Executor, ThreadSet, sleep, sync::Semaphore};
 ///
 /// let ex = Executor::new();
 /// let busy = Rc::new(Cell::new(0));
@@ -74,7 +74,7 @@ struct State {
 /// # Examples
 ///
 /// ```
-/// let s = sock_sched::sync::Semaphore::new(1);
+/// let s = sock::sched::sync::Semaphore::new(1);
 /// let permit = s.try_acquire().unwrap();
 /// assert_eq!(s.available_permits(), 0);
 /// drop(permit);
@@ -106,7 +106,7 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// let s = sock_sched::sync::Semaphore::new(3);
+    /// let s = sock::sched::sync::Semaphore::new(3);
     /// assert_eq!(s.available_permits(), 3);
     /// ```
     pub fn new(permits: usize) -> Self {
@@ -123,7 +123,7 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use sock_sched::{Executor, sync::Semaphore};
+    /// use sock::sched::{Executor, sync::Semaphore};
     ///
     /// let ex = Executor::new();
     /// let s = Semaphore::new(1);
@@ -144,7 +144,7 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// let s = sock_sched::sync::Semaphore::new(1);
+    /// let s = sock::sched::sync::Semaphore::new(1);
     /// let held = s.try_acquire();
     /// assert!(held.is_some());
     /// assert!(s.try_acquire().is_none());
@@ -158,7 +158,7 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock_sched::sync::Semaphore::new(2).available_permits(), 2);
+    /// assert_eq!(sock::sched::sync::Semaphore::new(2).available_permits(), 2);
     /// ```
     pub fn available_permits(&self) -> usize {
         self.state.permits.get()
@@ -169,7 +169,7 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// let s = sock_sched::sync::Semaphore::new(0);
+    /// let s = sock::sched::sync::Semaphore::new(0);
     /// s.add_permits(2);
     /// assert_eq!(s.available_permits(), 2);
     /// ```
@@ -185,7 +185,7 @@ impl Semaphore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::{Executor, sync::Semaphore};
+    /// use sock::sched::{Executor, sync::Semaphore};
     ///
     /// let ex = Executor::new();
     /// let s = Semaphore::new(0);

@@ -20,9 +20,9 @@ use crate::time::timers::{MissedTick, TimerKey};
 /// ```
 /// use std::time::Duration;
 ///
-/// let timer = sock_sched::run_after(Duration::from_secs(60), || unreachable!());
+/// let timer = sock::run_after(Duration::from_secs(60), || unreachable!());
 /// assert!(timer.cancel());
-/// sock_sched::start(); // returns at once: nothing left
+/// sock::start(); // returns at once: nothing left
 /// ```
 pub struct TimerHandle {
     /// The loop the timer is in.
@@ -40,7 +40,7 @@ impl TimerHandle {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let timer = sock_sched::run_after(Duration::from_millis(1), || {});
+    /// let timer = sock::run_after(Duration::from_millis(1), || {});
     /// assert!(timer.cancel());
     /// assert!(!timer.cancel());
     /// ```
@@ -61,9 +61,9 @@ impl TimerHandle {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let timer = sock_sched::run_after(Duration::ZERO, || {});
+    /// let timer = sock::run_after(Duration::ZERO, || {});
     /// assert!(timer.is_pending());
-    /// sock_sched::start();
+    /// sock::start();
     /// assert!(!timer.is_pending());
     /// ```
     pub fn is_pending(&self) -> bool {
@@ -89,7 +89,7 @@ impl Executor {
     /// ```
     /// use std::cell::Cell;
     /// use std::rc::Rc;
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let fired = Rc::new(Cell::new(false));
@@ -114,7 +114,7 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let stopper = ex.clone();
@@ -134,7 +134,7 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::Executor;
+    /// use sock::sched::Executor;
     ///
     /// let ex = Executor::new();
     /// let mut left = 3;
@@ -155,7 +155,7 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock_sched::{Executor, MissedTick};
+    /// use sock::{MissedTick, sched::Executor};
     ///
     /// let ex = Executor::new();
     /// let mut runs = 0;
@@ -201,8 +201,8 @@ impl Executor {
 /// # Examples
 ///
 /// ```
-/// let timer = sock_sched::run_at(sock_sched::clock(), || println!("now"));
-/// sock_sched::start();
+/// let timer = sock::run_at(sock::clock(), || println!("now"));
+/// sock::start();
 /// assert!(!timer.is_pending());
 /// ```
 #[doc(alias = "runat")]
@@ -217,8 +217,8 @@ pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
 /// ```
 /// use std::time::Duration;
 ///
-/// sock_sched::run_after(Duration::from_millis(1), || println!("later"));
-/// sock_sched::start();
+/// sock::run_after(Duration::from_millis(1), || println!("later"));
+/// sock::start();
 /// ```
 #[doc(alias = "runafter")]
 pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
@@ -234,11 +234,11 @@ pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 /// use std::time::Duration;
 ///
 /// let mut n = 0;
-/// sock_sched::run_every(Duration::from_millis(1), move || {
+/// sock::run_every(Duration::from_millis(1), move || {
 ///     n += 1;
 ///     n < 3
 /// });
-/// sock_sched::start();
+/// sock::start();
 /// ```
 #[doc(alias = "runevery")]
 pub fn run_every(period: Duration, f: impl FnMut() -> bool + 'static) -> TimerHandle {

@@ -145,6 +145,10 @@ pub struct SharedOp<O> {
 
 /// An operation made of several steps (accept and register, connect to each address,
 /// receive once, one datagram); it moves no bytes that a timeout would have to report.
+///
+/// # Examples
+///
+/// See [`SharedOp::expires`] (an `accept`, one of these, timing out).
 pub struct SharedFuture<'a, T>(Pin<Box<dyn Future<Output = T> + Send + 'a>>);
 
 /// Wraps an async operation.
@@ -169,8 +173,36 @@ impl<T> Future for SharedFuture<'_, T> {
 }
 
 /// What a shared operation has moved so far (for timeouts).
+///
+/// # Examples
+///
+/// See [`transferred`](SharedProgress::transferred).
 pub trait SharedProgress {
-    /// Bytes moved so far.
+    /// Bytes moved so far: what the [`ErrorKind::Timeout`] of a
+    /// [`SharedDeadline`] reports as [`Error::transferred`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use std::time::Duration;
+    /// use sock::{Family, SharedLoop, SharedTcp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let (got, moved) = lp.run(async {
+    ///     let server = SharedTcp::new(Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = SharedTcp::new(Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"half").await?; // 4 of the 8 bytes the server waits for
+    ///     let mut buf = [0u8; 8];
+    ///     let err = conn.recvn(&mut buf).timeout(Duration::from_millis(20)).await.unwrap_err();
+    ///     Ok::<_, sock::Error>((buf, err.transferred()))
+    /// })?;
+    /// assert_eq!((&got[..4], moved), (&b"half"[..], 4));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
     fn transferred(&self) -> usize {
         0
     }
@@ -231,6 +263,10 @@ impl<O: Future + Unpin> Future for SharedOp<O> {
 }
 
 /// A [`SharedOp`] with a deadline.
+///
+/// # Examples
+///
+/// See [`SharedOp::expires`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct SharedDeadline<O> {
     /// The operation.

@@ -1,7 +1,7 @@
 //! [`SharedLoop`]: the shared-poller mode — one kernel poller (epoll fd / IOCP) that
 //! several OS threads wait on, running `Send` tasks wherever their events land.
 //!
-//! A `SharedLoop` is a `sock-sched` [`mt::Pool`](sock_sched::mt::Pool) whose workers
+//! A `SharedLoop` is a `sock-sched` [`mt::Pool`](crate::sched::mt::Pool) whose workers
 //! park on a `sock-poll-shared` [`Poller`] (see `park.rs`): the park dequeues a batch of
 //! events, marks the sockets they concern ready and wakes their tasks (on the dequeuing
 //! thread, so they run there), hands the pool its wake/stop sentinels, which travel as
@@ -48,7 +48,7 @@ pub use sock_poll_shared::Event as HostEvent;
 ///
 /// A task runs on whichever worker dequeued its event — the kernel balances, nothing
 /// is stolen — and is never polled by two threads at once. Timers
-/// ([`sock::sched::mt::sleep`](sock_sched::mt::sleep), deadlines of
+/// ([`sock::sched::mt::sleep`](crate::sched::mt::sleep), deadlines of
 /// [`SharedTcp`](crate::SharedTcp) and [`SharedUdp`](crate::SharedUdp) operations)
 /// belong to the worker that armed them.
 ///

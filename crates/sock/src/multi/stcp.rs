@@ -147,7 +147,7 @@ impl SharedTcp {
         boxed(self.connect_addrs(addrs))
     }
 
-    /// Connects to `host:port`, resolved off the loop ([`sock_addr::resolve`]: numeric
+    /// Connects to `host:port`, resolved off the loop ([`addr::resolve`](crate::addr::resolve): numeric
     /// hosts at once, names on the resolver pool), trying each address in turn; for
     /// [`Family::UNIX`] `host` is the path.
     ///
@@ -257,7 +257,7 @@ impl SharedTcp {
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// # let lp = sock::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
-    /// assert!(s.shutdown(std::net::Shutdown::Write).is_err()); // not connected
+    /// assert!(s.shutdown(sock::Shutdown::Write).is_err()); // not connected
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> Result<()> {
@@ -395,6 +395,10 @@ impl fmt::Debug for SharedTcp {
 }
 
 /// `send`: every byte, across as many syscalls and waits as it takes.
+///
+/// # Examples
+///
+/// See [`SharedProgress::transferred`].
 pub struct SharedSendAll<'a> {
     /// The socket, and the waiter registration.
     parking: Parking<'a>,
@@ -439,6 +443,10 @@ impl fmt::Debug for SharedSendAll<'_> {
 }
 
 /// `recvn`: fills the buffer.
+///
+/// # Examples
+///
+/// See [`SharedProgress::transferred`].
 pub struct SharedRecvN<'a> {
     /// The socket, and the waiter registration.
     parking: Parking<'a>,

@@ -1,0 +1,79 @@
+//! `package`: the library crates package as they would be published.
+//!
+//! `cargo package` builds each crate under `crates/` into its `.crate` archive and
+//! verifies it: the archive is unpacked and built on its own, its path dependencies on
+//! the other `sock*` crates served from the archives just made and everything else
+//! from crates.io (so the step reads the crates.io index; nothing else leaves the
+//! machine). Before that, `cargo package --list` must show each crate's `README.md`,
+//! `LICENSE-MIT` and `LICENSE-APACHE` (symlinks to the root files, which cargo packs
+//! as copies): a checkout that lost its symlinks fails here, not on crates.io.
+//!
+//! The working tree may hold uncommitted changes (`--allow-dirty`): the step checks
+//! what would be packaged, not whether it is committed. The crates that are not
+//! published (`publish = false`: xtask, tests, benches, examples) are left out.
+
+use std::time::Duration;
+
+use crate::project::Project;
+use crate::step::{Step, StepError, StepResult};
+use crate::tidy::layering;
+
+/// Files every published crate must carry, beside its sources and manifest.
+const REQUIRED: [&str; 3] = ["README.md", "LICENSE-MIT", "LICENSE-APACHE"];
+
+/// Packaging and verifying every library crate takes about a minute on two cores with
+/// an empty target directory (52 s), seconds when it is warm; a run past this is
+/// killed.
+const TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+/// The `package` step.
+pub(crate) fn step() -> Step {
+    Step::new("package", run)
+}
+
+/// Checks each crate's file list, then packages and verifies them all in one call (so
+/// each verification finds the archives of the crates it depends on).
+fn run(project: &Project) -> StepResult {
+    let names = layering::crate_names(project)
+        .map_err(|e| StepError::failed(format!("reading crates/: {e}")))?;
+    for name in &names {
+        check_files(project, name)?;
+    }
+    let packages = names.iter().flat_map(|name| ["-p", name.as_str()]);
+    let cargo = project.cargo().args(["package", "--allow-dirty"]);
+    cargo.args(packages).timeout(TIME_LIMIT).run()?;
+    Ok(format!("{} crates packaged and verified", names.len()))
+}
+
+/// Fails unless `cargo package --list` for `name` holds every file of [`REQUIRED`].
+fn check_files(project: &Project, name: &str) -> Result<(), StepError> {
+    let list = project.cargo().quiet();
+    let list = list.args(["package", "--list", "--allow-dirty", "-p", name]);
+    let files = list.timeout(Duration::from_secs(120)).read()?;
+    match missing(&files) {
+        None => Ok(()),
+        Some(file) => Err(StepError::failed(format!(
+            "{name}: `{file}` would not be packaged (crates/{name}/{file} must link to the root file)"
+        ))),
+    }
+}
+
+/// The first file of [`REQUIRED`] not among the lines of `list`.
+fn missing(list: &str) -> Option<&'static str> {
+    REQUIRED
+        .into_iter()
+        .find(|file| !list.lines().any(|line| line.trim() == *file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_list_without_a_license_is_caught() {
+        let full = "Cargo.toml\nLICENSE-APACHE\nLICENSE-MIT\nREADME.md\nsrc/lib.rs\n";
+        assert_eq!(missing(full), None);
+        let bare = "Cargo.toml\nREADME.md\nsrc/LICENSE-MIT\nsrc/lib.rs\n";
+        assert_eq!(missing(bare), Some("LICENSE-MIT"));
+    }
+}
