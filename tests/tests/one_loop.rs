@@ -93,3 +93,32 @@ fn a_socket_awaited_in_another_loop_panics_with_advice() {
         "{message:?}"
     );
 }
+
+#[test]
+fn a_shared_socket_awaited_in_a_loop_mode_task_panics_with_advice() {
+    let message = on_fresh_thread(|| {
+        let lp = sock::SharedLoop::new().unwrap();
+        let udp = lp
+            .run(async {
+                let u = sock::SharedUdp::new(Family::INET)?;
+                u.bind("127.0.0.1", 0)?;
+                Ok::<_, sock::Error>(u)
+            })
+            .unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sock::run(async {
+                let mut buf = [0u8; 8];
+                let _ = udp.recv(&mut buf).await; // nothing sent: it parks
+            })
+        }));
+        let payload = panicked.expect_err("parking outside the shared loop must panic");
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    });
+    assert!(
+        message.contains("outside a worker of its SharedLoop"),
+        "{message:?}"
+    );
+}

@@ -79,10 +79,25 @@ impl<'a> Parking<'a> {
         let r = f(self.io, cx);
         if r.is_ready() {
             self.waker = None;
-        } else if self.waker.is_none() {
-            self.waker = Some(cx.waker().clone());
+        } else {
+            check_worker();
+            if self.waker.is_none() {
+                self.waker = Some(cx.waker().clone());
+            }
         }
         r
+    }
+}
+
+/// Panics unless this thread is a worker of a shared loop: only its workers take the
+/// shared poller's events, so a task parked anywhere else would hang silently.
+fn check_worker() {
+    if !mt::is_worker() {
+        panic!(
+            "sock: a SharedTcp or SharedUdp was awaited outside a worker of its SharedLoop \
+             (in a loop-mode task or another executor); its events come only to the loop's \
+             workers: await it in a task of that SharedLoop (SharedLoop::spawn or run)"
+        );
     }
 }
 
