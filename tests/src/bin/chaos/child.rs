@@ -34,6 +34,9 @@ pub(crate) fn replay(seed: u64, child: bool, skips: &Skips) -> i32 {
     }
     let started = Instant::now();
     watchdog::watch(Some(seed));
+    if skips.has("selftest") {
+        violation("selftest: a violation injected by --skip selftest");
+    }
     let violations = run_scenario(&plan);
     watchdog::watch(None);
     let (load, wall) = (watchdog::own_load(), started.elapsed());
@@ -111,15 +114,18 @@ fn warm_up() {
     });
 }
 
-/// The open fds of this process, as `fd -> target` strings.
+/// The open fds of this process, as `fd -> target` strings; not counted are the
+/// files of `/proc` that this count and the watchdog thread open for a moment.
 fn open_fds() -> Vec<String> {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
         return Vec::new();
     };
     dir.flatten()
-        .map(|e| {
-            let target = std::fs::read_link(e.path()).unwrap_or_default();
-            format!("{} -> {}", e.file_name().to_string_lossy(), target.display())
+        .filter_map(|e| {
+            let target = std::fs::read_link(e.path()).ok()?;
+            let name = e.file_name();
+            let line = format!("{} -> {}", name.to_string_lossy(), target.display());
+            (!target.starts_with("/proc")).then_some(line)
         })
         .collect()
 }

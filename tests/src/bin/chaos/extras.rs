@@ -77,7 +77,9 @@ async fn timer(delay: u8, every: bool, stop: TimerStop, task: Task) {
 fn check_tick(armed: Instant, due: Duration, cancelled: bool, n: u32) {
     let early = due.saturating_sub(armed.elapsed());
     if !early.is_zero() {
-        violation(format!("timer tick {n} fired {early:?} before its deadline"));
+        violation(format!(
+            "timer tick {n} fired {early:?} before its deadline"
+        ));
     }
     if cancelled {
         violation(format!("timer tick {n} fired after cancel() returned true"));
@@ -91,7 +93,11 @@ async fn stop_timer(ticks: &Ticks, every: bool, stop: TimerStop, period: Duratio
         TimerStop::Outside(ms) => {
             sock::sleep(Duration::from_millis(u64::from(ms))).await;
             op(task, format_args!("timer: cancel from outside"));
-            let pending = ticks.handle.borrow().as_ref().is_some_and(TimerHandle::cancel);
+            let pending = ticks
+                .handle
+                .borrow()
+                .as_ref()
+                .is_some_and(TimerHandle::cancel);
             ticks.cancelled.set(pending);
             if !pending && !every && ticks.fired.get() == 0 {
                 violation("cancel() of a one-shot timer said not pending, yet it never fired");
@@ -169,14 +175,18 @@ async fn counter(rounds: u8, task: Task) {
         op(task, format_args!("counter: resume with {v}"));
         let got = t.resume(v).get::<u64>();
         if got != Some(want) {
-            violation(format!("counter yielded {got:?} after resume({v}), not {want}"));
+            violation(format!(
+                "counter yielded {got:?} after resume({v}), not {want}"
+            ));
         }
         sock::sleep(Duration::from_millis(u64::from(rounds % 2))).await;
     }
     let _ = t.resume(0u64);
     let end = t.try_join().map(|r| r.ok());
     if first != Some(0) || end != Some(Some(want)) {
-        violation(format!("counter: first {first:?}, end {end:?}, want {want}"));
+        violation(format!(
+            "counter: first {first:?}, end {end:?}, want {want}"
+        ));
     }
 }
 
@@ -185,43 +195,53 @@ async fn counter(rounds: u8, task: Task) {
 async fn relay(rounds: u8, task: Task) {
     let n = u64::from(rounds);
     let first: Rc<RefCell<Option<ThreadRef>>> = Rc::default();
-    let a_ref = first.clone();
-    let second = sock::newthread(async move {
-        let mut v = sock::suspend().await.take::<u64>();
-        loop {
-            if v >= n {
-                return v;
-            }
-            if v % 5 == 0 {
-                sock::sleep(Duration::from_millis(1)).await;
-            }
-            let a = a_ref.borrow().clone().expect("the first thread is set before it transfers");
-            v = sock::transfer(&a, v + 1).await.take::<u64>();
-        }
-    });
+    let second = sock::newthread(relay_second(n, first.clone()));
     second.resume(());
-    let b = second.to_ref();
-    let a = sock::spawn(async move {
-        let mut v = 0u64;
-        loop {
-            if v + 1 >= n {
-                b.resume(v + 1);
-                return v + 1;
-            }
-            v = sock::transfer(&b, v + 1).await.take::<u64>();
-            if v >= n {
-                b.resume(v);
-                return v;
-            }
-        }
-    });
+    let a = sock::spawn(relay_first(n, second.to_ref()));
     *first.borrow_mut() = Some(a.to_ref());
     op(task, format_args!("relay: join both"));
     let (x, y) = (a.join().await, second.join().await);
     if x.as_ref().ok() != Some(&n) || y.as_ref().ok() != Some(&n) {
-        violation(format!("relay of {n}: the threads ended with {x:?} and {y:?}"));
+        violation(format!(
+            "relay of {n}: the threads ended with {x:?} and {y:?}"
+        ));
     }
     first.borrow_mut().take();
+}
+
+/// The relay's first thread: sends odd values to `second`, finishes it at `n`.
+async fn relay_first(n: u64, second: ThreadRef) -> u64 {
+    let mut v = 0u64;
+    loop {
+        if v + 1 >= n {
+            second.resume(v + 1);
+            return v + 1;
+        }
+        v = sock::transfer(&second, v + 1).await.take::<u64>();
+        if v >= n {
+            second.resume(v);
+            return v;
+        }
+    }
+}
+
+/// The relay's second thread: started and suspended at once, then answers each value
+/// with the next one until `n`.
+async fn relay_second(n: u64, first: Rc<RefCell<Option<ThreadRef>>>) -> u64 {
+    let mut v = sock::suspend().await.take::<u64>();
+    loop {
+        if v >= n {
+            return v;
+        }
+        if v % 5 == 0 {
+            sock::sleep(Duration::from_millis(1)).await;
+        }
+        let a = first
+            .borrow()
+            .clone()
+            .expect("the first thread is set before it transfers");
+        v = sock::transfer(&a, v + 1).await.take::<u64>();
+    }
 }
 
 /// Resumes every suspended thread of `targets` until all have finished.

@@ -51,7 +51,10 @@ pub(crate) fn check_get<E: Endpoint>(ep: &E, name: &str, closed: bool, kind: Kin
     if let (Ok(v), "so_type", false) = (&r, name, closed) {
         let want = if kind.is_stream() { 1 } else { 2 };
         if *v != OptValue::Int(want) {
-            violation(format!("getopt so_type on a {} socket gave {v:?}", kind.name()));
+            violation(format!(
+                "getopt so_type on a {} socket gave {v:?}",
+                kind.name()
+            ));
         }
     }
 }

@@ -78,45 +78,105 @@ pub(crate) fn run(opts: &Options) -> i32 {
             return 2;
         }
     };
-    let started = Instant::now();
-    let stop_at = started + Duration::from_secs(opts.seconds);
-    let (mut next, end) = (opts.start, opts.start.saturating_add(opts.seeds));
-    let (mut done, mut bad) = (0u64, 0u64);
-    let mut running: Vec<Running> = Vec::new();
-    let mut last_note = started;
+    let mut run = Run::new(opts, exe);
     let mut tick = 0u64;
     loop {
-        while running.len() < opts.jobs && next < end && Instant::now() < stop_at {
-            match spawn(&exe, next, &opts.skips) {
-                Ok(r) => running.push(r),
-                Err(e) => eprintln!("chaos: cannot start seed {next}: {e}"),
-            }
-            next += 1;
-        }
-        if running.is_empty() {
+        run.start_more();
+        if run.running.is_empty() {
             break;
         }
         thread::sleep(TICK);
         tick += 1;
-        let sample = tick % (EVERY.as_millis() / TICK.as_millis()) as u64 == 0;
-        running.retain_mut(|r| match check(r, sample) {
+        run.reap(tick % (EVERY.as_millis() / TICK.as_millis()) as u64 == 0);
+        run.note();
+    }
+    println!(
+        "chaos: {} scenarios, {} violations ({:.1} scenarios/s)",
+        run.done,
+        run.bad,
+        run.rate()
+    );
+    i32::from(run.bad > 0)
+}
+
+/// The state of a parent's run.
+struct Run<'a> {
+    /// What was asked.
+    opts: &'a Options,
+    /// This program, to run as the children.
+    exe: std::path::PathBuf,
+    /// When the run started.
+    started: Instant,
+    /// The next seed to start.
+    next: u64,
+    /// The children running.
+    running: Vec<Running>,
+    /// Scenarios finished.
+    done: u64,
+    /// Scenarios with violations.
+    bad: u64,
+    /// When progress was last noted on stderr.
+    noted: Instant,
+}
+
+impl<'a> Run<'a> {
+    /// A run that has started nothing yet.
+    fn new(opts: &'a Options, exe: std::path::PathBuf) -> Run<'a> {
+        let started = Instant::now();
+        Run {
+            opts,
+            exe,
+            started,
+            next: opts.start,
+            running: Vec::new(),
+            done: 0,
+            bad: 0,
+            noted: started,
+        }
+    }
+
+    /// Starts children up to `--jobs`, while seeds and time are left.
+    fn start_more(&mut self) {
+        let end = self.opts.start.saturating_add(self.opts.seeds);
+        let stop_at = self.started + Duration::from_secs(self.opts.seconds);
+        while self.running.len() < self.opts.jobs && self.next < end && Instant::now() < stop_at {
+            match spawn(&self.exe, self.next, &self.opts.skips) {
+                Ok(r) => self.running.push(r),
+                Err(e) => eprintln!("chaos: cannot start seed {}: {e}", self.next),
+            }
+            self.next += 1;
+        }
+    }
+
+    /// Collects the children that finished (or were killed), reporting violations.
+    fn reap(&mut self, sample: bool) {
+        let (mut done, mut bad) = (0, 0);
+        self.running.retain_mut(|r| match check(r, sample) {
             None => true,
             Some(verdict) => {
                 done += 1;
                 bad += u64::from(!verdict.is_empty());
-                report(r, &verdict, &opts.skips);
+                report(r, &verdict, &self.opts.skips);
                 false
             }
         });
-        if last_note.elapsed() >= Duration::from_secs(10) {
-            last_note = Instant::now();
-            let rate = done as f64 / started.elapsed().as_secs_f64();
+        self.done += done;
+        self.bad += bad;
+    }
+
+    /// Notes progress on stderr every 10 s.
+    fn note(&mut self) {
+        if self.noted.elapsed() >= Duration::from_secs(10) {
+            self.noted = Instant::now();
+            let (done, bad, rate) = (self.done, self.bad, self.rate());
             eprintln!("chaos: {done} scenarios, {bad} violations so far ({rate:.1}/s)");
         }
     }
-    let rate = done as f64 / started.elapsed().as_secs_f64();
-    println!("chaos: {done} scenarios, {bad} violations ({rate:.1} scenarios/s)");
-    i32::from(bad > 0)
+
+    /// Scenarios per second so far.
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.started.elapsed().as_secs_f64()
+    }
 }
 
 /// Starts the child for `seed` and the thread that reads it.
@@ -197,7 +257,10 @@ fn check(r: &mut Running, sample: bool) -> Option<Vec<String>> {
             let _ = r.child.kill();
             let _ = r.child.wait();
             join_reader(r);
-            let mut out = vec![format!("killed by the watchdog: {}", watchdog::describe(verdict))];
+            let mut out = vec![format!(
+                "killed by the watchdog: {}",
+                watchdog::describe(verdict)
+            )];
             out.extend(violation_lines(&lock(&r.said)));
             Some(out)
         }
@@ -210,7 +273,10 @@ fn finished(r: &mut Running, status: std::process::ExitStatus) -> Vec<String> {
     let said = lock(&r.said);
     let mut out = violation_lines(&said);
     let long = Duration::from_millis(200);
-    if let Some((load, wall)) = said.stats.filter(|&(l, wall)| wall >= long && l.is_spin(wall)) {
+    if let Some((load, wall)) = said
+        .stats
+        .filter(|&(l, wall)| wall >= long && l.is_spin(wall))
+    {
         out.push(format!(
             "spin: over the whole scenario, runnable {:?} (on a CPU {:?}) of {wall:?}",
             load.runnable, load.cpu

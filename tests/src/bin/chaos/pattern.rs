@@ -143,7 +143,10 @@ mod tests {
         let mut buf = Vec::new();
         datagram(5, 17, 300, &mut buf);
         assert_eq!(parse(5, &buf, true), Parsed::Good { seq: 17, len: 300 });
-        assert_eq!(parse(5, &buf[..100], false), Parsed::Good { seq: 17, len: 300 });
+        assert_eq!(
+            parse(5, &buf[..100], false),
+            Parsed::Good { seq: 17, len: 300 }
+        );
         assert!(matches!(parse(6, &buf, true), Parsed::Bad(_)));
         datagram(5, 1, 0, &mut buf);
         assert_eq!(parse(5, &buf, true), Parsed::Blank);

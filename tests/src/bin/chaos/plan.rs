@@ -371,9 +371,20 @@ pub(crate) struct Skips(pub(crate) Vec<String>);
 
 impl Skips {
     /// Every name `--skip` takes.
-    pub(crate) const NAMES: [&'static str; 11] = [
-        "prepoll", "urgent", "exactfill", "burst", "moved", "flood", "readable", "unconnected",
-        "shared", "abrupt", "extras",
+    pub(crate) const NAMES: [&'static str; 13] = [
+        "prepoll",
+        "urgent",
+        "exactfill",
+        "burst",
+        "moved",
+        "flood",
+        "readable",
+        "unconnected",
+        "shared",
+        "abrupt",
+        "extras",
+        "closedgram",
+        "selftest",
     ];
 
     /// Whether `name` is skipped.
@@ -441,8 +452,12 @@ impl Ctx<'_> {
         let writer = self.writer(&mut rng.fork());
         let reader = self.reader(&mut rng.fork());
         let generator = rng.chance(25) && self.mode == Mode::Loop;
-        let start = rng.pick(&[(60, Start::Spawn), (25, Start::Thread), (15, Start::NewThread)]);
-        let closer = (rng.chance(8) && !self.skips.has("abrupt")).then(|| rng.below(20) as u8);
+        let start = rng.pick(&[
+            (60, Start::Spawn),
+            (25, Start::Thread),
+            (15, Start::NewThread),
+        ]);
+        let closer = (rng.chance(8) && self.may_close()).then(|| rng.below(20) as u8);
         EndPlan {
             name,
             buffers,
@@ -505,10 +520,16 @@ impl Ctx<'_> {
                 WriteOp::SetOpt(name, arg)
             }
             'g' => WriteOp::GetOpt(self.option(rng).0),
-            'c' if abrupt_ok => WriteOp::Close,
+            'c' if self.may_close() => WriteOp::Close,
             'r' if abrupt_ok && stream => WriteOp::Reset,
             _ => return None,
         })
+    }
+
+    /// Whether an endpoint may be closed before the end (`closedgram` keeps datagram
+    /// sockets open: a closed one makes its peer's next send draw an ICMP error).
+    fn may_close(&self) -> bool {
+        !self.skips.has("abrupt") && (self.kind.is_stream() || !self.skips.has("closedgram"))
     }
 
     /// The size of one send: mostly small, sometimes up to 4 MiB (datagrams: sometimes
@@ -623,7 +644,11 @@ impl Ctx<'_> {
                 (3, ((1 << 20) + 1, 4 << 20)),
             ]
         } else {
-            &[(60, (262_144, 262_144)), (25, (1, 2048)), (15, (2049, 65535))]
+            &[
+                (60, (262_144, 262_144)),
+                (25, (1, 2048)),
+                (15, (2049, 65535)),
+            ]
         };
         let (lo, hi) = rng.pick(ranges);
         rng.size(lo, hi)
@@ -757,7 +782,11 @@ mod tests {
         for seed in 0..200 {
             let (a, b) = (Plan::new(seed, &Skips::default()), Plan::new(seed, &skips));
             assert_eq!(a.ends[0].writer, b.ends[0].writer);
-            assert!(!b.probes.iter().any(|p| matches!(p, Probe::ExpiredBurst { .. })));
+            assert!(
+                !b.probes
+                    .iter()
+                    .any(|p| matches!(p, Probe::ExpiredBurst { .. }))
+            );
         }
     }
 }

@@ -21,14 +21,23 @@ const KEY: u64 = 0x5EED;
 
 /// A raw peer sends `before` bytes, one urgent byte, `after` bytes; `conn` (its accepted
 /// side, `so_oobinline` if `inline`) must receive every ordinary byte without waiting.
-pub(crate) async fn urgent(conn: Tcp, peer: socket2::Socket, before: usize, after: usize, inline: bool) {
+pub(crate) async fn urgent(
+    conn: Tcp,
+    peer: socket2::Socket,
+    before: usize,
+    after: usize,
+    inline: bool,
+) {
     if inline && conn.setopt("so_oobinline", true).is_err() {
         violation("urgent: setopt so_oobinline failed");
     }
     let total = before + after + usize::from(inline);
     let mut data = vec![0u8; total];
     pattern::fill(KEY, 0, &mut data);
-    op(PROBE, format_args!("urgent: peer sends {before} + urgent + {after}"));
+    op(
+        PROBE,
+        format_args!("urgent: peer sends {before} + urgent + {after}"),
+    );
     let sent = peer.send(&data[..before]).and_then(|_| {
         peer.send_out_of_band(&data[before..before + 1])?;
         let rest = before + usize::from(inline);
@@ -50,7 +59,10 @@ pub(crate) async fn urgent(conn: Tcp, peer: socket2::Socket, before: usize, afte
 async fn receive_all(conn: &Tcp, expected: &[u8], probe: &str) {
     let (mut got, mut buf) = (0, vec![0u8; 65536]);
     while got < expected.len() {
-        op(PROBE, format_args!("{probe}: recv after {got} of {}", expected.len()));
+        op(
+            PROBE,
+            format_args!("{probe}: recv after {got} of {}", expected.len()),
+        );
         match conn.recv(&mut buf).timeout(Duration::from_secs(1)).await {
             Ok(n) if n > 0 && buf[..n] == expected[got..got + n] => got += n,
             Err(e) if e.is_timeout() => {
@@ -77,15 +89,13 @@ pub(crate) async fn exact_fill(sender: Tcp, receiver: Tcp, len: usize) {
     if let Err(e) = sender.send(&data).timeout(Duration::from_secs(3)).await {
         return violation(format!("exact fill: send failed: {e}"));
     }
-    let mut got = 0;
-    while got < len {
-        op(PROBE, format_args!("exact fill: recv {} at {got}", len - got));
-        match receiver.recv(&mut data[got..]).timeout(Duration::from_secs(3)).await {
-            Ok(n) if n > 0 => got += n,
-            other => return violation(format!("exact fill: recv at {got} gave {other:?}")),
-        }
+    if !receive_exactly(&receiver, &mut data).await {
+        return;
     }
-    op(PROBE, format_args!("exact fill: readable (past deadline) after {len}"));
+    op(
+        PROBE,
+        format_args!("exact fill: readable (past deadline) after {len}"),
+    );
     let past = sock::clock() - Duration::from_millis(1);
     if receiver.readable().expires(past).await.is_ok() {
         let mut buf = [0u8; 64];
@@ -100,6 +110,30 @@ pub(crate) async fn exact_fill(sender: Tcp, receiver: Tcp, len: usize) {
     drop(sender);
 }
 
+/// Receives `buf.len()` bytes, each receive asking for exactly what is left (so the
+/// last one fills its buffer); false (reported) if that failed.
+async fn receive_exactly(receiver: &Tcp, buf: &mut [u8]) -> bool {
+    let mut got = 0;
+    while got < buf.len() {
+        op(
+            PROBE,
+            format_args!("exact fill: recv {} at {got}", buf.len() - got),
+        );
+        match receiver
+            .recv(&mut buf[got..])
+            .timeout(Duration::from_secs(3))
+            .await
+        {
+            Ok(n) if n > 0 => got += n,
+            other => {
+                violation(format!("exact fill: recv at {got} gave {other:?}"));
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// `a` sends `count` small items (one write of `count * 8` bytes on a stream, `count`
 /// datagrams otherwise) and waits; then `b` receives each with a deadline already
 /// past: every one is ready, so none may time out.
@@ -111,9 +145,12 @@ pub(crate) async fn expired_burst<E: Endpoint>(a: E, b: E, stream: bool, count: 
         return;
     }
     E::pause(5).await;
-    let mut item = vec![0u8; 64];
+    let mut item = [0u8; 64];
     for i in 0..count {
-        op(PROBE, format_args!("burst: recv {i} of {count} (past deadline)"));
+        op(
+            PROBE,
+            format_args!("burst: recv {i} of {count} (past deadline)"),
+        );
         let len = if stream { 8 } else { 64 };
         match b.recv(&mut item[..len], Cut::PAST).await {
             Outcome::Done(n) if n == 8 || n == 16 => {}
@@ -193,20 +230,14 @@ pub(crate) fn moved_check(out: Option<Outcome>) {
 /// until one times out (the queue is full), then one send with a `wait` ms deadline
 /// must time out having used at most half the CPU of that time.
 pub(crate) async fn unix_flood<E: Endpoint>(sender: E, receiver: E, wait: u16) {
-    let short = Cut {
-        wait: Wait::Tiny,
-        cancel: Cancel::Never,
-    };
     let buf = [7u8; 64];
-    for i in 0..200 {
-        op(PROBE, format_args!("flood: send {i}"));
-        match sender.send(&buf, short).await {
-            Outcome::Done(64) => {}
-            o if o.is(ErrorKind::Timeout) => break,
-            other => return violation(format!("flood: send {i} gave {other:?}")),
-        }
+    if !fill_queue(&sender, &buf).await {
+        return;
     }
-    op(PROBE, format_args!("flood: send to a full queue, {wait}ms deadline"));
+    op(
+        PROBE,
+        format_args!("flood: send to a full queue, {wait}ms deadline"),
+    );
     let (load0, t0) = (watchdog::own_load(), Instant::now());
     let cut = Cut {
         wait: Wait::Ms(wait),
@@ -217,7 +248,9 @@ pub(crate) async fn unix_flood<E: Endpoint>(sender: E, receiver: E, wait: u16) {
     let cpu = load.cpu.saturating_sub(load0.cpu);
     let runnable = load.runnable.saturating_sub(load0.runnable);
     if !out.is(ErrorKind::Timeout) {
-        violation(format!("flood: a send to a full queue gave {out:?}, not a timeout"));
+        violation(format!(
+            "flood: a send to a full queue gave {out:?}, not a timeout"
+        ));
     }
     if runnable * 2 > wall && cpu * 4 > wall && wall >= Duration::from_millis(100) {
         violation(format!(
@@ -226,4 +259,25 @@ pub(crate) async fn unix_flood<E: Endpoint>(sender: E, receiver: E, wait: u16) {
         ));
     }
     drop(receiver);
+}
+
+/// Sends datagrams with a 1 ms deadline until one times out (the receiver's queue is
+/// full); false (reported) if a send failed otherwise.
+async fn fill_queue<E: Endpoint>(sender: &E, buf: &[u8]) -> bool {
+    let short = Cut {
+        wait: Wait::Tiny,
+        cancel: Cancel::Never,
+    };
+    for i in 0..200 {
+        op(PROBE, format_args!("flood: send {i}"));
+        match sender.send(buf, short).await {
+            Outcome::Done(64) => {}
+            o if o.is(ErrorKind::Timeout) => return true,
+            other => {
+                violation(format!("flood: send {i} gave {other:?}"));
+                return false;
+            }
+        }
+    }
+    true
 }

@@ -6,8 +6,8 @@
 
 use std::future::{Future, Ready, poll_fn, ready};
 use std::pin::pin;
-use std::task::Poll;
 use std::sync::Arc;
+use std::task::Poll;
 
 use sock::ErrorKind;
 
@@ -197,7 +197,11 @@ impl<E: Endpoint> Reader<E> {
     ) -> Option<End> {
         match out {
             Outcome::Done(0) if len > 0 => Some(End::Eof),
-            Outcome::Done(_) | Outcome::Dropped(_) => None,
+            Outcome::Done(_) => None,
+            Outcome::Dropped(_) => {
+                self.back_off(cut).await;
+                None
+            }
             Outcome::Failed {
                 kind: ErrorKind::Timeout,
                 ..
@@ -271,34 +275,28 @@ impl<E: Endpoint> Reader<E> {
         let Some(out) = unless_done(&self.flow, recv).await else {
             return self.drain().await;
         };
+        self.datagram_outcome(len, cut, out).await
+    }
+
+    /// What a datagram receive's outcome means for the flow.
+    async fn datagram_outcome(&mut self, len: usize, cut: Cut, out: Outcome) -> Option<End> {
+        let quiet = matches!(out, Outcome::Dropped(_)) || out.is(ErrorKind::Timeout);
         match out {
             Outcome::Done(n) => self.take(n, true),
             Outcome::Failed {
                 kind: ErrorKind::MessageTooLong,
                 moved,
             } => self.take(moved.min(len), false),
-            Outcome::Failed {
-                kind: ErrorKind::Timeout,
-                ..
-            }
-            | Outcome::Dropped(_)
-                if self.flow.is_writer_done() =>
-            {
-                self.drain().await
-            }
-            Outcome::Failed {
-                kind: ErrorKind::Timeout,
-                ..
-            } => {
-                self.timed_out(cut, false);
-                self.back_off(cut).await;
-                None
-            }
-            Outcome::Dropped(_) => {
+            _ if quiet && self.flow.is_writer_done() => self.drain().await,
+            _ if quiet => {
+                if out.is(ErrorKind::Timeout) {
+                    self.timed_out(cut, false);
+                }
                 self.back_off(cut).await;
                 None
             }
             Outcome::Failed { kind, .. } => Some(End::Error(kind)),
+            Outcome::Dropped(_) => None,
         }
     }
 

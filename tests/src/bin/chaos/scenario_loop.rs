@@ -25,26 +25,59 @@ use crate::writer::writer;
 /// The roles of each endpoint's tasks, by endpoint.
 const ROLES: [[Task; 3]; 2] = [
     [
-        Task { id: 1, label: "a.writer" },
-        Task { id: 2, label: "a.reader" },
-        Task { id: 3, label: "a.closer" },
+        Task {
+            id: 1,
+            label: "a.writer",
+        },
+        Task {
+            id: 2,
+            label: "a.reader",
+        },
+        Task {
+            id: 3,
+            label: "a.closer",
+        },
     ],
     [
-        Task { id: 4, label: "b.writer" },
-        Task { id: 5, label: "b.reader" },
-        Task { id: 6, label: "b.closer" },
+        Task {
+            id: 4,
+            label: "b.writer",
+        },
+        Task {
+            id: 5,
+            label: "b.reader",
+        },
+        Task {
+            id: 6,
+            label: "b.closer",
+        },
     ],
 ];
 
 /// The resumer of suspended writers.
-const RESUMER: Task = Task { id: 7, label: "resumer" };
+const RESUMER: Task = Task {
+    id: 7,
+    label: "resumer",
+};
 
 /// The side ingredients' tasks.
 const EXTRAS: [Task; 4] = [
-    Task { id: 8, label: "extra0" },
-    Task { id: 9, label: "extra1" },
-    Task { id: 10, label: "extra2" },
-    Task { id: 11, label: "extra3" },
+    Task {
+        id: 8,
+        label: "extra0",
+    },
+    Task {
+        id: 9,
+        label: "extra1",
+    },
+    Task {
+        id: 10,
+        label: "extra2",
+    },
+    Task {
+        id: 11,
+        label: "extra3",
+    },
 ];
 
 /// Generous: only turns a hang into a failure.
@@ -104,11 +137,18 @@ fn listener(kind: Kind, paths: &Paths) -> sock::Result<(Tcp, SockAddr)> {
 
 /// A connected stream pair (client, accepted). With `pre_poll`, the loop polls the
 /// fresh client socket before it connects.
-pub(crate) async fn stream_pair(kind: Kind, pre_poll: bool, paths: &Paths) -> sock::Result<(Tcp, Tcp)> {
+pub(crate) async fn stream_pair(
+    kind: Kind,
+    pre_poll: bool,
+    paths: &Paths,
+) -> sock::Result<(Tcp, Tcp)> {
     let (server, addr) = listener(kind, paths)?;
     let client = sock::tcp(kind.family())?;
     if pre_poll {
-        op(MAIN, format_args!("poll the loop with a fresh, unconnected socket"));
+        op(
+            MAIN,
+            format_args!("poll the loop with a fresh, unconnected socket"),
+        );
         sock::sleep(Duration::from_millis(1)).await;
     }
     let accept = sock::spawn(async move { server.accept().timeout(PATIENCE).await });
@@ -172,7 +212,11 @@ async fn run_ends<E: Endpoint>(plan: &Plan, eps: [E; 2], flows: &[Arc<Flow>; 2])
             tasks.push((c, sock::spawn(closer(ep, ms, c))));
         }
     }
-    if plan.ends.iter().any(|e| e.writer.contains(&WriteOp::Suspend)) {
+    if plan
+        .ends
+        .iter()
+        .any(|e| e.writer.contains(&WriteOp::Suspend))
+    {
         tasks.push((RESUMER, sock::spawn(resumer(writers, RESUMER))));
     }
     for (&x, &task) in plan.extras.iter().zip(EXTRAS.iter()) {
@@ -215,7 +259,11 @@ async fn join_all(tasks: Vec<(Task, Thread<()>)>) {
 async fn run_probe(probe: Probe, kind: Kind, paths: &Paths) {
     op(PROBE, format_args!("{probe:?}"));
     let result = match probe {
-        Probe::Urgent { before, after, inline } => urgent(kind, before, after, inline, paths).await,
+        Probe::Urgent {
+            before,
+            after,
+            inline,
+        } => urgent(kind, before, after, inline, paths).await,
         Probe::ExactFill { len } => stream_pair(kind, false, paths)
             .await
             .map(|(a, b)| Box::pin(probes::exact_fill(a, b, len)) as ProbeFut),
@@ -233,9 +281,19 @@ async fn run_probe(probe: Probe, kind: Kind, paths: &Paths) {
 type ProbeFut = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// Sets up the urgent-data probe: a raw (socket2) client whose accepted side is ours.
-async fn urgent(kind: Kind, before: usize, after: usize, inline: bool, paths: &Paths) -> sock::Result<ProbeFut> {
+async fn urgent(
+    kind: Kind,
+    before: usize,
+    after: usize,
+    inline: bool,
+    paths: &Paths,
+) -> sock::Result<ProbeFut> {
     let (server, addr) = listener(kind, paths)?;
-    let domain = if kind == Kind::Tcp6 { socket2::Domain::IPV6 } else { socket2::Domain::IPV4 };
+    let domain = if kind == Kind::Tcp6 {
+        socket2::Domain::IPV6
+    } else {
+        socket2::Domain::IPV4
+    };
     let peer = socket2::Socket::new(domain, socket2::Type::STREAM, None)?;
     let target = addr.as_socket().expect("a TCP listener has an IP address");
     peer.connect(&target.into())?;
@@ -247,7 +305,12 @@ async fn urgent(kind: Kind, before: usize, after: usize, inline: bool, paths: &P
 async fn burst(kind: Kind, count: usize, paths: &Paths) -> sock::Result<ProbeFut> {
     if kind.is_stream() {
         let (a, b) = stream_pair(kind, false, paths).await?;
-        return Ok(Box::pin(probes::expired_burst(LoopStream(a), LoopStream(b), true, count)));
+        return Ok(Box::pin(probes::expired_burst(
+            LoopStream(a),
+            LoopStream(b),
+            true,
+            count,
+        )));
     }
     let [a, b] = fresh_dgrams(kind, paths)?;
     Ok(Box::pin(probes::expired_burst(a, b, false, count)))
@@ -258,7 +321,10 @@ fn fresh_dgrams(kind: Kind, paths: &Paths) -> sock::Result<[LoopDgram; 2]> {
     let (a, b) = (bound(kind, paths, "pa")?, bound(kind, paths, "pb")?);
     a.connect_to(&b.local_addr()?)?;
     b.connect_to(&a.local_addr()?)?;
-    Ok([LoopDgram { sock: a, to: None }, LoopDgram { sock: b, to: None }])
+    Ok([
+        LoopDgram { sock: a, to: None },
+        LoopDgram { sock: b, to: None },
+    ])
 }
 
 /// Sets up the moved-operation probe: a receive polled once in one task, then finished
@@ -286,7 +352,10 @@ async fn moved_between_tasks<E: Endpoint>(a: E, b: E) {
         });
     });
     let _ = first.join().await;
-    op(PROBE, format_args!("moved: await the receive in a second task"));
+    op(
+        PROBE,
+        format_args!("moved: await the receive in a second task"),
+    );
     let fut = slot.borrow_mut().take();
     let second = sock::spawn(async move {
         match fut {
@@ -311,6 +380,12 @@ async fn flood(wait: u16, paths: &Paths) -> sock::Result<ProbeFut> {
     let receiver = bound(Kind::UnixDgram, paths, "flood-r")?;
     let sender = bound(Kind::UnixDgram, paths, "flood-s")?;
     let to = Some(receiver.local_addr()?);
-    let (s, r) = (LoopDgram { sock: sender, to }, LoopDgram { sock: receiver, to: None });
+    let (s, r) = (
+        LoopDgram { sock: sender, to },
+        LoopDgram {
+            sock: receiver,
+            to: None,
+        },
+    );
     Ok(Box::pin(probes::unix_flood(s, r, wait)))
 }

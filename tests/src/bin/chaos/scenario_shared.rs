@@ -28,14 +28,32 @@ use crate::writer::writer;
 /// The roles of each endpoint's tasks, by endpoint.
 const ROLES: [[Task; 3]; 2] = [
     [
-        Task { id: 1, label: "a.writer" },
-        Task { id: 2, label: "a.reader" },
-        Task { id: 3, label: "a.closer-thread" },
+        Task {
+            id: 1,
+            label: "a.writer",
+        },
+        Task {
+            id: 2,
+            label: "a.reader",
+        },
+        Task {
+            id: 3,
+            label: "a.closer-thread",
+        },
     ],
     [
-        Task { id: 4, label: "b.writer" },
-        Task { id: 5, label: "b.reader" },
-        Task { id: 6, label: "b.closer-thread" },
+        Task {
+            id: 4,
+            label: "b.writer",
+        },
+        Task {
+            id: 5,
+            label: "b.reader",
+        },
+        Task {
+            id: 6,
+            label: "b.closer-thread",
+        },
     ],
 ];
 
@@ -86,13 +104,17 @@ macro_rules! moved_between_tasks {
             let mut fut: MovedFut = Box::pin(probes::moved_recv(b));
             let early =
                 std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
-            match early {
+            // Handed back in a tuple: the task gives the operation, not its result.
+            (match early {
                 std::task::Poll::Ready(out) => Box::pin(std::future::ready(out)) as MovedFut,
                 std::task::Poll::Pending => fut,
-            }
+            },)
         });
-        let fut = first.await;
-        op(PROBE, format_args!("moved: await the receive in a second task"));
+        let (fut,) = first.await;
+        op(
+            PROBE,
+            format_args!("moved: await the receive in a second task"),
+        );
         let second = mt::spawn(fut);
         let sender = mt::spawn(probes::moved_send(a));
         let out = second.await;
@@ -154,13 +176,27 @@ async fn scenario(lp: SharedLoop, plan: Plan, paths: Arc<Paths>) -> Vec<thread::
 }
 
 /// A connected stream pair (client, accepted), the client maybe polled first.
-async fn stream_pair(lp: &SharedLoop, kind: Kind, pre_poll: bool) -> sock::Result<(SharedTcp, SharedTcp)> {
+async fn stream_pair(
+    lp: &SharedLoop,
+    kind: Kind,
+    pre_poll: bool,
+) -> sock::Result<(SharedTcp, SharedTcp)> {
     let server = lp.tcp(kind.family())?;
-    server.listen(if kind == Kind::Tcp6 { "::1" } else { "127.0.0.1" }, 0)?;
+    server.listen(
+        if kind == Kind::Tcp6 {
+            "::1"
+        } else {
+            "127.0.0.1"
+        },
+        0,
+    )?;
     let addr = server.local_addr()?;
     let client = lp.tcp(kind.family())?;
     if pre_poll {
-        op(MAIN, format_args!("poll the loop with a fresh, unconnected socket"));
+        op(
+            MAIN,
+            format_args!("poll the loop with a fresh, unconnected socket"),
+        );
         mt::sleep(Duration::from_millis(1)).await;
     }
     let accept = mt::spawn(async move { server.accept().timeout(PATIENCE).await });
@@ -244,7 +280,10 @@ fn fresh_dgrams(lp: &SharedLoop, kind: Kind, paths: &Paths) -> sock::Result<[Sha
     let (a, b) = (bound(lp, kind, paths, "pa")?, bound(lp, kind, paths, "pb")?);
     a.connect_to(&b.local_addr()?)?;
     b.connect_to(&a.local_addr()?)?;
-    Ok([SharedDgram { sock: a, to: None }, SharedDgram { sock: b, to: None }])
+    Ok([
+        SharedDgram { sock: a, to: None },
+        SharedDgram { sock: b, to: None },
+    ])
 }
 
 /// The moved-operation probe on a fresh pair.
@@ -264,7 +303,13 @@ async fn flood(lp: &SharedLoop, wait: u16, paths: &Paths) -> sock::Result<()> {
     let receiver = bound(lp, Kind::UnixDgram, paths, "flood-r")?;
     let sender = bound(lp, Kind::UnixDgram, paths, "flood-s")?;
     let to = Some(receiver.local_addr()?);
-    let (s, r) = (SharedDgram { sock: sender, to }, SharedDgram { sock: receiver, to: None });
+    let (s, r) = (
+        SharedDgram { sock: sender, to },
+        SharedDgram {
+            sock: receiver,
+            to: None,
+        },
+    );
     probes::unix_flood(s, r, wait).await;
     Ok(())
 }

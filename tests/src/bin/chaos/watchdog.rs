@@ -109,9 +109,14 @@ pub(crate) fn load_of(pid: &str) -> Option<Load> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let cpu = cpu_from_stat(&stat)?;
     let mut runnable = Duration::ZERO;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
         let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
-        let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
+        let mut fields = text
+            .split_whitespace()
+            .map(|f| f.parse::<u64>().unwrap_or(0));
         let (on_cpu, waiting) = (fields.next().unwrap_or(0), fields.next().unwrap_or(0));
         runnable += Duration::from_nanos(on_cpu + waiting);
     }

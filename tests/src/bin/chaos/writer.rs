@@ -100,9 +100,8 @@ impl<E: Endpoint> Writer<E> {
         self.pos += moved;
         let short = (moved < len as u64).then(|| format!("{out:?} of a {len}-byte send"));
         self.flow.sent(self.pos, short);
-        self.gave_up = self.flow.abrupt
-            && matches!(cut.wait, Wait::Ms(_))
-            && out.is(ErrorKind::Timeout);
+        self.gave_up =
+            self.flow.abrupt && matches!(cut.wait, Wait::Ms(_)) && out.is(ErrorKind::Timeout);
         self.back_off(cut, out).await;
     }
 
@@ -211,7 +210,10 @@ impl<E: Endpoint> Writer<E> {
         self.ep.close();
         self.closed = true;
         if !self.ep.is_closed() {
-            violation(format!("{}: is_closed() is false after close()", self.flow.name));
+            violation(format!(
+                "{}: is_closed() is false after close()",
+                self.flow.name
+            ));
         }
     }
 
