@@ -11,7 +11,7 @@ const USAGE: &str =
        chaos --plan SEED [--skip LIST]
        chaos --heap [N] [--start-seed X] [--skip LIST]
 
-  --seeds N        scenarios to run (default 200)
+  --seeds N        scenarios to run at most (default: no limit but the time)
   --seconds S      stop starting scenarios after S seconds (default 60)
   --start-seed X   the first seed (default 1)
   --jobs J         scenarios at a time, each in a child process (default 2)
@@ -22,7 +22,10 @@ const USAGE: &str =
                    burst, moved, flood, readable, unconnected, shared, abrupt, extras,
                    closedgram
                    (and selftest: not an ingredient, it adds a fake violation to every
-                   scenario, for chaos's own tests of its reports)";
+                   scenario, for chaos's own tests of its reports)
+
+While the fixes of the known bugs are pending, --skip prepoll,urgent,exactfill,burst,
+moved,flood,readable,unconnected,closedgram leaves out every ingredient aimed at them.";
 
 /// What to do.
 #[derive(Debug)]
@@ -84,7 +87,7 @@ pub(crate) fn main() -> i32 {
 /// The action the arguments ask for.
 fn parse(args: Vec<String>) -> Result<Action, String> {
     let mut opts = Options {
-        seeds: 200,
+        seeds: u64::MAX,
         seconds: 60,
         start: 1,
         jobs: 2,

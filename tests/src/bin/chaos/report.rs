@@ -68,7 +68,7 @@ pub(crate) fn op(task: Task, what: fmt::Arguments<'_>) {
 
 /// Reports a broken invariant.
 pub(crate) fn violation(message: impl fmt::Display) {
-    let message = message.to_string();
+    let message = message.to_string().replace('\n', " / "); // one line per violation
     let _ = writeln!(std::io::stdout().lock(), "violation {message}");
     lock(&VIOLATIONS).push(message);
 }
