@@ -1,11 +1,14 @@
 //! [`Endpoint`] for the loop mode: `Tcp` and `Udp` (unix ones too), `!Send` futures.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::net::Shutdown;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sock::{Deadline, ErrorKind, Expires, Op, OptValue, SockAddr, Tcp, Udp};
+use sock::{ErrorKind, Expires, Op, OptValue, SockAddr, Tcp, Udp};
 
 use crate::endpoint::{Endpoint, Outcome, cancel, race_ms};
 use crate::plan::{Cut, Wait};
@@ -45,12 +48,52 @@ where
     O: Op<Output = sock::Result<T>>,
 {
     let race = sock::sleep(Duration::from_millis(race_ms(cut.cancel)));
+    let (op, seen) = Tracked::new(op);
     match deadline(cut.wait) {
-        None => cancel(op, cut.cancel, race, |o| o.transferred(), size).await,
-        Some(t) => {
-            let op: Deadline<O> = op.expires(t);
-            cancel(op, cut.cancel, race, |o| o.transferred(), size).await
-        }
+        None => cancel(op, cut.cancel, race, |_| seen.get(), size).await,
+        Some(t) => cancel(op.expires(t), cut.cancel, race, |_| seen.get(), size).await,
+    }
+}
+
+/// An operation that notes how far it got after each poll, so the count is known when
+/// it is dropped inside a wrapper that does not pass it on (a `sock::Deadline` need
+/// not).
+/// A count only changes in a poll, so the last one noted is exact.
+struct Tracked<O> {
+    /// The operation.
+    op: Pin<Box<O>>,
+    /// Its count after its last poll.
+    seen: Rc<Cell<usize>>,
+}
+
+impl<O: Op> Tracked<O> {
+    /// Wraps `op`; the cell shows its count.
+    fn new(op: O) -> (Tracked<O>, Rc<Cell<usize>>) {
+        let seen = Rc::new(Cell::new(0));
+        let op = Box::pin(op);
+        (
+            Tracked {
+                op,
+                seen: seen.clone(),
+            },
+            seen,
+        )
+    }
+}
+
+impl<O: Op> Future for Tracked<O> {
+    type Output = O::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O::Output> {
+        let r = self.op.as_mut().poll(cx);
+        self.seen.set(self.op.transferred());
+        r
+    }
+}
+
+impl<O: Op> Op for Tracked<O> {
+    fn transferred(&self) -> usize {
+        self.op.transferred()
     }
 }
 
