@@ -79,10 +79,11 @@ async fn receive_all(conn: &Tcp, expected: &[u8], probe: &str) {
     }
 }
 
-/// `sender` sends `len` bytes; `receiver` reads them so that the last read exactly fills
-/// its buffer; then `readable()` with a past deadline must not say ready (nothing is
-/// there) — or, if it does, a receive must find something.
+/// Before anything was sent, and after `sender` sent `len` bytes that `receiver` read so
+/// that the last read exactly filled its buffer, `readable()` with a past deadline must
+/// not say ready (nothing is there) — or, if it does, a receive must find something.
 pub(crate) async fn exact_fill(sender: Tcp, receiver: Tcp, len: usize) {
+    not_ready(&receiver, "on a fresh socket that has had nothing to read").await;
     let mut data = vec![0u8; len];
     pattern::fill(KEY, 0, &mut data);
     op(PROBE, format_args!("exact fill: send {len}"));
@@ -92,9 +93,17 @@ pub(crate) async fn exact_fill(sender: Tcp, receiver: Tcp, len: usize) {
     if !receive_exactly(&receiver, &mut data).await {
         return;
     }
+    let after = format!("after a {len}-byte read that exactly filled its buffer");
+    not_ready(&receiver, &after).await;
+    drop(sender);
+}
+
+/// Checks that `readable()` with a past deadline does not return at once while a read
+/// would block (a receive with a past deadline times out); `when` names the moment.
+async fn not_ready(receiver: &Tcp, when: &str) {
     op(
         PROBE,
-        format_args!("exact fill: readable (past deadline) after {len}"),
+        format_args!("exact fill: readable (past deadline) {when}"),
     );
     let past = sock::clock() - Duration::from_millis(1);
     if receiver.readable().expires(past).await.is_ok() {
@@ -102,12 +111,10 @@ pub(crate) async fn exact_fill(sender: Tcp, receiver: Tcp, len: usize) {
         let r = receiver.recv(&mut buf).expires(past).await;
         if r.as_ref().is_err_and(sock::Error::is_timeout) {
             violation(format!(
-                "exact fill: readable() returned at once with no data, after a {len}-byte read \
-                 that exactly filled its buffer"
+                "exact fill: readable() returned at once with no data, {when}"
             ));
         }
     }
-    drop(sender);
 }
 
 /// Receives `buf.len()` bytes, each receive asking for exactly what is left (so the
