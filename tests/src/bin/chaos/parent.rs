@@ -4,9 +4,10 @@
 //! reads its stdout and keeps only the last `op` line of each task and the `violation`
 //! lines (bounded), so the parent holds nothing that grows with the run. Every 25 ms the
 //! parent samples each child's CPU time from `/proc/<pid>/stat` (and its runnable time
-//! from the threads' `schedstat`; see `watchdog.rs`): a child past its time
-//! limit hangs, one that used more than half of a window's wall time spins; either is
-//! killed and reported with its last operation per task. A child's exit code and lines
+//! from the threads' `schedstat`, and its progress from the `op` lines; see
+//! `watchdog.rs`): a child past its time limit hangs, one busy more than half of a
+//! window's wall time without starting operations spins; either is killed and reported
+//! with its last operation per task. A child's exit code and lines
 //! give the verdict otherwise. Every violation ends with the command that replays it.
 
 use std::io::{BufRead, BufReader};
@@ -51,8 +52,8 @@ struct Said {
     ops: Vec<String>,
     /// Violations and other lines (the first [`KEPT_LINES`]).
     lines: Vec<String>,
-    /// Its `stats` line: its load and wall time.
-    stats: Option<(Load, Duration)>,
+    /// `op` lines read so far.
+    progress: u64,
 }
 
 /// A running child.
@@ -212,6 +213,7 @@ fn read_child(out: ChildStdout, said: &Mutex<Said>) {
         let Ok(line) = line else { return };
         let mut s = lock(said);
         if let Some(rest) = line.strip_prefix("op task=") {
+            s.progress += 1;
             let (id, record) = rest.split_once(' ').unwrap_or((rest, ""));
             let id: usize = id.parse().unwrap_or(0).min(63);
             if s.ops.len() <= id {
@@ -221,23 +223,10 @@ fn read_child(out: ChildStdout, said: &Mutex<Said>) {
             s.ops[id].push_str(record);
         } else if let Some(rest) = line.strip_prefix("plan ") {
             s.plan = rest.to_owned();
-        } else if let Some(rest) = line.strip_prefix("stats ") {
-            s.stats = parse_stats(rest);
         } else if s.lines.len() < KEPT_LINES {
             s.lines.push(line);
         }
     }
-}
-
-/// `cpu_ms=X runnable_ms=Y wall_ms=Z` as a load and a wall time.
-fn parse_stats(text: &str) -> Option<(Load, Duration)> {
-    let mut it = text.split_whitespace();
-    let mut ms = |key: &str| -> Option<Duration> {
-        let n = it.next()?.strip_prefix(key)?.parse().ok()?;
-        Some(Duration::from_millis(n))
-    };
-    let (cpu, runnable, wall) = (ms("cpu_ms=")?, ms("runnable_ms=")?, ms("wall_ms=")?);
-    Some((Load { cpu, runnable }, wall))
 }
 
 /// Looks at a child (and, if `sample`, samples its load): `None` while it runs fine,
@@ -250,7 +239,10 @@ fn check(r: &mut Running, sample: bool) -> Option<Vec<String>> {
     if !sample {
         return None;
     }
-    let load = watchdog::load_of(&r.child.id().to_string())?;
+    let load = Load {
+        ops: lock(&r.said).progress,
+        ..watchdog::load_of(&r.child.id().to_string())?
+    };
     match r.meter.sample(Instant::now(), load) {
         Verdict::Fine => None,
         verdict => {
@@ -272,16 +264,6 @@ fn finished(r: &mut Running, status: std::process::ExitStatus) -> Vec<String> {
     join_reader(r);
     let said = lock(&r.said);
     let mut out = violation_lines(&said);
-    let long = Duration::from_millis(200);
-    if let Some((load, wall)) = said
-        .stats
-        .filter(|&(l, wall)| wall >= long && l.is_spin(wall))
-    {
-        out.push(format!(
-            "spin: over the whole scenario, runnable {:?} (on a CPU {:?}) of {wall:?}",
-            load.runnable, load.cpu
-        ));
-    }
     if !status.success() && out.is_empty() {
         out.push(format!("the child exited with {status}"));
     }

@@ -11,10 +11,13 @@
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Whether records are written to stdout (child mode).
 static ECHO: AtomicBool = AtomicBool::new(false);
+
+/// Records made so far: the progress the watchdog looks for.
+static OPS: AtomicU64 = AtomicU64::new(0);
 
 /// The last record of each task, by task id.
 static LAST: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -53,6 +56,7 @@ pub(crate) fn set_echo(on: bool) {
 
 /// Records that `task` is about to do `what`.
 pub(crate) fn op(task: Task, what: fmt::Arguments<'_>) {
+    OPS.fetch_add(1, Ordering::Relaxed);
     let mut last = lock(&LAST);
     let id = usize::from(task.id);
     if last.len() <= id {
@@ -64,6 +68,11 @@ pub(crate) fn op(task: Task, what: fmt::Arguments<'_>) {
     if ECHO.load(Ordering::Relaxed) {
         let _ = writeln!(std::io::stdout().lock(), "op task={id} {slot}");
     }
+}
+
+/// Records made so far (by every task of every scenario of this process).
+pub(crate) fn ops_made() -> u64 {
+    OPS.load(Ordering::Relaxed)
 }
 
 /// Reports a broken invariant.

@@ -2,14 +2,16 @@
 //! for a process watching itself (`--replay` alone, `--heap`).
 //!
 //! A sample is a process's [`Load`]: CPU time (`utime + stime` of `/proc/<pid>/stat`, all
-//! threads) and runnable time (on a CPU or waiting for one: the sum of each thread's
-//! `/proc/<pid>/task/<tid>/schedstat`). A [`Meter`] keeps the samples of the last
-//! window: the process spins when, over a whole window, it was runnable more than half
-//! the wall time and on a CPU more than a quarter of it (on a shared, busy machine a
-//! spinning process waits for a CPU much of the time, so CPU time alone under-reads
-//! it); it hangs when the scenario runs past its limit. A scenario is mostly waiting
-//! (loopback I/O, sleeps, deadlines), so a busy window means a loop that retries
-//! without parking — a frozen loop.
+//! threads), runnable time (on a CPU or waiting for one: the sum of each thread's
+//! `/proc/<pid>/task/<tid>/schedstat`) and the operations its tasks have started (their
+//! `op` records). A [`Meter`] keeps the samples of the last window: the process spins
+//! when, over a whole window, it was runnable more than half the wall time and on a CPU
+//! more than a quarter of it, and its tasks started fewer than three operations: busy
+//! without progress, a loop that retries without parking — a frozen loop, or one
+//! operation spinning inside. (On a shared, busy machine a spinning process waits for a
+//! CPU much of the time, so CPU time alone under-reads it; a scenario that is busy
+//! moving megabytes, in a debug build say, starts operations all the while.) It hangs
+//! when the scenario runs past its limit.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,13 +27,15 @@ pub(crate) const WINDOW: Duration = Duration::from_millis(300);
 /// How often samples are taken.
 pub(crate) const EVERY: Duration = Duration::from_millis(25);
 
-/// A process's use of the CPUs so far.
+/// A process's use of the CPUs, and its progress, so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Load {
     /// On a CPU.
     pub(crate) cpu: Duration,
     /// On a CPU or waiting in a run queue for one.
     pub(crate) runnable: Duration,
+    /// Operations its tasks started.
+    pub(crate) ops: u64,
 }
 
 impl Load {
@@ -40,12 +44,13 @@ impl Load {
         Load {
             cpu: self.cpu.saturating_sub(earlier.cpu),
             runnable: self.runnable.saturating_sub(earlier.runnable),
+            ops: self.ops.saturating_sub(earlier.ops),
         }
     }
 
     /// Whether this load over `wall` is a spin.
     pub(crate) fn is_spin(self, wall: Duration) -> bool {
-        self.runnable * 2 > wall && self.cpu * 4 > wall
+        self.runnable * 2 > wall && self.cpu * 4 > wall && self.ops < 3
     }
 }
 
@@ -104,7 +109,8 @@ impl Meter {
     }
 }
 
-/// The load of process `pid` (a number, or `self`) so far, if it is still there.
+/// The CPU use of process `pid` (a number, or `self`) so far, if it is still there
+/// (its progress is the caller's to fill in).
 pub(crate) fn load_of(pid: &str) -> Option<Load> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let cpu = cpu_from_stat(&stat)?;
@@ -120,12 +126,20 @@ pub(crate) fn load_of(pid: &str) -> Option<Load> {
         let (on_cpu, waiting) = (fields.next().unwrap_or(0), fields.next().unwrap_or(0));
         runnable += Duration::from_nanos(on_cpu + waiting);
     }
-    Some(Load { cpu, runnable })
+    Some(Load {
+        cpu,
+        runnable,
+        ops: 0,
+    })
 }
 
 /// This process's load so far.
 pub(crate) fn own_load() -> Load {
-    load_of("self").unwrap_or_default()
+    let load = load_of("self").unwrap_or_default();
+    Load {
+        ops: report::ops_made(),
+        ..load
+    }
 }
 
 /// `utime + stime` from a `/proc/<pid>/stat` line (fields 14 and 15; the command name
@@ -210,8 +224,9 @@ pub(crate) fn describe(verdict: Verdict) -> String {
         Verdict::Fine => "fine".into(),
         Verdict::Hang(t) => format!("hang: the scenario ran {t:.1?} (limit exceeded)"),
         Verdict::Spin { load, wall } => format!(
-            "spin: runnable {:.0?} (on a CPU {:.0?}) of {wall:.0?} (a loop that does not park)",
-            load.runnable, load.cpu
+            "spin: runnable {:.0?} (on a CPU {:.0?}) of {wall:.0?}, {} operations started \
+             (busy without progress: a loop that does not park)",
+            load.runnable, load.cpu, load.ops
         ),
     }
 }
@@ -228,14 +243,27 @@ mod tests {
         let load = |n| Load {
             cpu: ms(n),
             runnable: ms(n),
+            ops: 7,
         };
         assert_eq!(m.sample(t, load(0)), Verdict::Fine);
         assert_eq!(m.sample(t + ms(400), load(50)), Verdict::Fine);
         let spin = Verdict::Spin {
-            load: load(350),
+            load: Load {
+                ops: 0,
+                ..load(350)
+            },
             wall: ms(400),
         };
         assert_eq!(m.sample(t + ms(800), load(400)), spin);
+        let busy = Load {
+            ops: 20,
+            ..load(800)
+        };
+        assert_eq!(
+            m.sample(t + ms(1200), busy),
+            Verdict::Fine,
+            "progress is no spin"
+        );
     }
 
     #[test]
