@@ -37,17 +37,18 @@ pub(crate) struct Task {
     pub(crate) label: &'static str,
 }
 
+impl Task {
+    /// Task `id`, named `label`.
+    pub(crate) const fn new(id: u8, label: &'static str) -> Task {
+        Task { id, label }
+    }
+}
+
 /// The scenario's own set-up and checks.
-pub(crate) const MAIN: Task = Task {
-    id: 0,
-    label: "main",
-};
+pub(crate) const MAIN: Task = Task::new(0, "main");
 
 /// The probes, run one after another.
-pub(crate) const PROBE: Task = Task {
-    id: 20,
-    label: "probe",
-};
+pub(crate) const PROBE: Task = Task::new(20, "probe");
 
 /// Makes records also go to stdout (child mode) or not.
 pub(crate) fn set_echo(on: bool) {

@@ -25,59 +25,26 @@ use crate::writer::writer;
 /// The roles of each endpoint's tasks, by endpoint.
 const ROLES: [[Task; 3]; 2] = [
     [
-        Task {
-            id: 1,
-            label: "a.writer",
-        },
-        Task {
-            id: 2,
-            label: "a.reader",
-        },
-        Task {
-            id: 3,
-            label: "a.closer",
-        },
+        Task::new(1, "a.writer"),
+        Task::new(2, "a.reader"),
+        Task::new(3, "a.closer"),
     ],
     [
-        Task {
-            id: 4,
-            label: "b.writer",
-        },
-        Task {
-            id: 5,
-            label: "b.reader",
-        },
-        Task {
-            id: 6,
-            label: "b.closer",
-        },
+        Task::new(4, "b.writer"),
+        Task::new(5, "b.reader"),
+        Task::new(6, "b.closer"),
     ],
 ];
 
 /// The resumer of suspended writers.
-const RESUMER: Task = Task {
-    id: 7,
-    label: "resumer",
-};
+const RESUMER: Task = Task::new(7, "resumer");
 
 /// The side ingredients' tasks.
 const EXTRAS: [Task; 4] = [
-    Task {
-        id: 8,
-        label: "extra0",
-    },
-    Task {
-        id: 9,
-        label: "extra1",
-    },
-    Task {
-        id: 10,
-        label: "extra2",
-    },
-    Task {
-        id: 11,
-        label: "extra3",
-    },
+    Task::new(8, "extra0"),
+    Task::new(9, "extra1"),
+    Task::new(10, "extra2"),
+    Task::new(11, "extra3"),
 ];
 
 /// Generous: only turns a hang into a failure.

@@ -28,32 +28,14 @@ use crate::writer::writer;
 /// The roles of each endpoint's tasks, by endpoint.
 const ROLES: [[Task; 3]; 2] = [
     [
-        Task {
-            id: 1,
-            label: "a.writer",
-        },
-        Task {
-            id: 2,
-            label: "a.reader",
-        },
-        Task {
-            id: 3,
-            label: "a.closer-thread",
-        },
+        Task::new(1, "a.writer"),
+        Task::new(2, "a.reader"),
+        Task::new(3, "a.closer-thread"),
     ],
     [
-        Task {
-            id: 4,
-            label: "b.writer",
-        },
-        Task {
-            id: 5,
-            label: "b.reader",
-        },
-        Task {
-            id: 6,
-            label: "b.closer-thread",
-        },
+        Task::new(4, "b.writer"),
+        Task::new(5, "b.reader"),
+        Task::new(6, "b.closer-thread"),
     ],
 ];
 
