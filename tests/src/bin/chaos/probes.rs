@@ -20,7 +20,9 @@ use crate::watchdog;
 const KEY: u64 = 0x5EED;
 
 /// A raw peer sends `before` bytes, one urgent byte, `after` bytes; `conn` (its accepted
-/// side, `so_oobinline` if `inline`) must receive every ordinary byte without waiting.
+/// side, `so_oobinline` if `inline`) must receive every ordinary byte without waiting —
+/// and the urgent one in line only with `so_oobinline` (or, without it, if the library
+/// chose to deliver it in line: either stream is accepted then).
 pub(crate) async fn urgent(
     conn: Tcp,
     peer: socket2::Socket,
@@ -31,50 +33,68 @@ pub(crate) async fn urgent(
     if inline && conn.setopt("so_oobinline", true).is_err() {
         violation("urgent: setopt so_oobinline failed");
     }
-    let total = before + after + usize::from(inline);
-    let mut data = vec![0u8; total];
-    pattern::fill(KEY, 0, &mut data);
+    let mut plain = vec![0u8; before + after];
+    pattern::fill(KEY, 0, &mut plain);
+    let mark = plain[before] ^ 0xA5; // differs from the byte after it
     op(
         PROBE,
         format_args!("urgent: peer sends {before} + urgent + {after}"),
     );
-    let sent = peer.send(&data[..before]).and_then(|_| {
-        peer.send_out_of_band(&data[before..before + 1])?;
-        let rest = before + usize::from(inline);
-        peer.send(&data[rest..])
+    let sent = peer.send(&plain[..before]).and_then(|_| {
+        peer.send_out_of_band(&[mark])?;
+        peer.send(&plain[before..])
     });
     if let Err(e) = sent {
-        violation(format!("urgent: the raw peer could not send: {e}"));
-        return;
+        return violation(format!("urgent: the raw peer could not send: {e}"));
     }
     sock::sleep(Duration::from_millis(2)).await;
-    let mut expected = data;
-    if !inline {
-        expected.remove(before);
+    let mut marked = plain.clone();
+    marked.insert(before, mark);
+    let got = receive_urgent(&conn, &plain, &marked).await;
+    if inline && got.is_some_and(|n| n != marked.len()) {
+        violation("urgent: with so_oobinline the urgent byte did not arrive in line");
     }
-    receive_all(&conn, &expected, "urgent").await;
 }
 
-/// Receives `expected` on `conn`, each receive allowed 1 s.
-async fn receive_all(conn: &Tcp, expected: &[u8], probe: &str) {
-    let (mut got, mut buf) = (0, vec![0u8; 65536]);
-    while got < expected.len() {
+/// Receives, each receive allowed 1 s, until the bytes are `plain` (the urgent byte
+/// left out) or `marked` (in line); gives how many arrived, `None` after a violation.
+async fn receive_urgent(conn: &Tcp, plain: &[u8], marked: &[u8]) -> Option<usize> {
+    let (mut got, mut buf) = (Vec::new(), vec![0u8; 65536]);
+    loop {
+        let inline = marked.starts_with(&got) && !plain.starts_with(&got);
+        let want = if inline { marked } else { plain };
+        if got == want {
+            return Some(got.len());
+        }
         op(
             PROBE,
-            format_args!("{probe}: recv after {got} of {}", expected.len()),
+            format_args!("urgent: recv after {} of {}", got.len(), want.len()),
         );
         match conn.recv(&mut buf).timeout(Duration::from_secs(1)).await {
-            Ok(n) if n > 0 && buf[..n] == expected[got..got + n] => got += n,
+            Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
             Err(e) if e.is_timeout() => {
-                return violation(format!(
-                    "{probe}: {got} of {} bytes arrived, then a recv waited 1 s for bytes \
-                     already queued (a short read at the urgent mark must not clear readiness)",
-                    expected.len()
+                let (n, of) = (got.len(), plain.len());
+                violation(format!(
+                    "urgent: {n} of {of} bytes (the urgent one aside) arrived, then a recv waited \
+                     1 s for bytes already queued (a short read at the urgent mark must not clear \
+                     readiness)"
                 ));
+                return None;
             }
             other => {
-                return violation(format!("{probe}: recv after {got} bytes gave {other:?}"));
+                violation(format!(
+                    "urgent: recv after {} bytes gave {other:?}",
+                    got.len()
+                ));
+                return None;
             }
+        }
+        if !plain.starts_with(&got) && !marked.starts_with(&got) {
+            violation(format!(
+                "urgent: the {} bytes received are not what was sent",
+                got.len()
+            ));
+            return None;
         }
     }
 }
