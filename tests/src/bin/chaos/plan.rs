@@ -323,8 +323,9 @@ pub(crate) enum Probe {
         /// The receiver sets `so_oobinline`.
         inline: bool,
     },
-    /// After a read that exactly filled its buffer and drained the socket, `readable()`
-    /// must wait (a read would block).
+    /// On a fresh socket, after a read that exactly filled its buffer and drained the
+    /// socket, and (after every other probe) on a client polled before it connected,
+    /// `readable()` must wait (a read would block).
     ExactFill {
         /// Bytes the peer sends.
         len: usize,

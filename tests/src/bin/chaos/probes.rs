@@ -120,7 +120,7 @@ pub(crate) async fn exact_fill(sender: Tcp, receiver: Tcp, len: usize) {
 
 /// Checks that `readable()` with a past deadline does not return at once while a read
 /// would block (a receive with a past deadline times out); `when` names the moment.
-async fn not_ready(receiver: &Tcp, when: &str) {
+pub(crate) async fn not_ready(receiver: &Tcp, when: &str) {
     op(
         PROBE,
         format_args!("exact fill: readable (past deadline) {when}"),

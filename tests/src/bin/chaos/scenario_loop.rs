@@ -58,6 +58,13 @@ pub(crate) fn run(plan: &Plan, paths: &Arc<Paths>) {
         for &probe in &plan.probes {
             run_probe(probe, plan.kind, &paths).await;
         }
+        if plan
+            .probes
+            .iter()
+            .any(|p| matches!(p, Probe::ExactFill { .. }))
+        {
+            polled_client(plan.kind, &paths).await;
+        }
     });
 }
 
@@ -231,9 +238,7 @@ async fn run_probe(probe: Probe, kind: Kind, paths: &Paths) {
             after,
             inline,
         } => urgent(kind, before, after, inline, paths).await,
-        Probe::ExactFill { len } => stream_pair(kind, false, paths)
-            .await
-            .map(|(a, b)| Box::pin(probes::exact_fill(a, b, len)) as ProbeFut),
+        Probe::ExactFill { len } => exact_fill(kind, len, paths).await,
         Probe::ExpiredBurst { count } => burst(kind, count, paths).await,
         Probe::MovedOp => moved(kind, paths).await,
         Probe::UnixFlood { wait } => flood(wait, paths).await,
@@ -266,6 +271,25 @@ async fn urgent(
     peer.connect(&target.into())?;
     let conn = server.accept().timeout(PATIENCE).await?;
     Ok(Box::pin(probes::urgent(conn, peer, before, after, inline)))
+}
+
+/// Sets up the exact-fill probe on a fresh pair.
+async fn exact_fill(kind: Kind, len: usize, paths: &Paths) -> sock::Result<ProbeFut> {
+    let (sender, receiver) = stream_pair(kind, false, paths).await?;
+    Ok(Box::pin(probes::exact_fill(sender, receiver, len)))
+}
+
+/// The exact-fill probe's last part, run after every other probe (unfixed, the loop
+/// may freeze in it): `readable()` on a client polled before it connected (its first
+/// event was a hang-up), whose peer never sends, must not say ready.
+async fn polled_client(kind: Kind, paths: &Paths) {
+    match stream_pair(kind, true, paths).await {
+        Ok((polled, _peer)) => {
+            let when = "on a client polled before it connected, whose peer never sent";
+            probes::not_ready(&polled, when).await;
+        }
+        Err(e) => violation(format!("probe polled client: setup failed: {e}")),
+    }
 }
 
 /// Sets up the expired-deadline burst on a fresh pair of `kind`.
