@@ -316,6 +316,12 @@ impl<E: Endpoint> Reader<E> {
                     }
                 }
                 Outcome::Failed {
+                    kind: ErrorKind::MessageTooLong,
+                    moved,
+                } => {
+                    self.take(moved.min(1 << 18), false);
+                }
+                Outcome::Failed {
                     kind: ErrorKind::Timeout,
                     ..
                 } => return Some(End::Quiet),
