@@ -12,8 +12,8 @@
 
 use crate::step::Step;
 use crate::{
-    bench, clippy, deps, doc, faults, fmt, icount, miri, package, setup_tools, soak, test, tidy,
-    wine_test,
+    bench, chaos, clippy, deps, doc, faults, fmt, icount, miri, package, setup_tools, soak, test,
+    tidy, wine_test,
 };
 
 /// The steps of `cargo xtask ci`.
@@ -23,6 +23,7 @@ pub(crate) fn steps() -> Vec<Step> {
     steps.extend(test::steps());
     steps.push(faults::step(Vec::new()));
     steps.push(soak::step());
+    steps.push(chaos::step(Vec::new()));
     steps.push(doc::step());
     steps.push(package::step());
     steps.push(bench::smoke_step());

@@ -19,6 +19,8 @@ commands:
                       benches/icount-baseline.txt (--bless rewrites it: commit it
                       with the reason)
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
+  chaos [ARGS...]     the randomized API-sequence tester, 180 s on fresh seeds (ARGS go
+                      to the tester instead, e.g. --replay SEED or --seeds N --seconds S)
   deps                the facade's default dependency graph holds only allowed crates
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
@@ -69,6 +71,8 @@ pub(crate) enum Command {
     Tidy,
     /// The facade's default dependency graph.
     Deps,
+    /// The randomized tester, with its arguments.
+    Chaos(Vec<String>),
     /// The Wine prefix.
     SetupWine,
     /// The outside programs the steps run.
@@ -109,6 +113,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "bench-smoke" => Command::BenchSmoke,
         "tidy" => Command::Tidy,
         "deps" => Command::Deps,
+        "chaos" => return Ok(Command::Chaos(rest)),
         "setup-wine" => Command::SetupWine,
         "setup-tools" => Command::SetupTools,
         "miri" => Command::Miri,

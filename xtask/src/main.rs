@@ -9,6 +9,8 @@
 //! What each step runs, in `ci`'s order:
 //!
 //! - `fmt` — `cargo fmt --all --check`.
+//! - `chaos` — the randomized API-sequence tester (`sock-tests`' `chaos`) for 3 minutes
+//!   on fresh seeds; any violation prints its seed and fails.
 //! - `deps` — `cargo tree -p sock -e normal`: the facade's default dependency graph
 //!   holds only the allowed crates (the ecosystem's come in behind features).
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
@@ -66,6 +68,7 @@
 
 mod apt;
 mod bench;
+mod chaos;
 mod ci;
 mod clippy;
 mod cmd;
@@ -134,6 +137,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Icount { bless } => vec![icount::step(bless)],
         Command::Tidy => vec![tidy::step()],
         Command::Deps => vec![deps::step()],
+        Command::Chaos(args) => vec![chaos::step(args)],
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
         Command::Miri => vec![miri::step()],

@@ -519,6 +519,11 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
 /// Starts a connect and waits for its outcome.
 async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
     let target = to_socket2(addr)?;
+    // Events so far described the unconnected socket (epoll reports one as hung up):
+    // they say nothing of the connection, which may also complete at once (a unix
+    // socket, or loopback).
+    core.reset_ready(Direction::Read);
+    core.reset_ready(Direction::Write);
     let mut backoff = Duration::from_millis(1);
     loop {
         match core.with(|s| s.connect(&target)) {
@@ -533,10 +538,6 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
             Err(e) => return Err(e.in_connect()),
         }
     }
-    // Events so far described the unconnected socket (epoll reports one as hung up):
-    // they say nothing of the connection.
-    core.reset_ready(Direction::Read);
-    core.reset_ready(Direction::Write);
     core.clear_ready(Direction::Write);
     let mut wait = Waiting::new(core, Direction::Write);
     poll_fn(|cx| core.poll_connected(cx, &mut wait.wait)).await

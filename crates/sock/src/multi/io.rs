@@ -18,6 +18,7 @@ use sock_sched::{coop, mt};
 use super::shared::SharedLoop;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::scope::{self, Mode};
 
 /// A new socket of `family`, `ty` and `protocol`, registered in `lp`'s poller
 /// (datagram sockets get the loop mode's UDP setup first: no ICMP resets on Windows).
@@ -137,7 +138,7 @@ where
     type Output = Result<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        if !coop::spend(cx) {
+        if scope::mode() == Mode::Normal && !coop::spend(cx) {
             return Poll::Pending;
         }
         let this = &mut *self;
@@ -302,14 +303,18 @@ where
         if let Poll::Ready(r) = Pin::new(&mut self.op).poll(cx) {
             return Poll::Ready(r);
         }
-        match self.sleep.as_mut().poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                let moved = self.op.transferred();
-                let err = Error::from(ErrorKind::Timeout).with_transferred(moved);
-                Poll::Ready(Err(err))
-            }
+        if self.sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
         }
+        // As in loop mode: one last try past the deadline, whatever the fairness budget
+        // says, so a ready operation completes and a timeout means "would block".
+        let op = &mut self.op;
+        if let Poll::Ready(r) = scope::with_mode(Mode::LastTry, || Pin::new(&mut *op).poll(cx)) {
+            return Poll::Ready(r);
+        }
+        let moved = self.op.transferred();
+        let err = Error::from(ErrorKind::Timeout).with_transferred(moved);
+        Poll::Ready(Err(err))
     }
 }
 

@@ -21,6 +21,7 @@ use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::scope::{self, Mode};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 use crate::tcp::Shutdown;
@@ -414,7 +415,7 @@ impl Future for SharedSendAll<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         while this.sent < this.buf.len() {
-            if !coop::spend(cx) {
+            if scope::mode() == Mode::Normal && !coop::spend(cx) {
                 return Poll::Pending;
             }
             let rest = &this.buf[this.sent..];
@@ -462,7 +463,7 @@ impl Future for SharedRecvN<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         while this.got < this.buf.len() {
-            if !coop::spend(cx) {
+            if scope::mode() == Mode::Normal && !coop::spend(cx) {
                 return Poll::Pending;
             }
             let rest = &mut this.buf[this.got..];

@@ -197,6 +197,9 @@ impl SharedUdp {
         let to = first(to);
         boxed(async move {
             let to = to?;
+            if self.family == Family::UNIX {
+                return send_to_backoff(&self.io, buf, &to).await;
+            }
             IoWait::new(&self.io, Dir::Write, |io, cx| {
                 io.poll_send_to(cx, buf, Some(&to))
             })
@@ -348,5 +351,33 @@ impl fmt::Debug for SharedUdp {
             .field("local_addr", &self.local_addr().ok())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+/// `send_to` on a unix datagram socket: the kernel reports it writable whatever the
+/// receiver's queue holds (and every failed send makes a new edge), so a full receiver
+/// is waited out on a timer — 1 ms after a would-block, doubling up to 16 ms — as in
+/// loop mode, never on readiness, which would spin.
+async fn send_to_backoff(io: &sys::SharedIo, buf: &[u8], to: &socket2::SockAddr) -> Result<usize> {
+    let mut wait = std::time::Duration::from_millis(1);
+    loop {
+        if let Some(r) = try_send_to(io, buf, to) {
+            return r;
+        }
+        sock_sched::mt::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_millis(16));
+    }
+}
+
+/// One `send_to` now, without waiting: `None` when it would block.
+fn try_send_to(io: &sys::SharedIo, buf: &[u8], to: &socket2::SockAddr) -> Option<Result<usize>> {
+    let noop = std::task::Waker::noop();
+    let cx = &mut std::task::Context::from_waker(noop);
+    match io.poll_send_to(cx, buf, Some(to)) {
+        std::task::Poll::Ready(r) => Some(r),
+        std::task::Poll::Pending => {
+            io.clear_waiter(Dir::Write, noop);
+            None
+        }
     }
 }
