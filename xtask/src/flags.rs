@@ -18,6 +18,10 @@ commands:
   setup-tools         apt-get every outside program a step runs (curl, wrk, mingw,
                       Wine, ...); other commands run it first for what they lack
   miri                the OS-free unsafe code (sock-sched's raw task) under miri
+  asan                AddressSanitizer + LeakSanitizer over sock's, sock-sched's and
+                      sock-tests' tests (nightly)
+  tsan                ThreadSanitizer over the multi-threading suites (nightly, build-std)
+  fuzz                every cargo-fuzz target of tests/fuzz for 60 s (installs cargo-fuzz)
   setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
                       (ARGS replace --workspace, e.g. -p sock-sched)
@@ -52,6 +56,12 @@ pub(crate) enum Command {
     SetupTools,
     /// OS-free `unsafe` code under miri.
     Miri,
+    /// The facade's and the scheduler's tests under AddressSanitizer.
+    Asan,
+    /// The multi-threading suites under ThreadSanitizer.
+    Tsan,
+    /// Every fuzz target for a minute.
+    Fuzz,
     /// The Windows tests under Wine, with optional `cargo test` selection arguments.
     WineTest(Vec<String>),
     /// Print [`HELP`].
@@ -81,6 +91,9 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "setup-wine" => Command::SetupWine,
         "setup-tools" => Command::SetupTools,
         "miri" => Command::Miri,
+        "asan" => Command::Asan,
+        "tsan" => Command::Tsan,
+        "fuzz" => Command::Fuzz,
         "help" | "-h" | "--help" => Command::Help,
         other => return Err(format!("unknown command `{other}`")),
     };
@@ -102,6 +115,7 @@ mod tests {
     fn commands_parse() {
         assert_eq!(parse_str("ci"), Ok(Command::Ci));
         assert_eq!(parse_str("bench-smoke"), Ok(Command::BenchSmoke));
+        assert_eq!(parse_str("tsan"), Ok(Command::Tsan));
         assert_eq!(parse_str(""), Ok(Command::Help));
         assert_eq!(
             parse_str("clippy host x86_64-apple-darwin"),

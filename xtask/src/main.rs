@@ -35,6 +35,13 @@
 //! - `bench-smoke` — `cargo bench --workspace --benches -- --test`: every criterion
 //!   benchmark runs once, untimed, so benches keep compiling and running.
 //! - `miri` — sock-sched's OS-free `unsafe` code under miri (see [`miri`]).
+//! - `asan` — the tests of `sock`, `sock-sched` and `sock-tests` under AddressSanitizer
+//!   and LeakSanitizer (nightly; see [`sanitize`]).
+//! - `tsan` — the multi-threading suites (`sock-tests`' `multi_loops`, `multi_shared`,
+//!   `shared_tcp`, `shared_udp`; `sock-sched`'s `mt`) under ThreadSanitizer, std rebuilt
+//!   with it (see [`sanitize`]). Each sanitizer step is killed after twelve minutes.
+//! - `fuzz` — every cargo-fuzz target of `tests/fuzz` for 60 s, failing on a crash;
+//!   installs cargo-fuzz when missing (see [`fuzz`]).
 //! - `setup-wine` — prepares a Wine prefix under the target directory and makes Rust
 //!   binaries start there (see [`setup_wine`]).
 //! - `wine-test` — `cargo test --workspace` for `x86_64-pc-windows-gnu`, every test
@@ -60,11 +67,13 @@ mod cmd;
 mod doc;
 mod flags;
 mod fmt;
+mod fuzz;
 mod miri;
 mod needs;
 mod process_tree;
 mod project;
 mod report;
+mod sanitize;
 mod setup_tools;
 mod setup_wine;
 mod step;
@@ -117,6 +126,9 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
         Command::Miri => vec![miri::step()],
+        Command::Asan => vec![sanitize::asan_step()],
+        Command::Tsan => vec![sanitize::tsan_step()],
+        Command::Fuzz => vec![fuzz::step()],
         Command::WineTest(args) => wine_test::steps(args),
         Command::Help => Vec::new(),
     };
