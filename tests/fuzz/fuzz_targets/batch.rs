@@ -85,7 +85,8 @@ fn udp_pair(family: Family) -> Pair {
     Pair { rx, tx, to, from }
 }
 
-/// A unix datagram socket bound to a fresh path, and an unbound sender.
+/// A unix datagram socket bound to a fresh path in the temp dir (left there: the socket
+/// is reached by its path until the process ends), and an unbound sender.
 fn unix_pair() -> Pair {
     let name = format!("sock-fuzz-batch-{}.sock", std::process::id());
     let path = std::env::temp_dir().join(name);
