@@ -111,3 +111,34 @@ fn a_connect_to_a_full_unix_listener_waits_for_room() {
     });
     let _ = std::fs::remove_file(path);
 }
+
+/// A datagram from an unbound unix socket comes from the unnamed address (the kernel
+/// reports no address bytes at all): `recvnext` used to fail with "unix socket path is
+/// empty" after taking the datagram off the queue, and `recv_batch` gave an address of
+/// family `UNSPEC`. Found while writing the unix case of the `batch` fuzz target.
+#[test]
+fn unix_datagrams_from_an_unbound_sender_come_from_the_unnamed_address() {
+    let path = temp_path("dg-unnamed");
+    let p2 = path.clone();
+    sock::run(async move {
+        let a = sock::udp(Family::UNIX).unwrap();
+        a.bind(&p2, 0).unwrap();
+        let b = sock::udp(Family::UNIX).unwrap();
+        let to = a.local_addr().unwrap();
+        for word in [&b"one"[..], b"two"] {
+            b.sendto_addr(&to, word).await.unwrap();
+        }
+        let mut buf = [0u8; 16];
+        let (n, from) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        assert_eq!(&buf[..n], b"one");
+        assert_eq!(
+            (from.family(), from.to_string()),
+            (Family::UNIX, "(unnamed)".into())
+        );
+        let mut batch = vec![sock::Datagram::with_capacity(16); 4];
+        let got = a.recv_batch(&mut batch).timeout(PATIENCE).await.unwrap();
+        assert_eq!((got, batch[0].data()), (1, &b"two"[..]));
+        assert_eq!(batch[0].addr(), Some(&from));
+    });
+    let _ = std::fs::remove_file(path);
+}

@@ -12,8 +12,8 @@
 
 use crate::step::Step;
 use crate::{
-    bench, chaos, clippy, deps, doc, faults, fmt, icount, miri, package, setup_tools, soak, test,
-    tidy, wine_test,
+    bench, chaos, clippy, deps, doc, faults, fmt, fuzz, icount, miri, package, sanitize,
+    setup_tools, soak, test, tidy, wine_test,
 };
 
 /// The steps of `cargo xtask ci`.
@@ -29,6 +29,9 @@ pub(crate) fn steps() -> Vec<Step> {
     steps.push(bench::smoke_step());
     steps.push(icount::step(false));
     steps.push(miri::step());
+    steps.push(sanitize::asan_step());
+    steps.push(sanitize::tsan_step());
+    steps.push(fuzz::step());
     steps.extend(wine_test::steps(Vec::new()));
     steps
 }

@@ -32,6 +32,10 @@ commands:
                       e.g. --only shared:sendto --round 2)
   soak                the echo_server example under 2 min of connection churn through
                       a proxy, then 2 min with the proxy's faults
+  asan                AddressSanitizer + LeakSanitizer over sock's, sock-sched's and
+                      sock-tests' tests (nightly)
+  tsan                ThreadSanitizer over the multi-threading suites (nightly, build-std)
+  fuzz                every cargo-fuzz target of tests/fuzz for 60 s (installs cargo-fuzz)
   setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
                       (ARGS replace --workspace, e.g. -p sock-sched)
@@ -83,6 +87,12 @@ pub(crate) enum Command {
     Faults(Vec<String>),
     /// The churn and fault soaks.
     Soak,
+    /// The facade's and the scheduler's tests under AddressSanitizer.
+    Asan,
+    /// The multi-threading suites under ThreadSanitizer.
+    Tsan,
+    /// Every fuzz target for a minute.
+    Fuzz,
     /// The Windows tests under Wine, with optional `cargo test` selection arguments.
     WineTest(Vec<String>),
     /// Print [`HELP`].
@@ -118,6 +128,9 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "setup-tools" => Command::SetupTools,
         "miri" => Command::Miri,
         "soak" => Command::Soak,
+        "asan" => Command::Asan,
+        "tsan" => Command::Tsan,
+        "fuzz" => Command::Fuzz,
         "help" | "-h" | "--help" => Command::Help,
         other => return Err(format!("unknown command `{other}`")),
     };
@@ -161,6 +174,7 @@ mod tests {
                 "shared:sendto".into()
             ]))
         );
+        assert_eq!(parse_str("tsan"), Ok(Command::Tsan));
         assert_eq!(parse_str(""), Ok(Command::Help));
         assert_eq!(
             parse_str("clippy host x86_64-apple-darwin"),

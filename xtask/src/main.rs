@@ -49,6 +49,13 @@
 //!   `cargo xtask icount --bless` rewrites the baseline: commit it with the reason
 //!   (see [`icount`]).
 //! - `miri` — sock-sched's OS-free `unsafe` code under miri (see [`miri`]).
+//! - `asan` — the tests of `sock`, `sock-sched` and `sock-tests` under AddressSanitizer
+//!   and LeakSanitizer (nightly; see [`sanitize`]).
+//! - `tsan` — the multi-threading suites (`sock-tests`' `multi_loops`, `multi_shared`,
+//!   `shared_tcp`, `shared_udp`; `sock-sched`'s `mt`) under ThreadSanitizer, std rebuilt
+//!   with it (see [`sanitize`]). Each sanitizer step is killed after twelve minutes.
+//! - `fuzz` — every cargo-fuzz target of `tests/fuzz` for 60 s, failing on a crash;
+//!   installs cargo-fuzz when missing (see [`fuzz`]).
 //! - `setup-wine` — prepares a Wine prefix under the target directory and makes Rust
 //!   binaries start there (see [`setup_wine`]).
 //! - `wine-test` — `cargo test --workspace` for `x86_64-pc-windows-gnu`, every test
@@ -77,6 +84,7 @@ mod doc;
 mod faults;
 mod flags;
 mod fmt;
+mod fuzz;
 mod icount;
 mod miri;
 mod needs;
@@ -84,6 +92,7 @@ mod package;
 mod process_tree;
 mod project;
 mod report;
+mod sanitize;
 mod setup_tools;
 mod setup_wine;
 mod soak;
@@ -143,6 +152,9 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Miri => vec![miri::step()],
         Command::Faults(args) => vec![faults::step(args)],
         Command::Soak => vec![soak::step()],
+        Command::Asan => vec![sanitize::asan_step()],
+        Command::Tsan => vec![sanitize::tsan_step()],
+        Command::Fuzz => vec![fuzz::step()],
         Command::WineTest(args) => wine_test::steps(args),
         Command::Help => Vec::new(),
     };

@@ -1,8 +1,9 @@
-//! The Rust toolchain pieces steps need: cross targets' std, rustup components,
-//! programs on `PATH` (or where Debian puts Wine). Missing pieces are installed with
-//! rustup when it is there.
+//! The Rust toolchain pieces steps need: cross targets' std, rustup components, the
+//! nightly toolchain, programs on `PATH` (or where Debian puts Wine). Missing pieces are
+//! installed with rustup when it is there.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::cmd::Cmd;
 use crate::step::StepError;
@@ -45,6 +46,38 @@ pub(crate) fn ensure_component(subcommand: &str, component: &str) -> Result<(), 
             "`cargo {subcommand}` is not installed"
         ))),
     }
+}
+
+/// Makes sure the nightly toolchain is installed (`--profile minimal` when it is not)
+/// with `components` (`rustup component add`, which does nothing for those present).
+///
+/// # Errors
+///
+/// `CannotRun` when rustup cannot install the toolchain or a component.
+pub(crate) fn ensure_nightly(components: &[&str]) -> Result<(), StepError> {
+    let present = Cmd::new("rustc")
+        .args(["+nightly", "--version"])
+        .quiet()
+        .succeeds();
+    let cannot = |what: &str| StepError::cannot_run(format!("rustup could not install {what}"));
+    if !present {
+        let install = Cmd::new("rustup").args(["toolchain", "install", "nightly"]);
+        install
+            .args(["--profile", "minimal"])
+            .timeout(Duration::from_secs(900))
+            .run()
+            .map_err(|_| cannot("the nightly toolchain"))?;
+    }
+    if components.is_empty() {
+        return Ok(());
+    }
+    let add = Cmd::new("rustup")
+        .args(["component", "add"])
+        .args(components);
+    add.args(["--toolchain", "nightly"])
+        .timeout(Duration::from_secs(600))
+        .run()
+        .map_err(|_| cannot(&format!("{} for nightly", components.join(", "))))
 }
 
 /// Whether `cargo <subcommand> --version` runs.

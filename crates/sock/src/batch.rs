@@ -263,7 +263,7 @@ pub(crate) fn recv_one(s: &socket2::SockRef<'_>, batch: &mut [Datagram]) -> std:
         Ok((n, from)) => {
             d.len = n;
             d.truncated = false;
-            d.addr = crate::socket::from_socket2(&from).ok();
+            d.addr = crate::socket::source_from_socket2(&from).ok();
             Ok(1)
         }
         Err(e) => match e

@@ -12,7 +12,7 @@ use sock_poll::Direction;
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
-use crate::socket::{Core, from_socket2, to_socket2};
+use crate::socket::{Core, source_from_socket2, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
 
@@ -403,7 +403,7 @@ where
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         let (n, from) = std::task::ready!(std::pin::Pin::new(&mut self.0).poll(cx))?;
-        std::task::Poll::Ready(from_socket2(&from).map(|a| (n, a)))
+        std::task::Poll::Ready(source_from_socket2(&from).map(|a| (n, a)))
     }
 }
 

@@ -581,3 +581,13 @@ pub(crate) fn from_socket2(addr: &socket2::SockAddr) -> Result<SockAddr> {
     }
     sys::unix_sock_addr(addr)
 }
+
+/// Converts the source address of a received datagram into sock-addr's: as
+/// [`from_socket2`], but an unbound unix sender (the kernel gives no address bytes) is
+/// the unnamed address, not an error — the datagram is already taken off the queue.
+pub(crate) fn source_from_socket2(addr: &socket2::SockAddr) -> Result<SockAddr> {
+    if let Some(sa) = addr.as_socket() {
+        return Ok(SockAddr::from(sa));
+    }
+    sys::unix_source_addr(addr)
+}

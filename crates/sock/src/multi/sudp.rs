@@ -20,7 +20,7 @@ use super::io::{self, IoWait, SharedFuture, SharedOp, boxed};
 use super::shared::SharedLoop;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
-use crate::socket::{from_socket2, to_socket2};
+use crate::socket::{from_socket2, source_from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 
 /// A UDP socket of a [`SharedLoop`] (or a unix-domain datagram socket, with
@@ -224,7 +224,7 @@ impl SharedUdp {
         boxed(async move {
             let wait = IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_recv_from(cx, buf));
             let (n, from) = wait.await?;
-            Ok((n, from_socket2(&from)?))
+            Ok((n, source_from_socket2(&from)?))
         })
     }
 

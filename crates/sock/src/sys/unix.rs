@@ -376,6 +376,38 @@ pub(crate) fn unix_sock_addr(addr: &socket2::SockAddr) -> crate::Result<sock_add
     Ok(sock_addr::SockAddr::unix(path)?)
 }
 
+/// The source of a received unix datagram in sock-addr's form: a copy of the bytes, so a
+/// path, a Linux abstract name and an unbound sender (no address bytes at all: the
+/// unnamed address) all come through.
+pub(crate) fn unix_source_addr(addr: &socket2::SockAddr) -> crate::Result<sock_addr::SockAddr> {
+    // SAFETY: socket2's address is valid for `len()` bytes (at most `sockaddr_storage`).
+    Ok(unsafe { addr_from_raw(addr.as_ptr().cast(), addr.len()) })
+}
+
+/// A socket address the kernel wrote: `len` bytes at `ptr`; no bytes at all (what
+/// `recvmsg`/`recvmmsg` report for an unbound unix sender) is the unnamed unix address.
+///
+/// # Safety
+///
+/// `ptr` is valid for reads of `len` bytes, at most `sockaddr_storage`'s size.
+unsafe fn addr_from_raw(ptr: *const libc::sockaddr, len: libc::socklen_t) -> sock_addr::SockAddr {
+    if len == 0 {
+        return unnamed_unix_addr();
+    }
+    // SAFETY: the caller guarantees `len` readable bytes at `ptr`.
+    unsafe { sock_addr::SockAddr::from_raw(ptr, len) }
+}
+
+/// The address of an unbound unix socket: the family and no path (shown `(unnamed)`).
+fn unnamed_unix_addr() -> sock_addr::SockAddr {
+    // SAFETY: `sockaddr_un` is plain data; all-zero is a valid value.
+    let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let len = std::mem::offset_of!(libc::sockaddr_un, sun_path) as libc::socklen_t;
+    // SAFETY: `sun` is a live `sockaddr_un`, longer than `len` bytes.
+    unsafe { sock_addr::SockAddr::from_raw(std::ptr::from_ref(&sun).cast(), len) }
+}
+
 impl std::os::fd::AsRawFd for crate::Loop {
     /// The loop's epoll/kqueue fd: readable when the loop has I/O to handle. A host loop
     /// waits on it (with [`Loop::next_deadline`](crate::Loop::next_deadline) as its
@@ -442,9 +474,8 @@ pub(crate) fn recv_batch(
         d.len = (h.msg_len as usize).min(d.buf.len());
         d.truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
         // SAFETY: the kernel wrote a sockaddr of `msg_namelen` bytes into names[i].
-        d.addr = Some(unsafe {
-            sock_addr::SockAddr::from_raw((&raw const names[i]).cast(), h.msg_hdr.msg_namelen)
-        });
+        d.addr =
+            Some(unsafe { addr_from_raw((&raw const names[i]).cast(), h.msg_hdr.msg_namelen) });
     }
     Ok(got)
 }

@@ -255,6 +255,11 @@ pub(crate) fn unix_sock_addr(_addr: &socket2::SockAddr) -> crate::Result<sock_ad
     ))
 }
 
+/// socket2 does not expose unix paths on Windows.
+pub(crate) fn unix_source_addr(addr: &socket2::SockAddr) -> crate::Result<sock_addr::SockAddr> {
+    unix_sock_addr(addr)
+}
+
 /// Windows has no `recvmmsg`: one datagram per call.
 pub(crate) fn recv_batch(
     s: &socket2::SockRef<'_>,
