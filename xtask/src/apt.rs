@@ -62,13 +62,15 @@ fn is_root() -> bool {
 mod tests {
     use super::*;
 
+    /// Two missing programs of one package ask for it once, in order. (Only programs
+    /// no machine has: the test also runs under Wine, where even `sh` is missing.)
     #[test]
     fn a_package_is_asked_for_once() {
         let needed = [
             ("no-such-loader-xtask", "wine64"),
             ("no-such-server-xtask", "wine64"),
-            ("sh", "dash"),
+            ("no-such-shell-xtask", "dash"),
         ];
-        assert_eq!(missing_packages(&needed), ["wine64"]);
+        assert_eq!(missing_packages(&needed), ["wine64", "dash"]);
     }
 }
