@@ -209,6 +209,9 @@ fn park_current(out: Option<Value>, target: Option<(ThreadRef, Value)>) -> TaskR
         target.task.wake();
     }
     task.core().set(flag::SUSPENDED);
+    if task.core().handles.get() == 0 {
+        inner.orphaned.set(true); // suspended with nobody to resume it
+    }
     task
 }
 
