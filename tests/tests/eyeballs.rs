@@ -33,6 +33,8 @@ const DEADLINE: Duration = Duration::from_secs(5);
 const FALLBACK_BOUND: Duration = Duration::from_millis(2500);
 /// The deadline of a connect where every address is blackholed.
 const SHORT_DEADLINE: Duration = Duration::from_millis(600);
+/// When the closing scenarios close the socket: after both attempts started.
+const CLOSE_AFTER: Duration = Duration::from_millis(400);
 /// The environment variable that makes the re-executed binary run the scenario.
 const CHILD_ENV: &str = "SOCK_EYEBALLS_CHILD";
 
@@ -119,6 +121,48 @@ fn shared_all_blackholed_ends_at_the_deadline_with_the_losers_closed() {
                     0,
                     "closing the socket ends its own attempt"
                 );
+                Ok(())
+            });
+        },
+    );
+}
+
+#[test]
+fn loop_closing_the_socket_ends_the_race_with_closed() {
+    isolated("loop_closing_the_socket_ends_the_race_with_closed", || {
+        sock::run(async move {
+            let c = sock::tcp(Family::UNSPEC)?;
+            let closer = c.clone();
+            sock::spawn(async move {
+                sock::sleep(CLOSE_AFTER).await;
+                closer.close()
+            });
+            let started = Instant::now();
+            let r = c.connect("dead.test", 9).timeout(DEADLINE).await;
+            check_closed(r, started.elapsed());
+            Ok::<_, sock::Error>(())
+        })
+        .expect("the scenario's I/O");
+    });
+}
+
+#[test]
+fn shared_closing_the_socket_ends_the_race_with_closed() {
+    isolated(
+        "shared_closing_the_socket_ends_the_race_with_closed",
+        || {
+            on_shared_loop(async move {
+                let c = SharedTcp::new(Family::UNSPEC)?;
+                let closer = c.clone();
+                sock::SharedLoop::current()
+                    .spawn(async move {
+                        sock::sched::mt::sleep(CLOSE_AFTER).await;
+                        closer.close();
+                    })
+                    .detach();
+                let started = Instant::now();
+                let r = c.connect("dead.test", 9).timeout(DEADLINE).await;
+                check_closed(r, started.elapsed());
                 Ok(())
             });
         },
@@ -288,6 +332,24 @@ fn check_all_blackholed<T: std::fmt::Debug>(r: sock::Result<T>, opens_before: u6
     }
     assert_eq!(active_opens() - opens_before, 2, "both addresses tried");
     assert_eq!(syn_sent("tcp"), 0, "the IPv4 attempt's socket was closed");
+}
+
+/// Closed mid-race (after both attempts started): `Closed` at once, no winner
+/// revived into the closed socket, no attempt left sending SYNs.
+fn check_closed<T: std::fmt::Debug>(r: sock::Result<T>, waited: Duration) {
+    match r {
+        Err(e) if e.kind() == ErrorKind::Closed => println!("{e} after {waited:?}"),
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    assert!(
+        waited < FALLBACK_BOUND,
+        "the race outlived the close: {waited:?}"
+    );
+    assert_eq!(
+        syn_sent("tcp") + syn_sent("tcp6"),
+        0,
+        "every attempt closed"
+    );
 }
 
 /// All refused: the error is the last attempt's (IPv4: IPv6 goes first), named.
