@@ -49,6 +49,7 @@ mod compat;
 mod control;
 mod dgram;
 mod error;
+mod eyeballs;
 mod half;
 mod multi;
 mod oneshot;

@@ -29,7 +29,7 @@ use super::park::{Park, PoolPark};
 use super::stcp::SharedTcp;
 use super::sudp::SharedUdp;
 use super::sys;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 
 thread_local! {
     /// This thread's current shared loop.
@@ -468,6 +468,12 @@ impl SharedLoop {
         &self.inner.park.table
     }
 
+    /// A handle that does not keep the loop alive: what a socket keeps of its loop (a
+    /// strong one would make a cycle through the tasks that hold the socket).
+    pub(crate) fn downgrade(&self) -> WeakLoop {
+        WeakLoop(Arc::downgrade(&self.inner))
+    }
+
     /// Makes this the current loop until the guard drops.
     fn enter(&self) -> Restore {
         Restore(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
@@ -476,6 +482,24 @@ impl SharedLoop {
 
 /// Restores the thread's previous current loop.
 struct Restore(Option<SharedLoop>);
+
+/// A [`SharedLoop`] that may be gone; see [`SharedLoop::downgrade`].
+pub(crate) struct WeakLoop(Weak<Inner>);
+
+impl WeakLoop {
+    /// The loop, if it is still there.
+    ///
+    /// # Errors
+    ///
+    /// `Closed` once every handle to the loop was dropped.
+    pub(crate) fn upgrade(&self) -> Result<SharedLoop> {
+        let inner = self
+            .0
+            .upgrade()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "the socket's SharedLoop is gone"))?;
+        Ok(SharedLoop { inner })
+    }
+}
 
 impl Drop for Restore {
     fn drop(&mut self) {

@@ -4,23 +4,26 @@
 //! whichever worker dequeues them. Operations are futures like the loop-mode ones —
 //! try the syscall, park on `WouldBlock` — and take deadlines the same way,
 //! `s.recv(&mut buf).expires(t).await`, on the timers of the worker running the task.
-//! Only what the shared mode needs is here: listen/accept, connect to resolved
-//! addresses, send/recv, shutdown, close.
+//! Only what the shared mode needs is here: listen/accept, connect (several addresses
+//! by Happy Eyeballs, `eyeballs.rs`, as in the loop mode), send/recv, shutdown, close.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
-use sock_sched::coop;
+use sock_sched::{coop, mt};
+use socket2::SockRef;
 
 use super::io::{self, IoWait, Parking, SharedFuture, SharedOp, SharedProgress, boxed};
 use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::eyeballs::{self, Plan, Race};
 use crate::scope::{self, Mode};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
@@ -36,15 +39,19 @@ use crate::tcp::Shutdown;
 /// See [`SharedLoop`].
 #[derive(Clone)]
 pub struct SharedTcp {
-    /// The registered socket (refilled by a connect that tries several addresses).
+    /// The registered socket (refilled by a connect that tries several addresses, and
+    /// by the first bind of a `Family::UNSPEC` socket), and its family.
     slot: Arc<IoSlot>,
-    /// Its address family.
+    /// The family it was made with: `UNSPEC` binds and connects to either.
     family: Family,
 }
 
 impl SharedTcp {
     /// A TCP socket on this thread's current [`SharedLoop`] (on a worker: the loop it
-    /// works for).
+    /// works for). With [`Family::UNSPEC`] it binds and connects to addresses of either
+    /// IP family: it starts as an IPv6 socket (IPv4 where the host has no IPv6), and
+    /// its first bind, or a connect, to an address of the other family replaces it with
+    /// one of that family (options set so far are copied over).
     ///
     /// # Errors
     ///
@@ -58,15 +65,40 @@ impl SharedTcp {
     }
 
     pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedTcp> {
-        let io = open_io(lp, family)?;
-        Ok(SharedTcp::with_io(io, family))
+        let (io, actual) = match family {
+            Family::UNSPEC => open_io(lp, Family::INET6)
+                .map(|io| (io, Family::INET6))
+                .or_else(|_| open_io(lp, Family::INET).map(|io| (io, Family::INET)))?,
+            _ => (open_io(lp, family)?, family),
+        };
+        Ok(SharedTcp {
+            slot: Arc::new(IoSlot::new(io, actual, lp)),
+            family,
+        })
     }
 
-    fn with_io(io: sys::SharedIo, family: Family) -> SharedTcp {
+    /// A socket of `family` around `io`, registered in `lp`.
+    fn with_io(io: sys::SharedIo, family: Family, lp: &SharedLoop) -> SharedTcp {
         SharedTcp {
-            slot: Arc::new(IoSlot::new(io)),
+            slot: Arc::new(IoSlot::new(io, family, lp)),
             family,
         }
+    }
+
+    /// Makes sure the socket can bind or connect to an address of `family`: a
+    /// `Family::UNSPEC` socket of the other family is replaced by a fresh one of
+    /// `family`, with the options set so far.
+    fn prepare_for(&self, family: Family) -> Result<()> {
+        if self.family != Family::UNSPEC || self.slot.family() == family {
+            return Ok(());
+        }
+        let io = open_io(&self.slot.home()?, family)?;
+        crate::opt::copy(
+            &SockRef::from(self.io().socket()),
+            &SockRef::from(io.socket()),
+        );
+        self.slot.replace(io, family);
+        Ok(())
     }
 
     /// The current OS socket.
@@ -92,7 +124,16 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
+        self.bind_reusing(host, port.into(), false)
+    }
+
+    /// Binds, first setting `so_reuseaddr` when `reuse`.
+    fn bind_reusing(&self, host: &str, port: Port, reuse: bool) -> Result<()> {
+        let addrs = target::local(host, port, self.family, SocketType::STREAM)?;
+        self.prepare_for(addrs[0].family())?;
+        if reuse {
+            self.io().socket().set_reuse_address(true)?;
+        }
         let addr = to_socket2(&addrs[0])?;
         Ok(self.io().socket().bind(&addr)?)
     }
@@ -108,10 +149,7 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        if crate::sys::LISTEN_REUSEADDR {
-            self.io().socket().set_reuse_address(true)?;
-        }
-        self.bind(host, port)?;
+        self.bind_reusing(host, port.into(), crate::sys::LISTEN_REUSEADDR)?;
         Ok(self.io().socket().listen(i32::MAX)?)
     }
 
@@ -129,16 +167,18 @@ impl SharedTcp {
             let socket = IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_accept(cx)).await?;
             let lp = SharedLoop::current();
             let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
-            Ok(SharedTcp::with_io(io, self.family))
+            Ok(SharedTcp::with_io(io, self.slot.family(), &lp))
         })
     }
 
-    /// Connects to already resolved addresses, trying each in turn.
+    /// Connects to already resolved addresses, several of them by Happy Eyeballs, as
+    /// [`connect`](SharedTcp::connect) does. Addresses of another family than the
+    /// socket's are skipped (a [`Family::UNSPEC`] socket takes both).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::ConnectionRefused`], a timeout with a deadline, … — the error of the
-    /// last address tried.
+    /// As [`connect`](SharedTcp::connect); [`ErrorKind::NoAddress`] when no address has
+    /// the socket's family, [`ErrorKind::InvalidInput`] for an empty list.
     ///
     /// # Examples
     ///
@@ -149,12 +189,20 @@ impl SharedTcp {
     }
 
     /// Connects to `host:port`, resolved off the loop ([`addr::resolve`](crate::addr::resolve): numeric
-    /// hosts at once, names on the resolver pool), trying each address in turn; for
-    /// [`Family::UNIX`] `host` is the path.
+    /// hosts at once, names on the resolver pool); for [`Family::UNIX`] `host` is the
+    /// path. Several addresses are connected as [`Tcp::connect`](crate::Tcp::connect)
+    /// does it (Happy Eyeballs, RFC 8305): attempts started
+    /// [`Tcp::attempt_delay`](crate::Tcp::attempt_delay) apart, IPv6 first, the first
+    /// to connect winning and becoming this socket (every clone sees it), the others
+    /// closed, all within the operation's deadline; a socket made with a family
+    /// connects only to addresses of that family. An extra attempt's fresh socket gets
+    /// this socket's options and bound IP.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::HostNotFound`], [`ErrorKind::ConnectionRefused`], a timeout, …
+    /// When every address fails, the error of the one that failed last, naming its
+    /// address: [`ErrorKind::ConnectionRefused`], [`ErrorKind::HostNotFound`], a
+    /// timeout, …
     ///
     /// # Examples
     ///
@@ -171,29 +219,33 @@ impl SharedTcp {
         })
     }
 
-    /// Tries each address in turn, each after the first on a fresh OS socket (options
-    /// and a `bind` of the failed one are not carried over); the error of the last
-    /// one if none accepts.
+    /// Connects to one address directly, to several by Happy Eyeballs; a fresh socket
+    /// that wins replaces this one's.
     async fn connect_addrs(&self, addrs: Vec<SockAddr>) -> Result<()> {
-        let mut last = Error::new(ErrorKind::InvalidInput, "no address to connect to");
-        for (i, addr) in addrs.iter().enumerate() {
-            if i > 0 {
-                self.slot
-                    .replace(open_io(&SharedLoop::current(), self.family)?);
-            }
-            let addr = to_socket2(addr)?;
-            let mut started = false;
-            let r = IoWait::new(self.io(), Dir::Write, |io, cx| {
-                io.poll_connect(&addr, &mut started, cx)
-            })
-            .await;
-            match r {
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == ErrorKind::Closed => return Err(e),
-                Err(e) => last = e,
-            }
+        if let [addr] = &addrs[..] {
+            eyeballs::check_family(addr, self.family)?;
+            self.prepare_for(addr.family())?;
+            return connect_io(self.io(), addr).await;
         }
-        Err(last)
+        let plan = Plan::new(&addrs, self.family, eyeballs::delay())?;
+        let attempts = SharedAttempts {
+            tcp: self,
+            own_used: false,
+        };
+        match Race::new(plan, attempts).await? {
+            Some((io, family)) => self.take_over(io, family),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes `io`, a fresh socket that connected, this socket's.
+    fn take_over(&self, io: sys::SharedIo, family: Family) -> Result<()> {
+        if self.is_closed() {
+            io.close();
+            return Err(Error::closed());
+        }
+        self.slot.replace(io, family);
+        Ok(())
     }
 
     /// Sends all of `buf`. On failure (or timeout) the error carries the bytes sent.
@@ -377,6 +429,71 @@ impl SharedTcp {
     pub fn remote_addr(&self) -> Result<SockAddr> {
         from_socket2(&self.io().socket().peer_addr()?)
     }
+}
+
+/// One connect of `io` to `addr`; its error names the address.
+async fn connect_io(io: &sys::SharedIo, addr: &SockAddr) -> Result<()> {
+    let target = to_socket2(addr)?;
+    let mut started = false;
+    IoWait::new(io, Dir::Write, |io, cx| {
+        io.poll_connect(&target, &mut started, cx)
+    })
+    .await
+    .map_err(|e| e.context(format!("connect {addr}")))
+}
+
+/// The shared mode's connect attempts: the socket makes the first one of its current
+/// family, fresh sockets like it (registered in its loop) the others.
+struct SharedAttempts<'a> {
+    /// The caller's socket.
+    tcp: &'a SharedTcp,
+    /// Whether the caller's socket made its attempt.
+    own_used: bool,
+}
+
+/// A fresh socket that connected, and its family.
+type Fresh = (sys::SharedIo, Family);
+
+/// One shared-mode attempt; a fresh socket that connected, or `None` for the caller's.
+type SharedAttempt<'a> = Pin<Box<dyn Future<Output = Result<Option<Fresh>>> + Send + 'a>>;
+
+impl<'a> eyeballs::Attempts for SharedAttempts<'a> {
+    type Won = Option<Fresh>;
+    type Attempt = SharedAttempt<'a>;
+    type Timer = mt::Sleep;
+
+    fn start(&mut self, addr: SockAddr) -> SharedAttempt<'a> {
+        let tcp = self.tcp;
+        if !self.own_used && tcp.slot.family() == addr.family() {
+            self.own_used = true;
+            return Box::pin(async move { connect_io(tcp.io(), &addr).await.map(|()| None) });
+        }
+        Box::pin(async move {
+            let io = fresh_like(tcp, addr.family())?;
+            connect_io(&io, &addr).await?;
+            Ok(Some((io, addr.family())))
+        })
+    }
+
+    fn timer(&self, at: Instant) -> mt::Sleep {
+        mt::sleep_until(at)
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A fresh socket of `family` for an extra attempt, in `tcp`'s loop, with its options
+/// and bound IP (`eyeballs::inherit`).
+fn fresh_like(tcp: &SharedTcp, family: Family) -> Result<sys::SharedIo> {
+    if tcp.is_closed() {
+        return Err(Error::closed());
+    }
+    let io = open_io(&tcp.slot.home()?, family)?;
+    let (from, to) = (tcp.io().socket(), io.socket());
+    eyeballs::inherit(&SockRef::from(from), &SockRef::from(to), family)?;
+    Ok(io)
 }
 
 /// A new stream socket of `family` registered in `lp`'s poller: TCP, or a unix-domain

@@ -212,6 +212,15 @@ const PLATFORM: &[OptSpec] = &[
     ),
 ];
 
+/// The options whose value Linux reports doubled (it keeps twice the size asked for,
+/// for its bookkeeping): copying one sets half the value read.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const READ_BACK_DOUBLED: &[&str] = &["so_rcvbuf", "so_sndbuf"];
+
+/// The options whose value the OS reports doubled: none here.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const READ_BACK_DOUBLED: &[&str] = &[];
+
 /// No extra options on the other Unixes.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const PLATFORM: &[OptSpec] = &[];

@@ -187,6 +187,9 @@ const OPTIONS: &[OptSpec] = &[
     spec("ipv6_unicast_hops", IPV6, ws::IPV6_UNICAST_HOPS, Int),
 ];
 
+/// The options whose value the OS reports doubled: none on Windows.
+pub(crate) const READ_BACK_DOUBLED: &[&str] = &[];
+
 /// Every option this OS offers by name.
 pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
     OPTIONS.iter()
