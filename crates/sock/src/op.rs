@@ -105,7 +105,7 @@ pub trait Expires: Op + Sized {
     /// ```
     fn expires(self, deadline: Instant) -> Deadline<Self> {
         Deadline {
-            op: Box::pin(self),
+            op: self,
             timed: Timed::new(deadline),
         }
     }
@@ -156,9 +156,10 @@ fn far_future() -> Instant {
 /// See [`Expires::expires`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Deadline<O: Op> {
-    /// The operation.
-    op: Pin<Box<O>>,
-    /// Its deadline and timer.
+    /// The operation, pinned with the `Deadline` (structurally: never moved out,
+    /// dropped in place; `Deadline` has no `Drop` and no manual `Unpin`).
+    op: O,
+    /// Its deadline and timer (not pinned).
     timed: Timed,
 }
 
@@ -168,16 +169,17 @@ where
 {
     type Output = Result<T>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        let this = &mut *self;
-        let op = &mut this.op;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        // SAFETY: `op` is structurally pinned (see the field): it is only reached as
+        // `Pin<&mut O>` and never moved; `timed` is not pinned and `Unpin`.
+        let (mut op, timed) = unsafe {
+            let this = self.get_unchecked_mut();
+            (Pin::new_unchecked(&mut this.op), &mut this.timed)
+        };
         // Past the deadline the operation gets one last try that asks the OS whatever
         // the readiness hint and the fairness budget say, so an operation that can
         // complete without waiting completes, and a timeout means "would block".
-        match this
-            .timed
-            .poll(cx, Mode::LastTry, |cx| op.as_mut().poll(cx))
-        {
+        match timed.poll(cx, Mode::LastTry, |cx| op.as_mut().poll(cx)) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(r)) => Poll::Ready(r),
             Poll::Ready(None) => {
@@ -311,7 +313,7 @@ impl<F> Drop for IoOp<'_, F> {
 #[derive(Default)]
 pub(crate) struct Backoff {
     /// The armed timer, after a `WouldBlock`.
-    sleep: Option<Pin<Box<sock_sched::Sleep>>>,
+    sleep: Option<sock_sched::Sleep>,
     /// The wait after the next `WouldBlock`.
     next: Duration,
 }
@@ -328,7 +330,7 @@ impl Backoff {
     ) -> Poll<Result<T>> {
         let mode = scope::mode();
         if let Some(sleep) = &mut self.sleep {
-            if mode == Mode::Normal && sleep.as_mut().poll(cx).is_pending() {
+            if mode == Mode::Normal && Pin::new(sleep).poll(cx).is_pending() {
                 return Poll::Pending;
             }
         }
@@ -340,8 +342,8 @@ impl Backoff {
             return Poll::Ready(Err(scope::expired()));
         }
         self.next = (self.next * 2).clamp(Duration::from_millis(1), Backoff::MAX);
-        let sleep = self.sleep.insert(Box::pin(sock_sched::sleep(self.next)));
-        match sleep.as_mut().poll(cx) {
+        let sleep = self.sleep.insert(sock_sched::sleep(self.next));
+        match Pin::new(sleep).poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => {
                 cx.waker().wake_by_ref();
