@@ -150,6 +150,8 @@ const SOL: i32 = libc::SOL_SOCKET;
 const TCP: i32 = libc::IPPROTO_TCP;
 const IP: i32 = libc::IPPROTO_IP;
 const IPV6: i32 = libc::IPPROTO_IPV6;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const UDP: i32 = libc::IPPROTO_UDP;
 
 /// Options common to every Unix.
 const COMMON: &[OptSpec] = &[
@@ -203,6 +205,12 @@ const PLATFORM: &[OptSpec] = &[
     spec("tcp_quickack", TCP, libc::TCP_QUICKACK, Bool),
     spec("tcp_user_timeout", TCP, libc::TCP_USER_TIMEOUT, Int),
     spec("tcp_fastopen", TCP, libc::TCP_FASTOPEN, Int),
+    spec(
+        "tcp_fastopen_connect",
+        TCP,
+        libc::TCP_FASTOPEN_CONNECT,
+        Bool,
+    ),
     spec("tcp_notsent_lowat", TCP, libc::TCP_NOTSENT_LOWAT, Int),
     spec(
         "tcp_thin_linear_timeouts",
@@ -210,6 +218,8 @@ const PLATFORM: &[OptSpec] = &[
         libc::TCP_THIN_LINEAR_TIMEOUTS,
         Bool,
     ),
+    spec("ip_freebind", IP, libc::IP_FREEBIND, Bool),
+    spec("udp_cork", UDP, libc::UDP_CORK, Bool),
 ];
 
 /// No extra options on the other Unixes.
