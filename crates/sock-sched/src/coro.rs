@@ -103,7 +103,12 @@ pub fn suspend() -> Suspend {
 }
 
 /// Passes `value` out to whoever resumed the current thread and suspends until resumed
-/// again; gives the next resume value.
+/// again; gives the next resume value (the seed's `sock.yield`).
+///
+/// It needs a resumer: a thread woken by I/O or started by the loop that awaits
+/// `yield_` with nobody to [`resume`](ThreadRef::resume) it waits until someone does,
+/// and forever if nobody will. To let the other threads run and carry on by itself (the
+/// tokio habit), await [`yield_now`](crate::yield_now) instead.
 ///
 /// # Panics
 ///
