@@ -10,7 +10,7 @@ use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::op::{Boxed, IoOp, Op};
+use crate::op::{Boxed, Either, IoOp, Op};
 use crate::opt::OptValue;
 use crate::socket::{Core, source_from_socket2, to_socket2};
 use crate::sys;
@@ -163,12 +163,17 @@ impl Dgram {
         }
     }
 
-    /// Connects to an already resolved address.
+    /// Connects to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
+    /// [`ToAddrs`]). Nothing waits here, so a lookup is made now, on this thread: give a
+    /// host name to [`connect`](Dgram::connect), which resolves off the loop, or add
+    /// [`Flags::NUMERICHOST`](crate::Flags), which never asks a name server.
     ///
     /// # Errors
     ///
     /// The OS error of `connect(2)`; [`ErrorKind::NetworkUnreachable`] also for an
-    /// address behind a blackhole route (Linux's `EINVAL`).
+    /// address behind a blackhole route (Linux's `EINVAL`); a lookup error
+    /// ([`ErrorKind::HostNotFound`] at once for a name with `NUMERICHOST`).
     ///
     /// # Examples
     ///
@@ -181,7 +186,8 @@ impl Dgram {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
-        let addrs = target.to_addrs();
+        let target = addr::target_of(target);
+        let addrs = addr::remote_addrs_now(target, self.family(), self.socktype())?;
         let first = addrs
             .first()
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
@@ -278,20 +284,26 @@ impl Dgram {
             "sendto",
             Box::pin(async move {
                 let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
-                self.sendto_addr(&addrs[0], buf).await
+                self.send_to_first(&addrs, buf).await
             }),
         )
     }
 
-    /// Sends one datagram to an already resolved address.
+    /// Sends one datagram to the first address of `to`: an already resolved address, or
+    /// a `(host, port, flags)` lookup (the seed's `sendto(host, port, buf, len, expires,
+    /// af)`; see [`ToAddrs`]), resolved off the loop.
     ///
     /// # Errors
     ///
-    /// As [`sendto`](Dgram::sendto).
+    /// As [`sendto`](Dgram::sendto); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address
+    /// fails at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
     /// ```
+    /// use sock::Flags;
+    ///
     /// sock::run(async {
     ///     let a = sock::udp(sock::Family::INET)?;
     ///     a.bind("127.0.0.1", 0)?;
@@ -302,17 +314,46 @@ impl Dgram {
     ///     a.sendto_addr(&from, b"pong").await?; // answer the sender
     ///     let n = b.recv(&mut buf).await?;
     ///     assert_eq!(&buf[..n], b"pong");
+    ///     let port = a.local_addr()?.port();
+    ///     b.sendto_addr(&("127.0.0.1", port, Flags::NUMERICHOST), b"no dns").await?;
     ///     Ok::<(), sock::Error>(())
     /// })?;
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn sendto_addr<'a>(
         &'a self,
-        to: &SockAddr,
+        to: &impl ToAddrs,
         buf: &'a [u8],
     ) -> impl Op<Output = Result<usize>> + 'a {
-        let prepared = self.core.prepare_for(to.family(), false);
-        let to = prepared.and_then(|()| to_socket2(to));
+        match addr::target_of(to) {
+            addr::Target::Addrs(addrs) => Either::Left(self.send_to_first(&addrs, buf)),
+            lookup => {
+                let lookup = lookup.into_owned();
+                Either::Right(Boxed(
+                    "sendto",
+                    Box::pin(async move {
+                        let addrs =
+                            addr::remote_addrs(lookup, self.family(), self.socktype()).await?;
+                        self.send_to_first(&addrs, buf).await
+                    }),
+                ))
+            }
+        }
+    }
+
+    /// Sends one datagram to the first of `addrs`.
+    fn send_to_first<'a>(
+        &'a self,
+        addrs: &[SockAddr],
+        buf: &'a [u8],
+    ) -> impl Op<Output = Result<usize>> + Unpin + use<'a> {
+        let to = match addrs.first() {
+            Some(to) => self
+                .core
+                .prepare_for(to.family(), false)
+                .and_then(|()| to_socket2(to)),
+            None => Err(Error::new(ErrorKind::InvalidInput, "no address to send to")),
+        };
         // An unconnected unix datagram socket is reported writable whatever the
         // receiver's queue holds: a full receiver is waited out on a timer.
         let backoff = self.family() == Family::UNIX;

@@ -168,11 +168,42 @@ impl Tcp {
         host: &str,
         port: impl Into<Port>,
     ) -> Result<()> {
+        self.listen_after(backlog, || self.bind(host, port))
+    }
+
+    /// [`listen`](Tcp::listen) on the first address of `target` (binding first unless
+    /// bound): an already resolved address, or a `(host, port, flags)` lookup (the
+    /// seed's `listen(host, port, af)`; see [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`listen`](Tcp::listen); `InvalidInput` for an empty target; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) `HostNotFound` at once for a host that is
+    /// not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::{ErrorKind, Family, Flags};
+    ///
+    /// let s = sock::tcp(Family::INET)?;
+    /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::HostNotFound); // not numeric: no lookup at all
+    /// s.listen_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        self.listen_after(i32::MAX, || self.bind_to(target))
+    }
+
+    /// Listens with `backlog`, calling `bind` first (after setting `so_reuseaddr` where
+    /// [`sys::LISTEN_REUSEADDR`] says so) unless the socket is bound already.
+    fn listen_after(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
         if !self.is_bound() {
             if sys::LISTEN_REUSEADDR && self.family() != Family::UNIX {
                 self.core.setopt("so_reuseaddr", OptValue::Bool(true))?;
             }
-            self.bind(host, port)?;
+            bind()?;
         }
         sys::reserve_spare_fd();
         self.core.with(|s| s.listen(backlog))
@@ -253,11 +284,15 @@ impl Tcp {
         )
     }
 
-    /// Connects to already resolved addresses, trying each in turn.
+    /// Connects to the addresses of `target`, trying each in turn: addresses resolved
+    /// already, or a `(host, port, flags)` lookup (the seed's `connect(host, port,
+    /// expires, af)`; see [`ToAddrs`]), resolved off the loop.
     ///
     /// # Errors
     ///
-    /// As [`connect`](Tcp::connect).
+    /// As [`connect`](Tcp::connect); with [`Flags::NUMERICHOST`](crate::Flags) a host
+    /// that is not a numeric address fails at once with [`ErrorKind::HostNotFound`],
+    /// never asking a name server.
     ///
     /// # Examples
     ///
@@ -273,10 +308,13 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to<'a>(&'a self, target: &impl ToAddrs) -> impl Op<Output = Result<()>> + 'a {
-        let addrs = target.to_addrs();
+        let target = addr::target_of(target).into_owned();
         Boxed(
             "connect",
-            Box::pin(async move { connect_any(&self.core, &addrs).await }),
+            Box::pin(async move {
+                let addrs = addr::remote_addrs(target, self.family(), SocketType::STREAM).await?;
+                connect_any(&self.core, &addrs).await
+            }),
         )
     }
 

@@ -93,8 +93,43 @@ impl SharedTcp {
     /// ```
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
         let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
-        let addr = to_socket2(&addrs[0])?;
-        Ok(self.io().socket().bind(&addr)?)
+        self.bind_first(&addrs)
+    }
+
+    /// Binds to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
+    /// [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](SharedTcp::bind); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) [`ErrorKind::HostNotFound`] at once for a
+    /// host that is not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use sock::Flags;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// s.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// assert_ne!(s.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        let addrs = target::local_addrs(target, self.family, SocketType::STREAM)?;
+        self.bind_first(&addrs)
+    }
+
+    /// Binds to the first of `addrs`.
+    fn bind_first(&self, addrs: &[SockAddr]) -> Result<()> {
+        let addr = addrs
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address to bind to"))?;
+        Ok(self.io().socket().bind(&to_socket2(addr)?)?)
     }
 
     /// Listens on `host:port` (binding first, with `so_reuseaddr` on Unix) with the OS's
@@ -108,10 +143,41 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        self.listen_after(|| self.bind(host, port))
+    }
+
+    /// [`listen`](SharedTcp::listen) on the first address of `target`: an already
+    /// resolved address, or a `(host, port, flags)` lookup (the seed's `listen(host,
+    /// port, af)`; see [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_to`](SharedTcp::bind_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use sock::{ErrorKind, Flags};
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::HostNotFound);
+    /// s.listen_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        self.listen_after(|| self.bind_to(target))
+    }
+
+    /// Sets `so_reuseaddr` (Unix), calls `bind`, and listens with the OS's maximum
+    /// backlog.
+    fn listen_after(&self, bind: impl FnOnce() -> Result<()>) -> Result<()> {
         if crate::sys::LISTEN_REUSEADDR {
             self.io().socket().set_reuse_address(true)?;
         }
-        self.bind(host, port)?;
+        bind()?;
         Ok(self.io().socket().listen(i32::MAX)?)
     }
 
@@ -133,19 +199,26 @@ impl SharedTcp {
         })
     }
 
-    /// Connects to already resolved addresses, trying each in turn.
+    /// Connects to the addresses of `target`, trying each in turn: addresses resolved
+    /// already, or a `(host, port, flags)` lookup (the seed's `connect(host, port,
+    /// expires, af)`; see [`ToAddrs`]), resolved off the loop.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::ConnectionRefused`], a timeout with a deadline, … — the error of the
-    /// last address tried.
+    /// last address tried; with [`Flags::NUMERICHOST`](crate::Flags) a host that is not
+    /// a numeric address fails at once with [`ErrorKind::HostNotFound`], never asking a
+    /// name server.
     ///
     /// # Examples
     ///
     /// See [`SharedLoop`].
     pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
-        let addrs = target.to_addrs();
-        boxed(self.connect_addrs(addrs))
+        let target = target::target_of(target).into_owned();
+        boxed(async move {
+            let addrs = target::remote_addrs(target, self.family, SocketType::STREAM).await?;
+            self.connect_addrs(addrs).await
+        })
     }
 
     /// Connects to `host:port`, resolved off the loop ([`addr::resolve`](crate::addr::resolve): numeric

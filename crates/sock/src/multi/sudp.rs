@@ -8,8 +8,8 @@
 //! Operations are [`SharedOp`]s that take deadlines, and a receive cut short by its
 //! deadline loses no datagram (Windows keeps one that completes later for the next
 //! receive). As with `SharedTcp`, one task at a time receives on a socket, and one
-//! sends. Not here (yet): `host, port` targets resolved off the loop, dissolving an
-//! association, batches.
+//! sends. `send_to` takes a `(host, port, flags)` lookup target too, resolved off the
+//! loop. Not here (yet): `host, port` arguments, dissolving an association, batches.
 
 use std::fmt;
 use std::sync::Arc;
@@ -113,13 +113,44 @@ impl SharedUdp {
         Ok(self.io.socket().bind(&addr)?)
     }
 
-    /// Sets the default peer (the first address of `target`): [`send`](SharedUdp::send)
-    /// goes there and only its datagrams are received. UDP connects at once; nothing is
-    /// awaited.
+    /// Binds to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
+    /// [`ToAddrs`]), made now with `PASSIVE` added.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] for an empty target; the OS error of `connect(2)`.
+    /// As [`bind`](SharedUdp::bind); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) [`ErrorKind::HostNotFound`] at once for a
+    /// host that is not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// use sock::Flags;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let u = lp.udp(sock::Family::INET)?;
+    /// u.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// assert_ne!(u.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        let addrs = target::local_addrs(target, self.family, SocketType::DGRAM)?;
+        Ok(self.io.socket().bind(&first(&addrs)?)?)
+    }
+
+    /// Sets the default peer (the first address of `target`): [`send`](SharedUdp::send)
+    /// goes there and only its datagrams are received. UDP connects at once; nothing is
+    /// awaited, so a `(host, port, flags)` lookup target (see [`ToAddrs`]) is looked up
+    /// now, on this thread: add [`Flags::NUMERICHOST`](crate::Flags), which never asks a
+    /// name server, or resolve a name first ([`addr::resolve`](crate::addr::resolve)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an empty target; the OS error of `connect(2)`; a
+    /// lookup error ([`ErrorKind::HostNotFound`] at once for a name with `NUMERICHOST`).
     ///
     /// # Examples
     ///
@@ -133,8 +164,9 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
-        let addr = first(target)?;
-        Ok(self.io.socket().connect(&addr)?)
+        let target = target::target_of(target);
+        let addrs = target::remote_addrs_now(target, self.family, SocketType::DGRAM)?;
+        Ok(self.io.socket().connect(&first(&addrs)?)?)
     }
 
     /// Sends `buf` as one datagram to the default peer; its length once sent. Empty
@@ -178,12 +210,17 @@ impl SharedUdp {
         })
     }
 
-    /// Sends `buf` as one datagram to `to` (its first address), connected or not.
+    /// Sends `buf` as one datagram to the first address of `to`, connected or not: an
+    /// already resolved address, or a `(host, port, flags)` lookup (the seed's
+    /// `sendto(host, port, buf, len, expires, af)`; see [`ToAddrs`]), resolved off the
+    /// loop.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] for an empty target, [`ErrorKind::MessageTooLong`],
-    /// [`ErrorKind::Closed`], a timeout, …
+    /// [`ErrorKind::Closed`], a timeout, …; with [`Flags::NUMERICHOST`](crate::Flags) a
+    /// host that is not a numeric address fails at once with
+    /// [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
@@ -194,9 +231,9 @@ impl SharedUdp {
         buf: &'a [u8],
         to: &impl ToAddrs,
     ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        let to = first(to);
+        let to = target::target_of(to).into_owned();
         boxed(async move {
-            let to = to?;
+            let to = first(&target::remote_addrs(to, self.family, SocketType::DGRAM).await?)?;
             if self.family == Family::UNIX {
                 return send_to_backoff(&self.io, buf, &to).await;
             }
@@ -337,9 +374,9 @@ impl SharedUdp {
     }
 }
 
-/// The first address of `target`, in socket2's form.
-fn first(target: &impl ToAddrs) -> Result<socket2::SockAddr> {
-    match target.to_addrs().first() {
+/// The first of `addrs`, in socket2's form.
+fn first(addrs: &[SockAddr]) -> Result<socket2::SockAddr> {
+    match addrs.first() {
         Some(addr) => to_socket2(addr),
         None => Err(Error::new(ErrorKind::InvalidInput, "no address")),
     }
