@@ -13,6 +13,8 @@ use sock_poll::{Direction, Wait};
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
+use crate::recv_flags::RecvFlags;
+use crate::recv_with::StreamRecv;
 use crate::socket::{Core, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
@@ -352,6 +354,52 @@ impl Tcp {
             buf,
             wait: Wait::default(),
         }
+    }
+
+    /// [`recv`](Tcp::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
+    /// bytes and leaves them queued; `WAITALL` waits until `buf` is full (or the peer
+    /// closed: then the bytes that came); `TRUNC` discards up to `buf.len()` bytes
+    /// instead of copying them (Linux); `OOB` reads the urgent byte, never waiting.
+    /// Returns how many bytes were read (peeked, discarded); 0 when the peer closed.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Tcp::recv), with [`Error::transferred`] the bytes a `WAITALL` had;
+    /// [`ErrorKind::InvalidInput`] for `PEEK | WAITALL` or `OOB` with another flag, and
+    /// for `OOB` with no urgent byte pending; [`ErrorKind::WouldBlock`] for `OOB` while
+    /// the urgent byte is announced but not here yet; [`ErrorKind::Unsupported`] for
+    /// `TRUNC` off Linux.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::RecvFlags;
+    ///
+    /// sock::run(async {
+    ///     let server = sock::tcp(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = sock::tcp(sock::Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"GET /").await?;
+    ///     let mut head = [0u8; 3];
+    ///     conn.recv_with(&mut head, RecvFlags::PEEK | RecvFlags::WAITALL).await.unwrap_err();
+    ///     conn.recv_with(&mut head, RecvFlags::WAITALL).await?; // all 3 bytes
+    ///     assert_eq!(&head, b"GET");
+    ///     let mut rest = [0u8; 8];
+    ///     let n = conn.recv_with(&mut rest, RecvFlags::PEEK).await?; // still queued
+    ///     assert_eq!(conn.recv(&mut rest).await?, n);
+    ///     assert_eq!(&rest[..n], b" /");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        StreamRecv::new(&self.core, buf, flags)
     }
 
     /// Waits until a read would not block (data or EOF are there), without holding a

@@ -21,6 +21,7 @@ use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::recv_flags::RecvFlags;
 use crate::scope::{self, Mode};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
@@ -301,6 +302,58 @@ impl SharedTcp {
         )
     }
 
+    /// [`recv`](SharedTcp::recv) with [`RecvFlags`], as the loop mode's
+    /// [`Tcp::recv_with`](crate::Tcp::recv_with): `PEEK` leaves the bytes queued,
+    /// `WAITALL` waits until `buf` is full (or the peer closed: the bytes that came),
+    /// `TRUNC` discards instead of copying (Linux), `OOB` reads the urgent byte without
+    /// waiting. Linux; on Windows a receive with flags fails with `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Tcp::recv_with`](crate::Tcp::recv_with); on failure (or timeout) the error
+    /// carries the bytes a `WAITALL` had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedTcp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let peeked = lp.run(async {
+    ///     let server = SharedTcp::new(Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = SharedTcp::new(Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"hello").await?;
+    ///     let mut buf = [0u8; 5];
+    ///     conn.recv_with(&mut buf, RecvFlags::PEEK | RecvFlags::WAITALL).await.unwrap_err();
+    ///     conn.recv_with(&mut buf, RecvFlags::WAITALL).await?;
+    ///     Ok::<_, sock::Error>(buf)
+    /// })?;
+    /// assert_eq!(&peeked, b"hello");
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedRecvWith<'a>> {
+        let (os, invalid) = match flags.for_stream() {
+            Ok(os) => (os, None),
+            Err(e) => (0, Some(e)),
+        };
+        SharedOp::new(SharedRecvWith {
+            parking: Parking::new(self.io(), Dir::Read),
+            buf,
+            waitall: flags.contains(RecvFlags::WAITALL),
+            os,
+            invalid,
+            got: 0,
+        })
+    }
+
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
     /// that closes early gives [`ErrorKind::Closed`].
     ///
@@ -565,5 +618,71 @@ impl fmt::Debug for SharedRecvN<'_> {
         f.debug_struct("SharedRecvN")
             .field("got", &self.got)
             .finish()
+    }
+}
+
+/// `recv_with`: one read with the flags, or (`WAITALL`) reads until the buffer is full
+/// or the peer closed.
+///
+/// # Examples
+///
+/// See [`SharedTcp::recv_with`].
+pub struct SharedRecvWith<'a> {
+    /// The socket, and the waiter registration.
+    parking: Parking<'a>,
+    /// What to fill.
+    buf: &'a mut [u8],
+    /// Read until `buf` is full (sock's loop, not the kernel's).
+    waitall: bool,
+    /// The OS's `MSG_*` bits.
+    os: i32,
+    /// Why the flags do not go together: the first poll's result.
+    invalid: Option<Error>,
+    /// Bytes of `buf` filled so far.
+    got: usize,
+}
+
+impl Future for SharedRecvWith<'_> {
+    type Output = Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let this = &mut *self;
+        if let Some(e) = this.invalid.take() {
+            return Poll::Ready(Err(e));
+        }
+        loop {
+            if scope::mode() == Mode::Normal && !coop::spend(cx) {
+                return Poll::Pending;
+            }
+            let (rest, os) = (&mut this.buf[this.got..], this.os);
+            let r = this
+                .parking
+                .poll(cx, |io, cx| io.poll_recv_flags(cx, rest, os));
+            match std::task::ready!(r) {
+                Ok(0) => return Poll::Ready(Ok(this.got)),
+                Ok(n) => this.got += n,
+                Err(e) => {
+                    let e = crate::recv_with::oob_error(e);
+                    return Poll::Ready(Err(e.with_transferred(this.got)));
+                }
+            }
+            if !this.waitall || this.got == this.buf.len() {
+                return Poll::Ready(Ok(this.got));
+            }
+        }
+    }
+}
+
+impl SharedProgress for SharedRecvWith<'_> {
+    fn transferred(&self) -> usize {
+        self.got
+    }
+}
+
+impl fmt::Debug for SharedRecvWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedRecvWith")
+            .field("got", &self.got)
+            .finish_non_exhaustive()
     }
 }

@@ -20,6 +20,7 @@ use super::io::{self, IoWait, SharedFuture, SharedOp, boxed};
 use super::shared::SharedLoop;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::recv_flags::RecvFlags;
 use crate::socket::{from_socket2, source_from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 
@@ -208,6 +209,88 @@ impl SharedUdp {
             })
             .await
         })
+    }
+
+    /// [`recv`](SharedUdp::recv) with [`RecvFlags`], as the loop mode's
+    /// [`Udp::recv_with`](crate::Udp::recv_with): `PEEK` leaves the datagram queued,
+    /// `TRUNC` gives its real length (Linux). Linux; on Windows a receive with flags
+    /// fails with `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Udp::recv_with`](crate::Udp::recv_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedUdp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let sizes = lp.run(async {
+    ///     let a = SharedUdp::new(Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = SharedUdp::new(Family::INET)?;
+    ///     b.send_to(b"twelve bytes", &a.local_addr()?).await?;
+    ///     let mut small = [0u8; 4];
+    ///     let size = a.recv_with(&mut small, RecvFlags::PEEK | RecvFlags::TRUNC).await?;
+    ///     let mut buf = vec![0u8; size];
+    ///     Ok::<_, sock::Error>((size, a.recv(&mut buf).await?))
+    /// })?;
+    /// assert_eq!(sizes, (12, 12));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+        boxed(async move { Ok(self.recv_from_flags(buf, flags).await?.0) })
+    }
+
+    /// [`recv_from`](SharedUdp::recv_from) with [`RecvFlags`]: the datagram's length
+    /// (its real length with `TRUNC`) and its source, as
+    /// [`recv_with`](SharedUdp::recv_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_with`](SharedUdp::recv_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedUdp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let twice = lp.run(async {
+    ///     let a = SharedUdp::new(Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     SharedUdp::new(Family::INET)?.send_to(b"ping", &a.local_addr()?).await?;
+    ///     let mut buf = [0u8; 8];
+    ///     let peeked = a.recv_from_with(&mut buf, RecvFlags::PEEK).await?;
+    ///     Ok::<_, sock::Error>((peeked, a.recv_from(&mut buf).await?))
+    /// })?;
+    /// assert_eq!(twice.0, twice.1); // the same datagram, from the same sender
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    #[doc(alias = "recvnext_with")]
+    pub fn recv_from_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedFuture<'a, Result<(usize, SockAddr)>>> {
+        boxed(self.recv_from_flags(buf, flags))
+    }
+
+    /// One datagram received with `flags`, and its source.
+    async fn recv_from_flags(&self, buf: &mut [u8], flags: RecvFlags) -> Result<(usize, SockAddr)> {
+        let os = flags.for_datagram()?;
+        let wait = IoWait::new(&self.io, Dir::Read, |io, cx| {
+            io.poll_recv_from_flags(cx, buf, os)
+        });
+        let (n, from) = wait.await?;
+        Ok((n, source_from_socket2(&from)?))
     }
 
     /// Sends `buf` as one datagram to the first address of `to`, connected or not: an

@@ -82,6 +82,23 @@ pub(crate) const SEND_FLAGS: i32 = libc::MSG_NOSIGNAL;
 #[cfg(any(target_os = "macos", target_os = "ios"))]
 pub(crate) const SEND_FLAGS: i32 = 0;
 
+/// The `MSG_*` flags of a receive; `None` when the OS lacks one (`MSG_TRUNC` as an input
+/// flag is Linux's).
+pub(crate) fn recv_flags(peek: bool, trunc: bool, oob: bool) -> Option<i32> {
+    let trunc = match trunc {
+        false => 0,
+        true if cfg!(any(target_os = "linux", target_os = "android")) => libc::MSG_TRUNC,
+        true => return None,
+    };
+    let flag = |on: bool, bit: i32| if on { bit } else { 0 };
+    Some(flag(peek, libc::MSG_PEEK) | trunc | flag(oob, libc::MSG_OOB))
+}
+
+/// Whether receive `flags` asked for a datagram's real length (`MSG_TRUNC`, Linux).
+pub(crate) fn asks_real_length(flags: i32) -> bool {
+    cfg!(any(target_os = "linux", target_os = "android")) && flags & libc::MSG_TRUNC != 0
+}
+
 /// Per-socket setup after creation: `SO_NOSIGPIPE` where `MSG_NOSIGNAL` does not exist.
 pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {
     #[cfg(any(target_os = "macos", target_os = "ios"))]
