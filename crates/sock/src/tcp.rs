@@ -310,14 +310,22 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to<'a>(&'a self, target: &impl ToAddrs) -> impl Op<Output = Result<()>> + 'a {
-        let target = addr::target_of(target).into_owned();
-        Boxed(
-            "connect",
-            Box::pin(async move {
-                let addrs = addr::remote_addrs(target, self.family(), SocketType::STREAM).await?;
-                connect_any(&self.core, &addrs).await
-            }),
-        )
+        let connect: Pin<Box<dyn Future<Output = Result<()>> + 'a>> = match addr::target_of(target)
+        {
+            addr::Target::Addrs(addrs) => {
+                let addrs = addrs.into_owned();
+                Box::pin(async move { connect_any(&self.core, &addrs).await })
+            }
+            lookup => {
+                let lookup = lookup.into_owned();
+                Box::pin(async move {
+                    let stream = SocketType::STREAM;
+                    let addrs = addr::remote_addrs(lookup, self.family(), stream).await?;
+                    connect_any(&self.core, &addrs).await
+                })
+            }
+        };
+        Boxed("connect", connect)
     }
 
     /// Sends all of `buf`. Sending zero bytes is a no-op that does not reach the OS.

@@ -215,11 +215,17 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
-        let target = target::target_of(target).into_owned();
-        boxed(async move {
-            let addrs = target::remote_addrs(target, self.family, SocketType::STREAM).await?;
-            self.connect_addrs(addrs).await
-        })
+        match target::target_of(target) {
+            target::Target::Addrs(addrs) => boxed(self.connect_addrs(addrs.into_owned())),
+            lookup => {
+                let lookup = lookup.into_owned();
+                boxed(async move {
+                    let stream = SocketType::STREAM;
+                    let addrs = target::remote_addrs(lookup, self.family, stream).await?;
+                    self.connect_addrs(addrs).await
+                })
+            }
+        }
     }
 
     /// Connects to `host:port`, resolved off the loop ([`addr::resolve`](crate::addr::resolve): numeric
@@ -347,7 +353,7 @@ impl SharedTcp {
         SharedOp::new(SharedRecvWith {
             parking: Parking::new(self.io(), Dir::Read),
             buf,
-            waitall: flags.contains(RecvFlags::WAITALL),
+            flags,
             os,
             invalid,
             got: 0,
@@ -632,8 +638,8 @@ pub struct SharedRecvWith<'a> {
     parking: Parking<'a>,
     /// What to fill.
     buf: &'a mut [u8],
-    /// Read until `buf` is full (sock's loop, not the kernel's).
-    waitall: bool,
+    /// The flags (`WAITALL` is this loop's, not the kernel's).
+    flags: RecvFlags,
     /// The OS's `MSG_*` bits.
     os: i32,
     /// Why the flags do not go together: the first poll's result.
@@ -661,12 +667,12 @@ impl Future for SharedRecvWith<'_> {
             match std::task::ready!(r) {
                 Ok(0) => return Poll::Ready(Ok(this.got)),
                 Ok(n) => this.got += n,
-                Err(e) => {
-                    let e = crate::recv_with::oob_error(e);
-                    return Poll::Ready(Err(e.with_transferred(this.got)));
+                Err(e) if this.flags.contains(RecvFlags::OOB) => {
+                    return Poll::Ready(Err(crate::recv_with::oob_error(e)));
                 }
+                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
             }
-            if !this.waitall || this.got == this.buf.len() {
+            if !this.flags.contains(RecvFlags::WAITALL) || this.got == this.buf.len() {
                 return Poll::Ready(Ok(this.got));
             }
         }

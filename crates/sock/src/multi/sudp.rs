@@ -314,17 +314,31 @@ impl SharedUdp {
         buf: &'a [u8],
         to: &impl ToAddrs,
     ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        let to = target::target_of(to).into_owned();
-        boxed(async move {
-            let to = first(&target::remote_addrs(to, self.family, SocketType::DGRAM).await?)?;
-            if self.family == Family::UNIX {
-                return send_to_backoff(&self.io, buf, &to).await;
+        match target::target_of(to) {
+            target::Target::Addrs(addrs) => {
+                let to = first(&addrs);
+                boxed(async move { self.send_to_addr(buf, &to?).await })
             }
-            IoWait::new(&self.io, Dir::Write, |io, cx| {
-                io.poll_send_to(cx, buf, Some(&to))
-            })
-            .await
+            lookup => {
+                let lookup = lookup.into_owned();
+                boxed(async move {
+                    let dgram = SocketType::DGRAM;
+                    let addrs = target::remote_addrs(lookup, self.family, dgram).await?;
+                    self.send_to_addr(buf, &first(&addrs)?).await
+                })
+            }
+        }
+    }
+
+    /// Sends `buf` as one datagram to `to`.
+    async fn send_to_addr(&self, buf: &[u8], to: &socket2::SockAddr) -> Result<usize> {
+        if self.family == Family::UNIX {
+            return send_to_backoff(&self.io, buf, to).await;
+        }
+        IoWait::new(&self.io, Dir::Write, |io, cx| {
+            io.poll_send_to(cx, buf, Some(to))
         })
+        .await
     }
 
     /// Receives the next datagram and its source address.
