@@ -287,6 +287,10 @@ impl ThreadRef {
     /// assert!(t.resume(()).is_none()); // it finished
     /// assert!(t.is_finished());
     /// ```
+    // Inline: a small generic step on the hot path of coroutine code, whose inlining
+    // into the caller should not depend on which codegen unit the caller's crate puts
+    // its instance in (icount's `resume` moved 2 % with unrelated code elsewhere).
+    #[inline]
     pub fn resume<V: 'static>(&self, value: V) -> Value {
         let inner = &self.exec.inner;
         check_resumable(inner, self, "resume");

@@ -475,6 +475,8 @@ pub(crate) fn recv_from(
 
 /// One `recvmsg` with the OS's `MSG_*` `flags`: the length, the source, and truncation
 /// reported as an error — unless `MSG_TRUNC` asked for the real length (Linux).
+/// Inlined: `recv_from`'s constant flags then cost nothing on every datagram.
+#[inline]
 pub(crate) fn recv_from_flags(
     s: &socket2::SockRef<'_>,
     buf: &mut [u8],
