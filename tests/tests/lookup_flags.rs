@@ -240,7 +240,25 @@ mod link_local {
             return Err(io::Error::last_os_error());
         }
         ip(&["link", "set", "lo", "up"])?;
-        ip(&["-6", "addr", "add", "fe80::1/64", "dev", "lo", "nodad"])
+        ip(&["-6", "addr", "add", "fe80::1/64", "dev", "lo", "nodad"])?;
+        usable_soon()
+    }
+
+    /// Waits (at most `PATIENCE`) until std sockets can listen on and connect to
+    /// `fe80::1%lo`: the kernel installs the address's local route a moment after `ip`
+    /// returns.
+    fn usable_soon() -> io::Result<()> {
+        let lo = std::net::SocketAddrV6::new("fe80::1".parse().unwrap(), 0, 0, 1);
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let tried = std::net::TcpListener::bind(lo)
+                .and_then(|l| std::net::TcpStream::connect(l.local_addr()?));
+            match tried {
+                Ok(_) => return Ok(()),
+                Err(e) if std::time::Instant::now() > deadline => return Err(e),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
     }
 
     fn ip(args: &[&str]) -> io::Result<()> {
