@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub use sock_sched::{
     Builder, Co, CoYield, Generator, JobSleep, Join, JoinError, MissedTick, Resume, Sleep,
     SleepJob, Suspend, Thread, ThreadRef, TimerHandle, Value, cowrap, current, env, remove_env,
-    set_env, sleep, sleep_until, suspend, transfer, try_current, with_env, yield_,
+    set_env, sleep, sleep_until, suspend, transfer, try_current, with_env, yield_, yield_now,
 };
 
 use crate::runtime::Loop;

@@ -57,6 +57,8 @@ mod op;
 mod opt;
 pub mod os;
 mod pollio;
+mod recv_flags;
+mod recv_with;
 mod runtime;
 pub mod sched;
 mod scope;
@@ -82,11 +84,12 @@ pub use half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 pub use multi::HostEvent;
 pub use multi::{
     Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
-    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,
-    spawn_loops,
+    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedRecvWith, SharedSendAll, SharedTcp,
+    SharedUdp, spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};
+pub use recv_flags::RecvFlags;
 pub use runtime::Loop;
 pub use scope::{Scoped, deadline, timeout};
 pub use target::ToAddrs;

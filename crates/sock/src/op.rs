@@ -234,6 +234,49 @@ impl<T> Op for Boxed<'_, T> {
     }
 }
 
+/// One of two operations with the same output, picked when the call is made (a send
+/// to resolved addresses, or one that looks its address up first).
+pub(crate) enum Either<A, B> {
+    /// The first kind.
+    Left(A),
+    /// The second kind.
+    Right(B),
+}
+
+impl<A, B> Future for Either<A, B>
+where
+    A: Future + Unpin,
+    B: Future<Output = A::Output> + Unpin,
+{
+    type Output = A::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<A::Output> {
+        match self.get_mut() {
+            Either::Left(a) => Pin::new(a).poll(cx),
+            Either::Right(b) => Pin::new(b).poll(cx),
+        }
+    }
+}
+
+impl<A, B> Op for Either<A, B>
+where
+    A: Op + Unpin,
+    B: Op<Output = A::Output> + Unpin,
+{
+    fn name(&self) -> &'static str {
+        match self {
+            Either::Left(a) => a.name(),
+            Either::Right(b) => b.name(),
+        }
+    }
+
+    fn transferred(&self) -> usize {
+        match self {
+            Either::Left(a) => a.transferred(),
+            Either::Right(b) => b.transferred(),
+        }
+    }
+}
+
 /// A single-syscall operation (recv, send of a datagram, accept, …): retries `f` until
 /// it does not block. Forgets its waiter when dropped while parked.
 ///

@@ -6,6 +6,14 @@
 //! value of the wrong kind is an [`ErrorKind::InvalidInput`] error. `so_linger` takes
 //! `0` (reset the connection on close) or `false` (off): a positive linger would make
 //! `close` block the whole loop, so it is refused.
+//!
+//! Linux adds, among others: `ip_freebind` (bind an address no interface has yet, e.g.
+//! a service address that comes up later), `udp_cork` (sends are collected into one
+//! datagram, which leaves when the option is turned off) and `tcp_fastopen_connect`
+//! (with a fast-open cookie from an earlier connection to the server, `connect` returns
+//! at once and the first `send` carries its bytes in the SYN; needs the client bit of
+//! `net.ipv4.tcp_fastopen`, else [`ErrorKind::Unsupported`]). Other OSes do not know
+//! these names: they are unknown options there.
 
 use std::fmt;
 use std::time::Duration;

@@ -14,6 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::eyeballs::{self, Plan, Race};
 use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
+use crate::recv_flags::RecvFlags;
+use crate::recv_with::StreamRecv;
 use crate::socket::{Core, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
@@ -211,11 +213,42 @@ impl Tcp {
         host: &str,
         port: impl Into<Port>,
     ) -> Result<()> {
+        self.listen_after(backlog, || self.bind(host, port))
+    }
+
+    /// [`listen`](Tcp::listen) on the first address of `target` (binding first unless
+    /// bound): an already resolved address, or a `(host, port, flags)` lookup (the
+    /// seed's `listen(host, port, af)`; see [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`listen`](Tcp::listen); `InvalidInput` for an empty target; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) `HostNotFound` at once for a host that is
+    /// not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::{ErrorKind, Family, Flags};
+    ///
+    /// let s = sock::tcp(Family::INET)?;
+    /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::HostNotFound); // not numeric: no lookup at all
+    /// s.listen_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        self.listen_after(i32::MAX, || self.bind_to(target))
+    }
+
+    /// Listens with `backlog`, calling `bind` first (after setting `so_reuseaddr` where
+    /// [`sys::LISTEN_REUSEADDR`] says so) unless the socket is bound already.
+    fn listen_after(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
         if !self.is_bound() {
             if sys::LISTEN_REUSEADDR && self.family() != Family::UNIX {
                 self.core.setopt("so_reuseaddr", OptValue::Bool(true))?;
             }
-            self.bind(host, port)?;
+            bind()?;
         }
         sys::reserve_spare_fd();
         self.core.with(|s| s.listen(backlog))
@@ -312,14 +345,18 @@ impl Tcp {
         )
     }
 
-    /// Connects to already resolved addresses, several of them by Happy Eyeballs, as
+    /// Connects to the addresses of `target`: addresses resolved already, or a
+    /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
+    /// [`ToAddrs`]), resolved off the loop; several addresses by Happy Eyeballs, as
     /// [`connect`](Tcp::connect) does. Addresses of another family than the socket's
     /// are skipped (a [`Family::UNSPEC`] socket takes both).
     ///
     /// # Errors
     ///
     /// As [`connect`](Tcp::connect); [`ErrorKind::NoAddress`] when no address has the
-    /// socket's family, [`ErrorKind::InvalidInput`] for an empty list.
+    /// socket's family, [`ErrorKind::InvalidInput`] for an empty list; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address fails
+    /// at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
@@ -335,11 +372,22 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to<'a>(&'a self, target: &impl ToAddrs) -> impl Op<Output = Result<()>> + 'a {
-        let addrs = target.to_addrs();
-        Boxed(
-            "connect",
-            Box::pin(async move { connect_any(&self.core, &addrs).await }),
-        )
+        let connect: Pin<Box<dyn Future<Output = Result<()>> + 'a>> = match addr::target_of(target)
+        {
+            addr::Target::Addrs(addrs) => {
+                let addrs = addrs.into_owned();
+                Box::pin(async move { connect_any(&self.core, &addrs).await })
+            }
+            lookup => {
+                let lookup = lookup.into_owned();
+                Box::pin(async move {
+                    let stream = SocketType::STREAM;
+                    let addrs = addr::remote_addrs(lookup, self.family(), stream).await?;
+                    connect_any(&self.core, &addrs).await
+                })
+            }
+        };
+        Boxed("connect", connect)
     }
 
     /// Sends all of `buf`. Sending zero bytes is a no-op that does not reach the OS.
@@ -376,6 +424,52 @@ impl Tcp {
             buf,
             wait: Wait::default(),
         }
+    }
+
+    /// [`recv`](Tcp::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
+    /// bytes and leaves them queued; `WAITALL` waits until `buf` is full (or the peer
+    /// closed: then the bytes that came); `TRUNC` discards up to `buf.len()` bytes
+    /// instead of copying them (Linux); `OOB` reads the urgent byte, never waiting.
+    /// Returns how many bytes were read (peeked, discarded); 0 when the peer closed.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Tcp::recv), with [`Error::transferred`] the bytes a `WAITALL` had;
+    /// [`ErrorKind::InvalidInput`] for `PEEK | WAITALL` or `OOB` with another flag, and
+    /// for `OOB` with no urgent byte pending; [`ErrorKind::WouldBlock`] for `OOB` while
+    /// the urgent byte is announced but not here yet; [`ErrorKind::Unsupported`] for
+    /// `TRUNC` off Linux.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::RecvFlags;
+    ///
+    /// sock::run(async {
+    ///     let server = sock::tcp(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = sock::tcp(sock::Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"GET /").await?;
+    ///     let mut head = [0u8; 3];
+    ///     conn.recv_with(&mut head, RecvFlags::PEEK | RecvFlags::WAITALL).await.unwrap_err();
+    ///     conn.recv_with(&mut head, RecvFlags::WAITALL).await?; // all 3 bytes
+    ///     assert_eq!(&head, b"GET");
+    ///     let mut rest = [0u8; 8];
+    ///     let n = conn.recv_with(&mut rest, RecvFlags::PEEK).await?; // still queued
+    ///     assert_eq!(conn.recv(&mut rest).await?, n);
+    ///     assert_eq!(&rest[..n], b" /");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        StreamRecv::new(&self.core, buf, flags)
     }
 
     /// Waits until a read would not block (data or EOF are there), without holding a

@@ -37,5 +37,5 @@ pub use io::{SharedDeadline, SharedFuture, SharedOp, SharedProgress};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
 pub use shared::{HostEvent, SharedLoop};
-pub use stcp::{SharedRecvN, SharedSendAll, SharedTcp};
+pub use stcp::{SharedRecvN, SharedRecvWith, SharedSendAll, SharedTcp};
 pub use sudp::SharedUdp;

@@ -24,6 +24,7 @@ use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
 use crate::eyeballs::{self, Plan, Race};
+use crate::recv_flags::RecvFlags;
 use crate::scope::{self, Mode};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
@@ -124,18 +125,49 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        self.bind_reusing(host, port.into(), false)
+        let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
+        self.bind_first(&addrs, false)
     }
 
-    /// Binds, first setting `so_reuseaddr` when `reuse`.
-    fn bind_reusing(&self, host: &str, port: Port, reuse: bool) -> Result<()> {
-        let addrs = target::local(host, port, self.family, SocketType::STREAM)?;
-        self.prepare_for(addrs[0].family())?;
+    /// Binds to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
+    /// [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](SharedTcp::bind); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) [`ErrorKind::HostNotFound`] at once for a
+    /// host that is not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use sock::Flags;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// s.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// assert_ne!(s.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        let addrs = target::local_addrs(target, self.family, SocketType::STREAM)?;
+        self.bind_first(&addrs, false)
+    }
+
+    /// Binds to the first of `addrs` (in its family: a flexible socket is replaced by
+    /// one of that family first), setting `so_reuseaddr` before when `reuse`.
+    fn bind_first(&self, addrs: &[SockAddr], reuse: bool) -> Result<()> {
+        let addr = addrs
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address to bind to"))?;
+        self.prepare_for(addr.family())?;
         if reuse {
             self.io().socket().set_reuse_address(true)?;
         }
-        let addr = to_socket2(&addrs[0])?;
-        Ok(self.io().socket().bind(&addr)?)
+        Ok(self.io().socket().bind(&to_socket2(addr)?)?)
     }
 
     /// Listens on `host:port` (binding first, with `so_reuseaddr` on Unix) with the OS's
@@ -149,7 +181,44 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        self.bind_reusing(host, port.into(), crate::sys::LISTEN_REUSEADDR)?;
+        let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
+        self.listen_on(&addrs)
+    }
+
+    /// [`listen`](SharedTcp::listen) on the first address of `target`: an already
+    /// resolved address, or a `(host, port, flags)` lookup (the seed's `listen(host,
+    /// port, af)`; see [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_to`](SharedTcp::bind_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use sock::{ErrorKind, Flags};
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::HostNotFound);
+    /// s.listen_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        self.listen_on(&target::local_addrs(
+            target,
+            self.family,
+            SocketType::STREAM,
+        )?)
+    }
+
+    /// Binds to the first of `addrs` (with `so_reuseaddr` on Unix) and listens with the
+    /// OS's maximum backlog.
+    fn listen_on(&self, addrs: &[SockAddr]) -> Result<()> {
+        self.bind_first(addrs, crate::sys::LISTEN_REUSEADDR)?;
         Ok(self.io().socket().listen(i32::MAX)?)
     }
 
@@ -171,21 +240,34 @@ impl SharedTcp {
         })
     }
 
-    /// Connects to already resolved addresses, several of them by Happy Eyeballs, as
+    /// Connects to the addresses of `target`: addresses resolved already, or a
+    /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
+    /// [`ToAddrs`]), resolved off the loop; several addresses by Happy Eyeballs, as
     /// [`connect`](SharedTcp::connect) does. Addresses of another family than the
     /// socket's are skipped (a [`Family::UNSPEC`] socket takes both).
     ///
     /// # Errors
     ///
     /// As [`connect`](SharedTcp::connect); [`ErrorKind::NoAddress`] when no address has
-    /// the socket's family, [`ErrorKind::InvalidInput`] for an empty list.
+    /// the socket's family, [`ErrorKind::InvalidInput`] for an empty list; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address fails
+    /// at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
     /// See [`SharedLoop`].
     pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
-        let addrs = target.to_addrs();
-        boxed(self.connect_addrs(addrs))
+        match target::target_of(target) {
+            target::Target::Addrs(addrs) => boxed(self.connect_addrs(addrs.into_owned())),
+            lookup => {
+                let lookup = lookup.into_owned();
+                boxed(async move {
+                    let stream = SocketType::STREAM;
+                    let addrs = target::remote_addrs(lookup, self.family, stream).await?;
+                    self.connect_addrs(addrs).await
+                })
+            }
+        }
     }
 
     /// Connects to `host:port`, resolved off the loop ([`addr::resolve`](crate::addr::resolve): numeric
@@ -278,6 +360,58 @@ impl SharedTcp {
         boxed(
             async move { IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_recv(cx, buf)).await },
         )
+    }
+
+    /// [`recv`](SharedTcp::recv) with [`RecvFlags`], as the loop mode's
+    /// [`Tcp::recv_with`](crate::Tcp::recv_with): `PEEK` leaves the bytes queued,
+    /// `WAITALL` waits until `buf` is full (or the peer closed: the bytes that came),
+    /// `TRUNC` discards instead of copying (Linux), `OOB` reads the urgent byte without
+    /// waiting. Linux; on Windows a receive with flags fails with `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Tcp::recv_with`](crate::Tcp::recv_with); on failure (or timeout) the error
+    /// carries the bytes a `WAITALL` had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedTcp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let peeked = lp.run(async {
+    ///     let server = SharedTcp::new(Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = SharedTcp::new(Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"hello").await?;
+    ///     let mut buf = [0u8; 5];
+    ///     conn.recv_with(&mut buf, RecvFlags::PEEK | RecvFlags::WAITALL).await.unwrap_err();
+    ///     conn.recv_with(&mut buf, RecvFlags::WAITALL).await?;
+    ///     Ok::<_, sock::Error>(buf)
+    /// })?;
+    /// assert_eq!(&peeked, b"hello");
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedRecvWith<'a>> {
+        let (os, invalid) = match flags.for_stream() {
+            Ok(os) => (os, None),
+            Err(e) => (0, Some(e)),
+        };
+        SharedOp::new(SharedRecvWith {
+            parking: Parking::new(self.io(), Dir::Read),
+            buf,
+            flags,
+            os,
+            invalid,
+            got: 0,
+        })
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
@@ -609,5 +743,71 @@ impl fmt::Debug for SharedRecvN<'_> {
         f.debug_struct("SharedRecvN")
             .field("got", &self.got)
             .finish()
+    }
+}
+
+/// `recv_with`: one read with the flags, or (`WAITALL`) reads until the buffer is full
+/// or the peer closed.
+///
+/// # Examples
+///
+/// See [`SharedTcp::recv_with`].
+pub struct SharedRecvWith<'a> {
+    /// The socket, and the waiter registration.
+    parking: Parking<'a>,
+    /// What to fill.
+    buf: &'a mut [u8],
+    /// The flags (`WAITALL` is this loop's, not the kernel's).
+    flags: RecvFlags,
+    /// The OS's `MSG_*` bits.
+    os: i32,
+    /// Why the flags do not go together: the first poll's result.
+    invalid: Option<Error>,
+    /// Bytes of `buf` filled so far.
+    got: usize,
+}
+
+impl Future for SharedRecvWith<'_> {
+    type Output = Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let this = &mut *self;
+        if let Some(e) = this.invalid.take() {
+            return Poll::Ready(Err(e));
+        }
+        loop {
+            if scope::mode() == Mode::Normal && !coop::spend(cx) {
+                return Poll::Pending;
+            }
+            let (rest, os) = (&mut this.buf[this.got..], this.os);
+            let r = this
+                .parking
+                .poll(cx, |io, cx| io.poll_recv_flags(cx, rest, os));
+            match std::task::ready!(r) {
+                Ok(0) => return Poll::Ready(Ok(this.got)),
+                Ok(n) => this.got += n,
+                Err(e) if this.flags.contains(RecvFlags::OOB) => {
+                    return Poll::Ready(Err(crate::recv_with::oob_error(e)));
+                }
+                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
+            }
+            if !this.flags.contains(RecvFlags::WAITALL) || this.got == this.buf.len() {
+                return Poll::Ready(Ok(this.got));
+            }
+        }
+    }
+}
+
+impl SharedProgress for SharedRecvWith<'_> {
+    fn transferred(&self) -> usize {
+        self.got
+    }
+}
+
+impl fmt::Debug for SharedRecvWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedRecvWith")
+            .field("got", &self.got)
+            .finish_non_exhaustive()
     }
 }
