@@ -12,11 +12,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sock_poll::{Direction, Wait};
+use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::scope::{self, Mode, Timed};
-use crate::socket::Core;
+use crate::socket::{Core, Waiter};
 
 /// A socket operation: a future that knows how many bytes it has moved so far.
 ///
@@ -285,10 +285,8 @@ where
 /// is reported writable whatever the receiver's queue holds, so parking on readiness
 /// would spin).
 pub(crate) struct IoOp<'a, F> {
-    core: &'a Core,
-    dir: Direction,
+    waiter: Waiter<'a>,
     f: F,
-    wait: Wait,
     backoff: Option<Backoff>,
     /// What the operation is called in its errors.
     name: &'static str,
@@ -297,10 +295,8 @@ pub(crate) struct IoOp<'a, F> {
 impl<'a, F> IoOp<'a, F> {
     pub(crate) fn new(core: &'a Core, dir: Direction, f: F) -> IoOp<'a, F> {
         IoOp {
-            core,
-            dir,
+            waiter: Waiter::new(core, dir),
             f,
-            wait: Wait::default(),
             backoff: None,
             name: "operation",
         }
@@ -329,8 +325,11 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
         match &mut this.backoff {
-            None => this.core.poll_io(this.dir, cx, &mut this.wait, &mut this.f),
-            Some(backoff) => backoff.poll(this.core, cx, &mut this.f),
+            None => {
+                let Waiter { core, dir, wait } = &mut this.waiter;
+                core.poll_io(*dir, cx, wait, &mut this.f)
+            }
+            Some(backoff) => backoff.poll(this.waiter.core, cx, &mut this.f),
         }
     }
 }
@@ -341,12 +340,6 @@ where
 {
     fn name(&self) -> &'static str {
         self.name
-    }
-}
-
-impl<F> Drop for IoOp<'_, F> {
-    fn drop(&mut self) {
-        self.core.forget(self.dir, &mut self.wait);
     }
 }
 
