@@ -344,7 +344,7 @@ where
 }
 
 /// Retrying a would-block syscall on a timer: 1 ms after the first `WouldBlock`,
-/// doubling up to [`Backoff::MAX`], so a send that readiness cannot wake neither spins
+/// doubling up to 16 ms ([`next_backoff`]), so a send that readiness cannot wake neither spins
 /// nor waits long once the receiver drains.
 #[derive(Default)]
 pub(crate) struct Backoff {
@@ -354,10 +354,15 @@ pub(crate) struct Backoff {
     next: Duration,
 }
 
-impl Backoff {
-    /// The longest wait between two tries.
-    const MAX: Duration = Duration::from_millis(16);
+/// The next wait of a timer backoff after `last` (start from `Duration::ZERO`): 1 ms,
+/// doubling up to 16 ms. Every place that waits out a condition readiness cannot report
+/// uses it: [`Backoff`], a unix connect to a full listener queue, a shared-mode unix
+/// datagram send.
+pub(crate) fn next_backoff(last: Duration) -> Duration {
+    (last * 2).clamp(Duration::from_millis(1), Duration::from_millis(16))
+}
 
+impl Backoff {
     fn poll<T>(
         &mut self,
         core: &Core,
@@ -377,7 +382,7 @@ impl Backoff {
         if mode == Mode::Expired {
             return Poll::Ready(Err(scope::expired()));
         }
-        self.next = (self.next * 2).clamp(Duration::from_millis(1), Backoff::MAX);
+        self.next = next_backoff(self.next);
         let sleep = self.sleep.insert(sock_sched::sleep(self.next));
         match Pin::new(sleep).poll(cx) {
             Poll::Pending => Poll::Pending,

@@ -700,7 +700,7 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
     // socket, or loopback).
     core.reset_ready(Direction::Read);
     core.reset_ready(Direction::Write);
-    let mut backoff = Duration::from_millis(1);
+    let mut backoff = Duration::ZERO;
     loop {
         match core.with(|s| s.connect(&target)) {
             Ok(()) => return Ok(()),
@@ -708,8 +708,8 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
             // A unix listener's queue is full: nothing to wait on but time (within the
             // operation's deadline), 1 ms doubling to 16 ms.
             Err(e) if e.raw_os_error().is_some_and(sys::is_queue_full) => {
+                backoff = crate::op::next_backoff(backoff);
                 sock_sched::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_millis(16));
             }
             Err(e) => return Err(e.in_connect()),
         }
