@@ -51,7 +51,10 @@ mod unparker;
 #[cfg_attr(windows, path = "sys/windows.rs")]
 mod sys;
 
-pub use reactor::{Reactor, round_up_to_millis};
+pub use reactor::Reactor;
+/// Rounds a timeout up to whole milliseconds (the resolution of the OS wait); one
+/// function for both pollers.
+pub use sock_poll_shared::round_up_to_millis;
 pub use registration::{Closed, Direction, Registration, Wait};
 pub use unparker::Unparker;
 
