@@ -8,6 +8,8 @@ pub mod echo;
 pub mod embed;
 pub mod heap;
 pub mod http;
+pub mod hyper_client;
+pub mod hyper_server;
 pub mod ping;
 pub mod serve;
 pub mod threads;

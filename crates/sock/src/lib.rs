@@ -51,6 +51,8 @@ mod dgram;
 mod error;
 mod eyeballs;
 mod half;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod multi;
 mod oneshot;
 mod op;
