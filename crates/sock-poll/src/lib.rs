@@ -52,10 +52,10 @@ mod unparker;
 mod sys;
 
 pub use reactor::Reactor;
+pub use registration::{Closed, Direction, Registration, Wait};
 /// Rounds a timeout up to whole milliseconds (the resolution of the OS wait); one
 /// function for both pollers.
 pub use sock_poll_shared::round_up_to_millis;
-pub use registration::{Closed, Direction, Registration, Wait};
 pub use unparker::Unparker;
 
 /// The README's example, compiled and run as a doctest (and not shown in these docs).
