@@ -83,17 +83,6 @@ impl<'a> Copy<'a> {
         self
     }
 
-    /// Moves the bytes through the buffer even where the OS could move them without
-    /// user space (`splice(2)` through a pipe on Linux): no pipe (two fds) made.
-    ///
-    /// # Examples
-    ///
-    /// See [`copy`](super::copy).
-    pub fn user_space(mut self) -> Self {
-        self.pump.set_splice(false);
-        self
-    }
-
     /// Bytes written so far (after the copy ended, in success or failure, all of them).
     ///
     /// # Examples
@@ -205,18 +194,6 @@ impl<'a> CopyBidirectional<'a> {
     pub fn buffer_size(mut self, size: usize) -> Self {
         self.a_to_b.set_size(size);
         self.b_to_a.set_size(size);
-        self
-    }
-
-    /// Moves the bytes through the buffers even where the OS could move them without
-    /// user space (`splice(2)` through a pipe on Linux): no pipes (two fds each) made.
-    ///
-    /// # Examples
-    ///
-    /// See [`copy_bidirectional`](super::copy_bidirectional).
-    pub fn user_space(mut self) -> Self {
-        self.a_to_b.set_splice(false);
-        self.b_to_a.set_splice(false);
         self
     }
 

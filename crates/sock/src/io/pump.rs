@@ -1,26 +1,24 @@
-//! [`Pump`]: one direction of a copy — where its bytes wait, the bytes it moved, its
-//! EOF forwarding and its claims on the two sockets' waiters.
+//! [`Pump`]: one direction of a copy — its buffer, the bytes it moved, its EOF
+//! forwarding and its claims on the two sockets' waiters.
 //!
-//! A pump alternates: when it holds nothing it reads as much as it can hold, then
-//! writes what it read until it holds nothing again, so a reader faster than the writer
-//! waits (no read ahead of a blocked writer). The bytes wait in a buffer allocated on
-//! the first poll, once per copy — or, where the OS can move them without user space
-//! (Linux), in a pipe made on the first poll instead (see `sys`); nothing is allocated
-//! per read.
+//! A pump alternates: when its buffer is empty it reads into all of it, then writes
+//! what it read until the buffer is empty again, so a reader faster than the writer
+//! waits (the buffer is the only queue: no read ahead of a blocked writer). The buffer
+//! is allocated on the first poll, once per copy; nothing is allocated per read.
 
 use std::io::Read;
 use std::task::{Context, Poll, ready};
 
 use sock_poll::{Direction, Wait};
 
-use super::sys::Pipe;
 use crate::error::Error;
 use crate::socket::Core;
 use crate::sys;
 use crate::tcp::Shutdown;
 
 /// The buffer size of a copy unless [`buffer_size`](super::Copy::buffer_size) says
-/// otherwise.
+/// otherwise: a loopback copy runs at the speed of a blocking `read`/`write` loop with
+/// it (see `benches/examples/copy_splice.rs`), and many copies at once stay affordable.
 pub(crate) const DEFAULT_BUFFER: usize = 64 * 1024;
 
 /// The step of a pump that failed.
@@ -45,27 +43,16 @@ impl Step {
     }
 }
 
-/// Where a pump's bytes wait between the read and the write.
-enum Hold {
-    /// Not polled yet: nothing allocated.
-    Unstarted,
-    /// A buffer in user space.
-    Buffer(Box<[u8]>),
-    /// A pipe: the bytes stay in the kernel (`splice`).
-    Pipe(Pipe),
-}
-
 /// One direction of a copy: from one socket's read side to another's write side.
 pub(crate) struct Pump {
-    /// Where the bytes read and not yet written wait.
-    hold: Hold,
-    /// The size of the buffer (or pipe) made on the first poll.
+    /// The bytes read and not yet written are `buf[start..end]`; empty until the
+    /// first poll allocates it.
+    buf: Box<[u8]>,
+    /// The size `buf` gets on the first poll.
     size: usize,
-    /// Try a pipe before a buffer.
-    splice: bool,
-    /// Of the bytes read into `hold`, the first not yet written…
+    /// The first byte of `buf` not yet written.
     start: usize,
-    /// … and the end.
+    /// The end of the bytes read into `buf`.
     end: usize,
     /// Bytes written to the destination so far.
     moved: u64,
@@ -84,12 +71,11 @@ pub(crate) struct Pump {
 }
 
 impl Pump {
-    /// A pump holding up to `size` bytes (allocated on the first poll).
+    /// A pump with a buffer of `size` bytes (allocated on the first poll).
     pub(crate) fn new(size: usize) -> Pump {
         Pump {
-            hold: Hold::Unstarted,
+            buf: Box::default(),
             size,
-            splice: true,
             start: 0,
             end: 0,
             moved: 0,
@@ -112,22 +98,11 @@ impl Pump {
             size > 0,
             "sock::io: a copy's buffer_size must be at least 1 byte"
         );
-        self.assert_unstarted("buffer_size");
-        self.size = size;
-    }
-
-    /// Whether the pump may move its bytes through a pipe (`splice`).
-    pub(crate) fn set_splice(&mut self, splice: bool) {
-        self.assert_unstarted("user_space");
-        self.splice = splice;
-    }
-
-    /// Panics if the pump was polled: its hold is made.
-    fn assert_unstarted(&self, what: &str) {
         assert!(
-            matches!(self.hold, Hold::Unstarted),
-            "sock::io: call {what} before the copy is first polled"
+            self.buf.is_empty(),
+            "sock::io: call buffer_size before the copy is first polled"
         );
+        self.size = size;
     }
 
     /// Whether the source's EOF becomes `shutdown(Write)` of the destination.
@@ -158,8 +133,8 @@ impl Pump {
         from: &Core,
         to: &Core,
     ) -> Poll<Result<(), (Step, Error)>> {
-        if let Hold::Unstarted = self.hold {
-            self.hold = self.make_hold();
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.size].into_boxed_slice();
         }
         while !self.done {
             if self.start < self.end {
@@ -173,57 +148,25 @@ impl Pump {
         Poll::Ready(Ok(()))
     }
 
-    /// A pipe where the OS has `splice` and one can be made, else a buffer.
-    fn make_hold(&self) -> Hold {
-        match self.splice.then(|| Pipe::new(self.size)) {
-            Some(Ok(pipe)) => Hold::Pipe(pipe),
-            _ => Hold::Buffer(vec![0; self.size].into_boxed_slice()),
-        }
-    }
-
-    /// One read of as much as the (empty) hold takes.
+    /// One read into the whole (empty) buffer.
     fn poll_recv(&mut self, cx: &mut Context<'_>, from: &Core) -> Poll<Result<(), Error>> {
-        let (len, wait) = (self.size, &mut self.read);
-        let n = match &mut self.hold {
-            Hold::Buffer(buf) => {
-                let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
-                ready!(from.poll_stream(Direction::Read, cx, wait, len, read))?
-            }
-            Hold::Pipe(pipe) => {
-                let fill = |s: socket2::SockRef<'_>| pipe.fill(&s, len);
-                match ready!(from.poll_io(Direction::Read, cx, wait, fill)) {
-                    Err(e) if self.moved == 0 && is_unspliceable(&e) => {
-                        self.hold = Hold::Buffer(vec![0; len].into_boxed_slice());
-                        return Poll::Ready(Ok(())); // the buffer reads next
-                    }
-                    r => r?,
-                }
-            }
-            Hold::Unstarted => unreachable!("the hold is made on the first poll"),
-        };
-        match n {
+        let buf = &mut self.buf[..];
+        let len = buf.len();
+        let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
+        match ready!(from.poll_stream(Direction::Read, cx, &mut self.read, len, read))? {
             0 => self.eof = true,
             n => (self.start, self.end, self.progressed) = (0, n, true),
         }
         Poll::Ready(Ok(()))
     }
 
-    /// One write of what the hold holds.
+    /// One write of what the buffer holds.
     fn poll_send(&mut self, cx: &mut Context<'_>, to: &Core) -> Poll<Result<(), Error>> {
-        let (wait, held) = (&mut self.write, self.end - self.start);
-        let sent = match &self.hold {
-            Hold::Buffer(buf) => {
-                let rest = &buf[self.start..self.end];
-                let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
-                ready!(to.poll_stream(Direction::Write, cx, wait, held, send))
-            }
-            Hold::Pipe(pipe) => {
-                let drain = |s: socket2::SockRef<'_>| pipe.drain(&s, held);
-                ready!(to.poll_io(Direction::Write, cx, wait, drain))
-            }
-            Hold::Unstarted => unreachable!("the hold is made on the first poll"),
-        };
-        let n = sent.map_err(|e| to.never_connected(e))?;
+        let rest = &self.buf[self.start..self.end];
+        let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
+        let len = rest.len();
+        let n = ready!(to.poll_stream(Direction::Write, cx, &mut self.write, len, send))
+            .map_err(|e| to.never_connected(e))?;
         self.start += n;
         self.moved += n as u64;
         self.progressed = true;
@@ -244,10 +187,4 @@ impl Pump {
         from.forget(Direction::Read, &mut self.read);
         to.forget(Direction::Write, &mut self.write);
     }
-}
-
-/// Whether a first `splice` failed because the socket cannot be spliced (`EINVAL`):
-/// the copy then takes the buffer path.
-fn is_unspliceable(e: &Error) -> bool {
-    e.kind() == crate::ErrorKind::InvalidInput
 }
