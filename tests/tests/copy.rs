@@ -4,8 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use futures_lite::future::zip;
-
 use sock::io::{Copied, copy, copy_bidirectional};
 use sock::{ErrorKind, Expires, Family, Shutdown, Tcp};
 use sock_tests::{PATIENCE, pair};
@@ -216,7 +214,10 @@ fn idle_timeout_spares_a_busy_copy() {
 }
 
 /// The server resets its connection: the copy ends with `ConnectionReset`, naming the
-/// direction that saw it, with the bytes that had moved each way.
+/// direction that saw it, with the bytes that had moved each way. Not on Windows: the
+/// Windows run is under Wine, whose `closesocket` sends FIN even with `SO_LINGER` 0
+/// (README, Windows), so there the copy would see an EOF and go on.
+#[cfg(not(windows))]
 #[test]
 fn a_reset_ends_the_copy_with_its_name_and_the_counts() {
     sock::run(async {
@@ -236,7 +237,7 @@ fn a_reset_ends_the_copy_with_its_name_and_the_counts() {
             server.setopt("so_linger", 0)?;
             server.close()
         };
-        let (copied, session) = zip(&mut copy, session).await;
+        let (copied, session) = futures_lite::future::zip(&mut copy, session).await;
         session.unwrap();
         let e = copied.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
