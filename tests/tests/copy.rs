@@ -160,6 +160,36 @@ fn server_eof_reaches_the_client_and_the_upload_still_flows() {
     });
 }
 
+/// `copy` forwards the reader's EOF unless told `keep_open`: then the writer stays
+/// open for more.
+#[test]
+fn copy_forwards_the_eof_unless_kept_open() {
+    sock::run(async {
+        let Chain {
+            client,
+            a,
+            b,
+            server,
+        } = chain(Family::INET).await;
+        client.send(b"abc").await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let n = copy(&a, &b).keep_open().timeout(PATIENCE).await.unwrap();
+        assert_eq!(n, 3);
+        b.send(b"more").await.unwrap(); // still open
+        b.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(
+            server.recvall().timeout(PATIENCE).await.unwrap(),
+            b"abcmore"
+        );
+        let (client, a) = pair(Family::INET).await.unwrap();
+        let (b, server) = pair(Family::INET).await.unwrap();
+        client.send(b"xyz").await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(copy(&a, &b).timeout(PATIENCE).await.unwrap(), 3);
+        assert_eq!(server.recvall().timeout(PATIENCE).await.unwrap(), b"xyz");
+    });
+}
+
 #[test]
 fn idle_timeout_ends_a_silent_copy() {
     sock::run(async {
