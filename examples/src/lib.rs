@@ -11,6 +11,7 @@ pub mod http;
 pub mod hyper_client;
 pub mod hyper_server;
 pub mod ping;
+pub mod proxy;
 pub mod serve;
 pub mod threads;
 pub mod udp;

@@ -53,6 +53,7 @@ mod eyeballs;
 mod half;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+pub mod io;
 mod multi;
 mod oneshot;
 mod op;
