@@ -12,10 +12,12 @@ use std::pin::Pin;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 use std::task::{Context, Poll};
 
+#[cfg(feature = "futures-io")]
+use crate::Shutdown;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 use crate::pollio::to_io;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
-use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Shutdown, Tcp, WriteHalf};
+use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Tcp, WriteHalf};
 
 /// `futures_io::AsyncRead` for a type whose `.0` (or itself, with `self`) is a `Tcp`.
 #[cfg(feature = "futures-io")]
@@ -107,54 +109,67 @@ macro_rules! tokio_read {
     };
 }
 
-/// tokio's `AsyncWrite`.
-#[cfg(feature = "tokio-io")]
-macro_rules! tokio_write {
-    ($ty:ty, |$s:ident| $tcp:expr) => {
-        impl tokio::io::AsyncWrite for $ty {
+/// A write trait shaped like tokio's `AsyncWrite` (tokio's, and `hyper::rt::Write`,
+/// which has the same methods) for a type whose `.0` (or itself, with `self`) is a
+/// `Tcp`: sends through the poll-level calls, vectored; flushing is a no-op; shutting
+/// down shuts the writing direction.
+#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+macro_rules! shutdown_write {
+    ($trait:path, $ty:ty, |$s:ident| $tcp:expr) => {
+        impl $trait for $ty {
             fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
                 buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let $s = self.get_mut();
-                to_io($tcp.poll_send(cx, buf))
+                $crate::pollio::to_io($tcp.poll_send(cx, buf))
             }
 
             fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let $s = self.get_mut();
-                to_io($tcp.poll_send_vectored(cx, bufs))
+                $crate::pollio::to_io($tcp.poll_send_vectored(cx, bufs))
             }
 
             fn is_write_vectored(&self) -> bool {
                 true
             }
 
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                _: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::task::Poll::Ready(Ok(()))
             }
 
-            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            fn poll_shutdown(
+                self: ::std::pin::Pin<&mut Self>,
+                _: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
-                Poll::Ready($tcp.shutdown(Shutdown::Write).map_err(io::Error::from))
+                let shut = $tcp.shutdown($crate::Shutdown::Write);
+                ::std::task::Poll::Ready(shut.map_err(::std::io::Error::from))
             }
         }
     };
 }
+#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+#[allow(unused_imports)] // used here by tokio-io, from `hyper.rs` by hyper
+pub(crate) use shutdown_write;
 
 #[cfg(feature = "tokio-io")]
 tokio_read!(Tcp, |s| s);
 #[cfg(feature = "tokio-io")]
-tokio_write!(Tcp, |s| s);
+shutdown_write!(tokio::io::AsyncWrite, Tcp, |s| s);
 #[cfg(feature = "tokio-io")]
 tokio_read!(OwnedReadHalf, |s| s.as_tcp());
 #[cfg(feature = "tokio-io")]
-tokio_write!(OwnedWriteHalf, |s| s.as_tcp());
+shutdown_write!(tokio::io::AsyncWrite, OwnedWriteHalf, |s| s.as_tcp());
 #[cfg(feature = "tokio-io")]
 tokio_read!(ReadHalf<'_>, |s| s.as_tcp());
 #[cfg(feature = "tokio-io")]
-tokio_write!(WriteHalf<'_>, |s| s.as_tcp());
+shutdown_write!(tokio::io::AsyncWrite, WriteHalf<'_>, |s| s.as_tcp());

@@ -28,8 +28,9 @@ use std::task::{Context, Poll, ready};
 
 use ::hyper::rt::{Read, ReadBufCursor, Write};
 
+use crate::compat::shutdown_write;
 use crate::pollio::{poll_recv_uninit, to_io};
-use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Shutdown, Tcp, WriteHalf};
+use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Tcp, WriteHalf};
 
 mod timer;
 
@@ -90,50 +91,12 @@ macro_rules! hyper_read {
     };
 }
 
-/// `hyper::rt::Write` likewise.
-macro_rules! hyper_write {
-    ($ty:ty, |$s:ident| $tcp:expr) => {
-        impl Write for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $s = self.get_mut();
-                to_io($tcp.poll_send(cx, buf))
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $s = self.get_mut();
-                to_io($tcp.poll_send_vectored(cx, bufs))
-            }
-
-            fn is_write_vectored(&self) -> bool {
-                true
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $s = self.get_mut();
-                Poll::Ready($tcp.shutdown(Shutdown::Write).map_err(io::Error::from))
-            }
-        }
-    };
-}
-
 hyper_read!(Tcp, |s| s);
-hyper_write!(Tcp, |s| s);
+shutdown_write!(Write, Tcp, |s| s);
 hyper_read!(OwnedReadHalf, |s| s.as_tcp());
-hyper_write!(OwnedWriteHalf, |s| s.as_tcp());
+shutdown_write!(Write, OwnedWriteHalf, |s| s.as_tcp());
 hyper_read!(ReadHalf<'_>, |s| s.as_tcp());
-hyper_write!(WriteHalf<'_>, |s| s.as_tcp());
+shutdown_write!(Write, WriteHalf<'_>, |s| s.as_tcp());
 
 #[cfg(test)]
 mod tests;
