@@ -51,7 +51,7 @@ mod unparker;
 #[cfg_attr(windows, path = "sys/windows.rs")]
 mod sys;
 
-pub use reactor::{Reactor, round_up_to_millis};
+pub use reactor::{Reactor, ReactorMetrics, round_up_to_millis};
 pub use registration::{Closed, Direction, Registration, Wait};
 pub use unparker::Unparker;
 

@@ -29,6 +29,7 @@ use crate::clock::{Clock, MonotonicClock};
 use crate::context;
 use crate::env::Env;
 use crate::finish::{PanicPolicy, reraise};
+use crate::metrics::Counters;
 use crate::park::{Park, ThreadPark, Unparker};
 use crate::task::{Core, Extras, Payload, TaskList, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
@@ -147,6 +148,8 @@ pub(crate) struct Inner {
     pub(crate) root_env: RefCell<Env>,
     /// What the layer above keeps with the loop (see [`Executor::extension`]).
     extension: RefCell<Option<Rc<dyn Any>>>,
+    /// Polls and time busy and parked (see [`Executor::metrics`]).
+    pub(crate) counters: Counters,
 }
 
 /// How long a turn may park.
@@ -206,6 +209,7 @@ impl Executor {
             isolated_panics: Cell::new(0),
             root_env: RefCell::new(Env::default()),
             extension: RefCell::new(None),
+            counters: Counters::new(origin),
         };
         Self {
             inner: Rc::new(inner),
@@ -702,6 +706,11 @@ impl Inner {
         entry.shares(&self.shared)
     }
 
+    /// Tasks queued to run.
+    pub(crate) fn runnable(&self) -> usize {
+        self.ready.borrow().len()
+    }
+
     /// Queues a woken task.
     pub(crate) fn push_ready(&self, header: WakeRef) {
         self.ready.borrow_mut().push_back(header);
@@ -784,9 +793,11 @@ impl Inner {
         self.mark_started(core);
         let previous = self.current.replace(Some(task.clone()));
         core.set(flag::RUNNING);
+        let span = crate::trace::enter(task);
         let poll = crate::coop::budgeted(|| {
             task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
         });
+        drop(span);
         core.clear(flag::RUNNING);
         drop(self.current.replace(previous));
         match poll {
@@ -834,6 +845,7 @@ impl Inner {
         }
         let worked = self.run_ready();
         if worked || !self.ready.borrow().is_empty() {
+            self.counters.poll();
             self.park.borrow_mut().park(Some(Duration::ZERO));
             return self.run_ready() || worked;
         }
@@ -853,6 +865,8 @@ impl Inner {
                 return false;
             };
             self.park.borrow_mut().park(wait);
+            let woke = self.now();
+            self.counters.waited(start, woke);
             if self.run_ready() {
                 return true;
             }

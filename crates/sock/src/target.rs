@@ -120,7 +120,8 @@ pub(crate) async fn remote(
     if family == Family::UNIX {
         return unix_addr(host);
     }
-    let list = sock_addr::resolve(host, port, &hints(family, socktype, Flags::empty())).await?;
+    let lookup = sock_addr::resolve(host, port, &hints(family, socktype, Flags::empty()));
+    let list = crate::trace::lookup(host, lookup).await?;
     non_empty(list.to_addrs(), host)
 }
 
