@@ -350,26 +350,20 @@ fn shed_child() {
     });
 }
 
-/// Opens `/dev/null` until the process is out of fds; the files free them on drop.
+/// Opens `/dev/null` under a soft fd limit of 256 until the process is out of fds; the
+/// files free them on drop.
 #[cfg(unix)]
 fn fill_fds() -> Vec<std::fs::File> {
-    let mut files = Vec::new();
-    let limit = libc::rlimit {
-        rlim_cur: 256,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    let mut old = libc::rlimit {
+    let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: `old` is a valid rlimit to fill.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) }, 0);
-    let limit = libc::rlimit {
-        rlim_max: old.rlim_max,
-        ..limit
-    };
+    // SAFETY: `limit` is a valid rlimit to fill.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    limit.rlim_cur = 256;
     // SAFETY: `limit` is a valid rlimit; lowering the soft limit is always allowed.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let mut files = Vec::new();
     loop {
         match std::fs::File::open("/dev/null") {
             Ok(f) => files.push(f),
