@@ -8,6 +8,7 @@ pub mod echo;
 pub mod embed;
 pub mod heap;
 pub mod http;
+pub mod observe;
 pub mod ping;
 pub mod serve;
 pub mod threads;

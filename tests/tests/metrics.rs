@@ -146,7 +146,11 @@ fn deadlines_expired_counts_timeouts_only() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout);
-        assert_eq!(sock::metrics().deadlines_expired, 1, "an operation's deadline");
+        assert_eq!(
+            sock::metrics().deadlines_expired,
+            1,
+            "an operation's deadline"
+        );
         let scoped = sock::timeout(Duration::from_millis(5), async {
             let mut buf = [0u8; 8];
             s.recv(&mut buf).await
@@ -200,7 +204,10 @@ fn lookups_queued_is_the_resolver_pools() {
                 let hints = sock::Hints::tcp();
                 let port = 1000 + round * 8 + i;
                 let mut lookup = Box::pin(sock::addr::resolve("localhost", port, &hints));
-                if futures_lite::future::poll_once(lookup.as_mut()).await.is_none() {
+                if futures_lite::future::poll_once(lookup.as_mut())
+                    .await
+                    .is_none()
+                {
                     pending.push(lookup);
                 }
             }
@@ -222,7 +229,14 @@ fn display_is_one_line() {
     let m: Metrics = Loop::new().unwrap().metrics();
     let line = m.to_string();
     assert!(!line.contains('\n'));
-    for key in ["alive=", "events/poll=", "busy=", "parked_ops=", "expired=", "shed="] {
+    for key in [
+        "alive=",
+        "events/poll=",
+        "busy=",
+        "parked_ops=",
+        "expired=",
+        "shed=",
+    ] {
         assert!(line.contains(key), "{line}");
     }
 }
@@ -308,7 +322,11 @@ fn accepts_shed_under_emfile() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("shed=2 expired=1"), "{stdout}");
 }
 
@@ -359,7 +377,10 @@ fn fill_fds() -> Vec<std::fs::File> {
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit to fill.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
     limit.rlim_cur = 256;
     // SAFETY: `limit` is a valid rlimit; lowering the soft limit is always allowed.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);

@@ -121,7 +121,10 @@ fn deadline_expiry_in_the_threads_span() {
     assert_eq!(expired.len(), 1, "{lines:#?}");
     let line = expired[0];
     assert!(line.starts_with("thread "), "in a thread's span: {line}");
-    assert!(line.contains("name=\"poller\""), "named by Builder::name: {line}");
+    assert!(
+        line.contains("name=\"poller\""),
+        "named by Builder::name: {line}"
+    );
     assert!(line.contains("op=\"recv\""), "{line}");
 }
 
@@ -155,11 +158,18 @@ fn shedding_and_out_of_fds_are_reported() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<String> = stdout
         .lines()
         // libtest's `test shed_child ... ` may start the first line.
-        .filter_map(|l| l.split_once("captured ").map(|(_, event)| event.to_string()))
+        .filter_map(|l| {
+            l.split_once("captured ")
+                .map(|(_, event)| event.to_string())
+        })
         .collect();
     let shed = matching(&lines, "a pending connection was reset and dropped");
     assert_eq!(shed.len(), 2, "{lines:#?}");
@@ -214,7 +224,10 @@ fn fill_fds() -> Vec<std::fs::File> {
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit to fill.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
     limit.rlim_cur = 256;
     // SAFETY: `limit` is a valid rlimit; lowering the soft limit is always allowed.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);

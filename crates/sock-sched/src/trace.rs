@@ -1,6 +1,8 @@
 //! The `tracing` feature's one span: a span per thread, entered while the loop polls
 //! it, named `thread` with the thread's id and [`Builder::name`](crate::Builder::name)
-//! as fields. Without the feature, [`enter`] is an empty inline function.
+//! as fields. Threads are independent, so their spans are roots (a thread started from
+//! inside another does not nest in its span). Without the feature, [`enter`] is an
+//! empty inline function.
 
 use crate::task::TaskRef;
 
@@ -29,8 +31,8 @@ pub(crate) fn enter(task: &TaskRef) -> Entered {
 #[cfg(feature = "tracing")]
 fn new_span(id: u64, name: Option<&str>) -> tracing::Span {
     match name {
-        Some(name) => tracing::info_span!(target: "sock", "thread", id, name),
-        None => tracing::info_span!(target: "sock", "thread", id),
+        Some(name) => tracing::info_span!(target: "sock", parent: None, "thread", id, name),
+        None => tracing::info_span!(target: "sock", parent: None, "thread", id),
     }
 }
 

@@ -36,7 +36,7 @@ pub use handle::{Handle, RemoteJoin};
 pub use io::{SharedDeadline, SharedFuture, SharedOp, SharedProgress};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
-pub(crate) use shared::{count_parked, count_shared};
 pub use shared::{HostEvent, SharedLoop};
+pub(crate) use shared::{count_parked, count_shared};
 pub use stcp::{SharedRecvN, SharedSendAll, SharedTcp};
 pub use sudp::SharedUdp;
