@@ -88,8 +88,7 @@ impl Capture {
     fn run(f: impl FnOnce()) -> Vec<String> {
         let capture = Capture::default();
         tracing::subscriber::with_default(capture.clone(), f);
-        let lines = capture.lines.lock().unwrap().clone();
-        lines
+        capture.lines.lock().unwrap().clone()
     }
 }
 
@@ -224,13 +223,12 @@ fn fill_fds() -> Vec<std::fs::File> {
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit to fill.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0);
     limit.rlim_cur = 256;
     // SAFETY: `limit` is a valid rlimit; lowering the soft limit is always allowed.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(set, 0);
     let mut files = Vec::new();
     loop {
         match std::fs::File::open("/dev/null") {

@@ -793,11 +793,12 @@ impl Inner {
         self.mark_started(core);
         let previous = self.current.replace(Some(task.clone()));
         core.set(flag::RUNNING);
-        let span = crate::trace::enter(task);
-        let poll = crate::coop::budgeted(|| {
-            task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
-        });
-        drop(span);
+        let poll = {
+            let _span = crate::trace::enter(task);
+            crate::coop::budgeted(|| {
+                task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
+            })
+        };
         core.clear(flag::RUNNING);
         drop(self.current.replace(previous));
         match poll {

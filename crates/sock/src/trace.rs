@@ -34,6 +34,7 @@ macro_rules! events {
 
 events! {
     /// `accept` reset and dropped a pending connection: the process is out of fds.
+    #[allow(dead_code)] // called by sys/unix.rs; Windows has no fd limit to shed for
     fn accept_shed() {
         tracing::warn!(
             target: "sock",
