@@ -329,7 +329,12 @@ mod shed {
     #[test]
     fn accepts_shed_under_emfile() {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["shed::shed_child", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "shed::shed_child",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(SHED_CHILD, "1")
             .output()
             .unwrap();

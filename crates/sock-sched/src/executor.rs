@@ -866,13 +866,15 @@ impl Inner {
                 return false;
             };
             self.park.borrow_mut().park(wait);
+            // The one clock read after a wait: the time parked, the timers due, and
+            // whether the wait was the timer's.
             let woke = self.now();
             self.counters.waited(start, woke);
-            if self.run_ready() {
+            if self.run_ready_at(Some(woke)) {
                 return true;
             }
             let for_timer = timer.is_some_and(|t| Some(t) == wait);
-            let timer_reached = timer.is_some_and(|t| self.now() >= start + t);
+            let timer_reached = timer.is_some_and(|t| woke >= start + t);
             if !for_timer || !timer_reached || wait == Some(Duration::ZERO) {
                 return false;
             }
@@ -909,9 +911,14 @@ impl Inner {
 
     /// Takes remote wakes, fires due timers, and runs every task ready at that point.
     fn run_ready(self: &Rc<Self>) -> bool {
+        self.run_ready_at(None)
+    }
+
+    /// [`run_ready`](Inner::run_ready), with the time now if the caller just read it.
+    fn run_ready_at(self: &Rc<Self>, now: Option<Instant>) -> bool {
         let remote = self.shared.drain();
         self.ready.borrow_mut().extend(remote);
-        let mut worked = self.fire_timers();
+        let mut worked = self.fire_timers(now);
         let n = self.ready.borrow().len();
         for _ in 0..n {
             let Some(header) = self.ready.borrow_mut().pop_front() else {
@@ -936,14 +943,15 @@ impl Inner {
         true
     }
 
-    /// Fires every timer due now; callbacks run with no borrow held.
-    fn fire_timers(&self) -> bool {
+    /// Fires every timer due at `now` (read here if `None`); callbacks run with no
+    /// borrow held.
+    fn fire_timers(&self, now: Option<Instant>) -> bool {
         if self.timers.borrow().is_empty() {
             return false;
         }
         let now = {
             let timers = self.timers.borrow();
-            timers.nanos(self.now())
+            timers.nanos(now.unwrap_or_else(|| self.now()))
         };
         let mut fired = false;
         loop {

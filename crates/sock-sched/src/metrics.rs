@@ -2,11 +2,12 @@
 //! and parked — and [`Counters`], the cells behind it.
 //!
 //! The counters are plain `Cell`s of the loop (it is one OS thread's): a poll adds one
-//! to a number, a wait adds two durations. Time is read only where the loop already
-//! reads it around a blocking wait (`park_until_work`), plus once after that wait — never
-//! per operation; a wait with a zero timeout (the poll between two batches of work) is
-//! counted but not timed. A snapshot adds the time since the last wait to `busy`, so a
-//! loop that never has to wait still shows its work.
+//! to a number, a blocking wait adds its length to the time parked. Time is read where
+//! the loop already reads it before a blocking wait (`park_until_work`), plus once after
+//! that wait — never per operation; a wait with a zero timeout (the poll between two
+//! batches of work) is counted but not timed. Busy time is derived at the snapshot (the
+//! time since the loop was made, less the time parked), so the wait adds one
+//! subtraction, and a loop that never has to wait still shows its work.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -46,9 +47,10 @@ pub struct SchedMetrics {
     /// Waits on the park (the reactor's poller in the facade): one per loop turn that
     /// asked the OS for events, zero-timeout waits between two batches of work included.
     pub polls: u64,
-    /// Time the loop ran: from the end of one blocking wait to the start of the next
-    /// (and from the loop's creation to its first). A loop driven by a host with
-    /// `poll(Some(ZERO))` counts the host's time between its calls here too.
+    /// Time the loop did not spend blocked in its park since it was made: running
+    /// threads and timers — and, for a loop not always inside `run`/`start` (a host
+    /// driving it with `poll`, a loop made before it was first run), the time between
+    /// those calls too.
     pub busy: Duration,
     /// Time the loop spent blocked in its park waiting for events or timers.
     pub parked: Duration,
@@ -117,12 +119,10 @@ pub(crate) fn busy_ratio(busy: Duration, parked: Duration) -> f64 {
 pub(crate) struct Counters {
     /// Waits on the park.
     polls: Cell<u64>,
-    /// Time run up to the end of the last blocking wait.
-    busy: Cell<Duration>,
     /// Time blocked.
     parked: Cell<Duration>,
-    /// The end of the last blocking wait (the loop's creation before the first).
-    woke: Cell<Instant>,
+    /// When the loop was made: the time since, less the time parked, was busy.
+    origin: Instant,
 }
 
 impl Counters {
@@ -130,9 +130,8 @@ impl Counters {
     pub(crate) fn new(now: Instant) -> Counters {
         Counters {
             polls: Cell::new(0),
-            busy: Cell::new(Duration::ZERO),
             parked: Cell::new(Duration::ZERO),
-            woke: Cell::new(now),
+            origin: now,
         }
     }
 
@@ -142,16 +141,12 @@ impl Counters {
         self.polls.set(self.polls.get() + 1);
     }
 
-    /// Counts a blocking wait from `start` to `end`: the time before it since the last
-    /// one was busy.
+    /// Counts a blocking wait from `start` to `end`.
     #[inline]
     pub(crate) fn waited(&self, start: Instant, end: Instant) {
         self.poll();
-        let ran = start.saturating_duration_since(self.woke.get());
-        self.busy.set(self.busy.get() + ran);
-        self.parked
-            .set(self.parked.get() + end.saturating_duration_since(start));
-        self.woke.set(end);
+        let parked = self.parked.get() + end.saturating_duration_since(start);
+        self.parked.set(parked);
     }
 
     /// Waits so far.
@@ -159,9 +154,11 @@ impl Counters {
         self.polls.get()
     }
 
-    /// Busy and parked time at `now` (the time since the last wait counted busy).
+    /// Busy and parked time at `now`: busy is the time since the loop was made that
+    /// it did not spend parked.
     pub(crate) fn times(&self, now: Instant) -> (Duration, Duration) {
-        let since = now.saturating_duration_since(self.woke.get());
-        (self.busy.get() + since, self.parked.get())
+        let parked = self.parked.get();
+        let total = now.saturating_duration_since(self.origin);
+        (total.saturating_sub(parked), parked)
     }
 }
