@@ -236,3 +236,33 @@ fn tokio_sync_primitives_work_on_the_loop() {
     let expected: Vec<u32> = (0..10).chain(100..110).collect();
     assert_eq!(sorted, expected);
 }
+
+#[test]
+fn yield_now_lets_the_loop_take_io_events_between_steps() {
+    sock::run(async {
+        let socket = bound();
+        let port = socket.local_addr().unwrap().port();
+        let got = Rc::new(Cell::new(false));
+        let receiver = sock::spawn({
+            let got = got.clone();
+            async move {
+                let mut buf = [0u8; 8];
+                let n = socket.recv(&mut buf).timeout(PATIENCE).await?;
+                got.set(true);
+                Ok::<usize, sock::Error>(n)
+            }
+        });
+        sock::yield_now().await; // the receiver runs and parks: nothing was sent yet
+        assert!(!got.get());
+        let sender = sock::udp(Family::INET).unwrap();
+        sender.sendto("127.0.0.1", port, b"wake").await.unwrap();
+        // A thread that only steps aside: the loop still polls for I/O between steps.
+        let mut steps = 0;
+        while !got.get() {
+            sock::yield_now().await;
+            steps += 1;
+            assert!(steps < 100, "the receiver was never woken by its datagram");
+        }
+        assert_eq!(receiver.join().await.unwrap().unwrap(), 4);
+    });
+}

@@ -7,7 +7,9 @@
 //! - **Numeric fast path.** A numeric host (`127.0.0.1`, `::1`, `fe80::1%lo`, or `"*"`)
 //!   with a numeric port cannot need a name server, so it is looked up at once, on the
 //!   caller's thread, with `NUMERICHOST | NUMERICSERV` added so the OS is guaranteed not
-//!   to consult DNS. The future is ready on its first poll; no thread is involved.
+//!   to consult DNS. The future is ready on its first poll; no thread is involved. A
+//!   lookup that asks for `NUMERICHOST` itself takes the same path, so a name given
+//!   with it fails on the first poll.
 //! - **Pool.** Anything else is queued for a small pool of OS threads named
 //!   `sock-addr-resolver`. No thread exists until the first such lookup; a thread is
 //!   started when a lookup is queued and no idle thread is waiting, up to
@@ -49,7 +51,9 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 ///
 /// - A numeric host (`127.0.0.1`, `::1`, `fe80::1%lo`, `"*"`) with a numeric port is
 ///   looked up at once on the calling thread, with `NUMERICHOST | NUMERICSERV` added so
-///   no name server is consulted; the future is ready on its first poll.
+///   no name server is consulted; the future is ready on its first poll. So is any
+///   lookup whose hints ask for [`Flags::NUMERICHOST`] (with a numeric port, or
+///   `NUMERICSERV`): a name then fails at once with `HostNotFound`, never queued.
 /// - Anything else runs on a pool of threads named `sock-addr-resolver`: none exists
 ///   until the first such lookup, at most 4 run at once, and a thread idle for 3 s
 ///   exits. [`resolver_stats`] reports them.
@@ -106,9 +110,13 @@ pub fn resolve(host: &str, port: impl Into<Port>, hints: &Hints) -> Resolve {
     }
 }
 
-/// The hints for the fast path, if `host` and `port` are numeric.
+/// The hints for the fast path, if the lookup cannot need a name server: `host` and
+/// `port` are numeric, or the caller asked for [`Flags::NUMERICHOST`] (a name then fails
+/// at once) with a numeric port or [`Flags::NUMERICSERV`].
 fn numeric_hints(host: &str, port: &Port, hints: &Hints) -> Option<Hints> {
-    if !is_numeric_host(host) || port.number().is_none() {
+    let numeric_port = port.number().is_some() || hints.flags.contains(Flags::NUMERICSERV);
+    let numeric_host = is_numeric_host(host) || hints.flags.contains(Flags::NUMERICHOST);
+    if !numeric_host || !numeric_port {
         return None;
     }
     Some(hints.flags(hints.flags | Flags::NUMERICHOST | Flags::NUMERICSERV))

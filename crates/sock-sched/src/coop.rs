@@ -10,12 +10,16 @@
 //! another executor) the budget is unlimited. Nothing here keeps a waker: the budget is
 //! a number, reset by the loop.
 //!
+//! [`yield_now`] is the same move made by hand: a task that computes for a long time
+//! without waiting lets the others run.
+//!
 //! # Examples
 //!
-//! See [`spend`]: a step that is always ready, made fair.
+//! See [`spend`]: a step that is always ready, made fair; [`yield_now`].
 
 use std::cell::Cell;
-use std::task::Context;
+use std::future::poll_fn;
+use std::task::{Context, Poll};
 
 /// Ready steps a task may take in one poll before it yields to the loop.
 ///
@@ -67,6 +71,53 @@ pub fn spend(cx: &Context<'_>) -> bool {
             true
         }
     })
+}
+
+/// Lets every other thread that is ready run once, then continues: the current thread
+/// goes to the back of its loop's run queue, and the loop looks for I/O and due timers
+/// before it runs again. Nothing has to resume it (tokio's `task::yield_now`).
+///
+/// Not to be confused with [`yield_`](crate::yield_), the seed's coroutine yield: that
+/// one passes a value out to the thread that resumed this one and *suspends* until some
+/// thread resumes it again — awaited with no resumer, it waits forever. `yield_now`
+/// only steps aside.
+///
+/// In a task of the multi-threaded pool ([`mt`](crate::mt)) it goes to the back of the
+/// worker's queue; under another executor it is that executor's wake-and-return-`Pending`.
+///
+/// # Examples
+///
+/// Two threads take turns, each stepping aside after every step:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let log = Rc::new(RefCell::new(String::new()));
+/// for name in ['a', 'b'] {
+///     let log = log.clone();
+///     sock::spawn(async move {
+///         for _ in 0..3 {
+///             log.borrow_mut().push(name);
+///             sock::yield_now().await;
+///         }
+///     });
+/// }
+/// sock::start();
+/// assert_eq!(*log.borrow(), "ababab");
+/// ```
+#[doc(alias = "yield")]
+pub async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
 }
 
 /// Runs `poll` (one poll of a task) with a fresh budget, restoring the outer one after.

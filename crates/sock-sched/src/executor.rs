@@ -136,6 +136,8 @@ pub(crate) struct Inner {
     pub(crate) alive: Cell<usize>,
     /// Set by `stop()`, consumed by `start()`.
     stop: Cell<bool>,
+    /// A suspended task may have no handle left (see `cancel_orphans`).
+    pub(crate) orphaned: Cell<bool>,
     /// Inside `run`/`poll`/`start` (they must not nest on one loop).
     in_turn: Cell<bool>,
     /// A panic to re-raise from the next `run`/`poll`/`start`.
@@ -203,6 +205,7 @@ impl Executor {
             next_id: Cell::new(0),
             alive: Cell::new(0),
             stop: Cell::new(false),
+            orphaned: Cell::new(false),
             in_turn: Cell::new(false),
             pending_panic: RefCell::new(None),
             panic_policy: Cell::new(PanicPolicy::default()),
@@ -471,8 +474,19 @@ impl Executor {
         self.inner.turn(timeout)
     }
 
-    /// Runs the loop until no thread is alive and no callback timer is armed, or until
-    /// [`stop`](Self::stop) is called.
+    /// Runs the loop until nothing can run again, or until [`stop`](Self::stop) is
+    /// called.
+    ///
+    /// "Nothing can run again" means: no thread is ready, no timer (sleep or callback) is
+    /// armed, and no thread can be woken — none is parked on something that holds its
+    /// waker (a socket, a join, a channel, a job on another OS thread). Threads left
+    /// then are suspended (or wait on something that dropped their waker): those nobody
+    /// holds a handle to can never run again and are cancelled first — their future is
+    /// dropped and their `on_finish` callbacks are told [`Outcome::Cancelled`]; if that
+    /// wakes another thread, the loop goes on. Threads whose handle is held stay, so the
+    /// caller may resume them and start again (the seed's `start()` returns the same way).
+    ///
+    /// [`Outcome::Cancelled`]: crate::Outcome::Cancelled
     ///
     /// # Panics
     ///
@@ -489,6 +503,25 @@ impl Executor {
     /// ex.start();
     /// assert!(a.is_finished() && b.is_finished());
     /// ```
+    ///
+    /// Suspended threads do not keep it running; one nobody can resume is cancelled:
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use sock::sched::{Executor, Outcome};
+    ///
+    /// let ex = Executor::new();
+    /// let kept = ex.spawn(async { sock::sched::suspend().await });
+    /// let ended = Rc::new(Cell::new(None));
+    /// let seen = ended.clone();
+    /// let lost = ex.spawn(async { sock::sched::suspend().await });
+    /// lost.on_finish(move |outcome| seen.set(Some(outcome)));
+    /// drop(lost); // nobody can resume it now
+    /// ex.start(); // returns: nothing can run
+    /// assert_eq!(ended.get(), Some(Outcome::Cancelled));
+    /// assert!(!kept.is_finished()); // its handle may still resume it
+    /// ```
     pub fn start(&self) {
         loop {
             if self.inner.stop.replace(false) {
@@ -496,6 +529,17 @@ impl Executor {
             }
             if self.inner.is_idle() {
                 return;
+            }
+            if self.inner.is_quiet() {
+                if self.inner.cancel_orphans() > 0 {
+                    continue; // their drops may have woken others
+                }
+                if self.inner.is_stuck() {
+                    if self.inner.cancel_unreachable() == 0 {
+                        return;
+                    }
+                    continue;
+                }
             }
             self.inner.turn(None);
         }
@@ -828,6 +872,63 @@ impl Inner {
         drop(self.timers.replace(fresh));
         drop(self.root_env.take());
         drop(self.pending_panic.take());
+    }
+
+    /// When [`is_quiet`](Self::is_quiet): whether no task can be woken, so nothing can
+    /// run again unless code outside the loop acts. A task parked on a socket, a sleep, a
+    /// join, a channel or a job on another OS thread is wakeable: its waker is stored
+    /// there. Stops at the first wakeable task.
+    fn is_stuck(&self) -> bool {
+        self.tasks
+            .borrow()
+            .iter()
+            .all(|task| task.core().is(flag::DONE) || task.is_unwakeable())
+    }
+
+    /// Whether the next turn would park with no timer to end it: nothing queued (locally
+    /// or from another OS thread), no timer armed, no panic to re-raise.
+    fn is_quiet(&self) -> bool {
+        self.ready.borrow().is_empty()
+            && !self.shared.injected.load(Ordering::Acquire)
+            && self.timers.borrow().is_empty()
+            && self.pending_panic.borrow().is_none()
+    }
+
+    /// If a suspended task may have lost its last handle (`orphaned`: set when a task
+    /// suspends without handles, or loses its last handle while suspended), cancels the
+    /// unreachable tasks; returns how many.
+    fn cancel_orphans(self: &Rc<Self>) -> usize {
+        if !self.orphaned.replace(false) {
+            return 0;
+        }
+        self.cancel_unreachable()
+    }
+
+    /// Cancels every task `doomed` picks; returns how many.
+    fn cancel_where(self: &Rc<Self>, doomed: impl Fn(&TaskRef) -> bool) -> usize {
+        let doomed: Vec<TaskRef> = self
+            .tasks
+            .borrow()
+            .iter()
+            .filter(|task| doomed(task))
+            .cloned()
+            .collect();
+        for task in &doomed {
+            self.cancel(task);
+        }
+        doomed.len()
+    }
+
+    /// Cancels every task that nothing can wake and nobody holds a handle to (its future
+    /// is dropped, its `on_finish` callbacks told [`Outcome::Cancelled`]): it could never
+    /// run again. Returns how many. Dropping their futures may wake others.
+    ///
+    /// [`Outcome::Cancelled`]: crate::Outcome::Cancelled
+    fn cancel_unreachable(self: &Rc<Self>) -> usize {
+        self.cancel_where(|task| {
+            let core = task.core();
+            !core.is(flag::DONE | flag::RUNNING) && core.handles.get() == 0 && task.is_unwakeable()
+        })
     }
 
     /// Whether `start()` has nothing left to wait for.

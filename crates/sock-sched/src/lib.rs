@@ -64,6 +64,7 @@ mod value;
 pub use api::{clock, current, next_deadline, poll, run, spawn, start, stop, try_current};
 pub use builder::Builder;
 pub use clock::{Clock, ManualClock, ManualPark, MonotonicClock};
+pub use coop::yield_now;
 pub use coro::{Suspend, newthread, suspend, thread, transfer, yield_};
 pub use env::{env, remove_env, set_env, with_env};
 pub use executor::Executor;

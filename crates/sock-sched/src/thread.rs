@@ -258,6 +258,8 @@ impl Drop for ThreadRef {
             }
         } else if !core.is(flag::STARTED) {
             self.exec.inner.cancel_unstarted(&self.task);
+        } else if core.is(flag::SUSPENDED) {
+            self.exec.inner.orphaned.set(true); // nobody can resume it now
         }
     }
 }

@@ -70,21 +70,30 @@ macro_rules! socket_common {
                 self.core.bind(&addrs[0])
             }
 
-            /// Binds to an already resolved address (the first of `target`).
+            /// Binds to the first address of `target`: an already resolved address, or
+            /// a `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
+            /// [`ToAddrs`](crate::ToAddrs)), made now with `PASSIVE` added.
             ///
             /// # Errors
             ///
-            /// As [`bind`](Self::bind); `InvalidInput` for an empty target.
+            /// As [`bind`](Self::bind); `InvalidInput` for an empty target; with
+            /// [`Flags::NUMERICHOST`](crate::Flags::NUMERICHOST), `HostNotFound` at once
+            /// for a host that is not a numeric address.
             ///
             /// # Examples
             ///
             /// ```
+            /// use sock::Flags;
+            ///
             #[doc = concat!("let s = ", $make, ";")]
             /// s.bind_to(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap())?;
+            #[doc = concat!("let t = ", $make, ";")]
+            /// t.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?; // never asks a name server
             /// # Ok::<(), sock::Error>(())
             /// ```
             pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
-                let addrs = target.to_addrs();
+                let target = crate::target::target_of(target);
+                let addrs = crate::target::local_addrs(target, self.family(), self.socktype())?;
                 let first = addrs.first().ok_or_else(|| {
                     crate::Error::new(crate::ErrorKind::InvalidInput, "no address to bind to")
                 })?;

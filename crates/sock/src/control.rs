@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub use sock_sched::{
     Builder, Co, CoYield, Generator, JobSleep, Join, JoinError, MissedTick, Resume, Sleep,
     SleepJob, Suspend, Thread, ThreadRef, TimerHandle, Value, cowrap, current, env, remove_env,
-    set_env, sleep, sleep_until, suspend, transfer, try_current, with_env, yield_,
+    set_env, sleep, sleep_until, suspend, transfer, try_current, with_env, yield_, yield_now,
 };
 
 use crate::runtime::Loop;
@@ -60,7 +60,15 @@ pub fn poll(timeout: Option<Duration>) -> bool {
     Loop::current().poll(timeout)
 }
 
-/// Runs this thread's loop until no thread is alive or [`stop`] is called.
+/// Runs this thread's loop until nothing can run again or [`stop`] is called; the
+/// seed's `sock.start()`.
+///
+/// Nothing can run again when no thread is ready, no timer is armed, no socket
+/// operation is parked and no thread waits on anything else that could wake it (a join,
+/// a channel, a job on another OS thread, a [`Handle`](crate::Handle)). Suspended
+/// threads do not keep it running: those nobody holds a handle to are cancelled then
+/// (their `on_finish` callbacks are told `Cancelled`); the others stay, to be resumed
+/// before the next `start`. See [`Executor::start`](crate::sched::Executor::start).
 ///
 /// # Examples
 ///
@@ -68,6 +76,12 @@ pub fn poll(timeout: Option<Duration>) -> bool {
 /// let t = sock::spawn(async { 5 });
 /// sock::start();
 /// assert_eq!(t.try_join().unwrap().unwrap(), 5);
+///
+/// let s = sock::spawn(async { sock::suspend().await; 6 });
+/// sock::start(); // returns: `s` is suspended and nothing else can run
+/// assert!(!s.is_finished());
+/// s.resume(()); // runs it on from its `suspend`, here to its end
+/// assert_eq!(s.try_join().unwrap().unwrap(), 6);
 /// ```
 #[doc(alias = "sock.start")]
 pub fn start() {

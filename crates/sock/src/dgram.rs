@@ -3,15 +3,16 @@
 //! Both are the same type, [`Dgram`]: what differs is only how they are made.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::rc::Rc;
 
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::op::{Boxed, IoOp, Op};
+use crate::op::{Boxed, Either, IoOp, Op};
 use crate::opt::OptValue;
+use crate::recv_flags::RecvFlags;
+use crate::recv_with::{DgramRecv, Len};
 use crate::socket::{Core, source_from_socket2, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
@@ -163,12 +164,17 @@ impl Dgram {
         }
     }
 
-    /// Connects to an already resolved address.
+    /// Connects to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
+    /// [`ToAddrs`]). Nothing waits here, so a lookup is made now, on this thread: give a
+    /// host name to [`connect`](Dgram::connect), which resolves off the loop, or add
+    /// [`Flags::NUMERICHOST`](crate::Flags), which never asks a name server.
     ///
     /// # Errors
     ///
     /// The OS error of `connect(2)`; [`ErrorKind::NetworkUnreachable`] also for an
-    /// address behind a blackhole route (Linux's `EINVAL`).
+    /// address behind a blackhole route (Linux's `EINVAL`); a lookup error
+    /// ([`ErrorKind::HostNotFound`] at once for a name with `NUMERICHOST`).
     ///
     /// # Examples
     ///
@@ -181,7 +187,8 @@ impl Dgram {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
-        let addrs = target.to_addrs();
+        let target = addr::target_of(target);
+        let addrs = addr::remote_addrs_now(target, self.family(), self.socktype())?;
         let first = addrs
             .first()
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
@@ -258,6 +265,77 @@ impl Dgram {
         .named("recv")
     }
 
+    /// [`recv`](Dgram::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
+    /// datagram and leaves it queued; `TRUNC` returns its real length even when `buf` is
+    /// shorter (its first bytes in `buf`, no error; Linux). `PEEK | TRUNC` is the size of
+    /// the next datagram, which stays queued.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Dgram::recv); [`ErrorKind::InvalidInput`] for `WAITALL` (a datagram
+    /// comes whole), [`ErrorKind::Unsupported`] for `OOB`, and for `TRUNC` off Linux.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // TRUNC: Linux
+    /// use sock::RecvFlags;
+    ///
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.sendto_addr(&a.local_addr()?, b"twelve bytes").await?;
+    ///     let mut none = [0u8; 0];
+    ///     let size = a.recv_with(&mut none, RecvFlags::PEEK | RecvFlags::TRUNC).await?;
+    ///     let mut buf = vec![0u8; size]; // just big enough
+    ///     assert_eq!(a.recv(&mut buf).await?, 12);
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        Len(DgramRecv::new(&self.core, buf, flags, "recv"))
+    }
+
+    /// [`recvnext`](Dgram::recvnext) with [`RecvFlags`] (the seed's `recvnext(buf,
+    /// maxlen, expires, flags)`), as [`recv_with`](Dgram::recv_with): the datagram's
+    /// length (its real length with `TRUNC`) and its source.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_with`](Dgram::recv_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::RecvFlags;
+    ///
+    /// sock::run(async {
+    ///     let a = sock::udp(sock::Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = sock::udp(sock::Family::INET)?;
+    ///     b.sendto_addr(&a.local_addr()?, b"ping").await?;
+    ///     let mut buf = [0u8; 8];
+    ///     let (n, from) = a.recvnext_with(&mut buf, RecvFlags::PEEK).await?;
+    ///     assert_eq!((n, from.port()), (4, b.local_addr()?.port()));
+    ///     assert_eq!(a.recvnext(&mut buf).await?.0, 4); // the peeked datagram, again
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recvnext_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> impl Op<Output = Result<(usize, SockAddr)>> + 'a {
+        MapAddr(DgramRecv::new(&self.core, buf, flags, "recvnext"))
+    }
+
     /// Sends one datagram to `host:port`, connected or not.
     ///
     /// # Errors
@@ -278,20 +356,26 @@ impl Dgram {
             "sendto",
             Box::pin(async move {
                 let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
-                self.sendto_addr(&addrs[0], buf).await
+                self.send_to_first(&addrs, buf).await
             }),
         )
     }
 
-    /// Sends one datagram to an already resolved address.
+    /// Sends one datagram to the first address of `to`: an already resolved address, or
+    /// a `(host, port, flags)` lookup (the seed's `sendto(host, port, buf, len, expires,
+    /// af)`; see [`ToAddrs`]), resolved off the loop.
     ///
     /// # Errors
     ///
-    /// As [`sendto`](Dgram::sendto).
+    /// As [`sendto`](Dgram::sendto); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address
+    /// fails at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
     /// ```
+    /// use sock::Flags;
+    ///
     /// sock::run(async {
     ///     let a = sock::udp(sock::Family::INET)?;
     ///     a.bind("127.0.0.1", 0)?;
@@ -302,17 +386,46 @@ impl Dgram {
     ///     a.sendto_addr(&from, b"pong").await?; // answer the sender
     ///     let n = b.recv(&mut buf).await?;
     ///     assert_eq!(&buf[..n], b"pong");
+    ///     let port = a.local_addr()?.port();
+    ///     b.sendto_addr(&("127.0.0.1", port, Flags::NUMERICHOST), b"no dns").await?;
     ///     Ok::<(), sock::Error>(())
     /// })?;
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn sendto_addr<'a>(
         &'a self,
-        to: &SockAddr,
+        to: &impl ToAddrs,
         buf: &'a [u8],
     ) -> impl Op<Output = Result<usize>> + 'a {
-        let prepared = self.core.prepare_for(to.family(), false);
-        let to = prepared.and_then(|()| to_socket2(to));
+        match addr::target_of(to) {
+            addr::Target::Addrs(addrs) => Either::Left(self.send_to_first(&addrs, buf)),
+            lookup => {
+                let lookup = lookup.into_owned();
+                Either::Right(Boxed(
+                    "sendto",
+                    Box::pin(async move {
+                        let addrs =
+                            addr::remote_addrs(lookup, self.family(), self.socktype()).await?;
+                        self.send_to_first(&addrs, buf).await
+                    }),
+                ))
+            }
+        }
+    }
+
+    /// Sends one datagram to the first of `addrs`.
+    fn send_to_first<'a>(
+        &'a self,
+        addrs: &[SockAddr],
+        buf: &'a [u8],
+    ) -> impl Op<Output = Result<usize>> + Unpin + use<'a> {
+        let to = match addrs.first() {
+            Some(to) => self
+                .core
+                .prepare_for(to.family(), false)
+                .and_then(|()| to_socket2(to)),
+            None => Err(Error::new(ErrorKind::InvalidInput, "no address to send to")),
+        };
         // An unconnected unix datagram socket is reported writable whatever the
         // receiver's queue holds: a full receiver is waited out on a timer.
         let backoff = self.family() == Family::UNIX;
@@ -357,12 +470,23 @@ pub(crate) fn recv_from(
     s: &socket2::SockRef<'_>,
     buf: &mut [u8],
 ) -> io::Result<(usize, socket2::SockAddr)> {
+    recv_from_flags(s, buf, 0)
+}
+
+/// One `recvmsg` with the OS's `MSG_*` `flags`: the length, the source, and truncation
+/// reported as an error — unless `MSG_TRUNC` asked for the real length (Linux).
+/// Inlined: `recv_from`'s constant flags then cost nothing on every datagram.
+#[inline]
+pub(crate) fn recv_from_flags(
+    s: &socket2::SockRef<'_>,
+    buf: &mut [u8],
+    os_flags: i32,
+) -> io::Result<(usize, socket2::SockAddr)> {
     let len = buf.len();
-    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the socket only writes
-    // initialized bytes into the buffer, so it stays a valid `[u8]`.
-    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    let mut bufs = [socket2::MaybeUninitSlice::new(uninit)];
-    let (n, flags, from) = match s.recv_from_vectored(&mut bufs) {
+    let mut bufs = [socket2::MaybeUninitSlice::new(crate::recv_with::uninit(
+        buf,
+    ))];
+    let (n, flags, from) = match s.recv_from_vectored_with_flags(&mut bufs, os_flags) {
         // Windows reports a truncated datagram as WSAEMSGSIZE, the buffer filled.
         Err(e) if e.raw_os_error().is_some_and(sys::is_truncation_error) => {
             return Err(truncated(len));
@@ -370,8 +494,8 @@ pub(crate) fn recv_from(
         r => r?,
     };
     // Truncated means longer than the buffer, so the buffer is full (Windows may report
-    // 0 bytes alongside the flag).
-    if flags.is_truncated() {
+    // 0 bytes alongside the flag). Asked for with `MSG_TRUNC`, `n` is the real length.
+    if flags.is_truncated() && !sys::asks_real_length(os_flags) {
         return Err(truncated(len));
     }
     Ok((n, from))

@@ -49,6 +49,7 @@ mod compat;
 mod control;
 mod dgram;
 mod error;
+mod eyeballs;
 mod half;
 mod metrics;
 mod multi;
@@ -57,6 +58,8 @@ mod op;
 mod opt;
 pub mod os;
 mod pollio;
+mod recv_flags;
+mod recv_with;
 mod runtime;
 pub mod sched;
 mod scope;
@@ -84,11 +87,12 @@ pub use metrics::{Metrics, metrics};
 pub use multi::HostEvent;
 pub use multi::{
     Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
-    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedSendAll, SharedTcp, SharedUdp,
-    spawn_loops,
+    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedRecvWith, SharedSendAll, SharedTcp,
+    SharedUdp, spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};
 pub use opt::{OptValue, option_names};
+pub use recv_flags::RecvFlags;
 pub use runtime::Loop;
 pub use scope::{Scoped, deadline, timeout};
 pub use target::ToAddrs;

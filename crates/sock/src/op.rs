@@ -106,7 +106,7 @@ pub trait Expires: Op + Sized {
     /// ```
     fn expires(self, deadline: Instant) -> Deadline<Self> {
         Deadline {
-            op: Box::pin(self),
+            op: self,
             timed: Timed::new(deadline),
         }
     }
@@ -157,9 +157,10 @@ fn far_future() -> Instant {
 /// See [`Expires::expires`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Deadline<O: Op> {
-    /// The operation.
-    op: Pin<Box<O>>,
-    /// Its deadline and timer.
+    /// The operation, pinned with the `Deadline` (structurally: never moved out,
+    /// dropped in place; `Deadline` has no `Drop` and no manual `Unpin`).
+    op: O,
+    /// Its deadline and timer (not pinned).
     timed: Timed,
 }
 
@@ -169,16 +170,17 @@ where
 {
     type Output = Result<T>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        let this = &mut *self;
-        let op = &mut this.op;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        // SAFETY: `op` is structurally pinned (see the field): it is only reached as
+        // `Pin<&mut O>` and never moved; `timed` is not pinned and `Unpin`.
+        let (mut op, timed) = unsafe {
+            let this = self.get_unchecked_mut();
+            (Pin::new_unchecked(&mut this.op), &mut this.timed)
+        };
         // Past the deadline the operation gets one last try that asks the OS whatever
         // the readiness hint and the fairness budget say, so an operation that can
         // complete without waiting completes, and a timeout means "would block".
-        match this
-            .timed
-            .poll(cx, Mode::LastTry, |cx| op.as_mut().poll(cx))
-        {
+        match timed.poll(cx, Mode::LastTry, |cx| op.as_mut().poll(cx)) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(r)) => Poll::Ready(r),
             Poll::Ready(None) => {
@@ -232,6 +234,49 @@ impl<T> Future for Boxed<'_, T> {
 impl<T> Op for Boxed<'_, T> {
     fn name(&self) -> &'static str {
         self.0
+    }
+}
+
+/// One of two operations with the same output, picked when the call is made (a send
+/// to resolved addresses, or one that looks its address up first).
+pub(crate) enum Either<A, B> {
+    /// The first kind.
+    Left(A),
+    /// The second kind.
+    Right(B),
+}
+
+impl<A, B> Future for Either<A, B>
+where
+    A: Future + Unpin,
+    B: Future<Output = A::Output> + Unpin,
+{
+    type Output = A::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<A::Output> {
+        match self.get_mut() {
+            Either::Left(a) => Pin::new(a).poll(cx),
+            Either::Right(b) => Pin::new(b).poll(cx),
+        }
+    }
+}
+
+impl<A, B> Op for Either<A, B>
+where
+    A: Op + Unpin,
+    B: Op<Output = A::Output> + Unpin,
+{
+    fn name(&self) -> &'static str {
+        match self {
+            Either::Left(a) => a.name(),
+            Either::Right(b) => b.name(),
+        }
+    }
+
+    fn transferred(&self) -> usize {
+        match self {
+            Either::Left(a) => a.transferred(),
+            Either::Right(b) => b.transferred(),
+        }
     }
 }
 
@@ -314,7 +359,7 @@ impl<F> Drop for IoOp<'_, F> {
 #[derive(Default)]
 pub(crate) struct Backoff {
     /// The armed timer, after a `WouldBlock`.
-    sleep: Option<Pin<Box<sock_sched::Sleep>>>,
+    sleep: Option<sock_sched::Sleep>,
     /// The wait after the next `WouldBlock`.
     next: Duration,
 }
@@ -331,7 +376,7 @@ impl Backoff {
     ) -> Poll<Result<T>> {
         let mode = scope::mode();
         if let Some(sleep) = &mut self.sleep {
-            if mode == Mode::Normal && sleep.as_mut().poll(cx).is_pending() {
+            if mode == Mode::Normal && Pin::new(sleep).poll(cx).is_pending() {
                 return Poll::Pending;
             }
         }
@@ -343,8 +388,8 @@ impl Backoff {
             return Poll::Ready(Err(scope::expired()));
         }
         self.next = (self.next * 2).clamp(Duration::from_millis(1), Backoff::MAX);
-        let sleep = self.sleep.insert(Box::pin(sock_sched::sleep(self.next)));
-        match sleep.as_mut().poll(cx) {
+        let sleep = self.sleep.insert(sock_sched::sleep(self.next));
+        match Pin::new(sleep).poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => {
                 cx.waker().wake_by_ref();

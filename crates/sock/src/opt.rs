@@ -6,6 +6,14 @@
 //! value of the wrong kind is an [`ErrorKind::InvalidInput`] error. `so_linger` takes
 //! `0` (reset the connection on close) or `false` (off): a positive linger would make
 //! `close` block the whole loop, so it is refused.
+//!
+//! Linux adds, among others: `ip_freebind` (bind an address no interface has yet, e.g.
+//! a service address that comes up later), `udp_cork` (sends are collected into one
+//! datagram, which leaves when the option is turned off) and `tcp_fastopen_connect`
+//! (with a fast-open cookie from an earlier connection to the server, `connect` returns
+//! at once and the first `send` carries its bytes in the SYN; needs the client bit of
+//! `net.ipv4.tcp_fastopen`, else [`ErrorKind::Unsupported`]). Other OSes do not know
+//! these names: they are unknown options there.
 
 use std::fmt;
 use std::time::Duration;
@@ -148,7 +156,11 @@ fn wrong_value(spec: &OptSpec, value: &OptValue) -> Error {
 
 /// Sets option `name` on `s`.
 pub(crate) fn set(s: &SockRef<'_>, name: &str, value: OptValue) -> Result<()> {
-    let spec = find(name)?;
+    set_spec(s, find(name)?, value)
+}
+
+/// Sets the option of `spec` on `s`.
+fn set_spec(s: &SockRef<'_>, spec: &OptSpec, value: OptValue) -> Result<()> {
     let raw = match (spec.kind, &value) {
         (OptKind::Bool, OptValue::Bool(b)) => i32::from(*b),
         (OptKind::Int, OptValue::Int(i)) => *i,
@@ -176,7 +188,11 @@ fn set_linger(s: &SockRef<'_>, spec: &OptSpec, value: &OptValue) -> Result<()> {
 
 /// Reads option `name` of `s`.
 pub(crate) fn get(s: &SockRef<'_>, name: &str) -> Result<OptValue> {
-    let spec = find(name)?;
+    get_spec(s, find(name)?)
+}
+
+/// Reads the option of `spec` of `s`.
+fn get_spec(s: &SockRef<'_>, spec: &OptSpec) -> Result<OptValue> {
     if spec.kind == OptKind::Linger {
         return s
             .linger()
@@ -188,6 +204,26 @@ pub(crate) fn get(s: &SockRef<'_>, name: &str) -> Result<OptValue> {
         OptKind::Bool => OptValue::Bool(raw != 0),
         _ => OptValue::Int(raw),
     })
+}
+
+/// Copies to `to` every settable option whose value on `from` differs from `to`'s
+/// (best effort: an option that cannot be read or set on either is left as it is). A
+/// buffer size the OS reports doubled (Linux) is set to half the reported value, which
+/// reads back as the same.
+pub(crate) fn copy(from: &SockRef<'_>, to: &SockRef<'_>) {
+    for spec in sys::options().filter(|s| s.kind != OptKind::ReadOnly) {
+        let (Ok(want), Ok(have)) = (get_spec(from, spec), get_spec(to, spec)) else {
+            continue;
+        };
+        if want == have {
+            continue;
+        }
+        let value = match want {
+            OptValue::Int(n) if sys::READ_BACK_DOUBLED.contains(&spec.name) => OptValue::Int(n / 2),
+            v => v,
+        };
+        let _ = set_spec(to, spec, value);
+    }
 }
 
 fn option_error(spec: &OptSpec, e: std::io::Error) -> Error {

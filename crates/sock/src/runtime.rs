@@ -232,7 +232,10 @@ impl Loop {
         self.exec.poll(timeout)
     }
 
-    /// Runs until no task is alive or [`stop`](Loop::stop) is called.
+    /// Runs until nothing can run again or [`stop`](Loop::stop) is called: no task ready,
+    /// no timer armed, no socket operation parked, no task that anything else could wake;
+    /// suspended tasks nobody holds a handle to are cancelled then. See
+    /// [`sock::start`](crate::start).
     ///
     /// # Examples
     ///

@@ -72,8 +72,8 @@ pub(crate) fn with_mode<R>(mode: Mode, f: impl FnOnce() -> R) -> R {
 pub(crate) struct Timed {
     /// When it gives up.
     pub(crate) deadline: Instant,
-    /// Armed on the first poll that waits.
-    timer: Option<Pin<Box<sock_sched::Sleep>>>,
+    /// Armed on the first poll that waits (a `Sleep` is `Unpin`: no box).
+    timer: Option<sock_sched::Sleep>,
 }
 
 impl Timed {
@@ -97,8 +97,8 @@ impl Timed {
         let deadline = self.deadline;
         let timer = self
             .timer
-            .get_or_insert_with(|| Box::pin(sock_sched::sleep_until(deadline)));
-        if timer.as_mut().poll(cx).is_pending() {
+            .get_or_insert_with(|| sock_sched::sleep_until(deadline));
+        if Pin::new(timer).poll(cx).is_pending() {
             return Poll::Pending;
         }
         match with_mode(mode, || fut(cx)) {
@@ -152,7 +152,7 @@ where
     F: Future<Output = Result<T>>,
 {
     Scoped {
-        fut: Box::pin(fut),
+        fut,
         timed: Timed::new(t),
     }
 }
@@ -193,9 +193,10 @@ fn far_future() -> Instant {
 /// See [`deadline`] and [`timeout`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct Scoped<F> {
-    /// The future the deadline applies to.
-    fut: Pin<Box<F>>,
-    /// The scope's deadline and timer.
+    /// The future the deadline applies to, pinned with the `Scoped` (structurally:
+    /// never moved out, dropped in place; `Scoped` has no `Drop` and no manual `Unpin`).
+    fut: F,
+    /// The scope's deadline and timer (not pinned).
     timed: Timed,
 }
 
@@ -205,10 +206,14 @@ where
 {
     type Output = Result<T>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        let this = &mut *self;
-        let fut = &mut this.fut;
-        this.timed
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        // SAFETY: `fut` is structurally pinned (see the field): it is only reached as
+        // `Pin<&mut F>` and never moved; `timed` is not pinned and `Unpin`.
+        let (mut fut, timed) = unsafe {
+            let this = self.get_unchecked_mut();
+            (Pin::new_unchecked(&mut this.fut), &mut this.timed)
+        };
+        timed
             .poll(cx, Mode::Expired, |cx| fut.as_mut().poll(cx))
             .map(|out| out.unwrap_or_else(|| Err(expired())))
     }

@@ -189,8 +189,56 @@ impl Core {
         Ok(())
     }
 
+    /// A fresh socket of `family` for an extra connect attempt (Happy Eyeballs), like
+    /// this one: same type and protocol, this socket's options and bound IP (see
+    /// `eyeballs::inherit`).
+    ///
+    /// # Errors
+    ///
+    /// `Closed` once this socket is closed; the OS error of opening or binding.
+    pub(crate) fn fresh_like(&self, family: Family) -> Result<Rc<Core>> {
+        if self.closed.get() {
+            return Err(Error::closed());
+        }
+        let fresh = Core::open(family, self.socktype, self.protocol)?;
+        if let Some(io) = self.io.borrow().as_ref() {
+            let to = fresh.io.borrow();
+            let to = to.as_ref().expect("a socket of a family is opened at once");
+            crate::eyeballs::inherit(&SockRef::from(&io.sock), &SockRef::from(&to.sock), family)?;
+        }
+        Ok(fresh)
+    }
+
+    /// Takes over the OS socket of `winner` (a fresh connect attempt that connected),
+    /// with its registration and family; the socket held so far is closed.
+    ///
+    /// # Errors
+    ///
+    /// `Closed` when this socket was closed meanwhile (the winner is closed with it).
+    pub(crate) fn take_over(&self, winner: &Core) -> Result<()> {
+        let io = winner.io.borrow_mut().take();
+        if self.closed.get() {
+            drop(io.map(close_io));
+            return Err(Error::closed());
+        }
+        let old = std::mem::replace(&mut *self.io.borrow_mut(), io);
+        self.family.set(winner.family());
+        self.set_connected();
+        drop(old.map(close_io));
+        Ok(())
+    }
+
     pub(crate) fn family(&self) -> Family {
         self.family.get()
+    }
+
+    /// The family this socket may connect to: its own, or any (`UNSPEC`) when it was
+    /// made with [`Family::UNSPEC`].
+    pub(crate) fn connect_family(&self) -> Family {
+        match self.flexible {
+            true => Family::UNSPEC,
+            false => self.family.get(),
+        }
     }
 
     /// Records that the socket is (or was) connected.
@@ -205,10 +253,6 @@ impl Core {
             true => e.with_kind(ErrorKind::NotConnected),
             false => e,
         }
-    }
-
-    pub(crate) fn is_flexible(&self) -> bool {
-        self.flexible
     }
 
     pub(crate) fn socktype(&self) -> SocketType {
@@ -483,13 +527,7 @@ impl Core {
     pub(crate) fn close(&self) -> Result<()> {
         self.closed.set(true);
         let io = self.io.borrow_mut().take();
-        let Some(Io { mut sock, reg, .. }) = io else {
-            return Ok(());
-        };
-        reg.close();
-        let result = reg.deregister(&mut sock);
-        drop(sock);
-        result.map_err(Error::from)
+        io.map_or(Ok(()), close_io)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -536,6 +574,15 @@ impl Drop for Core {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// Closes an OS socket: wakes its waiters with `Closed`, deregisters, frees the fd.
+fn close_io(io: Io) -> Result<()> {
+    let Io { mut sock, reg, .. } = io;
+    reg.close();
+    let result = reg.deregister(&mut sock);
+    drop(sock);
+    result.map_err(Error::from)
 }
 
 /// The index of `dir` in per-direction arrays.

@@ -5,14 +5,17 @@ use std::io::{self, Read};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::eyeballs::{self, Plan, Race};
 use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
+use crate::recv_flags::RecvFlags;
+use crate::recv_with::StreamRecv;
 use crate::socket::{Core, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
@@ -128,6 +131,48 @@ impl Tcp {
 pub use std::net::Shutdown;
 
 impl Tcp {
+    /// How long a connect to several addresses waits after starting one attempt before
+    /// it starts the next (RFC 8305's Connection Attempt Delay, 250 ms), unless an
+    /// attempt fails first; see [`connect`](Tcp::connect). The value in use is
+    /// [`attempt_delay`](Tcp::attempt_delay).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::Tcp::ATTEMPT_DELAY, std::time::Duration::from_millis(250));
+    /// ```
+    #[doc(alias = "happy eyeballs")]
+    pub const ATTEMPT_DELAY: Duration = eyeballs::DEFAULT_DELAY;
+
+    /// The delay between the starts of two connect attempts now in use, for the whole
+    /// process and both threading modes ([`SharedTcp`](crate::SharedTcp) too).
+    ///
+    /// # Examples
+    ///
+    /// See [`set_attempt_delay`](Tcp::set_attempt_delay).
+    pub fn attempt_delay() -> Duration {
+        eyeballs::delay()
+    }
+
+    /// Sets the delay between the starts of two connect attempts for the whole process
+    /// and both modes, clamped to RFC 8305's bounds, 10 ms ..= 2 s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::Tcp;
+    ///
+    /// Tcp::set_attempt_delay(Duration::from_millis(100));
+    /// assert_eq!(Tcp::attempt_delay(), Duration::from_millis(100));
+    /// Tcp::set_attempt_delay(Duration::ZERO); // below the RFC's floor
+    /// assert_eq!(Tcp::attempt_delay(), Duration::from_millis(10));
+    /// Tcp::set_attempt_delay(Tcp::ATTEMPT_DELAY);
+    /// ```
+    pub fn set_attempt_delay(d: Duration) {
+        eyeballs::set_delay(d);
+    }
+
     /// Listens on `host:port` with the OS's maximum backlog, binding first unless the
     /// socket is already bound (then `host` and `port` are ignored, as in the seed). The
     /// bind sets `so_reuseaddr` first on Unix (a restarted server gets its port back
@@ -168,11 +213,42 @@ impl Tcp {
         host: &str,
         port: impl Into<Port>,
     ) -> Result<()> {
+        self.listen_after(backlog, || self.bind(host, port))
+    }
+
+    /// [`listen`](Tcp::listen) on the first address of `target` (binding first unless
+    /// bound): an already resolved address, or a `(host, port, flags)` lookup (the
+    /// seed's `listen(host, port, af)`; see [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`listen`](Tcp::listen); `InvalidInput` for an empty target; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) `HostNotFound` at once for a host that is
+    /// not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::{ErrorKind, Family, Flags};
+    ///
+    /// let s = sock::tcp(Family::INET)?;
+    /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::HostNotFound); // not numeric: no lookup at all
+    /// s.listen_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        self.listen_after(i32::MAX, || self.bind_to(target))
+    }
+
+    /// Listens with `backlog`, calling `bind` first (after setting `so_reuseaddr` where
+    /// [`sys::LISTEN_REUSEADDR`] says so) unless the socket is bound already.
+    fn listen_after(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
         if !self.is_bound() {
             if sys::LISTEN_REUSEADDR && self.family() != Family::UNIX {
                 self.core.setopt("so_reuseaddr", OptValue::Bool(true))?;
             }
-            self.bind(host, port)?;
+            bind()?;
         }
         sys::reserve_spare_fd();
         self.core.with(|s| s.listen(backlog))
@@ -224,16 +300,32 @@ impl Tcp {
         }
     }
 
-    /// Connects to `host:port`, trying each address of the lookup in turn within the
-    /// operation's deadline (see [`Expires`](crate::Expires)).
+    /// Connects to `host:port`, resolved off the loop; for [`Family::UNIX`] `host` is
+    /// the path. A name with several addresses is connected by Happy Eyeballs
+    /// (RFC 8305): the attempts start [`ATTEMPT_DELAY`](Tcp::ATTEMPT_DELAY) apart
+    /// (at once after one fails), IPv6 and IPv4 interleaved, IPv6 first, and run
+    /// concurrently; the first to connect wins and the others are closed — all within
+    /// the operation's one deadline (see [`Expires`](crate::Expires)), so a blackholed
+    /// address costs the delay, not the deadline.
+    ///
+    /// The lookup asks for the socket's family: a socket made with [`Family::INET`]
+    /// connects only to IPv4 addresses (as the seed's socket, made with a family too),
+    /// one made with [`Family::UNSPEC`] to either. The socket makes the first attempt
+    /// (of its family); every other attempt runs on a fresh socket that gets this
+    /// socket's options (each one whose value differs from a fresh socket's) and bound
+    /// IP (not its port), and if one of those connects first it replaces this socket's
+    /// OS socket. A single address is connected directly, as a plain `connect(2)`.
     ///
     /// # Errors
     ///
+    /// When every address fails, the error of the attempt that failed last, naming
+    /// its address (`connect 127.0.0.1:9: connection_refused`):
     /// [`ErrorKind::ConnectionRefused`], [`ErrorKind::HostNotFound`],
-    /// [`ErrorKind::Timeout`], … — the error of the last address tried.
+    /// [`ErrorKind::Timeout`] (the deadline, with the attempts still running), …
     /// [`ErrorKind::NetworkUnreachable`] also for an address behind a blackhole route
     /// (Linux's `EINVAL`); [`ErrorKind::InProgress`] when an earlier connect of this
-    /// socket has not finished (one that timed out: close the socket and use a new one).
+    /// socket has not finished (one that timed out: close the socket and use a new one);
+    /// [`ErrorKind::Closed`] when the socket is closed meanwhile.
     ///
     /// # Examples
     ///
@@ -253,11 +345,18 @@ impl Tcp {
         )
     }
 
-    /// Connects to already resolved addresses, trying each in turn.
+    /// Connects to the addresses of `target`: addresses resolved already, or a
+    /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
+    /// [`ToAddrs`]), resolved off the loop; several addresses by Happy Eyeballs, as
+    /// [`connect`](Tcp::connect) does. Addresses of another family than the socket's
+    /// are skipped (a [`Family::UNSPEC`] socket takes both).
     ///
     /// # Errors
     ///
-    /// As [`connect`](Tcp::connect).
+    /// As [`connect`](Tcp::connect); [`ErrorKind::NoAddress`] when no address has the
+    /// socket's family, [`ErrorKind::InvalidInput`] for an empty list; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address fails
+    /// at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
@@ -273,11 +372,22 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to<'a>(&'a self, target: &impl ToAddrs) -> impl Op<Output = Result<()>> + 'a {
-        let addrs = target.to_addrs();
-        Boxed(
-            "connect",
-            Box::pin(async move { connect_any(&self.core, &addrs).await }),
-        )
+        let connect: Pin<Box<dyn Future<Output = Result<()>> + 'a>> = match addr::target_of(target)
+        {
+            addr::Target::Addrs(addrs) => {
+                let addrs = addrs.into_owned();
+                Box::pin(async move { connect_any(&self.core, &addrs).await })
+            }
+            lookup => {
+                let lookup = lookup.into_owned();
+                Box::pin(async move {
+                    let stream = SocketType::STREAM;
+                    let addrs = addr::remote_addrs(lookup, self.family(), stream).await?;
+                    connect_any(&self.core, &addrs).await
+                })
+            }
+        };
+        Boxed("connect", connect)
     }
 
     /// Sends all of `buf`. Sending zero bytes is a no-op that does not reach the OS.
@@ -314,6 +424,52 @@ impl Tcp {
             buf,
             wait: Wait::default(),
         }
+    }
+
+    /// [`recv`](Tcp::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
+    /// bytes and leaves them queued; `WAITALL` waits until `buf` is full (or the peer
+    /// closed: then the bytes that came); `TRUNC` discards up to `buf.len()` bytes
+    /// instead of copying them (Linux); `OOB` reads the urgent byte, never waiting.
+    /// Returns how many bytes were read (peeked, discarded); 0 when the peer closed.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Tcp::recv), with [`Error::transferred`] the bytes a `WAITALL` had;
+    /// [`ErrorKind::InvalidInput`] for `PEEK | WAITALL` or `OOB` with another flag, and
+    /// for `OOB` with no urgent byte pending; [`ErrorKind::WouldBlock`] for `OOB` while
+    /// the urgent byte is announced but not here yet; [`ErrorKind::Unsupported`] for
+    /// `TRUNC` off Linux.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::RecvFlags;
+    ///
+    /// sock::run(async {
+    ///     let server = sock::tcp(sock::Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = sock::tcp(sock::Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"GET /").await?;
+    ///     let mut head = [0u8; 3];
+    ///     conn.recv_with(&mut head, RecvFlags::PEEK | RecvFlags::WAITALL).await.unwrap_err();
+    ///     conn.recv_with(&mut head, RecvFlags::WAITALL).await?; // all 3 bytes
+    ///     assert_eq!(&head, b"GET");
+    ///     let mut rest = [0u8; 8];
+    ///     let n = conn.recv_with(&mut rest, RecvFlags::PEEK).await?; // still queued
+    ///     assert_eq!(conn.recv(&mut rest).await?, n);
+    ///     assert_eq!(&rest[..n], b" /");
+    ///     Ok::<(), sock::Error>(())
+    /// })?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> impl Op<Output = Result<usize>> + 'a {
+        StreamRecv::new(&self.core, buf, flags)
     }
 
     /// Waits until a read would not block (data or EOF are there), without holding a
@@ -468,40 +624,64 @@ impl Tcp {
     }
 }
 
-/// Connects to the first address that accepts. A flexible ([`Family::UNSPEC`]) socket
-/// tries the families interleaved, IPv6 first (RFC 8305's order), each attempt on a
-/// fresh OS socket of the address's family; all within the caller's one deadline.
+/// Connects to the first address that accepts: one address directly (no timer, no
+/// allocation), several by Happy Eyeballs (`eyeballs.rs`), the winner ending up as
+/// this socket; all within the caller's one deadline.
 async fn connect_any(core: &Core, addrs: &[SockAddr]) -> Result<()> {
-    let ordered = if core.is_flexible() {
-        interleave(addrs)
-    } else {
-        addrs.to_vec()
-    };
-    let mut last = Error::new(ErrorKind::HostNotFound, "no address to connect to");
-    for (i, addr) in ordered.iter().enumerate() {
-        core.prepare_for(addr.family(), i > 0)?;
-        match connect_one(core, addr).await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == ErrorKind::Closed => return Err(e),
-            Err(e) => last = e,
-        }
+    if let [addr] = addrs {
+        eyeballs::check_family(addr, core.connect_family())?;
+        core.prepare_for(addr.family(), false)?;
+        return connect_one(core, addr).await;
     }
-    Err(last)
+    let plan = Plan::new(addrs, core.connect_family(), eyeballs::delay())?;
+    let attempts = LoopAttempts {
+        core,
+        own_used: false,
+    };
+    match Race::new(plan, attempts).await? {
+        Some(winner) => core.take_over(&winner),
+        None => Ok(()),
+    }
 }
 
-/// Alternates IPv6 and IPv4 addresses, IPv6 first, keeping each family's order.
-fn interleave(addrs: &[SockAddr]) -> Vec<SockAddr> {
-    let (v6, other): (Vec<_>, Vec<_>) = addrs
-        .iter()
-        .cloned()
-        .partition(|a| a.family() == Family::INET6);
-    let (mut v6, mut other) = (v6.into_iter(), other.into_iter());
-    let mut out = Vec::with_capacity(addrs.len());
-    loop {
-        match (v6.next(), other.next()) {
-            (None, None) => return out,
-            (a, b) => out.extend(a.into_iter().chain(b)),
+/// The loop mode's connect attempts: the caller's socket makes the first one (on a
+/// flexible socket, in the address's family), fresh sockets like it the others.
+struct LoopAttempts<'a> {
+    /// The caller's socket.
+    core: &'a Core,
+    /// Whether the caller's socket made its attempt.
+    own_used: bool,
+}
+
+/// One loop-mode attempt; a fresh socket that connected, or `None` for the caller's.
+type LoopAttempt<'a> = Pin<Box<dyn Future<Output = Result<Option<Rc<Core>>>> + 'a>>;
+
+impl<'a> eyeballs::Attempts for LoopAttempts<'a> {
+    type Won = Option<Rc<Core>>;
+    type Attempt = LoopAttempt<'a>;
+    type Timer = sock_sched::Sleep;
+
+    fn start(&mut self, addr: SockAddr) -> LoopAttempt<'a> {
+        let core = self.core;
+        if !std::mem::replace(&mut self.own_used, true) {
+            return Box::pin(async move {
+                core.prepare_for(addr.family(), false)?;
+                connect_one(core, &addr).await.map(|()| None)
+            });
         }
+        Box::pin(async move {
+            let fresh = core.fresh_like(addr.family())?;
+            connect_one(&fresh, &addr).await?;
+            Ok(Some(fresh))
+        })
+    }
+
+    fn timer(&self, at: Instant) -> sock_sched::Sleep {
+        sock_sched::sleep_until(at)
+    }
+
+    fn now(&self) -> Instant {
+        crate::clock()
     }
 }
 

@@ -6,7 +6,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use sock_addr::{Hints, lookup, resolve, resolver_stats};
+use sock_addr::{Flags, Hints, LookupError, lookup, resolve, resolver_stats};
 
 use crate::support::{block_on, is_child, run_in_child};
 
@@ -91,6 +91,22 @@ fn pool_starts_lazily_and_exits_when_idle() {
         panic!("a numeric lookup must be ready at once")
     };
     assert_eq!(list.unwrap().first().unwrap().to_string(), "[::1]:443");
+    // So is any lookup that asks for NUMERICHOST: a name fails on the first poll, and
+    // neither a pool thread nor a name server is asked.
+    let numeric = Hints::tcp().flags(Flags::NUMERICHOST);
+    let mut fut = pin!(resolve("localhost", 80, &numeric));
+    let Poll::Ready(err) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
+        panic!("a NUMERICHOST lookup must be ready at once")
+    };
+    assert!(
+        matches!(err, Err(LookupError::HostNotFound { .. })),
+        "{err:?}"
+    );
+    let mut fut = pin!(resolve("fe80::1%1", 80, &numeric));
+    let Poll::Ready(list) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) else {
+        panic!("a NUMERICHOST lookup must be ready at once")
+    };
+    assert_eq!(list.unwrap().first().unwrap().to_string(), "[fe80::1%1]:80");
     assert_eq!(
         (
             resolver_stats().threads,

@@ -40,6 +40,11 @@ impl TaskList {
         slot.take()
     }
 
+    /// The stored tasks, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TaskRef> {
+        self.slots.iter().flatten()
+    }
+
     /// Takes out every task.
     pub(crate) fn take_all(&mut self) -> Vec<TaskRef> {
         self.free.clear();

@@ -374,6 +374,15 @@ impl TaskRef {
         &self.header().core
     }
 
+    /// Whether nothing but the loop's local handles refers to the task: no waker and no
+    /// queue entry exists, so nothing — no timer, no reactor, no other OS thread — can
+    /// wake it; only local code holding a handle could make it run again.
+    pub(crate) fn is_unwakeable(&self) -> bool {
+        // SAFETY: `self` keeps the task live.
+        let (refs, scheduled) = unsafe { (refs(self.ptr), scheduled(self.ptr)) };
+        refs.load(Ordering::Acquire) == 1 && !scheduled.load(Ordering::Acquire)
+    }
+
     /// Whether both name the same task.
     pub(crate) fn ptr_eq(&self, other: &Self) -> bool {
         self.ptr == other.ptr

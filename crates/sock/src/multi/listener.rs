@@ -108,22 +108,31 @@ impl SharedListener {
         SharedListener::bind_to(&addrs)
     }
 
-    /// Listens on the first of already resolved addresses.
+    /// Listens on the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `listen(host, port, af)`; see
+    /// [`ToAddrs`]), made now with `PASSIVE` added.
     ///
     /// # Errors
     ///
-    /// As [`bind`](SharedListener::bind).
+    /// As [`bind`](SharedListener::bind); [`ErrorKind::InvalidInput`] for an empty
+    /// target; with [`Flags::NUMERICHOST`](crate::Flags) [`ErrorKind::HostNotFound`] at
+    /// once for a host that is not a numeric address.
     ///
     /// # Examples
     ///
     /// ```
+    /// use sock::Flags;
+    ///
     /// let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
     /// let l = sock::SharedListener::bind_to(&addr)?;
+    /// assert_ne!(l.local_addr()?.port(), 0);
+    /// let l = sock::SharedListener::bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
     /// assert_ne!(l.local_addr()?.port(), 0);
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind_to(target: &impl ToAddrs) -> Result<SharedListener> {
-        let addrs = target.to_addrs();
+        let target = target::target_of(target);
+        let addrs = target::local_addrs(target, Family::UNSPEC, SocketType::STREAM)?;
         let addr = addrs
             .first()
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;

@@ -29,7 +29,7 @@ use super::park::{Park, PoolPark, SharedCounters};
 use super::stcp::SharedTcp;
 use super::sudp::SharedUdp;
 use super::sys;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::{Counter, Metrics};
 
 thread_local! {
@@ -515,6 +515,12 @@ impl SharedLoop {
         &self.inner.park.table
     }
 
+    /// A handle that does not keep the loop alive: what a socket keeps of its loop (a
+    /// strong one would make a cycle through the tasks that hold the socket).
+    pub(crate) fn downgrade(&self) -> WeakLoop {
+        WeakLoop(Arc::downgrade(&self.inner))
+    }
+
     /// Makes this the current loop until the guard drops.
     fn enter(&self) -> Restore {
         Restore(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
@@ -552,6 +558,24 @@ fn with_counters(f: impl FnOnce(&SharedCounters)) {
 
 /// Restores the thread's previous current loop.
 struct Restore(Option<SharedLoop>);
+
+/// A [`SharedLoop`] that may be gone; see [`SharedLoop::downgrade`].
+pub(crate) struct WeakLoop(Weak<Inner>);
+
+impl WeakLoop {
+    /// The loop, if it is still there.
+    ///
+    /// # Errors
+    ///
+    /// `Closed` once every handle to the loop was dropped.
+    pub(crate) fn upgrade(&self) -> Result<SharedLoop> {
+        let inner = self
+            .0
+            .upgrade()
+            .ok_or_else(|| Error::new(ErrorKind::Closed, "the socket's SharedLoop is gone"))?;
+        Ok(SharedLoop { inner })
+    }
+}
 
 impl Drop for Restore {
     fn drop(&mut self) {

@@ -4,23 +4,27 @@
 //! whichever worker dequeues them. Operations are futures like the loop-mode ones —
 //! try the syscall, park on `WouldBlock` — and take deadlines the same way,
 //! `s.recv(&mut buf).expires(t).await`, on the timers of the worker running the task.
-//! Only what the shared mode needs is here: listen/accept, connect to resolved
-//! addresses, send/recv, shutdown, close.
+//! Only what the shared mode needs is here: listen/accept, connect (several addresses
+//! by Happy Eyeballs, `eyeballs.rs`, as in the loop mode), send/recv, shutdown, close.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
-use sock_sched::coop;
+use sock_sched::{coop, mt};
+use socket2::SockRef;
 
 use super::io::{self, IoWait, Parking, SharedFuture, SharedOp, SharedProgress, boxed};
 use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::eyeballs::{self, Plan, Race};
+use crate::recv_flags::RecvFlags;
 use crate::scope::{self, Mode};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
@@ -36,15 +40,19 @@ use crate::tcp::Shutdown;
 /// See [`SharedLoop`].
 #[derive(Clone)]
 pub struct SharedTcp {
-    /// The registered socket (refilled by a connect that tries several addresses).
+    /// The registered socket (refilled by a connect that tries several addresses, and
+    /// by the first bind of a `Family::UNSPEC` socket), and its family.
     slot: Arc<IoSlot>,
-    /// Its address family.
+    /// The family it was made with: `UNSPEC` binds and connects to either.
     family: Family,
 }
 
 impl SharedTcp {
     /// A TCP socket on this thread's current [`SharedLoop`] (on a worker: the loop it
-    /// works for).
+    /// works for). With [`Family::UNSPEC`] it binds and connects to addresses of either
+    /// IP family: it starts as an IPv6 socket (IPv4 where the host has no IPv6), and
+    /// its first bind, or a connect, to an address of the other family replaces it with
+    /// one of that family (options set so far are copied over).
     ///
     /// # Errors
     ///
@@ -58,15 +66,40 @@ impl SharedTcp {
     }
 
     pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedTcp> {
-        let io = open_io(lp, family)?;
-        Ok(SharedTcp::with_io(io, family))
+        let (io, actual) = match family {
+            Family::UNSPEC => open_io(lp, Family::INET6)
+                .map(|io| (io, Family::INET6))
+                .or_else(|_| open_io(lp, Family::INET).map(|io| (io, Family::INET)))?,
+            _ => (open_io(lp, family)?, family),
+        };
+        Ok(SharedTcp {
+            slot: Arc::new(IoSlot::new(io, actual, lp)),
+            family,
+        })
     }
 
-    fn with_io(io: sys::SharedIo, family: Family) -> SharedTcp {
+    /// A socket of `family` around `io`, registered in `lp`.
+    fn with_io(io: sys::SharedIo, family: Family, lp: &SharedLoop) -> SharedTcp {
         SharedTcp {
-            slot: Arc::new(IoSlot::new(io)),
+            slot: Arc::new(IoSlot::new(io, family, lp)),
             family,
         }
+    }
+
+    /// Makes sure the socket can bind or connect to an address of `family`: a
+    /// `Family::UNSPEC` socket of the other family is replaced by a fresh one of
+    /// `family`, with the options set so far.
+    fn prepare_for(&self, family: Family) -> Result<()> {
+        if self.family != Family::UNSPEC || self.slot.family() == family {
+            return Ok(());
+        }
+        let io = open_io(&self.slot.home()?, family)?;
+        crate::opt::copy(
+            &SockRef::from(self.io().socket()),
+            &SockRef::from(io.socket()),
+        );
+        self.slot.replace(io, family);
+        Ok(())
     }
 
     /// The current OS socket.
@@ -93,8 +126,48 @@ impl SharedTcp {
     /// ```
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
         let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
-        let addr = to_socket2(&addrs[0])?;
-        Ok(self.io().socket().bind(&addr)?)
+        self.bind_first(&addrs, false)
+    }
+
+    /// Binds to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
+    /// [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](SharedTcp::bind); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) [`ErrorKind::HostNotFound`] at once for a
+    /// host that is not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use sock::Flags;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// s.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// assert_ne!(s.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        let addrs = target::local_addrs(target, self.family, SocketType::STREAM)?;
+        self.bind_first(&addrs, false)
+    }
+
+    /// Binds to the first of `addrs` (in its family: a flexible socket is replaced by
+    /// one of that family first), setting `so_reuseaddr` before when `reuse`.
+    fn bind_first(&self, addrs: &[SockAddr], reuse: bool) -> Result<()> {
+        let addr = addrs
+            .first()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address to bind to"))?;
+        self.prepare_for(addr.family())?;
+        if reuse {
+            self.io().socket().set_reuse_address(true)?;
+        }
+        Ok(self.io().socket().bind(&to_socket2(addr)?)?)
     }
 
     /// Listens on `host:port` (binding first, with `so_reuseaddr` on Unix) with the OS's
@@ -108,10 +181,44 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
-        if crate::sys::LISTEN_REUSEADDR {
-            self.io().socket().set_reuse_address(true)?;
-        }
-        self.bind(host, port)?;
+        let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
+        self.listen_on(&addrs)
+    }
+
+    /// [`listen`](SharedTcp::listen) on the first address of `target`: an already
+    /// resolved address, or a `(host, port, flags)` lookup (the seed's `listen(host,
+    /// port, af)`; see [`ToAddrs`]), made now with `PASSIVE` added.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_to`](SharedTcp::bind_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
+    /// use sock::{ErrorKind, Flags};
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let s = lp.tcp(sock::Family::INET)?;
+    /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::HostNotFound);
+    /// s.listen_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        self.listen_on(&target::local_addrs(
+            target,
+            self.family,
+            SocketType::STREAM,
+        )?)
+    }
+
+    /// Binds to the first of `addrs` (with `so_reuseaddr` on Unix) and listens with the
+    /// OS's maximum backlog.
+    fn listen_on(&self, addrs: &[SockAddr]) -> Result<()> {
+        self.bind_first(addrs, crate::sys::LISTEN_REUSEADDR)?;
         Ok(self.io().socket().listen(i32::MAX)?)
     }
 
@@ -129,32 +236,55 @@ impl SharedTcp {
             let socket = IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_accept(cx)).await?;
             let lp = SharedLoop::current();
             let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
-            Ok(SharedTcp::with_io(io, self.family))
+            Ok(SharedTcp::with_io(io, self.slot.family(), &lp))
         })
     }
 
-    /// Connects to already resolved addresses, trying each in turn.
+    /// Connects to the addresses of `target`: addresses resolved already, or a
+    /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
+    /// [`ToAddrs`]), resolved off the loop; several addresses by Happy Eyeballs, as
+    /// [`connect`](SharedTcp::connect) does. Addresses of another family than the
+    /// socket's are skipped (a [`Family::UNSPEC`] socket takes both).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::ConnectionRefused`], a timeout with a deadline, … — the error of the
-    /// last address tried.
+    /// As [`connect`](SharedTcp::connect); [`ErrorKind::NoAddress`] when no address has
+    /// the socket's family, [`ErrorKind::InvalidInput`] for an empty list; with
+    /// [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address fails
+    /// at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
     /// See [`SharedLoop`].
     pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
-        let addrs = target.to_addrs();
-        boxed(self.connect_addrs(addrs))
+        match target::target_of(target) {
+            target::Target::Addrs(addrs) => boxed(self.connect_addrs(addrs.into_owned())),
+            lookup => {
+                let lookup = lookup.into_owned();
+                boxed(async move {
+                    let stream = SocketType::STREAM;
+                    let addrs = target::remote_addrs(lookup, self.family, stream).await?;
+                    self.connect_addrs(addrs).await
+                })
+            }
+        }
     }
 
     /// Connects to `host:port`, resolved off the loop ([`addr::resolve`](crate::addr::resolve): numeric
-    /// hosts at once, names on the resolver pool), trying each address in turn; for
-    /// [`Family::UNIX`] `host` is the path.
+    /// hosts at once, names on the resolver pool); for [`Family::UNIX`] `host` is the
+    /// path. Several addresses are connected as [`Tcp::connect`](crate::Tcp::connect)
+    /// does it (Happy Eyeballs, RFC 8305): attempts started
+    /// [`Tcp::attempt_delay`](crate::Tcp::attempt_delay) apart, IPv6 first, the first
+    /// to connect winning and becoming this socket (every clone sees it), the others
+    /// closed, all within the operation's deadline; a socket made with a family
+    /// connects only to addresses of that family. An extra attempt's fresh socket gets
+    /// this socket's options and bound IP.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::HostNotFound`], [`ErrorKind::ConnectionRefused`], a timeout, …
+    /// When every address fails, the error of the one that failed last, naming its
+    /// address: [`ErrorKind::ConnectionRefused`], [`ErrorKind::HostNotFound`], a
+    /// timeout, …
     ///
     /// # Examples
     ///
@@ -171,29 +301,33 @@ impl SharedTcp {
         })
     }
 
-    /// Tries each address in turn, each after the first on a fresh OS socket (options
-    /// and a `bind` of the failed one are not carried over); the error of the last
-    /// one if none accepts.
+    /// Connects to one address directly, to several by Happy Eyeballs; a fresh socket
+    /// that wins replaces this one's.
     async fn connect_addrs(&self, addrs: Vec<SockAddr>) -> Result<()> {
-        let mut last = Error::new(ErrorKind::InvalidInput, "no address to connect to");
-        for (i, addr) in addrs.iter().enumerate() {
-            if i > 0 {
-                self.slot
-                    .replace(open_io(&SharedLoop::current(), self.family)?);
-            }
-            let addr = to_socket2(addr)?;
-            let mut started = false;
-            let r = IoWait::new(self.io(), Dir::Write, |io, cx| {
-                io.poll_connect(&addr, &mut started, cx)
-            })
-            .await;
-            match r {
-                Ok(()) => return Ok(()),
-                Err(e) if e.kind() == ErrorKind::Closed => return Err(e),
-                Err(e) => last = e,
-            }
+        if let [addr] = &addrs[..] {
+            eyeballs::check_family(addr, self.family)?;
+            self.prepare_for(addr.family())?;
+            return connect_io(self.io(), addr).await;
         }
-        Err(last)
+        let plan = Plan::new(&addrs, self.family, eyeballs::delay())?;
+        let attempts = SharedAttempts {
+            tcp: self,
+            own_used: false,
+        };
+        match Race::new(plan, attempts).await? {
+            Some((io, family)) => self.take_over(io, family),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes `io`, a fresh socket that connected, this socket's.
+    fn take_over(&self, io: sys::SharedIo, family: Family) -> Result<()> {
+        if self.is_closed() {
+            io.close();
+            return Err(Error::closed());
+        }
+        self.slot.replace(io, family);
+        Ok(())
     }
 
     /// Sends all of `buf`. On failure (or timeout) the error carries the bytes sent.
@@ -226,6 +360,58 @@ impl SharedTcp {
         boxed(
             async move { IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_recv(cx, buf)).await },
         )
+    }
+
+    /// [`recv`](SharedTcp::recv) with [`RecvFlags`], as the loop mode's
+    /// [`Tcp::recv_with`](crate::Tcp::recv_with): `PEEK` leaves the bytes queued,
+    /// `WAITALL` waits until `buf` is full (or the peer closed: the bytes that came),
+    /// `TRUNC` discards instead of copying (Linux), `OOB` reads the urgent byte without
+    /// waiting. Linux; on Windows a receive with flags fails with `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Tcp::recv_with`](crate::Tcp::recv_with); on failure (or timeout) the error
+    /// carries the bytes a `WAITALL` had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedTcp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let peeked = lp.run(async {
+    ///     let server = SharedTcp::new(Family::INET)?;
+    ///     server.listen("127.0.0.1", 0)?;
+    ///     let client = SharedTcp::new(Family::INET)?;
+    ///     client.connect_to(&server.local_addr()?).await?;
+    ///     let conn = server.accept().await?;
+    ///     client.send(b"hello").await?;
+    ///     let mut buf = [0u8; 5];
+    ///     conn.recv_with(&mut buf, RecvFlags::PEEK | RecvFlags::WAITALL).await.unwrap_err();
+    ///     conn.recv_with(&mut buf, RecvFlags::WAITALL).await?;
+    ///     Ok::<_, sock::Error>(buf)
+    /// })?;
+    /// assert_eq!(&peeked, b"hello");
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedRecvWith<'a>> {
+        let (os, invalid) = match flags.for_stream() {
+            Ok(os) => (os, None),
+            Err(e) => (0, Some(e)),
+        };
+        SharedOp::new(SharedRecvWith {
+            parking: Parking::new(self.io(), Dir::Read),
+            buf,
+            flags,
+            os,
+            invalid,
+            got: 0,
+        })
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
@@ -379,6 +565,71 @@ impl SharedTcp {
     }
 }
 
+/// One connect of `io` to `addr`; its error names the address.
+async fn connect_io(io: &sys::SharedIo, addr: &SockAddr) -> Result<()> {
+    let target = to_socket2(addr)?;
+    let mut started = false;
+    IoWait::new(io, Dir::Write, |io, cx| {
+        io.poll_connect(&target, &mut started, cx)
+    })
+    .await
+    .map_err(|e| e.context(format!("connect {addr}")))
+}
+
+/// The shared mode's connect attempts: the socket makes the first one of its current
+/// family, fresh sockets like it (registered in its loop) the others.
+struct SharedAttempts<'a> {
+    /// The caller's socket.
+    tcp: &'a SharedTcp,
+    /// Whether the caller's socket made its attempt.
+    own_used: bool,
+}
+
+/// A fresh socket that connected, and its family.
+type Fresh = (sys::SharedIo, Family);
+
+/// One shared-mode attempt; a fresh socket that connected, or `None` for the caller's.
+type SharedAttempt<'a> = Pin<Box<dyn Future<Output = Result<Option<Fresh>>> + Send + 'a>>;
+
+impl<'a> eyeballs::Attempts for SharedAttempts<'a> {
+    type Won = Option<Fresh>;
+    type Attempt = SharedAttempt<'a>;
+    type Timer = mt::Sleep;
+
+    fn start(&mut self, addr: SockAddr) -> SharedAttempt<'a> {
+        let tcp = self.tcp;
+        if !self.own_used && tcp.slot.family() == addr.family() {
+            self.own_used = true;
+            return Box::pin(async move { connect_io(tcp.io(), &addr).await.map(|()| None) });
+        }
+        Box::pin(async move {
+            let io = fresh_like(tcp, addr.family())?;
+            connect_io(&io, &addr).await?;
+            Ok(Some((io, addr.family())))
+        })
+    }
+
+    fn timer(&self, at: Instant) -> mt::Sleep {
+        mt::sleep_until(at)
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A fresh socket of `family` for an extra attempt, in `tcp`'s loop, with its options
+/// and bound IP (`eyeballs::inherit`).
+fn fresh_like(tcp: &SharedTcp, family: Family) -> Result<sys::SharedIo> {
+    if tcp.is_closed() {
+        return Err(Error::closed());
+    }
+    let io = open_io(&tcp.slot.home()?, family)?;
+    let (from, to) = (tcp.io().socket(), io.socket());
+    eyeballs::inherit(&SockRef::from(from), &SockRef::from(to), family)?;
+    Ok(io)
+}
+
 /// A new stream socket of `family` registered in `lp`'s poller: TCP, or a unix-domain
 /// stream socket for [`Family::UNIX`].
 fn open_io(lp: &SharedLoop, family: Family) -> Result<sys::SharedIo> {
@@ -492,5 +743,71 @@ impl fmt::Debug for SharedRecvN<'_> {
         f.debug_struct("SharedRecvN")
             .field("got", &self.got)
             .finish()
+    }
+}
+
+/// `recv_with`: one read with the flags, or (`WAITALL`) reads until the buffer is full
+/// or the peer closed.
+///
+/// # Examples
+///
+/// See [`SharedTcp::recv_with`].
+pub struct SharedRecvWith<'a> {
+    /// The socket, and the waiter registration.
+    parking: Parking<'a>,
+    /// What to fill.
+    buf: &'a mut [u8],
+    /// The flags (`WAITALL` is this loop's, not the kernel's).
+    flags: RecvFlags,
+    /// The OS's `MSG_*` bits.
+    os: i32,
+    /// Why the flags do not go together: the first poll's result.
+    invalid: Option<Error>,
+    /// Bytes of `buf` filled so far.
+    got: usize,
+}
+
+impl Future for SharedRecvWith<'_> {
+    type Output = Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        let this = &mut *self;
+        if let Some(e) = this.invalid.take() {
+            return Poll::Ready(Err(e));
+        }
+        loop {
+            if scope::mode() == Mode::Normal && !coop::spend(cx) {
+                return Poll::Pending;
+            }
+            let (rest, os) = (&mut this.buf[this.got..], this.os);
+            let r = this
+                .parking
+                .poll(cx, |io, cx| io.poll_recv_flags(cx, rest, os));
+            match std::task::ready!(r) {
+                Ok(0) => return Poll::Ready(Ok(this.got)),
+                Ok(n) => this.got += n,
+                Err(e) if this.flags.contains(RecvFlags::OOB) => {
+                    return Poll::Ready(Err(crate::recv_with::oob_error(e)));
+                }
+                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
+            }
+            if !this.flags.contains(RecvFlags::WAITALL) || this.got == this.buf.len() {
+                return Poll::Ready(Ok(this.got));
+            }
+        }
+    }
+}
+
+impl SharedProgress for SharedRecvWith<'_> {
+    fn transferred(&self) -> usize {
+        self.got
+    }
+}
+
+impl fmt::Debug for SharedRecvWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedRecvWith")
+            .field("got", &self.got)
+            .finish_non_exhaustive()
     }
 }

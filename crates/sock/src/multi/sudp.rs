@@ -8,8 +8,8 @@
 //! Operations are [`SharedOp`]s that take deadlines, and a receive cut short by its
 //! deadline loses no datagram (Windows keeps one that completes later for the next
 //! receive). As with `SharedTcp`, one task at a time receives on a socket, and one
-//! sends. Not here (yet): `host, port` targets resolved off the loop, dissolving an
-//! association, batches.
+//! sends. `send_to` takes a `(host, port, flags)` lookup target too, resolved off the
+//! loop. Not here (yet): `host, port` arguments, dissolving an association, batches.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use super::io::{self, IoWait, SharedFuture, SharedOp, boxed};
 use super::shared::SharedLoop;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::recv_flags::RecvFlags;
 use crate::socket::{from_socket2, source_from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 
@@ -113,13 +114,44 @@ impl SharedUdp {
         Ok(self.io.socket().bind(&addr)?)
     }
 
-    /// Sets the default peer (the first address of `target`): [`send`](SharedUdp::send)
-    /// goes there and only its datagrams are received. UDP connects at once; nothing is
-    /// awaited.
+    /// Binds to the first address of `target`: an already resolved address, or a
+    /// `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
+    /// [`ToAddrs`]), made now with `PASSIVE` added.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] for an empty target; the OS error of `connect(2)`.
+    /// As [`bind`](SharedUdp::bind); [`ErrorKind::InvalidInput`] for an empty target;
+    /// with [`Flags::NUMERICHOST`](crate::Flags) [`ErrorKind::HostNotFound`] at once for a
+    /// host that is not a numeric address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
+    /// use sock::Flags;
+    ///
+    /// let lp = sock::SharedLoop::new()?;
+    /// let u = lp.udp(sock::Family::INET)?;
+    /// u.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// assert_ne!(u.local_addr()?.port(), 0);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        let target = target::target_of(target);
+        let addrs = target::local_addrs(target, self.family, SocketType::DGRAM)?;
+        Ok(self.io.socket().bind(&first(&addrs)?)?)
+    }
+
+    /// Sets the default peer (the first address of `target`): [`send`](SharedUdp::send)
+    /// goes there and only its datagrams are received. UDP connects at once; nothing is
+    /// awaited, so a `(host, port, flags)` lookup target (see [`ToAddrs`]) is looked up
+    /// now, on this thread: add [`Flags::NUMERICHOST`](crate::Flags), which never asks a
+    /// name server, or resolve a name first ([`addr::resolve`](crate::addr::resolve)).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for an empty target; the OS error of `connect(2)`; a
+    /// lookup error ([`ErrorKind::HostNotFound`] at once for a name with `NUMERICHOST`).
     ///
     /// # Examples
     ///
@@ -133,8 +165,9 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
-        let addr = first(target)?;
-        Ok(self.io.socket().connect(&addr)?)
+        let target = target::target_of(target);
+        let addrs = target::remote_addrs_now(target, self.family, SocketType::DGRAM)?;
+        Ok(self.io.socket().connect(&first(&addrs)?)?)
     }
 
     /// Sends `buf` as one datagram to the default peer; its length once sent. Empty
@@ -178,12 +211,99 @@ impl SharedUdp {
         })
     }
 
-    /// Sends `buf` as one datagram to `to` (its first address), connected or not.
+    /// [`recv`](SharedUdp::recv) with [`RecvFlags`], as the loop mode's
+    /// [`Udp::recv_with`](crate::Udp::recv_with): `PEEK` leaves the datagram queued,
+    /// `TRUNC` gives its real length (Linux). Linux; on Windows a receive with flags
+    /// fails with `Unsupported`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Udp::recv_with`](crate::Udp::recv_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedUdp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let sizes = lp.run(async {
+    ///     let a = SharedUdp::new(Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     let b = SharedUdp::new(Family::INET)?;
+    ///     b.send_to(b"twelve bytes", &a.local_addr()?).await?;
+    ///     let mut small = [0u8; 4];
+    ///     let size = a.recv_with(&mut small, RecvFlags::PEEK | RecvFlags::TRUNC).await?;
+    ///     let mut buf = vec![0u8; size];
+    ///     Ok::<_, sock::Error>((size, a.recv(&mut buf).await?))
+    /// })?;
+    /// assert_eq!(sizes, (12, 12));
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn recv_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+        boxed(async move { Ok(self.recv_from_flags(buf, flags).await?.0) })
+    }
+
+    /// [`recv_from`](SharedUdp::recv_from) with [`RecvFlags`]: the datagram's length
+    /// (its real length with `TRUNC`) and its source, as
+    /// [`recv_with`](SharedUdp::recv_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_with`](SharedUdp::recv_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
+    /// use sock::{Family, RecvFlags, SharedLoop, SharedUdp};
+    ///
+    /// let lp = SharedLoop::new()?;
+    /// let twice = lp.run(async {
+    ///     let a = SharedUdp::new(Family::INET)?;
+    ///     a.bind("127.0.0.1", 0)?;
+    ///     SharedUdp::new(Family::INET)?.send_to(b"ping", &a.local_addr()?).await?;
+    ///     let mut buf = [0u8; 8];
+    ///     let peeked = a.recv_from_with(&mut buf, RecvFlags::PEEK).await?;
+    ///     Ok::<_, sock::Error>((peeked, a.recv_from(&mut buf).await?))
+    /// })?;
+    /// assert_eq!(twice.0, twice.1); // the same datagram, from the same sender
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    #[doc(alias = "recvnext_with")]
+    pub fn recv_from_with<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+        flags: RecvFlags,
+    ) -> SharedOp<SharedFuture<'a, Result<(usize, SockAddr)>>> {
+        boxed(self.recv_from_flags(buf, flags))
+    }
+
+    /// One datagram received with `flags`, and its source.
+    async fn recv_from_flags(&self, buf: &mut [u8], flags: RecvFlags) -> Result<(usize, SockAddr)> {
+        let os = flags.for_datagram()?;
+        let wait = IoWait::new(&self.io, Dir::Read, |io, cx| {
+            io.poll_recv_from_flags(cx, buf, os)
+        });
+        let (n, from) = wait.await?;
+        Ok((n, source_from_socket2(&from)?))
+    }
+
+    /// Sends `buf` as one datagram to the first address of `to`, connected or not: an
+    /// already resolved address, or a `(host, port, flags)` lookup (the seed's
+    /// `sendto(host, port, buf, len, expires, af)`; see [`ToAddrs`]), resolved off the
+    /// loop.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidInput`] for an empty target, [`ErrorKind::MessageTooLong`],
-    /// [`ErrorKind::Closed`], a timeout, …
+    /// [`ErrorKind::Closed`], a timeout, …; with [`Flags::NUMERICHOST`](crate::Flags) a
+    /// host that is not a numeric address fails at once with
+    /// [`ErrorKind::HostNotFound`], never asking a name server.
     ///
     /// # Examples
     ///
@@ -194,17 +314,31 @@ impl SharedUdp {
         buf: &'a [u8],
         to: &impl ToAddrs,
     ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        let to = first(to);
-        boxed(async move {
-            let to = to?;
-            if self.family == Family::UNIX {
-                return send_to_backoff(&self.io, buf, &to).await;
+        match target::target_of(to) {
+            target::Target::Addrs(addrs) => {
+                let to = first(&addrs);
+                boxed(async move { self.send_to_addr(buf, &to?).await })
             }
-            IoWait::new(&self.io, Dir::Write, |io, cx| {
-                io.poll_send_to(cx, buf, Some(&to))
-            })
-            .await
+            lookup => {
+                let lookup = lookup.into_owned();
+                boxed(async move {
+                    let dgram = SocketType::DGRAM;
+                    let addrs = target::remote_addrs(lookup, self.family, dgram).await?;
+                    self.send_to_addr(buf, &first(&addrs)?).await
+                })
+            }
+        }
+    }
+
+    /// Sends `buf` as one datagram to `to`.
+    async fn send_to_addr(&self, buf: &[u8], to: &socket2::SockAddr) -> Result<usize> {
+        if self.family == Family::UNIX {
+            return send_to_backoff(&self.io, buf, to).await;
+        }
+        IoWait::new(&self.io, Dir::Write, |io, cx| {
+            io.poll_send_to(cx, buf, Some(to))
         })
+        .await
     }
 
     /// Receives the next datagram and its source address.
@@ -337,9 +471,9 @@ impl SharedUdp {
     }
 }
 
-/// The first address of `target`, in socket2's form.
-fn first(target: &impl ToAddrs) -> Result<socket2::SockAddr> {
-    match target.to_addrs().first() {
+/// The first of `addrs`, in socket2's form.
+fn first(addrs: &[SockAddr]) -> Result<socket2::SockAddr> {
+    match addrs.first() {
         Some(addr) => to_socket2(addr),
         None => Err(Error::new(ErrorKind::InvalidInput, "no address")),
     }

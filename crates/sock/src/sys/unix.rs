@@ -82,6 +82,23 @@ pub(crate) const SEND_FLAGS: i32 = libc::MSG_NOSIGNAL;
 #[cfg(any(target_os = "macos", target_os = "ios"))]
 pub(crate) const SEND_FLAGS: i32 = 0;
 
+/// The `MSG_*` flags of a receive; `None` when the OS lacks one (`MSG_TRUNC` as an input
+/// flag is Linux's).
+pub(crate) fn recv_flags(peek: bool, trunc: bool, oob: bool) -> Option<i32> {
+    let trunc = match trunc {
+        false => 0,
+        true if cfg!(any(target_os = "linux", target_os = "android")) => libc::MSG_TRUNC,
+        true => return None,
+    };
+    let flag = |on: bool, bit: i32| if on { bit } else { 0 };
+    Some(flag(peek, libc::MSG_PEEK) | trunc | flag(oob, libc::MSG_OOB))
+}
+
+/// Whether receive `flags` asked for a datagram's real length (`MSG_TRUNC`, Linux).
+pub(crate) fn asks_real_length(flags: i32) -> bool {
+    cfg!(any(target_os = "linux", target_os = "android")) && flags & libc::MSG_TRUNC != 0
+}
+
 /// Per-socket setup after creation: `SO_NOSIGPIPE` where `MSG_NOSIGNAL` does not exist.
 pub(crate) fn prepare(socket: &socket2::Socket) -> io::Result<()> {
     #[cfg(any(target_os = "macos", target_os = "ios"))]
@@ -150,6 +167,8 @@ const SOL: i32 = libc::SOL_SOCKET;
 const TCP: i32 = libc::IPPROTO_TCP;
 const IP: i32 = libc::IPPROTO_IP;
 const IPV6: i32 = libc::IPPROTO_IPV6;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const UDP: i32 = libc::IPPROTO_UDP;
 
 /// Options common to every Unix.
 const COMMON: &[OptSpec] = &[
@@ -203,6 +222,12 @@ const PLATFORM: &[OptSpec] = &[
     spec("tcp_quickack", TCP, libc::TCP_QUICKACK, Bool),
     spec("tcp_user_timeout", TCP, libc::TCP_USER_TIMEOUT, Int),
     spec("tcp_fastopen", TCP, libc::TCP_FASTOPEN, Int),
+    spec(
+        "tcp_fastopen_connect",
+        TCP,
+        libc::TCP_FASTOPEN_CONNECT,
+        Bool,
+    ),
     spec("tcp_notsent_lowat", TCP, libc::TCP_NOTSENT_LOWAT, Int),
     spec(
         "tcp_thin_linear_timeouts",
@@ -210,7 +235,18 @@ const PLATFORM: &[OptSpec] = &[
         libc::TCP_THIN_LINEAR_TIMEOUTS,
         Bool,
     ),
+    spec("ip_freebind", IP, libc::IP_FREEBIND, Bool),
+    spec("udp_cork", UDP, libc::UDP_CORK, Bool),
 ];
+
+/// The options whose value Linux reports doubled (it keeps twice the size asked for,
+/// for its bookkeeping): copying one sets half the value read.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const READ_BACK_DOUBLED: &[&str] = &["so_rcvbuf", "so_sndbuf"];
+
+/// The options whose value the OS reports doubled: none here.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const READ_BACK_DOUBLED: &[&str] = &[];
 
 /// No extra options on the other Unixes.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

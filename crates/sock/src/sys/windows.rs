@@ -66,6 +66,21 @@ pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {
 /// Windows never raises SIGPIPE; no flags needed.
 pub(crate) const SEND_FLAGS: i32 = 0;
 
+/// The `MSG_*` flags of a receive; `None` for `trunc`: Windows reports truncation but
+/// cannot be asked for a datagram's real length.
+pub(crate) fn recv_flags(peek: bool, trunc: bool, oob: bool) -> Option<i32> {
+    if trunc {
+        return None;
+    }
+    let flag = |on: bool, bit: i32| if on { bit } else { 0 };
+    Some(flag(peek, ws::MSG_PEEK) | flag(oob, ws::MSG_OOB))
+}
+
+/// Windows cannot be asked for a datagram's real length.
+pub(crate) fn asks_real_length(_flags: i32) -> bool {
+    false
+}
+
 /// No per-socket setup on Windows.
 pub(crate) fn prepare(_socket: &socket2::Socket) -> io::Result<()> {
     Ok(())
@@ -186,6 +201,9 @@ const OPTIONS: &[OptSpec] = &[
     spec("ipv6_v6only", IPV6, ws::IPV6_V6ONLY, Bool),
     spec("ipv6_unicast_hops", IPV6, ws::IPV6_UNICAST_HOPS, Int),
 ];
+
+/// The options whose value the OS reports doubled: none on Windows.
+pub(crate) const READ_BACK_DOUBLED: &[&str] = &[];
 
 /// Every option this OS offers by name.
 pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {

@@ -286,6 +286,47 @@ impl SharedIo {
         self.poll_io(Dir::Read, cx, |mut s| s.read(buf))
     }
 
+    /// Receives into `buf` with the OS's `MSG_*` flags: a peek parks on would-block as
+    /// any read; `MSG_OOB` never waits (the urgent byte is there or it is not).
+    pub(crate) fn poll_recv_flags(
+        &self,
+        cx: &Context<'_>,
+        buf: &mut [u8],
+        os: i32,
+    ) -> Poll<Result<usize>> {
+        let recv = |s: &socket2::Socket| crate::recv_with::recv_into(&s.into(), buf, os);
+        if os & libc::MSG_OOB != 0 {
+            return Poll::Ready(self.try_once(recv));
+        }
+        self.poll_io(Dir::Read, cx, recv)
+    }
+
+    /// `f` once, whatever the readiness, retrying `EINTR`: `Closed` once closed.
+    fn try_once<T>(&self, mut f: impl FnMut(&socket2::Socket) -> io::Result<T>) -> Result<T> {
+        loop {
+            if self.is_closed() {
+                return Err(Error::closed());
+            }
+            match f(&self.socket) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r.map_err(Error::from),
+            }
+        }
+    }
+
+    /// Receives one datagram and its source with the OS's `MSG_*` flags (a peek leaves
+    /// it queued; `MSG_TRUNC` gives its real length).
+    pub(crate) fn poll_recv_from_flags(
+        &self,
+        cx: &Context<'_>,
+        buf: &mut [u8],
+        os: i32,
+    ) -> Poll<Result<(usize, socket2::SockAddr)>> {
+        self.poll_io(Dir::Read, cx, |s| {
+            crate::dgram::recv_from_flags(&s.into(), buf, os)
+        })
+    }
+
     pub(crate) fn poll_send(&self, cx: &Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         self.poll_io(Dir::Write, cx, |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)

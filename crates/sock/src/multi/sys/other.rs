@@ -64,6 +64,24 @@ impl SharedIo {
         match self.never {}
     }
 
+    pub(crate) fn poll_recv_flags(
+        &self,
+        _cx: &Context<'_>,
+        _buf: &mut [u8],
+        _os: i32,
+    ) -> Poll<Result<usize>> {
+        match self.never {}
+    }
+
+    pub(crate) fn poll_recv_from_flags(
+        &self,
+        _cx: &Context<'_>,
+        _buf: &mut [u8],
+        _os: i32,
+    ) -> Poll<Result<(usize, socket2::SockAddr)>> {
+        match self.never {}
+    }
+
     pub(crate) fn poll_send(&self, _cx: &Context<'_>, _buf: &[u8]) -> Poll<Result<usize>> {
         match self.never {}
     }

@@ -352,6 +352,14 @@ impl State {
 
 /// A new overlapped socket for a shared loop (socket2 opens every socket with
 /// `WSA_FLAG_OVERLAPPED`; it stays in blocking mode, which overlapped calls ignore).
+/// The error of receive flags on the Windows shared poller.
+fn no_recv_flags() -> Error {
+    Error::new(
+        crate::error::ErrorKind::Unsupported,
+        "recv flags need the loop mode on Windows: shared sockets receive through overlapped I/O",
+    )
+}
+
 pub(crate) fn new_socket(
     domain: socket2::Domain,
     ty: socket2::Type,
@@ -426,6 +434,35 @@ impl SharedIo {
                 failed(self.read.start(st, |st, ov| recv(socket, st, want, ov)))
             }
         })
+    }
+
+    /// Receives with `MSG_*` flags: none is a plain receive; any other is refused, as
+    /// the receives here are overlapped ones into the socket's own buffer (a peek or an
+    /// urgent byte would have to bypass it).
+    pub(crate) fn poll_recv_flags(
+        &self,
+        cx: &Context<'_>,
+        buf: &mut [u8],
+        os: i32,
+    ) -> Poll<Result<usize>> {
+        match os {
+            0 => self.poll_recv(cx, buf),
+            _ => Poll::Ready(Err(no_recv_flags())),
+        }
+    }
+
+    /// Receives one datagram with `MSG_*` flags: none is a plain receive; any other is
+    /// refused (see [`poll_recv_flags`](SharedIo::poll_recv_flags)).
+    pub(crate) fn poll_recv_from_flags(
+        &self,
+        cx: &Context<'_>,
+        buf: &mut [u8],
+        os: i32,
+    ) -> Poll<Result<(usize, socket2::SockAddr)>> {
+        match os {
+            0 => self.poll_recv_from(cx, buf),
+            _ => Poll::Ready(Err(no_recv_flags())),
+        }
     }
 
     /// Drives one direction's `Op`: fails once the socket is closed, parks while an
