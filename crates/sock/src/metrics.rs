@@ -263,6 +263,25 @@ impl Counters {
     }
 }
 
+/// `accept` shed a connection: counted in the loop running now and traced. Cold and out
+/// of line, so the accept path around it stays as the compiler had it.
+#[cold]
+#[inline(never)]
+#[allow(dead_code)] // called by sys/unix.rs; Windows has no fd limit to shed for
+pub(crate) fn accept_shed() {
+    count(Counter::AcceptShed);
+    crate::trace::accept_shed();
+}
+
+/// A deadline ended the operation `op` (or a scope): counted in the loop running now and
+/// traced. Cold and out of line: it runs once per timeout.
+#[cold]
+#[inline(never)]
+pub(crate) fn deadline_expired(op: &'static str) {
+    count(Counter::DeadlineExpired);
+    crate::trace::deadline_expired(op);
+}
+
 /// Counts `which` in the loop running now: this thread's entered sock loop, else the
 /// shared loop this thread works for. Called only where a deadline ends or a connection
 /// is shed (rare), so finding the loop costs a thread-local look-up there and nothing

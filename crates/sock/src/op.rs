@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use sock_poll::{Direction, Wait};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::{self, Counter};
 use crate::scope::{self, Mode, Timed};
 use crate::socket::Core;
 
@@ -185,8 +184,7 @@ where
             Poll::Ready(Some(r)) => Poll::Ready(r),
             Poll::Ready(None) => {
                 let (moved, name) = (op.transferred(), op.name());
-                metrics::count(Counter::DeadlineExpired);
-                crate::trace::deadline_expired(name);
+                crate::metrics::deadline_expired(name);
                 let err = Error::from(ErrorKind::Timeout).context(name);
                 Poll::Ready(Err(err.with_transferred(moved)))
             }

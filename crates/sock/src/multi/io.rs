@@ -314,8 +314,7 @@ where
             return Poll::Ready(r);
         }
         let moved = self.op.transferred();
-        super::count_shared(crate::metrics::Counter::DeadlineExpired);
-        crate::trace::deadline_expired("shared operation");
+        crate::metrics::deadline_expired("shared operation");
         let err = Error::from(ErrorKind::Timeout).with_transferred(moved);
         Poll::Ready(Err(err))
     }

@@ -342,8 +342,7 @@ fn shed_one(s: &socket2::SockRef<'_>, out_of_fds: io::Error) -> io::Result<socke
     reserve_spare_fd();
     match shed {
         Ok(()) => {
-            crate::metrics::count(crate::metrics::Counter::AcceptShed);
-            crate::trace::accept_shed();
+            crate::metrics::accept_shed();
             Err(out_of_fds)
         }
         Err(e) if is_out_of_fds(&e) => match has_pending_connection(s) {
