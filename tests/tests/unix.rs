@@ -142,3 +142,38 @@ fn unix_datagrams_from_an_unbound_sender_come_from_the_unnamed_address() {
     });
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn unix_stream_through_hyper_rt_traits() {
+    use hyper::rt::{Read, ReadBuf, Write};
+    use std::future::poll_fn;
+    use std::pin::Pin;
+
+    let path = temp_path("hyper");
+    let p2 = path.clone();
+    sock::run(async move {
+        let server = sock::tcp(Family::UNIX).unwrap();
+        server.listen(&p2, 0).unwrap();
+        let mut c = sock::tcp(Family::UNIX).unwrap();
+        c.connect(&p2, 0).timeout(PATIENCE).await.unwrap();
+        let mut s = server.accept().timeout(PATIENCE).await.unwrap();
+        let n = poll_fn(|cx| Pin::new(&mut c).poll_write(cx, b"over unix")).await;
+        assert_eq!(n.unwrap(), 9);
+        poll_fn(|cx| Pin::new(&mut c).poll_shutdown(cx))
+            .await
+            .unwrap();
+        let mut raw = [std::mem::MaybeUninit::uninit(); 64];
+        let mut buf = ReadBuf::uninit(&mut raw);
+        loop {
+            let before = buf.filled().len();
+            poll_fn(|cx| Pin::new(&mut s).poll_read(cx, buf.unfilled()))
+                .await
+                .unwrap();
+            if buf.filled().len() == before {
+                break;
+            }
+        }
+        assert_eq!(buf.filled(), b"over unix");
+    });
+    let _ = std::fs::remove_file(&path);
+}

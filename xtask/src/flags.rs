@@ -22,6 +22,7 @@ commands:
   chaos [ARGS...]     the randomized API-sequence tester, 180 s on fresh seeds (ARGS go
                       to the tester instead, e.g. --replay SEED or --seeds N --seconds S)
   deps                the facade's default dependency graph holds only allowed crates
+  features            cargo test -p sock with no feature, each feature alone, all together
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
   setup-tools         apt-get every outside program a step runs (curl, wrk, valgrind,
@@ -75,6 +76,8 @@ pub(crate) enum Command {
     Tidy,
     /// The facade's default dependency graph.
     Deps,
+    /// The facade's tests per feature set.
+    Features,
     /// The randomized tester, with its arguments.
     Chaos(Vec<String>),
     /// The Wine prefix.
@@ -123,6 +126,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "bench-smoke" => Command::BenchSmoke,
         "tidy" => Command::Tidy,
         "deps" => Command::Deps,
+        "features" => Command::Features,
         "chaos" => return Ok(Command::Chaos(rest)),
         "setup-wine" => Command::SetupWine,
         "setup-tools" => Command::SetupTools,

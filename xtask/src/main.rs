@@ -13,6 +13,8 @@
 //!   on fresh seeds; any violation prints its seed and fails.
 //! - `deps` — `cargo tree -p sock -e normal`: the facade's default dependency graph
 //!   holds only the allowed crates (the ecosystem's come in behind features).
+//! - `features` — `cargo test -p sock` with no feature, each optional feature alone,
+//!   and all together (the workspace's `test` step sees only their union).
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
@@ -82,6 +84,7 @@ mod cmd;
 mod deps;
 mod doc;
 mod faults;
+mod features;
 mod flags;
 mod fmt;
 mod fuzz;
@@ -146,6 +149,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Icount { bless } => vec![icount::step(bless)],
         Command::Tidy => vec![tidy::step()],
         Command::Deps => vec![deps::step()],
+        Command::Features => vec![features::step()],
         Command::Chaos(args) => vec![chaos::step(args)],
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],

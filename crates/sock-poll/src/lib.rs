@@ -51,8 +51,11 @@ mod unparker;
 #[cfg_attr(windows, path = "sys/windows.rs")]
 mod sys;
 
-pub use reactor::{Reactor, ReactorMetrics, round_up_to_millis};
+pub use reactor::{Reactor, ReactorMetrics};
 pub use registration::{Closed, Direction, Registration, Wait};
+/// Rounds a timeout up to whole milliseconds (the resolution of the OS wait); one
+/// function for both pollers.
+pub use sock_poll_shared::round_up_to_millis;
 pub use unparker::Unparker;
 
 /// The README's example, compiled and run as a doctest (and not shown in these docs).

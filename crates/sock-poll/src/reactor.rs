@@ -11,6 +11,7 @@ use std::time::Duration;
 use mio::event::Source;
 use mio::{Events, Interest, Poll, Registry};
 use slab::Slab;
+use sock_poll_shared::round_up_to_millis;
 
 use crate::registration::{Registration, Slot};
 use crate::token::{self, WAKER};
@@ -382,22 +383,4 @@ pub struct ReactorMetrics {
     pub parked: u64,
     /// Events dropped because their registration was gone ([`Reactor::stale_events`]).
     pub stale_events: u64,
-}
-
-/// Rounds `d` up to whole milliseconds: the resolution of `epoll_wait`, so a sub-millisecond
-/// wait never becomes a zero-timeout busy poll. `Duration::ZERO` stays zero.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use sock_poll::round_up_to_millis;
-///
-/// assert_eq!(round_up_to_millis(Duration::from_micros(300)), Duration::from_millis(1));
-/// assert_eq!(round_up_to_millis(Duration::from_millis(2)), Duration::from_millis(2));
-/// assert_eq!(round_up_to_millis(Duration::ZERO), Duration::ZERO);
-/// ```
-pub fn round_up_to_millis(d: Duration) -> Duration {
-    let millis = d.as_nanos().div_ceil(1_000_000);
-    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
 }

@@ -10,12 +10,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use sock_addr::SockAddr;
-use sock_poll::{Direction, Wait};
+use sock_poll::Direction;
 
 use crate::dgram::Dgram;
 use crate::error::Result;
 use crate::op::Op;
-use crate::socket::Core;
+use crate::socket::Waiter;
 use crate::sys;
 
 /// Most datagrams moved by one batch call.
@@ -168,11 +168,9 @@ impl Dgram {
         batch: &'a mut [Datagram],
     ) -> impl Op<Output = Result<usize>> + 'a {
         Batch {
-            core: self.core(),
-            dir: Direction::Read,
+            waiter: Waiter::new(self.core(), Direction::Read),
             recv: Some(batch),
             send: None,
-            wait: Wait::default(),
         }
     }
 
@@ -206,39 +204,34 @@ impl Dgram {
     /// ```
     pub fn send_batch<'a>(&'a self, batch: &'a [Datagram]) -> impl Op<Output = Result<usize>> + 'a {
         Batch {
-            core: self.core(),
-            dir: Direction::Write,
+            waiter: Waiter::new(self.core(), Direction::Write),
             recv: None,
             send: Some(batch),
-            wait: Wait::default(),
         }
     }
 }
 
 /// A batch operation in flight.
 struct Batch<'a> {
-    core: &'a Core,
-    dir: Direction,
+    waiter: Waiter<'a>,
     recv: Option<&'a mut [Datagram]>,
     send: Option<&'a [Datagram]>,
-    wait: Wait,
 }
 
 impl Future for Batch<'_> {
     type Output = Result<usize>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let this = &mut *self;
-        let (core, dir) = (this.core, this.dir);
+        let Waiter { core, dir, wait } = &mut this.waiter;
+        let (core, dir) = (*core, *dir);
         match (&mut this.recv, this.send) {
             (Some(batch), _) => {
                 let n = batch.len().min(MAX_BATCH);
-                core.poll_io(dir, cx, &mut this.wait, |s| {
-                    sys::recv_batch(&s, &mut batch[..n])
-                })
+                core.poll_io(dir, cx, wait, |s| sys::recv_batch(&s, &mut batch[..n]))
             }
             (None, Some(batch)) => {
                 let batch = &batch[..batch.len().min(MAX_BATCH)];
-                core.poll_io(dir, cx, &mut this.wait, |s| sys::send_batch(&s, batch))
+                core.poll_io(dir, cx, wait, |s| sys::send_batch(&s, batch))
             }
             (None, None) => Poll::Ready(Ok(0)),
         }
@@ -246,12 +239,6 @@ impl Future for Batch<'_> {
 }
 
 impl Op for Batch<'_> {}
-
-impl Drop for Batch<'_> {
-    fn drop(&mut self) {
-        self.core.forget(self.dir, &mut self.wait);
-    }
-}
 
 /// One datagram per call, for OSes without a batch call: receives into `batch[0]`.
 #[allow(dead_code)] // the fallback of the sys modules without recvmmsg/sendmmsg

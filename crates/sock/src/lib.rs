@@ -51,6 +51,9 @@ mod dgram;
 mod error;
 mod eyeballs;
 mod half;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+pub mod io;
 mod metrics;
 mod multi;
 mod oneshot;

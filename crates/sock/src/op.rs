@@ -12,11 +12,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sock_poll::{Direction, Wait};
+use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::scope::{self, Mode, Timed};
-use crate::socket::Core;
+use crate::socket::{Core, Waiter};
 
 /// A socket operation: a future that knows how many bytes it has moved so far.
 ///
@@ -286,10 +286,8 @@ where
 /// is reported writable whatever the receiver's queue holds, so parking on readiness
 /// would spin).
 pub(crate) struct IoOp<'a, F> {
-    core: &'a Core,
-    dir: Direction,
+    waiter: Waiter<'a>,
     f: F,
-    wait: Wait,
     backoff: Option<Backoff>,
     /// What the operation is called in its errors.
     name: &'static str,
@@ -298,10 +296,8 @@ pub(crate) struct IoOp<'a, F> {
 impl<'a, F> IoOp<'a, F> {
     pub(crate) fn new(core: &'a Core, dir: Direction, f: F) -> IoOp<'a, F> {
         IoOp {
-            core,
-            dir,
+            waiter: Waiter::new(core, dir),
             f,
-            wait: Wait::default(),
             backoff: None,
             name: "operation",
         }
@@ -330,8 +326,11 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
         match &mut this.backoff {
-            None => this.core.poll_io(this.dir, cx, &mut this.wait, &mut this.f),
-            Some(backoff) => backoff.poll(this.core, cx, &mut this.f),
+            None => {
+                let Waiter { core, dir, wait } = &mut this.waiter;
+                core.poll_io(*dir, cx, wait, &mut this.f)
+            }
+            Some(backoff) => backoff.poll(this.waiter.core, cx, &mut this.f),
         }
     }
 }
@@ -345,14 +344,8 @@ where
     }
 }
 
-impl<F> Drop for IoOp<'_, F> {
-    fn drop(&mut self) {
-        self.core.forget(self.dir, &mut self.wait);
-    }
-}
-
 /// Retrying a would-block syscall on a timer: 1 ms after the first `WouldBlock`,
-/// doubling up to [`Backoff::MAX`], so a send that readiness cannot wake neither spins
+/// doubling up to 16 ms ([`next_backoff`]), so a send that readiness cannot wake neither spins
 /// nor waits long once the receiver drains.
 #[derive(Default)]
 pub(crate) struct Backoff {
@@ -362,10 +355,15 @@ pub(crate) struct Backoff {
     next: Duration,
 }
 
-impl Backoff {
-    /// The longest wait between two tries.
-    const MAX: Duration = Duration::from_millis(16);
+/// The next wait of a timer backoff after `last` (start from `Duration::ZERO`): 1 ms,
+/// doubling up to 16 ms. Every place that waits out a condition readiness cannot report
+/// uses it: [`Backoff`], a unix connect to a full listener queue, a shared-mode unix
+/// datagram send.
+pub(crate) fn next_backoff(last: Duration) -> Duration {
+    (last * 2).clamp(Duration::from_millis(1), Duration::from_millis(16))
+}
 
+impl Backoff {
     fn poll<T>(
         &mut self,
         core: &Core,
@@ -385,7 +383,7 @@ impl Backoff {
         if mode == Mode::Expired {
             return Poll::Ready(Err(scope::expired()));
         }
-        self.next = (self.next * 2).clamp(Duration::from_millis(1), Backoff::MAX);
+        self.next = next_backoff(self.next);
         let sleep = self.sleep.insert(sock_sched::sleep(self.next));
         match Pin::new(sleep).poll(cx) {
             Poll::Pending => Poll::Pending,

@@ -329,7 +329,7 @@ impl Dgram {
 }
 
 /// Reads into uninitialized spare capacity (for `tokio::io::ReadBuf`).
-#[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "tokio-io", feature = "hyper")), allow(dead_code))]
 pub(crate) fn poll_recv_uninit(
     tcp: &Tcp,
     cx: &mut Context<'_>,
@@ -343,7 +343,7 @@ pub(crate) fn poll_recv_uninit(
 
 /// `io::Error` from a sock error, for the I/O traits.
 #[cfg_attr(
-    not(any(feature = "futures-io", feature = "tokio-io")),
+    not(any(feature = "futures-io", feature = "tokio-io", feature = "hyper")),
     allow(dead_code)
 )]
 pub(crate) fn to_io<T>(r: Poll<Result<T>>) -> Poll<io::Result<T>> {

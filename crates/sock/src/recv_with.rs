@@ -13,12 +13,12 @@ use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use sock_poll::{Direction, Wait};
+use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::op::Op;
 use crate::recv_flags::RecvFlags;
-use crate::socket::Core;
+use crate::socket::{Core, Waiter};
 
 /// `buf` as the uninitialized bytes socket2's receives take.
 #[inline] // a cast, on every datagram receive's path
@@ -55,7 +55,7 @@ fn checked(flags: Result<i32>) -> (i32, Option<Error>) {
 /// `recv_with` on a stream: one read with the flags, or (`WAITALL`) reads until `buf`
 /// is full or the peer closed.
 pub(crate) struct StreamRecv<'a> {
-    core: &'a Core,
+    waiter: Waiter<'a>,
     buf: &'a mut [u8],
     flags: RecvFlags,
     /// The OS's `MSG_*` bits.
@@ -64,20 +64,18 @@ pub(crate) struct StreamRecv<'a> {
     invalid: Option<Error>,
     /// Bytes of `buf` filled so far (`WAITALL`).
     got: usize,
-    wait: Wait,
 }
 
 impl<'a> StreamRecv<'a> {
     pub(crate) fn new(core: &'a Core, buf: &'a mut [u8], flags: RecvFlags) -> StreamRecv<'a> {
         let (os, invalid) = checked(flags.for_stream());
         StreamRecv {
-            core,
+            waiter: Waiter::new(core, Direction::Read),
             buf,
             flags,
             os,
             invalid,
             got: 0,
-            wait: Wait::default(),
         }
     }
 
@@ -87,15 +85,18 @@ impl<'a> StreamRecv<'a> {
         let len = rest.len();
         let recv = |s: socket2::SockRef<'_>| recv_into(&s, rest, os);
         if self.flags.contains(RecvFlags::PEEK) {
-            return self.core.poll_io(Direction::Read, cx, &mut self.wait, recv);
+            return self
+                .waiter
+                .core
+                .poll_io(Direction::Read, cx, &mut self.waiter.wait, recv);
         }
-        (self.core).poll_stream(Direction::Read, cx, &mut self.wait, len, recv)
+        (self.waiter.core).poll_stream(Direction::Read, cx, &mut self.waiter.wait, len, recv)
     }
 
     /// The urgent byte, now or never: no readiness is read or changed.
     fn urgent_byte(&mut self) -> Result<usize> {
         let (buf, os) = (&mut *self.buf, self.os);
-        let r = self.core.try_now(|s| recv_into(&s, buf, os));
+        let r = self.waiter.core.try_now(|s| recv_into(&s, buf, os));
         r.map_err(|e| oob_error(e.into()))
     }
 }
@@ -134,16 +135,10 @@ impl Op for StreamRecv<'_> {
     }
 }
 
-impl Drop for StreamRecv<'_> {
-    fn drop(&mut self) {
-        self.core.forget(Direction::Read, &mut self.wait);
-    }
-}
-
 /// `recv_with`/`recvnext_with` on a datagram socket: one datagram (or a peek at one)
 /// and its source.
 pub(crate) struct DgramRecv<'a> {
-    core: &'a Core,
+    waiter: Waiter<'a>,
     buf: &'a mut [u8],
     /// The OS's `MSG_*` bits.
     os: i32,
@@ -151,7 +146,6 @@ pub(crate) struct DgramRecv<'a> {
     invalid: Option<Error>,
     /// `"recv"` or `"recvnext"`.
     name: &'static str,
-    wait: Wait,
 }
 
 impl<'a> DgramRecv<'a> {
@@ -163,12 +157,11 @@ impl<'a> DgramRecv<'a> {
     ) -> DgramRecv<'a> {
         let (os, invalid) = checked(flags.for_datagram());
         DgramRecv {
-            core,
+            waiter: Waiter::new(core, Direction::Read),
             buf,
             os,
             invalid,
             name,
-            wait: Wait::default(),
         }
     }
 }
@@ -183,19 +176,15 @@ impl Future for DgramRecv<'_> {
         }
         let (buf, os) = (&mut *this.buf, this.os);
         let recv = |s: socket2::SockRef<'_>| crate::dgram::recv_from_flags(&s, buf, os);
-        this.core.poll_io(Direction::Read, cx, &mut this.wait, recv)
+        this.waiter
+            .core
+            .poll_io(Direction::Read, cx, &mut this.waiter.wait, recv)
     }
 }
 
 impl Op for DgramRecv<'_> {
     fn name(&self) -> &'static str {
         self.name
-    }
-}
-
-impl Drop for DgramRecv<'_> {
-    fn drop(&mut self) {
-        self.core.forget(Direction::Read, &mut self.wait);
     }
 }
 

@@ -576,6 +576,36 @@ impl Drop for Core {
     }
 }
 
+/// An operation's claim on one direction of a socket: the socket, the direction, and
+/// the operation's waiter ticket. Every parking operation holds one; dropping it (the
+/// operation finished, or was dropped while parked — a deadline, a cancelled thread)
+/// forgets the waiter if it is still the operation's own, so nothing stays registered.
+pub(crate) struct Waiter<'a> {
+    /// The socket.
+    pub(crate) core: &'a Core,
+    /// The direction waited on.
+    pub(crate) dir: Direction,
+    /// The ticket of the registration's waiter slot.
+    pub(crate) wait: Wait,
+}
+
+impl<'a> Waiter<'a> {
+    /// A claim on `dir` of `core`, not parked yet.
+    pub(crate) fn new(core: &'a Core, dir: Direction) -> Waiter<'a> {
+        Waiter {
+            core,
+            dir,
+            wait: Wait::default(),
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.core.forget(self.dir, &mut self.wait);
+    }
+}
+
 /// Closes an OS socket: wakes its waiters with `Closed`, deregisters, frees the fd.
 fn close_io(io: Io) -> Result<()> {
     let Io { mut sock, reg, .. } = io;

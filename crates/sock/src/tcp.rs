@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
-use sock_poll::{Direction, Wait};
+use sock_poll::Direction;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::eyeballs::{self, Plan, Race};
@@ -16,7 +16,7 @@ use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
 use crate::recv_flags::RecvFlags;
 use crate::recv_with::StreamRecv;
-use crate::socket::{Core, to_socket2};
+use crate::socket::{Core, Waiter, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
 
@@ -402,10 +402,9 @@ impl Tcp {
     /// See [`Tcp`].
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<()>> + 'a {
         SendAll {
-            core: &self.core,
+            waiter: Waiter::new(&self.core, Direction::Write),
             buf,
             sent: 0,
-            wait: Wait::default(),
         }
     }
 
@@ -420,9 +419,8 @@ impl Tcp {
     /// See [`Tcp`].
     pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<usize>> + 'a {
         Recv {
-            core: &self.core,
+            waiter: Waiter::new(&self.core, Direction::Read),
             buf,
-            wait: Wait::default(),
         }
     }
 
@@ -503,8 +501,7 @@ impl Tcp {
     /// ```
     pub fn readable(&self) -> impl Op<Output = Result<()>> + '_ {
         Readable {
-            core: &self.core,
-            wait: Wait::default(),
+            waiter: Waiter::new(&self.core, Direction::Read),
         }
     }
 
@@ -520,10 +517,9 @@ impl Tcp {
     /// See [`Tcp`].
     pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<()>> + 'a {
         RecvN {
-            core: &self.core,
+            waiter: Waiter::new(&self.core, Direction::Read),
             buf,
             got: 0,
-            wait: Wait::default(),
         }
     }
 
@@ -704,7 +700,7 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
     // socket, or loopback).
     core.reset_ready(Direction::Read);
     core.reset_ready(Direction::Write);
-    let mut backoff = Duration::from_millis(1);
+    let mut backoff = Duration::ZERO;
     loop {
         match core.with(|s| s.connect(&target)) {
             Ok(()) => return Ok(()),
@@ -712,39 +708,15 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
             // A unix listener's queue is full: nothing to wait on but time (within the
             // operation's deadline), 1 ms doubling to 16 ms.
             Err(e) if e.raw_os_error().is_some_and(sys::is_queue_full) => {
+                backoff = crate::op::next_backoff(backoff);
                 sock_sched::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_millis(16));
             }
             Err(e) => return Err(e.in_connect()),
         }
     }
     core.clear_ready(Direction::Write);
-    let mut wait = Waiting::new(core, Direction::Write);
+    let mut wait = Waiter::new(core, Direction::Write);
     poll_fn(|cx| core.poll_connected(cx, &mut wait.wait)).await
-}
-
-/// An operation's record of being the waiter of `dir`: forgets the waiter if the
-/// operation is dropped while parked.
-struct Waiting<'a> {
-    core: &'a Core,
-    dir: Direction,
-    wait: Wait,
-}
-
-impl<'a> Waiting<'a> {
-    fn new(core: &'a Core, dir: Direction) -> Waiting<'a> {
-        Waiting {
-            core,
-            dir,
-            wait: Wait::default(),
-        }
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.core.forget(self.dir, &mut self.wait);
-    }
 }
 
 /// `accept`: the syscall, then the new socket registered with the loop.
@@ -783,10 +755,9 @@ where
 
 /// `send`: every byte, across as many syscalls and waits as it takes.
 struct SendAll<'a> {
-    core: &'a Core,
+    waiter: Waiter<'a>,
     buf: &'a [u8],
     sent: usize,
-    wait: Wait,
 }
 
 impl Future for SendAll<'_> {
@@ -796,13 +767,16 @@ impl Future for SendAll<'_> {
         while this.sent < this.buf.len() {
             let rest = &this.buf[this.sent..];
             let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
-            match this
-                .core
-                .poll_stream(Direction::Write, cx, &mut this.wait, rest.len(), send)
-            {
+            match this.waiter.core.poll_stream(
+                Direction::Write,
+                cx,
+                &mut this.waiter.wait,
+                rest.len(),
+                send,
+            ) {
                 Poll::Ready(Ok(n)) => this.sent += n,
                 Poll::Ready(Err(e)) => {
-                    let e = this.core.never_connected(e);
+                    let e = this.waiter.core.never_connected(e);
                     return Poll::Ready(Err(e.with_transferred(this.sent)));
                 }
                 Poll::Pending => return Poll::Pending,
@@ -822,23 +796,16 @@ impl Op for SendAll<'_> {
     }
 }
 
-impl Drop for SendAll<'_> {
-    fn drop(&mut self) {
-        self.core.forget(Direction::Write, &mut self.wait);
-    }
-}
-
 /// `readable`: waits until a read would not block, without reading.
 struct Readable<'a> {
-    core: &'a Core,
-    wait: Wait,
+    waiter: Waiter<'a>,
 }
 
 impl Future for Readable<'_> {
     type Output = Result<()>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
-        this.core.poll_readable(cx, &mut this.wait)
+        this.waiter.core.poll_readable(cx, &mut this.waiter.wait)
     }
 }
 
@@ -848,17 +815,10 @@ impl Op for Readable<'_> {
     }
 }
 
-impl Drop for Readable<'_> {
-    fn drop(&mut self) {
-        self.core.forget(Direction::Read, &mut self.wait);
-    }
-}
-
 /// `recv`: one read of at most `buf.len()` bytes.
 struct Recv<'a> {
-    core: &'a Core,
+    waiter: Waiter<'a>,
     buf: &'a mut [u8],
-    wait: Wait,
 }
 
 impl Future for Recv<'_> {
@@ -868,8 +828,9 @@ impl Future for Recv<'_> {
         let buf = &mut *this.buf;
         let len = buf.len();
         let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
-        this.core
-            .poll_stream(Direction::Read, cx, &mut this.wait, len, read)
+        this.waiter
+            .core
+            .poll_stream(Direction::Read, cx, &mut this.waiter.wait, len, read)
     }
 }
 
@@ -879,18 +840,11 @@ impl Op for Recv<'_> {
     }
 }
 
-impl Drop for Recv<'_> {
-    fn drop(&mut self) {
-        self.core.forget(Direction::Read, &mut self.wait);
-    }
-}
-
 /// `recvn`: exactly `buf.len()` bytes.
 struct RecvN<'a> {
-    core: &'a Core,
+    waiter: Waiter<'a>,
     buf: &'a mut [u8],
     got: usize,
-    wait: Wait,
 }
 
 impl Future for RecvN<'_> {
@@ -900,10 +854,13 @@ impl Future for RecvN<'_> {
         while this.got < this.buf.len() {
             let rest = &mut this.buf[this.got..];
             let (len, read) = (rest.len(), |s: socket2::SockRef<'_>| (&*s).read(rest));
-            match this
-                .core
-                .poll_stream(Direction::Read, cx, &mut this.wait, len, read)
-            {
+            match this.waiter.core.poll_stream(
+                Direction::Read,
+                cx,
+                &mut this.waiter.wait,
+                len,
+                read,
+            ) {
                 Poll::Ready(Ok(0)) => {
                     let e = Error::new(ErrorKind::Eof, "peer closed before all bytes arrived");
                     return Poll::Ready(Err(e.with_transferred(this.got)));
@@ -927,19 +884,12 @@ impl Op for RecvN<'_> {
     }
 }
 
-impl Drop for RecvN<'_> {
-    fn drop(&mut self) {
-        self.core.forget(Direction::Read, &mut self.wait);
-    }
-}
-
 /// `recvall`: until EOF, growing a buffer (the caller's, put back on drop, or its own).
 struct RecvAll<'a> {
-    core: &'a Core,
+    waiter: Waiter<'a>,
     out: Vec<u8>,
     target: Option<&'a mut Vec<u8>>,
     start: usize,
-    wait: Wait,
 }
 
 const RECVALL_CHUNK: usize = 64 * 1024;
@@ -951,11 +901,10 @@ impl<'a> RecvAll<'a> {
             .map(|t| std::mem::take(&mut **t))
             .unwrap_or_default();
         RecvAll {
-            core,
+            waiter: Waiter::new(core, Direction::Read),
             start: out.len(),
             out,
             target,
-            wait: Wait::default(),
         }
     }
 
@@ -966,9 +915,13 @@ impl<'a> RecvAll<'a> {
         let len = self.out.len();
         let spare = &mut self.out.spare_capacity_mut()[..RECVALL_CHUNK];
         let recv = |s: socket2::SockRef<'_>| s.recv(spare);
-        let r = self
-            .core
-            .poll_stream(Direction::Read, cx, &mut self.wait, RECVALL_CHUNK, recv);
+        let r = self.waiter.core.poll_stream(
+            Direction::Read,
+            cx,
+            &mut self.waiter.wait,
+            RECVALL_CHUNK,
+            recv,
+        );
         if let Poll::Ready(Ok(n)) = r {
             // SAFETY: `recv` initialized the first `n` bytes of the spare capacity.
             unsafe { self.out.set_len(len + n) };
@@ -1006,7 +959,6 @@ impl Op for RecvAll<'_> {
 
 impl Drop for RecvAll<'_> {
     fn drop(&mut self) {
-        self.core.forget(Direction::Read, &mut self.wait);
         if let Some(target) = self.target.take() {
             *target = std::mem::take(&mut self.out);
         }

@@ -493,13 +493,13 @@ impl fmt::Debug for SharedUdp {
 /// is waited out on a timer — 1 ms after a would-block, doubling up to 16 ms — as in
 /// loop mode, never on readiness, which would spin.
 async fn send_to_backoff(io: &sys::SharedIo, buf: &[u8], to: &socket2::SockAddr) -> Result<usize> {
-    let mut wait = std::time::Duration::from_millis(1);
+    let mut wait = std::time::Duration::ZERO;
     loop {
         if let Some(r) = try_send_to(io, buf, to) {
             return r;
         }
+        wait = crate::op::next_backoff(wait);
         sock_sched::mt::sleep(wait).await;
-        wait = (wait * 2).min(std::time::Duration::from_millis(16));
     }
 }
 
