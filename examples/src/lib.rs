@@ -10,6 +10,7 @@ pub mod heap;
 pub mod http;
 pub mod hyper_client;
 pub mod hyper_server;
+pub mod observe;
 pub mod ping;
 pub mod proxy;
 pub mod serve;

@@ -40,6 +40,28 @@ fn echo_server_and_client() {
     });
 }
 
+/// `echo_server --metrics`'s line over an interval of 200 round trips: the server's
+/// reads parked (they wait for each message), nothing expired or was shed.
+#[test]
+fn echo_server_metrics_line() {
+    sock::run(async {
+        let (l, port) = listener();
+        let server = sock::thread(sock_examples::echo::serve(l));
+        let before = sock::metrics();
+        sock_examples::echo::client("127.0.0.1", port, 200, 64)
+            .await
+            .unwrap();
+        let after = sock::metrics();
+        let line = sock_examples::observe::line(&before, &after);
+        assert!(line.starts_with("metrics alive="), "{line}");
+        assert!(line.contains("expired=0 shed=0"), "{line}");
+        let parked = after.ops_parked - before.ops_parked;
+        assert!(parked >= 200, "each message waited for: {line}");
+        assert!(line.contains(&format!("parked_ops={parked} ")), "{line}");
+        server.cancel();
+    });
+}
+
 #[test]
 fn http_serves_keep_alive_and_close() {
     sock::run(async {

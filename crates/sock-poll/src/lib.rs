@@ -51,7 +51,7 @@ mod unparker;
 #[cfg_attr(windows, path = "sys/windows.rs")]
 mod sys;
 
-pub use reactor::Reactor;
+pub use reactor::{Reactor, ReactorMetrics};
 pub use registration::{Closed, Direction, Registration, Wait};
 /// Rounds a timeout up to whole milliseconds (the resolution of the OS wait); one
 /// function for both pollers.

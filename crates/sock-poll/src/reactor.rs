@@ -50,6 +50,10 @@ pub(crate) struct Shared {
     waker: Arc<mio::Waker>,
     next_generation: Cell<u32>,
     stale_events: Cell<u64>,
+    /// Events dispatched to live registrations, over every poll.
+    delivered: Cell<u64>,
+    /// Waiters armed: operations that saw would-block and parked.
+    pub(crate) parked: Cell<u64>,
     to_wake: RefCell<Vec<Waker>>,
     /// The faults this reactor injects, when installed at its creation.
     #[cfg(feature = "faults")]
@@ -83,6 +87,8 @@ impl Reactor {
             waker,
             next_generation: Cell::new(0),
             stale_events: Cell::new(0),
+            delivered: Cell::new(0),
+            parked: Cell::new(0),
             to_wake: RefCell::new(Vec::new()),
             #[cfg(feature = "faults")]
             faults: crate::faults::Injector::from_installed().map(RefCell::new),
@@ -176,6 +182,8 @@ impl Reactor {
             timeout = Some(Duration::ZERO);
         }
         drop(events);
+        let delivered = self.shared.delivered.get() + dispatched as u64;
+        self.shared.delivered.set(delivered);
         self.wake_collected();
         Ok(dispatched)
     }
@@ -311,6 +319,30 @@ impl Reactor {
         self.shared.slots.borrow().len()
     }
 
+    /// A snapshot of the reactor's counters (see [`ReactorMetrics`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = sock_poll::Reactor::new()?;
+    /// let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// let _reg = reactor.register(&mut s, mio::Interest::WRITABLE)?;
+    /// reactor.poll(Some(Duration::from_secs(5)))?; // a fresh socket is writable
+    /// let m = reactor.metrics();
+    /// assert_eq!((m.registrations, m.events, m.parked), (1, 1, 0));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn metrics(&self) -> ReactorMetrics {
+        ReactorMetrics {
+            registrations: self.registrations(),
+            events: self.shared.delivered.get(),
+            parked: self.shared.parked.get(),
+            stale_events: self.shared.stale_events.get(),
+        }
+    }
+
     #[allow(dead_code)] // used by sys/unix.rs; Windows has no raw handle to give
     pub(crate) fn poll_cell(&self) -> &RefCell<Poll> {
         &self.shared.poll
@@ -329,4 +361,26 @@ impl fmt::Debug for Reactor {
             .field("registrations", &self.registrations())
             .finish_non_exhaustive()
     }
+}
+
+/// A snapshot of a [`Reactor`]'s counters ([`Reactor::metrics`]): plain cells of the
+/// reactor, bumped once per poll (events) or once per parked operation.
+///
+/// # Examples
+///
+/// See [`Reactor::metrics`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReactorMetrics {
+    /// Registrations alive (sockets registered).
+    pub registrations: usize,
+    /// Events dispatched to live registrations by every [`Reactor::poll`] so far (the
+    /// unparker's wake-ups and stale events not counted).
+    pub events: u64,
+    /// Operations that parked: a would-block that armed a direction's waiter
+    /// ([`Registration::poll_wait`](crate::Registration::poll_wait) storing a new
+    /// waker). Polling an operation that is already parked again counts nothing.
+    pub parked: u64,
+    /// Events dropped because their registration was gone ([`Reactor::stale_events`]).
+    pub stale_events: u64,
 }

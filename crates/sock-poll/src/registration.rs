@@ -102,14 +102,19 @@ impl Half {
     /// Stores the waker of `cx` as the waiter of the operation `wait`. The operation
     /// that owns the stored waiter may replace it (it was moved to another task); an
     /// operation that finds another's waiter stored panics: two tasks wait at once.
-    fn park(&mut self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
+    /// Returns whether a new waiter was armed (the operation parked now).
+    fn park(&mut self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) -> bool {
         match &mut self.waiter {
             Some(w) if wait.0 == Some(self.ticket) => {
                 if !w.will_wake(cx.waker()) {
                     w.clone_from(cx.waker());
                 }
+                false
             }
-            Some(w) if wait.0.is_none() && w.will_wake(cx.waker()) => wait.0 = Some(self.ticket),
+            Some(w) if wait.0.is_none() && w.will_wake(cx.waker()) => {
+                wait.0 = Some(self.ticket);
+                false
+            }
             Some(_) => panic!(
                 "sock: two tasks wait to {} the same socket at once; \
                  let one task do the {}s of a socket (reads and writes may be in two tasks)",
@@ -120,6 +125,7 @@ impl Half {
                 self.ticket = self.ticket.wrapping_add(1);
                 self.waiter = Some(cx.waker().clone());
                 wait.0 = Some(self.ticket);
+                true
             }
         }
     }
@@ -320,21 +326,24 @@ impl Registration {
         cx: &mut Context<'_>,
         wait: &mut Wait,
     ) -> Poll<Result<(), Closed>> {
-        self.with_slot(|slot| {
+        let (poll, armed) = self.with_slot(|slot| {
             if slot.closed {
                 *wait = Wait::default();
-                return Poll::Ready(Err(Closed));
+                return (Poll::Ready(Err(Closed)), false);
             }
             let half = slot.half(dir);
             if half.ready {
                 if let Some(w) = half.unpark(wait) {
                     drop(w); // ready again before its event: no longer waiting
                 }
-                return Poll::Ready(Ok(()));
+                return (Poll::Ready(Ok(())), false);
             }
-            half.park(dir, cx, wait);
-            Poll::Pending
-        })
+            (Poll::Pending, half.park(dir, cx, wait))
+        });
+        if armed {
+            self.shared.parked.set(self.shared.parked.get() + 1);
+        }
+        poll
     }
 
     /// Whether `dir` may be ready: an event arrived since the last

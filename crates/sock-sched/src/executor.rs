@@ -29,6 +29,7 @@ use crate::clock::{Clock, MonotonicClock};
 use crate::context;
 use crate::env::Env;
 use crate::finish::{PanicPolicy, reraise};
+use crate::metrics::Counters;
 use crate::park::{Park, ThreadPark, Unparker};
 use crate::task::{Core, Extras, Payload, TaskList, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
@@ -149,6 +150,8 @@ pub(crate) struct Inner {
     pub(crate) root_env: RefCell<Env>,
     /// What the layer above keeps with the loop (see [`Executor::extension`]).
     extension: RefCell<Option<Rc<dyn Any>>>,
+    /// Polls and time busy and parked (see [`Executor::metrics`]).
+    pub(crate) counters: Counters,
 }
 
 /// How long a turn may park.
@@ -209,6 +212,7 @@ impl Executor {
             isolated_panics: Cell::new(0),
             root_env: RefCell::new(Env::default()),
             extension: RefCell::new(None),
+            counters: Counters::new(origin),
         };
         Self {
             inner: Rc::new(inner),
@@ -746,6 +750,11 @@ impl Inner {
         entry.shares(&self.shared)
     }
 
+    /// Tasks queued to run.
+    pub(crate) fn runnable(&self) -> usize {
+        self.ready.borrow().len()
+    }
+
     /// Queues a woken task.
     pub(crate) fn push_ready(&self, header: WakeRef) {
         self.ready.borrow_mut().push_back(header);
@@ -828,9 +837,12 @@ impl Inner {
         self.mark_started(core);
         let previous = self.current.replace(Some(task.clone()));
         core.set(flag::RUNNING);
-        let poll = crate::coop::budgeted(|| {
-            task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
-        });
+        let poll = {
+            let _span = crate::trace::enter(task);
+            crate::coop::budgeted(|| {
+                task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
+            })
+        };
         core.clear(flag::RUNNING);
         drop(self.current.replace(previous));
         match poll {
@@ -935,6 +947,7 @@ impl Inner {
         }
         let worked = self.run_ready();
         if worked || !self.ready.borrow().is_empty() {
+            self.counters.poll();
             self.park.borrow_mut().park(Some(Duration::ZERO));
             return self.run_ready() || worked;
         }
@@ -954,11 +967,15 @@ impl Inner {
                 return false;
             };
             self.park.borrow_mut().park(wait);
-            if self.run_ready() {
+            // The one clock read after a wait: the time parked, the timers due, and
+            // whether the wait was the timer's.
+            let woke = self.now();
+            self.counters.waited(start, woke);
+            if self.run_ready_at(Some(woke)) {
                 return true;
             }
             let for_timer = timer.is_some_and(|t| Some(t) == wait);
-            let timer_reached = timer.is_some_and(|t| self.now() >= start + t);
+            let timer_reached = timer.is_some_and(|t| woke >= start + t);
             if !for_timer || !timer_reached || wait == Some(Duration::ZERO) {
                 return false;
             }
@@ -995,9 +1012,14 @@ impl Inner {
 
     /// Takes remote wakes, fires due timers, and runs every task ready at that point.
     fn run_ready(self: &Rc<Self>) -> bool {
+        self.run_ready_at(None)
+    }
+
+    /// [`run_ready`](Inner::run_ready), with the time now if the caller just read it.
+    fn run_ready_at(self: &Rc<Self>, now: Option<Instant>) -> bool {
         let remote = self.shared.drain();
         self.ready.borrow_mut().extend(remote);
-        let mut worked = self.fire_timers();
+        let mut worked = self.fire_timers(now);
         let n = self.ready.borrow().len();
         for _ in 0..n {
             let Some(header) = self.ready.borrow_mut().pop_front() else {
@@ -1022,14 +1044,15 @@ impl Inner {
         true
     }
 
-    /// Fires every timer due now; callbacks run with no borrow held.
-    fn fire_timers(&self) -> bool {
+    /// Fires every timer due at `now` (read here if `None`); callbacks run with no
+    /// borrow held.
+    fn fire_timers(&self, now: Option<Instant>) -> bool {
         if self.timers.borrow().is_empty() {
             return false;
         }
         let now = {
             let timers = self.timers.borrow();
-            timers.nanos(self.now())
+            timers.nanos(now.unwrap_or_else(|| self.now()))
         };
         let mut fired = false;
         loop {

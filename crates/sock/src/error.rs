@@ -468,6 +468,7 @@ impl From<ErrorKind> for Error {
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Error {
         let kind = ErrorKind::from_io(&e);
+        crate::trace::os_error(&e, kind);
         let inner = e.get_ref();
         if let Some(t) = inner.and_then(|i| i.downcast_ref::<crate::dgram::Truncated>()) {
             let kept = t.kept;

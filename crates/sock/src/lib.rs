@@ -54,6 +54,7 @@ mod half;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
+mod metrics;
 mod multi;
 mod oneshot;
 mod op;
@@ -69,6 +70,7 @@ mod socket;
 mod target;
 pub mod task;
 mod tcp;
+mod trace;
 
 #[cfg_attr(unix, path = "sys/unix.rs")]
 #[cfg_attr(windows, path = "sys/windows.rs")]
@@ -82,6 +84,7 @@ pub use control::*;
 pub use dgram::{Dgram, Raw, Udp, raw, udp};
 pub use error::{Error, ErrorKind, Result};
 pub use half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use metrics::{Metrics, metrics};
 /// An event of a host's own fd on a shared poller; see [`SharedLoop::on_host_event`].
 #[doc(no_inline)]
 pub use multi::HostEvent;

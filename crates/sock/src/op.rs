@@ -184,6 +184,7 @@ where
             Poll::Ready(Some(r)) => Poll::Ready(r),
             Poll::Ready(None) => {
                 let (moved, name) = (op.transferred(), op.name());
+                crate::metrics::deadline_expired(name);
                 let err = Error::from(ErrorKind::Timeout).context(name);
                 Poll::Ready(Err(err.with_transferred(moved)))
             }

@@ -15,10 +15,13 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sock_poll::Reactor;
 use sock_sched::{Executor, MonotonicClock, Park, Unparker};
+
+use crate::metrics::{Counters, Metrics};
 
 /// A sock event loop: a scheduler for tasks ("threads") and timers, and the reactor
 /// their sockets wait on.
@@ -61,17 +64,38 @@ use sock_sched::{Executor, MonotonicClock, Park, Unparker};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Loop {
+    /// The scheduler.
     exec: Executor,
-    reactor: Reactor,
+    /// What the socket layer keeps with the loop (also in the executor's extension).
+    parts: Rc<Parts>,
     /// Made by [`Loop::new`]: dropping this handle closes the loop.
     owner: bool,
+}
+
+/// The socket layer's part of a loop, kept in its executor's extension slot.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    /// The reactor its sockets register in.
+    pub(crate) reactor: Reactor,
+    /// Its expired deadlines and shed connections (see `metrics.rs`).
+    pub(crate) counters: Counters,
+}
+
+impl Parts {
+    /// A new loop's parts: `reactor` and zeroed counters.
+    fn new(reactor: Reactor) -> Rc<Parts> {
+        Rc::new(Parts {
+            reactor,
+            counters: Counters::default(),
+        })
+    }
 }
 
 impl Clone for Loop {
     fn clone(&self) -> Loop {
         Loop {
             exec: self.exec.clone(),
-            reactor: self.reactor.clone(),
+            parts: self.parts.clone(),
             owner: false,
         }
     }
@@ -123,36 +147,34 @@ impl Loop {
             reactor: reactor.clone(),
         };
         let exec = Executor::with_park(park, MonotonicClock);
-        exec.set_extension(std::rc::Rc::new(reactor.clone()));
+        let parts = Parts::new(reactor);
+        exec.set_extension(parts.clone());
         Ok(Loop {
             exec,
-            reactor,
+            parts,
             owner: true,
         })
     }
 
     /// The loop of `exec`, giving it a reactor if the scheduler made it on its own.
     fn of(exec: Executor) -> io::Result<Loop> {
-        if let Some(reactor) = exec.extension::<Reactor>() {
-            let reactor = (*reactor).clone();
+        if let Some(parts) = Loop::parts_of(&exec) {
             let owner = false;
-            return Ok(Loop {
-                exec,
-                reactor,
-                owner,
-            });
+            return Ok(Loop { exec, parts, owner });
         }
         let reactor = Reactor::new()?;
         exec.replace_park(ReactorPark {
             reactor: reactor.clone(),
         });
-        exec.set_extension(std::rc::Rc::new(reactor.clone()));
+        let parts = Parts::new(reactor);
+        exec.set_extension(parts.clone());
         let owner = false;
-        Ok(Loop {
-            exec,
-            reactor,
-            owner,
-        })
+        Ok(Loop { exec, parts, owner })
+    }
+
+    /// The socket layer's parts of `exec`, if it is a sock loop already.
+    pub(crate) fn parts_of(exec: &Executor) -> Option<Rc<Parts>> {
+        exec.extension::<Parts>()
     }
 
     /// The loop of this OS thread: the one running now, else the thread's default loop
@@ -361,7 +383,7 @@ impl Loop {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn unparker(&self) -> sock_poll::Unparker {
-        self.reactor.unparker()
+        self.parts.reactor.unparker()
     }
 
     /// The scheduler of this loop: its threads, timers and clock (what the root's
@@ -384,7 +406,36 @@ impl Loop {
     }
 
     pub(crate) fn reactor(&self) -> &Reactor {
-        &self.reactor
+        &self.parts.reactor
+    }
+
+    /// A snapshot of the loop's counters: threads, sockets, timers, polls and events,
+    /// time busy and parked, operations that parked, deadlines expired, connections
+    /// shed, lookups queued (see [`Metrics`] for each). Cheap — it reads the loop's
+    /// cells and the clock once — and stable: the counters are always on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::Loop::new()?;
+    /// lp.spawn(async { sock::sleep(std::time::Duration::from_millis(1)).await });
+    /// assert_eq!(lp.metrics().threads_runnable, 1);
+    /// lp.start();
+    /// let m = lp.metrics();
+    /// assert_eq!((m.threads_alive, m.timers_armed), (0, 0));
+    /// assert!(m.polls >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[doc(alias = "stats")]
+    pub fn metrics(&self) -> Metrics {
+        let mut m = Metrics::from_sched(self.exec.metrics());
+        let r = self.parts.reactor.metrics();
+        m.sockets = r.registrations;
+        m.events = r.events;
+        m.ops_parked = r.parked;
+        m.deadlines_expired = self.parts.counters.deadlines_expired.get();
+        m.accepts_shed = self.parts.counters.accepts_shed.get();
+        m
     }
 }
 
@@ -411,7 +462,7 @@ pub(crate) fn reactor() -> (Reactor, usize) {
 impl fmt::Debug for Loop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Loop")
-            .field("reactor", &self.reactor)
+            .field("reactor", &self.parts.reactor)
             .finish_non_exhaustive()
     }
 }

@@ -108,8 +108,9 @@ impl Timed {
     }
 }
 
-/// The error of an operation a scope's deadline ended.
+/// The error of an operation a scope's deadline ended (counted in the loop's metrics).
 pub(crate) fn expired() -> Error {
+    crate::metrics::deadline_expired("scope");
     Error::new(
         ErrorKind::Timeout,
         "the deadline of the enclosing sock::timeout/deadline scope passed",

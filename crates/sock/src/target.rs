@@ -209,7 +209,8 @@ pub(crate) async fn remote_addrs(
     if hints.family == Family::UNIX {
         return unix_addr(&host);
     }
-    let list = sock_addr::resolve(&host, port, &hints).await?;
+    let lookup = sock_addr::resolve(&host, port, &hints);
+    let list = crate::trace::lookup(&host, lookup).await?;
     non_empty(collect(&list), &host)
 }
 

@@ -447,6 +447,26 @@ impl Pool {
         self.inner.alive.load(Ordering::Acquire)
     }
 
+    /// Tasks woken or spawned from outside the workers and not yet taken by one (the
+    /// shared queue; a worker's own queue is not counted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use sock::sched::mt::{Pool, Sentinel, SharedPark};
+    /// # struct Nothing;
+    /// # impl SharedPark for Nothing {
+    /// #     fn park(&self, _: Option<std::time::Duration>, _: &mut dyn FnMut(Sentinel)) {}
+    /// #     fn post(&self, _: Sentinel) {}
+    /// # }
+    /// let pool = Pool::new(Nothing);
+    /// pool.spawn(async {}).detach();
+    /// assert_eq!(pool.queued(), 1); // spawned from outside: in the shared queue
+    /// ```
+    pub fn queued(&self) -> usize {
+        self.inner.injected.load(Ordering::Relaxed)
+    }
+
     /// The pool's current time.
     ///
     /// # Examples

@@ -75,6 +75,9 @@ pub(crate) struct Extras {
     pub(crate) inbox: crate::value::Value,
     /// The value passed out by the last `yield_`, not yet taken by the resumer.
     pub(crate) outbox: crate::value::Value,
+    /// The thread's `tracing` span, made on its first poll.
+    #[cfg(feature = "tracing")]
+    pub(crate) span: Option<tracing::Span>,
 }
 
 impl Core {

@@ -279,6 +279,11 @@ impl Timers {
         self.wakes.is_empty() && self.callbacks.is_empty()
     }
 
+    /// Armed timers: sleeps and callbacks.
+    pub(crate) fn armed(&self) -> usize {
+        self.wakes.len() + self.callbacks.len()
+    }
+
     /// Armed callback timers.
     pub(crate) fn callbacks(&self) -> usize {
         self.callbacks.len()

@@ -84,6 +84,7 @@ impl<'a> Parking<'a> {
             check_worker();
             if self.waker.is_none() {
                 self.waker = Some(cx.waker().clone());
+                super::count_parked();
             }
         }
         r
@@ -313,6 +314,7 @@ where
             return Poll::Ready(r);
         }
         let moved = self.op.transferred();
+        crate::metrics::deadline_expired("shared operation");
         let err = Error::from(ErrorKind::Timeout).with_transferred(moved);
         Poll::Ready(Err(err))
     }

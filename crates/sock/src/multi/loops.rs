@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use super::handle::Handle;
+use crate::metrics::Metrics;
 use crate::runtime::Loop;
 
 /// Starts `n` OS threads (named `sock-loop-0`, …), each running its own loop until
@@ -125,6 +126,41 @@ impl LoopThreads {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.handles.is_empty()
+    }
+
+    /// The sum of the loops' [`Metrics`] (`loops` says how many answered): each loop
+    /// takes its snapshot on its own thread — a small task sent through its
+    /// [`Handle`], counted in its `threads_alive` with the handle's service task — and
+    /// this thread blocks until every one answered (a loop busy in a long task answers
+    /// when that task yields). Called from one of the loops' own threads, that loop's
+    /// snapshot is taken in place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let loops = sock::spawn_loops(2)?;
+    /// let m = loops.metrics();
+    /// assert_eq!(m.loops, 2);
+    /// assert!(m.threads_alive >= 2); // at least each loop's snapshot task
+    /// loops.join().unwrap();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[doc(alias = "stats")]
+    pub fn metrics(&self) -> Metrics {
+        let here = std::thread::current().id();
+        let mut sum: Option<Metrics> = None;
+        for h in &self.handles {
+            let m = if h.thread_id() == here {
+                Some(Loop::current().metrics())
+            } else {
+                h.spawn(async { crate::metrics() }).join().ok()
+            };
+            sum = match (sum, m) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+        }
+        sum.unwrap_or_default()
     }
 
     /// Stops every loop and waits for its thread to end.

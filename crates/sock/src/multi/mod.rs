@@ -37,5 +37,6 @@ pub use io::{SharedDeadline, SharedFuture, SharedOp, SharedProgress};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
 pub use shared::{HostEvent, SharedLoop};
+pub(crate) use shared::{count_parked, count_shared};
 pub use stcp::{SharedRecvN, SharedRecvWith, SharedSendAll, SharedTcp};
 pub use sudp::SharedUdp;

@@ -18,11 +18,11 @@
 //!   the wait panics saying so: silently dropping the event would lose the host's
 //!   wake-up, and a level-triggered fd would come back to every wait, spinning.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sock_poll_shared::{Event, Events, Poller};
 use sock_sched::mt::{Sentinel, SharedPark};
@@ -54,6 +54,43 @@ static TABLES: Mutex<Vec<(u64, Weak<sys::Table>)>> = Mutex::new(Vec::new());
 thread_local! {
     /// This thread's event buffer (each worker parks with its own).
     static EVENTS: RefCell<Option<Events>> = const { RefCell::new(None) };
+    /// When this thread's last blocking wait ended, and for which loop (`loop_id`):
+    /// the time from there to its next wait was busy.
+    static WOKE: Cell<Option<(u64, Instant)>> = const { Cell::new(None) };
+}
+
+/// The counters of one shared loop (see `SharedLoop::metrics`). Several OS threads
+/// bump them, so they are atomics, each added to with `Relaxed` ordering (a counter
+/// orders nothing): one uncontended add per wait, per parked operation, per expired
+/// deadline or shed connection — nothing per completed operation.
+#[derive(Debug, Default)]
+pub(crate) struct SharedCounters {
+    /// Waits on the shared poller.
+    pub(crate) polls: AtomicU64,
+    /// Events delivered to sockets.
+    pub(crate) events: AtomicU64,
+    /// Nanoseconds workers ran between their blocking waits.
+    pub(crate) busy_ns: AtomicU64,
+    /// Nanoseconds workers spent blocked in waits.
+    pub(crate) parked_ns: AtomicU64,
+    /// Operations that parked.
+    pub(crate) ops_parked: AtomicU64,
+    /// Operations and scopes a deadline ended.
+    pub(crate) deadlines_expired: AtomicU64,
+    /// Connections shed under `EMFILE`.
+    pub(crate) accepts_shed: AtomicU64,
+}
+
+impl SharedCounters {
+    /// Adds `n` to `counter`.
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The value of `counter`.
+    pub(crate) fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
 }
 
 /// What a host's handler is given: see [`SharedLoop::on_host_event`](super::SharedLoop::on_host_event).
@@ -71,6 +108,8 @@ pub(crate) struct Park {
     host: RwLock<Option<HostHandler>>,
     /// A host's `poll` stopped draining with events still queued.
     backlog: AtomicBool,
+    /// What the loop's threads and sockets counted.
+    pub(crate) counters: SharedCounters,
 }
 
 /// The pool's handle on a [`Park`].
@@ -85,6 +124,7 @@ impl Park {
             loop_id: NEXT_LOOP.fetch_add(1, Ordering::Relaxed) & LOOP_MASK,
             host: RwLock::new(None),
             backlog: AtomicBool::new(false),
+            counters: SharedCounters::default(),
         }
     }
 
@@ -98,34 +138,65 @@ impl Park {
         self.backlog.load(Ordering::Acquire)
     }
 
-    /// One wait: delivers what it dequeued; whether it filled its buffer.
+    /// One wait: delivers what it dequeued; whether it filled its buffer. A wait that
+    /// may block is timed (two clock reads); a zero-timeout one only counted.
     fn wait(&self, timeout: Option<Duration>, sentinel: &mut dyn FnMut(Sentinel)) -> bool {
+        SharedCounters::add(&self.counters.polls, 1);
+        let start = (timeout != Some(Duration::ZERO)).then(|| self.begin_wait());
         EVENTS.with(|cell| {
             let mut cell = cell.borrow_mut();
             let events = cell.get_or_insert_with(|| Events::with_capacity(EVENTS_PER_PARK));
             if let Err(e) = self.poller.wait(events, timeout) {
                 panic!("sock: the shared poller failed ({e}); the loop cannot go on");
             }
-            for event in events.iter() {
-                self.deliver(event, sentinel);
+            if let Some(start) = start {
+                self.end_wait(start);
             }
+            let mut delivered = 0;
+            for event in events.iter() {
+                delivered += u64::from(self.deliver(event, sentinel));
+            }
+            SharedCounters::add(&self.counters.events, delivered);
             events.is_full()
         })
     }
 
-    /// Sends one event its way: a socket's wake, a sentinel, or the host's handler.
-    fn deliver(&self, event: &Event, sentinel: &mut dyn FnMut(Sentinel)) {
-        if !event.is_posted() {
-            if !sys::dispatch(&self.table, event) {
-                self.hand_to_host(event);
+    /// The start of a blocking wait: counts the time since this thread's last one busy.
+    fn begin_wait(&self) -> Instant {
+        let now = Instant::now();
+        if let Some((id, woke)) = WOKE.get() {
+            if id == self.loop_id {
+                let ran = now.saturating_duration_since(woke);
+                SharedCounters::add(&self.counters.busy_ns, nanos(ran));
             }
-            return;
+        }
+        now
+    }
+
+    /// The end of a blocking wait that began at `start`.
+    fn end_wait(&self, start: Instant) {
+        let now = Instant::now();
+        let parked = now.saturating_duration_since(start);
+        SharedCounters::add(&self.counters.parked_ns, nanos(parked));
+        WOKE.set(Some((self.loop_id, now)));
+    }
+
+    /// Sends one event its way: a socket's wake, a sentinel, or the host's handler.
+    /// Whether it was a socket's.
+    fn deliver(&self, event: &Event, sentinel: &mut dyn FnMut(Sentinel)) -> bool {
+        if !event.is_posted() {
+            if sys::dispatch(&self.table, event) {
+                return true;
+            }
+            self.hand_to_host(event);
+            return false;
         }
         match decode(event.key()) {
             Some((id, s)) if id == self.loop_id => sentinel(s),
             Some(_) => {} // an earlier loop's, left on this poller
             None => self.hand_to_host(event),
         }
+        false
     }
 
     /// Calls the host's handler with `event` (outside the lock: it may set another).
@@ -200,6 +271,11 @@ fn table_for(poller: &Poller) -> Arc<sys::Table> {
     let table = Arc::new(sys::Table::new());
     tables.push((poller.id(), Arc::downgrade(&table)));
     table
+}
+
+/// `d` in nanoseconds (saturating: 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The posted key of `sentinel` from loop `loop_id`.

@@ -25,11 +25,12 @@ use sock_addr::Family;
 use sock_poll_shared::{Poller, RawPoller};
 use sock_sched::mt::{JoinHandle, Pool};
 
-use super::park::{Park, PoolPark};
+use super::park::{Park, PoolPark, SharedCounters};
 use super::stcp::SharedTcp;
 use super::sudp::SharedUdp;
 use super::sys;
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::{Counter, Metrics};
 
 thread_local! {
     /// This thread's current shared loop.
@@ -419,6 +420,52 @@ impl SharedLoop {
         self.inner.pool.alive()
     }
 
+    /// A snapshot of the loop's counters, summed over every thread working for it (see
+    /// [`Metrics`]; `loops` is 1). In this mode the counters are shared by several OS
+    /// threads, so they are atomics (`Relaxed` adds: one per wait, per parked
+    /// operation, per expired deadline or shed connection, none per completed
+    /// operation). What differs from a [`Loop`](crate::Loop)'s:
+    ///
+    /// - `threads_runnable` counts the tasks in the shared queue only (not those queued
+    ///   on a worker's own queue), and `threads_suspended` is the rest of the alive
+    ///   tasks, running ones included;
+    /// - `timers_armed` is 0: timers are each worker's own and not counted;
+    /// - `sockets` is counted on Linux (epoll) only, 0 elsewhere;
+    /// - `busy` and `parked` are summed over the workers, counted at their blocking
+    ///   waits (a worker's time since its last wait is not in the snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lp = sock::SharedLoop::new()?;
+    /// lp.spawn(async {}).detach();
+    /// let m = lp.metrics();
+    /// assert_eq!((m.threads_alive, m.threads_runnable), (1, 1));
+    /// lp.run(async {});
+    /// assert_eq!(lp.metrics().threads_alive, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[doc(alias = "stats")]
+    pub fn metrics(&self) -> Metrics {
+        let c = &self.inner.park.counters;
+        let get = SharedCounters::get;
+        let alive = self.inner.pool.alive();
+        let runnable = self.inner.pool.queued().min(alive);
+        let mut m = Metrics::from_sched(sock_sched::SchedMetrics::default());
+        m.threads_alive = alive;
+        m.threads_runnable = runnable;
+        m.threads_suspended = alive - runnable;
+        m.sockets = self.inner.park.table.len();
+        m.polls = get(&c.polls);
+        m.events = get(&c.events);
+        m.busy = Duration::from_nanos(get(&c.busy_ns));
+        m.parked = Duration::from_nanos(get(&c.parked_ns));
+        m.ops_parked = get(&c.ops_parked);
+        m.deadlines_expired = get(&c.deadlines_expired);
+        m.accepts_shed = get(&c.accepts_shed);
+        m
+    }
+
     /// A stream socket registered in this loop's poller.
     ///
     /// # Errors
@@ -478,6 +525,35 @@ impl SharedLoop {
     fn enter(&self) -> Restore {
         Restore(CURRENT.with(|c| c.borrow_mut().replace(self.clone())))
     }
+}
+
+/// Counts `which` in the shared loop this thread works for now (if it works for one).
+pub(crate) fn count_shared(which: Counter) {
+    with_counters(|c| {
+        let counter = match which {
+            Counter::DeadlineExpired => &c.deadlines_expired,
+            Counter::AcceptShed => &c.accepts_shed,
+        };
+        SharedCounters::add(counter, 1);
+    });
+}
+
+/// Counts an operation that parked in the shared loop this thread works for.
+pub(crate) fn count_parked() {
+    with_counters(|c| SharedCounters::add(&c.ops_parked, 1));
+}
+
+/// Runs `f` on the counters of the shared loop this thread works for, if any (no
+/// clone of the loop: one thread-local borrow).
+fn with_counters(f: impl FnOnce(&SharedCounters)) {
+    if !sock_sched::mt::is_worker() {
+        return;
+    }
+    let _ = CURRENT.try_with(|c| {
+        if let Some(lp) = c.borrow().as_ref() {
+            f(&lp.inner.park.counters);
+        }
+    });
 }
 
 /// Restores the thread's previous current loop.

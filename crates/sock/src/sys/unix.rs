@@ -341,7 +341,10 @@ fn shed_one(s: &socket2::SockRef<'_>, out_of_fds: io::Error) -> io::Result<socke
     }); // the connection is closed here, before the spare is reopened
     reserve_spare_fd();
     match shed {
-        Ok(()) => Err(out_of_fds),
+        Ok(()) => {
+            crate::metrics::accept_shed();
+            Err(out_of_fds)
+        }
         Err(e) if is_out_of_fds(&e) => match has_pending_connection(s) {
             true => Err(out_of_fds),
             false => Err(io::ErrorKind::WouldBlock.into()),

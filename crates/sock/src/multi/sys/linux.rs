@@ -125,6 +125,12 @@ impl Table {
         slots.remove(index);
     }
 
+    /// Sockets registered.
+    pub(crate) fn len(&self) -> usize {
+        let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner);
+        slots.entries.len() - slots.free.len()
+    }
+
     /// The live slot of `key` (one of sock's), if its generation matches.
     fn get(&self, key: u64) -> Option<Arc<Slot>> {
         let index = (key & ((1 << INDEX_BITS) - 1)) as usize;
