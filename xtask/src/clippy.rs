@@ -1,7 +1,7 @@
 //! `clippy`: lints denied as errors on the host and on the cross targets.
 //!
 //! The host check covers every target kind (`--all-targets`). The cross targets are
-//! type-checked only — clippy never links — so they need their standard library (added
+//! type-checked only — clippy never links — with every feature on, so they need their standard library (added
 //! with `rustup target add` when missing) and, where a build script compiles C, that
 //! target's C compiler (see [`C_COMPILERS`]); benches are left out there since nothing
 //! runs them on those systems. This is what keeps
@@ -103,7 +103,13 @@ fn run_cross(project: &Project, target: &str) -> StepResult {
         ),
         false => (
             cargo
-                .args(["--workspace", "--lib", "--tests", "--examples"])
+                .args([
+                    "--workspace",
+                    "--all-features",
+                    "--lib",
+                    "--tests",
+                    "--examples",
+                ])
                 .args(excluded(target)),
             match excluded(target).is_empty() {
                 true => "",
