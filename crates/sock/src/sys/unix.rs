@@ -312,19 +312,37 @@ fn accept_nonblocking(s: &socket2::SockRef<'_>) -> io::Result<socket2::Socket> {
     s.accept().map(|(socket, _peer)| socket)
 }
 
-thread_local! {
-    /// One fd held in reserve per thread, to shed a connection under `EMFILE`.
-    static SPARE: std::cell::RefCell<Option<std::fs::File>> = const { std::cell::RefCell::new(None) };
+/// One fd held in reserve for the whole process, to shed a connection under `EMFILE`.
+/// One, not one per thread: a worker of a shared poller that first accepted while the
+/// process was out of fds would have none, and could neither shed nor park. The lock is
+/// held from closing it to reopening it, so no other shedding thread takes the freed fd.
+static SPARE: std::sync::Mutex<Option<std::fs::File>> = std::sync::Mutex::new(None);
+
+/// Whether [`SPARE`] holds its fd (read without the lock on every accept).
+static HAVE_SPARE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The spare (a poisoned lock still holds a valid `Option`).
+fn spare() -> std::sync::MutexGuard<'static, Option<std::fs::File>> {
+    SPARE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Opens this thread's spare fd, if it has none (called when a socket starts listening).
+/// Opens the process's spare fd if it is not open (called when a socket starts
+/// listening, and before a shared-mode accept).
 pub(crate) fn reserve_spare_fd() {
-    SPARE.with(|spare| {
-        let mut spare = spare.borrow_mut();
-        if spare.is_none() {
-            *spare = std::fs::File::open("/dev/null").ok();
-        }
-    });
+    if HAVE_SPARE.load(std::sync::atomic::Ordering::Acquire) {
+        return;
+    }
+    reopen_spare(&mut spare());
+}
+
+/// Opens the spare into `slot` if it is empty.
+fn reopen_spare(slot: &mut Option<std::fs::File>) {
+    if slot.is_none() {
+        *slot = std::fs::File::open("/dev/null").ok();
+    }
+    HAVE_SPARE.store(slot.is_some(), std::sync::atomic::Ordering::Release);
 }
 
 /// Out of fds (`out_of_fds`, the error of the first `accept`). Linux says `EMFILE`
@@ -333,13 +351,16 @@ pub(crate) fn reserve_spare_fd() {
 /// A connection is reset at once (linger 0) and `out_of_fds` reported: the listener
 /// stays readable for the next waiting one. `WouldBlock` means none was waiting, and
 /// the operation parks until the next connection's event. Without a spare (none could
-/// be opened, or another thread took the freed fd) `poll` tells the two cases apart.
+/// be opened, or a thread that was not shedding took the freed fd) `poll` tells the two
+/// cases apart.
 fn shed_one(s: &socket2::SockRef<'_>, out_of_fds: io::Error) -> io::Result<socket2::Socket> {
-    SPARE.with(|spare| spare.borrow_mut().take());
+    let mut slot = spare();
+    drop(slot.take());
     let shed = s.accept().map(|(conn, _peer)| {
         let _ = conn.set_linger(Some(std::time::Duration::ZERO));
     }); // the connection is closed here, before the spare is reopened
-    reserve_spare_fd();
+    reopen_spare(&mut slot);
+    drop(slot);
     match shed {
         Ok(()) => {
             crate::metrics::accept_shed();
