@@ -39,10 +39,63 @@ fn run(project: &Project) -> StepResult {
     for name in &names {
         check_files(project, name)?;
     }
+    let stale = forget_unpacked_archives(&names);
     let packages = names.iter().flat_map(|name| ["-p", name.as_str()]);
     let cargo = project.cargo().args(["package", "--allow-dirty"]);
     cargo.args(packages).timeout(TIME_LIMIT).run()?;
-    Ok(format!("{} crates packaged and verified", names.len()))
+    Ok(format!(
+        "{} crates packaged and verified ({stale} stale unpacked copies removed first)",
+        names.len()
+    ))
+}
+
+/// Removes the unpacked copies of this workspace's crates that earlier `cargo package`
+/// runs left in cargo's source cache; returns how many.
+///
+/// Verification serves the archives just made from a temporary local registry under
+/// the target directory, and cargo unpacks each into `$CARGO_HOME/registry/src/<a
+/// directory named after that registry's path>/NAME-VERSION` — once: an existing,
+/// complete directory is used as it is. A checkout at a path packaged before (CI's
+/// fresh clone goes to the same place each run) would then verify `sock` against the
+/// `sock-sched` of the earlier run, same version, older code. Only the local registries'
+/// directories are touched (crates.io's is named `index.crates.io-…`; local ones start
+/// with `-`), and only the workspace's crate names.
+fn forget_unpacked_archives(names: &[String]) -> usize {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry").join("src")) else {
+        return 0;
+    };
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for unpacked in crates.flatten() {
+            let dir = unpacked.file_name().to_string_lossy().into_owned();
+            if is_unpacked_copy_of(&dir, names) && std::fs::remove_dir_all(unpacked.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// Whether `dir` (`NAME-VERSION`) is an unpacked copy of one of `names`.
+fn is_unpacked_copy_of(dir: &str, names: &[String]) -> bool {
+    names.iter().any(|name| {
+        dir.strip_prefix(name.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// Fails unless `cargo package --list` for `name` holds every file of [`REQUIRED`].
@@ -68,6 +121,16 @@ fn missing(list: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_workspace_crates_unpacked_copies_are_picked() {
+        let names = ["sock".to_string(), "sock-poll".to_string()];
+        assert!(is_unpacked_copy_of("sock-0.1.0", &names));
+        assert!(is_unpacked_copy_of("sock-poll-0.1.0", &names));
+        assert!(!is_unpacked_copy_of("sock-sched-0.1.0", &names[..1]));
+        assert!(!is_unpacked_copy_of("socket2-0.6.5", &names));
+        assert!(!is_unpacked_copy_of("sock-poll", &names));
+    }
 
     #[test]
     fn a_file_list_without_a_license_is_caught() {
