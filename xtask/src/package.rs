@@ -21,9 +21,8 @@ use crate::tidy::layering;
 /// Files every published crate must carry, beside its sources and manifest.
 const REQUIRED: [&str; 3] = ["README.md", "LICENSE-MIT", "LICENSE-APACHE"];
 
-/// Packaging and verifying every library crate takes about a minute on two cores with
-/// an empty target directory (52 s), seconds when it is warm; a run past this is
-/// killed.
+/// Packaging and verifying every library crate takes about a minute on two cores (52 s;
+/// the step always starts its verification builds afresh); a run past this is killed.
 const TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 /// The `package` step.
@@ -40,6 +39,14 @@ fn run(project: &Project) -> StepResult {
         check_files(project, name)?;
     }
     let stale = forget_unpacked_archives(&names);
+    // The verification builds cache what they compiled under `target/package`, where a
+    // registry crate counts as immutable: a `sock-poll 0.1.0` built by an earlier run
+    // would be linked again although its sources changed. Start that cache afresh.
+    let cache = project.target_dir.join("package");
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache)
+            .map_err(|e| StepError::failed(format!("removing {}: {e}", cache.display())))?;
+    }
     let packages = names.iter().flat_map(|name| ["-p", name.as_str()]);
     let cargo = project.cargo().args(["package", "--allow-dirty"]);
     cargo.args(packages).timeout(TIME_LIMIT).run()?;
