@@ -39,16 +39,20 @@ fn run(project: &Project) -> StepResult {
         check_files(project, name)?;
     }
     let stale = forget_unpacked_archives(&names);
-    // The verification builds cache what they compiled under `target/package`, where a
-    // registry crate counts as immutable: a `sock-poll 0.1.0` built by an earlier run
-    // would be linked again although its sources changed. Start that cache afresh.
-    let cache = project.target_dir.join("package");
+    // The verification builds see the packaged crates as registry crates, which cargo
+    // counts as immutable: a `sock-poll 0.1.0` compiled by an earlier run would be linked
+    // again although its sources changed. So they get a target directory of their own,
+    // started afresh each time.
+    let cache = project.target_dir.join("package-verify");
     if cache.exists() {
         std::fs::remove_dir_all(&cache)
             .map_err(|e| StepError::failed(format!("removing {}: {e}", cache.display())))?;
     }
     let packages = names.iter().flat_map(|name| ["-p", name.as_str()]);
-    let cargo = project.cargo().args(["package", "--allow-dirty"]);
+    let cargo = project
+        .cargo()
+        .args(["package", "--allow-dirty", "--target-dir"]);
+    let cargo = cargo.arg(&cache);
     cargo.args(packages).timeout(TIME_LIMIT).run()?;
     Ok(format!(
         "{} crates packaged and verified ({stale} stale unpacked copies removed first)",
