@@ -320,7 +320,8 @@ pub struct ResolverStats {
 ///
 /// # Examples
 ///
-/// ```
+/// ```standalone_crate
+/// // (standalone: in a process of its own, no other example's lookups are counted)
 /// let before = sock::addr::resolver_stats().lookups;
 /// let _ = sock::addr::resolve("127.0.0.1", 80, &sock::Hints::tcp()); // numeric: not pooled
 /// assert_eq!(sock::addr::resolver_stats().lookups, before);
