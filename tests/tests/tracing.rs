@@ -197,7 +197,7 @@ fn shed_child() {
                 .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
                 .collect();
             let acceptor = sock::Builder::new().name("acceptor").spawn(async move {
-                let fill = fill_fds();
+                let fill = sock_tests::harness::procfs::fill_fds();
                 for _ in 0..2 {
                     let err = server.accept().timeout(PATIENCE).await.unwrap_err();
                     assert_eq!(err.kind(), ErrorKind::TooManyOpenFiles);
@@ -212,29 +212,5 @@ fn shed_child() {
     });
     for line in lines {
         println!("captured {line}");
-    }
-}
-
-/// Opens `/dev/null` under a soft fd limit of 256 until the process is out of fds; the
-/// files free them on drop.
-fn fill_fds() -> Vec<std::fs::File> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid rlimit to fill.
-    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(got, 0);
-    limit.rlim_cur = 256;
-    // SAFETY: `limit` is a valid rlimit; lowering the soft limit is always allowed.
-    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(set, 0);
-    let mut files = Vec::new();
-    loop {
-        match std::fs::File::open("/dev/null") {
-            Ok(f) => files.push(f),
-            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => return files,
-            Err(e) => panic!("open /dev/null: {e}"),
-        }
     }
 }

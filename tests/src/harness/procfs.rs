@@ -82,3 +82,41 @@ fn clock_ticks_per_second() -> u64 {
 fn clock_ticks_per_second() -> u64 {
     100
 }
+
+/// Lowers this process's soft fd limit to 256 and opens `/dev/null` until the process
+/// is out of fds (`EMFILE`); the files give the fds back when dropped. For tests that
+/// need a process with no fd left (each such test runs in a child process).
+///
+/// # Panics
+///
+/// If the limit cannot be read or set, or `/dev/null` fails with another error.
+///
+/// # Examples
+///
+/// ```no_run
+/// let files = sock_tests::harness::procfs::fill_fds();
+/// assert!(std::fs::File::open("/dev/null").is_err()); // out of fds
+/// drop(files);
+/// ```
+#[cfg(unix)]
+pub fn fill_fds() -> Vec<std::fs::File> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit to fill.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0, "getrlimit");
+    limit.rlim_cur = 256;
+    // SAFETY: `limit` is a valid rlimit; lowering the soft limit is always allowed.
+    let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(set, 0, "setrlimit");
+    let mut files = Vec::new();
+    loop {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => files.push(f),
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => return files,
+            Err(e) => panic!("open /dev/null: {e}"),
+        }
+    }
+}
