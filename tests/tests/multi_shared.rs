@@ -188,7 +188,7 @@ fn stop_reaches_every_worker_whatever_the_batches() {
 #[cfg(any(target_os = "linux", windows))]
 mod sockets {
     use super::*;
-    use sock::{Family, SharedTcp};
+    use sock::{Expires, Family, SharedTcp};
     use std::sync::mpsc;
 
     /// Runs `f` on a new shared loop that two threads adopted by its raw number; stops

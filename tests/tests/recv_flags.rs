@@ -317,7 +317,7 @@ fn trunc_is_unsupported_off_linux() {
 mod shared {
     use std::io::Write;
 
-    use sock::{ErrorKind, Family, RecvFlags, SharedLoop, SharedTcp, SharedUdp};
+    use sock::{ErrorKind, Expires, Family, RecvFlags, SharedLoop, SharedTcp, SharedUdp};
     use sock_tests::{PATIENCE, on_shared_loop};
 
     use super::{SHORT, first_poll, urgent_byte};

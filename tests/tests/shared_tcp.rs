@@ -17,7 +17,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use sock::sched::mt;
-use sock::{ErrorKind, Family, SharedTcp, SockAddr};
+use sock::{ErrorKind, Expires, Family, SharedTcp, SockAddr};
 use sock_tests::{PATIENCE, on_shared_loop};
 
 /// A deadline that an operation with nothing to do surely misses.

@@ -35,7 +35,8 @@ thread_local! {
 
 /// Spends one unit of the running task's budget. Returns `false` when the task must
 /// yield now: it has then been woken, so it runs again after the others — return
-/// `Poll::Pending` from the step.
+/// `Poll::Pending` from the step. Once spent, the budget stays spent until the loop
+/// polls the task again: every later step of the same poll yields too.
 ///
 /// # Examples
 ///
@@ -62,7 +63,6 @@ pub fn spend(cx: &Context<'_>) -> bool {
     LEFT.with(|left| match left.get() {
         None => true,
         Some(0) => {
-            left.set(Some(BUDGET));
             cx.waker().wake_by_ref();
             false
         }
@@ -71,6 +71,30 @@ pub fn spend(cx: &Context<'_>) -> bool {
             true
         }
     })
+}
+
+/// Whether the running task has spent its budget in this poll: a step that returned
+/// `Pending` now may have yielded for fairness rather than to wait (the task is already
+/// woken). A deadline uses it to arm no timer for such a yield.
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+/// use sock::sched::coop;
+///
+/// let ex = sock::sched::Executor::new();
+/// ex.run(poll_fn(|cx| {
+///     assert!(!coop::is_spent());
+///     while coop::spend(cx) {}
+///     assert!(coop::is_spent());
+///     Poll::Ready(())
+/// }));
+/// assert!(!coop::is_spent()); // outside a task poll: an unlimited budget
+/// ```
+pub fn is_spent() -> bool {
+    LEFT.with(|left| left.get() == Some(0))
 }
 
 /// Lets every other thread that is ready run once, then continues: the current thread

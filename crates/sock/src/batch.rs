@@ -238,7 +238,9 @@ impl Future for Batch<'_> {
     }
 }
 
-impl Op for Batch<'_> {}
+impl Op for Batch<'_> {
+    type Timer = sock_sched::Sleep;
+}
 
 /// One datagram per call, for OSes without a batch call: receives into `batch[0]`.
 #[allow(dead_code)] // the fallback of the sys modules without recvmmsg/sendmmsg

@@ -150,7 +150,9 @@ impl<T> Future for Blocking<T> {
     }
 }
 
-impl<T> Op for Blocking<T> {}
+impl<T> Op for Blocking<T> {
+    type Timer = sock_sched::Sleep;
+}
 
 impl<T> fmt::Debug for Blocking<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -418,7 +418,7 @@ impl Dgram {
         &'a self,
         addrs: &[SockAddr],
         buf: &'a [u8],
-    ) -> impl Op<Output = Result<usize>> + Unpin + use<'a> {
+    ) -> impl Op<Output = Result<usize>, Timer = sock_sched::Sleep> + Unpin + use<'a> {
         let to = match addrs.first() {
             Some(to) => self
                 .core
@@ -535,6 +535,8 @@ impl<O> Op for MapAddr<O>
 where
     O: std::future::Future<Output = Result<(usize, socket2::SockAddr)>> + Op + Unpin,
 {
+    type Timer = O::Timer;
+
     fn name(&self) -> &'static str {
         self.0.name()
     }

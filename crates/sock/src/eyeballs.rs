@@ -35,6 +35,7 @@ use socket2::SockRef;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opt;
 use crate::scope::{self, Mode};
+use crate::timer::ModeTimer;
 
 /// RFC 8305's recommended Connection Attempt Delay.
 pub(crate) const DEFAULT_DELAY: Duration = Duration::from_millis(250);
@@ -191,17 +192,11 @@ pub(crate) trait Attempts {
     type Won;
     /// One attempt: opens its socket if it needs one, connects, resolves to the winner.
     type Attempt: Future<Output = Result<Self::Won>> + Unpin;
-    /// A timer of the mode's clock.
-    type Timer: Future<Output = ()>;
+    /// The mode's timer (and clock).
+    type Timer: ModeTimer;
 
     /// Starts an attempt to connect to `addr` (errors come through the future).
     fn start(&mut self, addr: SockAddr) -> Self::Attempt;
-
-    /// A timer that fires at `at`.
-    fn timer(&self, at: Instant) -> Self::Timer;
-
-    /// The mode's current time.
-    fn now(&self) -> Instant;
 }
 
 /// The race of a [`Plan`]'s attempts: see the module docs.
@@ -213,7 +208,7 @@ pub(crate) struct Race<A: Attempts> {
     /// The attempts started and not failed.
     running: Vec<A::Attempt>,
     /// The timer of the next attempt's start, and when it fires.
-    timer: Option<(Instant, Pin<Box<A::Timer>>)>,
+    timer: Option<(Instant, A::Timer)>,
 }
 
 impl<A: Attempts> Race<A> {
@@ -228,7 +223,7 @@ impl<A: Attempts> Race<A> {
 
     /// Starts every attempt the plan says is due.
     fn start_due(&mut self) {
-        let now = self.attempts.now();
+        let now = A::Timer::now();
         while let Some(addr) = self.plan.start(now) {
             self.running.push(self.attempts.start(addr));
         }
@@ -265,10 +260,10 @@ impl<A: Attempts> Race<A> {
             return false;
         };
         if self.timer.as_ref().is_none_or(|(t, _)| *t != at) {
-            self.timer = Some((at, Box::pin(self.attempts.timer(at))));
+            self.timer = Some((at, A::Timer::until(at)));
         }
         let (_, timer) = self.timer.as_mut().expect("the timer was just armed");
-        if timer.as_mut().poll(cx).is_pending() {
+        if Pin::new(timer).poll(cx).is_pending() {
             return false;
         }
         self.plan.make_due();

@@ -66,10 +66,12 @@ mod recv_with;
 mod runtime;
 pub mod sched;
 mod scope;
+pub mod shared;
 mod socket;
 mod target;
 pub mod task;
 mod tcp;
+mod timer;
 mod trace;
 
 #[cfg_attr(unix, path = "sys/unix.rs")]
@@ -89,8 +91,7 @@ pub use metrics::{Metrics, metrics};
 #[doc(no_inline)]
 pub use multi::HostEvent;
 pub use multi::{
-    Handle, LoopListener, LoopThreads, RemoteJoin, SharedDeadline, SharedFuture, SharedListener,
-    SharedLoop, SharedOp, SharedProgress, SharedRecvN, SharedRecvWith, SharedSendAll, SharedTcp,
+    Handle, LoopListener, LoopThreads, RemoteJoin, SharedListener, SharedLoop, SharedTcp,
     SharedUdp, spawn_loops,
 };
 pub use op::{Deadline, Expires, Op};

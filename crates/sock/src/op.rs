@@ -17,6 +17,7 @@ use sock_poll::Direction;
 use crate::error::{Error, ErrorKind, Result};
 use crate::scope::{self, Mode, Timed};
 use crate::socket::{Core, Waiter};
+use crate::timer::ModeTimer;
 
 /// A socket operation: a future that knows how many bytes it has moved so far.
 ///
@@ -24,6 +25,12 @@ use crate::socket::{Core, Waiter};
 ///
 /// See [`Expires`] (every `Op` can take a deadline) and [`transferred`](Op::transferred).
 pub trait Op: Future {
+    /// The timer a deadline on this operation arms if it waits: [`sock::Sleep`](crate::Sleep)
+    /// for the loop mode's operations (the thread's loop fires it), `sock::sched::mt::Sleep`
+    /// for the shared-poller mode's (the worker running the task fires it, and the
+    /// operation stays `Send`). Both read their mode's clock.
+    type Timer: ModeTimer;
+
     /// Bytes sent or received so far (0 for operations that move no bytes); a timeout
     /// reports it as [`Error::transferred`].
     ///
@@ -116,8 +123,8 @@ pub trait Expires: Op + Sized {
     ///
     /// See [`Expires`].
     fn timeout(self, d: Duration) -> Deadline<Self> {
-        let deadline = crate::clock().checked_add(d).unwrap_or_else(far_future);
-        self.expires(deadline)
+        let now = Self::Timer::now();
+        self.expires(now.checked_add(d).unwrap_or_else(|| far_future(now)))
     }
 
     /// Like [`expires`](Expires::expires), with no deadline for `None`.
@@ -139,14 +146,15 @@ pub trait Expires: Op + Sized {
     /// # Ok::<(), sock::Error>(())
     /// ```
     fn expires_opt(self, deadline: Option<Instant>) -> Deadline<Self> {
-        self.expires(deadline.unwrap_or_else(far_future))
+        self.expires(deadline.unwrap_or_else(|| far_future(Self::Timer::now())))
     }
 }
 
 impl<T: Op> Expires for T {}
 
-fn far_future() -> Instant {
-    crate::clock() + Duration::from_secs(86_400 * 365 * 30)
+/// An instant so far after `now` that it never comes (for overflowing durations).
+pub(crate) fn far_future(now: Instant) -> Instant {
+    now + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// An [`Op`] with a deadline; see [`Expires`].
@@ -160,7 +168,7 @@ pub struct Deadline<O: Op> {
     /// dropped in place; `Deadline` has no `Drop` and no manual `Unpin`).
     op: O,
     /// Its deadline and timer (not pinned).
-    timed: Timed,
+    timed: Timed<O::Timer>,
 }
 
 impl<O, T> Future for Deadline<O>
@@ -210,13 +218,14 @@ impl<F, T> Op for PollOp<F>
 where
     F: FnMut(&mut Context<'_>) -> Poll<Result<T>> + Unpin,
 {
+    type Timer = sock_sched::Sleep;
     fn name(&self) -> &'static str {
         "writable"
     }
 }
 
 /// An operation made of several steps (a lookup, then a connect or a send), boxed; it
-/// reports no partial transfer.
+/// reports no partial transfer. A loop-mode operation.
 pub(crate) struct Boxed<'a, T>(
     pub(crate) &'static str,
     pub(crate) Pin<Box<dyn Future<Output = Result<T>> + 'a>>,
@@ -230,6 +239,27 @@ impl<T> Future for Boxed<'_, T> {
 }
 
 impl<T> Op for Boxed<'_, T> {
+    type Timer = sock_sched::Sleep;
+    fn name(&self) -> &'static str {
+        self.0
+    }
+}
+
+/// [`Boxed`] of the shared-poller mode: `Send`, with the worker's timer.
+pub(crate) struct SendBoxed<'a, T>(
+    pub(crate) &'static str,
+    pub(crate) Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>,
+);
+
+impl<T> Future for SendBoxed<'_, T> {
+    type Output = Result<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        self.1.as_mut().poll(cx)
+    }
+}
+
+impl<T> Op for SendBoxed<'_, T> {
+    type Timer = sock_sched::mt::Sleep;
     fn name(&self) -> &'static str {
         self.0
     }
@@ -261,8 +291,9 @@ where
 impl<A, B> Op for Either<A, B>
 where
     A: Op + Unpin,
-    B: Op<Output = A::Output> + Unpin,
+    B: Op<Output = A::Output, Timer = A::Timer> + Unpin,
 {
+    type Timer = A::Timer;
     fn name(&self) -> &'static str {
         match self {
             Either::Left(a) => a.name(),
@@ -339,6 +370,7 @@ impl<F, T> Op for IoOp<'_, F>
 where
     F: FnMut(socket2::SockRef<'_>) -> std::io::Result<T> + Unpin,
 {
+    type Timer = sock_sched::Sleep;
     fn name(&self) -> &'static str {
         self.name
     }

@@ -126,6 +126,8 @@ impl Future for StreamRecv<'_> {
 }
 
 impl Op for StreamRecv<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "recv"
     }
@@ -183,6 +185,8 @@ impl Future for DgramRecv<'_> {
 }
 
 impl Op for DgramRecv<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         self.name
     }
@@ -206,6 +210,8 @@ impl<O> Op for Len<O>
 where
     O: Future<Output = Result<(usize, socket2::SockAddr)>> + Op + Unpin,
 {
+    type Timer = O::Timer;
+
     fn name(&self) -> &'static str {
         self.0.name()
     }

@@ -26,7 +26,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use sock_sched::coop;
+
 use crate::error::{Error, ErrorKind, Result};
+use crate::op::far_future;
+use crate::timer::ModeTimer;
 
 /// How the operation being polled should treat a would-block result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,15 +73,15 @@ pub(crate) fn with_mode<R>(mode: Mode, f: impl FnOnce() -> R) -> R {
 /// per-operation deadlines and scopes follow: poll the future; while it waits, poll the
 /// timer; once the timer fires, poll the future once more in `mode` (which asks the OS
 /// whatever the hints say). `Ready(None)` means the deadline ended it.
-pub(crate) struct Timed {
+pub(crate) struct Timed<S> {
     /// When it gives up.
     pub(crate) deadline: Instant,
-    /// Armed on the first poll that waits (a `Sleep` is `Unpin`: no box).
-    timer: Option<sock_sched::Sleep>,
+    /// Armed on the first poll that waits (the mode's timer; `Unpin`: no box).
+    timer: Option<S>,
 }
 
-impl Timed {
-    pub(crate) fn new(deadline: Instant) -> Timed {
+impl<S: ModeTimer> Timed<S> {
+    pub(crate) fn new(deadline: Instant) -> Timed<S> {
         Timed {
             deadline,
             timer: None,
@@ -94,11 +98,16 @@ impl Timed {
         if let Poll::Ready(out) = fut(cx) {
             return Poll::Ready(Some(out));
         }
-        let deadline = self.deadline;
-        let timer = self
-            .timer
-            .get_or_insert_with(|| sock_sched::sleep_until(deadline));
-        if Pin::new(timer).poll(cx).is_pending() {
+        let due = match &mut self.timer {
+            Some(timer) => Pin::new(timer).poll(cx).is_ready(),
+            // A yield for fairness, not a wait (the task is woken already): no timer,
+            // only the clock says whether the deadline has passed.
+            None if coop::is_spent() => S::now() >= self.deadline,
+            None => Pin::new(self.timer.insert(S::until(self.deadline)))
+                .poll(cx)
+                .is_ready(),
+        };
+        if !due {
             return Poll::Pending;
         }
         match with_mode(mode, || fut(cx)) {
@@ -150,10 +159,7 @@ pub fn deadline<F, T>(t: Instant, fut: F) -> Scoped<F>
 where
     F: Future<Output = Result<T>>,
 {
-    Scoped {
-        fut,
-        timed: Timed::new(t),
-    }
+    scoped(t, fut)
 }
 
 /// [`deadline`] at `d` from now.
@@ -177,12 +183,8 @@ pub fn timeout<F, T>(d: Duration, fut: F) -> Scoped<F>
 where
     F: Future<Output = Result<T>>,
 {
-    let t = crate::clock().checked_add(d).unwrap_or_else(far_future);
-    deadline(t, fut)
-}
-
-fn far_future() -> Instant {
-    crate::clock() + Duration::from_secs(86_400 * 365 * 30)
+    let now = crate::clock();
+    deadline(now.checked_add(d).unwrap_or_else(|| far_future(now)), fut)
 }
 
 /// A future under a scope deadline; see [`deadline`].
@@ -191,17 +193,27 @@ fn far_future() -> Instant {
 ///
 /// See [`deadline`] and [`timeout`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Scoped<F> {
+pub struct Scoped<F, S = sock_sched::Sleep> {
     /// The future the deadline applies to, pinned with the `Scoped` (structurally:
     /// never moved out, dropped in place; `Scoped` has no `Drop` and no manual `Unpin`).
     fut: F,
-    /// The scope's deadline and timer (not pinned).
-    timed: Timed,
+    /// The scope's deadline and timer (not pinned): the loop's, or with
+    /// [`shared::deadline`](crate::shared::deadline) the worker's.
+    timed: Timed<S>,
 }
 
-impl<F, T> Future for Scoped<F>
+/// A scope whose timer is the mode's `S` (see [`ModeTimer`]).
+pub(crate) fn scoped<F, S: ModeTimer>(t: Instant, fut: F) -> Scoped<F, S> {
+    Scoped {
+        fut,
+        timed: Timed::new(t),
+    }
+}
+
+impl<F, T, S> Future for Scoped<F, S>
 where
     F: Future<Output = Result<T>>,
+    S: ModeTimer,
 {
     type Output = Result<T>;
 
@@ -218,7 +230,7 @@ where
     }
 }
 
-impl<F> std::fmt::Debug for Scoped<F> {
+impl<F, S> std::fmt::Debug for Scoped<F, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scoped")
             .field("deadline", &self.timed.deadline)

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::Direction;
@@ -671,14 +671,6 @@ impl<'a> eyeballs::Attempts for LoopAttempts<'a> {
             Ok(Some(fresh))
         })
     }
-
-    fn timer(&self, at: Instant) -> sock_sched::Sleep {
-        sock_sched::sleep_until(at)
-    }
-
-    fn now(&self) -> Instant {
-        crate::clock()
-    }
 }
 
 /// One non-blocking connect: start it, then wait until `SO_ERROR` and the peer address
@@ -748,6 +740,8 @@ impl<F> Op for Accept<'_, F>
 where
     F: FnMut(socket2::SockRef<'_>) -> io::Result<socket2::Socket> + Unpin,
 {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "accept"
     }
@@ -787,6 +781,8 @@ impl Future for SendAll<'_> {
 }
 
 impl Op for SendAll<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "send"
     }
@@ -810,6 +806,8 @@ impl Future for Readable<'_> {
 }
 
 impl Op for Readable<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "readable"
     }
@@ -835,6 +833,8 @@ impl Future for Recv<'_> {
 }
 
 impl Op for Recv<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "recv"
     }
@@ -875,6 +875,8 @@ impl Future for RecvN<'_> {
 }
 
 impl Op for RecvN<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "recvn"
     }
@@ -948,6 +950,8 @@ impl Future for RecvAll<'_> {
 }
 
 impl Op for RecvAll<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "recvall"
     }
@@ -977,6 +981,8 @@ impl Future for RecvAllVec<'_> {
 }
 
 impl Op for RecvAllVec<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "recvall"
     }
@@ -997,6 +1003,8 @@ impl Future for RecvAllRead<'_> {
 }
 
 impl Op for RecvAllRead<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn name(&self) -> &'static str {
         "recvall_read"
     }

@@ -8,7 +8,7 @@
 //! | a connection shed under `EMFILE` | warn | `accept` (`sys::accept`) |
 //! | out of fds (`EMFILE`/`ENFILE`/`WSAEMFILE`) | warn | any OS error turned into `sock::Error` |
 //! | connection reset (`ECONNRESET`) | debug | any OS error turned into `sock::Error` |
-//! | a deadline ended an operation or scope | debug | `Deadline`, scopes, `SharedDeadline` |
+//! | a deadline ended an operation or scope | debug | `Deadline` (both modes), scopes |
 //! | a lookup still pending at its deadline | warn | `connect`/`sendto` by host name |
 
 use std::future::Future;

@@ -53,4 +53,4 @@ mod tests;
 pub use join::JoinHandle;
 pub use pool::{Pool, Sentinel, SharedPark, spawn};
 pub use timer::{Sleep, sleep, sleep_until};
-pub use worker::is_worker;
+pub use worker::{is_worker, now};

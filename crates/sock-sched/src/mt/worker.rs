@@ -50,6 +50,22 @@ pub fn is_worker() -> bool {
     current().is_some()
 }
 
+/// The time of the pool this thread works for ([`Pool::now`](super::Pool::now)); the
+/// monotonic clock's on a thread that is not a worker.
+///
+/// # Examples
+///
+/// ```
+/// let t = sock::sched::mt::now();
+/// assert!(sock::sched::mt::now() >= t);
+/// ```
+pub fn now() -> std::time::Instant {
+    match current() {
+        Some(w) => w.pool.now(),
+        None => std::time::Instant::now(),
+    }
+}
+
 /// This thread's worker.
 pub(crate) fn current() -> Option<Rc<Worker>> {
     WORKER.try_with(|w| w.borrow().clone()).ok().flatten()

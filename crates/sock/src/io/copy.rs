@@ -118,6 +118,8 @@ impl Future for Copy<'_> {
 }
 
 impl Op for Copy<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn transferred(&self) -> usize {
         usize::try_from(self.copied()).unwrap_or(usize::MAX)
     }
@@ -245,6 +247,8 @@ impl Future for CopyBidirectional<'_> {
 }
 
 impl Op for CopyBidirectional<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn transferred(&self) -> usize {
         let Copied { a_to_b, b_to_a } = self.copied();
         usize::try_from(a_to_b.saturating_add(b_to_a)).unwrap_or(usize::MAX)
@@ -265,6 +269,8 @@ impl Drop for CopyBidirectional<'_> {
 /// A copy awaited through `&mut` is an operation too, so a deadline can bound it and
 /// the copy stays there to say what it moved.
 impl Op for &mut Copy<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn transferred(&self) -> usize {
         (**self).transferred()
     }
@@ -276,6 +282,8 @@ impl Op for &mut Copy<'_> {
 
 /// See the `impl Op for &mut Copy`.
 impl Op for &mut CopyBidirectional<'_> {
+    type Timer = sock_sched::Sleep;
+
     fn transferred(&self) -> usize {
         (**self).transferred()
     }

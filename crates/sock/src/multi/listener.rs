@@ -308,4 +308,6 @@ impl<F: Future<Output = Result<Tcp>>> Future for Counted<'_, F> {
     }
 }
 
-impl<F: Future<Output = Result<Tcp>>> Op for Counted<'_, F> {}
+impl<F: Future<Output = Result<Tcp>>> Op for Counted<'_, F> {
+    type Timer = sock_sched::Sleep;
+}

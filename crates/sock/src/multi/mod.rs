@@ -9,7 +9,7 @@
 //! **Shared poller** (the seed's `sock.epoll_fd([fd])` / `sock.iocp([h])`; `Send`
 //! tasks): several OS threads wait on one kernel poller, a [`SharedLoop`], and a task
 //! runs on whichever thread dequeued its event. Its sockets are [`SharedTcp`]s and
-//! [`SharedUdp`]s, whose operations are [`SharedOp`]s taking deadlines. The raw
+//! [`SharedUdp`]s, whose operations are [`Op`](crate::Op)s taking deadlines, as the loop mode's. The raw
 //! poller is handed between threads with `sock::os::unix::{epoll_fd, set_epoll_fd}` /
 //! `sock::os::windows::{iocp, set_iocp}`. A host loop drives it with
 //! [`SharedLoop::poll`] and may put its own fds on it ([`SharedLoop::on_host_event`]).
@@ -33,10 +33,9 @@ mod sudp;
 mod sys;
 
 pub use handle::{Handle, RemoteJoin};
-pub use io::{SharedDeadline, SharedFuture, SharedOp, SharedProgress};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
 pub use shared::{HostEvent, SharedLoop};
 pub(crate) use shared::{count_parked, count_shared};
-pub use stcp::{SharedRecvN, SharedRecvWith, SharedSendAll, SharedTcp};
+pub use stcp::SharedTcp;
 pub use sudp::SharedUdp;

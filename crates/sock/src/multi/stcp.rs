@@ -12,20 +12,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
-use sock_sched::{coop, mt};
+use sock_sched::mt;
 use socket2::SockRef;
 
-use super::io::{self, IoWait, Parking, SharedFuture, SharedOp, SharedProgress, boxed};
+use super::io::{self, IoWait, Parking, boxed};
 use super::shared::SharedLoop;
 use super::slot::IoSlot;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
 use crate::eyeballs::{self, Plan, Race};
+use crate::op::Op;
 use crate::recv_flags::RecvFlags;
-use crate::scope::{self, Mode};
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 use crate::tcp::Shutdown;
@@ -231,12 +230,13 @@ impl SharedTcp {
     /// # Examples
     ///
     /// See [`SharedLoop`].
-    pub fn accept(&self) -> SharedOp<SharedFuture<'_, Result<SharedTcp>>> {
-        boxed(async move {
-            let socket = IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_accept(cx)).await?;
+    pub fn accept(&self) -> impl Op<Output = Result<SharedTcp>, Timer = mt::Sleep> + Send + '_ {
+        let family = self.slot.family();
+        IoWait::new(self.io(), Dir::Read, "accept", move |io, cx| {
+            let socket = std::task::ready!(io.poll_accept(cx))?;
             let lp = SharedLoop::current();
             let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
-            Ok(SharedTcp::with_io(io, self.slot.family(), &lp))
+            Poll::Ready(Ok(SharedTcp::with_io(io, family, &lp)))
         })
     }
 
@@ -256,12 +256,17 @@ impl SharedTcp {
     /// # Examples
     ///
     /// See [`SharedLoop`].
-    pub fn connect_to(&self, target: &impl ToAddrs) -> SharedOp<SharedFuture<'_, Result<()>>> {
+    pub fn connect_to(
+        &self,
+        target: &impl ToAddrs,
+    ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + '_ {
         match target::target_of(target) {
-            target::Target::Addrs(addrs) => boxed(self.connect_addrs(addrs.into_owned())),
+            target::Target::Addrs(addrs) => {
+                boxed("connect", self.connect_addrs(addrs.into_owned()))
+            }
             lookup => {
                 let lookup = lookup.into_owned();
-                boxed(async move {
+                boxed("connect", async move {
                     let stream = SocketType::STREAM;
                     let addrs = target::remote_addrs(lookup, self.family, stream).await?;
                     self.connect_addrs(addrs).await
@@ -293,9 +298,9 @@ impl SharedTcp {
         &'a self,
         host: &'a str,
         port: impl Into<Port>,
-    ) -> SharedOp<SharedFuture<'a, Result<()>>> {
+    ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
         let port = port.into();
-        boxed(async move {
+        boxed("connect", async move {
             let addrs = target::remote(host, port, self.family, SocketType::STREAM).await?;
             self.connect_addrs(addrs).await
         })
@@ -339,12 +344,15 @@ impl SharedTcp {
     /// # Examples
     ///
     /// See [`SharedLoop`].
-    pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedSendAll<'a>> {
-        SharedOp::new(SharedSendAll {
+    pub fn send<'a>(
+        &'a self,
+        buf: &'a [u8],
+    ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
+        SendAll {
             parking: Parking::new(self.io(), Dir::Write),
             buf,
             sent: 0,
-        })
+        }
     }
 
     /// Receives into `buf`; `Ok(0)` when the peer closed its side.
@@ -356,10 +364,13 @@ impl SharedTcp {
     /// # Examples
     ///
     /// See [`SharedLoop`].
-    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        boxed(
-            async move { IoWait::new(self.io(), Dir::Read, |io, cx| io.poll_recv(cx, buf)).await },
-        )
+    pub fn recv<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
+            io.poll_recv(cx, buf)
+        })
     }
 
     /// [`recv`](SharedTcp::recv) with [`RecvFlags`], as the loop mode's
@@ -399,19 +410,19 @@ impl SharedTcp {
         &'a self,
         buf: &'a mut [u8],
         flags: RecvFlags,
-    ) -> SharedOp<SharedRecvWith<'a>> {
+    ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
         let (os, invalid) = match flags.for_stream() {
             Ok(os) => (os, None),
             Err(e) => (0, Some(e)),
         };
-        SharedOp::new(SharedRecvWith {
+        RecvWith {
             parking: Parking::new(self.io(), Dir::Read),
             buf,
             flags,
             os,
             invalid,
             got: 0,
-        })
+        }
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
@@ -424,12 +435,15 @@ impl SharedTcp {
     /// # Examples
     ///
     /// See [`SharedLoop`].
-    pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedRecvN<'a>> {
-        SharedOp::new(SharedRecvN {
+    pub fn recvn<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
+        RecvN {
             parking: Parking::new(self.io(), Dir::Read),
             buf,
             got: 0,
-        })
+        }
     }
 
     /// Shuts down one or both directions.
@@ -569,9 +583,12 @@ impl SharedTcp {
 async fn connect_io(io: &sys::SharedIo, addr: &SockAddr) -> Result<()> {
     let target = to_socket2(addr)?;
     let mut started = false;
-    IoWait::new(io, Dir::Write, |io, cx| {
-        io.poll_connect(&target, &mut started, cx)
-    })
+    IoWait::new(
+        io,
+        Dir::Write,
+        "connect",
+        |io: &sys::SharedIo, cx: &mut Context<'_>| io.poll_connect(&target, &mut started, cx),
+    )
     .await
     .map_err(|e| e.context(format!("connect {addr}")))
 }
@@ -608,14 +625,6 @@ impl<'a> eyeballs::Attempts for SharedAttempts<'a> {
             Ok(Some((io, addr.family())))
         })
     }
-
-    fn timer(&self, at: Instant) -> mt::Sleep {
-        mt::sleep_until(at)
-    }
-
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
 }
 
 /// A fresh socket of `family` for an extra attempt, in `tcp`'s loop, with its options
@@ -650,8 +659,8 @@ impl fmt::Debug for SharedTcp {
 ///
 /// # Examples
 ///
-/// See [`SharedProgress::transferred`].
-pub struct SharedSendAll<'a> {
+/// See [`Op::transferred`](crate::Op::transferred).
+struct SendAll<'a> {
     /// The socket, and the waiter registration.
     parking: Parking<'a>,
     /// What to send.
@@ -660,13 +669,13 @@ pub struct SharedSendAll<'a> {
     sent: usize,
 }
 
-impl Future for SharedSendAll<'_> {
+impl Future for SendAll<'_> {
     type Output = Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         while this.sent < this.buf.len() {
-            if scope::mode() == Mode::Normal && !coop::spend(cx) {
+            if !Parking::may_try(cx) {
                 return Poll::Pending;
             }
             let rest = &this.buf[this.sent..];
@@ -680,17 +689,21 @@ impl Future for SharedSendAll<'_> {
     }
 }
 
-impl SharedProgress for SharedSendAll<'_> {
+impl Op for SendAll<'_> {
+    type Timer = mt::Sleep;
+
+    fn name(&self) -> &'static str {
+        "send"
+    }
+
     fn transferred(&self) -> usize {
         self.sent
     }
 }
 
-impl fmt::Debug for SharedSendAll<'_> {
+impl fmt::Debug for SendAll<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedSendAll")
-            .field("sent", &self.sent)
-            .finish()
+        f.debug_struct("SendAll").field("sent", &self.sent).finish()
     }
 }
 
@@ -698,8 +711,8 @@ impl fmt::Debug for SharedSendAll<'_> {
 ///
 /// # Examples
 ///
-/// See [`SharedProgress::transferred`].
-pub struct SharedRecvN<'a> {
+/// See [`Op::transferred`](crate::Op::transferred).
+struct RecvN<'a> {
     /// The socket, and the waiter registration.
     parking: Parking<'a>,
     /// What to fill.
@@ -708,13 +721,13 @@ pub struct SharedRecvN<'a> {
     got: usize,
 }
 
-impl Future for SharedRecvN<'_> {
+impl Future for RecvN<'_> {
     type Output = Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         while this.got < this.buf.len() {
-            if scope::mode() == Mode::Normal && !coop::spend(cx) {
+            if !Parking::may_try(cx) {
                 return Poll::Pending;
             }
             let rest = &mut this.buf[this.got..];
@@ -732,17 +745,21 @@ impl Future for SharedRecvN<'_> {
     }
 }
 
-impl SharedProgress for SharedRecvN<'_> {
+impl Op for RecvN<'_> {
+    type Timer = mt::Sleep;
+
+    fn name(&self) -> &'static str {
+        "recvn"
+    }
+
     fn transferred(&self) -> usize {
         self.got
     }
 }
 
-impl fmt::Debug for SharedRecvN<'_> {
+impl fmt::Debug for RecvN<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedRecvN")
-            .field("got", &self.got)
-            .finish()
+        f.debug_struct("RecvN").field("got", &self.got).finish()
     }
 }
 
@@ -752,7 +769,7 @@ impl fmt::Debug for SharedRecvN<'_> {
 /// # Examples
 ///
 /// See [`SharedTcp::recv_with`].
-pub struct SharedRecvWith<'a> {
+struct RecvWith<'a> {
     /// The socket, and the waiter registration.
     parking: Parking<'a>,
     /// What to fill.
@@ -767,7 +784,7 @@ pub struct SharedRecvWith<'a> {
     got: usize,
 }
 
-impl Future for SharedRecvWith<'_> {
+impl Future for RecvWith<'_> {
     type Output = Result<usize>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
@@ -776,7 +793,7 @@ impl Future for SharedRecvWith<'_> {
             return Poll::Ready(Err(e));
         }
         loop {
-            if scope::mode() == Mode::Normal && !coop::spend(cx) {
+            if !Parking::may_try(cx) {
                 return Poll::Pending;
             }
             let (rest, os) = (&mut this.buf[this.got..], this.os);
@@ -798,15 +815,21 @@ impl Future for SharedRecvWith<'_> {
     }
 }
 
-impl SharedProgress for SharedRecvWith<'_> {
+impl Op for RecvWith<'_> {
+    type Timer = mt::Sleep;
+
+    fn name(&self) -> &'static str {
+        "recv"
+    }
+
     fn transferred(&self) -> usize {
         self.got
     }
 }
 
-impl fmt::Debug for SharedRecvWith<'_> {
+impl fmt::Debug for RecvWith<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedRecvWith")
+        f.debug_struct("RecvWith")
             .field("got", &self.got)
             .finish_non_exhaustive()
     }

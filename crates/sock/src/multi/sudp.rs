@@ -5,7 +5,7 @@
 //! `recv`; a datagram longer than the buffer fails the receive with
 //! [`ErrorKind::MessageTooLong`](crate::ErrorKind::MessageTooLong), its first bytes in
 //! the buffer; `connect_to` only sets the default peer and the filter, at once.
-//! Operations are [`SharedOp`]s that take deadlines, and a receive cut short by its
+//! Operations are [`Op`](crate::Op)s that take deadlines, and a receive cut short by its
 //! deadline loses no datagram (Windows keeps one that completes later for the next
 //! receive). As with `SharedTcp`, one task at a time receives on a socket, and one
 //! sends. `send_to` takes a `(host, port, flags)` lookup target too, resolved off the
@@ -13,16 +13,19 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use sock_addr::{Family, Port, SockAddr, SocketType};
 
-use super::io::{self, IoWait, SharedFuture, SharedOp, boxed};
+use super::io::{self, IoWait, boxed};
 use super::shared::SharedLoop;
 use super::sys::{self, Dir};
 use crate::error::{Error, ErrorKind, Result};
+use crate::op::{Either, Op};
 use crate::recv_flags::RecvFlags;
 use crate::socket::{from_socket2, source_from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
+use sock_sched::mt;
 
 /// A UDP socket of a [`SharedLoop`] (or a unix-domain datagram socket, with
 /// [`Family::UNIX`]): `Send + Sync`, usable from any of its workers. Cloning gives
@@ -182,12 +185,12 @@ impl SharedUdp {
     /// # Examples
     ///
     /// See [`SharedUdp`].
-    pub fn send<'a>(&'a self, buf: &'a [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        boxed(async move {
-            IoWait::new(&self.io, Dir::Write, |io, cx| {
-                io.poll_send_to(cx, buf, None)
-            })
-            .await
+    pub fn send<'a>(
+        &'a self,
+        buf: &'a [u8],
+    ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        IoWait::new(&self.io, Dir::Write, "send", move |io, cx| {
+            io.poll_send_to(cx, buf, None)
         })
     }
 
@@ -202,12 +205,12 @@ impl SharedUdp {
     /// # Examples
     ///
     /// See [`SharedUdp`].
-    pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        boxed(async move {
-            IoWait::new(&self.io, Dir::Read, |io, cx| {
-                io.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
-            })
-            .await
+    pub fn recv<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        IoWait::new(&self.io, Dir::Read, "recv", move |io, cx| {
+            io.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
         })
     }
 
@@ -244,8 +247,11 @@ impl SharedUdp {
         &'a self,
         buf: &'a mut [u8],
         flags: RecvFlags,
-    ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
-        boxed(async move { Ok(self.recv_from_flags(buf, flags).await?.0) })
+    ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        let mut recv = recv_from_flags(buf, flags);
+        IoWait::new(&self.io, Dir::Read, "recv", move |io, cx| {
+            recv(io, cx).map_ok(|(n, _)| n)
+        })
     }
 
     /// [`recv_from`](SharedUdp::recv_from) with [`RecvFlags`]: the datagram's length
@@ -279,18 +285,8 @@ impl SharedUdp {
         &'a self,
         buf: &'a mut [u8],
         flags: RecvFlags,
-    ) -> SharedOp<SharedFuture<'a, Result<(usize, SockAddr)>>> {
-        boxed(self.recv_from_flags(buf, flags))
-    }
-
-    /// One datagram received with `flags`, and its source.
-    async fn recv_from_flags(&self, buf: &mut [u8], flags: RecvFlags) -> Result<(usize, SockAddr)> {
-        let os = flags.for_datagram()?;
-        let wait = IoWait::new(&self.io, Dir::Read, |io, cx| {
-            io.poll_recv_from_flags(cx, buf, os)
-        });
-        let (n, from) = wait.await?;
-        Ok((n, source_from_socket2(&from)?))
+    ) -> impl Op<Output = Result<(usize, SockAddr)>, Timer = mt::Sleep> + Send + 'a {
+        IoWait::new(&self.io, Dir::Read, "recvnext", recv_from_flags(buf, flags))
     }
 
     /// Sends `buf` as one datagram to the first address of `to`, connected or not: an
@@ -313,19 +309,26 @@ impl SharedUdp {
         &'a self,
         buf: &'a [u8],
         to: &impl ToAddrs,
-    ) -> SharedOp<SharedFuture<'a, Result<usize>>> {
+    ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
         match target::target_of(to) {
-            target::Target::Addrs(addrs) => {
-                let to = first(&addrs);
-                boxed(async move { self.send_to_addr(buf, &to?).await })
-            }
+            target::Target::Addrs(addrs) => match first(&addrs) {
+                Ok(to) if self.family != Family::UNIX => Either::Left(IoWait::new(
+                    &self.io,
+                    Dir::Write,
+                    "sendto",
+                    move |io, cx| io.poll_send_to(cx, buf, Some(&to)),
+                )),
+                to => Either::Right(boxed("sendto", async move {
+                    self.send_to_addr(buf, &to?).await
+                })),
+            },
             lookup => {
                 let lookup = lookup.into_owned();
-                boxed(async move {
+                Either::Right(boxed("sendto", async move {
                     let dgram = SocketType::DGRAM;
                     let addrs = target::remote_addrs(lookup, self.family, dgram).await?;
                     self.send_to_addr(buf, &first(&addrs)?).await
-                })
+                }))
             }
         }
     }
@@ -335,7 +338,7 @@ impl SharedUdp {
         if self.family == Family::UNIX {
             return send_to_backoff(&self.io, buf, to).await;
         }
-        IoWait::new(&self.io, Dir::Write, |io, cx| {
+        IoWait::new(&self.io, Dir::Write, "sendto", |io, cx| {
             io.poll_send_to(cx, buf, Some(to))
         })
         .await
@@ -354,11 +357,10 @@ impl SharedUdp {
     pub fn recv_from<'a>(
         &'a self,
         buf: &'a mut [u8],
-    ) -> SharedOp<SharedFuture<'a, Result<(usize, SockAddr)>>> {
-        boxed(async move {
-            let wait = IoWait::new(&self.io, Dir::Read, |io, cx| io.poll_recv_from(cx, buf));
-            let (n, from) = wait.await?;
-            Ok((n, source_from_socket2(&from)?))
+    ) -> impl Op<Output = Result<(usize, SockAddr)>, Timer = mt::Sleep> + Send + 'a {
+        IoWait::new(&self.io, Dir::Read, "recvnext", move |io, cx| {
+            let (n, from) = std::task::ready!(io.poll_recv_from(cx, buf))?;
+            Poll::Ready(Ok((n, source_from_socket2(&from)?)))
         })
     }
 
@@ -472,6 +474,26 @@ impl SharedUdp {
 }
 
 /// The first of `addrs`, in socket2's form.
+/// One try of a receive of a datagram and its source with `flags` into `buf` (an
+/// invalid combination of flags fails the first try).
+fn recv_from_flags(
+    buf: &mut [u8],
+    flags: RecvFlags,
+) -> impl FnMut(&sys::SharedIo, &mut Context<'_>) -> Poll<Result<(usize, SockAddr)>> + Send + Unpin
+{
+    let (os, mut invalid) = match flags.for_datagram() {
+        Ok(os) => (os, None),
+        Err(e) => (0, Some(e)),
+    };
+    move |io, cx| {
+        if let Some(e) = invalid.take() {
+            return Poll::Ready(Err(e));
+        }
+        let (n, from) = std::task::ready!(io.poll_recv_from_flags(cx, buf, os))?;
+        Poll::Ready(Ok((n, source_from_socket2(&from)?)))
+    }
+}
+
 fn first(addrs: &[SockAddr]) -> Result<socket2::SockAddr> {
     match addrs.first() {
         Some(addr) => to_socket2(addr),

@@ -92,6 +92,8 @@ impl<O: Op> Future for Tracked<O> {
 }
 
 impl<O: Op> Op for Tracked<O> {
+    type Timer = O::Timer;
+
     fn transferred(&self) -> usize {
         self.op.transferred()
     }

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{OptValue, SharedLoop, SharedTcp, SharedUdp, SockAddr};
+use sock::{Expires, OptValue, SharedLoop, SharedTcp, SharedUdp, SockAddr};
 
 use crate::endpoint::{Endpoint, Outcome};
 use crate::flow::Flow;

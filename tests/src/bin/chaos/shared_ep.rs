@@ -1,9 +1,8 @@
 //! [`Endpoint`] for the shared-poller mode: `SharedTcp` and `SharedUdp`, `Send` futures.
 //!
-//! The shared mode's operations say how far they got only through the error of a
-//! deadline (`SharedOp` and `SharedDeadline` do not expose `SharedProgress`), so only
-//! single-step operations are ever dropped here (the planner sees to it), and a dropped
-//! one has moved nothing by construction.
+//! Only single-step operations are ever dropped here (the planner sees to it), so a
+//! dropped one has moved nothing by construction; the operations are the same [`Op`]s
+//! as the loop mode's, with the worker's timer.
 
 use std::future::Future;
 use std::net::Shutdown;
@@ -11,7 +10,7 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use sock::sched::mt;
-use sock::{ErrorKind, OptValue, SharedOp, SharedProgress, SharedTcp, SharedUdp, SockAddr};
+use sock::{ErrorKind, Expires, Op, OptValue, SharedTcp, SharedUdp, SockAddr};
 
 use crate::endpoint::{Endpoint, Outcome, cancel, race_ms};
 use crate::loop_ep::unsupported;
@@ -47,9 +46,9 @@ fn deadline(wait: Wait) -> Option<Instant> {
 }
 
 /// Runs a shared-mode operation under `cut`.
-async fn drive<O, T>(op: SharedOp<O>, cut: Cut, size: impl Fn(&T) -> usize) -> Outcome
+async fn drive<O, T>(op: O, cut: Cut, size: impl Fn(&T) -> usize) -> Outcome
 where
-    O: Future<Output = sock::Result<T>> + SharedProgress + Unpin,
+    O: Op<Output = sock::Result<T>, Timer = mt::Sleep> + Unpin,
 {
     let race = mt::sleep(Duration::from_millis(race_ms(cut.cancel)));
     match deadline(cut.wait) {

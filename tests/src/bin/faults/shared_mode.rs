@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{ErrorKind, Family, SharedLoop, SharedTcp};
+use sock::{ErrorKind, Expires, Family, SharedLoop, SharedTcp};
 
 use crate::exchange::{Exchange, Failure, Plan, Serving, failed, report_error};
 
