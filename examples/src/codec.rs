@@ -29,7 +29,7 @@ use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
 pub const IDLE: Duration = Duration::from_secs(60);
 
 /// How long a session ended by an over-long line drains the client's input.
-pub const LINGER: Duration = Duration::from_secs(2);
+pub const LINGER: Duration = Duration::from_secs(5);
 
 /// A connection framed into lines.
 pub type Lines = Framed<Tcp, LinesCodec>;

@@ -20,6 +20,7 @@
 //! TCP half-close) when it has sent everything; it reads until the server's
 //! `close_notify`.
 
+use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,10 +192,10 @@ impl Server {
     /// `close_notify`, `Timeout` after the idle timeout, or the connection's (a reset).
     pub async fn echo(&self, conn: Tcp) -> sock::Result<u64> {
         let _ = conn.set_nodelay(true); // each echoed record goes out at once
-        let accept = async { Ok(self.acceptor.accept(conn).await?) };
+        let accept = async { self.acceptor.accept(conn).await.map_err(tls_error) };
         let mut tls = sock::timeout(self.handshake_timeout, accept).await?;
         let echoed = self.echo_records(&mut tls).await?;
-        tls.shutdown().await?; // close_notify, then the TCP FIN
+        tls.shutdown().await.map_err(tls_error)?; // close_notify, then the TCP FIN
         Ok(echoed)
     }
 
@@ -203,13 +204,13 @@ impl Server {
         let mut buf = vec![0u8; CHUNK];
         let mut echoed = 0;
         loop {
-            let read = async { Ok(tls.read(&mut buf).await?) };
+            let read = async { tls.read(&mut buf).await.map_err(tls_error) };
             let n = sock::timeout(self.idle_timeout, read).await?;
             if n == 0 {
                 return Ok(echoed); // close_notify (an EOF without it is an error)
             }
-            tls.write_all(&buf[..n]).await?;
-            tls.flush().await?;
+            tls.write_all(&buf[..n]).await.map_err(tls_error)?;
+            tls.flush().await.map_err(tls_error)?;
             echoed += n as u64;
         }
     }
@@ -234,7 +235,10 @@ pub async fn connect(
     let tcp = sock::tcp(Family::UNSPEC)?;
     tcp.connect(host, port).expires(deadline).await?;
     let _ = tcp.set_nodelay(true);
-    let handshake = async { Ok(TlsConnector::from(config).connect(name, tcp).await?) };
+    let handshake = async {
+        let connector = TlsConnector::from(config);
+        connector.connect(name, tcp).await.map_err(tls_error)
+    };
     sock::deadline(deadline, handshake).await
 }
 
@@ -258,13 +262,13 @@ pub fn protocol_version(tls: &client::TlsStream<Tcp>) -> Option<ProtocolVersion>
 pub async fn round_trip(tls: client::TlsStream<Tcp>, data: Vec<u8>) -> sock::Result<Vec<u8>> {
     let (mut reader, mut writer) = tokio::io::split(tls);
     let sender = sock::spawn(async move {
-        writer.write_all(&data).await?;
-        writer.shutdown().await // close_notify, then the TCP half-close
+        writer.write_all(&data).await.map_err(tls_error)?;
+        writer.shutdown().await.map_err(tls_error) // close_notify, then the TCP half-close
     });
     let mut echoed = Vec::new();
     if let Err(e) = reader.read_to_end(&mut echoed).await {
         sender.cancel();
-        return Err(e.into());
+        return Err(tls_error(e));
     }
     match sender.join().await {
         Ok(sent) => sent?,
@@ -276,6 +280,18 @@ pub async fn round_trip(tls: client::TlsStream<Tcp>, data: Vec<u8>) -> sock::Res
 /// The crypto provider of both sides: rustls' `ring` backend.
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// An error of the TLS stream as a sock error: the socket's own error as it was; a
+/// TLS error (whose text sock's `Display` would not show, as it is the `source`) with
+/// its kind and its text as the message.
+fn tls_error(e: io::Error) -> sock::Error {
+    let from_socket = e.get_ref().is_some_and(|inner| inner.is::<sock::Error>());
+    if from_socket || e.raw_os_error().is_some() {
+        return e.into();
+    }
+    let message = e.to_string();
+    sock::Error::new(sock::Error::from(e).kind(), message)
 }
 
 /// A TLS library's error as a sock error.
