@@ -18,8 +18,8 @@
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
-//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, `strace`, `valgrind`, mingw
-//!   (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
+//!   missing: `curl`, `wrk`, `openssl`, `getent`, `taskset`, `cc`, `strace`,
+//!   `valgrind`, mingw (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
 //! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
 //!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
 //!   `x86_64-pc-windows-gnu`, `x86_64-apple-darwin` and `x86_64-unknown-freebsd`
