@@ -125,7 +125,8 @@ pub struct Server {
     acceptor: TlsAcceptor,
     /// How long a client may take to complete its handshake.
     pub handshake_timeout: Duration,
-    /// How long a session may wait for the client's next record.
+    /// How long a session may wait for the client's next record, or for room to
+    /// write the echo of the last one.
     pub idle_timeout: Duration,
 }
 
@@ -189,7 +190,8 @@ impl Server {
     ///
     /// The handshake's ([`ErrorKind::Timeout`] at the handshake timeout, `Other` for
     /// bytes that are not TLS), [`ErrorKind::Eof`] for a TCP close without
-    /// `close_notify`, `Timeout` after the idle timeout, or the connection's (a reset).
+    /// `close_notify`, `Timeout` after the idle timeout (reading, or writing to a
+    /// client that does not read), or the connection's (a reset).
     pub async fn echo(&self, conn: Tcp) -> sock::Result<u64> {
         let _ = conn.set_nodelay(true); // each echoed record goes out at once
         let accept = async { self.acceptor.accept(conn).await.map_err(tls_error) };
@@ -209,8 +211,11 @@ impl Server {
             if n == 0 {
                 return Ok(echoed); // close_notify (an EOF without it is an error)
             }
-            tls.write_all(&buf[..n]).await.map_err(tls_error)?;
-            tls.flush().await.map_err(tls_error)?;
+            let write = async {
+                tls.write_all(&buf[..n]).await.map_err(tls_error)?;
+                tls.flush().await.map_err(tls_error)
+            };
+            sock::timeout(self.idle_timeout, write).await?; // a client that stops reading
             echoed += n as u64;
         }
     }
