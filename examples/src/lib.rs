@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod chat;
+pub mod codec;
 pub mod demo;
 pub mod echo;
 pub mod embed;
@@ -15,4 +16,5 @@ pub mod ping;
 pub mod proxy;
 pub mod serve;
 pub mod threads;
+pub mod tls_echo;
 pub mod udp;

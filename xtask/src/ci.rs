@@ -2,8 +2,8 @@
 //!
 //! Cheap checks that need nothing outside the Rust toolchain (fmt, tidy) come first;
 //! then `setup-tools` installs every outside program a later step runs (mingw for
-//! clippy's Windows check, curl and wrk for the tests, strace for `faults`, valgrind
-//! for `icount`, Wine); then clippy, the builds that link (the tests, then the fault
+//! clippy's Windows check, curl, wrk and openssl for the tests, strace for `faults`,
+//! valgrind for `icount`, Wine); then clippy, the builds that link (the tests, then the fault
 //! injection and the soaks, which reuse the stress step's release build; `icount`
 //! right after `bench-smoke`, whose optimized build of the dependencies it reuses),
 //! and Windows under Wine last because it is the slowest. All steps run whatever fails

@@ -25,7 +25,7 @@ commands:
   features            cargo test -p sock with no feature, each feature alone, all together
   tidy                house rules: //! headers, SAFETY comments, banned macros,
                       platform cfgs only in sys/ and os.rs, crate layering
-  setup-tools         apt-get every outside program a step runs (curl, wrk, valgrind,
+  setup-tools         apt-get every outside program a step runs (curl, wrk, openssl,
                       mingw, Wine, ...); other commands run it first for what they lack
   miri                the OS-free unsafe code (sock-sched's raw task) under miri
   faults [ARGS...]    syscall faults injected with strace into an echo server and its

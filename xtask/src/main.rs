@@ -18,15 +18,16 @@
 //! - `tidy` — the house rules of `STYLE.md` and `ARCHITECTURE.md` as code (see
 //!   [`tidy`]).
 //! - `setup-tools` — `apt-get install`s every outside program a later step runs, when
-//!   missing: `curl`, `wrk`, `getent`, `taskset`, `cc`, `strace`, `valgrind`, mingw
-//!   (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
+//!   missing: `curl`, `wrk`, `openssl`, `getent`, `taskset`, `cc`, `strace`,
+//!   `valgrind`, mingw (`x86_64-w64-mingw32-gcc`) and Wine (see [`setup_tools`]).
 //! - `clippy` — `cargo clippy --workspace --all-targets -- -D warnings` on the host, and
 //!   `cargo clippy --workspace --lib --tests --examples --target T -- -D warnings` for
 //!   `x86_64-pc-windows-gnu`, `x86_64-apple-darwin` and `x86_64-unknown-freebsd`
 //!   (installed with `rustup target add` when missing). Clippy only type-checks, so the
-//!   cross targets need no linker, but criterion's `alloca` build script compiles C:
-//!   the Windows check needs mingw's gcc, and macOS (no C compiler here) leaves
-//!   `sock-benches` out; benches are left out on all three because nothing runs them
+//!   cross targets need no linker, but the build scripts of criterion's `alloca` and of
+//!   `ring` (rustls', in the examples) compile C: the Windows check needs mingw's gcc,
+//!   and macOS (no C compiler here) leaves `sock-benches` and `sock-examples` out;
+//!   benches are left out on all three because nothing runs them
 //!   there. If a dev-dependency stops checking on a target, list that target in
 //!   [`clippy::LIBS_ONLY_TARGETS`] and it is checked with `--lib` on the library crates.
 //! - `test` — `cargo nextest run --workspace` (or `cargo test --workspace` when

@@ -1,11 +1,12 @@
 //! `setup-tools`: every outside program a later step runs, installed with apt-get when
 //! missing, so `ci` does all its installing in one early step.
 //!
-//! The tests drive `curl` and `wrk` (the http example's tests), `getent` (address
-//! lookups cross-checked against the system), `taskset` (netbench's pinning) and `cc`
-//! (the C echo server of the benchmarks; also criterion's `alloca` build script);
-//! `icount` runs `valgrind` (callgrind counts the instructions); `faults` runs its
-//! programs under `strace`. `unshare`/`prlimit` come along with util-linux for hand runs. The Windows side needs
+//! The tests drive `curl` and `wrk` (the http example's tests), `openssl` (its
+//! `s_client` against the tls_echo example), `getent` (address lookups cross-checked
+//! against the system), `taskset` (netbench's pinning) and `cc` (the C echo server of
+//! the benchmarks; also criterion's `alloca` build script); `icount` runs `valgrind`
+//! (callgrind counts the instructions); `faults` runs its programs under `strace`.
+//! `unshare`/`prlimit` come along with util-linux for hand runs. The Windows side needs
 //! `x86_64-w64-mingw32-gcc` (clippy's check of `x86_64-pc-windows-gnu` already builds
 //! criterion's C, and the tests link with it) and Wine (`setup-wine`, `wine-test`).
 //!
@@ -17,8 +18,9 @@ use crate::project::Project;
 use crate::step::{Step, StepResult};
 
 /// `(program, Debian package)` for every outside program a step runs.
-const TOOLS: [(&str, &str); 12] = [
+const TOOLS: [(&str, &str); 13] = [
     ("curl", "curl"),
+    ("openssl", "openssl"),
     ("strace", "strace"),
     ("wrk", "wrk"),
     ("getent", "libc-bin"),

@@ -18,10 +18,11 @@ use crate::toolchain;
 /// both this and `bench-smoke` hang.
 const TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
-/// The outside programs the tests run: `curl` and `wrk` (the http example), `getent`
-/// (sock-addr's cross-checks), `cc` (netbench's C echo server, criterion's `alloca`)
-/// and `taskset` (netbench pins its servers).
-const TEST_NEEDS: [&str; 5] = ["curl", "wrk", "getent", "cc", "taskset"];
+/// The outside programs the tests run: `curl` and `wrk` (the http example), `openssl`
+/// (`s_client` against the tls_echo example), `getent` (sock-addr's cross-checks), `cc`
+/// (netbench's C echo server, criterion's `alloca`) and `taskset` (netbench pins its
+/// servers).
+const TEST_NEEDS: [&str; 6] = ["curl", "wrk", "openssl", "getent", "cc", "taskset"];
 
 /// The `test`, `doctest` and `stress` steps.
 pub(crate) fn steps() -> Vec<Step> {
