@@ -5,8 +5,9 @@
 //! watch, broadcast), async-channel and futures-channel between sock threads, each
 //! woken by a thread that was parked on a socket until the test's bytes arrived; the
 //! `Send` ones across the loops of `spawn_loops`; `tokio::select!` and tokio's I/O
-//! utilities over sock streams. What does not: tokio's timers, sockets and `spawn`
-//! without a tokio runtime — they panic — and how they work with one entered.
+//! utilities over sock streams. What does not: tokio's timers, sockets, `spawn` and
+//! `spawn_blocking` without a tokio runtime — they panic — and how they work with one
+//! entered.
 //!
 //! Every wait on a foreign primitive runs under [`within`], so a lost wake-up fails the
 //! test instead of hanging it.
@@ -387,7 +388,15 @@ fn tokio_spawn_panics_without_a_tokio_runtime() {
 }
 
 #[test]
-fn tokio_time_and_net_work_with_a_tokio_runtime_entered() {
+fn tokio_spawn_blocking_panics_without_a_tokio_runtime() {
+    let msg = panic_of(async {
+        drop(tokio::task::spawn_blocking(|| ()));
+    });
+    assert_eq!(msg, NO_RUNTIME);
+}
+
+#[test]
+fn tokio_time_net_and_spawn_work_with_a_tokio_runtime_entered() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -406,5 +415,7 @@ fn tokio_time_and_net_work_with_a_tokio_runtime_entered() {
             .await
             .unwrap();
         assert_eq!(&buf, b"hello");
+        let on_tokio = tokio::spawn(async { std::thread::current().id() }); // a `Send` task
+        assert_ne!(within(on_tokio).await.unwrap(), std::thread::current().id());
     });
 }
