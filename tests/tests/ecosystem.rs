@@ -64,7 +64,10 @@ async fn relay_on_loop(
         assert_eq!(within(receive()).await, i);
     }
     let parked = sock::metrics().ops_parked - parked_before;
-    assert!(parked >= u64::from(rounds), "the reader parked {parked} times");
+    assert!(
+        parked >= u64::from(rounds),
+        "the reader parked {parked} times"
+    );
     drop(client); // the reader sees EOF and ends
     within(reader.join()).await.unwrap();
 }
@@ -188,7 +191,10 @@ fn tokio_mutex_held_across_a_socket_wait_wakes_the_next_locker() {
                 *guard = u32::from_le_bytes(buf);
             }
         });
-        assert!(shared.try_lock().is_err(), "the holder parked holding the lock");
+        assert!(
+            shared.try_lock().is_err(),
+            "the holder parked holding the lock"
+        );
         client.send(&7u32.to_le_bytes()).await.unwrap();
         assert_eq!(*within(shared.lock()).await, 7);
         within(holder.join()).await.unwrap();
@@ -257,8 +263,10 @@ fn futures_channel_oneshot_wakes_a_receiver_on_the_loop() {
 /// Loop A relays to loop B and back (B echoes each value): the reader on A, woken by its
 /// socket, sends to B's OS thread; A's test thread waits for B's answer. Both wake-ups
 /// cross OS threads.
-fn across_loops<C>(make: impl FnOnce() -> C + Send + 'static, echo: impl Future<Output = ()> + Send + 'static)
-where
+fn across_loops<C>(
+    make: impl FnOnce() -> C + Send + 'static,
+    echo: impl Future<Output = ()> + Send + 'static,
+) where
     C: Future<Output = ()> + 'static,
 {
     let loops = sock::spawn_loops(2).unwrap();

@@ -67,7 +67,11 @@ echo_through!(
     futures_lite::io::AsyncReadExt,
     futures_lite::io::AsyncWriteExt
 );
-echo_through!(tokio_side, tokio::io::AsyncReadExt, tokio::io::AsyncWriteExt);
+echo_through!(
+    tokio_side,
+    tokio::io::AsyncReadExt,
+    tokio::io::AsyncWriteExt
+);
 
 /// Allocations over `rounds` round trips of an echo whose server side is `serve` (a
 /// thread of the loop) and whose client side is `trips`, after [`WARM_UP`] of them.
@@ -124,5 +128,8 @@ fn the_count_sees_an_allocation_per_round_trip() {
         futures_side::round_trips(client, rounds).await
     };
     let made = allocations(100, futures_side::serve, boxing);
-    assert!(made >= 100, "{made} allocations over 100 boxing round trips");
+    assert!(
+        made >= 100,
+        "{made} allocations over 100 boxing round trips"
+    );
 }
