@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sock::{Expires, Family, SharedLoop, Tcp};
 
+pub mod alloc;
 pub mod harness;
 
 /// A generous deadline for operations that should complete promptly; it only turns a

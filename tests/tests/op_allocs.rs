@@ -1,55 +1,17 @@
 //! Socket operations allocate nothing per call — with or without a deadline, whether
 //! they complete at once or park first (issue 13's acceptance: "no allocation per
 //! operation, with or without a deadline"). A counting global allocator counts the
-//! allocations made on the test's own OS thread between two points.
+//! allocations made on the test's own OS thread between two points
+//! ([`sock_tests::alloc`]).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use sock::{Expires, Family, Tcp};
+use sock_tests::alloc::{Counting, allocs};
 
-/// The system allocator, counting allocations per OS thread.
-struct Counting;
-
-thread_local! {
-    /// Allocations (and reallocations) made by this OS thread.
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// Counts one allocation on this thread (never during thread-local teardown).
-fn count() {
-    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every call goes straight to `System`; the count is a thread-local cell with a
-// `const` initializer, which never allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts allocations per OS thread.
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-/// Allocations made by this thread so far.
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
 
 /// Round trips measured after the warm-up.
 const ROUNDS: u64 = 200;

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use sock_netbench::json_field;
 
 /// The Rust echo servers, by binary path.
-const RUST_SERVERS: [&str; 4] = [
+const RUST_SERVERS: [&str; 5] = [
+    env!("CARGO_BIN_EXE_echo_sock_fio"),
     env!("CARGO_BIN_EXE_echo_tokio_ct"),
     env!("CARGO_BIN_EXE_echo_tokio_mt"),
     env!("CARGO_BIN_EXE_echo_smol"),

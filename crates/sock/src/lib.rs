@@ -32,7 +32,8 @@
 //!
 //! [`task`] has the toolkit a server needs beside that: thread sets, a fair semaphore,
 //! `Notify`, `spawn_blocking` with deadlines, and a panic policy that keeps a loop
-//! serving when one thread panics.
+//! serving when one thread panics; its docs end with a guide for readers [coming from
+//! tokio](task#coming-from-tokio).
 //!
 //! The layers are crates of their own: [`addr`] (`sock-addr`), `sock-poll`,
 //! `sock-poll-shared` and [`sched`] (`sock-sched`); this crate puts them together, and

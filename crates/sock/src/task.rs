@@ -11,6 +11,10 @@
 //! `Mutex`, the `Send` versions of these; it needs no tokio runtime, only
 //! `features = ["sync"]`): see [`sock::sched::sync`](crate::sched::sync).
 //!
+//! After the example, [Coming from tokio](#coming-from-tokio) gives sock's name for
+//! each of tokio's — runtime, tasks, time, sync, sockets, I/O traits, hyper — and says
+//! which primitives of other crates work on a sock loop and which need a tokio runtime.
+//!
 //! # Examples
 //!
 //! A server that serves at most two connections at once, keeps its connection threads
@@ -57,6 +61,8 @@
 //! })?;
 //! # Ok::<(), sock::Error>(())
 //! ```
+//!
+#![doc = include_str!("guide.md")]
 
 #[doc(inline)]
 pub use sock_sched::sync::{Acquire, Notified, Notify, Permit, Semaphore};

@@ -16,8 +16,8 @@ const TOP: f64 = 64.0;
 /// See `LEFT`.
 const BOTTOM: f64 = 40.0;
 /// One colour per server slot, in table order (sock first, in red).
-const COLOURS: [&str; 7] = [
-    "#d62728", "#1f77b4", "#9ecae1", "#2ca02c", "#ff7f0e", "#7f7f7f", "#9467bd",
+const COLOURS: [&str; 8] = [
+    "#d62728", "#1f77b4", "#e377c2", "#9ecae1", "#2ca02c", "#ff7f0e", "#7f7f7f", "#9467bd",
 ];
 
 /// One workload's bars.

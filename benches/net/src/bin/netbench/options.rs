@@ -7,9 +7,9 @@ use sock_netbench::Args;
 
 /// What `--help` prints.
 pub(crate) const USAGE: &str = "usage: netbench [--quick] [OPTIONS]
-Runs every echo server (sock's example, tokio current_thread and multi_thread, smol, mio,
-C epoll) pinned to one CPU against loadgen pinned to another, over loopback, and writes
-RESULTS.md and ratios.svg. Build first (from the workspace root):
+Runs every echo server (sock's example, sock through futures-io, tokio current_thread and
+multi_thread, smol, mio, C epoll) pinned to one CPU against loadgen pinned to another,
+over loopback, and writes RESULTS.md and ratios.svg. Build first (from the workspace root):
   cargo build --release -p sock-netbench -p sock-examples --bins --examples
 or pass --build to have netbench run cargo itself. A server whose binary is missing is
 reported as missing and the comparison runs without it.
@@ -18,7 +18,8 @@ options:
   --duration SECS     length of each timed window
   --reps N            repetitions of each throughput measurement
   --conns LIST        echo connection counts, comma-separated (1,64,1024)
-  --servers LIST      subset of sock,sock_batch,tokio_ct,tokio_mt,smol,mio,c_epoll
+  --servers LIST      subset of sock,sock_batch,sock_fio,tokio_ct,tokio_mt,smol,mio,
+                      c_epoll
   --bulk-bytes N      bytes streamed in the bulk run (1073741824)
   --udp-sockets N     client UDP sockets (1)
   --udp-depth D       datagrams in flight on each client UDP socket (64)
@@ -74,9 +75,10 @@ pub(crate) struct Options {
 }
 
 /// Every server the driver knows, in table order.
-pub(crate) const ALL_SERVERS: [&str; 7] = [
+pub(crate) const ALL_SERVERS: [&str; 8] = [
     "sock",
     "sock_batch",
+    "sock_fio",
     "tokio_ct",
     "tokio_mt",
     "smol",

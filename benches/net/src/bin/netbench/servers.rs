@@ -51,6 +51,11 @@ impl ServerSpec {
                     "examples/echo_server",
                 )
             }
+            "sock_fio" => (
+                "sock_fio",
+                "sock through futures-io `AsyncRead`/`AsyncWrite` (UDP: sock's own calls)",
+                "echo_sock_fio",
+            ),
             "tokio_ct" => ("tokio_ct", "tokio current_thread", "echo_tokio_ct"),
             "tokio_mt" => ("tokio_mt", "tokio multi_thread", "echo_tokio_mt"),
             "smol" => ("smol", "smol (async-io + LocalExecutor)", "echo_smol"),
