@@ -265,6 +265,7 @@ pub(crate) enum Domain {
     /// `std::net`: IPv4 or IPv6.
     Ip,
     /// `std::os::unix::net`: unix-domain.
+    #[allow(dead_code)] // used by sys/unix/raw.rs; Windows's std has no unix-domain types
     Unix,
 }
 
