@@ -10,7 +10,7 @@
 //! deadline, so a lost byte fails its test, never hangs it.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use sock::{ErrorKind, Expires, Family, Tcp, Udp};
 use sock_tests::{PATIENCE, pair};
@@ -378,7 +378,7 @@ fn shared_sockets_lend_their_handles() {
     let lp = sock::SharedLoop::new().unwrap();
     let t = lp.tcp(Family::INET).unwrap();
     t.listen("127.0.0.1", 0).unwrap();
-    let local: SocketAddr = t.local_addr().unwrap().as_socket().unwrap();
+    let local = t.local_addr().unwrap().as_socket().unwrap();
     assert_eq!(os::local_of(&t), local);
     assert_eq!(os::local_of_raw(os::raw_of(&t)), local);
     let u = lp.udp(Family::INET).unwrap();

@@ -10,7 +10,8 @@
 //! An operation tries its syscall first when the direction may be ready and parks only
 //! on `WouldBlock` (edge-triggered, registered once: no `epoll_ctl` per operation).
 //! `close` wakes every parked task with [`ErrorKind::Closed`](crate::ErrorKind::Closed)
-//! and frees the fd at once, even while other handles to the socket exist.
+//! and frees the fd at once, even while other handles to the socket exist — unless
+//! `as_fd` lent it out (`raw.rs`): then it is shut down and freed with the last handle.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -657,6 +658,8 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
+        // No handle is left, so no borrow of a lent socket either: free it at once.
+        self.lent.set(false);
         let _ = self.close();
     }
 }
