@@ -102,7 +102,9 @@ macro_rules! socket_common {
 
             /// Closes the socket for every handle (a TCP connection sends FIN, or RST
             /// when unread data remains or `so_linger` is 0). Every task waiting on it
-            /// fails with `Closed`. Closing twice is a no-op.
+            /// fails with `Closed`. Closing twice is a no-op. Once `as_fd`/`as_socket`
+            /// has lent the OS handle out, it is shut down instead (FIN) and freed with
+            /// the last handle, so no borrowed handle outlives it.
             ///
             /// # Errors
             ///

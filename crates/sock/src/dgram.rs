@@ -108,8 +108,18 @@ pub struct Dgram {
 crate::common::socket_common!(Dgram, "sock::udp(sock::Family::INET)?");
 
 impl Dgram {
+    /// Wraps a registered socket core.
+    pub(crate) fn from_core(core: Rc<Core>) -> Dgram {
+        Dgram { core }
+    }
+
     pub(crate) fn core(&self) -> &Core {
         &self.core
+    }
+
+    /// This handle's share of the socket core.
+    pub(crate) fn into_core(self) -> Rc<Core> {
+        self.core
     }
 
     /// Connects (filters incoming datagrams to `host:port` and sets the `send`

@@ -62,6 +62,7 @@ mod op;
 mod opt;
 pub mod os;
 mod pollio;
+mod raw;
 mod recv_flags;
 mod recv_with;
 mod runtime;

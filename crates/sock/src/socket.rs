@@ -10,7 +10,8 @@
 //! An operation tries its syscall first when the direction may be ready and parks only
 //! on `WouldBlock` (edge-triggered, registered once: no `epoll_ctl` per operation).
 //! `close` wakes every parked task with [`ErrorKind::Closed`](crate::ErrorKind::Closed)
-//! and frees the fd at once, even while other handles to the socket exist.
+//! and frees the fd at once, even while other handles to the socket exist — unless
+//! `as_fd` lent it out (`raw.rs`): then it is shut down and freed with the last handle.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -103,6 +104,12 @@ pub(crate) struct Core {
     /// The claims of the poll-level calls (`poll_recv`, `poll_send`, …) on the read and
     /// write waiters: they have no future to keep one in.
     poll_waits: [Cell<Wait>; 2],
+    /// Lent out as a borrowed handle (`as_fd`/`as_socket`, see `raw.rs`) at some point:
+    /// from then on no OS socket of this core is freed before the core drops.
+    lent: Cell<bool>,
+    /// The OS sockets closed or replaced after `lent` was set: shut down and
+    /// deregistered, kept open so that no borrowed handle outlives its socket.
+    retired: RefCell<Vec<mio::net::UdpSocket>>,
 }
 
 impl Core {
@@ -123,6 +130,8 @@ impl Core {
             protocol,
             connected: Cell::new(false),
             poll_waits: Default::default(),
+            lent: Cell::new(false),
+            retired: RefCell::new(Vec::new()),
         })
     }
 
@@ -167,6 +176,23 @@ impl Core {
         Ok(core)
     }
 
+    /// Registers a socket made outside sock (a std socket, a raw handle), made
+    /// non-blocking; one with a peer counts as connected.
+    pub(crate) fn adopt_foreign(
+        socket: socket2::Socket,
+        family: Family,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Result<Rc<Core>> {
+        let connected = socket.peer_addr().is_ok();
+        let io = Io::register(socket, socktype)?;
+        let core = Core::build(Some(io), family, false, socktype, protocol);
+        if connected {
+            core.set_connected();
+        }
+        Ok(core)
+    }
+
     /// Makes sure an OS socket of `family` is there before binding or connecting to an
     /// address of it: opens one for a flexible socket (or one of another family), and
     /// a fresh one when `fresh` (a failed connect leaves its socket unusable). Options
@@ -185,6 +211,7 @@ impl Core {
         self.family.set(family);
         if let Some(Io { mut sock, reg, .. }) = old {
             let _ = reg.deregister(&mut sock);
+            self.free(sock);
         }
         Ok(())
     }
@@ -218,13 +245,13 @@ impl Core {
     pub(crate) fn take_over(&self, winner: &Core) -> Result<()> {
         let io = winner.io.borrow_mut().take();
         if self.closed.get() {
-            drop(io.map(close_io));
+            drop(io.map(|io| winner.close_io(io)));
             return Err(Error::closed());
         }
         let old = std::mem::replace(&mut *self.io.borrow_mut(), io);
         self.family.set(winner.family());
         self.set_connected();
-        drop(old.map(close_io));
+        drop(old.map(|io| self.close_io(io)));
         Ok(())
     }
 
@@ -244,6 +271,11 @@ impl Core {
     /// Records that the socket is (or was) connected.
     pub(crate) fn set_connected(&self) {
         self.connected.set(true);
+    }
+
+    /// Whether the socket is (or was) connected.
+    pub(crate) fn was_connected(&self) -> bool {
+        self.connected.get()
     }
 
     /// `e`, as `NotConnected` when it is a reset (`EPIPE`) of a stream that was never
@@ -527,7 +559,61 @@ impl Core {
     pub(crate) fn close(&self) -> Result<()> {
         self.closed.set(true);
         let io = self.io.borrow_mut().take();
-        io.map_or(Ok(()), close_io)
+        io.map_or(Ok(()), |io| self.close_io(io))
+    }
+
+    /// Closes an OS socket: wakes its waiters with `Closed`, deregisters, frees the fd
+    /// (see [`free`](Core::free)).
+    fn close_io(&self, io: Io) -> Result<()> {
+        let Io { mut sock, reg, .. } = io;
+        reg.close();
+        let result = reg.deregister(&mut sock);
+        self.free(sock);
+        result.map_err(Error::from)
+    }
+
+    /// Frees a deregistered OS socket — unless the core has lent one out: a borrowed
+    /// handle may still name it, so it is shut down (the peer sees the close) and kept
+    /// open until the core drops, when no handle, and so no borrow, is left.
+    fn free(&self, sock: mio::net::UdpSocket) {
+        if self.lent.get() {
+            let _ = SockRef::from(&sock).shutdown(std::net::Shutdown::Both);
+            self.retired.borrow_mut().push(sock);
+        }
+    }
+
+    /// Runs `f` on the OS socket for a borrowed handle that lives as long as a handle
+    /// to this core (`as_fd`, `as_socket`): marks the core as lent, so it frees no OS
+    /// socket before it drops. After a close, the socket closed last if it was lent;
+    /// `None` when there is none (closed before it was ever lent, or not opened yet).
+    pub(crate) fn lend<R>(&self, f: impl FnOnce(SockRef<'_>) -> R) -> Option<R> {
+        if let Some(io) = self.io.borrow().as_ref() {
+            self.lent.set(true);
+            return Some(f(SockRef::from(&io.sock)));
+        }
+        self.retired
+            .borrow()
+            .last()
+            .map(|sock| f(SockRef::from(sock)))
+    }
+
+    /// Takes the OS socket out of the last handle to it, deregistered and still
+    /// non-blocking; the core is dropped (as closed, with nothing left to close).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` while other handles to the socket exist (clones, owned halves, a
+    /// spawned task's); `Closed` or not opened yet as every operation; the OS error of
+    /// deregistering (the socket is closed then).
+    pub(crate) fn into_socket(core: Rc<Core>) -> Result<socket2::Socket> {
+        let core = Rc::try_unwrap(core).map_err(|_| {
+            let what = "other handles to the socket are alive (clones, owned halves)";
+            Error::new(ErrorKind::InvalidInput, what)
+        })?;
+        let io = core.io.borrow_mut().take().ok_or_else(|| core.missing())?;
+        let Io { mut sock, reg, .. } = io;
+        reg.deregister(&mut sock)?;
+        Ok(sys::from_mio(sock))
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -572,6 +658,8 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
+        // No handle is left, so no borrow of a lent socket either: free it at once.
+        self.lent.set(false);
         let _ = self.close();
     }
 }
@@ -604,15 +692,6 @@ impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         self.core.forget(self.dir, &mut self.wait);
     }
-}
-
-/// Closes an OS socket: wakes its waiters with `Closed`, deregisters, frees the fd.
-fn close_io(io: Io) -> Result<()> {
-    let Io { mut sock, reg, .. } = io;
-    reg.close();
-    let result = reg.deregister(&mut sock);
-    drop(sock);
-    result.map_err(Error::from)
 }
 
 /// The index of `dir` in per-direction arrays.

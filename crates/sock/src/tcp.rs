@@ -92,6 +92,11 @@ impl Tcp {
     pub(crate) fn core(&self) -> &Core {
         &self.core
     }
+
+    /// This handle's share of the socket core.
+    pub(crate) fn into_core(self) -> Rc<Core> {
+        self.core
+    }
 }
 
 /// Which directions [`Tcp::shutdown`] and

@@ -106,6 +106,12 @@ impl SharedTcp {
         self.slot.get()
     }
 
+    /// The current OS socket, for a borrowed handle (`raw.rs`): a replaced or closed
+    /// one stays open as long as the slot, so the borrow never dangles.
+    pub(crate) fn socket(&self) -> &socket2::Socket {
+        self.io().socket()
+    }
+
     /// Binds to `host:port` (`"*"` = all interfaces, port 0 = any; the path for
     /// [`Family::UNIX`]).
     ///

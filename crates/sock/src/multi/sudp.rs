@@ -85,6 +85,12 @@ impl SharedUdp {
         SharedUdp::open(&SharedLoop::current(), family)
     }
 
+    /// The OS socket, for a borrowed handle (`raw.rs`): a closed one stays open until
+    /// the last clone drops, so the borrow never dangles.
+    pub(crate) fn socket(&self) -> &socket2::Socket {
+        self.io.socket()
+    }
+
     pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedUdp> {
         let protocol = (family != Family::UNIX).then_some(socket2::Protocol::UDP);
         let io = io::open_io(lp, family, socket2::Type::DGRAM, protocol)?;

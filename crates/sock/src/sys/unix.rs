@@ -1,11 +1,16 @@
 //! Unix: errno classification, the registered-socket wrapper, send flags, and the table
-//! of socket options by the seed's names.
+//! of socket options by the seed's names; the fd traits of the sockets in `raw`.
 
 use std::io;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+
+use sock_addr::{Family, Protocol, SocketType};
 
 use crate::error::ErrorKind;
 use crate::opt::{OptKind, OptSpec};
+
+#[path = "unix/raw.rs"]
+mod raw;
 
 /// Maps an errno to a normalized kind, where the errno says more than std's kind.
 pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
@@ -73,6 +78,40 @@ pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE.add(mio::Inte
 pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {
     // SAFETY: `into_raw_fd` hands over a valid, open, owned fd; it is wrapped exactly once.
     unsafe { mio::net::UdpSocket::from_raw_fd(socket.into_raw_fd()) }
+}
+
+/// Unwraps a deregistered socket from the mio type it was registered as.
+pub(crate) fn from_mio(sock: mio::net::UdpSocket) -> socket2::Socket {
+    socket2::Socket::from(OwnedFd::from(sock))
+}
+
+/// The family, type and protocol of a socket made elsewhere: the family of its
+/// address (`getsockname`), `SO_TYPE`, and `SO_PROTOCOL` where the OS has it.
+pub(crate) fn socket_kind(
+    s: &socket2::Socket,
+) -> io::Result<(Family, SocketType, Option<Protocol>)> {
+    let family = Family::from_raw(i32::from(s.local_addr()?.family()));
+    let s = socket2::SockRef::from(s);
+    let socktype = SocketType::from_raw(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_TYPE)?);
+    Ok((family, socktype, protocol_of(&s)?))
+}
+
+/// `SO_PROTOCOL`.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn protocol_of(s: &socket2::SockRef<'_>) -> io::Result<Option<Protocol>> {
+    let raw = getsockopt_int(s, libc::SOL_SOCKET, libc::SO_PROTOCOL)?;
+    Ok(Some(Protocol::from_raw(raw)))
+}
+
+/// No `SO_PROTOCOL` here: the caller assumes the usual protocol of the type.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+fn protocol_of(_s: &socket2::SockRef<'_>) -> io::Result<Option<Protocol>> {
+    Ok(None)
+}
+
+/// Whether the socket is listening (`SO_ACCEPTCONN`).
+pub(crate) fn is_listener(s: &socket2::SockRef<'_>) -> io::Result<bool> {
+    getsockopt_int(s, libc::SOL_SOCKET, libc::SO_ACCEPTCONN).map(|v| v != 0)
 }
 
 /// Flags for every `send`: never raise SIGPIPE (Linux/BSD `MSG_NOSIGNAL`).

@@ -1,13 +1,18 @@
 //! Windows: WSA error classification, the registered-socket wrapper, UDP reset reports
-//! turned off, and the table of socket options by the seed's names.
+//! turned off, and the table of socket options by the seed's names; the socket traits
+//! of the sockets in `raw`.
 
 use std::io;
-use std::os::windows::io::{AsRawSocket, FromRawSocket, IntoRawSocket};
+use std::os::windows::io::{AsRawSocket, FromRawSocket, IntoRawSocket, OwnedSocket};
 
+use sock_addr::{Family, Protocol, SocketType};
 use windows_sys::Win32::Networking::WinSock as ws;
 
 use crate::error::ErrorKind;
 use crate::opt::{OptKind, OptSpec};
+
+#[path = "windows/raw.rs"]
+mod raw;
 
 /// Maps a WSA error code to a normalized kind.
 pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
@@ -61,6 +66,47 @@ pub(crate) const INTEREST: mio::Interest = mio::Interest::READABLE.add(mio::Inte
 pub(crate) fn into_mio(socket: socket2::Socket) -> mio::net::UdpSocket {
     // SAFETY: `into_raw_socket` hands over a valid, open, owned socket; wrapped once.
     unsafe { mio::net::UdpSocket::from_raw_socket(socket.into_raw_socket()) }
+}
+
+/// Unwraps a deregistered socket from the mio type it was registered as.
+pub(crate) fn from_mio(sock: mio::net::UdpSocket) -> socket2::Socket {
+    socket2::Socket::from(OwnedSocket::from(sock))
+}
+
+/// The family, type and protocol of a socket made elsewhere, from its
+/// `SO_PROTOCOL_INFOW` (an unbound socket has no address to tell the family by).
+pub(crate) fn socket_kind(
+    s: &socket2::Socket,
+) -> io::Result<(Family, SocketType, Option<Protocol>)> {
+    // SAFETY: `WSAPROTOCOL_INFOW` is plain data; all-zero is a valid value.
+    let mut info: ws::WSAPROTOCOL_INFOW = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<ws::WSAPROTOCOL_INFOW>() as i32;
+    // SAFETY: the socket is open for the borrow; info/len describe a buffer of one
+    // `WSAPROTOCOL_INFOW`, as `SO_PROTOCOL_INFOW` requires.
+    let r = unsafe {
+        ws::getsockopt(
+            s.as_raw_socket() as ws::SOCKET,
+            ws::SOL_SOCKET,
+            ws::SO_PROTOCOL_INFOW,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let family = Family::from_raw(info.iAddressFamily);
+    let protocol = Protocol::from_raw(info.iProtocol);
+    Ok((
+        family,
+        SocketType::from_raw(info.iSocketType),
+        Some(protocol),
+    ))
+}
+
+/// Whether the socket is listening (`SO_ACCEPTCONN`).
+pub(crate) fn is_listener(s: &socket2::SockRef<'_>) -> io::Result<bool> {
+    getsockopt_int(s, ws::SOL_SOCKET, ws::SO_ACCEPTCONN).map(|v| v != 0)
 }
 
 /// Windows never raises SIGPIPE; no flags needed.
