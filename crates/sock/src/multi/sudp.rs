@@ -39,7 +39,7 @@ use sock_sched::mt;
 /// use std::time::Duration;
 ///
 /// use sock::sched::mt;
-/// use sock::{Family, SharedLoop, SharedUdp};
+/// use sock::{Expires, Family, SharedLoop, SharedUdp};
 ///
 /// let lp = SharedLoop::new()?;
 /// let echoed = lp.run(async {
