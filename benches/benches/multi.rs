@@ -17,7 +17,11 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 
-use sock::{Family, SharedListener, SharedLoop, SharedTcp, Tcp};
+use sock::{
+    Family, Tcp,
+    loops::SharedListener,
+    shared::{SharedLoop, SharedTcp},
+};
 
 /// A running server: its address and how to stop it.
 struct Server {
@@ -120,7 +124,7 @@ async fn echo_loop(conn: Tcp) {
 fn loops(n: usize) -> Server {
     let listener = SharedListener::bind("127.0.0.1", 0).expect("bind");
     let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let threads = sock::spawn_loops(n).expect("loops");
+    let threads = sock::loops::spawn_loops(n).expect("loops");
     for h in threads.handles() {
         let l = listener.clone();
         drop(h.spawn_with(move || async move {

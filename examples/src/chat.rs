@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use sock::{SleepJob, Tcp};
+use sock::{Tcp, time::SleepJob};
 
 /// The most bytes waiting in one client's outbox; a line that would go past it drops
 /// the client.

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use sock::addr::{Flags, Hints, lookup};
-use sock::{ErrorKind, Expires, Family, SleepJob};
+use sock::{ErrorKind, Expires, Family, time::SleepJob};
 
 /// Runs the tour on the current loop and returns the report lines.
 ///
@@ -93,15 +93,15 @@ pub async fn tour() -> sock::Result<Vec<String>> {
     let udp_port = udp_server.local_addr()?.port();
     sock::thread(async move {
         let mut buf = [0u8; 64];
-        if let Ok((n, from)) = udp_server.recvnext(&mut buf).await {
+        if let Ok((n, from)) = udp_server.recv_from(&mut buf).await {
             buf[..n].make_ascii_uppercase();
-            let _ = udp_server.sendto_addr(&from, &buf[..n]).await;
+            let _ = udp_server.send_to(&buf[..n], &from).await;
         }
     });
     let udp = sock::udp(Family::INET)?;
-    udp.sendto("127.0.0.1", udp_port, b"shout").await?;
+    udp.send_to(b"shout", &("127.0.0.1", udp_port)).await?;
     let (n, from) = udp
-        .recvnext(&mut buf)
+        .recv_from(&mut buf)
         .timeout(Duration::from_secs(5))
         .await?;
     report.push(format!(
@@ -112,7 +112,7 @@ pub async fn tour() -> sock::Result<Vec<String>> {
     // 5. An interruptible sleep job, woken early by a timer.
     let job: SleepJob<&'static str> = SleepJob::new();
     let waker = job.clone();
-    sock::run_after(Duration::from_millis(20), move || {
+    sock::time::run_after(Duration::from_millis(20), move || {
         waker.wakeup("woken by a timer");
     });
     let got = job.sleep(Duration::from_secs(10)).await;
@@ -121,7 +121,7 @@ pub async fn tour() -> sock::Result<Vec<String>> {
     // 6. A repeating timer that stops itself after three ticks.
     let ticks = Rc::new(Cell::new(0));
     let t = ticks.clone();
-    sock::run_every(Duration::from_millis(5), move || {
+    sock::time::run_every(Duration::from_millis(5), move || {
         t.set(t.get() + 1);
         t.get() < 3
     });
@@ -137,7 +137,7 @@ pub async fn tour() -> sock::Result<Vec<String>> {
         .connect("127.0.0.1", port)
         .timeout(Duration::from_secs(5))
         .await?;
-    let mut echoes = sock::cowrap(move |co| async move {
+    let mut echoes = sock::task::cowrap(move |co| async move {
         let mut buf = [0u8; 1];
         for i in 1..=5u8 {
             if gen_client.send(&[i]).await.is_err() || gen_client.recvn(&mut buf).await.is_err() {

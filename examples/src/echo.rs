@@ -75,8 +75,8 @@ mod pool {
 pub async fn serve_udp(socket: sock::Udp) -> sock::Result<()> {
     let mut buf = vec![0u8; crate::udp::MAX_DATAGRAM];
     loop {
-        let echoed = match socket.recvnext(&mut buf).await {
-            Ok((n, from)) => socket.sendto_addr(&from, &buf[..n]).await.map(drop),
+        let echoed = match socket.recv_from(&mut buf).await {
+            Ok((n, from)) => socket.send_to(&buf[..n], &from).await.map(drop),
             Err(e) => Err(e),
         };
         if let Err(e) = echoed {
@@ -95,7 +95,7 @@ pub async fn serve_udp(socket: sock::Udp) -> sock::Result<()> {
 ///
 /// The receive or send error that ended the loop.
 pub async fn serve_udp_batched(socket: sock::Udp) -> sock::Result<()> {
-    let mut batch = vec![sock::Datagram::with_capacity(crate::udp::MAX_DATAGRAM); 32];
+    let mut batch = vec![sock::io::Datagram::with_capacity(crate::udp::MAX_DATAGRAM); 32];
     loop {
         match socket.recv_batch(&mut batch).await {
             Ok(n) => echo_batch(&socket, &batch[..n]).await?,
@@ -106,7 +106,7 @@ pub async fn serve_udp_batched(socket: sock::Udp) -> sock::Result<()> {
 
 /// Echoes the datagrams of `batch` to their senders, as many per call as the socket
 /// takes; skips a truncated one and one whose send fails for that datagram alone.
-async fn echo_batch(socket: &sock::Udp, batch: &[sock::Datagram]) -> sock::Result<()> {
+async fn echo_batch(socket: &sock::Udp, batch: &[sock::io::Datagram]) -> sock::Result<()> {
     let mut next = 0;
     while let Some(rest) = batch.get(next..).filter(|rest| !rest.is_empty()) {
         let whole = rest.iter().take_while(|d| !d.is_truncated()).count();

@@ -89,7 +89,7 @@ pub fn spawn_work(lp: &sock::Loop) -> sock::Result<Work> {
     listener.listen("127.0.0.1", 0)?;
     let port = listener.local_addr()?.port();
     lp.spawn(async move {
-        sock::run_every(Duration::from_millis(50), move || {
+        sock::time::run_every(Duration::from_millis(50), move || {
             t.set(t.get() + 1);
             true
         });

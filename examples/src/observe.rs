@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sock::Metrics;
+use sock::task::Metrics;
 
 /// Spawns a thread on the current loop that prints one line a second: the loop's
 /// levels (threads, sockets) and, over the last second, polls, events per poll, busy

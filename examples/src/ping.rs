@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use sock::{Expires, Family, Protocol};
+use sock::{Expires, Family, addr::Protocol};
 
 const ECHO_REQUEST: u8 = 8;
 const ECHO_REPLY: u8 = 0;
@@ -19,11 +19,11 @@ pub async fn ping(host: &str, id: u16, seq: u16, timeout: Duration) -> sock::Res
     let raw = sock::raw(Family::INET, Protocol::ICMP)?;
     let request = echo_request(id, seq, b"sock ping");
     let start = Instant::now();
-    raw.sendto(host, 0, &request).await?;
+    raw.send_to(&request, &(host, 0)).await?;
     let deadline = sock::clock() + timeout;
     let mut buf = [0u8; 1500];
     loop {
-        let (n, _from) = raw.recvnext(&mut buf).expires(deadline).await?;
+        let (n, _from) = raw.recv_from(&mut buf).expires(deadline).await?;
         if is_reply_to(&buf[..n], id, seq) {
             return Ok(start.elapsed());
         }

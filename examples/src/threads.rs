@@ -1,7 +1,7 @@
 //! The two multi-threading modes, each serving echo connections on loopback.
 //!
-//! **Loops per thread**: [`sock::spawn_loops`] starts one loop per OS thread and a
-//! [`sock::SharedListener`] spreads one listening socket's connections over them — each
+//! **Loops per thread**: [`sock::loops::spawn_loops`] starts one loop per OS thread and a
+//! [`sock::loops::SharedListener`] spreads one listening socket's connections over them — each
 //! connection wakes one loop, which accepts it and keeps it; tasks stay `!Send`.
 //!
 //! **Shared poller**, the seed's `sock.epoll_fd()` / `sock.iocp()`: one kernel poller
@@ -15,7 +15,11 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{Expires, Family, SharedListener, SharedLoop, SharedTcp};
+use sock::{
+    Expires, Family,
+    loops::SharedListener,
+    shared::{SharedLoop, SharedTcp},
+};
 
 /// A deadline for every operation: a hang becomes an error.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -52,7 +56,7 @@ impl Tally {
 pub fn loops_per_thread(loops: usize, conns: usize, rounds: usize) -> sock::Result<Tally> {
     let listener = SharedListener::bind("127.0.0.1", 0)?;
     let port = listener.local_addr()?.port();
-    let threads = sock::spawn_loops(loops)?;
+    let threads = sock::loops::spawn_loops(loops)?;
     let tally = Tally::default();
     for h in threads.handles() {
         let (l, tally) = (listener.clone(), tally.clone());

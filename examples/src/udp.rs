@@ -42,9 +42,9 @@ pub async fn serve_with_buffer(socket: Udp, size: usize) -> sock::Result<()> {
 
 /// Receives one datagram and sends it back to its sender reversed.
 async fn answer_one(socket: &Udp, buf: &mut [u8]) -> sock::Result<()> {
-    let (n, from) = socket.recvnext(buf).await?;
+    let (n, from) = socket.recv_from(buf).await?;
     buf[..n].reverse();
-    socket.sendto_addr(&from, &buf[..n]).await?;
+    socket.send_to(&buf[..n], &from).await?;
     Ok(())
 }
 

@@ -270,7 +270,7 @@ fn udp_server<F: std::future::Future<Output = sock::Result<()>> + 'static>(
 
 /// Sends `msg` to `to` and returns the next datagram `c` receives (within 5 s).
 async fn udp_round_trip(c: &sock::Udp, buf: &mut [u8], to: &sock::SockAddr, msg: &[u8]) -> Vec<u8> {
-    c.sendto_addr(to, msg).await.unwrap();
+    c.send_to(msg, to).await.unwrap();
     let n = c.recv(buf).timeout(Duration::from_secs(5)).await.unwrap();
     buf[..n].to_vec()
 }
@@ -300,7 +300,7 @@ fn udp_skips_a_datagram_longer_than_its_buffer() {
     sock::run(async {
         let to = udp_server(|s| sock_examples::udp::serve_with_buffer(s, 2048));
         let (c, mut buf) = udp_client();
-        c.sendto_addr(&to, &[7u8; 3000]).await.unwrap();
+        c.send_to(&[7u8; 3000], &to).await.unwrap();
         // Loopback keeps the order: had the server answered the long datagram, its
         // answer would come first.
         assert_eq!(udp_round_trip(&c, &mut buf, &to, b"abc").await, b"cba");

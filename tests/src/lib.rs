@@ -5,7 +5,7 @@ use std::future::Future;
 use std::thread;
 use std::time::Duration;
 
-use sock::{Expires, Family, SharedLoop, Tcp};
+use sock::{Expires, Family, Tcp, shared::SharedLoop};
 
 pub mod alloc;
 pub mod harness;

@@ -269,7 +269,7 @@ fn across_loops<C>(
 ) where
     C: Future<Output = ()> + 'static,
 {
-    let loops = sock::spawn_loops(2).unwrap();
+    let loops = sock::loops::spawn_loops(2).unwrap();
     let [a, b] = loops.handles() else {
         unreachable!("two loops")
     };

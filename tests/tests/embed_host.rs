@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use sock::{Family, Loop, SharedLoop};
+use sock::{Family, Loop, shared::SharedLoop};
 
 /// Datagram sockets, one datagram each: more than one epoll batch (1,024).
 const SOCKETS: usize = 1500;

@@ -486,7 +486,10 @@ mod shared {
     use std::thread;
 
     use sock::sched::mt;
-    use sock::{ErrorKind, Family, SharedLoop, SharedTcp};
+    use sock::{
+        ErrorKind, Family,
+        shared::{SharedLoop, SharedTcp},
+    };
     use sock_tests::PATIENCE;
 
     use super::*;

@@ -22,7 +22,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sock::{ErrorKind, Expires, Family, OptValue, SharedTcp, SockAddr};
+use sock::{ErrorKind, Expires, Family, SockAddr, io::OptValue, shared::SharedTcp};
 use sock_tests::{PATIENCE, on_shared_loop};
 
 /// The deadline of every connect here.
@@ -154,7 +154,7 @@ fn shared_closing_the_socket_ends_the_race_with_closed() {
             on_shared_loop(async move {
                 let c = SharedTcp::new(Family::UNSPEC)?;
                 let closer = c.clone();
-                sock::SharedLoop::current()
+                sock::shared::SharedLoop::current()
                     .spawn(async move {
                         sock::sched::mt::sleep(CLOSE_AFTER).await;
                         closer.close();

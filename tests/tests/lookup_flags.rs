@@ -14,7 +14,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use sock::addr::resolver_stats;
-use sock::{Error, ErrorKind, Expires, Family, Flags, Hints};
+use sock::{Error, ErrorKind, Expires, Family, Flags, addr::Hints};
 use sock_tests::PATIENCE;
 
 /// Names that would resolve (or fail) through a name server without the flag.
@@ -68,12 +68,12 @@ fn loop_mode_numeric_hosts_work_and_names_fail_at_once() {
         let b = sock::udp(Family::INET6).unwrap();
         b.bind_to(&("::1", 0, Hints::udp().flags(flags))).unwrap();
         let v4 = sock::udp(Family::INET).unwrap();
-        v4.sendto_addr(&("127.0.0.1", a_port, flags), b"four")
+        v4.send_to(b"four", &("127.0.0.1", a_port, flags))
             .timeout(PATIENCE)
             .await
             .unwrap();
         let mut buf = [0u8; 8];
-        let (n, _) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        let (n, _) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"four");
         let b_port = b.local_addr().unwrap().port();
         let six = sock::udp(Family::INET6).unwrap();
@@ -91,7 +91,7 @@ fn loop_mode_numeric_hosts_work_and_names_fail_at_once() {
             assert_not_numeric("listen_to", Some(t.listen_to(&target)));
             assert_not_numeric("tcp connect_to", first_poll(t.connect_to(&target)));
             assert_not_numeric("udp connect_to", Some(u.connect_to(&target)));
-            assert_not_numeric("sendto_addr", first_poll(u.sendto_addr(&target, b"x")));
+            assert_not_numeric("sendto_addr", first_poll(u.send_to(b"x", &target)));
         }
     });
     assert_no_pool_lookup();
@@ -102,7 +102,7 @@ fn loop_mode_numeric_hosts_work_and_names_fail_at_once() {
 fn shared_mode_numeric_hosts_work_and_names_fail_at_once() {
     sock_tests::on_shared_loop(async {
         let flags = Flags::NUMERICHOST;
-        let lp = sock::SharedLoop::current();
+        let lp = sock::shared::SharedLoop::current();
         let server = lp.tcp(Family::INET)?;
         server.listen_to(&("127.0.0.1", 0, flags))?;
         let port = server.local_addr()?.port();
@@ -129,7 +129,7 @@ fn shared_mode_numeric_hosts_work_and_names_fail_at_once() {
         b.send(b"again").timeout(PATIENCE).await?;
         let n = a.recv(&mut buf).timeout(PATIENCE).await?;
         assert_eq!(&buf[..n], b"again");
-        let listener = sock::SharedListener::bind_to(&("127.0.0.1", 0, flags))?;
+        let listener = sock::loops::SharedListener::bind_to(&("127.0.0.1", 0, flags))?;
         assert_ne!(listener.local_addr()?.port(), 0);
 
         for name in NAMES {
@@ -139,7 +139,7 @@ fn shared_mode_numeric_hosts_work_and_names_fail_at_once() {
             assert_not_numeric("shared tcp bind_to", Some(t.bind_to(&target)));
             assert_not_numeric("shared udp bind_to", Some(u.bind_to(&target)));
             assert_not_numeric("shared listen_to", Some(t.listen_to(&target)));
-            let listener = sock::SharedListener::bind_to(&target).map(drop);
+            let listener = sock::loops::SharedListener::bind_to(&target).map(drop);
             assert_not_numeric("SharedListener::bind_to", Some(listener));
             assert_not_numeric("shared connect_to", first_poll(t.connect_to(&target)));
             assert_not_numeric("shared udp connect_to", Some(u.connect_to(&target)));
@@ -198,7 +198,7 @@ mod link_local {
         let to = (ADDR, u.local_addr().unwrap().port(), flags);
         sock::udp(Family::INET6)
             .unwrap()
-            .sendto_addr(&to, b"scoped")
+            .send_to(b"scoped", &to)
             .timeout(PATIENCE)
             .await
             .unwrap();
@@ -209,7 +209,7 @@ mod link_local {
 
     async fn shared_mode() -> sock::Result<()> {
         let flags = Flags::NUMERICHOST;
-        let lp = sock::SharedLoop::current();
+        let lp = sock::shared::SharedLoop::current();
         let server = lp.tcp(Family::INET6)?;
         server.listen_to(&(ADDR, 0, flags))?;
         let port = server.local_addr()?.port();

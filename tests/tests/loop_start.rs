@@ -32,7 +32,7 @@ fn start_returns_when_only_suspended_threads_are_left() {
         let r = ran.clone();
         let t = sock::thread(async move {
             r.set(true);
-            sock::suspend().await;
+            sock::task::suspend().await;
         });
         sock::start(); // returned: the repro of issue 13 hung here
         assert!(ran.get(), "the thread ran up to its suspend");
@@ -47,7 +47,7 @@ fn a_kept_suspended_thread_can_be_resumed_after_start_returns() {
         let s = steps.clone();
         let t = sock::thread(async move {
             s.set(1);
-            sock::suspend().await;
+            sock::task::suspend().await;
             s.set(2);
         });
         sock::start();
@@ -63,7 +63,7 @@ fn a_kept_suspended_thread_can_be_resumed_after_start_returns() {
 fn an_unreachable_suspended_thread_is_cancelled_and_told() {
     on_fresh_thread(|| {
         let t = sock::thread(async {
-            sock::suspend().await;
+            sock::task::suspend().await;
         });
         let outcome = outcome_cell(&t);
         drop(t);
@@ -91,7 +91,7 @@ fn cancelling_an_unreachable_thread_wakes_the_thread_waiting_on_it() {
         let (tx, rx) = futures_oneshot();
         let holder = sock::thread(async move {
             let _tx = tx;
-            sock::suspend().await;
+            sock::task::suspend().await;
         });
         drop(holder);
         let woke = Rc::new(Cell::new(false));
@@ -123,7 +123,7 @@ fn a_parked_socket_operation_keeps_start_running() {
         });
         // The only other source of work is a timer that sends the datagram; after it
         // fired, nothing but the parked `recv` is left, and `start` must wait for it.
-        sock::run_after(Duration::from_millis(20), move || {
+        sock::time::run_after(Duration::from_millis(20), move || {
             let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             tx.send_to(b"hello", addr.as_socket().unwrap()).unwrap();
         });

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use sock::{ErrorKind, Expires, Family, Loop, Metrics};
+use sock::{ErrorKind, Expires, Family, Loop, task::Metrics};
 use sock_tests::{PATIENCE, listener};
 
 /// A bound UDP socket and its address, on the current loop.
@@ -205,7 +205,7 @@ fn lookups_queued_is_the_resolver_pools() {
             // Distinct ports: no two lookups merge. Each is queued on its first poll.
             let mut pending = Vec::new();
             for i in 0..8u16 {
-                let hints = sock::Hints::tcp();
+                let hints = sock::addr::Hints::tcp();
                 let port = 1000 + round * 8 + i;
                 let mut lookup = Box::pin(sock::addr::resolve("localhost", port, &hints));
                 if futures_lite::future::poll_once(lookup.as_mut())
@@ -247,7 +247,7 @@ fn display_is_one_line() {
 
 #[test]
 fn loop_threads_metrics_sum_every_loop() {
-    let loops = sock::spawn_loops(2).unwrap();
+    let loops = sock::loops::spawn_loops(2).unwrap();
     // One parked receive on each loop.
     let addrs: Vec<_> = loops
         .handles()
@@ -282,7 +282,7 @@ fn loop_threads_metrics_sum_every_loop() {
 
 #[test]
 fn shared_loop_metrics() {
-    let lp = sock::SharedLoop::new().unwrap();
+    let lp = sock::shared::SharedLoop::new().unwrap();
     let server = lp.udp(Family::INET).unwrap();
     server.bind("127.0.0.1", 0).unwrap();
     let addr = server.local_addr().unwrap().as_socket().unwrap();

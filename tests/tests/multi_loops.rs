@@ -11,7 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{self, ThreadId};
 
-use sock::{Expires, Family, Handle, SharedListener, Tcp};
+use sock::{
+    Expires, Family, Tcp,
+    loops::{Handle, SharedListener},
+};
 use sock_tests::PATIENCE;
 
 /// (connections, round trips each).
@@ -91,13 +94,13 @@ fn stress(loops: usize) -> (usize, u64, u64) {
     let (conns, rounds) = scale();
     let listener = SharedListener::bind("127.0.0.1", 0).expect("bind");
     let port = listener.local_addr().unwrap().port();
-    let servers = sock::spawn_loops(loops).expect("server loops");
+    let servers = sock::loops::spawn_loops(loops).expect("server loops");
     let trips = Arc::new(AtomicUsize::new(0));
     for h in servers.handles() {
         let (l, t) = (listener.clone(), trips.clone());
         drop(h.spawn_with(move || serve(l, t)));
     }
-    let clients = sock::spawn_loops(2).expect("client loops");
+    let clients = sock::loops::spawn_loops(2).expect("client loops");
     let joins: Vec<_> = (0..conns)
         .map(|i| {
             let h = &clients.handles()[i % 2];
@@ -155,7 +158,7 @@ fn four_loops_share_a_listener_with_one_wakeup_per_connection() {
 
 #[test]
 fn a_handle_spawns_send_work_on_its_loop_from_another_thread() {
-    let loops = sock::spawn_loops(3).unwrap();
+    let loops = sock::loops::spawn_loops(3).unwrap();
     for h in loops.handles() {
         let ran_on = h.spawn(async { thread::current().id() }).join().unwrap();
         assert_eq!(ran_on, h.thread_id());
@@ -169,7 +172,7 @@ fn a_handle_spawns_send_work_on_its_loop_from_another_thread() {
 
 #[test]
 fn a_panic_in_remote_work_reaches_the_joiner_not_the_loop() {
-    let loops = sock::spawn_loops(1).unwrap();
+    let loops = sock::loops::spawn_loops(1).unwrap();
     let h = &loops.handles()[0];
     let r = h.spawn(async { panic!("remote boom") }).join();
     assert!(r.is_err());
@@ -179,7 +182,7 @@ fn a_panic_in_remote_work_reaches_the_joiner_not_the_loop() {
 
 #[test]
 fn work_sent_to_a_gone_loop_reports_it() {
-    let loops = sock::spawn_loops(1).unwrap();
+    let loops = sock::loops::spawn_loops(1).unwrap();
     let h = loops.handles()[0].clone();
     loops.join().unwrap();
     let r = h.spawn(async { 1 }).join();

@@ -17,8 +17,8 @@ use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use sock::SharedLoop;
 use sock::sched::mt;
+use sock::shared::SharedLoop;
 
 /// Serializes the tests: one checks that a *closed* poller handle is refused, which
 /// only holds while no other test opens a handle that could reuse its number.
@@ -188,7 +188,7 @@ fn stop_reaches_every_worker_whatever_the_batches() {
 #[cfg(any(target_os = "linux", windows))]
 mod sockets {
     use super::*;
-    use sock::{Expires, Family, SharedTcp};
+    use sock::{Expires, Family, shared::SharedTcp};
     use std::sync::mpsc;
 
     /// Runs `f` on a new shared loop that two threads adopted by its raw number; stops

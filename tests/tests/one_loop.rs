@@ -97,10 +97,10 @@ fn a_socket_awaited_in_another_loop_panics_with_advice() {
 #[test]
 fn a_shared_socket_awaited_in_a_loop_mode_task_panics_with_advice() {
     let message = on_fresh_thread(|| {
-        let lp = sock::SharedLoop::new().unwrap();
+        let lp = sock::shared::SharedLoop::new().unwrap();
         let udp = lp
             .run(async {
-                let u = sock::SharedUdp::new(Family::INET)?;
+                let u = sock::shared::SharedUdp::new(Family::INET)?;
                 u.bind("127.0.0.1", 0)?;
                 Ok::<_, sock::Error>(u)
             })

@@ -111,12 +111,12 @@ fn an_operation_with_a_deadline_that_completes_at_once_allocates_nothing() {
         let me = udp.local_addr()?;
         let mut buf = [0u8; 16];
         for _ in 0..10 {
-            udp.sendto_addr(&me, b"warm").await?;
+            udp.send_to(b"warm", &me).await?;
             udp.recv(&mut buf).timeout(LONG).await?;
         }
         let before = allocs();
         for _ in 0..ROUNDS {
-            udp.sendto_addr(&me, b"ping").timeout(LONG).await?;
+            udp.send_to(b"ping", &me).timeout(LONG).await?;
             assert_eq!(udp.recv(&mut buf).timeout(LONG).await?, 4);
         }
         let made = allocs() - before;

@@ -132,7 +132,7 @@ fn an_unconnected_unix_datagram_send_to_a_full_receiver_waits_without_spinning()
         let mut sent = 0;
         loop {
             match tx
-                .sendto_addr(&to, &[7u8; 256])
+                .send_to(&[7u8; 256], &to)
                 .timeout(Duration::from_millis(50))
                 .await
             {
@@ -143,14 +143,14 @@ fn an_unconnected_unix_datagram_send_to_a_full_receiver_waits_without_spinning()
             assert!(sent < 100_000, "the receiver's queue never filled");
         }
         let timed_out = without_spinning(async {
-            tx.sendto_addr(&to, b"x")
+            tx.send_to(b"x", &to)
                 .timeout(Duration::from_millis(300))
                 .await
         });
         assert_eq!(timed_out.await.unwrap_err().kind(), ErrorKind::Timeout);
         let mut buf = [0u8; 512];
         rx.recv(&mut buf).timeout(PATIENCE).await.unwrap();
-        tx.sendto_addr(&to, b"x").timeout(PATIENCE).await.unwrap();
+        tx.send_to(b"x", &to).timeout(PATIENCE).await.unwrap();
     });
     let _ = std::fs::remove_file(rx_path);
     let _ = std::fs::remove_file(tx_path);

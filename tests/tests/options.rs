@@ -17,7 +17,10 @@ fn the_linux_options_are_unknown_elsewhere() {
     let t = sock::tcp(Family::INET).unwrap();
     let u = sock::udp(Family::INET).unwrap();
     for name in NEW {
-        assert!(!sock::option_names().any(|n| n == name), "{name} listed");
+        assert!(
+            !sock::io::option_names().any(|n| n == name),
+            "{name} listed"
+        );
         for e in [t.setopt(name, true), u.setopt(name, true)] {
             let e = e.unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
@@ -31,7 +34,7 @@ mod linux {
     use std::io;
     use std::process::Command;
 
-    use sock::{ErrorKind, Expires, Family, OptValue, SharedLoop};
+    use sock::{ErrorKind, Expires, Family, io::OptValue, shared::SharedLoop};
     use sock_tests::PATIENCE;
 
     use super::NEW;
@@ -56,7 +59,10 @@ mod linux {
     #[test]
     fn the_new_options_are_listed() {
         for name in NEW {
-            assert!(sock::option_names().any(|n| n == name), "{name} missing");
+            assert!(
+                sock::io::option_names().any(|n| n == name),
+                "{name} missing"
+            );
         }
     }
 

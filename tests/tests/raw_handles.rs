@@ -149,7 +149,7 @@ fn std_listener_taken_over_serves_a_sock_client() {
     let port = std_listener.local_addr().unwrap().port();
     let server = Tcp::from_std_listener(std_listener).unwrap();
     assert_eq!(server.family(), Family::INET);
-    assert_eq!(server.protocol(), sock::Protocol::TCP);
+    assert_eq!(server.protocol(), sock::addr::Protocol::TCP);
     sock::run(async move {
         let echo = sock::spawn(async move {
             let conn = server.accept().timeout(PATIENCE).await?;
@@ -287,10 +287,10 @@ fn udp_through_std_and_raw_handles() {
     peer.set_read_timeout(Some(PATIENCE)).unwrap();
     let peer_addr = peer.local_addr().unwrap();
     let u = Udp::from_std(std_socket).unwrap();
-    assert_eq!(u.protocol(), sock::Protocol::UDP);
+    assert_eq!(u.protocol(), sock::addr::Protocol::UDP);
     let mut buf = [0u8; 16];
     // sock -> std peer, then a raw-handle round trip, then std peer -> sock.
-    sock::run(u.sendto_addr(&peer_addr, b"one")).unwrap();
+    sock::run(u.send_to(b"one", &peer_addr)).unwrap();
     let (n, from) = peer.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"one");
     let raw = os::into_raw(u);
@@ -298,7 +298,7 @@ fn udp_through_std_and_raw_handles() {
     // SAFETY: `raw` was just given up by `u`; nothing else owns it.
     let u: Udp = unsafe { os::from_raw(raw) };
     peer.send_to(b"two", from).unwrap();
-    let (n, src) = sock::run(u.recvnext(&mut buf).timeout(PATIENCE)).unwrap();
+    let (n, src) = sock::run(u.recv_from(&mut buf).timeout(PATIENCE)).unwrap();
     assert_eq!((&buf[..n], src.as_socket()), (&b"two"[..], Some(peer_addr)));
     // Back to std, blocking.
     let std_socket = u.into_std().unwrap();
@@ -375,7 +375,7 @@ fn a_handle_of_another_kind_is_refused() {
 #[cfg(any(target_os = "linux", windows))]
 #[test]
 fn shared_sockets_lend_their_handles() {
-    let lp = sock::SharedLoop::new().unwrap();
+    let lp = sock::shared::SharedLoop::new().unwrap();
     let t = lp.tcp(Family::INET).unwrap();
     t.listen("127.0.0.1", 0).unwrap();
     let local = t.local_addr().unwrap().as_socket().unwrap();

@@ -33,7 +33,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sock::sched::mt;
-use sock::{ErrorKind, Expires, Family, SharedTcp, SharedUdp};
+use sock::{
+    ErrorKind, Expires, Family,
+    shared::{SharedTcp, SharedUdp},
+};
 use sock_tests::{PATIENCE, loopback, on_shared_loop};
 
 /// The deadline of the final operation, which has nothing to do.

@@ -335,9 +335,9 @@ fn bound_udp() -> sock::Result<Udp> {
 async fn datagram(from: &Udp, to: &Udp, rng: &mut Rng) -> sock::Result<()> {
     let data = pattern(rng.next(), rng.below(1400));
     let port = to.local_addr()?.port();
-    assert_eq!(from.sendto("127.0.0.1", port, &data).await?, data.len());
+    assert_eq!(from.send_to(&data, &("127.0.0.1", port)).await?, data.len());
     let mut buf = [0u8; 2048];
-    let (n, sender) = to.recvnext(&mut buf).timeout(PATIENCE).await?;
+    let (n, sender) = to.recv_from(&mut buf).timeout(PATIENCE).await?;
     assert_eq!(&buf[..n], &data[..]);
     assert_eq!(sender, from.local_addr()?);
     Ok(())
@@ -413,9 +413,9 @@ async fn unix_datagram(rng: &mut Rng, seed: u64) -> sock::Result<()> {
     a.bind(&pa.0, 0)?;
     b.bind(&pb.0, 0)?;
     let data = pattern(rng.next(), rng.below(2048));
-    assert_eq!(a.sendto(&pb.0, 0, &data).await?, data.len());
+    assert_eq!(a.send_to(&data, &(&pb.0, 0)).await?, data.len());
     let mut buf = [0u8; 4096];
-    let r = b.recvnext(&mut buf).expires(sock::clock()).await;
+    let r = b.recv_from(&mut buf).expires(sock::clock()).await;
     let (n, _) = r.inspect_err(|e| assert_ne!(e.kind(), ErrorKind::Timeout, "queued"))?;
     assert_eq!(&buf[..n], &data[..]);
     expect_timeout(b.recv(&mut buf).timeout(short(rng)).await);

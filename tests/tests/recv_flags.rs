@@ -15,7 +15,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use sock::{ErrorKind, Expires, Family, RecvFlags};
+use sock::{ErrorKind, Expires, Family, io::RecvFlags};
 use sock_tests::PATIENCE;
 
 /// A deadline an operation with nothing to do surely misses.
@@ -223,7 +223,7 @@ fn flags_that_do_not_go_together_fail_on_the_first_poll() {
         let (udp, _) = bound();
         let e = first_poll(udp.recv_with(&mut buf, RecvFlags::WAITALL)).expect("no wait");
         assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidInput);
-        let e = first_poll(udp.recvnext_with(&mut buf, RecvFlags::OOB)).expect("no wait");
+        let e = first_poll(udp.recv_from_with(&mut buf, RecvFlags::OOB)).expect("no wait");
         assert_eq!(e.unwrap_err().kind(), ErrorKind::Unsupported);
     });
 }
@@ -233,10 +233,10 @@ fn udp_peek_leaves_the_datagram_queued() {
     sock::run(async {
         let (a, port) = bound();
         let (b, b_port) = bound();
-        b.sendto("127.0.0.1", port, b"ping").await.unwrap();
+        b.send_to(b"ping", &("127.0.0.1", port)).await.unwrap();
         let mut buf = [0u8; 16];
         let (n, from) = a
-            .recvnext_with(&mut buf, RecvFlags::PEEK)
+            .recv_from_with(&mut buf, RecvFlags::PEEK)
             .timeout(PATIENCE)
             .await
             .unwrap();
@@ -265,8 +265,8 @@ fn udp_trunc_reports_the_real_length() {
         let (a, port) = bound();
         let (b, _) = bound();
         let twelve = b"twelve bytes";
-        b.sendto("127.0.0.1", port, twelve).await.unwrap();
-        b.sendto("127.0.0.1", port, twelve).await.unwrap();
+        b.send_to(twelve, &("127.0.0.1", port)).await.unwrap();
+        b.send_to(twelve, &("127.0.0.1", port)).await.unwrap();
         let mut none = [0u8; 0];
         let size = a
             .recv_with(&mut none, RecvFlags::PEEK | RecvFlags::TRUNC)
@@ -285,13 +285,13 @@ fn udp_trunc_reports_the_real_length() {
             "real length, first bytes, no error"
         );
         let (n, from) = a
-            .recvnext_with(&mut four, RecvFlags::TRUNC)
+            .recv_from_with(&mut four, RecvFlags::TRUNC)
             .timeout(PATIENCE)
             .await
             .unwrap();
         assert_eq!((n, from), (12, b.local_addr().unwrap()));
         // Without TRUNC a datagram longer than the buffer stays an error.
-        b.sendto("127.0.0.1", port, twelve).await.unwrap();
+        b.send_to(twelve, &("127.0.0.1", port)).await.unwrap();
         let e = a
             .recv_with(&mut four, RecvFlags::empty())
             .timeout(PATIENCE)
@@ -317,7 +317,11 @@ fn trunc_is_unsupported_off_linux() {
 mod shared {
     use std::io::Write;
 
-    use sock::{ErrorKind, Expires, Family, RecvFlags, SharedLoop, SharedTcp, SharedUdp};
+    use sock::{
+        ErrorKind, Expires, Family,
+        io::RecvFlags,
+        shared::{SharedLoop, SharedTcp, SharedUdp},
+    };
     use sock_tests::{PATIENCE, on_shared_loop};
 
     use super::{SHORT, first_poll, urgent_byte};

@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sock::{Expires, Family, SharedLoop, SharedUdp};
+use sock::{
+    Expires, Family,
+    shared::{SharedLoop, SharedUdp},
+};
 use sock_tests::PATIENCE;
 
 /// Datagrams the host sends to its own socket.

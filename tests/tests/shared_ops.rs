@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use sock::shared::{SharedLoop, SharedTcp, SharedUdp};
-use sock::{Error, ErrorKind, Expires, Family, Op, RecvFlags};
+use sock::{Error, ErrorKind, Expires, Family, Op, io::RecvFlags};
 use sock_tests::PATIENCE;
 
 /// The system allocator, counting allocations per OS thread.

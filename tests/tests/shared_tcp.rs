@@ -17,7 +17,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use sock::sched::mt;
-use sock::{ErrorKind, Expires, Family, SharedTcp, SockAddr};
+use sock::{ErrorKind, Expires, Family, SockAddr, shared::SharedTcp};
 use sock_tests::{PATIENCE, on_shared_loop};
 
 /// A deadline that an operation with nothing to do surely misses.
@@ -218,7 +218,7 @@ fn options_by_the_seeds_names_work_on_an_accepted_connection() {
         let unknown = server.setopt("no_such_option", true).unwrap_err();
         Ok((server.getopt("tcp_nodelay")?, unknown.kind()))
     });
-    assert_eq!(nodelay, sock::OptValue::Bool(true));
+    assert_eq!(nodelay, sock::io::OptValue::Bool(true));
     assert_eq!(unknown, ErrorKind::InvalidInput);
 }
 

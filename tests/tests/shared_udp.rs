@@ -13,7 +13,10 @@
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{Error, ErrorKind, Expires, Family, SharedLoop, SharedUdp, SockAddr};
+use sock::{
+    Error, ErrorKind, Expires, Family, SockAddr,
+    shared::{SharedLoop, SharedUdp},
+};
 use sock_tests::{PATIENCE, on_shared_loop};
 
 /// A deadline that an operation with nothing to do surely misses.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sock::{ErrorKind, Expires, Family, OptValue, Shutdown};
+use sock::{ErrorKind, Expires, Family, Shutdown, io::OptValue};
 use sock_tests::{PATIENCE, listener, pair};
 
 const FAMILIES: [Family; 2] = [Family::INET, Family::INET6];
@@ -328,7 +328,7 @@ fn options_by_name_with_clear_errors() {
         assert!(e.to_string().contains("block the loop"), "{e}");
         let e = s.setopt("so_error", 1).unwrap_err();
         assert!(e.to_string().contains("read-only"), "{e}");
-        assert!(sock::option_names().count() >= 15);
+        assert!(sock::io::option_names().count() >= 15);
     });
 }
 

@@ -48,7 +48,10 @@ fn cancel_drops_a_parked_recv_and_the_socket_stays_usable() {
         // The waiter went with the future: a new receive on the same socket works (a
         // second waiter would panic) and gets the datagram.
         let sender = bound();
-        sender.sendto("127.0.0.1", port, b"after").await.unwrap();
+        sender
+            .send_to(b"after", &("127.0.0.1", port))
+            .await
+            .unwrap();
         let mut buf = [0u8; 16];
         let n = socket.recv(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"after");
@@ -255,7 +258,7 @@ fn yield_now_lets_the_loop_take_io_events_between_steps() {
         sock::yield_now().await; // the receiver runs and parks: nothing was sent yet
         assert!(!got.get());
         let sender = sock::udp(Family::INET).unwrap();
-        sender.sendto("127.0.0.1", port, b"wake").await.unwrap();
+        sender.send_to(b"wake", &("127.0.0.1", port)).await.unwrap();
         // A thread that only steps aside: the loop still polls for I/O between steps.
         let mut steps = 0;
         while !got.get() {

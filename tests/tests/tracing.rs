@@ -101,7 +101,7 @@ fn matching<'a>(lines: &'a [String], what: &str) -> Vec<&'a String> {
 fn deadline_expiry_in_the_threads_span() {
     let lines = Capture::run(|| {
         sock::run(async {
-            let t = sock::Builder::new().name("poller").spawn(async {
+            let t = sock::task::Builder::new().name("poller").spawn(async {
                 let udp = sock::udp(Family::INET)?;
                 udp.bind("127.0.0.1", 0)?;
                 let mut buf = [0u8; 8];
@@ -196,16 +196,18 @@ fn shed_child() {
             let clients: Vec<_> = (0..2)
                 .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
                 .collect();
-            let acceptor = sock::Builder::new().name("acceptor").spawn(async move {
-                let fill = sock_tests::harness::procfs::fill_fds();
-                for _ in 0..2 {
-                    let err = server.accept().timeout(PATIENCE).await.unwrap_err();
-                    assert_eq!(err.kind(), ErrorKind::TooManyOpenFiles);
-                }
-                let late = server.accept().timeout(Duration::from_millis(20)).await;
-                assert_eq!(late.unwrap_err().kind(), ErrorKind::Timeout);
-                drop(fill);
-            });
+            let acceptor = sock::task::Builder::new()
+                .name("acceptor")
+                .spawn(async move {
+                    let fill = sock_tests::harness::procfs::fill_fds();
+                    for _ in 0..2 {
+                        let err = server.accept().timeout(PATIENCE).await.unwrap_err();
+                        assert_eq!(err.kind(), ErrorKind::TooManyOpenFiles);
+                    }
+                    let late = server.accept().timeout(Duration::from_millis(20)).await;
+                    assert_eq!(late.unwrap_err().kind(), ErrorKind::Timeout);
+                    drop(fill);
+                });
             acceptor.join().await.unwrap();
             drop(clients);
         });

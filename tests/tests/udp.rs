@@ -19,11 +19,13 @@ fn sendto_recvnext_v4_and_v6() {
             let (a, b) = (bound(family), bound(family));
             let port = a.local_addr().unwrap().port();
             assert_eq!(
-                b.sendto(loopback(family), port, b"datagram").await.unwrap(),
+                b.send_to(b"datagram", &(loopback(family), port))
+                    .await
+                    .unwrap(),
                 8
             );
             let mut buf = [0u8; 64];
-            let (n, from) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+            let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
             assert_eq!(&buf[..n], b"datagram");
             assert_eq!(from, b.local_addr().unwrap());
             assert_eq!(from.family(), family);
@@ -42,8 +44,8 @@ fn connect_filters_and_star_zero_dissolves() {
         let a_port = a.local_addr().unwrap().port();
         let b_port = b.local_addr().unwrap().port();
         a.connect("127.0.0.1", b_port).await.unwrap();
-        c.sendto("127.0.0.1", a_port, b"from c").await.unwrap();
-        b.sendto("127.0.0.1", a_port, b"from b").await.unwrap();
+        c.send_to(b"from c", &("127.0.0.1", a_port)).await.unwrap();
+        b.send_to(b"from b", &("127.0.0.1", a_port)).await.unwrap();
         let mut buf = [0u8; 16];
         let n = a.recv(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(
@@ -52,13 +54,13 @@ fn connect_filters_and_star_zero_dissolves() {
             "connected socket let a stranger through"
         );
         a.send(b"to b").await.unwrap();
-        let (n, _) = b.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        let (n, _) = b.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"to b");
 
         a.connect("*", 0).await.unwrap();
         assert!(a.remote_addr().is_err());
-        c.sendto("127.0.0.1", a_port, b"c again").await.unwrap();
-        let (n, from) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        c.send_to(b"c again", &("127.0.0.1", a_port)).await.unwrap();
+        let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"c again");
         assert_eq!(from, c.local_addr().unwrap());
     });
@@ -69,9 +71,9 @@ fn truncated_datagram_is_reported() {
     sock::run(async {
         let (a, b) = (bound(Family::INET), bound(Family::INET));
         let port = a.local_addr().unwrap().port();
-        b.sendto("127.0.0.1", port, &[9u8; 100]).await.unwrap();
+        b.send_to(&[9u8; 100], &("127.0.0.1", port)).await.unwrap();
         let mut small = [0u8; 10];
-        let err = a.recvnext(&mut small).timeout(PATIENCE).await.unwrap_err();
+        let err = a.recv_from(&mut small).timeout(PATIENCE).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MessageTooLong);
         assert_eq!(err.transferred(), 10);
         assert_eq!(small, [9u8; 10]);
@@ -83,9 +85,9 @@ fn empty_datagrams_are_allowed() {
     sock::run(async {
         let (a, b) = (bound(Family::INET), bound(Family::INET));
         let port = a.local_addr().unwrap().port();
-        assert_eq!(b.sendto("127.0.0.1", port, b"").await.unwrap(), 0);
+        assert_eq!(b.send_to(b"", &("127.0.0.1", port)).await.unwrap(), 0);
         let mut buf = [0u8; 8];
-        let (n, _) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        let (n, _) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(n, 0);
     });
 }
@@ -102,7 +104,7 @@ fn recv_deadline_times_out_and_socket_stays_usable() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout);
         let port = a.local_addr().unwrap().port();
-        b.sendto("127.0.0.1", port, b"late").await.unwrap();
+        b.send_to(b"late", &("127.0.0.1", port)).await.unwrap();
         let n = a.recv(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"late");
     });
@@ -114,7 +116,7 @@ fn oversized_datagram_is_message_too_long() {
         let (a, b) = (bound(Family::INET), bound(Family::INET));
         let port = a.local_addr().unwrap().port();
         let err = b
-            .sendto("127.0.0.1", port, &vec![0u8; 70_000])
+            .send_to(&vec![0u8; 70_000], &("127.0.0.1", port))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MessageTooLong);
@@ -126,7 +128,7 @@ fn batched_receive_and_send_move_many_datagrams() {
     sock::run(async {
         let (a, b) = (bound(Family::INET), bound(Family::INET));
         let a_addr = a.local_addr().unwrap();
-        let mut out = vec![sock::Datagram::with_capacity(256); 10];
+        let mut out = vec![sock::io::Datagram::with_capacity(256); 10];
         for (i, d) in out.iter_mut().enumerate() {
             let len = if i == 9 { 200 } else { i + 1 };
             d.set(&vec![i as u8; len], a_addr.clone());
@@ -135,7 +137,7 @@ fn batched_receive_and_send_move_many_datagrams() {
         while sent < out.len() {
             sent += b.send_batch(&out[sent..]).timeout(PATIENCE).await.unwrap();
         }
-        let mut inbox = vec![sock::Datagram::with_capacity(64); 16];
+        let mut inbox = vec![sock::io::Datagram::with_capacity(64); 16];
         let mut got = 0;
         while got < 10 {
             got += a
@@ -155,7 +157,7 @@ fn batched_receive_and_send_move_many_datagrams() {
         );
         assert_eq!(inbox[9].data().len(), 64);
 
-        let unaddressed = [sock::Datagram::with_capacity(8)];
+        let unaddressed = [sock::io::Datagram::with_capacity(8)];
         let e = b.send_batch(&unaddressed).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     });
@@ -173,7 +175,7 @@ fn connect_and_sendto_take_deadlines() {
             .await
             .unwrap();
         let n = tx
-            .sendto("127.0.0.1", port, b"hi")
+            .send_to(b"hi", &("127.0.0.1", port))
             .timeout(PATIENCE)
             .await
             .unwrap();

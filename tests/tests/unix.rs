@@ -53,9 +53,9 @@ fn unix_datagrams() {
         a.bind(&a_path, 0).unwrap();
         let b = sock::udp(Family::UNIX).unwrap();
         b.bind(&b_path, 0).unwrap();
-        b.sendto(&a_path, 0, b"dgram").await.unwrap();
+        b.send_to(b"dgram", &(&a_path, 0)).await.unwrap();
         let mut buf = [0u8; 16];
-        let (n, from) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"dgram");
         assert_eq!(from.as_unix_path().unwrap().to_str(), Some(&*b_path));
     });
@@ -126,16 +126,16 @@ fn unix_datagrams_from_an_unbound_sender_come_from_the_unnamed_address() {
         let b = sock::udp(Family::UNIX).unwrap();
         let to = a.local_addr().unwrap();
         for word in [&b"one"[..], b"two"] {
-            b.sendto_addr(&to, word).await.unwrap();
+            b.send_to(word, &to).await.unwrap();
         }
         let mut buf = [0u8; 16];
-        let (n, from) = a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap();
+        let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"one");
         assert_eq!(
             (from.family(), from.to_string()),
             (Family::UNIX, "(unnamed)".into())
         );
-        let mut batch = vec![sock::Datagram::with_capacity(16); 4];
+        let mut batch = vec![sock::io::Datagram::with_capacity(16); 4];
         let got = a.recv_batch(&mut batch).timeout(PATIENCE).await.unwrap();
         assert_eq!((got, batch[0].data()), (1, &b"two"[..]));
         assert_eq!(batch[0].addr(), Some(&from));

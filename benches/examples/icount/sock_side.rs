@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use sock::{Datagram, Expires, Family, SockAddr, Tcp, Udp};
+use sock::{Expires, Family, SockAddr, Tcp, Udp, io::Datagram};
 
 use crate::{FAR, MSG, poll_once};
 
@@ -164,10 +164,10 @@ pub(crate) fn spawn_join(iters: u64) {
 
 /// A value resumed into a coroutine and one yielded back, from outside any task.
 pub(crate) fn resume(iters: u64) {
-    let t = sock::newthread(async {
-        let mut x = sock::suspend().await.take::<u64>();
+    let t = sock::task::newthread(async {
+        let mut x = sock::task::suspend().await.take::<u64>();
         loop {
-            x = sock::yield_(x + 1).await.take::<u64>();
+            x = sock::task::yield_(x + 1).await.take::<u64>();
         }
     });
     t.resume(());
@@ -182,16 +182,16 @@ pub(crate) fn resume(iters: u64) {
 pub(crate) fn transfer(iters: u64) {
     run(async move {
         let me = sock::current();
-        let echo = sock::newthread(async move {
-            let mut x = sock::suspend().await.take::<u64>();
+        let echo = sock::task::newthread(async move {
+            let mut x = sock::task::suspend().await.take::<u64>();
             loop {
-                x = sock::transfer(&me, x + 1).await.take::<u64>();
+                x = sock::task::transfer(&me, x + 1).await.take::<u64>();
             }
         });
         echo.resume(());
         let mut x = 0u64;
         for _ in 0..iters {
-            x = sock::transfer(&echo, x).await.take::<u64>();
+            x = sock::task::transfer(&echo, x).await.take::<u64>();
         }
         black_box(x);
         Ok(())
@@ -202,7 +202,7 @@ pub(crate) fn transfer(iters: u64) {
 pub(crate) fn run_after_cancel(iters: u64) {
     run(async {
         for _ in 0..iters {
-            black_box(sock::run_after(FAR, || {})).cancel();
+            black_box(sock::time::run_after(FAR, || {})).cancel();
         }
         Ok(())
     });

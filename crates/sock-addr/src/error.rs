@@ -18,7 +18,7 @@ use crate::{Family, Flags, SocketType};
 /// # Examples
 ///
 /// ```
-/// use sock::{Flags, Hints, addr::{LookupError, lookup}};
+/// use sock::{Flags, addr::{LookupError, lookup}, addr::Hints};
 ///
 /// // NUMERICHOST refuses names, without asking any name server.
 /// let hints = Hints::tcp().flags(Flags::NUMERICHOST);
@@ -207,7 +207,7 @@ impl From<LookupError> for io::Error {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Flags, Hints, addr::lookup};
+    /// use sock::{Flags, addr::lookup, addr::Hints};
     ///
     /// let err = lookup("localhost", 0, &Hints::new().flags(Flags::NUMERICHOST)).unwrap_err();
     /// assert_eq!(std::io::Error::from(err).kind(), std::io::ErrorKind::NotFound);

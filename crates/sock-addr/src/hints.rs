@@ -9,7 +9,7 @@ use crate::{Family, Flags, Protocol, SocketType};
 /// # Examples
 ///
 /// ```
-/// use sock::{Family, Flags, Hints, SocketType};
+/// use sock::{Family, Flags, addr::{Hints, SocketType}};
 ///
 /// let hints = Hints::tcp().family(Family::INET6).flags(Flags::PASSIVE);
 /// assert_eq!(hints.socktype, SocketType::STREAM);
@@ -36,7 +36,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Hints::new(), sock::Hints::default());
+    /// assert_eq!(sock::addr::Hints::new(), sock::addr::Hints::default());
     /// ```
     pub const fn new() -> Hints {
         Hints {
@@ -52,7 +52,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Hints::tcp().socktype, sock::SocketType::STREAM);
+    /// assert_eq!(sock::addr::Hints::tcp().socktype, sock::addr::SocketType::STREAM);
     /// ```
     pub const fn tcp() -> Hints {
         Hints::new().socktype(SocketType::STREAM)
@@ -63,7 +63,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Hints::udp().socktype, sock::SocketType::DGRAM);
+    /// assert_eq!(sock::addr::Hints::udp().socktype, sock::addr::SocketType::DGRAM);
     /// ```
     pub const fn udp() -> Hints {
         Hints::new().socktype(SocketType::DGRAM)
@@ -74,7 +74,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Hints::raw().socktype, sock::SocketType::RAW);
+    /// assert_eq!(sock::addr::Hints::raw().socktype, sock::addr::SocketType::RAW);
     /// ```
     pub const fn raw() -> Hints {
         Hints::new().socktype(SocketType::RAW)
@@ -85,7 +85,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, SocketType};
+    /// use sock::addr::{Hints, SocketType};
     /// assert_eq!(Hints::new().socktype(SocketType::DGRAM), Hints::udp());
     /// ```
     pub const fn socktype(mut self, socktype: SocketType) -> Hints {
@@ -98,7 +98,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Family, Hints};
+    /// use sock::{Family, addr::Hints};
     /// assert_eq!(Hints::new().family(Family::INET).family, Family::INET);
     /// ```
     pub const fn family(mut self, family: Family) -> Hints {
@@ -111,7 +111,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, Protocol};
+    /// use sock::addr::{Hints, Protocol};
     /// assert_eq!(Hints::raw().protocol(Protocol::ICMP).protocol, Protocol::ICMP);
     /// ```
     pub const fn protocol(mut self, protocol: Protocol) -> Hints {
@@ -124,7 +124,7 @@ impl Hints {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Flags, Hints};
+    /// use sock::{Flags, addr::Hints};
     /// assert_eq!(Hints::new().flags(Flags::ALL).flags, Flags::ALL);
     /// ```
     pub const fn flags(mut self, flags: Flags) -> Hints {

@@ -30,7 +30,7 @@ macro_rules! os_enum {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("use sock::", stringify!($name), ";")]
+            #[doc = concat!("use sock::addr::", stringify!($name), ";")]
             #[doc = concat!("let v = ", stringify!($name), "::default();")]
             #[doc = concat!("assert_eq!(", stringify!($name), "::from_raw(v.as_raw()), v);")]
             /// ```
@@ -43,7 +43,7 @@ macro_rules! os_enum {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("use sock::", stringify!($name), ";")]
+            #[doc = concat!("use sock::addr::", stringify!($name), ";")]
             #[doc = concat!("assert_eq!(", stringify!($name), "::from_raw(0), ", stringify!($name), "::default());")]
             /// ```
             pub const fn from_raw(raw: i32) -> $name {
@@ -56,7 +56,7 @@ macro_rules! os_enum {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!("use sock::", stringify!($name), ";")]
+            #[doc = concat!("use sock::addr::", stringify!($name), ";")]
             #[doc = concat!("for s in [", $(stringify!($seed), ", ",)* "] {")]
             #[doc = concat!("    assert_eq!(s.parse::<", stringify!($name), ">().unwrap().name(), s);")]
             /// }
@@ -132,7 +132,7 @@ os_enum! {
     /// # Examples
     ///
     /// ```
-    /// use sock::SocketType;
+    /// use sock::addr::SocketType;
     ///
     /// assert_eq!("tcp".parse::<SocketType>()?, SocketType::STREAM);
     /// assert_eq!(format!("{:?}", SocketType::DGRAM), "DGRAM");
@@ -159,7 +159,7 @@ os_enum! {
     /// # Examples
     ///
     /// ```
-    /// use sock::Protocol;
+    /// use sock::addr::Protocol;
     ///
     /// assert_eq!("icmpv6".parse::<Protocol>()?, Protocol::ICMPV6);
     /// assert_eq!(format!("{:?}", Protocol::TCP), "TCP");

@@ -18,7 +18,7 @@ use crate::{Family, Protocol, SockAddr, SocketType};
 /// # Examples
 ///
 /// ```
-/// use sock::{Hints, addr::lookup};
+/// use sock::{addr::lookup, addr::Hints};
 ///
 /// let list = lookup("127.0.0.1", 8080, &Hints::tcp())?;
 /// assert_eq!(list.len(), 1);
@@ -50,7 +50,7 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, addr::lookup};
+    /// use sock::{addr::lookup, addr::Hints};
     ///
     /// let list = lookup("::1", 8080, &Hints::tcp())?;
     /// let addrs: Vec<String> = list.iter().map(|e| e.to_string()).collect();
@@ -72,7 +72,7 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, addr::lookup};
+    /// use sock::{addr::lookup, addr::Hints};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().addr().port(), 80);
     /// # Ok::<(), sock::addr::LookupError>(())
@@ -86,7 +86,7 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, addr::lookup};
+    /// use sock::{addr::lookup, addr::Hints};
     /// assert_eq!(lookup("127.0.0.1", 80, &Hints::udp())?.len(), 1);
     /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
@@ -99,7 +99,7 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, addr::lookup};
+    /// use sock::{addr::lookup, addr::Hints};
     /// assert!(!lookup("127.0.0.1", 80, &Hints::udp())?.is_empty());
     /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
@@ -113,7 +113,7 @@ impl AddrList {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Flags, Hints, addr::lookup};
+    /// use sock::{Flags, addr::lookup, addr::Hints};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp().flags(Flags::CANONNAME))?;
     /// assert_eq!(list.canonical_name(), Some("127.0.0.1"));
     /// # Ok::<(), sock::addr::LookupError>(())
@@ -142,7 +142,7 @@ impl fmt::Debug for AddrList {
 /// # Examples
 ///
 /// ```
-/// use sock::{Hints, addr::lookup};
+/// use sock::{addr::lookup, addr::Hints};
 /// let list = lookup("127.0.0.1", 80, &Hints::new())?;
 /// let mut iter = list.iter();
 /// assert_eq!(iter.len(), list.len());
@@ -191,7 +191,7 @@ impl fmt::Debug for Iter<'_> {
 /// # Examples
 ///
 /// ```
-/// use sock::{Family, Hints, Protocol, SocketType, addr::lookup};
+/// use sock::{Family, addr::lookup, addr::{Hints, Protocol, SocketType}};
 ///
 /// let list = lookup("127.0.0.1", 53, &Hints::udp())?;
 /// let entry = list.first().unwrap();
@@ -213,7 +213,7 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, SocketType, addr::lookup};
+    /// use sock::{addr::lookup, addr::{Hints, SocketType}};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().socktype(), SocketType::STREAM);
     /// # Ok::<(), sock::addr::LookupError>(())
@@ -228,7 +228,7 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Family, Hints, addr::lookup};
+    /// use sock::{Family, addr::lookup, addr::Hints};
     /// let list = lookup("::1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().family(), Family::INET6);
     /// # Ok::<(), sock::addr::LookupError>(())
@@ -242,7 +242,7 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, Protocol, addr::lookup};
+    /// use sock::{addr::lookup, addr::{Hints, Protocol}};
     /// let list = lookup("::1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().protocol(), Protocol::TCP);
     /// # Ok::<(), sock::addr::LookupError>(())
@@ -258,7 +258,7 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, addr::lookup};
+    /// use sock::{addr::lookup, addr::Hints};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().canonical_name(), None); // not asked for
     /// # Ok::<(), sock::addr::LookupError>(())
@@ -273,7 +273,7 @@ impl<'a> AddrInfo<'a> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Hints, addr::lookup};
+    /// use sock::{addr::lookup, addr::Hints};
     /// let list = lookup("127.0.0.1", 80, &Hints::tcp())?;
     /// assert_eq!(list.first().unwrap().addr().as_socket(), Some("127.0.0.1:80".parse().unwrap()));
     /// # Ok::<(), sock::addr::LookupError>(())

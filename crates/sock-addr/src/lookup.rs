@@ -24,7 +24,7 @@ use crate::{AddrList, Hints, LookupError, Port, sys};
 /// # Examples
 ///
 /// ```
-/// use sock::{Family, Flags, Hints, addr::lookup};
+/// use sock::{Family, Flags, addr::lookup, addr::Hints};
 ///
 /// // Bind to every IPv4 interface, any port:
 /// let list = lookup("*", 0, &Hints::tcp().family(Family::INET).flags(Flags::PASSIVE))?;

@@ -11,7 +11,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use sock::Port;
+/// use sock::addr::Port;
 ///
 /// assert_eq!(Port::from(80).number(), Some(80));
 /// assert_eq!(Port::from("8080").number(), Some(8080));
@@ -38,7 +38,7 @@ impl Port {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Port::ANY.number(), Some(0));
+    /// assert_eq!(sock::addr::Port::ANY.number(), Some(0));
     /// ```
     pub fn number(&self) -> Option<u16> {
         match self.0 {
@@ -52,7 +52,7 @@ impl Port {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Port::from("domain").name(), Some("domain"));
+    /// assert_eq!(sock::addr::Port::from("domain").name(), Some("domain"));
     /// ```
     pub fn name(&self) -> Option<&str> {
         match &self.0 {

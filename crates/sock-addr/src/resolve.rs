@@ -70,7 +70,7 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 /// # Examples
 ///
 /// ```
-/// use sock::{Hints, addr::resolve};
+/// use sock::{addr::resolve, addr::Hints};
 /// # use std::{future::Future, pin::pin, sync::Arc, task::{Context, Poll, Wake, Waker}};
 /// # struct Unpark(std::thread::Thread);
 /// # impl Wake for Unpark { fn wake(self: Arc<Self>) { self.0.unpark() } }
@@ -143,7 +143,7 @@ fn is_numeric_host(host: &str) -> bool {
 ///
 /// ```
 /// fn assert_send<T: Send + 'static>(_: &T) {}
-/// let fut: sock::addr::Resolve = sock::addr::resolve("127.0.0.1", 80, &sock::Hints::tcp());
+/// let fut: sock::addr::Resolve = sock::addr::resolve("127.0.0.1", 80, &sock::addr::Hints::tcp());
 /// assert_send(&fut);
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -323,7 +323,7 @@ pub struct ResolverStats {
 /// ```standalone_crate
 /// // (standalone: in a process of its own, no other example's lookups are counted)
 /// let before = sock::addr::resolver_stats().lookups;
-/// let _ = sock::addr::resolve("127.0.0.1", 80, &sock::Hints::tcp()); // numeric: not pooled
+/// let _ = sock::addr::resolve("127.0.0.1", 80, &sock::addr::Hints::tcp()); // numeric: not pooled
 /// assert_eq!(sock::addr::resolver_stats().lookups, before);
 /// ```
 pub fn resolver_stats() -> ResolverStats {

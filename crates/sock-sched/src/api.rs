@@ -140,8 +140,8 @@ pub fn current() -> ThreadRef {
 /// # Examples
 ///
 /// ```
-/// assert!(sock::try_current().is_none());
-/// assert!(sock::run(async { sock::try_current().is_some() }));
+/// assert!(sock::task::try_current().is_none());
+/// assert!(sock::run(async { sock::task::try_current().is_some() }));
 /// ```
 pub fn try_current() -> Option<ThreadRef> {
     let inner = crate::context::entered()?;

@@ -12,7 +12,7 @@ use crate::thread::Thread;
 /// # Examples
 ///
 /// ```
-/// use sock::{Builder, sched::Executor};
+/// use sock::{sched::Executor, task::Builder};
 ///
 /// let ex = Executor::new();
 /// let t = Builder::new().name("worker").spawn_on(&ex, async { 1 });
@@ -31,7 +31,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let t = sock::Builder::new().spawn(async {});
+    /// let t = sock::task::Builder::new().spawn(async {});
     /// assert_eq!(t.name(), None);
     /// ```
     pub fn new() -> Self {
@@ -43,7 +43,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let t = sock::Builder::new().name("reader").spawn(async {});
+    /// let t = sock::task::Builder::new().name("reader").spawn(async {});
     /// assert_eq!(t.name().as_deref(), Some("reader"));
     /// ```
     pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
@@ -56,7 +56,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let t = sock::Builder::new().name("n").spawn(async { 3 });
+    /// let t = sock::task::Builder::new().name("n").spawn(async { 3 });
     /// sock::start();
     /// assert_eq!(t.try_join().unwrap().unwrap(), 3);
     /// ```
@@ -70,7 +70,7 @@ impl Builder {
     ///
     /// ```
     /// let ex = sock::sched::Executor::new();
-    /// let t = sock::Builder::new().spawn_on(&ex, async { 4 });
+    /// let t = sock::task::Builder::new().spawn_on(&ex, async { 4 });
     /// assert_eq!(ex.run(t.join()).unwrap(), 4);
     /// ```
     pub fn spawn_on<F: Future + 'static>(
@@ -87,7 +87,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let t = sock::Builder::new().name("later").newthread(async { 1 });
+    /// let t = sock::task::Builder::new().name("later").newthread(async { 1 });
     /// assert!(!t.is_started());
     /// ```
     pub fn newthread<F: Future + 'static>(self, future: F) -> Thread<F::Output> {
@@ -100,7 +100,7 @@ impl Builder {
     ///
     /// ```
     /// let ex = sock::sched::Executor::new();
-    /// let t = sock::Builder::new().newthread_on(&ex, async { 1 });
+    /// let t = sock::task::Builder::new().newthread_on(&ex, async { 1 });
     /// t.resume(());
     /// assert!(t.is_finished());
     /// ```
@@ -118,7 +118,7 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// let t = sock::Builder::new().name("now").thread(async { 2 });
+    /// let t = sock::task::Builder::new().name("now").thread(async { 2 });
     /// assert!(t.is_finished());
     /// ```
     pub fn thread<F: Future + 'static>(self, future: F) -> Thread<F::Output> {
@@ -131,7 +131,7 @@ impl Builder {
     ///
     /// ```
     /// let ex = sock::sched::Executor::new();
-    /// let t = sock::Builder::new().thread_on(&ex, async { 2 });
+    /// let t = sock::task::Builder::new().thread_on(&ex, async { 2 });
     /// assert_eq!(t.try_join().unwrap().unwrap(), 2);
     /// ```
     pub fn thread_on<F: Future + 'static>(

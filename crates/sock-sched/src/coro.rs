@@ -42,9 +42,9 @@ use crate::value::Value;
 /// # Examples
 ///
 /// ```
-/// use sock::suspend;
+/// use sock::task::suspend;
 ///
-/// let t = sock::newthread(async { suspend().await.take::<u32>() * 2 });
+/// let t = sock::task::newthread(async { suspend().await.take::<u32>() * 2 });
 /// t.resume(()); // starts it; it suspends
 /// t.resume(21u32); // it finishes
 /// assert_eq!(t.try_join().unwrap().unwrap(), 42);
@@ -89,7 +89,7 @@ impl std::fmt::Debug for Step {
 /// # Examples
 ///
 /// ```
-/// use sock::suspend;
+/// use sock::task::suspend;
 ///
 /// let t = sock::thread(async { suspend().await.take::<&str>() }); // runs up to suspend()
 /// assert!(!t.is_finished());
@@ -117,9 +117,9 @@ pub fn suspend() -> Suspend {
 /// # Examples
 ///
 /// ```
-/// use sock::yield_;
+/// use sock::task::yield_;
 ///
-/// let counter = sock::newthread(async {
+/// let counter = sock::task::newthread(async {
 ///     let mut n = 0u32;
 ///     loop {
 ///         n += yield_(n).await.take::<u32>();
@@ -151,11 +151,11 @@ pub fn yield_<Y: 'static>(value: Y) -> Suspend {
 /// # Examples
 ///
 /// ```
-/// use sock::{current, suspend, transfer};
+/// use sock::{current, task::{suspend, transfer}};
 ///
 /// let total = sock::run(async {
 ///     let me = current();
-///     let helper = sock::newthread(async move {
+///     let helper = sock::task::newthread(async move {
 ///         let n = suspend().await.take::<u64>();
 ///         transfer(&me, n + 1).await;
 ///     });
@@ -278,7 +278,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock::{yield_, sched::Executor};
+    /// use sock::{sched::Executor, task::yield_};
     ///
     /// let ex = Executor::new();
     /// let t = ex.newthread(async {
@@ -311,7 +311,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock::{suspend, sched::Executor};
+    /// use sock::{sched::Executor, task::suspend};
     ///
     /// let ex = Executor::new();
     /// let t = ex.thread(async { suspend().await; });
@@ -395,7 +395,7 @@ impl Executor {
 /// # Examples
 ///
 /// ```
-/// let t = sock::newthread(async { 5 });
+/// let t = sock::task::newthread(async { 5 });
 /// t.resume(());
 /// assert_eq!(t.try_join().unwrap().unwrap(), 5);
 /// ```

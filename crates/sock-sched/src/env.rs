@@ -75,7 +75,7 @@ fn downcast<T: 'static>(value: Rc<dyn Any>) -> Rc<T> {
 /// # Examples
 ///
 /// ```
-/// use sock::{env, run, set_env, spawn};
+/// use sock::{run, spawn, task::{env, set_env}};
 ///
 /// #[derive(Clone, Debug, PartialEq)]
 /// struct User(&'static str);
@@ -96,7 +96,7 @@ pub fn env<T: Clone + 'static>() -> Option<T> {
 /// # Examples
 ///
 /// ```
-/// use sock::{run, set_env, with_env};
+/// use sock::{run, task::{set_env, with_env}};
 ///
 /// let len = run(async {
 ///     set_env(vec![1, 2, 3]);
@@ -119,7 +119,7 @@ pub fn with_env<T: 'static, R>(f: impl FnOnce(Option<&T>) -> R) -> R {
 /// # Examples
 ///
 /// ```
-/// use sock::{env, run, set_env};
+/// use sock::{run, task::{env, set_env}};
 ///
 /// assert_eq!(run(async { set_env(5u16); env::<u16>() }), Some(5));
 /// ```
@@ -134,7 +134,7 @@ pub fn set_env<T: 'static>(value: T) {
 /// # Examples
 ///
 /// ```
-/// use sock::{env, remove_env, run, set_env};
+/// use sock::{run, task::{env, remove_env, set_env}};
 ///
 /// assert_eq!(run(async { set_env(1u8); remove_env::<u8>(); env::<u8>() }), None);
 /// ```
@@ -149,7 +149,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock::{set_env, suspend, sched::Executor};
+    /// use sock::{sched::Executor, task::{set_env, suspend}};
     ///
     /// let ex = Executor::new();
     /// let t = ex.thread(async {
@@ -173,7 +173,7 @@ impl ThreadRef {
     /// # Examples
     ///
     /// ```
-    /// use sock::{env, sched::Executor};
+    /// use sock::{sched::Executor, task::env};
     ///
     /// let ex = Executor::new();
     /// let t = ex.newthread(async { env::<u32>() });

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 /// # Examples
 ///
 /// ```
-/// use sock::{cowrap, run};
+/// use sock::{run, task::cowrap};
 ///
 /// let squares = run(async {
 ///     let mut g = cowrap(|co| async move {
@@ -50,7 +50,7 @@ pub struct Generator<Y, R = (), T = ()> {
 /// # Examples
 ///
 /// ```
-/// use sock::{Co, Generator, run};
+/// use sock::{run, task::{Co, Generator}};
 ///
 /// let got = run(async {
 ///     let mut g = Generator::new(|co: Co<u32, u32>| async move {
@@ -81,7 +81,7 @@ struct Slot<Y, R> {
 /// # Examples
 ///
 /// ```
-/// use sock::{cowrap, run};
+/// use sock::{run, task::cowrap};
 ///
 /// let mut g = cowrap(|co| async move { co.yield_('a').await });
 /// assert_eq!(run(async move { g.next().await }), Some('a'));
@@ -100,7 +100,7 @@ pub struct CoYield<'a, Y, R> {
 /// # Examples
 ///
 /// ```
-/// use sock::{cowrap, run};
+/// use sock::{run, task::cowrap};
 ///
 /// let mut g = cowrap(|co| async move { co.yield_(1).await });
 /// assert_eq!(run(async move { (g.next().await, g.next().await) }), (Some(1), None));
@@ -118,7 +118,7 @@ pub struct Resume<'a, Y, R, T> {
 /// # Examples
 ///
 /// ```
-/// use sock::{cowrap, run};
+/// use sock::{run, task::cowrap};
 ///
 /// let mut g = cowrap(|co| async move {
 ///     co.yield_("x").await;
@@ -142,7 +142,7 @@ impl<Y, R, T> Generator<Y, R, T> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Co, Generator, run};
+    /// use sock::{run, task::{Co, Generator}};
     ///
     /// let mut echo = Generator::new(|co: Co<String, String>| async move {
     ///     let mut s = co.take_resumed().unwrap_or_default();
@@ -176,7 +176,7 @@ impl<Y, R, T> Generator<Y, R, T> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Co, Generator, run};
+    /// use sock::{run, task::{Co, Generator}};
     ///
     /// let mut doubler = Generator::new(|co: Co<i32, i32>| async move {
     ///     let mut x = co.take_resumed().unwrap_or(0);
@@ -198,9 +198,9 @@ impl<Y, R, T> Generator<Y, R, T> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{cowrap, run};
+    /// use sock::{run, task::cowrap};
     ///
-    /// let mut g = cowrap(|_co: sock::Co<()>| async {});
+    /// let mut g = cowrap(|_co: sock::task::Co<()>| async {});
     /// assert!(!g.is_finished());
     /// let g = run(async move { g.next().await; g });
     /// assert!(g.is_finished());
@@ -214,9 +214,9 @@ impl<Y, R, T> Generator<Y, R, T> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{cowrap, run};
+    /// use sock::{run, task::cowrap};
     ///
-    /// let mut g = cowrap(|_co: sock::Co<()>| async { 9 });
+    /// let mut g = cowrap(|_co: sock::task::Co<()>| async { 9 });
     /// let out = run(async move { g.next().await; g.take_output() });
     /// assert_eq!(out, Some(9));
     /// ```
@@ -231,7 +231,7 @@ impl<Y, T> Generator<Y, (), T> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{cowrap, run};
+    /// use sock::{run, task::cowrap};
     ///
     /// let mut g = cowrap(|co| async move { co.yield_(5u8).await });
     /// assert_eq!(run(async move { g.next().await }), Some(5));
@@ -256,7 +256,7 @@ impl<Y, R> Co<Y, R> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{cowrap, run};
+    /// use sock::{run, task::cowrap};
     ///
     /// let mut g = cowrap(|co| async move {
     ///     co.yield_(1).await;
@@ -278,7 +278,7 @@ impl<Y, R> Co<Y, R> {
     /// # Examples
     ///
     /// ```
-    /// use sock::{Co, Generator, run};
+    /// use sock::{run, task::{Co, Generator}};
     ///
     /// let mut g = Generator::new(|co: Co<u8, u8>| async move { co.take_resumed() });
     /// let out = run(async move { g.resume(3).await; g.take_output() });

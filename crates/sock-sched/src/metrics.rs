@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::executor::Executor;
 
 /// A snapshot of one loop's scheduler: its threads, timers, waits and time (see
-/// [`Executor::metrics`](crate::Executor::metrics)). The facade's `sock::Metrics`
+/// [`Executor::metrics`](crate::Executor::metrics)). The facade's `sock::task::Metrics`
 /// adds the sockets' counters to it.
 ///
 /// # Examples

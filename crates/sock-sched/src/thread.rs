@@ -123,7 +123,7 @@ impl ThreadRef {
     ///
     /// ```
     /// let ex = sock::sched::Executor::new();
-    /// let t = sock::Builder::new().name("worker").spawn_on(&ex, async {});
+    /// let t = sock::task::Builder::new().name("worker").spawn_on(&ex, async {});
     /// assert_eq!(t.name().as_deref(), Some("worker"));
     /// ```
     pub fn name(&self) -> Option<Arc<str>> {

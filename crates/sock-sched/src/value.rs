@@ -15,7 +15,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use sock::Value;
+/// use sock::task::Value;
 ///
 /// let v = Value::new(42u64);
 /// assert!(v.is::<u64>());
@@ -98,7 +98,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// let v = sock::Value::new(String::from("hi"));
+    /// let v = sock::task::Value::new(String::from("hi"));
     /// assert_eq!(v.take::<String>(), "hi");
     /// ```
     pub fn new<T: 'static>(value: T) -> Self {
@@ -117,7 +117,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// assert!(sock::Value::none().is_none());
+    /// assert!(sock::task::Value::none().is_none());
     /// ```
     pub fn none() -> Self {
         Self {
@@ -131,7 +131,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// assert!(!sock::Value::new(()).is_none());
+    /// assert!(!sock::task::Value::new(()).is_none());
     /// ```
     pub fn is_none(&self) -> bool {
         matches!(self.repr, Repr::None)
@@ -142,7 +142,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// let v = sock::Value::new(1i32);
+    /// let v = sock::task::Value::new(1i32);
     /// assert!(v.is::<i32>() && !v.is::<u32>());
     /// ```
     pub fn is<T: 'static>(&self) -> bool {
@@ -158,7 +158,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Value::new(1u8).type_name(), "u8");
+    /// assert_eq!(sock::task::Value::new(1u8).type_name(), "u8");
     /// ```
     pub fn type_name(&self) -> &'static str {
         self.type_name
@@ -173,7 +173,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// use sock::Value;
+    /// use sock::task::Value;
     ///
     /// assert_eq!(Value::new(7u64).get::<u64>(), Some(7));
     /// assert_eq!(Value::none().get::<u64>(), None);
@@ -204,7 +204,7 @@ impl Value {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::Value::new('x').take::<char>(), 'x');
+    /// assert_eq!(sock::task::Value::new('x').take::<char>(), 'x');
     /// ```
     pub fn take<T: 'static>(self) -> T {
         let expected = type_name::<T>();

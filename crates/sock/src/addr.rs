@@ -11,7 +11,7 @@
 //! # Examples
 //!
 //! ```
-//! use sock::{Family, Flags, Hints, SocketType, addr::lookup};
+//! use sock::{Family, Flags, addr::lookup, addr::{Hints, SocketType}};
 //!
 //! let hints = Hints::tcp().family(Family::INET6).flags(Flags::V4MAPPED | Flags::ALL);
 //! let list = lookup("127.0.0.1", 80, &hints)?;
@@ -23,3 +23,5 @@
 
 #[doc(inline)]
 pub use sock_addr::*;
+
+pub use crate::target::ToAddrs;

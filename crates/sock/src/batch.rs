@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use sock_addr::SockAddr;
 use sock_poll::Direction;
 
-use crate::dgram::Dgram;
+use crate::dgram::Udp;
 use crate::error::Result;
 use crate::op::Op;
 use crate::socket::Waiter;
@@ -21,12 +21,12 @@ use crate::sys;
 /// Most datagrams moved by one batch call.
 pub(crate) const MAX_BATCH: usize = 32;
 
-/// A datagram buffer for [`Dgram::recv_batch`] and [`Dgram::send_batch`].
+/// A datagram buffer for [`Udp::recv_batch`] and [`Udp::send_batch`].
 ///
 /// # Examples
 ///
 /// ```
-/// let mut d = sock::Datagram::with_capacity(1500);
+/// let mut d = sock::io::Datagram::with_capacity(1500);
 /// d.set(b"ping", "127.0.0.1:9".parse::<std::net::SocketAddr>().unwrap().into());
 /// assert_eq!(d.data(), b"ping");
 /// ```
@@ -44,7 +44,7 @@ impl Datagram {
     /// # Examples
     ///
     /// ```
-    /// let d = sock::Datagram::with_capacity(1500);
+    /// let d = sock::io::Datagram::with_capacity(1500);
     /// assert!(d.data().is_empty() && d.addr().is_none());
     /// ```
     pub fn with_capacity(capacity: usize) -> Datagram {
@@ -60,7 +60,7 @@ impl Datagram {
     ///
     /// # Examples
     ///
-    /// See [`Dgram::recv_batch`].
+    /// See [`Udp::recv_batch`].
     pub fn data(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -71,7 +71,7 @@ impl Datagram {
     ///
     /// ```
     /// let to: sock::SockAddr = "127.0.0.1:9".parse::<std::net::SocketAddr>().unwrap().into();
-    /// let mut d = sock::Datagram::with_capacity(16);
+    /// let mut d = sock::io::Datagram::with_capacity(16);
     /// d.set(b"hi", to.clone());
     /// assert_eq!(d.addr(), Some(&to));
     /// ```
@@ -88,8 +88,8 @@ impl Datagram {
     ///     let a = sock::udp(sock::Family::INET)?;
     ///     a.bind("127.0.0.1", 0)?;
     ///     let b = sock::udp(sock::Family::INET)?;
-    ///     b.sendto_addr(&a.local_addr()?, b"longer than four").await?;
-    ///     let mut batch = vec![sock::Datagram::with_capacity(4)];
+    ///     b.send_to(b"longer than four", &a.local_addr()?).await?;
+    ///     let mut batch = vec![sock::io::Datagram::with_capacity(4)];
     ///     a.recv_batch(&mut batch).await?;
     ///     assert!(batch[0].is_truncated());
     ///     assert_eq!(batch[0].data(), b"long");
@@ -107,7 +107,7 @@ impl Datagram {
     ///
     /// ```
     /// let to: sock::SockAddr = "127.0.0.1:9".parse::<std::net::SocketAddr>().unwrap().into();
-    /// let mut d = sock::Datagram::with_capacity(4);
+    /// let mut d = sock::io::Datagram::with_capacity(4);
     /// d.set(b"too long", to);
     /// assert_eq!(d.data(), b"too ");
     /// ```
@@ -124,7 +124,7 @@ impl Datagram {
     ///
     /// ```
     /// let addr = |s: &str| sock::SockAddr::from(s.parse::<std::net::SocketAddr>().unwrap());
-    /// let mut d = sock::Datagram::with_capacity(16);
+    /// let mut d = sock::io::Datagram::with_capacity(16);
     /// d.set(b"echo me", addr("127.0.0.1:9"));
     /// d.set_addr(addr("127.0.0.1:7"));
     /// assert_eq!((d.data(), d.addr()), (&b"echo me"[..], Some(&addr("127.0.0.1:7"))));
@@ -134,13 +134,13 @@ impl Datagram {
     }
 }
 
-impl Dgram {
+impl Udp {
     /// Receives up to `batch.len()` datagrams (at most 32) in one call, waiting until at
     /// least one is there; returns how many were filled, each with its source address.
     ///
     /// # Errors
     ///
-    /// As [`recv`](Dgram::recv); a truncated datagram is flagged
+    /// As [`recv`](Udp::recv); a truncated datagram is flagged
     /// ([`Datagram::is_truncated`]), not an error.
     ///
     /// # Examples
@@ -151,9 +151,9 @@ impl Dgram {
     ///     a.bind("127.0.0.1", 0)?;
     ///     let b = sock::udp(sock::Family::INET)?;
     ///     for word in [&b"one"[..], b"two"] {
-    ///         b.sendto_addr(&a.local_addr()?, word).await?;
+    ///         b.send_to(word, &a.local_addr()?).await?;
     ///     }
-    ///     let mut batch = vec![sock::Datagram::with_capacity(64); 8];
+    ///     let mut batch = vec![sock::io::Datagram::with_capacity(64); 8];
     ///     let mut got = 0;
     ///     while got < 2 {
     ///         got += a.recv_batch(&mut batch[got..]).await?;
@@ -179,7 +179,7 @@ impl Dgram {
     ///
     /// # Errors
     ///
-    /// As [`sendto`](Dgram::sendto); [`ErrorKind::InvalidInput`](crate::ErrorKind) for a
+    /// As [`sendto`](Udp::send_to); [`ErrorKind::InvalidInput`](crate::ErrorKind) for a
     /// datagram without an address.
     ///
     /// # Examples
@@ -190,7 +190,7 @@ impl Dgram {
     ///     a.bind("127.0.0.1", 0)?;
     ///     let b = sock::udp(sock::Family::INET)?;
     ///     b.bind("127.0.0.1", 0)?;
-    ///     let mut out = vec![sock::Datagram::with_capacity(16); 3];
+    ///     let mut out = vec![sock::io::Datagram::with_capacity(16); 3];
     ///     for d in &mut out {
     ///         d.set(b"hi", a.local_addr()?);
     ///     }

@@ -1,5 +1,5 @@
 //! The methods every socket type has (kind, bind, close, addresses, options), written
-//! once and stamped onto [`Tcp`](crate::Tcp) and [`Dgram`](crate::Dgram) by
+//! once and stamped onto [`Tcp`](crate::Tcp) and [`Udp`](crate::Udp) by
 //! `socket_common!`, as std does for its integer types. Each type keeps its `core`.
 
 /// Implements the shared socket methods for `$ty`; `$make` is an expression making one,
@@ -72,7 +72,7 @@ macro_rules! socket_common {
 
             /// Binds to the first address of `target`: an already resolved address, or
             /// a `(host, port, flags)` lookup (the seed's `bind(host, port, af)`; see
-            /// [`ToAddrs`](crate::ToAddrs)), made now with `PASSIVE` added.
+            /// [`ToAddrs`](crate::addr::ToAddrs)), made now with `PASSIVE` added.
             ///
             /// # Errors
             ///
@@ -162,7 +162,7 @@ macro_rules! socket_common {
             }
 
             /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …;
-            /// see [`option_names`](crate::option_names)).
+            /// see [`option_names`](crate::io::option_names)).
             ///
             /// # Errors
             ///
@@ -174,7 +174,7 @@ macro_rules! socket_common {
             /// ```
             #[doc = concat!("let s = ", $make, ";")]
             /// s.setopt("so_reuseaddr", true)?;
-            /// assert_eq!(s.getopt("so_reuseaddr")?, sock::OptValue::Bool(true));
+            /// assert_eq!(s.getopt("so_reuseaddr")?, sock::io::OptValue::Bool(true));
             /// assert!(s.setopt("so_nonsense", 1).is_err());
             /// # Ok::<(), sock::Error>(())
             /// ```

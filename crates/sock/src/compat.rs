@@ -17,7 +17,10 @@ use crate::Shutdown;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 use crate::pollio::to_io;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
-use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Tcp, WriteHalf};
+use crate::{
+    Tcp,
+    io::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf},
+};
 
 /// `futures_io::AsyncRead` for a type whose `.0` (or itself, with `self`) is a `Tcp`.
 #[cfg(feature = "futures-io")]

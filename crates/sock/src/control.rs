@@ -9,11 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 #[doc(inline)]
-pub use sock_sched::{
-    Builder, Co, CoYield, Generator, JobSleep, Join, JoinError, MissedTick, Resume, Sleep,
-    SleepJob, Suspend, Thread, ThreadRef, TimerHandle, Value, cowrap, current, env, remove_env,
-    set_env, sleep, sleep_until, suspend, transfer, try_current, with_env, yield_, yield_now,
-};
+pub use sock_sched::{Thread, current, sleep, yield_now};
 
 use crate::runtime::Loop;
 
@@ -65,7 +61,7 @@ pub fn poll(timeout: Option<Duration>) -> bool {
 ///
 /// Nothing can run again when no thread is ready, no timer is armed, no socket
 /// operation is parked and no thread waits on anything else that could wake it (a join,
-/// a channel, a job on another OS thread, a [`Handle`](crate::Handle)). Suspended
+/// a channel, a job on another OS thread, a [`Handle`](crate::loops::Handle)). Suspended
 /// threads do not keep it running: those nobody holds a handle to are cancelled then
 /// (their `on_finish` callbacks are told `Cancelled`); the others stay, to be resumed
 /// before the next `start`. See [`Executor::start`](crate::sched::Executor::start).
@@ -77,7 +73,7 @@ pub fn poll(timeout: Option<Duration>) -> bool {
 /// sock::start();
 /// assert_eq!(t.try_join().unwrap().unwrap(), 5);
 ///
-/// let s = sock::spawn(async { sock::suspend().await; 6 });
+/// let s = sock::spawn(async { sock::task::suspend().await; 6 });
 /// sock::start(); // returns: `s` is suspended and nothing else can run
 /// assert!(!s.is_finished());
 /// s.resume(()); // runs it on from its `suspend`, here to its end
@@ -130,26 +126,6 @@ where
     sock_sched::spawn(fut)
 }
 
-/// Creates a thread that does not run until resumed (the seed's `sock.newthread(f)`):
-/// [`ThreadRef::resume`](crate::ThreadRef::resume) starts it, or the loop does once it is woken.
-///
-/// # Examples
-///
-/// ```
-/// let t = sock::newthread(async { 3 });
-/// assert!(!t.is_started());
-/// t.resume(());
-/// assert!(t.is_finished());
-/// ```
-#[doc(alias = "sock.newthread")]
-pub fn newthread<F>(fut: F) -> Thread<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    sock_sched::newthread(fut)
-}
-
 /// Creates a thread and runs it at once until its first suspension, then returns to
 /// the caller (the seed's `sock.thread(f)`).
 ///
@@ -166,62 +142,4 @@ where
     F::Output: 'static,
 {
     sock_sched::thread(fut)
-}
-
-/// The earliest timer deadline of this thread's loop.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(sock::next_deadline(), None);
-/// ```
-pub fn next_deadline() -> Option<Instant> {
-    sock_sched::next_deadline()
-}
-
-/// Runs `f` at the absolute time `deadline` on this thread's loop (the seed's
-/// `sock.runat`).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-///
-/// let h = sock::run_at(sock::clock() + Duration::from_millis(1), || println!("tick"));
-/// assert!(h.cancel());
-/// ```
-#[doc(alias = "runat")]
-pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
-    sock_sched::run_at(deadline, f)
-}
-
-/// Runs `f` once after `delay` (the seed's `sock.runafter`).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-///
-/// sock::run_after(Duration::from_millis(1), || sock::stop());
-/// sock::start();
-/// ```
-#[doc(alias = "runafter")]
-pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
-    sock_sched::run_after(delay, f)
-}
-
-/// Runs `f` every `period` while it returns `true` (the seed's `sock.runevery`).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-///
-/// let mut n = 0;
-/// sock::run_every(Duration::from_millis(1), move || { n += 1; n < 3 });
-/// sock::start(); // returns after the third tick
-/// ```
-#[doc(alias = "runevery")]
-pub fn run_every(period: Duration, f: impl FnMut() -> bool + 'static) -> TimerHandle {
-    sock_sched::run_every(period, f)
 }

@@ -1,6 +1,6 @@
-//! [`Udp`] and [`Raw`]: datagram sockets (UDP, unix datagrams, raw IP).
+//! [`Udp`]: datagram sockets (UDP, unix datagrams, raw IP), one type.
 //!
-//! Both are the same type, [`Dgram`]: what differs is only how they are made.
+//! Both are the same type, [`Udp`]: what differs is only how they are made.
 
 use std::io;
 use std::rc::Rc;
@@ -17,20 +17,6 @@ use crate::socket::{Core, source_from_socket2, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
 
-/// A UDP socket (or a unix datagram socket): a [`Dgram`].
-///
-/// # Examples
-///
-/// See [`Dgram`] and [`udp`].
-pub type Udp = Dgram;
-
-/// A raw socket: a [`Dgram`] made with [`raw`].
-///
-/// # Examples
-///
-/// See [`raw`].
-pub type Raw = Dgram;
-
 /// Makes a datagram socket: UDP for [`Family::INET`]/[`Family::INET6`], a unix-domain
 /// datagram socket for [`Family::UNIX`].
 ///
@@ -42,7 +28,7 @@ pub type Raw = Dgram;
 ///
 /// ```
 /// let u = sock::udp(sock::Family::INET)?;
-/// assert_eq!(u.socktype(), sock::SocketType::DGRAM);
+/// assert_eq!(u.socktype(), sock::addr::SocketType::DGRAM);
 /// # Ok::<(), sock::Error>(())
 /// ```
 #[doc(alias = "sock.udp")]
@@ -52,7 +38,7 @@ pub fn udp(family: Family) -> Result<Udp> {
     } else {
         Protocol::UDP
     };
-    Ok(Dgram {
+    Ok(Udp {
         core: Core::open(family, SocketType::DGRAM, protocol)?,
     })
 }
@@ -67,20 +53,21 @@ pub fn udp(family: Family) -> Result<Udp> {
 /// # Examples
 ///
 /// ```
-/// match sock::raw(sock::Family::INET, sock::Protocol::ICMP) {
-///     Ok(r) => assert_eq!(r.socktype(), sock::SocketType::RAW),
+/// match sock::raw(sock::Family::INET, sock::addr::Protocol::ICMP) {
+///     Ok(r) => assert_eq!(r.socktype(), sock::addr::SocketType::RAW),
 ///     Err(e) => assert_eq!(e.kind(), sock::ErrorKind::AccessDenied),
 /// }
 /// ```
 #[doc(alias = "sock.raw")]
-pub fn raw(family: Family, protocol: Protocol) -> Result<Raw> {
-    Ok(Dgram {
+pub fn raw(family: Family, protocol: Protocol) -> Result<Udp> {
+    Ok(Udp {
         core: Core::open(family, SocketType::RAW, protocol)?,
     })
 }
 
-/// A datagram socket: [`Udp`] or [`Raw`]. Cheap to clone; every clone is the same
-/// socket; [`close`](Dgram::close) closes it for all.
+/// A datagram socket — UDP or unix-domain ([`udp`]), or raw ([`raw`]): one type for
+/// all three. Cheap to clone; every clone is the same
+/// socket; [`close`](Udp::close) closes it for all.
 ///
 /// # Examples
 ///
@@ -91,9 +78,9 @@ pub fn raw(family: Family, protocol: Protocol) -> Result<Raw> {
 ///     let b = sock::udp(sock::Family::INET)?;
 ///     b.bind("127.0.0.1", 0)?;
 ///     let port = a.local_addr()?.port();
-///     b.sendto("127.0.0.1", port, b"ping").await?;
+///     b.send_to(b"ping", &("127.0.0.1", port)).await?;
 ///     let mut buf = [0u8; 16];
-///     let (n, from) = a.recvnext(&mut buf).await?;
+///     let (n, from) = a.recv_from(&mut buf).await?;
 ///     assert_eq!(&buf[..n], b"ping");
 ///     assert_eq!(from.port(), b.local_addr()?.port());
 ///     Ok::<(), sock::Error>(())
@@ -101,16 +88,35 @@ pub fn raw(family: Family, protocol: Protocol) -> Result<Raw> {
 /// # Ok::<(), sock::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Dgram {
+#[doc(alias = "Dgram", alias = "Raw")]
+pub struct Udp {
     core: Rc<Core>,
 }
 
-crate::common::socket_common!(Dgram, "sock::udp(sock::Family::INET)?");
+crate::common::socket_common!(Udp, "sock::udp(sock::Family::INET)?");
 
-impl Dgram {
+impl Udp {
+    /// [`sock::udp`](udp): a datagram socket of `family` on this OS thread's loop — the
+    /// constructor style of both modes (`SharedUdp::new` is the shared mode's).
+    ///
+    /// # Errors
+    ///
+    /// As [`udp`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::Udp::new(sock::Family::INET)?;
+    /// assert_eq!(s.family(), sock::Family::INET);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn new(family: Family) -> Result<Udp> {
+        udp(family)
+    }
+
     /// Wraps a registered socket core.
-    pub(crate) fn from_core(core: Rc<Core>) -> Dgram {
-        Dgram { core }
+    pub(crate) fn from_core(core: Rc<Core>) -> Udp {
+        Udp { core }
     }
 
     pub(crate) fn core(&self) -> &Core {
@@ -177,7 +183,7 @@ impl Dgram {
     /// Connects to the first address of `target`: an already resolved address, or a
     /// `(host, port, flags)` lookup (the seed's `connect(host, port, expires, af)`; see
     /// [`ToAddrs`]). Nothing waits here, so a lookup is made now, on this thread: give a
-    /// host name to [`connect`](Dgram::connect), which resolves off the loop, or add
+    /// host name to [`connect`](Udp::connect), which resolves off the loop, or add
     /// [`Flags::NUMERICHOST`](crate::Flags), which never asks a name server.
     ///
     /// # Errors
@@ -275,27 +281,27 @@ impl Dgram {
         .named("recv")
     }
 
-    /// [`recv`](Dgram::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
+    /// [`recv`](Udp::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
     /// datagram and leaves it queued; `TRUNC` returns its real length even when `buf` is
     /// shorter (its first bytes in `buf`, no error; Linux). `PEEK | TRUNC` is the size of
     /// the next datagram, which stays queued.
     ///
     /// # Errors
     ///
-    /// As [`recv`](Dgram::recv); [`ErrorKind::InvalidInput`] for `WAITALL` (a datagram
+    /// As [`recv`](Udp::recv); [`ErrorKind::InvalidInput`] for `WAITALL` (a datagram
     /// comes whole), [`ErrorKind::Unsupported`] for `OOB`, and for `TRUNC` off Linux.
     ///
     /// # Examples
     ///
     /// ```
     /// # if !cfg!(target_os = "linux") { return Ok(()); } // TRUNC: Linux
-    /// use sock::RecvFlags;
+    /// use sock::io::RecvFlags;
     ///
     /// sock::run(async {
     ///     let a = sock::udp(sock::Family::INET)?;
     ///     a.bind("127.0.0.1", 0)?;
     ///     let b = sock::udp(sock::Family::INET)?;
-    ///     b.sendto_addr(&a.local_addr()?, b"twelve bytes").await?;
+    ///     b.send_to(b"twelve bytes", &a.local_addr()?).await?;
     ///     let mut none = [0u8; 0];
     ///     let size = a.recv_with(&mut none, RecvFlags::PEEK | RecvFlags::TRUNC).await?;
     ///     let mut buf = vec![0u8; size]; // just big enough
@@ -312,33 +318,34 @@ impl Dgram {
         Len(DgramRecv::new(&self.core, buf, flags, "recv"))
     }
 
-    /// [`recvnext`](Dgram::recvnext) with [`RecvFlags`] (the seed's `recvnext(buf,
-    /// maxlen, expires, flags)`), as [`recv_with`](Dgram::recv_with): the datagram's
+    /// [`recv_from`](Udp::recv_from) with [`RecvFlags`] (the seed's `recvnext(buf,
+    /// maxlen, expires, flags)`), as [`recv_with`](Udp::recv_with): the datagram's
     /// length (its real length with `TRUNC`) and its source.
     ///
     /// # Errors
     ///
-    /// As [`recv_with`](Dgram::recv_with).
+    /// As [`recv_with`](Udp::recv_with).
     ///
     /// # Examples
     ///
     /// ```
-    /// use sock::RecvFlags;
+    /// use sock::io::RecvFlags;
     ///
     /// sock::run(async {
     ///     let a = sock::udp(sock::Family::INET)?;
     ///     a.bind("127.0.0.1", 0)?;
     ///     let b = sock::udp(sock::Family::INET)?;
-    ///     b.sendto_addr(&a.local_addr()?, b"ping").await?;
+    ///     b.send_to(b"ping", &a.local_addr()?).await?;
     ///     let mut buf = [0u8; 8];
-    ///     let (n, from) = a.recvnext_with(&mut buf, RecvFlags::PEEK).await?;
+    ///     let (n, from) = a.recv_from_with(&mut buf, RecvFlags::PEEK).await?;
     ///     assert_eq!((n, from.port()), (4, b.local_addr()?.port()));
-    ///     assert_eq!(a.recvnext(&mut buf).await?.0, 4); // the peeked datagram, again
+    ///     assert_eq!(a.recv_from(&mut buf).await?.0, 4); // the peeked datagram, again
     ///     Ok::<(), sock::Error>(())
     /// })?;
     /// # Ok::<(), sock::Error>(())
     /// ```
-    pub fn recvnext_with<'a>(
+    #[doc(alias = "recvnext_with")]
+    pub fn recv_from_with<'a>(
         &'a self,
         buf: &'a mut [u8],
         flags: RecvFlags,
@@ -346,38 +353,14 @@ impl Dgram {
         MapAddr(DgramRecv::new(&self.core, buf, flags, "recvnext"))
     }
 
-    /// Sends one datagram to `host:port`, connected or not.
+    /// Sends `buf` as one datagram to the first address of `to`, connected or not: an
+    /// already resolved address, or a `(host, port)` / `(host, port, flags)` lookup (the
+    /// seed's `sendto(host, port, buf, len, expires, af)`; see [`ToAddrs`]), resolved
+    /// off the loop.
     ///
     /// # Errors
     ///
-    /// A lookup error, [`ErrorKind::MessageTooLong`], …
-    ///
-    /// # Examples
-    ///
-    /// See [`Dgram`].
-    pub fn sendto<'a>(
-        &'a self,
-        host: &'a str,
-        port: impl Into<Port>,
-        buf: &'a [u8],
-    ) -> impl Op<Output = Result<usize>> + 'a {
-        let port = port.into();
-        Boxed(
-            "sendto",
-            Box::pin(async move {
-                let addrs = addr::remote(host, port, self.family(), self.socktype()).await?;
-                self.send_to_first(&addrs, buf).await
-            }),
-        )
-    }
-
-    /// Sends one datagram to the first address of `to`: an already resolved address, or
-    /// a `(host, port, flags)` lookup (the seed's `sendto(host, port, buf, len, expires,
-    /// af)`; see [`ToAddrs`]), resolved off the loop.
-    ///
-    /// # Errors
-    ///
-    /// As [`sendto`](Dgram::sendto); [`ErrorKind::InvalidInput`] for an empty target;
+    /// A lookup error, [`ErrorKind::MessageTooLong`], …; [`ErrorKind::InvalidInput`] for an empty target;
     /// with [`Flags::NUMERICHOST`](crate::Flags) a host that is not a numeric address
     /// fails at once with [`ErrorKind::HostNotFound`], never asking a name server.
     ///
@@ -390,22 +373,23 @@ impl Dgram {
     ///     let a = sock::udp(sock::Family::INET)?;
     ///     a.bind("127.0.0.1", 0)?;
     ///     let b = sock::udp(sock::Family::INET)?;
-    ///     b.sendto_addr(&a.local_addr()?, b"ping").await?;
+    ///     b.send_to(b"ping", &a.local_addr()?).await?;
     ///     let mut buf = [0u8; 8];
-    ///     let (_, from) = a.recvnext(&mut buf).await?;
-    ///     a.sendto_addr(&from, b"pong").await?; // answer the sender
+    ///     let (_, from) = a.recv_from(&mut buf).await?;
+    ///     a.send_to(b"pong", &from).await?; // answer the sender
     ///     let n = b.recv(&mut buf).await?;
     ///     assert_eq!(&buf[..n], b"pong");
     ///     let port = a.local_addr()?.port();
-    ///     b.sendto_addr(&("127.0.0.1", port, Flags::NUMERICHOST), b"no dns").await?;
+    ///     b.send_to(b"no dns", &("127.0.0.1", port, Flags::NUMERICHOST)).await?;
     ///     Ok::<(), sock::Error>(())
     /// })?;
     /// # Ok::<(), sock::Error>(())
     /// ```
-    pub fn sendto_addr<'a>(
+    #[doc(alias = "sendto")]
+    pub fn send_to<'a>(
         &'a self,
-        to: &impl ToAddrs,
         buf: &'a [u8],
+        to: &impl ToAddrs,
     ) -> impl Op<Output = Result<usize>> + 'a {
         match addr::target_of(to) {
             addr::Target::Addrs(addrs) => Either::Left(self.send_to_first(&addrs, buf)),
@@ -456,12 +440,13 @@ impl Dgram {
     ///
     /// # Errors
     ///
-    /// As [`recv`](Dgram::recv).
+    /// As [`recv`](Udp::recv).
     ///
     /// # Examples
     ///
-    /// See [`Dgram`].
-    pub fn recvnext<'a>(
+    /// See [`Udp`].
+    #[doc(alias = "recvnext")]
+    pub fn recv_from<'a>(
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<(usize, SockAddr)>> + 'a {
@@ -552,9 +537,9 @@ where
     }
 }
 
-impl std::fmt::Debug for Dgram {
+impl std::fmt::Debug for Udp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dgram")
+        f.debug_struct("Udp")
             .field("family", &self.family())
             .field("socktype", &self.socktype())
             .finish_non_exhaustive()

@@ -30,7 +30,10 @@ use ::hyper::rt::{Read, ReadBufCursor, Write};
 
 use crate::compat::shutdown_write;
 use crate::pollio::{poll_recv_uninit, to_io};
-use crate::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, Tcp, WriteHalf};
+use crate::{
+    Tcp,
+    io::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf},
+};
 
 mod timer;
 

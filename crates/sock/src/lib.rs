@@ -55,6 +55,7 @@ mod half;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
+pub mod loops;
 mod metrics;
 mod multi;
 mod oneshot;
@@ -73,6 +74,7 @@ mod socket;
 mod target;
 pub mod task;
 mod tcp;
+pub mod time;
 mod timer;
 mod trace;
 
@@ -81,27 +83,17 @@ mod trace;
 mod sys;
 
 #[doc(inline)]
-pub use sock_addr::{Family, Flags, Hints, Port, Protocol, SockAddr, SocketType};
+pub use sock_addr::{Family, Flags, SockAddr};
 
-pub use batch::Datagram;
-pub use control::*;
-pub use dgram::{Dgram, Raw, Udp, raw, udp};
-pub use error::{Error, ErrorKind, Result};
-pub use half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-pub use metrics::{Metrics, metrics};
-/// An event of a host's own fd on a shared poller; see [`SharedLoop::on_host_event`].
-#[doc(no_inline)]
-pub use multi::HostEvent;
-pub use multi::{
-    Handle, LoopListener, LoopThreads, RemoteJoin, SharedListener, SharedLoop, SharedTcp,
-    SharedUdp, spawn_loops,
+pub use control::{
+    Thread, clock, current, poll, run, sleep, spawn, start, stop, thread, yield_now,
 };
+pub use dgram::{Udp, raw, udp};
+pub use error::{Error, ErrorKind, Result};
+pub use metrics::metrics;
 pub use op::{Deadline, Expires, Op};
-pub use opt::{OptValue, option_names};
-pub use recv_flags::RecvFlags;
 pub use runtime::Loop;
-pub use scope::{Scoped, deadline, timeout};
-pub use target::ToAddrs;
+pub use scope::{deadline, timeout};
 pub use tcp::{Shutdown, Tcp, tcp};
 
 /// The README's example, compiled and run as a doctest (and not shown in these docs).

@@ -11,7 +11,7 @@
 //! them. The shared-poller mode keeps its own counters ([`SharedLoop::metrics`]), which
 //! are atomics, as several OS threads bump them.
 //!
-//! [`SharedLoop::metrics`]: crate::SharedLoop::metrics
+//! [`SharedLoop::metrics`]: crate::shared::SharedLoop::metrics
 
 use std::cell::Cell;
 use std::fmt;
@@ -30,8 +30,8 @@ use crate::runtime::Loop;
 /// `busy`, `parked`) only grow over the loop's life; the others are levels at the time
 /// of the snapshot.
 ///
-/// [`LoopThreads::metrics`]: crate::LoopThreads::metrics
-/// [`SharedLoop::metrics`]: crate::SharedLoop::metrics
+/// [`LoopThreads::metrics`]: crate::loops::LoopThreads::metrics
+/// [`SharedLoop::metrics`]: crate::shared::SharedLoop::metrics
 ///
 /// # Examples
 ///

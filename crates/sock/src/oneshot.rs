@@ -1,5 +1,5 @@
 //! A one-shot slot from another OS thread to a waiting task (or a blocked thread): what
-//! [`RemoteJoin`](crate::RemoteJoin) and [`spawn_blocking`](crate::task::spawn_blocking)
+//! [`RemoteJoin`](crate::loops::RemoteJoin) and [`spawn_blocking`](crate::task::spawn_blocking)
 //! receive their output through.
 //!
 //! The sender stores the value under a mutex and wakes the receiver's waker. When the

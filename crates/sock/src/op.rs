@@ -25,7 +25,7 @@ use crate::timer::ModeTimer;
 ///
 /// See [`Expires`] (every `Op` can take a deadline) and [`transferred`](Op::transferred).
 pub trait Op: Future {
-    /// The timer a deadline on this operation arms if it waits: [`sock::Sleep`](crate::Sleep)
+    /// The timer a deadline on this operation arms if it waits: [`sock::time::Sleep`](crate::time::Sleep)
     /// for the loop mode's operations (the thread's loop fires it), `sock::sched::mt::Sleep`
     /// for the shared-poller mode's (the worker running the task fires it, and the
     /// operation stays `Send`). Both read their mode's clock.
@@ -99,7 +99,7 @@ pub trait Expires: Op + Sized {
     /// sock::run(async {
     ///     let udp = sock::udp(Family::INET)?;
     ///     udp.bind("127.0.0.1", 0)?;
-    ///     udp.sendto_addr(&udp.local_addr()?, b"to self").await?;
+    ///     udp.send_to(b"to self", &udp.local_addr()?).await?;
     ///     let mut buf = [0u8; 16];
     ///     // Already past, yet the datagram waiting in the queue is received.
     ///     assert_eq!(udp.recv(&mut buf).expires(sock::clock()).await?, 7);
@@ -137,7 +137,7 @@ pub trait Expires: Op + Sized {
     /// sock::run(async {
     ///     let udp = sock::udp(Family::INET)?;
     ///     udp.bind("127.0.0.1", 0)?;
-    ///     udp.sendto_addr(&udp.local_addr()?, b"x").await?;
+    ///     udp.send_to(b"x", &udp.local_addr()?).await?;
     ///     let mut buf = [0u8; 4];
     ///     let no_deadline: Option<std::time::Instant> = None; // e.g. from a config
     ///     assert_eq!(udp.recv(&mut buf).expires_opt(no_deadline).await?, 1);

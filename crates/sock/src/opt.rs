@@ -50,7 +50,7 @@ pub(crate) struct OptSpec {
 /// # Examples
 ///
 /// ```
-/// use sock::OptValue;
+/// use sock::io::OptValue;
 ///
 /// assert_eq!(OptValue::from(true), OptValue::Bool(true));
 /// assert_eq!(OptValue::from(4096), OptValue::Int(4096));
@@ -95,7 +95,7 @@ impl OptValue {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::OptValue::Bool(true).as_bool(), Some(true));
+    /// assert_eq!(sock::io::OptValue::Bool(true).as_bool(), Some(true));
     /// ```
     pub fn as_bool(&self) -> Option<bool> {
         match *self {
@@ -109,7 +109,7 @@ impl OptValue {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::OptValue::Int(7).as_int(), Some(7));
+    /// assert_eq!(sock::io::OptValue::Int(7).as_int(), Some(7));
     /// ```
     pub fn as_int(&self) -> Option<i32> {
         match *self {
@@ -124,7 +124,7 @@ impl OptValue {
 /// # Examples
 ///
 /// ```
-/// assert!(sock::option_names().any(|n| n == "so_reuseaddr"));
+/// assert!(sock::io::option_names().any(|n| n == "so_reuseaddr"));
 /// ```
 pub fn option_names() -> impl Iterator<Item = &'static str> {
     sys::options().map(|s| s.name)
@@ -136,7 +136,7 @@ fn find(name: &str) -> Result<&'static OptSpec> {
         .ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidInput,
-                format!("unknown socket option '{name}' (see sock::option_names())"),
+                format!("unknown socket option '{name}' (see sock::io::option_names())"),
             )
         })
 }

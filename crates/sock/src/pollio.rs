@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 use sock_addr::SockAddr;
 use sock_poll::Direction;
 
-use crate::dgram::{Dgram, recv_from};
+use crate::dgram::{Udp, recv_from};
 use crate::error::Result;
 use crate::op::Op;
 use crate::socket::{from_socket2, to_socket2};
@@ -194,13 +194,13 @@ impl Tcp {
     }
 }
 
-impl Dgram {
+impl Udp {
     /// Receives one datagram from the connected address (or any, if unconnected), or
     /// registers `cx`.
     ///
     /// # Errors
     ///
-    /// As [`recv`](Dgram::recv).
+    /// As [`recv`](Udp::recv).
     ///
     /// # Examples
     ///
@@ -229,11 +229,11 @@ impl Dgram {
     ///
     /// # Errors
     ///
-    /// As [`recvnext`](Dgram::recvnext).
+    /// As [`recvnext`](Udp::recv_from).
     ///
     /// # Examples
     ///
-    /// See [`poll_recv`](Dgram::poll_recv).
+    /// See [`poll_recv`](Udp::poll_recv).
     #[doc(alias = "poll_recvnext")]
     pub fn poll_recv_from(
         &self,
@@ -249,11 +249,11 @@ impl Dgram {
     ///
     /// # Errors
     ///
-    /// As [`send`](Dgram::send).
+    /// As [`send`](Udp::send).
     ///
     /// # Examples
     ///
-    /// See [`poll_recv`](Dgram::poll_recv).
+    /// See [`poll_recv`](Udp::poll_recv).
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
         self.core()
@@ -262,15 +262,15 @@ impl Dgram {
 
     /// Sends one datagram to `to`, or registers `cx`. (An unconnected unix datagram
     /// socket to a full receiver is reported writable by the kernel whatever it holds:
-    /// use [`sendto_addr`](Dgram::sendto_addr), which waits on a timer there.)
+    /// use [`sendto_addr`](Udp::send_to), which waits on a timer there.)
     ///
     /// # Errors
     ///
-    /// As [`sendto`](Dgram::sendto).
+    /// As [`sendto`](Udp::send_to).
     ///
     /// # Examples
     ///
-    /// See [`poll_recv`](Dgram::poll_recv).
+    /// See [`poll_recv`](Udp::poll_recv).
     #[doc(alias = "poll_sendto")]
     pub fn poll_send_to(
         &self,
@@ -292,7 +292,7 @@ impl Dgram {
     /// # Errors
     ///
     /// [`ErrorKind::WouldBlock`](crate::ErrorKind::WouldBlock), or as
-    /// [`recv`](Dgram::recv).
+    /// [`recv`](Udp::recv).
     ///
     /// # Examples
     ///
@@ -312,7 +312,7 @@ impl Dgram {
     ///
     /// # Errors
     ///
-    /// `WouldBlock`, or as [`send`](Dgram::send).
+    /// `WouldBlock`, or as [`send`](Udp::send).
     ///
     /// # Examples
     ///

@@ -6,8 +6,8 @@
 //! [`Tcp::from_std_stream`], [`Udp::from_std`](crate::Udp::from_std) and their
 //! `into_std_*` counterparts. The traits of the OS handles (`AsFd`, `AsRawFd`,
 //! `FromRawFd`, `IntoRawFd` and `TryFrom<OwnedFd>` on Unix, the `…Socket` ones on
-//! Windows), for [`Tcp`], [`Dgram`](crate::Dgram), the owned halves and the shared
-//! mode's [`SharedTcp`](crate::SharedTcp)/[`SharedUdp`](crate::SharedUdp), are in
+//! Windows), for [`Tcp`], [`Udp`](crate::Udp), the owned halves and the shared
+//! mode's [`SharedTcp`](crate::shared::SharedTcp)/[`SharedUdp`](crate::shared::SharedUdp), are in
 //! `sys/unix/raw.rs` and `sys/windows/raw.rs`, on top of the plumbing below.
 //!
 //! Three rules make them fit a socket that several handles share and any of them may
@@ -39,7 +39,7 @@ use std::rc::Rc;
 use sock_addr::{Family, Protocol, SocketType};
 use socket2::SockRef;
 
-use crate::dgram::Dgram;
+use crate::dgram::Udp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::Core;
 use crate::sys;
@@ -182,7 +182,7 @@ impl Tcp {
     }
 }
 
-impl Dgram {
+impl Udp {
     /// Takes over a std UDP socket: registers it with the current loop and makes it
     /// non-blocking (there is no need to do so first).
     ///
@@ -200,13 +200,13 @@ impl Dgram {
     /// let peer = std::net::UdpSocket::bind("127.0.0.1:0")?;
     /// peer.send_to(b"ping", to)?;
     /// let mut buf = [0u8; 8];
-    /// let (n, from) = sock::run(u.recvnext(&mut buf))?;
+    /// let (n, from) = sock::run(u.recv_from(&mut buf))?;
     /// assert_eq!(&buf[..n], b"ping");
     /// assert_eq!(from.port(), peer.local_addr()?.port());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_std(socket: UdpSocket) -> Result<Dgram> {
-        Dgram::from_socket(socket2::Socket::from(socket))
+    pub fn from_std(socket: UdpSocket) -> Result<Udp> {
+        Udp::from_socket(socket2::Socket::from(socket))
     }
 
     /// Gives the socket to std: deregistered from its loop and made blocking again
@@ -238,8 +238,8 @@ impl Dgram {
 
     /// A socket made elsewhere, registered with the current loop: it must be a
     /// datagram or raw socket.
-    pub(crate) fn from_socket(socket: socket2::Socket) -> Result<Dgram> {
-        adopt(socket, Shape::Datagram).map(Dgram::from_core)
+    pub(crate) fn from_socket(socket: socket2::Socket) -> Result<Udp> {
+        adopt(socket, Shape::Datagram).map(Udp::from_core)
     }
 
     /// The OS socket, out of the last handle: deregistered, still non-blocking.

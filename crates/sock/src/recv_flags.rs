@@ -33,7 +33,7 @@ use crate::sys;
 /// # Examples
 ///
 /// ```
-/// use sock::RecvFlags;
+/// use sock::io::RecvFlags;
 ///
 /// let flags = RecvFlags::PEEK | RecvFlags::TRUNC;
 /// assert!(flags.contains(RecvFlags::PEEK));
@@ -81,7 +81,7 @@ impl RecvFlags {
     /// # Examples
     ///
     /// ```
-    /// assert!(sock::RecvFlags::empty().is_empty());
+    /// assert!(sock::io::RecvFlags::empty().is_empty());
     /// ```
     pub const fn empty() -> RecvFlags {
         RecvFlags(0)
@@ -92,7 +92,7 @@ impl RecvFlags {
     /// # Examples
     ///
     /// ```
-    /// assert!(!sock::RecvFlags::OOB.is_empty());
+    /// assert!(!sock::io::RecvFlags::OOB.is_empty());
     /// ```
     pub const fn is_empty(self) -> bool {
         self.0 == 0
@@ -103,7 +103,7 @@ impl RecvFlags {
     /// # Examples
     ///
     /// ```
-    /// use sock::RecvFlags;
+    /// use sock::io::RecvFlags;
     /// assert!((RecvFlags::PEEK | RecvFlags::TRUNC).contains(RecvFlags::TRUNC));
     /// ```
     pub const fn contains(self, other: RecvFlags) -> bool {
@@ -115,7 +115,7 @@ impl RecvFlags {
     /// # Examples
     ///
     /// ```
-    /// use sock::RecvFlags;
+    /// use sock::io::RecvFlags;
     /// const SIZE_OF_NEXT: RecvFlags = RecvFlags::PEEK.union(RecvFlags::TRUNC);
     /// assert_eq!(SIZE_OF_NEXT, RecvFlags::PEEK | RecvFlags::TRUNC);
     /// ```

@@ -1,5 +1,5 @@
 //! The loop mode's receives with [`RecvFlags`]: `Tcp::recv_with` ([`StreamRecv`]) and
-//! `Dgram::recv_with`/`recvnext_with` ([`DgramRecv`]), the same kind of [`Op`] as a
+//! `Udp::recv_with`/`recvnext_with` ([`DgramRecv`]), the same kind of [`Op`] as a
 //! plain `recv`, and the syscall the shared mode's Linux backend uses too.
 //!
 //! How each flag treats readiness is in `recv_flags.rs`; here it comes down to which

@@ -387,7 +387,7 @@ impl Loop {
     }
 
     /// The scheduler of this loop: its threads, timers and clock (what the root's
-    /// `sock::spawn`, `sock::run_after`, … reach for the thread's current loop).
+    /// `sock::spawn`, `sock::time::run_after`, … reach for the thread's current loop).
     ///
     /// # Examples
     ///

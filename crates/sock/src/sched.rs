@@ -3,7 +3,7 @@
 //! Threads, coroutine control, timers and sleep jobs are at the crate root already;
 //! this module adds what a loop is made of — the [`Executor`], its [`Park`] and
 //! [`Clock`] (a [`ManualClock`] for deterministic tests), the cooperative budget
-//! ([`coop`]) and the multi-threaded pool under [`SharedLoop`](crate::SharedLoop)
+//! ([`coop`]) and the multi-threaded pool under [`SharedLoop`](crate::shared::SharedLoop)
 //! ([`mt`]).
 //!
 //! The loop control functions here ([`run`], [`spawn`], [`start`], …) drive a plain

@@ -16,7 +16,10 @@ use crate::error::Result;
 use crate::op::far_future;
 use crate::scope::{Scoped, scoped};
 
-pub use crate::multi::{HostEvent, SharedLoop, SharedTcp, SharedUdp};
+/// An event of a host's own fd on a shared poller; see [`SharedLoop::on_host_event`].
+#[doc(no_inline)]
+pub use crate::multi::HostEvent;
+pub use crate::multi::{SharedLoop, SharedTcp, SharedUdp};
 
 /// Puts the absolute deadline `t` on every socket operation `fut` awaits, in a task of a
 /// [`SharedLoop`]: the shared-poller mode's [`sock::deadline`](crate::deadline) (same

@@ -1,5 +1,5 @@
-//! The socket core shared by [`Tcp`](crate::Tcp), [`Udp`](crate::Udp) and
-//! [`Raw`](crate::Raw): the OS socket, its registration, and the one function every
+//! The socket core shared by [`Tcp`](crate::Tcp) and [`Udp`](crate::Udp) (UDP, unix
+//! datagrams, raw): the OS socket, its registration, and the one function every
 //! operation goes through.
 //!
 //! Every socket, whatever its type, is registered through mio's `UdpSocket` wrapper,

@@ -23,7 +23,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// The addresses of a bind, listen, connect or send: addresses resolved already — an
 /// [`AddrList`], one [`AddrInfo`] entry, a [`SockAddr`] (or a slice or `Vec` of them), a
 /// std `SocketAddr` — or a host and port to look up with lookup [`Flags`] or whole
-/// [`Hints`] (the seed's `af` argument): `(host, port, Flags)`, `(host, port, Hints)`.
+/// [`Hints`] (the seed's `af` argument): `(host, port)`, `(host, port, Flags)`, `(host, port, Hints)`.
 ///
 /// A lookup target is looked up as the call's `host, port` form would be: for a bind or
 /// listen with [`Flags::PASSIVE`] added, on the calling thread (numeric hosts and `"*"`
@@ -109,6 +109,13 @@ impl<T: ToAddrs + ?Sized> ToAddrs for &T {}
 impl<T: ToAddrs + ?Sized> sealed::Sealed for &T {
     fn target(&self) -> Target<'_> {
         (**self).target()
+    }
+}
+
+impl<H: AsRef<str>, P: Into<Port> + Clone> ToAddrs for (H, P) {}
+impl<H: AsRef<str>, P: Into<Port> + Clone> sealed::Sealed for (H, P) {
+    fn target(&self) -> Target<'_> {
+        lookup(self.0.as_ref(), self.1.clone().into())
     }
 }
 

@@ -2,7 +2,7 @@
 //! concurrency ([`Semaphore`]), wake-ups ([`Notify`]), blocking work off the loop
 //! ([`spawn_blocking`]), and what a panic does to the loop ([`PanicPolicy`]).
 //!
-//! Cancelling one thread is [`ThreadRef::cancel`](crate::ThreadRef::cancel) (alias
+//! Cancelling one thread is [`ThreadRef::cancel`](crate::task::ThreadRef::cancel) (alias
 //! `abort`): its future, and the socket operation it waits in, are dropped at once; the
 //! socket stays usable. Its `on_finish` callbacks are told the [`Outcome`].
 //!
@@ -64,11 +64,42 @@
 //!
 #![doc = include_str!("guide.md")]
 
+use std::future::Future;
+
 #[doc(inline)]
 pub use sock_sched::sync::{Acquire, Notified, Notify, Permit, Semaphore};
+#[doc(inline)]
+pub use sock_sched::{
+    Builder, Co, CoYield, Generator, Join, JoinError, Resume, Suspend, ThreadRef, Value, cowrap,
+    env, remove_env, set_env, suspend, transfer, try_current, with_env, yield_,
+};
+
+pub use crate::metrics::Metrics;
+pub use crate::scope::Scoped;
+
 #[doc(inline)]
 pub use sock_sched::{Outcome, PanicPolicy, ThreadSet};
 
 pub use crate::blocking::{
     BLOCKING_THREADS, Blocking, BlockingStats, blocking_stats, spawn_blocking,
 };
+
+/// Creates a thread that does not run until resumed (the seed's `sock.newthread(f)`):
+/// [`ThreadRef::resume`] starts it, or the loop does once it is woken.
+///
+/// # Examples
+///
+/// ```
+/// let t = sock::task::newthread(async { 3 });
+/// assert!(!t.is_started());
+/// t.resume(());
+/// assert!(t.is_finished());
+/// ```
+#[doc(alias = "sock.newthread")]
+pub fn newthread<F>(fut: F) -> crate::Thread<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    sock_sched::newthread(fut)
+}

@@ -31,7 +31,7 @@ use crate::target::{self as addr, ToAddrs};
 ///
 /// ```
 /// let s = sock::tcp(sock::Family::INET)?;
-/// assert_eq!(s.socktype(), sock::SocketType::STREAM);
+/// assert_eq!(s.socktype(), sock::addr::SocketType::STREAM);
 /// # Ok::<(), sock::Error>(())
 /// ```
 #[doc(alias = "sock.tcp")]
@@ -83,6 +83,24 @@ pub struct Tcp {
 crate::common::socket_common!(Tcp, "sock::tcp(sock::Family::INET)?");
 
 impl Tcp {
+    /// [`sock::tcp`](tcp): a stream socket of `family` on this OS thread's loop — the
+    /// constructor style of both modes (`SharedTcp::new` is the shared mode's).
+    ///
+    /// # Errors
+    ///
+    /// As [`tcp`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = sock::Tcp::new(sock::Family::INET6)?;
+    /// assert_eq!(s.family(), sock::Family::INET6);
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn new(family: Family) -> Result<Tcp> {
+        tcp(family)
+    }
+
     /// Wraps a registered socket core.
     pub(crate) fn from_core(core: Rc<Core>) -> Tcp {
         Tcp { core }
@@ -100,7 +118,7 @@ impl Tcp {
 }
 
 /// Which directions [`Tcp::shutdown`] and
-/// [`SharedTcp::shutdown`](crate::SharedTcp::shutdown) close: `Read` (later reads see
+/// [`SharedTcp::shutdown`](crate::shared::SharedTcp::shutdown) close: `Read` (later reads see
 /// EOF), `Write` (a FIN follows the data already sent; the peer reads EOF) or `Both`.
 /// It is `std::net::Shutdown` itself, so values from code written for std pass
 /// straight through.
@@ -150,7 +168,7 @@ impl Tcp {
     pub const ATTEMPT_DELAY: Duration = eyeballs::DEFAULT_DELAY;
 
     /// The delay between the starts of two connect attempts now in use, for the whole
-    /// process and both threading modes ([`SharedTcp`](crate::SharedTcp) too).
+    /// process and both threading modes ([`SharedTcp`](crate::shared::SharedTcp) too).
     ///
     /// # Examples
     ///
@@ -446,7 +464,7 @@ impl Tcp {
     /// # Examples
     ///
     /// ```
-    /// use sock::RecvFlags;
+    /// use sock::io::RecvFlags;
     ///
     /// sock::run(async {
     ///     let server = sock::tcp(sock::Family::INET)?;
@@ -617,7 +635,7 @@ impl Tcp {
     /// ```
     /// let t = sock::tcp(sock::Family::INET)?;
     /// t.set_nodelay(true)?;
-    /// assert_eq!(t.getopt("tcp_nodelay")?, sock::OptValue::Bool(true));
+    /// assert_eq!(t.getopt("tcp_nodelay")?, sock::io::OptValue::Bool(true));
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn set_nodelay(&self, on: bool) -> Result<()> {

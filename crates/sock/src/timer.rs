@@ -3,7 +3,7 @@
 //! A deadline (an operation's [`expires`](crate::Expires::expires) or a scope's
 //! [`deadline`](crate::deadline)) arms a timer only once what it bounds waits, and that
 //! timer must belong to whoever runs the task: in loop mode the thread's loop
-//! ([`sock::Sleep`](crate::Sleep): a slab entry, no allocation, `!Send`), in the
+//! ([`sock::time::Sleep`](crate::time::Sleep): a slab entry, no allocation, `!Send`), in the
 //! shared-poller mode the worker running the task ([`mt::Sleep`]: `Send`, so the
 //! operation stays `Send`). Each operation names its mode's timer
 //! ([`Op::Timer`](crate::Op::Timer)), so one [`Deadline`](crate::Deadline) type serves
@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use sock_sched::mt;
 
-/// A timer of one threading mode: `sock::Sleep` (loop mode) or `sock::sched::mt::Sleep`
+/// A timer of one threading mode: `sock::time::Sleep` (loop mode) or `sock::sched::mt::Sleep`
 /// (shared-poller mode). Not implementable outside sock: a deadline relies on a timer
 /// never firing early and on the mode's clock.
 ///

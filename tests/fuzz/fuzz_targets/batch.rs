@@ -13,7 +13,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sock::{Datagram, Expires, Family, SockAddr, Udp};
+use sock::{Expires, Family, SockAddr, Udp, io::Datagram};
 use sock_fuzz::{Input, PATIENCE};
 
 /// Most datagrams one batch call moves.
@@ -105,10 +105,10 @@ fn unix_pair() -> Pair {
 fn unnamed_address(unbound: &Udp, rx: &Udp) -> SockAddr {
     sock::run(async {
         let to = rx.local_addr().unwrap();
-        unbound.sendto_addr(&to, b"?").await.expect("send a probe");
+        unbound.send_to(b"?", &to).await.expect("send a probe");
         let mut buf = [0u8; 1];
         let (_, from) = rx
-            .recvnext(&mut buf)
+            .recv_from(&mut buf)
             .timeout(PATIENCE)
             .await
             .expect("the probe");

@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use sock::{ErrorKind, Family, OptValue, Tcp, Udp};
+use sock::{ErrorKind, Family, Tcp, Udp, io::OptValue};
 use sock_fuzz::Input;
 
 /// One of the sockets, with what may be checked on it.
@@ -119,7 +119,7 @@ fn open() -> Vec<Socket> {
 
 /// A known option name (upper-cased or not), or any string.
 fn pick_name(input: &mut Input<'_>) -> String {
-    let names: Vec<&str> = sock::option_names().collect();
+    let names: Vec<&str> = sock::io::option_names().collect();
     let pick = input.byte();
     if pick >= 0xc0 {
         let len = usize::from(input.byte() % 48);
@@ -151,7 +151,7 @@ fn check(socket: &Socket, name: &str, value: OptValue) {
         let _ = read.to_string();
     }
     let lower = name.to_ascii_lowercase();
-    if !sock::option_names().any(|known| known == lower) {
+    if !sock::io::option_names().any(|known| known == lower) {
         assert_eq!(set.map_err(|e| e.kind()), Err(ErrorKind::InvalidInput));
         assert_eq!(got.map_err(|e| e.kind()), Err(ErrorKind::InvalidInput));
         return;

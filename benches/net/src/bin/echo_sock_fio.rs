@@ -79,8 +79,8 @@ async fn serve_udp(args: ServerArgs) -> sock::Result<()> {
     socket.bind_to(&args.addr)?;
     let mut buf = vec![0u8; args.buf_size];
     loop {
-        let (n, peer) = socket.recvnext(&mut buf).await?;
+        let (n, peer) = socket.recv_from(&mut buf).await?;
         // A datagram that cannot be sent is dropped, as UDP allows.
-        let _ = socket.sendto_addr(&peer, &buf[..n]).await;
+        let _ = socket.send_to(&buf[..n], &peer).await;
     }
 }

@@ -20,7 +20,7 @@ use crate::time::timers::{MissedTick, TimerKey};
 /// ```
 /// use std::time::Duration;
 ///
-/// let timer = sock::run_after(Duration::from_secs(60), || unreachable!());
+/// let timer = sock::time::run_after(Duration::from_secs(60), || unreachable!());
 /// assert!(timer.cancel());
 /// sock::start(); // returns at once: nothing left
 /// ```
@@ -40,7 +40,7 @@ impl TimerHandle {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let timer = sock::run_after(Duration::from_millis(1), || {});
+    /// let timer = sock::time::run_after(Duration::from_millis(1), || {});
     /// assert!(timer.cancel());
     /// assert!(!timer.cancel());
     /// ```
@@ -61,7 +61,7 @@ impl TimerHandle {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let timer = sock::run_after(Duration::ZERO, || {});
+    /// let timer = sock::time::run_after(Duration::ZERO, || {});
     /// assert!(timer.is_pending());
     /// sock::start();
     /// assert!(!timer.is_pending());
@@ -155,7 +155,7 @@ impl Executor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock::{MissedTick, sched::Executor};
+    /// use sock::{sched::Executor, time::MissedTick};
     ///
     /// let ex = Executor::new();
     /// let mut runs = 0;
@@ -201,7 +201,7 @@ impl Executor {
 /// # Examples
 ///
 /// ```
-/// let timer = sock::run_at(sock::clock(), || println!("now"));
+/// let timer = sock::time::run_at(sock::clock(), || println!("now"));
 /// sock::start();
 /// assert!(!timer.is_pending());
 /// ```
@@ -217,7 +217,7 @@ pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
 /// ```
 /// use std::time::Duration;
 ///
-/// sock::run_after(Duration::from_millis(1), || println!("later"));
+/// sock::time::run_after(Duration::from_millis(1), || println!("later"));
 /// sock::start();
 /// ```
 #[doc(alias = "runafter")]
@@ -234,7 +234,7 @@ pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
 /// use std::time::Duration;
 ///
 /// let mut n = 0;
-/// sock::run_every(Duration::from_millis(1), move || {
+/// sock::time::run_every(Duration::from_millis(1), move || {
 ///     n += 1;
 ///     n < 3
 /// });

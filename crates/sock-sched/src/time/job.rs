@@ -18,7 +18,7 @@ use crate::time::sleep::Sleep;
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock::{SleepJob, run, spawn};
+/// use sock::{run, spawn, time::SleepJob};
 ///
 /// let got = run(async {
 ///     let job = SleepJob::new();
@@ -50,7 +50,7 @@ struct JobState<V> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock::{SleepJob, run};
+/// use sock::{run, time::SleepJob};
 ///
 /// let job: SleepJob<()> = SleepJob::new();
 /// assert_eq!(run(job.sleep(Duration::from_millis(1))), None); // timed out
@@ -71,7 +71,7 @@ impl<V> SleepJob<V> {
     /// # Examples
     ///
     /// ```
-    /// let job = sock::SleepJob::<u8>::new();
+    /// let job = sock::time::SleepJob::<u8>::new();
     /// assert!(!job.is_sleeping());
     /// ```
     pub fn new() -> Self {
@@ -97,7 +97,7 @@ impl<V> SleepJob<V> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let job = sock::SleepJob::<()>::new();
+    /// let job = sock::time::SleepJob::<()>::new();
     /// assert_eq!(sock::run(job.sleep(Duration::ZERO)), None);
     /// ```
     pub fn sleep(&self, duration: Duration) -> JobSleep<V> {
@@ -113,7 +113,7 @@ impl<V> SleepJob<V> {
     /// # Examples
     ///
     /// ```
-    /// let job = sock::SleepJob::<()>::new();
+    /// let job = sock::time::SleepJob::<()>::new();
     /// assert_eq!(sock::run(job.sleep_until(sock::clock())), None);
     /// ```
     pub fn sleep_until(&self, deadline: Instant) -> JobSleep<V> {
@@ -126,7 +126,7 @@ impl<V> SleepJob<V> {
     /// # Examples
     ///
     /// ```
-    /// let job = sock::SleepJob::new();
+    /// let job = sock::time::SleepJob::new();
     /// assert!(!job.wakeup(1)); // nobody sleeps
     /// ```
     pub fn wakeup(&self, value: V) -> bool {
@@ -149,7 +149,7 @@ impl<V> SleepJob<V> {
     /// # Examples
     ///
     /// ```
-    /// let job = sock::SleepJob::<()>::new();
+    /// let job = sock::time::SleepJob::<()>::new();
     /// assert!(!job.is_sleeping());
     /// ```
     pub fn is_sleeping(&self) -> bool {

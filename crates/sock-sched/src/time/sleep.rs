@@ -27,7 +27,7 @@ use crate::time::timers::TimerKey;
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock::{Sleep, sched::Executor};
+/// use sock::{sched::Executor, time::Sleep};
 ///
 /// let ex = Executor::new();
 /// let start = ex.clock();
@@ -93,7 +93,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock::{sleep_until, sched::Executor};
+/// use sock::{sched::Executor, time::sleep_until};
 ///
 /// let ex = Executor::new();
 /// let t = ex.clock() + Duration::from_millis(1);
@@ -111,7 +111,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use sock::{Sleep, sched::Executor};
+    /// use sock::{sched::Executor, time::Sleep};
     ///
     /// let ex = Executor::new();
     /// ex.run(Sleep::until(Instant::now())); // already due: completes at once
@@ -130,7 +130,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sock::{Sleep, sched::Executor};
+    /// use sock::{sched::Executor, time::Sleep};
     ///
     /// let ex = Executor::new();
     /// ex.run(async { Sleep::after(Duration::from_millis(1)).await });
@@ -155,7 +155,7 @@ impl Sleep {
     /// use std::time::Instant;
     ///
     /// let t = Instant::now();
-    /// assert_eq!(sock::Sleep::until(t).deadline(), Some(t));
+    /// assert_eq!(sock::time::Sleep::until(t).deadline(), Some(t));
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
         match self.deadline {
@@ -171,7 +171,7 @@ impl Sleep {
     /// ```
     /// use std::time::Instant;
     ///
-    /// assert!(!sock::Sleep::until(Instant::now()).is_armed());
+    /// assert!(!sock::time::Sleep::until(Instant::now()).is_armed());
     /// ```
     pub fn is_armed(&self) -> bool {
         self.timer.as_ref().is_some_and(Armed::is_live)
@@ -183,7 +183,7 @@ impl Sleep {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use sock::{Sleep, sched::Executor};
+    /// use sock::{sched::Executor, time::Sleep};
     ///
     /// let ex = Executor::new();
     /// let mut s = Sleep::until(Instant::now() + Duration::from_secs(3600));

@@ -65,7 +65,7 @@ pub(crate) struct Every {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sock::{MissedTick, sched::Executor};
+/// use sock::{sched::Executor, time::MissedTick};
 ///
 /// let ex = Executor::new();
 /// let timer = ex.run_every_with(Duration::from_millis(10), MissedTick::Skip, || false);

@@ -22,7 +22,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::TimerHandle;
+use crate::time::TimerHandle;
 
 /// hyper's `Timer` on the current loop: give it to hyper's builders (`.timer(Timer)`)
 /// for header-read timeouts and keep-alive.
@@ -64,7 +64,7 @@ impl ::hyper::rt::Timer for Timer {
 ///
 /// # Panics
 ///
-/// Polling it off a loop thread panics, as [`run_at`](crate::run_at) does.
+/// Polling it off a loop thread panics, as [`run_at`](crate::time::run_at) does.
 ///
 /// # Examples
 ///
@@ -171,7 +171,7 @@ impl Sleep {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         state.armed = Some((id, thread::current().id()));
         let shared = Arc::clone(&self.shared);
-        let handle = crate::run_at(state.deadline, move || fire(&shared, id));
+        let handle = crate::time::run_at(state.deadline, move || fire(&shared, id));
         ARMED.with(|armed| armed.borrow_mut().insert(id, handle));
     }
 }

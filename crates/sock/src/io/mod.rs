@@ -28,7 +28,11 @@ mod pump;
 
 pub use copy::{Copy, CopyBidirectional};
 
-use crate::half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use crate::batch::Datagram;
+pub use crate::half::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use crate::opt::{OptValue, option_names};
+pub use crate::recv_flags::RecvFlags;
+
 use crate::tcp::Tcp;
 
 /// The bytes a [`copy_bidirectional`] moved each way.

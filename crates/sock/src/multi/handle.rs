@@ -35,7 +35,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// # Examples
 ///
 /// ```
-/// use sock::{Handle, Loop};
+/// use sock::{Loop, loops::Handle};
 ///
 /// let (tx, rx) = std::sync::mpsc::channel();
 /// let thread = std::thread::spawn(move || {
@@ -98,7 +98,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// let h = sock::Handle::current();
+    /// let h = sock::loops::Handle::current();
     /// assert_eq!(h.thread_id(), std::thread::current().id());
     /// ```
     pub fn current() -> Handle {
@@ -135,7 +135,7 @@ impl Handle {
     /// # Examples
     ///
     /// ```
-    /// # use sock::{Handle, Loop};
+    /// # use sock::{Loop, loops::Handle};
     /// # let (tx, rx) = std::sync::mpsc::channel();
     /// # let thread = std::thread::spawn(move || {
     /// #     let lp = Loop::current();
@@ -318,7 +318,7 @@ impl<T> RemoteJoin<T> {
     /// # Examples
     ///
     /// ```
-    /// # use sock::{Handle, Loop};
+    /// # use sock::{Loop, loops::Handle};
     /// let lp = Loop::new()?;
     /// let h = Handle::new(&lp);
     /// let r = h.spawn(async { 1 });

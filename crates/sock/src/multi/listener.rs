@@ -42,11 +42,11 @@ use crate::tcp::Tcp;
 /// # Examples
 ///
 /// ```
-/// use sock::{Family, SharedListener};
+/// use sock::{Family, loops::SharedListener};
 ///
 /// let listener = SharedListener::bind("127.0.0.1", 0)?;
 /// let port = listener.local_addr()?.port();
-/// let loops = sock::spawn_loops(2)?;
+/// let loops = sock::loops::spawn_loops(2)?;
 /// for h in loops.handles() {
 ///     let l = listener.clone();
 ///     drop(h.spawn_with(move || async move {
@@ -124,9 +124,9 @@ impl SharedListener {
     /// use sock::Flags;
     ///
     /// let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    /// let l = sock::SharedListener::bind_to(&addr)?;
+    /// let l = sock::loops::SharedListener::bind_to(&addr)?;
     /// assert_ne!(l.local_addr()?.port(), 0);
-    /// let l = sock::SharedListener::bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
+    /// let l = sock::loops::SharedListener::bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
     /// assert_ne!(l.local_addr()?.port(), 0);
     /// # Ok::<(), sock::Error>(())
     /// ```
@@ -197,7 +197,7 @@ impl SharedListener {
     /// # Examples
     ///
     /// ```
-    /// let l = sock::SharedListener::bind("127.0.0.1", 0)?;
+    /// let l = sock::loops::SharedListener::bind("127.0.0.1", 0)?;
     /// assert_eq!(l.wakeups(), 0);
     /// # Ok::<(), sock::Error>(())
     /// ```
@@ -210,7 +210,7 @@ impl SharedListener {
     /// # Examples
     ///
     /// ```
-    /// let l = sock::SharedListener::bind("127.0.0.1", 0)?;
+    /// let l = sock::loops::SharedListener::bind("127.0.0.1", 0)?;
     /// assert_eq!(l.accepted(), 0);
     /// # Ok::<(), sock::Error>(())
     /// ```
@@ -264,7 +264,7 @@ impl LoopListener {
     /// # Examples
     ///
     /// ```
-    /// let l = sock::SharedListener::bind("127.0.0.1", 0)?;
+    /// let l = sock::loops::SharedListener::bind("127.0.0.1", 0)?;
     /// let mine = l.attach()?;
     /// assert_eq!(mine.as_tcp().local_addr()?, l.local_addr()?);
     /// # Ok::<(), sock::Error>(())

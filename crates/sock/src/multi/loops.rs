@@ -12,7 +12,7 @@ use crate::runtime::Loop;
 /// Starts `n` OS threads (named `sock-loop-0`, …), each running its own loop until
 /// stopped, and returns their handles. The loops-per-thread mode: each loop's `!Send`
 /// tasks and sockets stay on its thread; spread connections with a
-/// [`SharedListener`](crate::SharedListener).
+/// [`SharedListener`](crate::loops::SharedListener).
 ///
 /// # Errors
 ///
@@ -26,7 +26,7 @@ use crate::runtime::Loop;
 /// # Examples
 ///
 /// ```
-/// let loops = sock::spawn_loops(2)?;
+/// let loops = sock::loops::spawn_loops(2)?;
 /// let ids: Vec<_> = loops
 ///     .handles()
 ///     .iter()
@@ -105,7 +105,7 @@ impl LoopThreads {
     /// # Examples
     ///
     /// ```
-    /// let loops = sock::spawn_loops(1)?;
+    /// let loops = sock::loops::spawn_loops(1)?;
     /// assert_eq!(loops.len(), 1);
     /// # loops.join().unwrap();
     /// # Ok::<(), std::io::Error>(())
@@ -119,7 +119,7 @@ impl LoopThreads {
     /// # Examples
     ///
     /// ```
-    /// let loops = sock::spawn_loops(1)?;
+    /// let loops = sock::loops::spawn_loops(1)?;
     /// assert!(!loops.is_empty());
     /// # loops.join().unwrap();
     /// # Ok::<(), std::io::Error>(())
@@ -138,7 +138,7 @@ impl LoopThreads {
     /// # Examples
     ///
     /// ```
-    /// let loops = sock::spawn_loops(2)?;
+    /// let loops = sock::loops::spawn_loops(2)?;
     /// let m = loops.metrics();
     /// assert_eq!(m.loops, 2);
     /// assert!(m.threads_alive >= 2); // at least each loop's snapshot task

@@ -6,7 +6,7 @@
 //! events, marks the sockets they concern ready and wakes their tasks (on the dequeuing
 //! thread, so they run there), hands the pool its wake/stop sentinels, which travel as
 //! posted packets, and hands a host's own events back to it. Sockets of this mode
-//! ([`SharedTcp`](crate::SharedTcp), [`SharedUdp`](crate::SharedUdp)) are registered in
+//! ([`SharedTcp`](crate::shared::SharedTcp), [`SharedUdp`](crate::shared::SharedUdp)) are registered in
 //! the shared poller, never in a loop's private one.
 //!
 //! Each OS thread has a *current* shared loop: the one it works for inside
@@ -50,14 +50,14 @@ pub use sock_poll_shared::Event as HostEvent;
 /// A task runs on whichever worker dequeued its event — the kernel balances, nothing
 /// is stolen — and is never polled by two threads at once. Timers
 /// ([`sock::sched::mt::sleep`](crate::sched::mt::sleep), deadlines of
-/// [`SharedTcp`](crate::SharedTcp) and [`SharedUdp`](crate::SharedUdp) operations)
+/// [`SharedTcp`](crate::shared::SharedTcp) and [`SharedUdp`](crate::shared::SharedUdp) operations)
 /// belong to the worker that armed them.
 ///
 /// # Examples
 ///
 /// ```
 /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-/// use sock::{Family, SharedLoop};
+/// use sock::{Family, shared::SharedLoop};
 ///
 /// let lp = SharedLoop::new()?;
 /// let workers: Vec<_> = (0..2)
@@ -77,7 +77,7 @@ pub use sock_poll_shared::Event as HostEvent;
 /// })
 /// .detach();
 /// let client = lp.spawn(async move {
-///     let c = sock::SharedTcp::new(Family::INET)?; // on the worker's shared loop
+///     let c = sock::shared::SharedTcp::new(Family::INET)?; // on the worker's shared loop
 ///     c.connect_to(&addr).await?;
 ///     c.send(b"hello").await?;
 ///     let mut buf = [0u8; 5];
@@ -169,8 +169,8 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// let a = sock::SharedLoop::current();
-    /// assert!(a.ptr_eq(&sock::SharedLoop::current()));
+    /// let a = sock::shared::SharedLoop::current();
+    /// assert!(a.ptr_eq(&sock::shared::SharedLoop::current()));
     /// ```
     pub fn current() -> SharedLoop {
         if let Some(lp) = CURRENT.with(|c| c.borrow().clone()) {
@@ -187,9 +187,9 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// lp.make_current();
-    /// assert!(sock::SharedLoop::current().ptr_eq(&lp));
+    /// assert!(sock::shared::SharedLoop::current().ptr_eq(&lp));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn make_current(&self) {
@@ -238,7 +238,7 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// assert_eq!(lp.run(async { 40 + 2 }), 42);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -289,7 +289,7 @@ impl SharedLoop {
     /// # fn main() -> std::io::Result<()> {
     /// use std::os::fd::AsRawFd;
     /// use std::time::Duration;
-    /// use sock::SharedLoop;
+    /// use sock::shared::SharedLoop;
     ///
     /// let lp = SharedLoop::new()?;
     /// let (tx, rx) = std::sync::mpsc::channel();
@@ -346,7 +346,7 @@ impl SharedLoop {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let t = lp.spawn(async {
     ///     sock::sched::mt::sleep(Duration::from_millis(5)).await;
     ///     42
@@ -374,7 +374,7 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// assert_eq!(lp.next_deadline(), None);
     /// lp.spawn(async {}).detach();
     /// assert!(lp.next_deadline().is_some()); // runnable: now
@@ -401,7 +401,7 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::SharedLoop::new()?.workers(), 0);
+    /// assert_eq!(sock::shared::SharedLoop::new()?.workers(), 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn workers(&self) -> usize {
@@ -413,7 +413,7 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(sock::SharedLoop::new()?.alive(), 0);
+    /// assert_eq!(sock::shared::SharedLoop::new()?.alive(), 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn alive(&self) -> usize {
@@ -437,7 +437,7 @@ impl SharedLoop {
     /// # Examples
     ///
     /// ```
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// lp.spawn(async {}).detach();
     /// let m = lp.metrics();
     /// assert_eq!((m.threads_alive, m.threads_runnable), (1, 1));

@@ -123,7 +123,7 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.bind("127.0.0.1", 0)?;
     /// assert_ne!(s.local_addr()?.port(), 0);
@@ -150,7 +150,7 @@ impl SharedTcp {
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// use sock::Flags;
     ///
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
     /// assert_ne!(s.local_addr()?.port(), 0);
@@ -204,7 +204,7 @@ impl SharedTcp {
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
     /// use sock::{ErrorKind, Flags};
     ///
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// let e = s.listen_to(&("localhost", 0, Flags::NUMERICHOST)).unwrap_err();
     /// assert_eq!(e.kind(), ErrorKind::HostNotFound);
@@ -394,7 +394,7 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
-    /// use sock::{Family, RecvFlags, SharedLoop, SharedTcp};
+    /// use sock::{Family, io::RecvFlags, shared::{SharedLoop, SharedTcp}};
     ///
     /// let lp = SharedLoop::new()?;
     /// let peeked = lp.run(async {
@@ -462,7 +462,7 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// # let lp = sock::SharedLoop::new()?;
+    /// # let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// assert!(s.shutdown(sock::Shutdown::Write).is_err()); // not connected
     /// # Ok::<(), sock::Error>(())
@@ -478,7 +478,7 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// # let lp = sock::SharedLoop::new()?;
+    /// # let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.close();
     /// assert!(s.is_closed());
@@ -498,7 +498,7 @@ impl SharedTcp {
     }
 
     /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …; see
-    /// [`option_names`](crate::option_names)), as the loop mode's `setopt`.
+    /// [`option_names`](crate::io::option_names)), as the loop mode's `setopt`.
     ///
     /// # Errors
     ///
@@ -508,13 +508,13 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.tcp(sock::Family::INET)?;
     /// s.setopt("tcp_nodelay", true)?;
-    /// assert_eq!(s.getopt("tcp_nodelay")?, sock::OptValue::Bool(true));
+    /// assert_eq!(s.getopt("tcp_nodelay")?, sock::io::OptValue::Bool(true));
     /// # Ok::<(), sock::Error>(())
     /// ```
-    pub fn setopt(&self, name: &str, value: impl Into<crate::OptValue>) -> Result<()> {
+    pub fn setopt(&self, name: &str, value: impl Into<crate::io::OptValue>) -> Result<()> {
         crate::opt::set(
             &socket2::SockRef::from(self.io().socket()),
             name,
@@ -531,7 +531,7 @@ impl SharedTcp {
     /// # Examples
     ///
     /// See [`setopt`](Self::setopt).
-    pub fn getopt(&self, name: &str) -> Result<crate::OptValue> {
+    pub fn getopt(&self, name: &str) -> Result<crate::io::OptValue> {
         crate::opt::get(&socket2::SockRef::from(self.io().socket()), name)
     }
 
@@ -545,7 +545,7 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// # let lp = sock::SharedLoop::new()?;
+    /// # let lp = sock::shared::SharedLoop::new()?;
     /// lp.tcp(sock::Family::INET)?.set_nodelay(true)?;
     /// # Ok::<(), sock::Error>(())
     /// ```
@@ -576,7 +576,7 @@ impl SharedTcp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedTcp: epoll or IOCP
-    /// # let lp = sock::SharedLoop::new()?;
+    /// # let lp = sock::shared::SharedLoop::new()?;
     /// assert!(lp.tcp(sock::Family::INET)?.remote_addr().is_err());
     /// # Ok::<(), sock::Error>(())
     /// ```

@@ -39,7 +39,7 @@ use sock_sched::mt;
 /// use std::time::Duration;
 ///
 /// use sock::sched::mt;
-/// use sock::{Expires, Family, SharedLoop, SharedUdp};
+/// use sock::{Expires, Family, shared::{SharedLoop, SharedUdp}};
 ///
 /// let lp = SharedLoop::new()?;
 /// let echoed = lp.run(async {
@@ -111,7 +111,7 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let u = lp.udp(sock::Family::INET)?;
     /// u.bind("127.0.0.1", 0)?;
     /// assert_ne!(u.local_addr()?.port(), 0);
@@ -139,7 +139,7 @@ impl SharedUdp {
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
     /// use sock::Flags;
     ///
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let u = lp.udp(sock::Family::INET)?;
     /// u.bind_to(&("127.0.0.1", 0, Flags::NUMERICHOST))?;
     /// assert_ne!(u.local_addr()?.port(), 0);
@@ -166,7 +166,7 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let u = lp.udp(sock::Family::INET)?;
     /// let peer: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
     /// u.connect_to(&peer)?;
@@ -233,7 +233,7 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
-    /// use sock::{Family, RecvFlags, SharedLoop, SharedUdp};
+    /// use sock::{Family, io::RecvFlags, shared::{SharedLoop, SharedUdp}};
     ///
     /// let lp = SharedLoop::new()?;
     /// let sizes = lp.run(async {
@@ -272,7 +272,7 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(target_os = "linux") { return Ok(()); } // recv flags: Linux
-    /// use sock::{Family, RecvFlags, SharedLoop, SharedUdp};
+    /// use sock::{Family, io::RecvFlags, shared::{SharedLoop, SharedUdp}};
     ///
     /// let lp = SharedLoop::new()?;
     /// let twice = lp.run(async {
@@ -377,7 +377,7 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
-    /// # let lp = sock::SharedLoop::new()?;
+    /// # let lp = sock::shared::SharedLoop::new()?;
     /// let u = lp.udp(sock::Family::INET)?;
     /// u.close();
     /// assert!(u.is_closed());
@@ -397,7 +397,7 @@ impl SharedUdp {
     }
 
     /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …; see
-    /// [`option_names`](crate::option_names)), as the loop mode's `setopt`.
+    /// [`option_names`](crate::io::option_names)), as the loop mode's `setopt`.
     ///
     /// # Errors
     ///
@@ -407,13 +407,13 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
-    /// let lp = sock::SharedLoop::new()?;
+    /// let lp = sock::shared::SharedLoop::new()?;
     /// let s = lp.udp(sock::Family::INET)?;
     /// s.setopt("so_broadcast", true)?;
-    /// assert_eq!(s.getopt("so_broadcast")?, sock::OptValue::Bool(true));
+    /// assert_eq!(s.getopt("so_broadcast")?, sock::io::OptValue::Bool(true));
     /// # Ok::<(), sock::Error>(())
     /// ```
-    pub fn setopt(&self, name: &str, value: impl Into<crate::OptValue>) -> Result<()> {
+    pub fn setopt(&self, name: &str, value: impl Into<crate::io::OptValue>) -> Result<()> {
         crate::opt::set(
             &socket2::SockRef::from(self.io.socket()),
             name,
@@ -430,7 +430,7 @@ impl SharedUdp {
     /// # Examples
     ///
     /// See [`setopt`](Self::setopt).
-    pub fn getopt(&self, name: &str) -> Result<crate::OptValue> {
+    pub fn getopt(&self, name: &str) -> Result<crate::io::OptValue> {
         crate::opt::get(&socket2::SockRef::from(self.io.socket()), name)
     }
 
@@ -444,7 +444,7 @@ impl SharedUdp {
     ///
     /// ```
     /// # if !cfg!(any(target_os = "linux", windows)) { return Ok(()); } // SharedUdp: epoll or IOCP
-    /// # let lp = sock::SharedLoop::new()?;
+    /// # let lp = sock::shared::SharedLoop::new()?;
     /// lp.udp(sock::Family::INET)?.set_broadcast(true)?;
     /// # Ok::<(), sock::Error>(())
     /// ```

@@ -516,10 +516,10 @@ impl std::os::fd::AsRawFd for crate::Loop {
     }
 }
 
-impl std::os::fd::AsRawFd for crate::SharedLoop {
+impl std::os::fd::AsRawFd for crate::shared::SharedLoop {
     /// The shared poller's fd (an epoll fd on Linux): readable when the loop has
     /// events to take. A host loop waits on it (with
-    /// [`SharedLoop::next_deadline`](crate::SharedLoop::next_deadline) as its timeout),
+    /// [`SharedLoop::next_deadline`](crate::shared::SharedLoop::next_deadline) as its timeout),
     /// then calls `poll(Some(Duration::ZERO))`; it never waits *on* it with
     /// `epoll_wait`, which would take sock's events.
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
@@ -531,7 +531,7 @@ impl std::os::fd::AsRawFd for crate::SharedLoop {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn recv_batch(
     s: &socket2::SockRef<'_>,
-    batch: &mut [crate::Datagram],
+    batch: &mut [crate::io::Datagram],
 ) -> io::Result<usize> {
     use std::os::fd::AsRawFd;
     let n = batch.len().min(crate::batch::MAX_BATCH);
@@ -581,7 +581,10 @@ pub(crate) fn recv_batch(
 
 /// Sends up to 32 datagrams, each to its address, with one `sendmmsg`.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) -> io::Result<usize> {
+pub(crate) fn send_batch(
+    s: &socket2::SockRef<'_>,
+    batch: &[crate::io::Datagram],
+) -> io::Result<usize> {
     use std::os::fd::AsRawFd;
     let n = batch.len().min(crate::batch::MAX_BATCH);
     let mut names: [Option<socket2::SockAddr>; crate::batch::MAX_BATCH] =
@@ -633,13 +636,16 @@ pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) ->
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub(crate) fn recv_batch(
     s: &socket2::SockRef<'_>,
-    batch: &mut [crate::Datagram],
+    batch: &mut [crate::io::Datagram],
 ) -> io::Result<usize> {
     crate::batch::recv_one(s, batch)
 }
 
 /// No `sendmmsg` here: one datagram per call.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) -> io::Result<usize> {
+pub(crate) fn send_batch(
+    s: &socket2::SockRef<'_>,
+    batch: &[crate::io::Datagram],
+) -> io::Result<usize> {
     crate::batch::send_one(s, batch)
 }

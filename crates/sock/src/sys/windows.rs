@@ -327,12 +327,15 @@ pub(crate) fn unix_source_addr(addr: &socket2::SockAddr) -> crate::Result<sock_a
 /// Windows has no `recvmmsg`: one datagram per call.
 pub(crate) fn recv_batch(
     s: &socket2::SockRef<'_>,
-    batch: &mut [crate::Datagram],
+    batch: &mut [crate::io::Datagram],
 ) -> io::Result<usize> {
     crate::batch::recv_one(s, batch)
 }
 
 /// Windows has no `sendmmsg`: one datagram per call.
-pub(crate) fn send_batch(s: &socket2::SockRef<'_>, batch: &[crate::Datagram]) -> io::Result<usize> {
+pub(crate) fn send_batch(
+    s: &socket2::SockRef<'_>,
+    batch: &[crate::io::Datagram],
+) -> io::Result<usize> {
     crate::batch::send_one(s, batch)
 }

@@ -29,8 +29,10 @@ fn run_borrows_sockets_and_a_buffer() {
     let ((a, a_port), (b, _)) = (bound(), bound());
     let mut buf = [0u8; 16];
     let (n, from) = sock::run(async {
-        b.sendto("127.0.0.1", a_port, b"borrowed").await.unwrap();
-        a.recvnext(&mut buf).timeout(PATIENCE).await.unwrap()
+        b.send_to(b"borrowed", &("127.0.0.1", a_port))
+            .await
+            .unwrap();
+        a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap()
     });
     assert_eq!(&buf[..n], b"borrowed");
     assert_eq!(from, b.local_addr().unwrap());

@@ -15,7 +15,7 @@ use std::net::Shutdown;
 use std::pin::pin;
 use std::task::Poll;
 
-use sock::{ErrorKind, OptValue};
+use sock::{ErrorKind, io::OptValue};
 
 use crate::plan::Cancel;
 

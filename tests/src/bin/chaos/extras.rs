@@ -13,7 +13,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sock::{Co, CoYield, SleepJob, ThreadRef, TimerHandle};
+use sock::{
+    task::{Co, CoYield, ThreadRef},
+    time::{SleepJob, TimerHandle},
+};
 
 use crate::endpoint::Endpoint;
 use crate::flow::Flow;
@@ -61,8 +64,8 @@ async fn timer(delay: u8, every: bool, stop: TimerStop, task: Task) {
         true
     };
     let handle = match every {
-        true => sock::run_every(period, tick),
-        false => sock::run_after(period, move || {
+        true => sock::time::run_every(period, tick),
+        false => sock::time::run_after(period, move || {
             tick();
         }),
     };
@@ -158,10 +161,10 @@ async fn job(sleep: u8, wake: Option<u8>, task: Task) {
 
 /// A `newthread` summing the values it is resumed with, yielding the running total.
 async fn counter(rounds: u8, task: Task) {
-    let t = sock::newthread(async {
+    let t = sock::task::newthread(async {
         let mut total = 0u64;
         loop {
-            let v = sock::yield_(total).await.take::<u64>();
+            let v = sock::task::yield_(total).await.take::<u64>();
             if v == 0 {
                 return total;
             }
@@ -195,7 +198,7 @@ async fn counter(rounds: u8, task: Task) {
 async fn relay(rounds: u8, task: Task) {
     let n = u64::from(rounds);
     let first: Rc<RefCell<Option<ThreadRef>>> = Rc::default();
-    let second = sock::newthread(relay_second(n, first.clone()));
+    let second = sock::task::newthread(relay_second(n, first.clone()));
     second.resume(());
     let a = sock::spawn(relay_first(n, second.to_ref()));
     *first.borrow_mut() = Some(a.to_ref());
@@ -217,7 +220,7 @@ async fn relay_first(n: u64, second: ThreadRef) -> u64 {
             second.resume(v + 1);
             return v + 1;
         }
-        v = sock::transfer(&second, v + 1).await.take::<u64>();
+        v = sock::task::transfer(&second, v + 1).await.take::<u64>();
         if v >= n {
             second.resume(v);
             return v;
@@ -228,7 +231,7 @@ async fn relay_first(n: u64, second: ThreadRef) -> u64 {
 /// The relay's second thread: started and suspended at once, then answers each value
 /// with the next one until `n`.
 async fn relay_second(n: u64, first: Rc<RefCell<Option<ThreadRef>>>) -> u64 {
-    let mut v = sock::suspend().await.take::<u64>();
+    let mut v = sock::task::suspend().await.take::<u64>();
     loop {
         if v >= n {
             return v;
@@ -240,7 +243,7 @@ async fn relay_second(n: u64, first: Rc<RefCell<Option<ThreadRef>>>) -> u64 {
             .borrow()
             .clone()
             .expect("the first thread is set before it transfers");
-        v = sock::transfer(&a, v + 1).await.take::<u64>();
+        v = sock::task::transfer(&a, v + 1).await.take::<u64>();
     }
 }
 
@@ -283,7 +286,7 @@ pub(crate) fn generator_reader<E: Endpoint>(
 ) -> impl Future<Output = ()> {
     let stream = flow.kind.is_stream();
     async move {
-        let mut g = sock::cowrap(move |co: Co<usize>| async move {
+        let mut g = sock::task::cowrap(move |co: Co<usize>| async move {
             reader(ep, ops, flow, task, Yielding(co)).await
         });
         let mut total = 0u64;

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sock::{ErrorKind, Expires, Op, OptValue, SockAddr, Tcp, Udp};
+use sock::{ErrorKind, Expires, Op, SockAddr, Tcp, Udp, io::OptValue};
 
 use crate::endpoint::{Endpoint, Outcome, cancel, race_ms};
 use crate::plan::{Cut, Wait};
@@ -112,7 +112,7 @@ macro_rules! loop_common {
 
         fn suspend() -> LocalFut<'static, ()> {
             Box::pin(async {
-                sock::suspend().await;
+                sock::task::suspend().await;
             })
         }
 
@@ -178,7 +178,7 @@ impl Endpoint for LoopDgram {
 
     fn send<'a>(&'a self, buf: &'a [u8], cut: Cut) -> LocalFut<'a, Outcome> {
         match &self.to {
-            Some(to) => Box::pin(drive(self.sock.sendto_addr(to, buf), cut, |&n| n)),
+            Some(to) => Box::pin(drive(self.sock.send_to(buf, to), cut, |&n| n)),
             None => Box::pin(drive(self.sock.send(buf), cut, |&n| n)),
         }
     }

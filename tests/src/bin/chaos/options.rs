@@ -6,7 +6,7 @@
 //! option of a closed socket is `Closed`. Options of another protocol (`tcp_nodelay` on
 //! a datagram socket) may succeed or fail, as the OS decides.
 
-use sock::{ErrorKind, OptValue};
+use sock::{ErrorKind, io::OptValue};
 
 use crate::endpoint::Endpoint;
 use crate::plan::{Kind, OptArg};

@@ -203,7 +203,7 @@ pub(crate) enum Start {
     Spawn,
     /// `sock::thread`: runs at once until it first waits.
     Thread,
-    /// `sock::newthread`, started by `resume`.
+    /// `sock::task::newthread`, started by `resume`.
     NewThread,
 }
 

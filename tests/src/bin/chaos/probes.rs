@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use sock::{ErrorKind, Expires, OptValue, Tcp};
+use sock::{ErrorKind, Expires, Tcp, io::OptValue};
 
 use crate::endpoint::{Endpoint, Outcome};
 use crate::pattern;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sock::{Expires, OptValue, SockAddr, Tcp, Thread};
+use sock::{Expires, SockAddr, Tcp, Thread, io::OptValue};
 
 use crate::endpoint::Endpoint;
 use crate::extras::{extra, generator_reader, resumer};
@@ -205,7 +205,7 @@ fn start(how: Start, writing: impl std::future::Future<Output = ()> + 'static) -
         Start::Spawn => sock::spawn(writing),
         Start::Thread => sock::thread(writing),
         Start::NewThread => {
-            let t = sock::newthread(writing);
+            let t = sock::task::newthread(writing);
             t.resume(());
             t
         }

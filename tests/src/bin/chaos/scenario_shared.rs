@@ -12,7 +12,11 @@ use std::thread;
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{Expires, OptValue, SharedLoop, SharedTcp, SharedUdp, SockAddr};
+use sock::{
+    Expires, SockAddr,
+    io::OptValue,
+    shared::{SharedLoop, SharedTcp, SharedUdp},
+};
 
 use crate::endpoint::{Endpoint, Outcome};
 use crate::flow::Flow;

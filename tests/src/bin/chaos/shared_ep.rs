@@ -10,7 +10,11 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use sock::sched::mt;
-use sock::{ErrorKind, Expires, Op, OptValue, SharedTcp, SharedUdp, SockAddr};
+use sock::{
+    ErrorKind, Expires, Op, SockAddr,
+    io::OptValue,
+    shared::{SharedTcp, SharedUdp},
+};
 
 use crate::endpoint::{Endpoint, Outcome, cancel, race_ms};
 use crate::loop_ep::unsupported;

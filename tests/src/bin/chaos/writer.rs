@@ -4,7 +4,7 @@
 use std::net::Shutdown;
 use std::sync::Arc;
 
-use sock::{ErrorKind, OptValue};
+use sock::{ErrorKind, io::OptValue};
 
 use crate::endpoint::{Endpoint, Outcome};
 use crate::flow::Flow;

@@ -6,7 +6,10 @@
 use std::time::Duration;
 
 use sock::sched::mt;
-use sock::{ErrorKind, Expires, Family, SharedLoop, SharedTcp};
+use sock::{
+    ErrorKind, Expires, Family,
+    shared::{SharedLoop, SharedTcp},
+};
 
 use crate::exchange::{Exchange, Failure, Plan, Serving, failed, report_error};
 

@@ -8,7 +8,11 @@ use std::os::unix::net::{UnixListener, UnixStream};
 
 use crate::error::{Error, Result};
 use crate::raw::{self, Domain, Shape};
-use crate::{Dgram, OwnedReadHalf, OwnedWriteHalf, SharedTcp, SharedUdp, Tcp};
+use crate::{
+    Tcp, Udp,
+    io::{OwnedReadHalf, OwnedWriteHalf},
+    shared::{SharedTcp, SharedUdp},
+};
 
 /// The fd traits of a loop-mode socket type `$ty`, named `$name` in the examples,
 /// which make one with `$make` and a std socket of the same type with `$std`.
@@ -186,7 +190,7 @@ loop_fd!(
     "std::net::TcpListener::bind(\"127.0.0.1:0\")?"
 );
 loop_fd!(
-    Dgram,
+    Udp,
     "sock::Udp",
     "sock::udp(sock::Family::INET)?",
     "std::net::UdpSocket::bind(\"127.0.0.1:0\")?"
@@ -248,7 +252,7 @@ macro_rules! shared_example {
 # if !cfg!(target_os = \"linux\") { return Ok(()); } // the shared mode: epoll
 use std::os::fd::AsFd;
 
-let lp = sock::SharedLoop::new()?;
+let lp = sock::shared::SharedLoop::new()?;
 let s = lp.",
             $make,
             "(sock::Family::INET)?;

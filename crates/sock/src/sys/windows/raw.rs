@@ -11,7 +11,11 @@ use windows_sys::Win32::Networking::WinSock as ws;
 
 use crate::error::{Error, Result};
 use crate::raw;
-use crate::{Dgram, OwnedReadHalf, OwnedWriteHalf, SharedTcp, SharedUdp, Tcp};
+use crate::{
+    Tcp, Udp,
+    io::{OwnedReadHalf, OwnedWriteHalf},
+    shared::{SharedTcp, SharedUdp},
+};
 
 /// The socket traits of a loop-mode socket type `$ty`, named `$name` in the examples,
 /// which make one with `$make` and a std socket of the same type with `$std`.
@@ -187,7 +191,7 @@ loop_socket!(
     "std::net::TcpListener::bind(\"127.0.0.1:0\")?"
 );
 loop_socket!(
-    Dgram,
+    Udp,
     "sock::Udp",
     "sock::udp(sock::Family::INET)?",
     "std::net::UdpSocket::bind(\"127.0.0.1:0\")?"
@@ -249,7 +253,7 @@ macro_rules! shared_example {
             "```
 use std::os::windows::io::AsSocket;
 
-let lp = sock::SharedLoop::new()?;
+let lp = sock::shared::SharedLoop::new()?;
 let s = lp.",
             $make,
             "(sock::Family::INET)?;
