@@ -227,7 +227,7 @@ mod sockets {
         loop {
             match conn.recvn(&mut buf).await {
                 Ok(()) => {}
-                Err(e) if e.kind() == sock::ErrorKind::Closed && e.transferred() == 0 => {
+                Err(e) if e.kind() == sock::ErrorKind::Eof && e.transferred() == 0 => {
                     return Ok(trips);
                 }
                 Err(e) => return Err(e),

@@ -5,10 +5,11 @@
 //! The backend (`sys`) does the syscalls and adds the platform-only methods (`add`,
 //! `modify`, `delete` on Linux; `associate` on Windows).
 
+use std::any::Any;
 use std::fmt;
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use crate::event::Events;
@@ -53,6 +54,8 @@ pub(crate) struct Inner {
     pub(crate) sys: sys::Sys,
     /// This poller's number in the process, never given to another poller.
     id: u64,
+    /// What a layer above keeps with this poller (weakly): see [`Poller::attached`].
+    attachment: Mutex<Option<Weak<dyn Any + Send + Sync>>>,
 }
 
 impl Poller {
@@ -75,7 +78,11 @@ impl Poller {
 
     fn register(sys: sys::Sys) -> Poller {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let inner = Arc::new(Inner { sys, id });
+        let inner = Arc::new(Inner {
+            sys,
+            id,
+            attachment: Mutex::new(None),
+        });
         registry::insert(sys::raw_key(inner.sys.raw()), &inner);
         Poller { inner }
     }
@@ -268,6 +275,41 @@ impl Poller {
     /// ```
     pub fn id(&self) -> u64 {
         self.inner.id
+    }
+
+    /// The value a layer above keeps with this poller — the one alive, or else a new
+    /// one from `make`, kept (weakly) for the next caller: so every thread that adopts
+    /// the poller's raw handle finds the same, e.g. one loop per poller. The check and
+    /// the insertion hold one lock: two threads asking at once get one value. The
+    /// poller does not keep the value alive (a value that holds the poller makes no
+    /// cycle).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let poller = sock_poll_shared::Poller::new()?;
+    /// let a: Arc<String> = poller.attached(|| Arc::new("loop".to_string()));
+    /// let adopted = sock_poll_shared::Poller::lookup(poller.as_raw())?;
+    /// let b: Arc<String> = adopted.attached(|| Arc::new("another".to_string()));
+    /// assert!(Arc::ptr_eq(&a, &b));
+    /// drop((a, b));
+    /// assert_eq!(*poller.attached(|| Arc::new("new".to_string())), "new");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn attached<T: Any + Send + Sync>(&self, make: impl FnOnce() -> Arc<T>) -> Arc<T> {
+        let mut slot = (self.inner.attachment)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let alive = slot.as_ref().and_then(Weak::upgrade);
+        if let Some(value) = alive.and_then(|v| v.downcast::<T>().ok()) {
+            return value;
+        }
+        let value = make();
+        let erased: Arc<dyn Any + Send + Sync> = value.clone();
+        *slot = Some(Arc::downgrade(&erased));
+        value
     }
 
     /// Whether `self` and `other` are the same kernel poller.

@@ -77,6 +77,7 @@ mod tcp;
 pub mod time;
 mod timer;
 mod trace;
+mod transfer;
 
 #[cfg_attr(unix, path = "sys/unix.rs")]
 #[cfg_attr(windows, path = "sys/windows.rs")]

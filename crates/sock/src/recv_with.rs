@@ -19,6 +19,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::op::Op;
 use crate::recv_flags::RecvFlags;
 use crate::socket::{Core, Waiter};
+use crate::transfer;
 
 /// `buf` as the uninitialized bytes socket2's receives take.
 #[inline] // a cast, on every datagram receive's path
@@ -79,18 +80,22 @@ impl<'a> StreamRecv<'a> {
         }
     }
 
-    /// One try of the receive into the rest of `buf`, parking on would-block.
-    fn poll_once(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize>> {
-        let (rest, os) = (&mut self.buf[self.got..], self.os);
+    /// One try of the receive into `rest`, parking on would-block.
+    fn poll_once(
+        waiter: &mut Waiter<'_>,
+        peek: bool,
+        os: i32,
+        cx: &mut Context<'_>,
+        rest: &mut [u8],
+    ) -> Poll<Result<usize>> {
         let len = rest.len();
         let recv = |s: socket2::SockRef<'_>| recv_into(&s, rest, os);
-        if self.flags.contains(RecvFlags::PEEK) {
-            return self
-                .waiter
+        if peek {
+            return waiter
                 .core
-                .poll_io(Direction::Read, cx, &mut self.waiter.wait, recv);
+                .poll_io(Direction::Read, cx, &mut waiter.wait, recv);
         }
-        (self.waiter.core).poll_stream(Direction::Read, cx, &mut self.waiter.wait, len, recv)
+        (waiter.core).poll_stream(Direction::Read, cx, &mut waiter.wait, len, recv)
     }
 
     /// The urgent byte, now or never: no readiness is read or changed.
@@ -112,16 +117,14 @@ impl Future for StreamRecv<'_> {
         if this.flags.contains(RecvFlags::OOB) {
             return Poll::Ready(this.urgent_byte());
         }
-        loop {
-            match std::task::ready!(this.poll_once(cx)) {
-                Ok(0) => return Poll::Ready(Ok(this.got)),
-                Ok(n) => this.got += n,
-                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
-            }
-            if !this.flags.contains(RecvFlags::WAITALL) || this.got == this.buf.len() {
-                return Poll::Ready(Ok(this.got));
-            }
-        }
+        let (peek, waitall) = (
+            this.flags.contains(RecvFlags::PEEK),
+            this.flags.contains(RecvFlags::WAITALL),
+        );
+        let (waiter, os) = (&mut this.waiter, this.os);
+        transfer::poll_receive(cx, this.buf, &mut this.got, waitall, |cx, rest| {
+            Self::poll_once(waiter, peek, os, cx, rest)
+        })
     }
 }
 

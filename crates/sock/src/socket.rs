@@ -694,6 +694,25 @@ impl Drop for Waiter<'_> {
     }
 }
 
+/// The loop mode's step of a whole transfer: one `poll_stream` (a short transfer
+/// clears readiness); a send's broken pipe on a never-connected socket is
+/// `NotConnected`.
+impl crate::transfer::Step for Waiter<'_> {
+    type Timer = sock_sched::Sleep;
+
+    fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        let send = |s: SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
+        let r = (self.core).poll_stream(Direction::Write, cx, &mut self.wait, buf.len(), send);
+        r.map_err(|e| self.core.never_connected(e))
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        let len = buf.len();
+        let read = |s: SockRef<'_>| std::io::Read::read(&mut &*s, buf);
+        (self.core).poll_stream(Direction::Read, cx, &mut self.wait, len, read)
+    }
+}
+
 /// The index of `dir` in per-direction arrays.
 fn dir_index(dir: Direction) -> usize {
     match dir {

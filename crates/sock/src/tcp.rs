@@ -10,7 +10,12 @@ use std::time::Duration;
 use sock_addr::{Family, Port, Protocol, SockAddr, SocketType};
 use sock_poll::Direction;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
+#[allow(
+    unused_imports,
+    reason = "`Error` and `ErrorKind` are the targets of this file's doc links"
+)]
+use crate::error::{Error, ErrorKind};
 use crate::eyeballs::{self, Plan, Race};
 use crate::op::{Boxed, IoOp, Op};
 use crate::opt::OptValue;
@@ -19,6 +24,7 @@ use crate::recv_with::StreamRecv;
 use crate::socket::{Core, Waiter, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
+use crate::transfer;
 
 /// Makes a stream socket: TCP for [`Family::INET`]/[`Family::INET6`], a unix-domain
 /// stream for [`Family::UNIX`]. The socket belongs to the current OS thread's loop.
@@ -424,11 +430,7 @@ impl Tcp {
     ///
     /// See [`Tcp`].
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<()>> + 'a {
-        SendAll {
-            waiter: Waiter::new(&self.core, Direction::Write),
-            buf,
-            sent: 0,
-        }
+        transfer::SendAll::new(Waiter::new(&self.core, Direction::Write), buf)
     }
 
     /// Receives at most `buf.len()` bytes; `Ok(0)` means the peer closed its side.
@@ -539,11 +541,7 @@ impl Tcp {
     ///
     /// See [`Tcp`].
     pub fn recvn<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<()>> + 'a {
-        RecvN {
-            waiter: Waiter::new(&self.core, Direction::Read),
-            buf,
-            got: 0,
-        }
+        transfer::RecvN::new(Waiter::new(&self.core, Direction::Read), buf)
     }
 
     /// Receives until the peer closes, appending to `out`; on error `out` keeps what
@@ -770,51 +768,6 @@ where
     }
 }
 
-/// `send`: every byte, across as many syscalls and waits as it takes.
-struct SendAll<'a> {
-    waiter: Waiter<'a>,
-    buf: &'a [u8],
-    sent: usize,
-}
-
-impl Future for SendAll<'_> {
-    type Output = Result<()>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = &mut *self;
-        while this.sent < this.buf.len() {
-            let rest = &this.buf[this.sent..];
-            let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
-            match this.waiter.core.poll_stream(
-                Direction::Write,
-                cx,
-                &mut this.waiter.wait,
-                rest.len(),
-                send,
-            ) {
-                Poll::Ready(Ok(n)) => this.sent += n,
-                Poll::Ready(Err(e)) => {
-                    let e = this.waiter.core.never_connected(e);
-                    return Poll::Ready(Err(e.with_transferred(this.sent)));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl Op for SendAll<'_> {
-    type Timer = sock_sched::Sleep;
-
-    fn name(&self) -> &'static str {
-        "send"
-    }
-
-    fn transferred(&self) -> usize {
-        self.sent
-    }
-}
-
 /// `readable`: waits until a read would not block, without reading.
 struct Readable<'a> {
     waiter: Waiter<'a>,
@@ -860,52 +813,6 @@ impl Op for Recv<'_> {
 
     fn name(&self) -> &'static str {
         "recv"
-    }
-}
-
-/// `recvn`: exactly `buf.len()` bytes.
-struct RecvN<'a> {
-    waiter: Waiter<'a>,
-    buf: &'a mut [u8],
-    got: usize,
-}
-
-impl Future for RecvN<'_> {
-    type Output = Result<()>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = &mut *self;
-        while this.got < this.buf.len() {
-            let rest = &mut this.buf[this.got..];
-            let (len, read) = (rest.len(), |s: socket2::SockRef<'_>| (&*s).read(rest));
-            match this.waiter.core.poll_stream(
-                Direction::Read,
-                cx,
-                &mut this.waiter.wait,
-                len,
-                read,
-            ) {
-                Poll::Ready(Ok(0)) => {
-                    let e = Error::new(ErrorKind::Eof, "peer closed before all bytes arrived");
-                    return Poll::Ready(Err(e.with_transferred(this.got)));
-                }
-                Poll::Ready(Ok(n)) => this.got += n,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.with_transferred(this.got))),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl Op for RecvN<'_> {
-    type Timer = sock_sched::Sleep;
-
-    fn name(&self) -> &'static str {
-        "recvn"
-    }
-
-    fn transferred(&self) -> usize {
-        self.got
     }
 }
 

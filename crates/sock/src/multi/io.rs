@@ -104,6 +104,25 @@ impl<'a> Parking<'a> {
     }
 }
 
+/// The shared mode's step of a whole transfer: one try, while the fairness budget lasts.
+impl crate::transfer::Step for Parking<'_> {
+    type Timer = mt::Sleep;
+
+    fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        if !Parking::may_try(cx) {
+            return Poll::Pending;
+        }
+        self.poll(cx, |io, cx| io.poll_send(cx, buf))
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        if !Parking::may_try(cx) {
+            return Poll::Pending;
+        }
+        self.poll(cx, |io, cx| io.poll_recv(cx, buf))
+    }
+}
+
 /// Panics unless this thread is a worker of a shared loop: only its workers take the
 /// shared poller's events, so a task parked anywhere else would hang silently.
 fn check_worker() {

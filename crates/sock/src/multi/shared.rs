@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use sock_addr::Family;
@@ -36,9 +36,6 @@ thread_local! {
     /// This thread's current shared loop.
     static CURRENT: RefCell<Option<SharedLoop>> = const { RefCell::new(None) };
 }
-
-/// Every shared loop alive in the process, by [`Poller::id`], for adoption.
-static LIVE: Mutex<Vec<(u64, Weak<Inner>)>> = Mutex::new(Vec::new());
 
 /// An event that a [`SharedLoop`] hands back to its host: one of the host's own fds
 /// added to the shared poller (see [`SharedLoop::on_host_event`]).
@@ -119,20 +116,20 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn new() -> io::Result<SharedLoop> {
-        let poller = Poller::new()?;
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(SharedLoop::with_poller(poller, &mut live))
+        Ok(SharedLoop::of_poller(Poller::new()?))
     }
 
-    /// A new loop around `poller`, recorded in `live` for adoption.
-    fn with_poller(poller: Poller, live: &mut Vec<(u64, Weak<Inner>)>) -> SharedLoop {
-        let park = Arc::new(Park::new(poller));
-        let inner = Arc::new(Inner {
-            pool: Pool::new(PoolPark(park.clone())),
-            park,
+    /// The loop of `poller`: the live one, kept with the poller itself
+    /// ([`Poller::attached`]: one table of live pollers, `sock-poll-shared`'s), or a new
+    /// one around it.
+    fn of_poller(poller: Poller) -> SharedLoop {
+        let inner = poller.clone().attached(move || {
+            let park = Arc::new(Park::new(poller));
+            Arc::new(Inner {
+                pool: Pool::new(PoolPark(park.clone())),
+                park,
+            })
         });
-        live.retain(|(_, w)| w.strong_count() > 0);
-        live.push((inner.park.poller.id(), Arc::downgrade(&inner)));
         SharedLoop { inner }
     }
 
@@ -146,18 +143,9 @@ impl SharedLoop {
     /// [`io::ErrorKind::NotFound`] for a closed handle, [`io::ErrorKind::InvalidInput`]
     /// for an open one that is not a shared poller of this process.
     pub(crate) fn adopt(raw: RawPoller) -> io::Result<SharedLoop> {
-        let poller = Poller::lookup(raw)?;
-        // One lock from the search to the insertion: two threads adopting at once get
-        // one loop.
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        let found = live
-            .iter()
-            .filter(|(id, _)| *id == poller.id())
-            .find_map(|(_, w)| w.upgrade());
-        match found {
-            Some(inner) => Ok(SharedLoop { inner }),
-            None => Ok(SharedLoop::with_poller(poller, &mut live)),
-        }
+        // `attached` holds one lock from the search to the insertion: two threads
+        // adopting at once get one loop.
+        Ok(SharedLoop::of_poller(Poller::lookup(raw)?))
     }
 
     /// This thread's current shared loop (made on first use).

@@ -28,6 +28,7 @@ use crate::recv_flags::RecvFlags;
 use crate::socket::{from_socket2, to_socket2};
 use crate::target::{self, ToAddrs};
 use crate::tcp::Shutdown;
+use crate::transfer;
 
 /// A TCP socket of a [`SharedLoop`] (or a unix-domain stream socket, with
 /// [`Family::UNIX`]; Linux): `Send + Sync`, usable from any of its workers.
@@ -354,11 +355,7 @@ impl SharedTcp {
         &'a self,
         buf: &'a [u8],
     ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
-        SendAll {
-            parking: Parking::new(self.io(), Dir::Write),
-            buf,
-            sent: 0,
-        }
+        transfer::SendAll::new(Parking::new(self.io(), Dir::Write), buf)
     }
 
     /// Receives into `buf`; `Ok(0)` when the peer closed its side.
@@ -432,7 +429,7 @@ impl SharedTcp {
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
-    /// that closes early gives [`ErrorKind::Closed`].
+    /// that closes early gives [`ErrorKind::Eof`], as in the loop mode.
     ///
     /// # Errors
     ///
@@ -445,11 +442,7 @@ impl SharedTcp {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
-        RecvN {
-            parking: Parking::new(self.io(), Dir::Read),
-            buf,
-            got: 0,
-        }
+        transfer::RecvN::new(Parking::new(self.io(), Dir::Read), buf)
     }
 
     /// Shuts down one or both directions.
@@ -661,114 +654,6 @@ impl fmt::Debug for SharedTcp {
     }
 }
 
-/// `send`: every byte, across as many syscalls and waits as it takes.
-///
-/// # Examples
-///
-/// See [`Op::transferred`](crate::Op::transferred).
-struct SendAll<'a> {
-    /// The socket, and the waiter registration.
-    parking: Parking<'a>,
-    /// What to send.
-    buf: &'a [u8],
-    /// Bytes of `buf` sent so far.
-    sent: usize,
-}
-
-impl Future for SendAll<'_> {
-    type Output = Result<()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = &mut *self;
-        while this.sent < this.buf.len() {
-            if !Parking::may_try(cx) {
-                return Poll::Pending;
-            }
-            let rest = &this.buf[this.sent..];
-            let r = this.parking.poll(cx, |io, cx| io.poll_send(cx, rest));
-            match std::task::ready!(r) {
-                Ok(n) => this.sent += n,
-                Err(e) => return Poll::Ready(Err(e.with_transferred(this.sent))),
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl Op for SendAll<'_> {
-    type Timer = mt::Sleep;
-
-    fn name(&self) -> &'static str {
-        "send"
-    }
-
-    fn transferred(&self) -> usize {
-        self.sent
-    }
-}
-
-impl fmt::Debug for SendAll<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendAll").field("sent", &self.sent).finish()
-    }
-}
-
-/// `recvn`: fills the buffer.
-///
-/// # Examples
-///
-/// See [`Op::transferred`](crate::Op::transferred).
-struct RecvN<'a> {
-    /// The socket, and the waiter registration.
-    parking: Parking<'a>,
-    /// What to fill.
-    buf: &'a mut [u8],
-    /// Bytes of `buf` filled so far.
-    got: usize,
-}
-
-impl Future for RecvN<'_> {
-    type Output = Result<()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = &mut *self;
-        while this.got < this.buf.len() {
-            if !Parking::may_try(cx) {
-                return Poll::Pending;
-            }
-            let rest = &mut this.buf[this.got..];
-            let r = this.parking.poll(cx, |io, cx| io.poll_recv(cx, rest));
-            match std::task::ready!(r) {
-                Ok(0) => {
-                    let e = Error::new(ErrorKind::Closed, "the peer closed before recvn was done");
-                    return Poll::Ready(Err(e.with_transferred(this.got)));
-                }
-                Ok(n) => this.got += n,
-                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
-            }
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl Op for RecvN<'_> {
-    type Timer = mt::Sleep;
-
-    fn name(&self) -> &'static str {
-        "recvn"
-    }
-
-    fn transferred(&self) -> usize {
-        self.got
-    }
-}
-
-impl fmt::Debug for RecvN<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvN").field("got", &self.got).finish()
-    }
-}
-
 /// `recv_with`: one read with the flags, or (`WAITALL`) reads until the buffer is full
 /// or the peer closed.
 ///
@@ -798,25 +683,19 @@ impl Future for RecvWith<'_> {
         if let Some(e) = this.invalid.take() {
             return Poll::Ready(Err(e));
         }
-        loop {
+        let (waitall, os) = (this.flags.contains(RecvFlags::WAITALL), this.os);
+        let parking = &mut this.parking;
+        let r = transfer::poll_receive(cx, this.buf, &mut this.got, waitall, |cx, rest| {
             if !Parking::may_try(cx) {
                 return Poll::Pending;
             }
-            let (rest, os) = (&mut this.buf[this.got..], this.os);
-            let r = this
-                .parking
-                .poll(cx, |io, cx| io.poll_recv_flags(cx, rest, os));
-            match std::task::ready!(r) {
-                Ok(0) => return Poll::Ready(Ok(this.got)),
-                Ok(n) => this.got += n,
-                Err(e) if this.flags.contains(RecvFlags::OOB) => {
-                    return Poll::Ready(Err(crate::recv_with::oob_error(e)));
-                }
-                Err(e) => return Poll::Ready(Err(e.with_transferred(this.got))),
+            parking.poll(cx, |io, cx| io.poll_recv_flags(cx, rest, os))
+        });
+        match r {
+            Poll::Ready(Err(e)) if this.flags.contains(RecvFlags::OOB) => {
+                Poll::Ready(Err(crate::recv_with::oob_error(e)))
             }
-            if !this.flags.contains(RecvFlags::WAITALL) || this.got == this.buf.len() {
-                return Poll::Ready(Ok(this.got));
-            }
+            r => r,
         }
     }
 }

@@ -214,11 +214,6 @@ impl<E: Endpoint> Reader<E> {
                 kind: ErrorKind::Eof,
                 ..
             } => Some(End::Eof),
-            // The shared mode's recvn reports the peer's EOF as `Closed`.
-            Outcome::Failed {
-                kind: ErrorKind::Closed,
-                ..
-            } if E::SHARED && !self.ep.is_closed() => Some(End::Eof),
             Outcome::Failed { kind, .. } => Some(End::Error(kind)),
         }
     }
