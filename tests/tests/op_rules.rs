@@ -276,3 +276,35 @@ fn dropping_an_operation_an_event_already_woke_keeps_the_next_waiter() {
         assert_eq!(got.get(), Some(3), "`next` was never woken");
     });
 }
+
+/// `sock::addr::resolve` is an operation: it takes `.timeout(d)` / `.expires(t)`, a
+/// numeric lookup passes even a deadline already past, and a name lookup cut short is
+/// a `Timeout` that names the lookup.
+#[test]
+fn resolve_takes_a_deadline() {
+    use sock::Expires;
+    use sock::addr::{Hints, resolve};
+    sock::run(async {
+        let hints = Hints::tcp();
+        let list = resolve("::1", 80, &hints)
+            .timeout(sock_tests::PATIENCE)
+            .await?;
+        assert_eq!(list.first().expect("one address").to_string(), "[::1]:80");
+        let past = sock::clock() - std::time::Duration::from_millis(1);
+        assert_eq!(
+            resolve("127.0.0.1", 80, &hints).expires(past).await?.len(),
+            1
+        );
+        // A name goes to the resolver pool: past its deadline it has either answered
+        // already (the last try sees it) or it is a timeout of the lookup.
+        match resolve("localhost", 80, &hints).expires(past).await {
+            Ok(list) => assert!(list.iter().all(|e| e.addr().port() == 80)),
+            Err(e) => {
+                assert_eq!(e.kind(), sock::ErrorKind::Timeout, "{e}");
+                assert!(e.to_string().contains("lookup"), "{e}");
+            }
+        }
+        Ok::<(), sock::Error>(())
+    })
+    .expect("the lookups");
+}

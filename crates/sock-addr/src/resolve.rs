@@ -89,7 +89,7 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 ///
 /// let list = block_on(resolve("::1", "8080", &Hints::tcp()))?; // numeric: no thread
 /// assert_eq!(list.first().unwrap().to_string(), "[::1]:8080");
-/// # Ok::<(), sock::addr::LookupError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[doc(alias = "resolver")]
 pub fn resolve(host: &str, port: impl Into<Port>, hints: &Hints) -> Resolve {
@@ -143,7 +143,9 @@ fn is_numeric_host(host: &str) -> bool {
 ///
 /// ```
 /// fn assert_send<T: Send + 'static>(_: &T) {}
-/// let fut: sock::addr::Resolve = sock::addr::resolve("127.0.0.1", 80, &sock::addr::Hints::tcp());
+/// // On sock's pages `sock::addr::resolve` is the facade's operation; this future is
+/// // what it wraps, `Send` like it.
+/// let fut = sock::addr::resolve("127.0.0.1", 80, &sock::addr::Hints::tcp());
 /// assert_send(&fut);
 /// ```
 #[must_use = "futures do nothing unless polled"]

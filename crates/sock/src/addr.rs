@@ -21,7 +21,72 @@
 //! # Ok::<(), sock::addr::LookupError>(())
 //! ```
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 #[doc(inline)]
 pub use sock_addr::*;
 
+use crate::op::Op;
 pub use crate::target::ToAddrs;
+
+/// Looks `host:port` up without blocking the loop, as an operation that takes a
+/// deadline: `resolve(host, port, &hints).timeout(d).await` (the seed's
+/// `sock.addr(...)` with `expires`). Numeric input answers at once; names go to the
+/// resolver pool ([`sock_addr`'s `resolve`](sock_addr::resolve): a bounded pool,
+/// identical lookups in flight merged). A deadline drops the lookup (a running
+/// `getaddrinfo` cannot be interrupted; its result is then dropped).
+///
+/// The deadline is the loop's; in a task of a [`SharedLoop`](crate::shared::SharedLoop)
+/// bound it with [`sock::shared::timeout`](crate::shared::timeout) instead.
+///
+/// # Errors
+///
+/// The lookup's, as [`sock::Error`](crate::Error): [`ErrorKind::HostNotFound`](crate::ErrorKind::HostNotFound), …;
+/// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) past a deadline.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sock::Expires;
+/// use sock::addr::{Hints, resolve};
+///
+/// sock::run(async {
+///     let list = resolve("::1", 8080, &Hints::tcp()).timeout(Duration::from_secs(5)).await?;
+///     assert_eq!(list.first().unwrap().to_string(), "[::1]:8080");
+///     // Numeric input needs no wait: even a deadline already past lets it through.
+///     let list = resolve("127.0.0.1", 80, &Hints::tcp()).expires(sock::clock()).await?;
+///     assert_eq!(list.len(), 1);
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// # Ok::<(), sock::Error>(())
+/// ```
+#[doc(alias = "resolver")]
+pub fn resolve<P: Into<Port>>(
+    host: &str,
+    port: P,
+    hints: &Hints,
+) -> impl Op<Output = crate::Result<AddrList>, Timer = sock_sched::Sleep> + use<P> {
+    Lookup(sock_addr::resolve(host, port, hints))
+}
+
+/// [`resolve`] as an [`Op`].
+struct Lookup(Resolve);
+
+impl Future for Lookup {
+    type Output = crate::Result<AddrList>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map_err(crate::Error::from)
+    }
+}
+
+impl Op for Lookup {
+    type Timer = sock_sched::Sleep;
+
+    fn name(&self) -> &'static str {
+        "lookup"
+    }
+}
