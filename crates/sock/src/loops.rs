@@ -8,6 +8,14 @@
 //! The other mode, several OS threads on one kernel poller running `Send` tasks, is
 //! [`sock::shared`](crate::shared).
 //!
+//! Three join handles, one per place a thread can run, because what each can offer
+//! differs: a [`Thread`](crate::Thread) is a thread of *this* loop (`!Send`; resume,
+//! cancel, `on_finish`, the seed's coroutine control); a [`RemoteJoin`] is a thread of
+//! *another* loop, awaited or joined from anywhere (`Send`; a panic comes back as
+//! `Err`, as `std::thread::JoinHandle::join` gives it); a shared loop's task is
+//! `sock::sched::mt::JoinHandle` (`Send`; it may run on any worker, so it has no
+//! coroutine control).
+//!
 //! # Examples
 //!
 //! See [`SharedListener`]: one listener, two loops, each serving what it accepts.
