@@ -3,76 +3,80 @@
 //! `AsyncRead`/`AsyncWrite` and tokio's (`tokio-io`, tokio with no runtime feature).
 //! They implement for [`Tcp`] and its halves over the poll-level calls, with no
 //! allocation and no buffer copy; flushing is a no-op (nothing is buffered) and closing
-//! shuts the writing direction down.
+//! shuts the writing direction down. The macros serve the shared-poller mode's
+//! `SharedTcp` and its halves too (`multi/scompat.rs`), through
+//! [`LevelStream`](crate::pollio::LevelStream): there a flush waits for the send a
+//! Windows socket has in flight, and closing flushes first.
 
-#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
-use std::io;
-#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
-use std::pin::Pin;
-#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
-use std::task::{Context, Poll};
-
-#[cfg(feature = "futures-io")]
-use crate::Shutdown;
-#[cfg(any(feature = "futures-io", feature = "tokio-io"))]
-use crate::pollio::to_io;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 use crate::{
     Tcp,
     io::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf},
 };
 
-/// `futures_io::AsyncRead` for a type whose `.0` (or itself, with `self`) is a `Tcp`.
+/// `futures_io::AsyncRead` for a type whose stream (`Tcp` or `SharedTcp`) is `$tcp`
+/// (with `self` as `$s`).
 #[cfg(feature = "futures-io")]
 macro_rules! futures_read {
     ($ty:ty, |$s:ident| $tcp:expr) => {
-        impl futures_io::AsyncRead for $ty {
+        impl ::futures_io::AsyncRead for $ty {
             fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
                 buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let $s = self.get_mut();
-                to_io($tcp.poll_recv(cx, buf))
+                $crate::pollio::to_io($tcp.poll_recv(cx, buf))
             }
         }
     };
 }
+#[cfg(feature = "futures-io")]
+pub(crate) use futures_read;
 
 /// `futures_io::AsyncWrite` likewise.
 #[cfg(feature = "futures-io")]
 macro_rules! futures_write {
     ($ty:ty, |$s:ident| $tcp:expr) => {
-        impl futures_io::AsyncWrite for $ty {
+        impl ::futures_io::AsyncWrite for $ty {
             fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
                 buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let $s = self.get_mut();
-                to_io($tcp.poll_send(cx, buf))
+                $crate::pollio::to_io($tcp.poll_send(cx, buf))
             }
 
             fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let $s = self.get_mut();
-                to_io($tcp.poll_send_vectored(cx, bufs))
+                $crate::pollio::to_io($tcp.poll_send_vectored(cx, bufs))
             }
 
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                let $s = self.get_mut();
+                $crate::pollio::to_io($crate::pollio::LevelStream::level_flush($tcp, cx))
             }
 
-            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
-                Poll::Ready($tcp.shutdown(Shutdown::Write).map_err(io::Error::from))
+                $crate::pollio::to_io($crate::pollio::LevelStream::level_close($tcp, cx))
             }
         }
     };
 }
+#[cfg(feature = "futures-io")]
+pub(crate) use futures_write;
 
 #[cfg(feature = "futures-io")]
 futures_read!(Tcp, |s| s);
@@ -91,31 +95,34 @@ futures_write!(WriteHalf<'_>, |s| s.as_tcp());
 #[cfg(feature = "tokio-io")]
 macro_rules! tokio_read {
     ($ty:ty, |$s:ident| $tcp:expr) => {
-        impl tokio::io::AsyncRead for $ty {
+        impl ::tokio::io::AsyncRead for $ty {
             fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut tokio::io::ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut ::tokio::io::ReadBuf<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
                 // SAFETY: `recv` only writes initialized bytes into the unfilled part,
                 // and `assume_init`/`advance` below cover exactly the `n` it wrote.
                 let unfilled = unsafe { buf.unfilled_mut() };
-                let n =
-                    std::task::ready!(to_io(crate::pollio::poll_recv_uninit($tcp, cx, unfilled)))?;
+                let recv = $crate::pollio::LevelStream::level_recv_uninit($tcp, cx, unfilled);
+                let n = ::std::task::ready!($crate::pollio::to_io(recv))?;
                 // SAFETY: the first `n` bytes of the unfilled part were written by recv.
                 unsafe { buf.assume_init(n) };
                 buf.advance(n);
-                Poll::Ready(Ok(()))
+                ::std::task::Poll::Ready(Ok(()))
             }
         }
     };
 }
+#[cfg(feature = "tokio-io")]
+pub(crate) use tokio_read;
 
 /// A write trait shaped like tokio's `AsyncWrite` (tokio's, and `hyper::rt::Write`,
-/// which has the same methods) for a type whose `.0` (or itself, with `self`) is a
-/// `Tcp`: sends through the poll-level calls, vectored; flushing is a no-op; shutting
-/// down shuts the writing direction.
+/// which has the same methods) for a type whose stream (`Tcp` or `SharedTcp`) is `$tcp`
+/// (with `self` as `$s`): sends through the poll-level calls, vectored; flushing waits
+/// for what the stream took to be with the kernel (a no-op for `Tcp`); shutting down
+/// flushes, then shuts the writing direction.
 #[cfg(any(feature = "tokio-io", feature = "hyper"))]
 macro_rules! shutdown_write {
     ($trait:path, $ty:ty, |$s:ident| $tcp:expr) => {
@@ -144,24 +151,23 @@ macro_rules! shutdown_write {
 
             fn poll_flush(
                 self: ::std::pin::Pin<&mut Self>,
-                _: &mut ::std::task::Context<'_>,
+                cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                ::std::task::Poll::Ready(Ok(()))
+                let $s = self.get_mut();
+                $crate::pollio::to_io($crate::pollio::LevelStream::level_flush($tcp, cx))
             }
 
             fn poll_shutdown(
                 self: ::std::pin::Pin<&mut Self>,
-                _: &mut ::std::task::Context<'_>,
+                cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
-                let shut = $tcp.shutdown($crate::Shutdown::Write);
-                ::std::task::Poll::Ready(shut.map_err(::std::io::Error::from))
+                $crate::pollio::to_io($crate::pollio::LevelStream::level_close($tcp, cx))
             }
         }
     };
 }
 #[cfg(any(feature = "tokio-io", feature = "hyper"))]
-#[allow(unused_imports)] // used here by tokio-io, from `hyper.rs` by hyper
 pub(crate) use shutdown_write;
 
 #[cfg(feature = "tokio-io")]

@@ -22,14 +22,10 @@
 //! ```
 
 use std::future::Future;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
 
-use ::hyper::rt::{Read, ReadBufCursor, Write};
+use ::hyper::rt::Write;
 
 use crate::compat::shutdown_write;
-use crate::pollio::{poll_recv_uninit, to_io};
 use crate::{
     Tcp,
     io::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf},
@@ -72,27 +68,30 @@ where
     }
 }
 
-/// `hyper::rt::Read` for a type whose stream is `$tcp` (with `self` as `$s`).
+/// `hyper::rt::Read` for a type whose stream (`Tcp` or `SharedTcp`) is `$tcp` (with
+/// `self` as `$s`).
 macro_rules! hyper_read {
     ($ty:ty, |$s:ident| $tcp:expr) => {
-        impl Read for $ty {
+        impl ::hyper::rt::Read for $ty {
             fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                mut buf: ReadBufCursor<'_>,
-            ) -> Poll<io::Result<()>> {
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                mut buf: ::hyper::rt::ReadBufCursor<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
                 // SAFETY: `recv` only writes initialized bytes into the unfilled part,
                 // so no initialized byte becomes uninitialized.
                 let unfilled = unsafe { buf.as_mut() };
-                let n = ready!(to_io(poll_recv_uninit($tcp, cx, unfilled)))?;
+                let recv = $crate::pollio::LevelStream::level_recv_uninit($tcp, cx, unfilled);
+                let n = ::std::task::ready!($crate::pollio::to_io(recv))?;
                 // SAFETY: recv initialized the first `n` bytes of the unfilled part.
                 unsafe { buf.advance(n) };
-                Poll::Ready(Ok(()))
+                ::std::task::Poll::Ready(Ok(()))
             }
         }
     };
 }
+pub(crate) use hyper_read;
 
 hyper_read!(Tcp, |s| s);
 shutdown_write!(Write, Tcp, |s| s);

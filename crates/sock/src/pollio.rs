@@ -341,6 +341,46 @@ pub(crate) fn poll_recv_uninit(
     core.poll_level(Direction::Read, cx, recv, |&n| drains && n > 0 && n < len)
 }
 
+/// What the I/O trait impls (`compat.rs`, `hyper.rs`) call on a stream of either mode
+/// ([`Tcp`], `SharedTcp`) beside its inherent `poll_recv`/`poll_send`/`poll_send_vectored`.
+#[cfg_attr(
+    not(any(feature = "futures-io", feature = "tokio-io", feature = "hyper")),
+    allow(dead_code)
+)]
+pub(crate) trait LevelStream {
+    /// Reads into uninitialized spare capacity (tokio's `ReadBuf`, hyper's cursor).
+    fn level_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<Result<usize>>;
+
+    /// Ready once what the sends took is with the kernel.
+    fn level_flush(&self, cx: &mut Context<'_>) -> Poll<Result<()>>;
+
+    /// Flushes, then shuts the writing direction down.
+    fn level_close(&self, cx: &mut Context<'_>) -> Poll<Result<()>>;
+}
+
+/// A loop-mode stream's sends are syscalls: nothing to flush.
+impl LevelStream for Tcp {
+    fn level_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<Result<usize>> {
+        poll_recv_uninit(self, cx, buf)
+    }
+
+    fn level_flush(&self, _: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn level_close(&self, _: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(self.shutdown(crate::tcp::Shutdown::Write))
+    }
+}
+
 /// `io::Error` from a sock error, for the I/O traits.
 #[cfg_attr(
     not(any(feature = "futures-io", feature = "tokio-io", feature = "hyper")),

@@ -20,6 +20,9 @@ use crate::scope::{Scoped, scoped};
 #[doc(no_inline)]
 pub use crate::multi::HostEvent;
 pub use crate::multi::{SharedLoop, SharedTcp, SharedUdp};
+pub use crate::multi::{
+    SharedOwnedReadHalf, SharedOwnedWriteHalf, SharedReadHalf, SharedWriteHalf,
+};
 
 /// Puts the absolute deadline `t` on every socket operation `fut` awaits, in a task of a
 /// [`SharedLoop`]: the shared-poller mode's [`sock::deadline`](crate::deadline) (same

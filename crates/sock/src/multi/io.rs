@@ -125,7 +125,7 @@ impl crate::transfer::Step for Parking<'_> {
 
 /// Panics unless this thread is a worker of a shared loop: only its workers take the
 /// shared poller's events, so a task parked anywhere else would hang silently.
-fn check_worker() {
+pub(super) fn check_worker() {
     if !mt::is_worker() {
         panic!(
             "sock: a SharedTcp or SharedUdp was awaited outside a worker of its SharedLoop \

@@ -21,20 +21,26 @@
 //! (and only listeners are shared, exclusively), or the tasks are `Send` and any thread
 //! may run them.
 
+mod claim;
 mod handle;
 mod io;
 mod listener;
 mod loops;
 mod park;
+mod scompat;
+mod shalf;
 mod shared;
 mod slot;
+mod spoll;
 mod stcp;
 mod sudp;
+mod sudp_poll;
 mod sys;
 
 pub use handle::{Handle, RemoteJoin};
 pub use listener::{LoopListener, SharedListener};
 pub use loops::{LoopThreads, spawn_loops};
+pub use shalf::{SharedOwnedReadHalf, SharedOwnedWriteHalf, SharedReadHalf, SharedWriteHalf};
 pub use shared::{HostEvent, SharedLoop};
 pub(crate) use shared::{count_parked, count_shared};
 pub use stcp::SharedTcp;

@@ -103,7 +103,7 @@ impl SharedTcp {
     }
 
     /// The current OS socket.
-    fn io(&self) -> &sys::SharedIo {
+    pub(super) fn io(&self) -> &sys::SharedIo {
         self.slot.get()
     }
 

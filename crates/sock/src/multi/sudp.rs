@@ -85,6 +85,11 @@ impl SharedUdp {
         SharedUdp::open(&SharedLoop::current(), family)
     }
 
+    /// The registered socket.
+    pub(super) fn io(&self) -> &sys::SharedIo {
+        &self.io
+    }
+
     /// The OS socket, for a borrowed handle (`raw.rs`): a closed one stays open until
     /// the last clone drops, so the borrow never dangles.
     pub(crate) fn socket(&self) -> &socket2::Socket {

@@ -27,6 +27,10 @@ use sock_poll_shared::{Event, Poller};
 
 use super::Dir;
 use crate::error::{Error, Result};
+use crate::multi::claim::Claims;
+
+#[path = "linux_level.rs"]
+mod level;
 
 /// Bits of a key that hold the slot index.
 const INDEX_BITS: u32 = 32;
@@ -229,6 +233,8 @@ pub(crate) struct SharedIo {
     index: usize,
     table: Arc<Table>,
     poller: Poller,
+    /// The poll-level calls' waiters (`level.rs`).
+    claims: Claims,
 }
 
 impl SharedIo {
@@ -250,6 +256,7 @@ impl SharedIo {
             index,
             table: table.clone(),
             poller: poller.clone(),
+            claims: Claims::default(),
         })
     }
 

@@ -10,6 +10,9 @@ use sock_poll_shared::{Event, Poller};
 use super::Dir;
 use crate::error::Result;
 
+#[path = "other_level.rs"]
+mod level;
+
 /// No registrations on this platform.
 pub(crate) struct Table;
 

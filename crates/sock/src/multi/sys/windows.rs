@@ -52,6 +52,10 @@ use windows_sys::Win32::System::IO::{CancelIoEx, OVERLAPPED};
 
 use super::Dir;
 use crate::error::{Error, Result};
+use crate::multi::claim::Claims;
+
+#[path = "windows_level.rs"]
+mod level;
 
 /// The completion key of every socket of a shared loop (bits 62–63 clear: never a
 /// `SharedLoop::HOST_KEY`).
@@ -317,14 +321,6 @@ impl State {
         self.buf[..data.len()].copy_from_slice(data);
     }
 
-    /// Hands out kept received bytes.
-    fn take_into(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.len - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        n
-    }
-
     /// Hands out the kept datagram `d`: its length and source, or the truncation error
     /// (the first `out.len()` bytes in `out`) if it did not fit whole.
     fn take_datagram(
@@ -379,6 +375,8 @@ pub(crate) struct SharedIo {
     closed: AtomicBool,
     /// A listener's address family, read once (every `AcceptEx` needs a socket of it).
     domain: OnceLock<socket2::Domain>,
+    /// The poll-level calls' waiters (`level.rs`).
+    claims: Claims,
 }
 
 impl SharedIo {
@@ -394,6 +392,7 @@ impl SharedIo {
             write: Op::new(),
             closed: AtomicBool::new(false),
             domain: OnceLock::new(),
+            claims: Claims::default(),
         })
     }
 
@@ -414,26 +413,7 @@ impl SharedIo {
 
     /// Receives into `buf`: kept bytes first, else one overlapped `WSARecv`.
     pub(crate) fn poll_recv(&self, cx: &Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        let socket = self.raw();
-        self.drive(&self.read, cx, |st| match st.phase {
-            Phase::Done => {
-                st.phase = Phase::Idle;
-                match self.read.result(socket) {
-                    Ok(0) => Some(Ok(0)),
-                    Ok(n) => {
-                        (st.pos, st.len) = (0, n as usize);
-                        None
-                    }
-                    Err(e) => Some(Err(e.into())),
-                }
-            }
-            _ if st.pos < st.len => Some(Ok(st.take_into(buf))),
-            _ if buf.is_empty() => Some(Ok(0)),
-            _ => {
-                let want = buf.len().min(MAX_CHUNK);
-                failed(self.read.start(st, |st, ov| recv(socket, st, want, ov)))
-            }
-        })
+        self.drive(&self.read, cx, |st| self.recv_step(st, buf))
     }
 
     /// Receives with `MSG_*` flags: none is a plain receive; any other is refused, as
@@ -508,16 +488,7 @@ impl SharedIo {
         cx: &Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<(usize, socket2::SockAddr)>> {
-        self.drive(&self.read, cx, |st| {
-            let r = if st.phase == Phase::Done {
-                self.finish_recv_from(st)
-            } else if let Some(d) = st.datagram.take() {
-                return Some(st.take_datagram(d, buf).map_err(Error::from));
-            } else {
-                self.start_recv_from(st, buf.len())
-            };
-            failed(r)
-        })
+        self.drive(&self.read, cx, |st| self.recv_from_step(st, buf))
     }
 
     /// Keeps the datagram of a completed `WSARecvFrom`, or returns its error.
