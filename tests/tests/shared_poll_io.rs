@@ -163,7 +163,10 @@ fn try_calls_say_would_block_on_an_idle_socket_then_move_bytes() {
         }
         Ok((idle, again, got))
     });
-    assert_eq!((idle, again), (ErrorKind::WouldBlock, ErrorKind::WouldBlock));
+    assert_eq!(
+        (idle, again),
+        (ErrorKind::WouldBlock, ErrorKind::WouldBlock)
+    );
     assert_eq!(got, b"hello");
 }
 
@@ -203,7 +206,8 @@ fn owned_halves_move_four_megabytes_each_way_in_reader_and_writer_tasks() {
                     w.shutdown_write()
                 }));
             }
-            let a_reader = mt::spawn(async move { recv_all_level(|cx, b| ar.poll_recv(cx, b)).await });
+            let a_reader =
+                mt::spawn(async move { recv_all_level(|cx, b| ar.poll_recv(cx, b)).await });
             let b_got = recv_all_level(|cx, b| br.poll_recv(cx, b)).await?;
             for w in writers {
                 w.await?;
@@ -232,7 +236,8 @@ fn a_send_that_pends_takes_nothing() {
                 }
             }
             assert!(want.len() < 1024 * chunk.len(), "the peer never filled up");
-            let reader = mt::spawn(async move { recv_all_level(|cx, b| server.poll_recv(cx, b)).await });
+            let reader =
+                mt::spawn(async move { recv_all_level(|cx, b| server.poll_recv(cx, b)).await });
             let tail = [0xFFu8; 1000];
             send_all_level(|cx, b| client.poll_send(cx, b), &tail).await?;
             want.extend_from_slice(&tail);
@@ -271,7 +276,9 @@ fn a_poll_recv_while_another_tasks_recv_waits_panics() {
         let (_client, server) = pair().await?;
         let waiting = server.clone();
         let mut buf = [0u8; 1];
-        let recv = poll_once(waiting.recv(&mut buf)).await.expect("nothing was sent");
+        let recv = poll_once(waiting.recv(&mut buf))
+            .await
+            .expect("nothing was sent");
         let other = mt::spawn(async move {
             let mut buf = [0u8; 1];
             poll_fn(|cx| server.poll_recv(cx, &mut buf)).await

@@ -6,6 +6,12 @@
 //! the timer is the running worker's. [`deadline`] and [`timeout`] are the scope
 //! deadlines of this mode: [`sock::deadline`](crate::deadline) with the worker's timer,
 //! so the scope stays `Send`.
+//!
+//! As in the loop mode, the sockets have poll-level calls (`poll_recv`, `poll_send`,
+//! `try_recv`, `readable`, …), a [`SharedTcp`] splits into halves
+//! ([`SharedTcp::split`], [`SharedTcp::into_split`]: `Send`, for a reader task and a
+//! writer task), and the `futures-io`, `tokio-io` and `hyper` features implement their
+//! I/O traits for `SharedTcp` and its halves.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
