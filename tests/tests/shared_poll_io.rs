@@ -393,6 +393,31 @@ fn poll_close_gives_the_peer_the_bytes_then_eof() {
     assert_eq!((got.as_slice(), end), (&b"bye"[..], 0));
 }
 
+#[test]
+fn owned_halves_through_hyper_rt_traits() {
+    use hyper::rt::{Read, ReadBuf, Write};
+
+    let got = on_shared_loop(async {
+        let (client, server) = pair().await?;
+        let (_, mut w) = client.into_split();
+        let (mut r, _) = server.into_split();
+        let n = poll_fn(|cx| Pin::new(&mut w).poll_write(cx, b"over hyper")).await?;
+        assert_eq!(n, 10);
+        poll_fn(|cx| Pin::new(&mut w).poll_shutdown(cx)).await?;
+        let mut raw = [std::mem::MaybeUninit::uninit(); 64];
+        let mut buf = ReadBuf::uninit(&mut raw);
+        loop {
+            let before = buf.filled().len();
+            poll_fn(|cx| Pin::new(&mut r).poll_read(cx, buf.unfilled())).await?;
+            if buf.filled().len() == before {
+                break;
+            }
+        }
+        Ok(buf.filled().to_vec())
+    });
+    assert_eq!(got, b"over hyper");
+}
+
 /// Round trips measured after the warm-up.
 const WARM_UP: u64 = 100;
 /// Allocations allowed over the measured round trips, whatever their number: a table
