@@ -12,35 +12,25 @@
 #![cfg(target_os = "linux")]
 
 use std::cell::{Cell, RefCell};
-use std::ffi::CString;
 use std::io;
 use std::net::UdpSocket;
-use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::Path;
-use std::process::Command;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sock_addr::{Hints, LookupError, resolve, resolver_stats};
 use sock_sched::{Executor, sleep};
+use sock_tests::harness::netns;
 
 const TEST: &str = "resolve_blocking_in_getaddrinfo_does_not_stall_the_loop";
 const CHILD_ENV: &str = "SOCK_ADDR_NETNS_CHILD";
 
 #[test]
 fn resolve_blocking_in_getaddrinfo_does_not_stall_the_loop() {
-    if std::env::var(CHILD_ENV).as_deref() != Ok(TEST) {
-        let out = run_child();
-        println!("{out}");
+    if !netns::is_child(TEST, CHILD_ENV) {
+        println!("{}", netns::run_self_as_child(TEST, CHILD_ENV));
         return;
     }
-    if let Err(err) = enter_namespace() {
-        let msg = format!("NAMESPACES UNAVAILABLE: cannot create a network namespace ({err})");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}; failing because CI is set"
-        );
-        println!("{msg}; this test did not run (set CI=true to make it fail)");
+    if !netns::entered(enter_namespace(), "cannot create a network namespace") {
         return;
     }
     // Bound but never read: queries to it go unanswered until the resolver gives up.
@@ -117,79 +107,10 @@ fn check_ticks(ticks: &[Instant], elapsed: Duration) {
     );
 }
 
-/// Re-executes this test in a child process; returns its output, asserting it passed.
-fn run_child() -> String {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let out = Command::new(exe)
-        .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, TEST)
-        .output()
-        .expect("re-executing the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("1 passed"),
-        "child ran no test:\n{stdout}\n{stderr}"
-    );
-    stdout
-}
-
 /// New network + mount namespaces for this thread (and threads it starts), `lo` up, and
 /// a private `/etc/resolv.conf` pointing at 127.0.0.1.
 fn enter_namespace() -> io::Result<()> {
-    // SAFETY: plain syscall; affects only this thread's namespaces.
-    check(unsafe { libc::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS) })?;
-    mount(None, Path::new("/"), libc::MS_REC | libc::MS_PRIVATE)?;
-    loopback_up()?;
-    let tmp = std::env::temp_dir().join(format!("sock-netns-{}-resolv.conf", std::process::id()));
-    std::fs::write(&tmp, "nameserver 127.0.0.1\noptions timeout:1 attempts:2\n")?;
-    let res = mount(Some(&tmp), Path::new("/etc/resolv.conf"), libc::MS_BIND);
-    let _ = std::fs::remove_file(&tmp); // the bind mount keeps it alive
-    res
-}
-
-fn check(res: libc::c_int) -> io::Result<()> {
-    if res == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-fn mount(source: Option<&Path>, target: &Path, flags: libc::c_ulong) -> io::Result<()> {
-    let c = |p: &Path| CString::new(p.to_str().expect("UTF-8 path")).expect("no NUL");
-    let source = source.map(c);
-    let target = c(target);
-    let src = source.as_ref().map_or(c"none".as_ptr(), |s| s.as_ptr());
-    // SAFETY: NUL-terminated strings; null fstype and data are allowed for these flags.
-    check(unsafe {
-        libc::mount(
-            src,
-            target.as_ptr(),
-            std::ptr::null(),
-            flags,
-            std::ptr::null(),
-        )
-    })
-}
-
-/// Sets `IFF_UP` on `lo` (a new namespace starts with it down).
-fn loopback_up() -> io::Result<()> {
-    // SAFETY: plain syscall.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    check(fd)?;
-    // SAFETY: `fd` is a fresh socket nobody else owns; closed when `_sock` drops.
-    let _sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: `ifreq` is plain data; all-zero is valid.
-    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
-        *dst = *src as libc::c_char;
-    }
-    // SAFETY: `fd` is a socket and `req` a valid `ifreq` naming `lo`.
-    check(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) })?;
-    // SAFETY: SIOCGIFFLAGS filled the flags member of the union.
-    unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
-    // SAFETY: as above.
-    check(unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) })
+    netns::unshare_net_and_mounts()?;
+    netns::loopback_up()?;
+    netns::private_resolv_conf("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n")
 }

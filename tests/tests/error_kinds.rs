@@ -134,7 +134,7 @@ fn linux_network_down_errors_of_accept_are_transient() {
 /// Linux: `connect` over a blackhole route fails with `EINVAL` at once, for TCP and UDP.
 #[cfg(target_os = "linux")]
 mod blackhole {
-    use std::process::Command;
+    use sock_tests::harness::netns;
 
     use super::*;
 
@@ -145,19 +145,9 @@ mod blackhole {
     #[test]
     fn connect_over_a_blackhole_route_is_network_unreachable() {
         // A thread of its own: its network namespace ends with it.
-        let checked = std::thread::spawn(|| {
-            if let Err(e) = enter_namespace_with_blackhole() {
-                let msg = format!("NAMESPACES UNAVAILABLE: no blackhole route ({e})");
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "{msg}; failing because CI is set"
-                );
-                println!("{msg}; this test did not run (set CI=true to make it fail)");
-                return;
-            }
-            sock::run(check_connects());
+        netns::on_own_thread(enter_namespace_with_blackhole, "no blackhole route", || {
+            sock::run(check_connects())
         });
-        checked.join().expect("the namespace thread");
     }
 
     /// TCP and UDP connects to the blackholed address; `EINVAL` elsewhere is unchanged.
@@ -176,19 +166,8 @@ mod blackhole {
 
     /// Moves this thread into a new network namespace with a blackhole route.
     fn enter_namespace_with_blackhole() -> io::Result<()> {
-        // SAFETY: plain syscall; affects only this thread's namespaces.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
-        let out = Command::new("ip")
-            .args(["route", "add", "blackhole", BLACKHOLE])
-            .output()?;
-        match out.status.success() {
-            true => Ok(()),
-            false => Err(io::Error::other(
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )),
-        }
+        netns::unshare_net()?;
+        netns::add_blackhole_route(BLACKHOLE)
     }
 }
 

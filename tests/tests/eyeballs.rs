@@ -18,11 +18,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use sock::{ErrorKind, Expires, Family, SockAddr, io::OptValue, shared::SharedTcp};
+use sock_tests::harness::netns;
 use sock_tests::{PATIENCE, on_shared_loop};
 
 /// The deadline of every connect here.
@@ -412,42 +412,13 @@ fn syn_sent(table: &str) -> usize {
 /// Runs `scenario` in a child process (this binary, running only test `name`) inside a
 /// fresh namespace, or, in that child, runs it here.
 fn isolated(name: &str, scenario: impl FnOnce()) {
-    if std::env::var(CHILD_ENV).as_deref() != Ok(name) {
-        println!("{}", run_child(name));
+    if !netns::is_child(name, CHILD_ENV) {
+        println!("{}", netns::run_self_as_child(name, CHILD_ENV));
         return;
     }
-    if let Err(err) = enter_namespace() {
-        let msg = format!("NAMESPACES UNAVAILABLE: cannot make the network ({err})");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}; failing because CI is set"
-        );
-        println!("{msg}; this test did not run (set CI=true to make it fail)");
-        return;
+    if netns::entered(enter_namespace(), "cannot make the network") {
+        scenario();
     }
-    scenario();
-}
-
-/// Re-executes this binary for test `name`; its output, asserting that it passed.
-fn run_child(name: &str) -> String {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let out = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, name)
-        .output()
-        .expect("re-execute the test binary");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{name} failed ({}):\n{text}",
-        out.status
-    );
-    assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
-    text
 }
 
 /// `ip` commands that make the blackhole: a veth whose neighbour is nobody.
@@ -474,28 +445,7 @@ fd99::2 dead.test
 /// Moves this thread (and what it starts) into new network and mount namespaces,
 /// builds the blackhole and mounts the private `/etc/hosts`.
 fn enter_namespace() -> io::Result<()> {
-    // SAFETY: plain syscall; it changes only this thread's namespaces.
-    if unsafe { libc::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    run("mount", "--make-rprivate /")?;
-    NETWORK.iter().try_for_each(|args| run("ip", args))?;
-    let hosts = std::env::temp_dir().join(format!("sock-eyeballs-{}-hosts", std::process::id()));
-    std::fs::write(&hosts, HOSTS)?;
-    let mounted = run("mount", &format!("--bind {} /etc/hosts", hosts.display()));
-    let _ = std::fs::remove_file(&hosts); // the bind mount keeps it alive
-    mounted
-}
-
-/// Runs `program <args>`.
-fn run(program: &str, args: &str) -> io::Result<()> {
-    let out = Command::new(program).args(args.split(' ')).output()?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    Err(io::Error::other(format!(
-        "{program} {args}: {}",
-        stderr.trim()
-    )))
+    netns::unshare_net_and_mounts()?;
+    netns::ip_each(NETWORK)?;
+    netns::private_hosts(HOSTS)
 }

@@ -155,7 +155,8 @@ fn shared_mode_numeric_hosts_work_and_names_fail_at_once() {
 #[cfg(target_os = "linux")]
 mod link_local {
     use std::io;
-    use std::process::Command;
+
+    use sock_tests::harness::netns;
 
     use super::*;
 
@@ -163,20 +164,14 @@ mod link_local {
 
     #[test]
     fn scoped_link_local_targets_with_numerichost() {
-        let checked = std::thread::spawn(|| {
-            if let Err(e) = enter_namespace_with_link_local() {
-                let msg = format!("NAMESPACES UNAVAILABLE: no link-local address ({e})");
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "{msg}; failing because CI is set"
-                );
-                println!("{msg}; this test did not run (set CI=true to make it fail)");
-                return;
-            }
-            sock::run(loop_mode());
-            sock_tests::on_shared_loop(shared_mode());
-        });
-        checked.join().expect("the namespace thread");
+        netns::on_own_thread(
+            enter_namespace_with_link_local,
+            "no link-local address",
+            || {
+                sock::run(loop_mode());
+                sock_tests::on_shared_loop(shared_mode());
+            },
+        );
         assert_no_pool_lookup();
     }
 
@@ -235,12 +230,9 @@ mod link_local {
     /// Moves this thread into a new network namespace with `fe80::1` on `lo` (no
     /// duplicate address detection: usable at once).
     fn enter_namespace_with_link_local() -> io::Result<()> {
-        // SAFETY: plain syscall; affects only this thread's namespaces.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
-        ip(&["link", "set", "lo", "up"])?;
-        ip(&["-6", "addr", "add", "fe80::1/64", "dev", "lo", "nodad"])?;
+        netns::unshare_net()?;
+        netns::loopback_up()?;
+        netns::add_address("fe80::1/64", "lo")?;
         usable_soon()
     }
 
@@ -258,16 +250,6 @@ mod link_local {
                 Err(e) if std::time::Instant::now() > deadline => return Err(e),
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
             }
-        }
-    }
-
-    fn ip(args: &[&str]) -> io::Result<()> {
-        let out = Command::new("ip").args(args).output()?;
-        match out.status.success() {
-            true => Ok(()),
-            false => Err(io::Error::other(
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )),
         }
     }
 }

@@ -32,10 +32,10 @@ fn the_linux_options_are_unknown_elsewhere() {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod linux {
     use std::io;
-    use std::process::Command;
 
     use sock::{ErrorKind, Expires, Family, io::OptValue, shared::SharedLoop};
     use sock_tests::PATIENCE;
+    use sock_tests::harness::netns;
 
     use super::NEW;
 
@@ -211,19 +211,11 @@ mod linux {
     /// `TCPFastOpenActive` counter says so), and the exchange works as any other.
     #[test]
     fn tcp_fastopen_connect_sends_the_first_bytes_with_the_syn() {
-        let checked = std::thread::spawn(|| {
-            if let Err(e) = enter_namespace_with_fastopen() {
-                let msg = format!("NAMESPACES UNAVAILABLE: no namespace with fast open ({e})");
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "{msg}; failing because CI is set"
-                );
-                println!("{msg}; this test did not run (set CI=true to make it fail)");
-                return;
-            }
-            sock::run(check_fastopen());
-        });
-        checked.join().expect("the namespace thread");
+        netns::on_own_thread(
+            enter_namespace_with_fastopen,
+            "no namespace with fast open",
+            || sock::run(check_fastopen()),
+        );
     }
 
     async fn check_fastopen() {
@@ -282,18 +274,8 @@ mod linux {
 
     /// Moves this thread into a new network namespace, `lo` up, fast open on both sides.
     fn enter_namespace_with_fastopen() -> io::Result<()> {
-        // SAFETY: plain syscall; affects only this thread's namespaces.
-        if unsafe { libc::unshare(libc::CLONE_NEWNET) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
-        let out = Command::new("ip")
-            .args(["link", "set", "lo", "up"])
-            .output()?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr).into_owned();
-            return Err(io::Error::other(err));
-        }
-        // `/proc/sys/net` is the writing thread's namespace's.
-        std::fs::write("/proc/sys/net/ipv4/tcp_fastopen", "3")
+        netns::unshare_net()?;
+        netns::loopback_up()?;
+        netns::sysctl("net/ipv4/tcp_fastopen", "3")
     }
 }

@@ -4,7 +4,11 @@
 //! the thread that met it, named by `Builder::name`.
 //!
 //! The shedding case runs in a child process (the fd limit is the whole process's);
-//! the child prints what its subscriber captured, one event a line.
+//! the child prints what its subscriber captured, one event a line. So does the
+//! resolver-timeout case (Linux): its child enters network and mount namespaces whose
+//! only name server, 127.0.0.1:53, never answers, so a connect by name is still
+//! looking the name up at its deadline. Where namespaces are unavailable that test
+//! says so, and fails when `CI` is set.
 
 #![cfg(unix)]
 
@@ -215,4 +219,59 @@ fn shed_child() {
     for line in lines {
         println!("captured {line}");
     }
+}
+
+/// The resolver-timeout case's test, and the variable that makes its child run it.
+#[cfg(target_os = "linux")]
+const RESOLVER_TEST: &str = "resolver_timeout_is_reported";
+#[cfg(target_os = "linux")]
+const RESOLVER_CHILD: &str = "SOCK_TRACING_RESOLVER_CHILD";
+
+/// A `connect` by name whose lookup is still pending at the operation's deadline (the
+/// name server is silent) ends with `Timeout` and reports the lookup, naming the host.
+#[cfg(target_os = "linux")]
+#[test]
+fn resolver_timeout_is_reported() {
+    use sock_tests::harness::netns;
+
+    if !netns::is_child(RESOLVER_TEST, RESOLVER_CHILD) {
+        println!(
+            "{}",
+            netns::run_self_as_child(RESOLVER_TEST, RESOLVER_CHILD)
+        );
+        return;
+    }
+    if !netns::entered(silent_name_server(), "cannot create a network namespace") {
+        return;
+    }
+    // Bound but never read: queries to it go unanswered until the resolver gives up.
+    let _silent = std::net::UdpSocket::bind("127.0.0.1:53").expect("bind the silent name server");
+    let lines = Capture::run(|| {
+        sock::run(async {
+            let tcp = sock::tcp(Family::INET).unwrap();
+            let err = tcp
+                .connect("name.invalid", 80)
+                .timeout(Duration::from_millis(200))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        });
+    });
+    let pending = matching(&lines, "name lookup still pending at the deadline");
+    assert!(!pending.is_empty(), "{lines:#?}");
+    assert!(
+        pending.iter().all(|l| l.contains("host=\"name.invalid\"")),
+        "{pending:#?}"
+    );
+}
+
+/// New network and mount namespaces, `lo` up, and a private `/etc/resolv.conf` whose
+/// only name server is 127.0.0.1.
+#[cfg(target_os = "linux")]
+fn silent_name_server() -> std::io::Result<()> {
+    use sock_tests::harness::netns;
+
+    netns::unshare_net_and_mounts()?;
+    netns::loopback_up()?;
+    netns::private_resolv_conf("nameserver 127.0.0.1\noptions timeout:1 attempts:2\n")
 }
