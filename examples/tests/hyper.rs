@@ -1,7 +1,9 @@
 //! The hyper_server and hyper_client examples over loopback: GET, a 1 MiB POST echoed
 //! byte-exact, HEAD without a body, keep-alive, a malformed request answered 400 while
 //! the server serves on, a slowloris client cut off by the header-read timeout (on
-//! `sock::hyper::Timer`), h2c with curl, and the client's whole-request deadline.
+//! `sock::hyper::Timer`), h2c with curl, curl's GET/POST (1 MiB, chunked)/HEAD over one
+//! kept-alive connection, `wrk` for 5 s with no errors, and the client's whole-request
+//! deadline.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -195,4 +197,93 @@ fn hyper_client_gives_up_at_its_deadline() {
         assert!(start.elapsed() >= limit && start.elapsed() < PATIENCE);
     });
     drop(silent);
+}
+
+/// Runs curl with `args` against the server; its stdout, failing the test on an error
+/// exit. Unix only (curl is not run under Wine).
+#[cfg(unix)]
+fn curl(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("curl must be installed (cargo xtask ci installs it)");
+    assert!(
+        out.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// curl as a client would use it: GET, a 1 MiB POST echoed byte-exact (with a length,
+/// then chunked), HEAD with no body, and two requests on one kept-alive connection.
+#[cfg(unix)]
+#[test]
+fn curl_gets_posts_heads_and_chunks_over_keep_alive() {
+    let port = server(PATIENCE);
+    let url = format!("http://127.0.0.1:{port}/");
+    assert_eq!(curl(&[&url]).stdout, b"hello world\n");
+    let body: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
+    let file = std::env::temp_dir().join(format!("sock-hyper-post-{}", std::process::id()));
+    std::fs::write(&file, &body).unwrap();
+    let data = format!("@{}", file.display());
+    let echoed = curl(&["--data-binary", &data, &url]).stdout;
+    assert!(
+        echoed == body,
+        "the 1 MiB POST came back {} bytes",
+        echoed.len()
+    );
+    let chunked = [
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        &data,
+        &url,
+    ];
+    let echoed = curl(&chunked).stdout;
+    assert!(
+        echoed == body,
+        "the chunked POST came back {} bytes",
+        echoed.len()
+    );
+    std::fs::remove_file(&file).unwrap();
+    let head = curl(&["-I", &url]);
+    let text = String::from_utf8_lossy(&head.stdout);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(!text.contains("hello world"), "HEAD has no body: {text}");
+    let twice = curl(&["-v", &url, &url]);
+    assert_eq!(twice.stdout, b"hello world\nhello world\n");
+    let log = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        log.contains("Re-using existing connection") || log.contains("Reusing existing"),
+        "the second request reuses the connection:\n{log}"
+    );
+}
+
+/// `wrk` for 5 s against hyper_server: no socket errors, no non-2xx answers. Unix
+/// only (no wrk under Wine); `cargo xtask ci` installs wrk.
+#[cfg(unix)]
+#[test]
+fn wrk_finds_no_errors_on_hyper_server() {
+    let port = server(PATIENCE);
+    let out = std::process::Command::new("wrk")
+        .args(["-t1", "-c64", "-d5s", "--timeout", "5s"])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .expect("wrk must be installed (cargo xtask ci installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wrk failed: {text}");
+    assert!(
+        !text.contains("Socket errors"),
+        "wrk saw socket errors:\n{text}"
+    );
+    assert!(!text.contains("Non-2xx"), "wrk saw bad answers:\n{text}");
+    let requests: u64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in:\n{text}"));
+    assert!(requests > 0, "{text}");
+    eprintln!("{text}");
 }
