@@ -8,7 +8,6 @@ pub mod demo;
 pub mod echo;
 pub mod embed;
 pub mod heap;
-pub mod http;
 pub mod hyper_client;
 pub mod hyper_server;
 pub mod observe;

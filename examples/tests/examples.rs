@@ -1,4 +1,4 @@
-//! The examples' code over real loopback sockets: echo, HTTP (with curl), chat, UDP
+//! The examples' code over real loopback sockets: echo, chat, UDP
 //! request/response, and ICMP ping on a raw socket.
 
 use std::time::Duration;
@@ -10,20 +10,6 @@ fn listener() -> (sock::Tcp, u16) {
     l.listen("127.0.0.1", 0).unwrap();
     let port = l.local_addr().unwrap().port();
     (l, port)
-}
-
-/// Starts the http example on its own OS thread and loop; returns its port.
-#[cfg(unix)]
-fn http_server_in_a_thread() -> u16 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        sock::run(async move {
-            let (l, port) = listener();
-            tx.send(port).unwrap();
-            let _ = sock_examples::http::serve(l).await;
-        })
-    });
-    rx.recv().unwrap()
 }
 
 #[test]
@@ -60,47 +46,6 @@ fn echo_server_metrics_line() {
         assert!(line.contains(&format!("parked_ops={parked} ")), "{line}");
         server.cancel();
     });
-}
-
-#[test]
-fn http_serves_keep_alive_and_close() {
-    sock::run(async {
-        let (l, port) = listener();
-        sock::thread(sock_examples::http::serve(l));
-        let c = sock::tcp(Family::INET).unwrap();
-        c.connect("127.0.0.1", port).await.unwrap();
-        // Two pipelined requests, the second asking to close.
-        c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
-        let all = c.recvall().timeout(Duration::from_secs(5)).await.unwrap();
-        let text = String::from_utf8(all).unwrap();
-        assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
-        assert_eq!(text.matches(sock_examples::http::BODY).count(), 2);
-    });
-}
-
-/// Unix only: the Windows run happens under Wine, where there is no curl.
-#[cfg(unix)]
-#[test]
-fn curl_gets_the_http_page() {
-    let port = http_server_in_a_thread();
-    let out = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "--max-time",
-            "10",
-            &format!("http://127.0.0.1:{port}/"),
-        ])
-        .output()
-        .expect("curl must be installed (cargo xtask ci installs it)");
-    assert!(
-        out.status.success(),
-        "curl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        sock_examples::http::BODY
-    );
 }
 
 #[test]
@@ -364,43 +309,6 @@ fn icmp_checksum_and_reply_matching() {
         !sock_examples::ping::is_reply_to(&own, 7, 9),
         "our own request is not a reply"
     );
-}
-
-/// `wrk` for 5 s against the http example: no socket errors, no non-2xx answers.
-/// Unix only (no wrk under Wine); `cargo xtask ci` installs wrk.
-#[cfg(unix)]
-#[test]
-fn wrk_finds_no_socket_errors() {
-    let port = http_server_in_a_thread();
-    let out = std::process::Command::new("wrk")
-        .args([
-            "-t1",
-            "-c32",
-            "-d5s",
-            "--timeout",
-            "5s",
-            &format!("http://127.0.0.1:{port}/"),
-        ])
-        .output()
-        .expect("wrk must be installed (cargo xtask ci installs it)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "wrk failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !text.contains("Socket errors"),
-        "wrk saw socket errors:\n{text}"
-    );
-    assert!(!text.contains("Non-2xx"), "wrk saw bad answers:\n{text}");
-    let requests: u64 = text
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no request count in:\n{text}"));
-    assert!(requests > 0, "{text}");
-    eprintln!("{text}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::step::{Step, StepError, StepResult};
 use crate::toolchain;
 
 /// The fuzz targets, in `tests/fuzz/fuzz_targets/<name>.rs`.
-const TARGETS: [&str; 5] = ["addr_strings", "sockaddr_raw", "options", "batch", "http"];
+const TARGETS: [&str; 4] = ["addr_strings", "sockaddr_raw", "options", "batch"];
 
 /// How long each target runs (libFuzzer's `-max_total_time`), in seconds.
 const SECONDS: u64 = 60;

@@ -1,7 +1,7 @@
 //! `setup-tools`: every outside program a later step runs, installed with apt-get when
 //! missing, so `ci` does all its installing in one early step.
 //!
-//! The tests drive `curl` and `wrk` (the http example's tests), `openssl` (its
+//! The tests drive `curl` and `wrk` (the hyper_server example's tests), `openssl` (its
 //! `s_client` against the tls_echo example), `getent` (address lookups cross-checked
 //! against the system), `taskset` (netbench's pinning) and `cc` (the C echo server of
 //! the benchmarks; also criterion's `alloca` build script); `icount` runs `valgrind`

@@ -18,7 +18,7 @@ use crate::toolchain;
 /// both this and `bench-smoke` hang.
 const TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 
-/// The outside programs the tests run: `curl` and `wrk` (the http example), `openssl`
+/// The outside programs the tests run: `curl` and `wrk` (the hyper_server example), `openssl`
 /// (`s_client` against the tls_echo example), `getent` (sock-addr's cross-checks), `cc`
 /// (netbench's C echo server, criterion's `alloca`) and `taskset` (netbench pins its
 /// servers).
