@@ -24,12 +24,8 @@ use crate::socket::Core;
 /// See [`copy`](super::copy).
 #[must_use = "futures do nothing unless awaited"]
 pub struct Copy<'a> {
-    /// The socket read from.
-    from: &'a Core,
-    /// The socket written to.
-    to: &'a Core,
-    /// The one direction.
-    pump: Pump,
+    /// The one direction, with the two sockets' waiters.
+    pump: Pump<'a>,
     /// The idle deadline, if any.
     idle: Option<Idle>,
 }
@@ -38,9 +34,7 @@ impl<'a> Copy<'a> {
     /// A copy from `from` to `to`.
     pub(crate) fn new(from: &'a Core, to: &'a Core) -> Copy<'a> {
         Copy {
-            from,
-            to,
-            pump: Pump::new(DEFAULT_BUFFER),
+            pump: Pump::new(DEFAULT_BUFFER, from, to),
             idle: None,
         }
     }
@@ -105,7 +99,7 @@ impl Future for Copy<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<u64>> {
         let this = &mut *self;
-        let r = this.pump.poll(cx, this.from, this.to);
+        let r = this.pump.poll(cx);
         let progressed = this.pump.take_progress();
         match r {
             Poll::Ready(Ok(())) => return Poll::Ready(Ok(this.copied())),
@@ -129,12 +123,6 @@ impl Op for Copy<'_> {
     }
 }
 
-impl Drop for Copy<'_> {
-    fn drop(&mut self) {
-        self.pump.forget(self.from, self.to);
-    }
-}
-
 /// [`copy_bidirectional`](super::copy_bidirectional): both ways at once, each EOF
 /// forwarded, until both directions are done.
 ///
@@ -148,14 +136,10 @@ impl Drop for Copy<'_> {
 /// See [`copy_bidirectional`](super::copy_bidirectional).
 #[must_use = "futures do nothing unless awaited"]
 pub struct CopyBidirectional<'a> {
-    /// One socket.
-    a: &'a Core,
-    /// The other.
-    b: &'a Core,
-    /// From `a` to `b`.
-    a_to_b: Pump,
-    /// From `b` to `a`.
-    b_to_a: Pump,
+    /// From `a` to `b` (a's read waiter, b's write waiter).
+    a_to_b: Pump<'a>,
+    /// From `b` to `a` (b's read waiter, a's write waiter).
+    b_to_a: Pump<'a>,
     /// The idle deadline, if any.
     idle: Option<Idle>,
 }
@@ -164,10 +148,8 @@ impl<'a> CopyBidirectional<'a> {
     /// A copy between `a` and `b`.
     pub(crate) fn new(a: &'a Core, b: &'a Core) -> CopyBidirectional<'a> {
         CopyBidirectional {
-            a,
-            b,
-            a_to_b: Pump::new(DEFAULT_BUFFER),
-            b_to_a: Pump::new(DEFAULT_BUFFER),
+            a_to_b: Pump::new(DEFAULT_BUFFER, a, b),
+            b_to_a: Pump::new(DEFAULT_BUFFER, b, a),
             idle: None,
         }
     }
@@ -214,11 +196,11 @@ impl<'a> CopyBidirectional<'a> {
 
     /// Polls one direction unless it is done; `Err` if it failed.
     fn poll_pump(&mut self, cx: &mut Context<'_>, a_to_b: bool) -> Result<()> {
-        let (pump, from, to, way) = match a_to_b {
-            true => (&mut self.a_to_b, self.a, self.b, "a->b"),
-            false => (&mut self.b_to_a, self.b, self.a, "b->a"),
+        let (pump, way) = match a_to_b {
+            true => (&mut self.a_to_b, "a->b"),
+            false => (&mut self.b_to_a, "b->a"),
         };
-        match pump.poll(cx, from, to) {
+        match pump.poll(cx) {
             Poll::Ready(Err((step, e))) => {
                 let e = e.context(format!("copy {way}: {}", step.name()));
                 Err(e.with_transferred(self.transferred()))
@@ -256,13 +238,6 @@ impl Op for CopyBidirectional<'_> {
 
     fn name(&self) -> &'static str {
         "copy_bidirectional"
-    }
-}
-
-impl Drop for CopyBidirectional<'_> {
-    fn drop(&mut self) {
-        self.a_to_b.forget(self.a, self.b);
-        self.b_to_a.forget(self.b, self.a);
     }
 }
 

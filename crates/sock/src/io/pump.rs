@@ -9,10 +9,10 @@
 use std::io::Read;
 use std::task::{Context, Poll, ready};
 
-use sock_poll::{Direction, Wait};
+use sock_poll::Direction;
 
 use crate::error::Error;
-use crate::socket::Core;
+use crate::socket::{Core, Waiter};
 use crate::sys;
 use crate::tcp::Shutdown;
 
@@ -44,7 +44,7 @@ impl Step {
 }
 
 /// One direction of a copy: from one socket's read side to another's write side.
-pub(crate) struct Pump {
+pub(crate) struct Pump<'a> {
     /// The bytes read and not yet written are `buf[start..end]`; empty until the
     /// first poll allocates it.
     buf: Box<[u8]>,
@@ -64,15 +64,16 @@ pub(crate) struct Pump {
     forward_eof: bool,
     /// Some byte was read or written since [`take_progress`](Pump::take_progress).
     progressed: bool,
-    /// The claim on the source's read waiter.
-    read: Wait,
-    /// The claim on the destination's write waiter.
-    write: Wait,
+    /// The source's read waiter (forgotten when the pump is dropped).
+    read: Waiter<'a>,
+    /// The destination's write waiter (forgotten when the pump is dropped).
+    write: Waiter<'a>,
 }
 
-impl Pump {
-    /// A pump with a buffer of `size` bytes (allocated on the first poll).
-    pub(crate) fn new(size: usize) -> Pump {
+impl<'a> Pump<'a> {
+    /// A pump from `from` to `to` with a buffer of `size` bytes (allocated on the first
+    /// poll).
+    pub(crate) fn new(size: usize, from: &'a Core, to: &'a Core) -> Pump<'a> {
         Pump {
             buf: Box::default(),
             size,
@@ -83,8 +84,8 @@ impl Pump {
             done: false,
             forward_eof: true,
             progressed: false,
-            read: Wait::default(),
-            write: Wait::default(),
+            read: Waiter::new(from, Direction::Read),
+            write: Waiter::new(to, Direction::Write),
         }
     }
 
@@ -127,33 +128,29 @@ impl Pump {
 
     /// Moves bytes from `from` to `to` until both would block (`Pending`), the EOF is
     /// forwarded (`Ready(Ok)`), or a step fails.
-    pub(crate) fn poll(
-        &mut self,
-        cx: &mut Context<'_>,
-        from: &Core,
-        to: &Core,
-    ) -> Poll<Result<(), (Step, Error)>> {
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), (Step, Error)>> {
         if self.buf.is_empty() {
             self.buf = vec![0; self.size].into_boxed_slice();
         }
         while !self.done {
             if self.start < self.end {
-                ready!(self.poll_send(cx, to)).map_err(|e| (Step::Send, e))?;
+                ready!(self.poll_send(cx)).map_err(|e| (Step::Send, e))?;
             } else if self.eof {
-                self.finish(to).map_err(|e| (Step::Shutdown, e))?;
+                self.finish().map_err(|e| (Step::Shutdown, e))?;
             } else {
-                ready!(self.poll_recv(cx, from)).map_err(|e| (Step::Recv, e))?;
+                ready!(self.poll_recv(cx)).map_err(|e| (Step::Recv, e))?;
             }
         }
         Poll::Ready(Ok(()))
     }
 
     /// One read into the whole (empty) buffer.
-    fn poll_recv(&mut self, cx: &mut Context<'_>, from: &Core) -> Poll<Result<(), Error>> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let buf = &mut self.buf[..];
         let len = buf.len();
         let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
-        match ready!(from.poll_stream(Direction::Read, cx, &mut self.read, len, read))? {
+        let Waiter { core, wait, .. } = &mut self.read;
+        match ready!(core.poll_stream(Direction::Read, cx, wait, len, read))? {
             0 => self.eof = true,
             n => (self.start, self.end, self.progressed) = (0, n, true),
         }
@@ -161,12 +158,13 @@ impl Pump {
     }
 
     /// One write of what the buffer holds.
-    fn poll_send(&mut self, cx: &mut Context<'_>, to: &Core) -> Poll<Result<(), Error>> {
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let rest = &self.buf[self.start..self.end];
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
         let len = rest.len();
-        let n = ready!(to.poll_stream(Direction::Write, cx, &mut self.write, len, send))
-            .map_err(|e| to.never_connected(e))?;
+        let Waiter { core, wait, .. } = &mut self.write;
+        let n = ready!(core.poll_stream(Direction::Write, cx, wait, len, send))
+            .map_err(|e| core.never_connected(e))?;
         self.start += n;
         self.moved += n as u64;
         self.progressed = true;
@@ -174,17 +172,11 @@ impl Pump {
     }
 
     /// The source's EOF with every byte written: forwards it, and the pump is done.
-    fn finish(&mut self, to: &Core) -> Result<(), Error> {
+    fn finish(&mut self) -> Result<(), Error> {
         self.done = true;
         if self.forward_eof {
-            to.with(|s| s.shutdown(Shutdown::Write))?;
+            self.write.core.with(|s| s.shutdown(Shutdown::Write))?;
         }
         Ok(())
-    }
-
-    /// Forgets the pump's waiters (the copy was dropped, finished or failed).
-    pub(crate) fn forget(&mut self, from: &Core, to: &Core) {
-        from.forget(Direction::Read, &mut self.read);
-        to.forget(Direction::Write, &mut self.write);
     }
 }
