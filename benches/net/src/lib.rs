@@ -43,4 +43,7 @@ pub use json::{JsonLine, json_field};
 pub use pattern::Pattern;
 pub use server::{ServerArgs, Transport};
 pub use stats::Summary;
-pub use sys::{clock_ticks_per_second, interrupt, raise_nofile_limit, require_linux};
+pub use sys::{
+    children_cpu_seconds, clock_ticks_per_second, interrupt, pin_thread, raise_nofile_limit,
+    require_linux, thread_cpu_seconds,
+};
