@@ -6,6 +6,11 @@
 //! `hyper::rt::Read`/`Write` for it) with [`sock::hyper::Timer`] as hyper's timer, so
 //! the default 30 s header-read timeout is armed for every request, as in a real server.
 //! `hyper_tokio` is the same server on tokio's current_thread runtime.
+//!
+//! When wrk stops it closes its connections with requests still in flight, so they are
+//! reset; hyper then shuts the writing side of each down and sock reports the
+//! `ENOTCONN` of that `shutdown(2)`, which this server logs per connection. tokio's
+//! `TcpStream` swallows that error, so `hyper_tokio` logs nothing there.
 
 #[path = "../peers/hello.rs"]
 mod hello;
@@ -56,6 +61,6 @@ async fn connection(conn: Tcp) {
     h1.timer(sock::hyper::Timer);
     let served = h1.serve_connection(conn, service_fn(hello::hello)).await;
     if let Err(err) = served {
-        eprintln!("connection: {err}");
+        eprintln!("connection: {err:?}");
     }
 }

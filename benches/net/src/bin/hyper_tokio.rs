@@ -62,6 +62,6 @@ async fn connection(stream: TcpStream) {
         .serve_connection(TokioIo::new(stream), service_fn(hello::hello))
         .await;
     if let Err(err) = served {
-        eprintln!("connection: {err}");
+        eprintln!("connection: {err:?}");
     }
 }
