@@ -18,7 +18,7 @@ use sock_netbench::Transport;
 use crate::options::Options;
 use crate::procfs;
 use crate::report;
-use crate::results::{CpuUse, HttpRun, ServerResult};
+use crate::results::{self, CpuUse, HttpRun, ServerResult};
 use crate::servers::{Running, ServerSpec};
 
 /// The servers compared, in table order.
@@ -81,7 +81,11 @@ fn record(r: &mut ServerResult, outcome: Result<HttpRun, String>) {
         Ok(run) => {
             let rate = report::number(run.requests_per_sec);
             let p99 = report::number(run.p99_us);
-            eprintln!("  {:>11}: {rate} requests/s, p99 {p99} µs", r.spec.name);
+            let cpu = results::cpu_note(run.cpu);
+            eprintln!(
+                "  {:>11}: {rate} requests/s, p99 {p99} µs{cpu}",
+                r.spec.name
+            );
             r.http.push(run);
         }
         Err(err) => r.fail(format!("wrk: {err}")),

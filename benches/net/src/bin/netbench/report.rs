@@ -350,8 +350,9 @@ impl Report<'_> {
     /// TLS bulk through tokio-rustls on sock and on tokio.
     fn tls(&self, out: &mut String) {
         let o = self.options;
-        let size = match o.tls_bytes % (1 << 20) {
-            0 => format!("{} MiB", o.tls_bytes >> 20),
+        let size = match (o.tls_bytes % (1 << 30), o.tls_bytes % (1 << 20)) {
+            (0, _) => format!("{} GiB", o.tls_bytes >> 30),
+            (_, 0) => format!("{} MiB", o.tls_bytes >> 20),
             _ => format!("{} bytes", number(o.tls_bytes as f64)),
         };
         let _ = write!(

@@ -299,6 +299,18 @@ pub(crate) fn bulk_run(line: &str, cpu: Option<CpuUse>) -> Result<BulkRun, Strin
     })
 }
 
+/// `, CPU s % / c % / other o %` for a progress line, or nothing without a reading.
+pub(crate) fn cpu_note(cpu: Option<CpuUse>) -> String {
+    cpu.map_or(String::new(), |c| {
+        format!(
+            ", CPU {:.0} % / {:.0} % / other {:.0} %",
+            c.server * 100.0,
+            c.client * 100.0,
+            c.other * 100.0
+        )
+    })
+}
+
 /// `server % / loadgen % / other %`, medians over the runs that have a CPU reading; `–`
 /// if none.
 pub(crate) fn cpu_cell(runs: impl Iterator<Item = Option<CpuUse>>) -> String {

@@ -46,11 +46,9 @@ pub(crate) fn phase(options: &Options) -> Vec<TlsResult> {
         for r in &mut results {
             match tls_once(options, &binary, r.runtime) {
                 Ok(run) => {
-                    eprintln!(
-                        "  {:>11}: {} MB/s",
-                        r.runtime,
-                        report::number(run.mb_per_sec)
-                    );
+                    let rate = report::number(run.mb_per_sec);
+                    let cpu = results::cpu_note(run.cpu);
+                    eprintln!("  {:>11}: {rate} MB/s{cpu}", r.runtime);
                     r.runs.push(run);
                 }
                 Err(err) => r.fail(err),
