@@ -4,11 +4,14 @@
 //! The binaries are the product (see `README.md` beside this package): echo servers for
 //! sock's peers (`echo_tokio_ct`, `echo_tokio_mt`, `echo_smol`, `echo_mio`, and the C
 //! `c/echo_epoll.c`) and for sock through the futures-io traits (`echo_sock_fio`), the
-//! `loadgen` load generator and the `netbench` driver that runs them all pinned to cores
-//! and writes `RESULTS.md` and `ratios.svg`. This library holds what
-//! they have in common: flag parsing, the byte pattern every echoed byte is checked
-//! against, the latency histogram, one-line JSON records, batches of datagrams moved by
-//! one `sendmmsg`/`recvmmsg` call, and the few OS calls.
+//! `loadgen` load generator, hyper's hello world on sock and on tokio (`hyper_sock`,
+//! `hyper_tokio`, driven by `wrk`), TLS bulk through tokio-rustls on either runtime
+//! (`tls_bulk`), and the `netbench` driver that runs them all pinned to cores and writes
+//! `RESULTS.md` and `ratios.svg`. This library holds what they have in common: flag
+//! parsing, the byte pattern every echoed byte is checked against, the latency
+//! histogram, one-line JSON records, batches of datagrams moved by one
+//! `sendmmsg`/`recvmmsg` call, and the few OS calls (thread pinning and CPU times among
+//! them).
 //!
 //! # Examples
 //!
@@ -43,4 +46,7 @@ pub use json::{JsonLine, json_field};
 pub use pattern::Pattern;
 pub use server::{ServerArgs, Transport};
 pub use stats::Summary;
-pub use sys::{clock_ticks_per_second, interrupt, raise_nofile_limit, require_linux};
+pub use sys::{
+    children_cpu_seconds, clock_ticks_per_second, interrupt, pin_thread, raise_nofile_limit,
+    require_linux, thread_cpu_seconds,
+};

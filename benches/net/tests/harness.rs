@@ -1,6 +1,8 @@
 //! End-to-end tests of the harness binaries: each echo server under loadgen, loadgen's
-//! checks catching a corrupting server, idle mode, and a tiny `netbench` run writing its
-//! report. Linux only, like the harness.
+//! checks catching a corrupting server, idle mode, the hyper servers answering keep-alive
+//! requests, `tls_bulk` on both runtimes, and tiny `netbench` runs writing their report.
+//! Linux only, like the harness. No timing is asserted: the runs are brief and only have
+//! to succeed.
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -327,4 +329,137 @@ fn netbench_writes_a_report_and_chart_marking_missing_servers() {
     );
     let svg = std::fs::read_to_string(out_dir.join("ratios.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sock (missing)"));
+}
+
+/// Reads one HTTP/1.1 answer with a `content-length` from `reader`: status line and body.
+fn read_answer(reader: &mut BufReader<TcpStream>) -> (String, String) {
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    let mut length = None;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).unwrap();
+        if header == "\r\n" {
+            break;
+        }
+        let (name, value) = header.split_once(':').expect("a header line");
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(value.trim().parse::<usize>().unwrap());
+        }
+    }
+    let mut body = vec![0u8; length.expect("a content-length")];
+    reader.read_exact(&mut body).unwrap();
+    (status.trim().to_owned(), String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn hyper_servers_answer_requests_on_one_keep_alive_connection() {
+    for binary in [
+        env!("CARGO_BIN_EXE_hyper_sock"),
+        env!("CARGO_BIN_EXE_hyper_tokio"),
+    ] {
+        let server = Server::start(binary, false);
+        let stream = TcpStream::connect(&server.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        for _ in 0..5 {
+            writer
+                .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+                .unwrap();
+            let (status, body) = read_answer(&mut reader);
+            assert_eq!(status, "HTTP/1.1 200 OK", "{binary}");
+            assert_eq!(body, "Hello, World!", "{binary}");
+        }
+        // Three pipelined requests, answered in order on the same connection.
+        writer
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n".repeat(3).as_slice())
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(read_answer(&mut reader).1, "Hello, World!", "{binary}");
+        }
+    }
+}
+
+#[test]
+fn tls_bulk_moves_and_checks_every_byte_on_both_runtimes() {
+    for runtime in ["sock", "tokio"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tls_bulk"))
+            .args([
+                "--runtime",
+                runtime,
+                "--bytes",
+                "3000001",
+                "--chunk",
+                "16384",
+            ])
+            .args(["--server-cpu", "0", "--client-cpu", "0"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{runtime}: {stderr}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = stdout.lines().last().expect("a result line");
+        assert_eq!(json_field(line, "runtime"), Some(runtime), "{line}");
+        assert_eq!(json_field(line, "bytes"), Some("3000001"), "{line}");
+        assert_eq!(json_field(line, "version"), Some("TLSv1_3"), "{line}");
+        let rate: f64 = json_field(line, "mb_per_sec").unwrap().parse().unwrap();
+        assert!(rate > 0.0, "{line}");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_tls_bulk"))
+        .args(["--runtime", "smol"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--runtime"));
+}
+
+#[test]
+fn netbench_runs_the_hyper_and_tls_comparisons() {
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("netbench-http-tls");
+    let bin_dir = scratch.join("bin");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    for (name, path) in [
+        ("hyper_sock", env!("CARGO_BIN_EXE_hyper_sock")),
+        ("hyper_tokio", env!("CARGO_BIN_EXE_hyper_tokio")),
+        ("tls_bulk", env!("CARGO_BIN_EXE_tls_bulk")),
+    ] {
+        std::os::unix::fs::symlink(path, bin_dir.join(name)).unwrap();
+    }
+    // wrk runs whole seconds: 1 s per server here. `cargo xtask ci` installs wrk.
+    let output = Command::new(env!("CARGO_BIN_EXE_netbench"))
+        .args(["--quick", "--only", "http,tls", "--http-conns", "8"])
+        .args([
+            "--tls-bytes",
+            "2000000",
+            "--server-cpu",
+            "0",
+            "--client-cpu",
+            "0",
+        ])
+        .arg("--bin-dir")
+        .arg(&bin_dir)
+        .arg("--out")
+        .arg(&scratch)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let results = std::fs::read_to_string(scratch.join("RESULTS.md")).unwrap();
+    assert!(!results.contains("## Failures"), "{results}");
+    for row in ["| hyper_sock |", "| hyper_tokio |", "| sock |", "| tokio |"] {
+        let line = results
+            .lines()
+            .rfind(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row} row in {results}"));
+        assert!(
+            !line.contains("failed") && !line.contains("missing"),
+            "{line}"
+        );
+    }
+    assert!(results.contains("| hyper_tokio |") && results.contains("| 1.00 |"));
+    assert!(results.contains("TLSv1_3"), "{results}");
 }

@@ -1,5 +1,5 @@
-//! Linux: the file-descriptor limit, signals, the clock-tick rate and batched datagram
-//! calls (`sendmmsg`/`recvmmsg`), through libc.
+//! Linux: the file-descriptor limit, signals, the clock-tick rate, thread pinning, CPU
+//! times and batched datagram calls (`sendmmsg`/`recvmmsg`), through libc.
 //!
 //! Same signatures as `sys/other.rs`; the harness runs only here (it needs `taskset`,
 //! `/proc/PID/status` and `perf` or `strace`), and the other file explains so.
@@ -107,6 +107,92 @@ pub fn clock_ticks_per_second() -> io::Result<u64> {
         .ok()
         .filter(|&t| t > 0)
         .ok_or_else(io::Error::last_os_error)
+}
+
+/// Pins the calling thread to CPU `cpu` (`sched_setaffinity(2)` on the thread alone): what
+/// `taskset` does for a whole process, for a benchmark that runs both ends in one.
+///
+/// # Errors
+///
+/// When `cpu` is out of range or not one this process may use.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// std::thread::spawn(|| sock_netbench::pin_thread(0).unwrap()).join().unwrap();
+/// ```
+pub fn pin_thread(cpu: usize) -> io::Result<()> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cpu out of range",
+        ));
+    }
+    // SAFETY: `cpu_set_t` is a plain bit array, valid all zeroes.
+    let mut set: libc::cpu_set_t = unsafe { mem::zeroed() };
+    // SAFETY: `cpu` was checked to be below `CPU_SETSIZE`, the set's size in bits.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    let size = mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a valid `cpu_set_t` of `size` bytes, read by the call; pid 0 is
+    // the calling thread.
+    if unsafe { libc::sched_setaffinity(0, size, &set) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The CPU time (user + system) the calling thread has used, seconds
+/// (`CLOCK_THREAD_CPUTIME_ID`).
+///
+/// # Errors
+///
+/// When `clock_gettime` fails.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(target_os = "linux")]
+/// assert!(sock_netbench::thread_cpu_seconds().unwrap() >= 0.0);
+/// ```
+pub fn thread_cpu_seconds() -> io::Result<f64> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable `timespec` for the duration of the call.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9)
+}
+
+/// The CPU time (user + system) of this process's children that have exited and been
+/// waited for, seconds (`getrusage(RUSAGE_CHILDREN)`): the difference across one
+/// `wait` is that child's CPU time.
+///
+/// # Errors
+///
+/// When `getrusage` fails.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(target_os = "linux")] {
+/// let before = sock_netbench::children_cpu_seconds().unwrap();
+/// std::process::Command::new("true").status().unwrap();
+/// assert!(sock_netbench::children_cpu_seconds().unwrap() >= before);
+/// # }
+/// ```
+pub fn children_cpu_seconds() -> io::Result<f64> {
+    // SAFETY: `rusage` is plain integers, valid all zeroes.
+    let mut usage: libc::rusage = unsafe { mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable `rusage` for the duration of the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    Ok(seconds(usage.ru_utime) + seconds(usage.ru_stime))
 }
 
 /// Sends the datagrams laid out in `bytes` (slot `i` at `i * slot`, `lens[i]` long) through

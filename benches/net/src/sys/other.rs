@@ -83,6 +83,55 @@ pub fn clock_ticks_per_second() -> io::Result<u64> {
     Err(linux_only())
 }
 
+/// Always fails here: see `require_linux`.
+///
+/// # Errors
+///
+/// Always.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(not(target_os = "linux"))]
+/// assert!(sock_netbench::pin_thread(0).is_err());
+/// ```
+pub fn pin_thread(cpu: usize) -> io::Result<()> {
+    let _ = cpu;
+    Err(linux_only())
+}
+
+/// Always fails here: see `require_linux`.
+///
+/// # Errors
+///
+/// Always.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(not(target_os = "linux"))]
+/// assert!(sock_netbench::thread_cpu_seconds().is_err());
+/// ```
+pub fn thread_cpu_seconds() -> io::Result<f64> {
+    Err(linux_only())
+}
+
+/// Always fails here: see `require_linux`.
+///
+/// # Errors
+///
+/// Always.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(not(target_os = "linux"))]
+/// assert!(sock_netbench::children_cpu_seconds().is_err());
+/// ```
+pub fn children_cpu_seconds() -> io::Result<f64> {
+    Err(linux_only())
+}
+
 /// Sends the datagrams laid out in `bytes` (slot `i` at `i * slot`, `lens[i]` long) one
 /// `send` at a time; returns how many went.
 ///

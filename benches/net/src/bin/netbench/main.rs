@@ -12,11 +12,15 @@
 //! 3. Idle memory: one fresh server at a time, VmRSS before and with the idle connections;
 //!    for sock's server also its live heap bytes (it counts its allocations, and answers
 //!    on stdout each line written to its stdin: `--heap-report`).
+//! 4. hyper: `hyper_sock` and `hyper_tokio` up at once, `wrk` against each in turn
+//!    ([`http`]).
+//! 5. TLS bulk: `tls_bulk` on sock and on tokio in turn ([`tls`]).
 //!
 //! A missing binary or a failed run is recorded and reported; the rest goes on.
 
 mod chart;
 mod heap;
+mod http;
 mod load;
 mod options;
 mod procfs;
@@ -24,6 +28,7 @@ mod report;
 mod results;
 mod servers;
 mod syscalls;
+mod tls;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,7 +41,7 @@ use sock_netbench::{Args, Transport};
 use load::Load;
 use options::Options;
 use report::{BASELINE, Report};
-use results::{CpuUse, IdleMemory, ServerResult, SyscallRun, Workload};
+use results::{CpuUse, IdleMemory, ServerResult, SyscallRun, TlsResult, Workload};
 use servers::{Running, ServerSpec};
 use syscalls::{Counter, Counts, Tool};
 
@@ -61,7 +66,10 @@ fn run(options: Options) -> Result<(), String> {
         cargo_build()?;
     }
     let loadgen = options.bin_dir.join("loadgen");
-    if !loadgen.is_file() {
+    let echoes = ["echo", "bulk", "udp", "idle"]
+        .iter()
+        .any(|&p| options.runs(p));
+    if echoes && !loadgen.is_file() {
         return Err(format!(
             "{} not found; build first:\n{}",
             loadgen.display(),
@@ -80,6 +88,8 @@ fn run(options: Options) -> Result<(), String> {
     };
     let mut bench = Bench {
         results: results_for(&options, c_built),
+        http: http::results(&options),
+        tls: Vec::new(),
         options: &options,
         loadgen,
         log_dir,
@@ -88,6 +98,8 @@ fn run(options: Options) -> Result<(), String> {
     bench.tcp_phase();
     bench.udp_phase();
     bench.idle_phase();
+    http::phase(&options, &bench.log_dir, &mut bench.http);
+    bench.tls = tls::phase(&options);
     bench.write_outputs()
 }
 
@@ -121,6 +133,10 @@ struct Bench<'a> {
     tool: Result<Tool, String>,
     /// Results, one per server, in table order.
     results: Vec<ServerResult>,
+    /// The hyper servers' results.
+    http: Vec<ServerResult>,
+    /// The TLS runs, one entry per runtime.
+    tls: Vec<TlsResult>,
 }
 
 impl Bench<'_> {
@@ -424,6 +440,8 @@ impl Bench<'_> {
         let report = Report {
             options: self.options,
             results: &self.results,
+            http: &self.http,
+            tls: &self.tls,
             tool: &self.tool,
             date: procfs::utc_now(),
             machine: procfs::machine(),
@@ -515,15 +533,12 @@ impl CpuReading {
     /// CPU use over `elapsed` between two readings.
     fn since(self, before: Option<Self>, elapsed: Duration) -> Option<CpuUse> {
         let before = before?;
-        let secs = elapsed.as_secs_f64();
-        let server = (self.server - before.server) / secs;
-        let client = (self.client - before.client) / secs;
-        let all = (self.cpus - before.cpus) / secs;
-        Some(CpuUse {
-            server,
-            client,
-            other: (all - server - client).max(0.0),
-        })
+        Some(CpuUse::over(
+            self.server - before.server,
+            self.client - before.client,
+            self.cpus - before.cpus,
+            elapsed.as_secs_f64(),
+        ))
     }
 }
 

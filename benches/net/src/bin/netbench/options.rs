@@ -9,7 +9,9 @@ use sock_netbench::Args;
 pub(crate) const USAGE: &str = "usage: netbench [--quick] [OPTIONS]
 Runs every echo server (sock's example, sock through futures-io, tokio current_thread and
 multi_thread, smol, mio, C epoll) pinned to one CPU against loadgen pinned to another,
-over loopback, and writes RESULTS.md and ratios.svg. Build first (from the workspace root):
+over loopback; then hyper on sock against hyper on tokio under wrk, and TLS bulk through
+tokio-rustls on sock and on tokio; writes RESULTS.md and ratios.svg. Build first (from the
+workspace root):
   cargo build --release -p sock-netbench -p sock-examples --bins --examples
 or pass --build to have netbench run cargo itself. A server whose binary is missing is
 reported as missing and the comparison runs without it.
@@ -24,6 +26,8 @@ options:
   --udp-sockets N     client UDP sockets (1)
   --udp-depth D       datagrams in flight on each client UDP socket (64)
   --idle N            idle connections for the memory measurement (9000)
+  --http-conns N      wrk's connections against the hyper servers (64)
+  --tls-bytes N       bytes sent through TLS in each TLS run (1073741824)
   --syscalls TOOL     auto, perf, strace or none (auto: perf if it can count
                       raw_syscalls:sys_enter here, else strace, else none)
   --server-cpu N      CPU the servers are pinned to (0)
@@ -31,10 +35,11 @@ options:
   --bin-dir DIR       where the release binaries are (default: netbench's own directory)
   --out DIR           where RESULTS.md and ratios.svg go (default: benches/net)
   --build             run the cargo build above first
-  --skip LIST         parts to leave out: echo,bulk,udp,syscalls,idle
+  --skip LIST         parts to leave out: echo,bulk,udp,syscalls,idle,http,tls
   --only LIST         the parts to run, the others left out (--only udp,syscalls: the UDP
                       table and its syscall counts); not with --skip
-syscalls are counted for the echo and UDP workloads that run";
+syscalls are counted for the echo and UDP workloads that run; http needs wrk on the PATH
+(cargo xtask setup-tools installs it)";
 
 /// Every setting of one driver run.
 pub(crate) struct Options {
@@ -58,6 +63,10 @@ pub(crate) struct Options {
     pub(crate) udp_depth: usize,
     /// Idle connections for the memory measurement.
     pub(crate) idle: usize,
+    /// wrk's connections against the hyper servers.
+    pub(crate) http_conns: usize,
+    /// Bytes sent in each TLS run.
+    pub(crate) tls_bytes: u64,
     /// `auto`, `perf`, `strace` or `none`.
     pub(crate) syscalls: String,
     /// CPU for the servers.
@@ -91,7 +100,7 @@ pub(crate) fn colour_of(name: &str) -> usize {
 }
 
 /// Every part of a run.
-const PARTS: [&str; 5] = ["echo", "bulk", "udp", "syscalls", "idle"];
+const PARTS: [&str; 7] = ["echo", "bulk", "udp", "syscalls", "idle", "http", "tls"];
 
 impl Options {
     /// Parses the driver's flags.
@@ -117,6 +126,8 @@ impl Options {
             udp_sockets: args.value("--udp-sockets")?.unwrap_or(1),
             udp_depth: args.value("--udp-depth")?.unwrap_or(64),
             idle: args.value("--idle")?.unwrap_or(9000),
+            http_conns: args.value("--http-conns")?.unwrap_or(64),
+            tls_bytes: args.value("--tls-bytes")?.unwrap_or(1 << 30),
             syscalls: args
                 .value("--syscalls")?
                 .unwrap_or_else(|| "auto".to_owned()),
@@ -134,7 +145,7 @@ impl Options {
         Ok(options)
     }
 
-    /// Whether part `name` (echo, bulk, udp, syscalls, idle) runs.
+    /// Whether part `name` (echo, bulk, udp, syscalls, idle, http, tls) runs.
     pub(crate) fn runs(&self, name: &str) -> bool {
         !self.skip.iter().any(|part| part == name)
     }
@@ -162,6 +173,14 @@ impl Options {
             (
                 (1..=20_000).contains(&self.idle),
                 "--idle must be 1..=20000",
+            ),
+            (
+                (1..=10_000).contains(&self.http_conns),
+                "--http-conns must be 1..=10000",
+            ),
+            (
+                (1..=1 << 36).contains(&self.tls_bytes),
+                "--tls-bytes must be 1..=64 GiB",
             ),
             (
                 ["auto", "perf", "strace", "none"].contains(&self.syscalls.as_str()),

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use sock_netbench::Summary;
 
 use crate::options::Options;
-use crate::results::{self, IdleMemory, ServerResult, Workload};
+use crate::results::{self, IdleMemory, ServerResult, TlsResult, Workload};
 use crate::syscalls::Tool;
+use crate::{http, tls};
 
 /// The baseline every ratio is taken to.
 pub(crate) const BASELINE: &str = "tokio_ct";
@@ -17,6 +18,10 @@ pub(crate) struct Report<'a> {
     pub(crate) options: &'a Options,
     /// Per-server results, in table order.
     pub(crate) results: &'a [ServerResult],
+    /// The hyper servers' results.
+    pub(crate) http: &'a [ServerResult],
+    /// The TLS runs, per runtime.
+    pub(crate) tls: &'a [TlsResult],
     /// The syscall counter, or why there was none.
     pub(crate) tool: &'a Result<Tool, String>,
     /// `YYYY-MM-DD HH:MM UTC`.
@@ -45,6 +50,12 @@ impl Report<'_> {
         }
         if self.options.runs("idle") {
             self.idle(&mut out);
+        }
+        if self.options.runs("http") {
+            self.http(&mut out);
+        }
+        if self.options.runs("tls") {
+            self.tls(&mut out);
         }
         self.notes(&mut out);
         out
@@ -293,6 +304,88 @@ impl Report<'_> {
         out.push('\n');
     }
 
+    /// hyper on sock against hyper on tokio under wrk.
+    fn http(&self, out: &mut String) {
+        let o = self.options;
+        let _ = write!(
+            out,
+            "## hyper on sock vs hyper on tokio: HTTP/1.1 hello world under wrk, requests/s\n\n\
+             Both servers answer every `GET /` with `Hello, World!` (13 bytes) over keep-alive \
+             connections with `TCP_NODELAY`, hyper's `http1` connection with a timer (so its \
+             default 30 s header-read timeout is armed for each request), a task per \
+             connection on one thread; they differ only in the runtime under hyper. Server \
+             pinned to CPU {scpu}, `wrk -t1 -c{conns} -d{secs}s --latency` to CPU {ccpu}; \
+             wrk's socket errors or non-2xx answers fail the run. Latency is wrk's, per \
+             request.\n\n",
+            scpu = o.server_cpu,
+            ccpu = o.client_cpu,
+            conns = o.http_conns,
+            secs = http::wrk_seconds(o),
+        );
+        out.push_str("| server | what | requests/s | × hyper_tokio | p50 / p99 µs | CPU %: server / wrk / other |\n|---|---|---:|---:|---:|---:|\n");
+        let rate = |r: &ServerResult| r.http_metric(|run| run.requests_per_sec);
+        let base = self
+            .http
+            .iter()
+            .find(|r| r.spec.name == http::BASELINE)
+            .and_then(rate);
+        for r in self.http {
+            let cells = rate_and_ratio(rate(r), base, r.missing.is_some());
+            let p50 = r.http_metric(|run| run.p50_us);
+            let p99 = r.http_metric(|run| run.p99_us);
+            let latency = match (p50, p99) {
+                (Some(a), Some(b)) => format!("{} / {}", number(a.median), number(b.median)),
+                _ => "–".to_owned(),
+            };
+            let cpu = results::cpu_cell(r.http.iter().map(|run| run.cpu));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {cells} | {latency} | {cpu} |",
+                r.spec.name, r.spec.label
+            );
+        }
+        out.push('\n');
+    }
+
+    /// TLS bulk through tokio-rustls on sock and on tokio.
+    fn tls(&self, out: &mut String) {
+        let o = self.options;
+        let size = match (o.tls_bytes % (1 << 30), o.tls_bytes % (1 << 20)) {
+            (0, _) => format!("{} GiB", o.tls_bytes >> 30),
+            (_, 0) => format!("{} MiB", o.tls_bytes >> 20),
+            _ => format!("{} bytes", number(o.tls_bytes as f64)),
+        };
+        let _ = write!(
+            out,
+            "## TLS bulk: {size} through rustls over one connection, one direction, MB/s \
+             (10^6 bytes)\n\n\
+             `tls_bulk --runtime sock|tokio`: tokio-rustls over sock's `tokio-io` adapter on \
+             sock loops, or over tokio's `TcpStream` on current_thread runtimes; rustls with \
+             the `ring` provider, a certificate made by rcgen at start. The client (a thread \
+             pinned to CPU {ccpu}) writes the byte pattern in 64 KiB writes, then \
+             `close_notify`; the server (a thread pinned to CPU {scpu}) reads into a 64 KiB \
+             buffer, checks every byte and drops it, and answers with its own \
+             `close_notify`. Both ends run on the runtime named. MB/s is over the client's \
+             first write to the server's `close_notify`; server and client CPU are the \
+             threads' own over that span.\n\n",
+            ccpu = o.client_cpu,
+            scpu = o.server_cpu,
+        );
+        out.push_str("| runtime | MB/s | × tokio | CPU %: server / client / other | negotiated |\n|---|---:|---:|---:|---|\n");
+        let base = self
+            .tls
+            .iter()
+            .find(|r| r.runtime == tls::BASELINE)
+            .and_then(TlsResult::rate);
+        for r in self.tls {
+            let cells = rate_and_ratio(r.rate(), base, r.missing.is_some());
+            let cpu = results::cpu_cell(r.runs.iter().map(|run| run.cpu));
+            let cipher = r.runs.first().map_or("–", |run| run.cipher.as_str());
+            let _ = writeln!(out, "| {} | {cells} | {cpu} | {cipher} |", r.runtime);
+        }
+        out.push('\n');
+    }
+
     /// The chart, how things were measured, and every failure.
     fn notes(&self, out: &mut String) {
         out.push_str(
@@ -321,15 +414,19 @@ impl Report<'_> {
              zeroing, so it grows less than tokio_ct (whose tasks allocate from the main heap); \
              run with `MALLOC_ARENA_MAX=1` it grows like tokio_ct.\n",
         );
-        let failures: Vec<String> = self
-            .results
-            .iter()
+        let servers = self.results.iter().chain(self.http);
+        let mut failures: Vec<String> = servers
             .flat_map(|r| {
                 r.failures
                     .iter()
                     .map(move |f| format!("- {}: {f}\n", r.spec.name))
             })
             .collect();
+        failures.extend(self.tls.iter().flat_map(|r| {
+            r.failures
+                .iter()
+                .map(move |f| format!("- tls {}: {f}\n", r.runtime))
+        }));
         if !failures.is_empty() {
             out.push_str("\n## Failures\n\n");
             failures.iter().for_each(|f| out.push_str(f));

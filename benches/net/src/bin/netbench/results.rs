@@ -32,6 +32,19 @@ pub(crate) struct CpuUse {
     pub(crate) other: f64,
 }
 
+impl CpuUse {
+    /// The shares over `secs` of wall time, given the CPU seconds the server, the client
+    /// and the CPUs in all (the two CPUs they ran on) used in it.
+    pub(crate) fn over(server: f64, client: f64, all: f64, secs: f64) -> Self {
+        let secs = secs.max(1e-9);
+        Self {
+            server: server / secs,
+            client: client / secs,
+            other: ((all - server - client) / secs).max(0.0),
+        }
+    }
+}
+
 /// One UDP run's numbers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct UdpRun {
@@ -54,6 +67,66 @@ pub(crate) struct BulkRun {
     pub(crate) mb_per_sec: f64,
     /// How busy server and loadgen were, if it could be read.
     pub(crate) cpu: Option<CpuUse>,
+}
+
+/// One wrk run against a hyper server.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HttpRun {
+    /// Requests answered per second.
+    pub(crate) requests_per_sec: f64,
+    /// Median latency, microseconds.
+    pub(crate) p50_us: f64,
+    /// 99th percentile latency, microseconds.
+    pub(crate) p99_us: f64,
+    /// How busy the server and wrk were, if it could be read.
+    pub(crate) cpu: Option<CpuUse>,
+}
+
+/// One TLS bulk run (`tls_bulk`: client and server threads in one process).
+#[derive(Clone, Debug)]
+pub(crate) struct TlsRun {
+    /// Megabytes (10^6 bytes) received and checked per second.
+    pub(crate) mb_per_sec: f64,
+    /// The server thread's and the client thread's CPU over the transfer, and the rest
+    /// of the two CPUs' over the process's life.
+    pub(crate) cpu: Option<CpuUse>,
+    /// What was negotiated: `TLSv1_3, TLS13_AES_256_GCM_SHA384`.
+    pub(crate) cipher: String,
+}
+
+/// The TLS runs of one runtime.
+pub(crate) struct TlsResult {
+    /// `sock` or `tokio`.
+    pub(crate) runtime: &'static str,
+    /// Why it did not run at all (`tls_bulk` not built), if it did not.
+    pub(crate) missing: Option<String>,
+    /// The runs.
+    pub(crate) runs: Vec<TlsRun>,
+    /// What went wrong, one line each.
+    pub(crate) failures: Vec<String>,
+}
+
+impl TlsResult {
+    /// A runtime with nothing measured yet, `missing` if `tls_bulk` is.
+    pub(crate) fn new(runtime: &'static str, missing: Option<String>) -> Self {
+        Self {
+            runtime,
+            missing,
+            runs: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// MB/s.
+    pub(crate) fn rate(&self) -> Option<Summary> {
+        Summary::of(&self.runs.iter().map(|r| r.mb_per_sec).collect::<Vec<_>>())
+    }
+
+    /// Notes a failure (also shown as it happens).
+    pub(crate) fn fail(&mut self, what: String) {
+        eprintln!("  tls {}: FAILED {what}", self.runtime);
+        self.failures.push(what);
+    }
 }
 
 /// Syscalls a server made while serving a counted window.
@@ -130,6 +203,8 @@ pub(crate) struct ServerResult {
     pub(crate) syscalls: BTreeMap<Workload, SyscallRun>,
     /// Idle-connection memory.
     pub(crate) idle: Option<IdleMemory>,
+    /// wrk runs (the hyper servers).
+    pub(crate) http: Vec<HttpRun>,
     /// What went wrong, one line each.
     pub(crate) failures: Vec<String>,
 }
@@ -145,6 +220,7 @@ impl ServerResult {
             udp: Vec::new(),
             syscalls: BTreeMap::new(),
             idle: None,
+            http: Vec::new(),
             failures: Vec::new(),
         }
     }
@@ -169,6 +245,11 @@ impl ServerResult {
     /// Bulk MB/s.
     pub(crate) fn bulk_rate(&self) -> Option<Summary> {
         Summary::of(&self.bulk.iter().map(|r| r.mb_per_sec).collect::<Vec<_>>())
+    }
+
+    /// A metric over the wrk runs.
+    pub(crate) fn http_metric(&self, f: impl Fn(&HttpRun) -> f64) -> Option<Summary> {
+        Summary::of(&self.http.iter().map(f).collect::<Vec<_>>())
     }
 
     /// UDP packets/s.
@@ -215,6 +296,18 @@ pub(crate) fn bulk_run(line: &str, cpu: Option<CpuUse>) -> Result<BulkRun, Strin
     Ok(BulkRun {
         mb_per_sec: field(line, "mb_per_sec")?,
         cpu,
+    })
+}
+
+/// `, CPU s % / c % / other o %` for a progress line, or nothing without a reading.
+pub(crate) fn cpu_note(cpu: Option<CpuUse>) -> String {
+    cpu.map_or(String::new(), |c| {
+        format!(
+            ", CPU {:.0} % / {:.0} % / other {:.0} %",
+            c.server * 100.0,
+            c.client * 100.0,
+            c.other * 100.0
+        )
     })
 }
 

@@ -1,6 +1,6 @@
-//! The echo servers under test: where their binaries are, and starting one pinned to a CPU
-//! on a free loopback port, ready when it answers (with its heap report, for the servers
-//! that have one).
+//! The servers under test: where their binaries are, and starting one pinned to a CPU on
+//! a free loopback port, ready when it answers (an echoed byte, or for the hyper servers
+//! an HTTP answer; with its heap report, for the servers that have one).
 
 use std::fs::{self, File};
 use std::io;
@@ -31,6 +31,8 @@ pub(crate) struct ServerSpec {
     pub(crate) args: &'static [&'static str],
     /// Whether it counts its heap and reports it (`--heap-report`; sock's server).
     pub(crate) heap_report: bool,
+    /// Whether it speaks HTTP (the hyper servers) rather than echoing.
+    pub(crate) http: bool,
 }
 
 impl ServerSpec {
@@ -60,6 +62,16 @@ impl ServerSpec {
             "tokio_mt" => ("tokio_mt", "tokio multi_thread", "echo_tokio_mt"),
             "smol" => ("smol", "smol (async-io + LocalExecutor)", "echo_smol"),
             "mio" => ("mio", "raw mio, edge-triggered", "echo_mio"),
+            "hyper_sock" => (
+                "hyper_sock",
+                "hyper 1 `http1` on `sock::Tcp` (sock's `hyper` feature), `sock::hyper::Timer`",
+                "hyper_sock",
+            ),
+            "hyper_tokio" => (
+                "hyper_tokio",
+                "hyper 1 `http1` on tokio current_thread, hyper-util `TokioIo` + `TokioTimer`",
+                "hyper_tokio",
+            ),
             _ => ("c_epoll", "C, edge-triggered epoll", "echo_epoll"),
         };
         Self {
@@ -69,6 +81,7 @@ impl ServerSpec {
             shown,
             args,
             heap_report: shown == "examples/echo_server",
+            http: shown.starts_with("hyper_"),
         }
     }
 
@@ -168,7 +181,11 @@ impl Running {
             _ => None,
         };
         let mut server = Self { child, addr, heap };
-        server.wait_ready(transport, &log_path)?;
+        let probe = match spec.http {
+            true => Probe::Http,
+            false => Probe::Echo(transport),
+        };
+        server.wait_ready(probe, &log_path)?;
         Ok(server)
     }
 
@@ -188,14 +205,14 @@ impl Running {
     }
 
     /// Probes until the server answers, failing if it exits or `READY_LIMIT` passes.
-    fn wait_ready(&mut self, transport: Transport, log: &Path) -> Result<(), String> {
+    fn wait_ready(&mut self, how: Probe, log: &Path) -> Result<(), String> {
         let start = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 let said = fs::read_to_string(log).unwrap_or_default();
                 return Err(format!("exited at start ({status}): {}", said.trim()));
             }
-            if probe(self.addr, transport) {
+            if probe(self.addr, how) {
                 return Ok(());
             }
             if start.elapsed() > READY_LIMIT {
@@ -224,14 +241,36 @@ fn free_addr(transport: Transport) -> io::Result<SocketAddr> {
     }
 }
 
-/// Whether the server answers: a TCP connect and one echoed byte, or one echoed datagram.
-fn probe(addr: SocketAddr, transport: Transport) -> bool {
+/// How to tell that a server is up.
+#[derive(Clone, Copy)]
+enum Probe {
+    /// An echo server: one byte (TCP) or datagram (UDP) comes back.
+    Echo(Transport),
+    /// A hyper server: a GET is answered with the hello world.
+    Http,
+}
+
+/// Whether the server answers: a TCP connect and one echoed byte, one echoed datagram, or
+/// an HTTP answer.
+fn probe(addr: SocketAddr, how: Probe) -> bool {
     let timeout = Duration::from_millis(200);
-    let answered = match transport {
-        Transport::Tcp => probe_tcp(addr, timeout),
-        Transport::Udp => probe_udp(addr, timeout),
+    let answered = match how {
+        Probe::Echo(Transport::Tcp) => probe_tcp(addr, timeout),
+        Probe::Echo(Transport::Udp) => probe_udp(addr, timeout),
+        Probe::Http => probe_http(addr, timeout),
     };
     answered.unwrap_or(false)
+}
+
+/// Sends one `GET /` (closing after it) and checks for a 200 with the hello world.
+fn probe_http(addr: SocketAddr, timeout: Duration) -> io::Result<bool> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: netbench\r\nConnection: close\r\n\r\n")?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    Ok(answer.starts_with(b"HTTP/1.1 200") && answer.ends_with(b"Hello, World!"))
 }
 
 /// Connects, sends one byte and reads it back.
