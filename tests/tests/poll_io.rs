@@ -189,3 +189,31 @@ fn a_poll_recv_moved_to_another_task_wakes_the_new_one() {
         assert_eq!(n, 4);
     });
 }
+
+/// The I/O traits' shutdown of a stream whose peer reset it is a success, as tokio's
+/// `TcpStream` reports it (the writing side is as shut as it gets), while
+/// `Tcp::shutdown` itself says `NotConnected`.
+#[test]
+fn trait_shutdown_after_a_peer_reset_succeeds() {
+    sock::run(async {
+        for via_tokio in [true, false] {
+            let (mut client, server) = pair().await;
+            server.setopt("so_linger", 0).unwrap();
+            server.close().unwrap(); // RST
+            let mut buf = [0u8; 8];
+            let e = client.recv(&mut buf).timeout(PATIENCE).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+            let raw = client.shutdown(sock::Shutdown::Write).unwrap_err();
+            assert_eq!(raw.kind(), ErrorKind::NotConnected, "{raw}");
+            if via_tokio {
+                tokio::io::AsyncWriteExt::shutdown(&mut client)
+                    .await
+                    .unwrap();
+            } else {
+                futures_lite::io::AsyncWriteExt::close(&mut client)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+}

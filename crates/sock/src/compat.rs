@@ -70,7 +70,7 @@ macro_rules! futures_write {
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
-                $crate::pollio::to_io($crate::pollio::LevelStream::level_close($tcp, cx))
+                $crate::pollio::to_io_shutdown($crate::pollio::LevelStream::level_close($tcp, cx))
             }
         }
     };
@@ -162,7 +162,7 @@ macro_rules! shutdown_write {
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
                 let $s = self.get_mut();
-                $crate::pollio::to_io($crate::pollio::LevelStream::level_close($tcp, cx))
+                $crate::pollio::to_io_shutdown($crate::pollio::LevelStream::level_close($tcp, cx))
             }
         }
     };

@@ -389,3 +389,19 @@ impl LevelStream for Tcp {
 pub(crate) fn to_io<T>(r: Poll<Result<T>>) -> Poll<io::Result<T>> {
     r.map(|r| r.map_err(io::Error::from))
 }
+
+/// [`to_io`] for the I/O traits' shutdown (`poll_close`, `poll_shutdown`): a stream the
+/// peer already reset is not connected any more, and its writing side is as shut as it
+/// will get — success, as tokio's `TcpStream` reports it (so a server whose client
+/// reset logs no error for the goodbye). `Tcp::shutdown` itself still says
+/// `NotConnected`.
+#[cfg_attr(
+    not(any(feature = "futures-io", feature = "tokio-io", feature = "hyper")),
+    allow(dead_code)
+)]
+pub(crate) fn to_io_shutdown(r: Poll<Result<()>>) -> Poll<io::Result<()>> {
+    match r {
+        Poll::Ready(Err(e)) if e.kind() == crate::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+        r => to_io(r),
+    }
+}

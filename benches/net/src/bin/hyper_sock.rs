@@ -8,9 +8,8 @@
 //! `hyper_tokio` is the same server on tokio's current_thread runtime.
 //!
 //! When wrk stops it closes its connections with requests still in flight, so they are
-//! reset; hyper then shuts the writing side of each down and sock reports the
-//! `ENOTCONN` of that `shutdown(2)`, which this server logs per connection. tokio's
-//! `TcpStream` swallows that error, so `hyper_tokio` logs nothing there.
+//! reset; hyper then shuts the writing side of each down, and sock's I/O traits count
+//! the `ENOTCONN` of that `shutdown(2)` as done, as tokio's `TcpStream` does.
 
 #[path = "../peers/hello.rs"]
 mod hello;
