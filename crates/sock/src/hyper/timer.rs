@@ -14,6 +14,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,7 +101,38 @@ struct State {
 
 thread_local! {
     /// This thread's armed loop timers by id, so a sleep can cancel its own.
-    static ARMED: RefCell<HashMap<u64, TimerHandle>> = RefCell::new(HashMap::new());
+    static ARMED: RefCell<HashMap<u64, TimerHandle, BuildHasherDefault<IdHasher>>> =
+        RefCell::new(HashMap::default());
+    /// This OS thread's id, read once (`thread::current()` clones a handle each time).
+    static HERE: ThreadId = thread::current().id();
+}
+
+/// The id of this OS thread.
+fn here() -> ThreadId {
+    // During thread teardown the cached id may be gone: ask std then.
+    HERE.try_with(|id| *id).unwrap_or_else(|_| thread::current().id())
+}
+
+/// The hasher of [`ARMED`]'s keys: arming ids are distinct counter values, spread
+/// enough as they are (std's default SipHash costs more than the rest of an arming).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Spread the counter's low bits over the word (the map uses the top bits too).
+        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// The id of the next arming.
@@ -169,7 +201,7 @@ impl Sleep {
     /// Arms a loop timer on this thread for `deadline`, recorded in `state`.
     fn arm(&self, state: &mut State) {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        state.armed = Some((id, thread::current().id()));
+        state.armed = Some((id, here()));
         let shared = Arc::clone(&self.shared);
         let handle = crate::time::run_at(state.deadline, move || fire(&shared, id));
         ARMED.with(|armed| armed.borrow_mut().insert(id, handle));
@@ -189,7 +221,7 @@ impl Future for Sleep {
             Some(waker) => waker.clone_from(cx.waker()),
             None => state.waker = Some(cx.waker().clone()),
         }
-        let here = thread::current().id();
+        let here = here();
         if state.armed.is_none_or(|(_, on)| on != here) {
             self.arm(&mut state);
         }
@@ -225,7 +257,7 @@ fn fire(shared: &Mutex<State>, id: u64) {
 /// fires later and finds itself disarmed.
 fn cancel(armed: Option<(u64, ThreadId)>) {
     let Some((id, on)) = armed else { return };
-    if on != thread::current().id() {
+    if on != here() {
         return;
     }
     // `try_with`: during thread teardown the map may be gone, and its timers with it.
