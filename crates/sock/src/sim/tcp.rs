@@ -134,7 +134,10 @@ impl World {
         let local = self.bind_tcp(host, addr)?;
         let queue = VecDeque::new();
         let id = self.add_tcp(host, local, State::Listening { backlog, queue });
-        self.record(host, format!("tcp listen {local} backlog {backlog} -> {id:?}"));
+        self.record(
+            host,
+            format!("tcp listen {local} backlog {backlog} -> {id:?}"),
+        );
         Ok(id)
     }
 
@@ -177,8 +180,15 @@ impl World {
         };
         let id = queue.pop_front().ok_or(ErrorKind::WouldBlock)?;
         let host = s.host;
-        let peer = self.tcp(id).and_then(|c| c.peer).expect("queued sockets have a peer").1;
-        self.record(host, format!("tcp accept {listener:?} -> {id:?} from {peer}"));
+        let peer = self
+            .tcp(id)
+            .and_then(|c| c.peer)
+            .expect("queued sockets have a peer")
+            .1;
+        self.record(
+            host,
+            format!("tcp accept {listener:?} -> {id:?} from {peer}"),
+        );
         self.settle();
         Ok((id, peer))
     }
@@ -287,7 +297,9 @@ impl World {
     /// otherwise the buffered bytes and a FIN still go out.
     pub(crate) fn tcp_close(&mut self, socket: SocketId) {
         self.touch(socket);
-        let Some(s) = self.tcp_mut(socket) else { return };
+        let Some(s) = self.tcp_mut(socket) else {
+            return;
+        };
         let unread = !s.recv_buf.is_empty();
         self.log_socket(socket, &format!("tcp close unread={unread}"));
         let s = self.tcp_mut(socket).expect("checked above");
@@ -334,7 +346,9 @@ impl World {
 
     /// A SYN arrives: refuse, drop (backlog full) or queue a new server socket.
     fn on_syn(&mut self, client: SocketId, from: SocketAddr, to: SocketAddr) {
-        let Some(host) = self.host_of(to.ip()) else { return };
+        let Some(host) = self.host_of(to.ip()) else {
+            return;
+        };
         let client_host = self.host_of(from.ip()).expect("a SYN comes from a host");
         let listener = self.hosts[host.0].tcp_ports.get(&to.port()).copied();
         let Some((backlog, queued)) = listener.and_then(|l| self.listen_state(l, client)) else {
@@ -361,7 +375,9 @@ impl World {
         let State::Listening { backlog, queue } = &self.tcp(listener)?.state else {
             return None;
         };
-        let dup = queue.iter().any(|&s| self.tcp(s).and_then(|s| s.peer).map(|p| p.0) == Some(client));
+        let dup = queue
+            .iter()
+            .any(|&s| self.tcp(s).and_then(|s| s.peer).map(|p| p.0) == Some(client));
         Some((*backlog, dup))
     }
 
@@ -374,18 +390,26 @@ impl World {
         if attempt == SYN_RETRIES {
             return self.fail(client, ErrorKind::Timeout);
         }
-        self.tcp_mut(client).expect("checked above").state = State::Connecting { attempt: attempt + 1 };
+        self.tcp_mut(client).expect("checked above").state = State::Connecting {
+            attempt: attempt + 1,
+        };
         self.send_syn(client, attempt + 1);
     }
 
     /// The handshake completes at the client; a late SYN-ACK to a socket no longer
     /// connecting is answered with an RST.
     fn on_syn_ack(&mut self, client: SocketId, server: SocketId) {
-        let connecting = matches!(self.tcp(client).map(|s| &s.state), Some(State::Connecting { .. }));
+        let connecting = matches!(
+            self.tcp(client).map(|s| &s.state),
+            Some(State::Connecting { .. })
+        );
         if !connecting {
             return self.on_rst(server);
         }
-        let server_addr = self.tcp(server).map(|s| s.local).expect("a SYN-ACK's server exists");
+        let server_addr = self
+            .tcp(server)
+            .map(|s| s.local)
+            .expect("a SYN-ACK's server exists");
         self.touch(client);
         let s = self.tcp_mut(client).expect("checked above");
         s.state = State::Established;
@@ -447,7 +471,9 @@ impl World {
     /// Marks `socket` failed with `kind`, its buffers dropped and its port released.
     fn fail(&mut self, socket: SocketId, kind: ErrorKind) {
         self.touch(socket);
-        let Some(s) = self.tcp_mut(socket) else { return };
+        let Some(s) = self.tcp_mut(socket) else {
+            return;
+        };
         s.state = State::Failed(kind);
         s.send_buf.clear();
         s.recv_buf.clear();
@@ -458,19 +484,30 @@ impl World {
     /// Puts as much of the send buffer on the wire as the peer's window allows, then
     /// the FIN once the buffer is empty after a shutdown.
     fn flush(&mut self, socket: SocketId) {
-        let Some(s) = self.tcp_mut(socket) else { return };
+        let Some(s) = self.tcp_mut(socket) else {
+            return;
+        };
         let Some((peer, _)) = s.peer else { return };
         if !matches!(s.state, State::Established | State::Orphan) {
             return;
         }
         let in_flight = s.in_flight;
-        let window = self.tcp(peer).map_or(0, |p| p.recv_cap.saturating_sub(p.recv_buf.len() + in_flight));
+        let window = self.tcp(peer).map_or(0, |p| {
+            p.recv_cap.saturating_sub(p.recv_buf.len() + in_flight)
+        });
         let s = self.tcp_mut(socket).expect("checked above");
         let n = window.min(s.send_buf.len());
         if n > 0 {
             let bytes: Vec<u8> = s.send_buf.drain(..n).collect();
             s.in_flight += n;
-            self.send_ordered(socket, Segment::Data { from: socket, to: peer, bytes });
+            self.send_ordered(
+                socket,
+                Segment::Data {
+                    from: socket,
+                    to: peer,
+                    bytes,
+                },
+            );
         }
         self.send_fin(socket, peer);
     }
@@ -517,7 +554,13 @@ impl World {
     /// Puts a segment on the wire `from → to`: dropped (SYN, SYN-ACK, RST) or held
     /// (data, FIN) when the direction is cut; else queued after the link's delay (and
     /// after `order`'s previous segment and stall window).
-    fn send_segment(&mut self, from: HostId, to: HostId, segment: Segment, order: Option<SocketId>) {
+    fn send_segment(
+        &mut self,
+        from: HostId,
+        to: HostId,
+        segment: Segment,
+        order: Option<SocketId>,
+    ) {
         if self.net.is_blocked(from, to) {
             if matches!(segment, Segment::Data { .. } | Segment::Fin { .. }) {
                 self.held.push((from, to, segment));
@@ -578,7 +621,9 @@ impl World {
 
     /// Gives the socket's port back to its host.
     fn release_port(&mut self, socket: SocketId) {
-        let Some(s) = self.tcp_mut(socket) else { return };
+        let Some(s) = self.tcp_mut(socket) else {
+            return;
+        };
         if !std::mem::take(&mut s.owns_port) {
             return;
         }
@@ -588,7 +633,9 @@ impl World {
 
     /// Where a connecting socket is connecting to (kept in `peer` with no socket yet).
     fn connect_target(&self, client: SocketId) -> SocketAddr {
-        self.tcp(client).and_then(|s| s.target).expect("a connecting socket has a target")
+        self.tcp(client)
+            .and_then(|s| s.target)
+            .expect("a connecting socket has a target")
     }
 
     /// Logs `what` on `socket`'s host, naming the socket.
@@ -625,7 +672,14 @@ fn queued_len(world: &World, listener: SocketId) -> usize {
 
 impl TcpSocket {
     /// A socket with empty buffers of the given capacities.
-    fn new(host: HostId, local: SocketAddr, state: State, owns_port: bool, send_cap: usize, recv_cap: usize) -> TcpSocket {
+    fn new(
+        host: HostId,
+        local: SocketAddr,
+        state: State,
+        owns_port: bool,
+        send_cap: usize,
+        recv_cap: usize,
+    ) -> TcpSocket {
         TcpSocket {
             host,
             local,

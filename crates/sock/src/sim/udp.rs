@@ -74,7 +74,12 @@ impl World {
     /// # Errors
     ///
     /// `MessageTooLong` over [`MAX_DATAGRAM`] bytes; `Closed` for a closed socket.
-    pub fn udp_send_to(&mut self, socket: SocketId, buf: &[u8], to: SocketAddr) -> Result<usize, ErrorKind> {
+    pub fn udp_send_to(
+        &mut self,
+        socket: SocketId,
+        buf: &[u8],
+        to: SocketAddr,
+    ) -> Result<usize, ErrorKind> {
         let s = self.udp(socket).ok_or(ErrorKind::Closed)?;
         if buf.len() > MAX_DATAGRAM {
             return Err(ErrorKind::MessageTooLong);
@@ -85,7 +90,11 @@ impl World {
             false => s.local,
         };
         self.record(host, format!("udp send {} bytes {from} -> {to}", buf.len()));
-        let datagram = Datagram { from, to, bytes: buf.to_vec() };
+        let datagram = Datagram {
+            from,
+            to,
+            bytes: buf.to_vec(),
+        };
         self.transmit(host, datagram);
         Ok(buf.len())
     }
@@ -97,7 +106,11 @@ impl World {
     /// `WouldBlock` when none waits; `MessageTooLong` when `buf` is shorter than the
     /// datagram: `buf` holds its start and the rest is lost (as `MSG_TRUNC` reports);
     /// `Closed` for a closed socket.
-    pub fn udp_recv_from(&mut self, socket: SocketId, buf: &mut [u8]) -> Result<(usize, SocketAddr), ErrorKind> {
+    pub fn udp_recv_from(
+        &mut self,
+        socket: SocketId,
+        buf: &mut [u8],
+    ) -> Result<(usize, SocketAddr), ErrorKind> {
         self.touch(socket);
         let s = self.udp_mut(socket).ok_or(ErrorKind::Closed)?;
         let (from, bytes) = s.queue.pop_front().ok_or(ErrorKind::WouldBlock)?;
@@ -141,7 +154,9 @@ impl World {
 
     /// A datagram arrives at its host: queued at the bound socket, or dropped.
     pub(crate) fn udp_arrive(&mut self, d: Datagram) {
-        let Some(host) = self.host_of(d.to.ip()) else { return };
+        let Some(host) = self.host_of(d.to.ip()) else {
+            return;
+        };
         let Some(&id) = self.hosts[host.0].udp_ports.get(&d.to.port()) else {
             return self.record(host, format!("udp drop {} -> {}: no socket", d.from, d.to));
         };
@@ -158,18 +173,28 @@ impl World {
 
     /// Puts a datagram on the wire with the link's faults: loss, duplication, reordering.
     fn transmit(&mut self, from: HostId, d: Datagram) {
-        let Some(to) = self.host_of(d.to.ip()) else { return };
+        let Some(to) = self.host_of(d.to.ip()) else {
+            return;
+        };
         let link = self.net.link(from, to);
         if self.net.is_blocked(from, to) || self.rng.chance(link.loss) {
             return self.record(from, format!("udp lost {} -> {}", d.from, d.to));
         }
-        let copies = if self.rng.chance(link.duplicate) { 2 } else { 1 };
+        let copies = if self.rng.chance(link.duplicate) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let mut at = self.now + self.net.delay(&mut self.rng, from, to);
             if self.rng.chance(link.reorder) {
                 at += super::net::jitter(&mut self.rng, link.latency.max(link.jitter));
             }
-            let copy = Datagram { from: d.from, to: d.to, bytes: d.bytes.clone() };
+            let copy = Datagram {
+                from: d.from,
+                to: d.to,
+                bytes: d.bytes.clone(),
+            };
             self.schedule(at, Event::Udp(copy));
         }
     }

@@ -369,7 +369,11 @@ impl Host {
     pub(crate) fn ephemeral_port(&mut self, tcp: bool) -> Result<u16, ErrorKind> {
         let (first, last) = self.ephemeral;
         let count = u32::from(last - first) + 1;
-        let ports = if tcp { &self.tcp_ports } else { &self.udp_ports };
+        let ports = if tcp {
+            &self.tcp_ports
+        } else {
+            &self.udp_ports
+        };
         for i in 0..count {
             let offset = (u32::from(self.next_ephemeral - first) + i) % count;
             let port = first + offset as u16;
