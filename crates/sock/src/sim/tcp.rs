@@ -608,7 +608,7 @@ impl World {
         }
         let (send_cap, recv_cap) = self.hosts[host.0].tcp_buffers;
         let s = TcpSocket::new(host, local, state, owns_port, send_cap, recv_cap);
-        self.sockets.insert(id, Socket::Tcp(s));
+        self.sockets.insert(id, Socket::Tcp(Box::new(s)));
         id
     }
 

@@ -83,7 +83,7 @@ pub(crate) struct Host {
 #[derive(Debug)]
 pub(crate) enum Socket {
     /// A TCP listener or connection.
-    Tcp(TcpSocket),
+    Tcp(Box<TcpSocket>),
     /// A UDP socket.
     Udp(UdpSocket),
 }
