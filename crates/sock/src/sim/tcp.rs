@@ -339,8 +339,8 @@ impl World {
     /// Sends the segments held by a partition whose direction is open again.
     pub(crate) fn release_held(&mut self) {
         let held = std::mem::take(&mut self.held);
-        for (from, to, segment) in held {
-            self.send_segment(from, to, segment, None);
+        for (from, to, segment, order) in held {
+            self.send_segment(from, to, segment, order);
         }
     }
 
@@ -563,7 +563,7 @@ impl World {
     ) {
         if self.net.is_blocked(from, to) {
             if matches!(segment, Segment::Data { .. } | Segment::Fin { .. }) {
-                self.held.push((from, to, segment));
+                self.held.push((from, to, segment, order));
             }
             return;
         }

@@ -316,3 +316,50 @@ fn idle_hosts_cost_events_not_time() {
     assert_eq!(w.take_fired().len(), 1000);
     assert_eq!(w.now(), Duration::from_secs(24 * 3600));
 }
+
+#[test]
+fn held_segments_keep_their_order_over_a_jittery_link() {
+    let (mut w, a, b) = two_hosts(5);
+    let jittery = Link {
+        jitter: Duration::from_millis(50),
+        ..Link::DEFAULT
+    };
+    w.set_default_link(jittery);
+    let (_, c, s) = connected(&mut w, a, b);
+    w.partition(a, b, false);
+    for i in 0..20u8 {
+        w.tcp_send(c, &[i]).unwrap();
+    }
+    w.tcp_shutdown_write(c).unwrap();
+    w.repair_at(a, b, w.now() + Duration::from_secs(1));
+    w.run_until_idle();
+    assert_eq!(drain(&mut w, s), (0..20).collect::<Vec<u8>>());
+    assert_eq!(w.tcp_recv(s, &mut [0; 1]), Ok(0));
+}
+
+#[test]
+fn seeded_tcp_faults_reset_connections() {
+    let (mut w, a, b) = two_hosts(11);
+    w.set_tcp_faults(TcpFaults {
+        reset: 1.0,
+        within: Duration::from_secs(100),
+        ..TcpFaults::default()
+    });
+    let (_, c, s) = connected(&mut w, a, b);
+    w.run_until_idle();
+    assert_eq!(w.tcp_recv(c, &mut [0; 1]), Err(ErrorKind::ConnectionReset));
+    assert_eq!(w.tcp_recv(s, &mut [0; 1]), Err(ErrorKind::ConnectionReset));
+}
+
+#[test]
+fn a_datagram_arrival_is_a_readiness_change() {
+    let (mut w, a, b) = two_hosts(0);
+    let ua = w.udp_bind(a, at(ip(1), 0)).unwrap();
+    let ub = w.udp_bind(b, at(ip(2), 9)).unwrap();
+    w.udp_send_to(ua, b"x", at(ip(2), 9)).unwrap();
+    assert!(!w.readiness(ub).readable);
+    w.run_until_idle();
+    assert_eq!(w.take_changed(), vec![ub]);
+    assert!(w.readiness(ub).readable);
+    assert!(w.log().tail(1)[0].what.starts_with("udp recv"));
+}

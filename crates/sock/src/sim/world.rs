@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::log::EventLog;
-use super::net::{Link, Net};
+use super::net::{Link, Net, TcpFaults};
 use super::rng::Rng;
 use super::tcp::{Segment, TcpSocket};
 use super::udp::{Datagram, UdpSocket};
@@ -56,8 +56,9 @@ pub struct World {
     changed: BTreeSet<SocketId>,
     /// Timers fired and not yet taken.
     fired: Vec<TimerId>,
-    /// TCP segments sent into a cut direction, sent on at the repair: (from, to, segment).
-    pub(crate) held: Vec<(HostId, HostId, Segment)>,
+    /// TCP segments sent into a cut direction, sent on at the repair in the order they
+    /// were held: (from, to, segment, the sending socket whose order they keep).
+    pub(crate) held: Vec<Held>,
 }
 
 /// One host: a name, its addresses and its kernel's port tables.
@@ -78,6 +79,9 @@ pub(crate) struct Host {
     /// Where the next ephemeral search starts.
     pub(crate) next_ephemeral: u16,
 }
+
+/// A TCP segment held by a partition: (from, to, segment, the sending socket).
+pub(crate) type Held = (HostId, HostId, Segment, Option<SocketId>);
 
 /// A socket of either protocol.
 #[derive(Debug)]
@@ -174,6 +178,11 @@ impl World {
     /// Sets the direction `from → to`.
     pub fn set_link(&mut self, from: HostId, to: HostId, link: Link) {
         self.net.links.insert((from, to), link);
+    }
+
+    /// Sets the faults drawn for each new TCP connection.
+    pub fn set_tcp_faults(&mut self, faults: TcpFaults) {
+        self.net.tcp_faults = faults;
     }
 
     /// Cuts `from → to` (one way); `both` cuts `to → from` as well.
