@@ -21,6 +21,8 @@
 //!   retries, accept, send/receive buffers with flow control, half-close, FIN vs RST
 //!   (close with unread data resets the peer), ephemeral-port exhaustion,
 //!   per-connection reset and stall faults.
+//! - Per-host descriptor limits: one socket past [`World::set_fd_limit`] is
+//!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
 //!
@@ -36,7 +38,7 @@
 //!   `Clock` reading [`World::now`]; a guard panicking on real OS calls.
 //! - A stuck run (every task parked, no event pending) reported with
 //!   [`EventLog::tail`]; `SOCK_SEED` printing and replay.
-//! - Not modelled yet: unix sockets, DNS records, `EMFILE`, `shutdown(Read)`, socket
+//! - Not modelled yet: unix sockets, DNS records, `shutdown(Read)`, socket
 //!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
 //!   model checker, the differential suite against real loopback.
 

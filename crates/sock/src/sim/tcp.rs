@@ -32,7 +32,7 @@ const SYN_RETRIES: u32 = 6;
 #[derive(Debug)]
 pub(crate) struct TcpSocket {
     /// The host it lives on.
-    host: HostId,
+    pub(crate) host: HostId,
     /// Its local address (the listener's address for an accepted socket).
     local: SocketAddr,
     /// Where it is in its life.
@@ -124,7 +124,7 @@ impl World {
     /// # Errors
     ///
     /// `AddressNotAvailable` for an address not of this host or when no ephemeral port is
-    /// free; `AddressInUse` for a taken port.
+    /// free; `AddressInUse` for a taken port; `TooManyOpenFiles` at the host's limit.
     pub fn tcp_listen(
         &mut self,
         host: HostId,
@@ -132,6 +132,7 @@ impl World {
         backlog: usize,
     ) -> Result<SocketId, ErrorKind> {
         let local = self.bind_tcp(host, addr)?;
+        self.open_fd(host)?;
         let queue = VecDeque::new();
         let id = self.add_tcp(host, local, State::Listening { backlog, queue });
         self.record(
@@ -146,10 +147,12 @@ impl World {
     ///
     /// # Errors
     ///
-    /// `AddressNotAvailable` when the ephemeral ports of `host` are exhausted.
+    /// `AddressNotAvailable` when the ephemeral ports of `host` are exhausted;
+    /// `TooManyOpenFiles` at the host's limit.
     pub fn tcp_connect(&mut self, host: HostId, remote: SocketAddr) -> Result<SocketId, ErrorKind> {
         let ip = self.source_ip(host, remote.ip());
         let local = self.bind_tcp(host, SocketAddr::new(ip, 0))?;
+        self.open_fd(host)?;
         let id = self.add_tcp(host, local, State::Connecting { attempt: 0 });
         self.tcp_mut(id).expect("just added").target = Some(remote);
         self.record(host, format!("tcp connect {local} -> {remote} {id:?}"));
@@ -171,15 +174,18 @@ impl World {
     ///
     /// # Errors
     ///
-    /// `WouldBlock` when none waits; `InvalidInput` when `listener` is not listening.
+    /// `WouldBlock` when none waits; `InvalidInput` when `listener` is not listening;
+    /// `TooManyOpenFiles` at the host's limit (the connection stays queued, as on Linux).
     pub fn tcp_accept(&mut self, listener: SocketId) -> Result<(SocketId, SocketAddr), ErrorKind> {
         self.touch(listener);
-        let s = self.tcp_mut(listener).ok_or(ErrorKind::InvalidInput)?;
-        let State::Listening { queue, .. } = &mut s.state else {
-            return Err(ErrorKind::InvalidInput);
-        };
-        let id = queue.pop_front().ok_or(ErrorKind::WouldBlock)?;
-        let host = s.host;
+        let host = self.tcp(listener).ok_or(ErrorKind::InvalidInput)?.host;
+        let queue = self.accept_queue(listener).ok_or(ErrorKind::InvalidInput)?;
+        if queue.is_empty() {
+            return Err(ErrorKind::WouldBlock);
+        }
+        self.open_fd(host)?;
+        let queue = self.accept_queue(listener).expect("checked above");
+        let id = queue.pop_front().expect("checked non-empty above");
         let peer = self
             .tcp(id)
             .and_then(|c| c.peer)
@@ -642,6 +648,14 @@ impl World {
     fn log_socket(&mut self, socket: SocketId, what: &str) {
         if let Some(host) = self.tcp(socket).map(|s| s.host) {
             self.record(host, format!("{socket:?} {what}"));
+        }
+    }
+
+    /// The accept queue of `listener`, if it is listening.
+    fn accept_queue(&mut self, listener: SocketId) -> Option<&mut VecDeque<SocketId>> {
+        match &mut self.tcp_mut(listener)?.state {
+            State::Listening { queue, .. } => Some(queue),
+            _ => None,
         }
     }
 

@@ -363,3 +363,26 @@ fn a_datagram_arrival_is_a_readiness_change() {
     assert!(w.readiness(ub).readable);
     assert!(w.log().tail(1)[0].what.starts_with("udp recv"));
 }
+
+#[test]
+fn the_fd_limit_is_too_many_open_files() {
+    let (mut w, a, b) = two_hosts(0);
+    w.set_fd_limit(b, 2);
+    let l = w.tcp_listen(b, at(ip(2), 80), 8).unwrap();
+    let u = w.udp_bind(b, at(ip(2), 53)).unwrap();
+    assert_eq!(
+        w.udp_bind(b, at(ip(2), 54)),
+        Err(ErrorKind::TooManyOpenFiles)
+    );
+    let c = w.tcp_connect(a, at(ip(2), 80)).unwrap();
+    w.run_until_idle();
+    assert_eq!(w.tcp_connect_result(c), Some(Ok(())));
+    assert_eq!(w.tcp_accept(l), Err(ErrorKind::TooManyOpenFiles));
+    w.close(u);
+    w.close(u);
+    assert!(w.tcp_accept(l).is_ok());
+    assert_eq!(
+        w.udp_bind(b, at(ip(2), 53)),
+        Err(ErrorKind::TooManyOpenFiles)
+    );
+}

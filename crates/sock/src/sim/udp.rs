@@ -23,7 +23,7 @@ const DEFAULT_RECV_BUFFER: usize = 212_992;
 #[derive(Debug)]
 pub(crate) struct UdpSocket {
     /// The host it lives on.
-    host: HostId,
+    pub(crate) host: HostId,
     /// Its bound address.
     local: SocketAddr,
     /// Arrived datagrams with their senders, oldest first.
@@ -51,7 +51,7 @@ impl World {
     /// # Errors
     ///
     /// `AddressNotAvailable` for an address not of this host or when no ephemeral port is
-    /// free; `AddressInUse` for a taken port.
+    /// free; `AddressInUse` for a taken port; `TooManyOpenFiles` at the host's limit.
     pub fn udp_bind(&mut self, host: HostId, addr: SocketAddr) -> Result<SocketId, ErrorKind> {
         self.check_local(host, addr)?;
         let h = &mut self.hosts[host.0];
@@ -60,6 +60,7 @@ impl World {
             p if h.udp_ports.contains_key(&p) => return Err(ErrorKind::AddressInUse),
             p => p,
         };
+        self.open_fd(host)?;
         let local = SocketAddr::new(addr.ip(), port);
         let id = self.new_socket_id();
         self.hosts[host.0].udp_ports.insert(port, id);
@@ -136,20 +137,15 @@ impl World {
         self.udp(socket).map(|s| s.local)
     }
 
-    /// Closes a socket of either protocol (a no-op for one already gone).
-    pub fn close(&mut self, socket: SocketId) {
-        match self.sockets.get(&socket) {
-            Some(Socket::Tcp(_)) => self.tcp_close(socket),
-            Some(Socket::Udp(s)) => {
-                let (host, port) = (s.host, s.local.port());
-                self.touch(socket);
-                self.hosts[host.0].udp_ports.remove(&port);
-                self.sockets.remove(&socket);
-                self.record(host, format!("udp close {socket:?}"));
-                self.settle();
-            }
-            None => {}
-        }
+    /// Closes a UDP socket: its port is free again and its queue is dropped.
+    pub(crate) fn udp_close(&mut self, socket: SocketId) {
+        let Some(s) = self.udp(socket) else { return };
+        let (host, port) = (s.host, s.local.port());
+        self.touch(socket);
+        self.hosts[host.0].udp_ports.remove(&port);
+        self.sockets.remove(&socket);
+        self.record(host, format!("udp close {socket:?}"));
+        self.settle();
     }
 
     /// A datagram arrives at its host: queued at the bound socket, or dropped.

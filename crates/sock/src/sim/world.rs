@@ -72,6 +72,10 @@ pub(crate) struct Host {
     pub(crate) tcp_ports: BTreeMap<u16, SocketId>,
     /// UDP ports in use and the socket holding each.
     pub(crate) udp_ports: BTreeMap<u16, SocketId>,
+    /// Sockets its programs hold open (accepted, bound, listening or connecting).
+    pub(crate) fds: usize,
+    /// At most this many open at once; one more is `TooManyOpenFiles` (`EMFILE`).
+    pub(crate) fd_limit: usize,
     /// Send and receive buffer capacities of new TCP sockets, in bytes.
     pub(crate) tcp_buffers: (usize, usize),
     /// The ephemeral range, inclusive.
@@ -168,6 +172,27 @@ impl World {
         let h = &mut self.hosts[host.0];
         h.ephemeral = (first, last);
         h.next_ephemeral = first;
+    }
+
+    /// Sets how many sockets `host`'s programs may hold open (default 1,024, as
+    /// `ulimit -n`); one more fails with `TooManyOpenFiles`.
+    pub fn set_fd_limit(&mut self, host: HostId, limit: usize) {
+        self.hosts[host.0].fd_limit = limit;
+    }
+
+    /// Closes a socket of either protocol, giving its descriptor back (a no-op for one
+    /// already closed).
+    pub fn close(&mut self, socket: SocketId) {
+        let host = match self.sockets.get(&socket) {
+            Some(Socket::Tcp(s)) => s.host,
+            Some(Socket::Udp(s)) => s.host,
+            None => return,
+        };
+        self.hosts[host.0].fds -= 1;
+        match self.sockets.get(&socket) {
+            Some(Socket::Tcp(_)) => self.tcp_close(socket),
+            _ => self.udp_close(socket),
+        }
     }
 
     /// Sets the link used between hosts with no link of their own.
@@ -278,6 +303,20 @@ impl World {
         &self.hosts[host.0].name
     }
 
+    /// Takes a descriptor of `host` for a new socket.
+    ///
+    /// # Errors
+    ///
+    /// `TooManyOpenFiles` when the host is at its limit.
+    pub(crate) fn open_fd(&mut self, host: HostId) -> Result<(), ErrorKind> {
+        let h = &mut self.hosts[host.0];
+        if h.fds >= h.fd_limit {
+            return Err(ErrorKind::TooManyOpenFiles);
+        }
+        h.fds += 1;
+        Ok(())
+    }
+
     /// Queues `event` at `at`, after every event already queued for that instant.
     pub(crate) fn schedule(&mut self, at: Duration, event: Event) {
         self.queue.insert((at, self.seq), event);
@@ -366,6 +405,8 @@ impl Host {
             addrs: addrs.to_vec(),
             tcp_ports: BTreeMap::new(),
             udp_ports: BTreeMap::new(),
+            fds: 0,
+            fd_limit: 1024,
             tcp_buffers: (64 * 1024, 64 * 1024),
             ephemeral: (49152, 65535),
             next_ephemeral: 49152,
