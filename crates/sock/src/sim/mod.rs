@@ -2,6 +2,30 @@
 //! and a kernel model with real socket semantics — the model the simulation backend of
 //! issue 15 will run sock's loops on.
 //!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+//! use std::time::Duration;
+//! use sock::sim::World;
+//!
+//! let mut world = World::new(42);
+//! let a = world.add_host("a", &[IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
+//! let b = world.add_host("b", &[IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))]);
+//! let server = SocketAddr::from(([10, 0, 0, 2], 80));
+//! let listener = world.tcp_listen(b, server, 16)?;
+//! let client = world.tcp_connect(a, server)?;
+//! world.run_until_idle(); // the handshake: virtual time jumps 2 ms
+//! assert_eq!(world.tcp_connect_result(client), Some(Ok(())));
+//! let (conn, _peer) = world.tcp_accept(listener)?;
+//! world.tcp_send(client, b"ping")?;
+//! world.run_until_idle();
+//! let mut buf = [0u8; 4];
+//! assert_eq!(world.tcp_recv(conn, &mut buf)?, 4);
+//! assert_eq!(&buf, b"ping");
+//! assert_eq!(world.now(), Duration::from_millis(3));
+//! println!("seed {} hash {:x}", world.seed(), world.hash());
+//! # Ok::<(), sock::ErrorKind>(())
+//! ```
+//!
 //! # What exists
 //!
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an

@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::world::{Event, Socket, World};
+use super::world::{Event, EventKey, Socket, World};
 use super::{HostId, Readiness, SocketId};
 use crate::ErrorKind;
 
@@ -63,6 +63,8 @@ pub(crate) struct TcpSocket {
     last_delivery: Duration,
     /// A window `[start, end)` during which nothing of this side is delivered.
     stall: Option<(Duration, Duration)>,
+    /// The pending SYN retransmission timer, cancelled when the handshake ends.
+    retry: Option<EventKey>,
 }
 
 /// The life of a TCP socket.
@@ -280,7 +282,7 @@ impl World {
 
     /// Resets both ends of `socket`'s connection at virtual time `at` (a fault).
     pub fn tcp_reset_at(&mut self, socket: SocketId, at: Duration) {
-        self.schedule(at, Event::Tcp(Segment::Fault { socket }));
+        self.schedule(at.max(self.now), Event::Tcp(Segment::Fault { socket }));
     }
 
     /// Delivers nothing of `socket`'s connection, either way, during `[from, until)`:
@@ -417,6 +419,7 @@ impl World {
             .map(|s| s.local)
             .expect("a SYN-ACK's server exists");
         self.touch(client);
+        self.cancel_retry(client);
         let s = self.tcp_mut(client).expect("checked above");
         s.state = State::Established;
         s.peer = Some((server, server_addr));
@@ -477,6 +480,7 @@ impl World {
     /// Marks `socket` failed with `kind`, its buffers dropped and its port released.
     fn fail(&mut self, socket: SocketId, kind: ErrorKind) {
         self.touch(socket);
+        self.cancel_retry(socket);
         let Some(s) = self.tcp_mut(socket) else {
             return;
         };
@@ -546,7 +550,10 @@ impl World {
         }
         let rto = Duration::from_secs(1 << attempt);
         let retry = Segment::SynRetry { client, attempt };
-        self.schedule(self.now + rto, Event::Tcp(retry));
+        let key = self.schedule(self.now + rto, Event::Tcp(retry));
+        self.tcp_mut(client)
+            .expect("connecting socket exists")
+            .retry = Some(key);
     }
 
     /// Sends a segment of `socket`'s stream, in order after its earlier ones.
@@ -621,8 +628,16 @@ impl World {
     /// Removes a socket and releases its port.
     fn remove_tcp(&mut self, socket: SocketId) {
         self.touch(socket);
+        self.cancel_retry(socket);
         self.release_port(socket);
         self.sockets.remove(&socket);
+    }
+
+    /// Cancels a connecting socket's SYN retransmission timer.
+    fn cancel_retry(&mut self, socket: SocketId) {
+        if let Some(key) = self.tcp_mut(socket).and_then(|s| s.retry.take()) {
+            self.cancel(key);
+        }
     }
 
     /// Gives the socket's port back to its host.
@@ -711,6 +726,7 @@ impl TcpSocket {
             owns_port,
             last_delivery: Duration::ZERO,
             stall: None,
+            retry: None,
         }
     }
 

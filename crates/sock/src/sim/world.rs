@@ -31,7 +31,7 @@ pub struct World {
     /// The next sequence number: breaks ties between events at one instant.
     seq: u64,
     /// Pending events keyed by (time, sequence).
-    queue: BTreeMap<(Duration, u64), Event>,
+    queue: BTreeMap<EventKey, Event>,
     /// The one generator every random choice draws from.
     pub(crate) rng: Rng,
     /// Every processed event and the determinism hash.
@@ -83,6 +83,9 @@ pub(crate) struct Host {
     /// Where the next ephemeral search starts.
     pub(crate) next_ephemeral: u16,
 }
+
+/// A queued event's place: (virtual time, sequence number).
+pub(crate) type EventKey = (Duration, u64);
 
 /// A TCP segment held by a partition: (from, to, segment, the sending socket).
 pub(crate) type Held = (HostId, HostId, Segment, Option<SocketId>);
@@ -221,7 +224,7 @@ impl World {
 
     /// Heals `from → to` and `to → from` at virtual time `at`.
     pub fn repair_at(&mut self, from: HostId, to: HostId, at: Duration) {
-        self.schedule(at, Event::Repair(from, to));
+        self.schedule(at.max(self.now), Event::Repair(from, to));
     }
 
     /// Arms a timer of `host` firing at virtual time `at` (never earlier).
@@ -318,9 +321,16 @@ impl World {
     }
 
     /// Queues `event` at `at`, after every event already queued for that instant.
-    pub(crate) fn schedule(&mut self, at: Duration, event: Event) {
-        self.queue.insert((at, self.seq), event);
+    pub(crate) fn schedule(&mut self, at: Duration, event: Event) -> EventKey {
+        let key = (at, self.seq);
+        self.queue.insert(key, event);
         self.seq += 1;
+        key
+    }
+
+    /// Takes a pending event out of the queue (a no-op once it has run).
+    pub(crate) fn cancel(&mut self, key: EventKey) {
+        self.queue.remove(&key);
     }
 
     /// A fresh socket id.
