@@ -386,3 +386,73 @@ fn the_fd_limit_is_too_many_open_files() {
         Err(ErrorKind::TooManyOpenFiles)
     );
 }
+
+/// Sends `n` numbered datagrams `a → b` over `link` and returns what `b` received.
+fn udp_through(link: Link, n: u16) -> Vec<u16> {
+    let (mut w, a, b) = two_hosts(21);
+    w.set_default_link(link);
+    let ua = w.udp_bind(a, at(ip(1), 0)).unwrap();
+    let ub = w.udp_bind(b, at(ip(2), 9)).unwrap();
+    for i in 0..n {
+        w.udp_send_to(ua, &i.to_be_bytes(), at(ip(2), 9)).unwrap();
+    }
+    w.run_until_idle();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 2];
+    while let Ok((2, _)) = w.udp_recv_from(ub, &mut buf) {
+        got.push(u16::from_be_bytes(buf));
+    }
+    got
+}
+
+#[test]
+fn udp_loss_duplication_and_reordering_follow_the_link() {
+    let lossy = Link {
+        loss: 0.5,
+        ..Link::DEFAULT
+    };
+    let lost = udp_through(lossy, 1000).len();
+    assert!((400..600).contains(&lost), "{lost} of 1000 arrived");
+    let doubled = Link {
+        duplicate: 1.0,
+        ..Link::DEFAULT
+    };
+    assert_eq!(udp_through(doubled, 100).len(), 200);
+    let shuffled = Link {
+        reorder: 0.5,
+        ..Link::DEFAULT
+    };
+    let got = udp_through(shuffled, 100);
+    assert_eq!(got.len(), 100);
+    assert!(got.windows(2).any(|w| w[0] > w[1]), "nothing reordered");
+    assert_eq!(
+        udp_through(Link::DEFAULT, 100),
+        (0..100).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn hourly_timers_on_idle_hosts_cost_one_event_each() {
+    let mut w = World::new(4);
+    let hosts: Vec<HostId> = (0..1000u32)
+        .map(|i| {
+            w.add_host(
+                &format!("h{i}"),
+                &[IpAddr::V4(Ipv4Addr::from(0x0a02_0000 + i))],
+            )
+        })
+        .collect();
+    let mut owner = std::collections::BTreeMap::new();
+    for &h in &hosts {
+        owner.insert(w.timer(h, Duration::from_secs(3600)), h);
+    }
+    let day = Duration::from_secs(24 * 3600);
+    while w.next_event().is_some_and(|t| t <= day) {
+        w.step();
+        for id in w.take_fired() {
+            let h = owner[&id];
+            owner.insert(w.timer(h, w.now() + Duration::from_secs(3600)), h);
+        }
+    }
+    assert_eq!(w.processed(), 24 * 1000);
+}
