@@ -127,6 +127,25 @@ impl World {
     ///
     /// `AddressNotAvailable` for an address not of this host or when no ephemeral port is
     /// free; `AddressInUse` for a taken port; `TooManyOpenFiles` at the host's limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// let listener = world.tcp_listen(b, server, 8)?;
+    /// let client = world.tcp_connect(a, server)?;
+    /// world.run_until_idle();
+    /// let (conn, peer) = world.tcp_accept(listener)?;
+    /// assert_eq!(Some(peer), world.tcp_local_addr(client));
+    /// # let _ = conn;
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn tcp_listen(
         &mut self,
         host: HostId,
@@ -151,6 +170,21 @@ impl World {
     ///
     /// `AddressNotAvailable` when the ephemeral ports of `host` are exhausted;
     /// `TooManyOpenFiles` at the host's limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// let c = world.tcp_connect(a, SocketAddr::from(([10, 0, 0, 2], 81)))?;
+    /// world.run_until_idle();
+    /// assert_eq!(world.tcp_connect_result(c), Some(Err(sock::ErrorKind::ConnectionRefused)));
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn tcp_connect(&mut self, host: HostId, remote: SocketAddr) -> Result<SocketId, ErrorKind> {
         let ip = self.source_ip(host, remote.ip());
         let local = self.bind_tcp(host, SocketAddr::new(ip, 0))?;
@@ -256,6 +290,30 @@ impl World {
     /// # Errors
     ///
     /// As [`World::tcp_send`], but a second shutdown is `Ok`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// # let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// # let listener = world.tcp_listen(b, server, 8)?;
+    /// # let client = world.tcp_connect(a, server)?;
+    /// # world.run_until_idle();
+    /// # let (conn, _) = world.tcp_accept(listener)?;
+    /// world.tcp_send(client, b"bye")?;
+    /// world.tcp_shutdown_write(client)?;
+    /// world.run_until_idle();
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(world.tcp_recv(conn, &mut buf)?, 3);
+    /// assert_eq!(world.tcp_recv(conn, &mut buf)?, 0); // EOF
+    /// assert_eq!(world.tcp_send(conn, b"ok")?, 2); // the other way still works
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn tcp_shutdown_write(&mut self, socket: SocketId) -> Result<(), ErrorKind> {
         self.touch(socket);
         let s = self.tcp_mut(socket).ok_or(ErrorKind::Closed)?;
@@ -281,6 +339,28 @@ impl World {
     }
 
     /// Resets both ends of `socket`'s connection at virtual time `at` (a fault).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// use std::time::Duration;
+    ///
+    /// # let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// # let listener = world.tcp_listen(b, server, 8)?;
+    /// # let client = world.tcp_connect(a, server)?;
+    /// # world.run_until_idle();
+    /// world.tcp_reset_at(client, Duration::from_secs(1));
+    /// world.run_until_idle();
+    /// assert_eq!(world.tcp_send(client, b"x"), Err(sock::ErrorKind::ConnectionReset));
+    /// # let _ = listener;
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn tcp_reset_at(&mut self, socket: SocketId, at: Duration) {
         self.schedule(at.max(self.now), Event::Tcp(Segment::Fault { socket }));
     }

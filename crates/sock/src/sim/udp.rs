@@ -52,6 +52,26 @@ impl World {
     ///
     /// `AddressNotAvailable` for an address not of this host or when no ephemeral port is
     /// free; `AddressInUse` for a taken port; `TooManyOpenFiles` at the host's limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// let ua = world.udp_bind(a, SocketAddr::from(([10, 0, 0, 1], 0)))?;
+    /// let to = SocketAddr::from(([10, 0, 0, 2], 53));
+    /// let ub = world.udp_bind(b, to)?;
+    /// world.udp_send_to(ua, b"query", to)?;
+    /// world.run_until_idle();
+    /// let mut buf = [0u8; 16];
+    /// let (n, from) = world.udp_recv_from(ub, &mut buf)?;
+    /// assert_eq!((&buf[..n], Some(from)), (&b"query"[..], world.udp_local_addr(ua)));
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn udp_bind(&mut self, host: HostId, addr: SocketAddr) -> Result<SocketId, ErrorKind> {
         self.check_local(host, addr)?;
         let h = &mut self.hosts[host.0];

@@ -158,6 +158,16 @@ impl World {
     /// # Panics
     ///
     /// When an address already belongs to a host, or `addrs` is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut world = sock::sim::World::new(1);
+    /// let v4 = "10.0.0.1".parse().unwrap();
+    /// let v6 = "fd00::1".parse().unwrap();
+    /// let a = world.add_host("a", &[v4, v6]);
+    /// assert_eq!(world.host_name(a), "a");
+    /// ```
     pub fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostId {
         assert!(!addrs.is_empty(), "a host needs an address");
         let id = HostId(self.hosts.len());
@@ -179,6 +189,24 @@ impl World {
 
     /// Sets how many sockets `host`'s programs may hold open (default 1,024, as
     /// `ulimit -n`); one more fails with `TooManyOpenFiles`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// world.set_fd_limit(a, 1);
+    /// let any = SocketAddr::from(([0, 0, 0, 0], 0));
+    /// let u = world.udp_bind(a, any)?;
+    /// assert_eq!(world.udp_bind(a, any), Err(sock::ErrorKind::TooManyOpenFiles));
+    /// world.close(u);
+    /// assert!(world.udp_bind(a, any).is_ok());
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn set_fd_limit(&mut self, host: HostId, limit: usize) {
         self.hosts[host.0].fd_limit = limit;
     }
@@ -214,6 +242,29 @@ impl World {
     }
 
     /// Cuts `from → to` (one way); `both` cuts `to → from` as well.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// use std::time::Duration;
+    ///
+    /// let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// world.tcp_listen(b, server, 8)?;
+    /// world.partition(a, b, true);
+    /// world.repair_at(a, b, Duration::from_millis(1500));
+    /// let c = world.tcp_connect(a, server)?;
+    /// world.run_until(Duration::from_secs(1));
+    /// assert_eq!(world.tcp_connect_result(c), None); // no answer
+    /// world.run_until(Duration::from_secs(4)); // SYNs go at 0 s, 1 s, 3 s, …
+    /// assert_eq!(world.tcp_connect_result(c), Some(Ok(())));
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
     pub fn partition(&mut self, from: HostId, to: HostId, both: bool) {
         self.net.blocked.insert((from, to));
         if both {
@@ -228,6 +279,24 @@ impl World {
     }
 
     /// Arms a timer of `host` firing at virtual time `at` (never earlier).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// use std::time::Duration;
+    ///
+    /// let t = world.timer(a, Duration::from_secs(3600));
+    /// world.run_until_idle(); // one event, however long the wait
+    /// assert_eq!(world.take_fired(), vec![t]);
+    /// assert_eq!(world.now(), Duration::from_secs(3600));
+    /// assert_eq!(world.processed(), 1);
+    /// ```
     pub fn timer(&mut self, host: HostId, at: Duration) -> TimerId {
         let id = TimerId(self.next_timer);
         self.next_timer += 1;
@@ -249,6 +318,24 @@ impl World {
     }
 
     /// Handles every event due at or before `t`, then sets the clock to `t`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let _ = (a, b, SocketAddr::from(([0, 0, 0, 0], 0)));
+    /// use std::time::Duration;
+    ///
+    /// world.timer(a, Duration::from_secs(5));
+    /// world.run_until(Duration::from_secs(2));
+    /// assert_eq!((world.now(), world.processed()), (Duration::from_secs(2), 0));
+    /// world.run_until(Duration::from_secs(5));
+    /// assert_eq!(world.processed(), 1);
+    /// ```
     pub fn run_until(&mut self, t: Duration) {
         while self.next_event().is_some_and(|at| at <= t) {
             self.step();
