@@ -62,7 +62,9 @@
 //!   `Clock` reading [`World::now`]; a guard panicking on real OS calls.
 //! - A stuck run (every task parked, no event pending) reported with
 //!   [`EventLog::tail`]; `SOCK_SEED` printing and replay.
-//! - Not modelled yet: unix sockets, DNS records, `shutdown(Read)`, socket
+//! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
+//!   addresses it was given, and a connect to an address nobody owns times out),
+//!   `HostUnreachable`/ICMP, unix sockets, DNS records, `shutdown(Read)`, socket
 //!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
 //!   model checker, the differential suite against real loopback.
 
