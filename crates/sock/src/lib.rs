@@ -70,6 +70,8 @@ mod runtime;
 pub mod sched;
 mod scope;
 pub mod shared;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod socket;
 mod target;
 pub mod task;

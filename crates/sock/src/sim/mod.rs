@@ -1,0 +1,113 @@
+//! A deterministic simulated world: virtual time, hosts, a network with seeded faults
+//! and a kernel model with real socket semantics — the model the simulation backend of
+//! issue 15 will run sock's loops on.
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+//! use std::time::Duration;
+//! use sock::sim::World;
+//!
+//! let mut world = World::new(42);
+//! let a = world.add_host("a", &[IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))]);
+//! let b = world.add_host("b", &[IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2))]);
+//! let server = SocketAddr::from(([10, 0, 0, 2], 80));
+//! let listener = world.tcp_listen(b, server, 16)?;
+//! let client = world.tcp_connect(a, server)?;
+//! world.run_until_idle(); // the handshake: virtual time jumps 2 ms
+//! assert_eq!(world.tcp_connect_result(client), Some(Ok(())));
+//! let (conn, _peer) = world.tcp_accept(listener)?;
+//! world.tcp_send(client, b"ping")?;
+//! world.run_until_idle();
+//! let mut buf = [0u8; 4];
+//! assert_eq!(world.tcp_recv(conn, &mut buf)?, 4);
+//! assert_eq!(&buf, b"ping");
+//! assert_eq!(world.now(), Duration::from_millis(3));
+//! println!("seed {} hash {:x}", world.seed(), world.hash());
+//! # Ok::<(), sock::ErrorKind>(())
+//! ```
+//!
+//! # What exists
+//!
+//! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
+//!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
+//!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
+//!   record of sockets whose readiness changed ([`World::take_changed`]) and timers that
+//!   fired ([`World::take_fired`]).
+//! - [`EventLog`] (`log.rs`): every event as (virtual time, host, what) with a running
+//!   FNV-1a hash, [`World::hash`].
+//! - [`Rng`] (`rng.rs`): xoshiro256** seeded by splitmix64; every random choice of a
+//!   run draws from it in event order.
+//! - The fabric (`net.rs`): per-link [`Link`] latency + jitter, datagram loss,
+//!   duplication and reordering, one-way and two-way partitions with repair at a
+//!   virtual time, [`TcpFaults`] drawn per connection.
+//! - TCP (`tcp.rs`): listen with a backlog (a full one drops SYNs: the connect stalls
+//!   and retransmits), handshake, `ConnectionRefused`, `Timeout` after the SYN
+//!   retries, accept, send/receive buffers with flow control, half-close, FIN vs RST
+//!   (close with unread data resets the peer), ephemeral-port exhaustion,
+//!   per-connection reset and stall faults.
+//! - Per-host descriptor limits: one socket past [`World::set_fd_limit`] is
+//!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
+//! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
+//!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
+//!
+//! Operations are method calls on the world taking the caller's [`HostId`] or
+//! [`SocketId`]; they never wait: where a real socket would block they return
+//! `WouldBlock` (the backend parks the task and wakes it when the socket appears in
+//! [`World::take_changed`]). No OS call, no real clock, no thread.
+//!
+//! # What the backend step still needs
+//!
+//! - The pluggable socket layer and `Loop::builder().simulated(&world, "host")`: a
+//!   `Park` that runs the world until a waiter's socket changes or a timer fires, and a
+//!   `Clock` reading [`World::now`]; a guard panicking on real OS calls.
+//! - A stuck run (every task parked, no event pending) reported with
+//!   [`EventLog::tail`]; `SOCK_SEED` printing and replay.
+//! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
+//!   addresses it was given, and a connect to an address nobody owns times out),
+//!   `HostUnreachable`/ICMP, unix sockets, DNS records, `shutdown(Read)`, socket
+//!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
+//!   model checker, the differential suite against real loopback.
+
+mod log;
+mod net;
+mod rng;
+mod tcp;
+mod udp;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+pub use log::{Entry, EventLog};
+pub use net::{Link, TcpFaults};
+pub use rng::Rng;
+pub use udp::MAX_DATAGRAM;
+pub use world::World;
+
+/// A host of a [`World`], in the order added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub(crate) usize);
+
+/// A socket of a [`World`]; ids are never reused within a world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketId(pub(crate) u64);
+
+/// A timer armed with [`World::timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(pub(crate) u64);
+
+/// Whether a socket would accept a read and a write now without `WouldBlock`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// A read (or accept) would not block: data, EOF, a connection or an error waits.
+    pub readable: bool,
+    /// A write would not block: room in the send buffer, or an error waits.
+    pub writable: bool,
+}
+
+impl Readiness {
+    /// Readiness from its two flags.
+    pub(crate) fn new(readable: bool, writable: bool) -> Readiness {
+        Readiness { readable, writable }
+    }
+}
