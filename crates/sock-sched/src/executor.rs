@@ -1018,7 +1018,9 @@ impl Inner {
     /// [`run_ready`](Inner::run_ready), with the time now if the caller just read it.
     fn run_ready_at(self: &Rc<Self>, now: Option<Instant>) -> bool {
         let remote = self.shared.drain();
-        self.ready.borrow_mut().extend(remote);
+        if !remote.is_empty() {
+            self.ready.borrow_mut().extend(remote);
+        }
         let mut worked = self.fire_timers(now);
         let n = self.ready.borrow().len();
         for _ in 0..n {
