@@ -436,11 +436,13 @@ impl Executor {
     /// ```
     pub fn run<F: Future>(&self, future: F) -> F::Output {
         self.scoped(future, |thread| {
+            // Entered once for every turn of the run, not once per turn.
+            let _turn = TurnGuard::enter(&self.inner);
             loop {
                 if let Some(result) = thread.try_join() {
                     return result.unwrap_or_else(|e| reraise(e));
                 }
-                self.inner.turn(None);
+                self.inner.turn_entered(None);
             }
         })
     }
@@ -942,6 +944,11 @@ impl Inner {
     /// One iteration of the loop (see the module docs).
     pub(crate) fn turn(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
         let _turn = TurnGuard::enter(self);
+        self.turn_entered(timeout)
+    }
+
+    /// [`turn`](Inner::turn) inside a [`TurnGuard`] the caller holds.
+    fn turn_entered(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
         if let Some(payload) = self.pending_panic.borrow_mut().take() {
             resume_unwind(payload);
         }
