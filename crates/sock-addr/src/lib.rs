@@ -44,6 +44,7 @@ mod hints;
 mod kinds;
 mod list;
 mod lookup;
+mod numeric;
 mod port;
 mod resolve;
 mod sockaddr;

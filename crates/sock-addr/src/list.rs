@@ -3,11 +3,14 @@
 //! The list keeps the OS's own `getaddrinfo` result (behind an `Arc`, so clones are
 //! cheap and the off-loop resolver can hand one result to every merged caller) and frees
 //! it with `freeaddrinfo` when the last clone drops. Entries are read in place; only the
-//! socket address is copied out, as an owned [`SockAddr`].
+//! socket address is copied out, as an owned [`SockAddr`]. A lookup the numeric fast
+//! path answered (`numeric.rs`) holds its one entry inline instead: no OS list, no
+//! allocation.
 
 use std::fmt;
 use std::sync::Arc;
 
+use crate::numeric::Numeric;
 use crate::sys;
 use crate::{Family, Protocol, SockAddr, SocketType};
 
@@ -29,19 +32,39 @@ use crate::{Family, Protocol, SockAddr, SocketType};
 /// ```
 #[derive(Clone)]
 pub struct AddrList {
-    /// The OS's list; freed when the last clone drops.
-    os: Arc<sys::OsList>,
-    /// How many entries the list has (counted once, at construction).
-    len: usize,
+    /// Where the entries are.
+    repr: Repr,
+}
+
+/// The entries of an [`AddrList`]: the OS's list, or the one entry the numeric fast
+/// path made.
+#[derive(Clone)]
+enum Repr {
+    /// The OS's list.
+    Os {
+        /// The list; freed when the last clone drops.
+        list: Arc<sys::OsList>,
+        /// How many entries it has (counted once, at construction).
+        len: usize,
+    },
+    /// A lookup answered without the OS.
+    Numeric(Numeric),
 }
 
 impl AddrList {
     /// Takes ownership of a list the OS returned.
     pub(crate) fn new(os: sys::OsList) -> AddrList {
         let len = std::iter::successors(Some(os.first()), |e| e.next()).count();
+        let list = Arc::new(os);
         AddrList {
-            os: Arc::new(os),
-            len,
+            repr: Repr::Os { list, len },
+        }
+    }
+
+    /// The list of the one entry the numeric fast path answered with.
+    pub(crate) fn numeric(entry: Numeric) -> AddrList {
+        AddrList {
+            repr: Repr::Numeric(entry),
         }
     }
 
@@ -60,9 +83,13 @@ impl AddrList {
     #[doc(alias = "addrs")]
     #[doc(alias = "next")]
     pub fn iter(&self) -> Iter<'_> {
+        let next = match &self.repr {
+            Repr::Os { list, .. } => Entry::Os(list.first()),
+            Repr::Numeric(entry) => Entry::Numeric(entry),
+        };
         Iter {
-            next: Some(self.os.first()),
-            remaining: self.len,
+            next: Some(next),
+            remaining: self.len(),
         }
     }
 
@@ -91,7 +118,10 @@ impl AddrList {
     /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.len
+        match &self.repr {
+            Repr::Os { len, .. } => *len,
+            Repr::Numeric(_) => 1,
+        }
     }
 
     /// Whether the list has no entries (never true for a list a lookup returned).
@@ -104,7 +134,7 @@ impl AddrList {
     /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The canonical name of the host, when the lookup asked for it with
@@ -153,7 +183,7 @@ impl fmt::Debug for AddrList {
 #[derive(Clone)]
 pub struct Iter<'a> {
     /// The entry `next` returns, if any.
-    next: Option<sys::Entry<'a>>,
+    next: Option<Entry<'a>>,
     /// How many entries are left, including `next`.
     remaining: usize,
 }
@@ -203,8 +233,62 @@ impl fmt::Debug for Iter<'_> {
 /// ```
 #[derive(Clone, Copy)]
 pub struct AddrInfo<'a> {
-    /// The OS's entry, borrowed from the list.
-    entry: sys::Entry<'a>,
+    /// The entry, borrowed from the list.
+    entry: Entry<'a>,
+}
+
+/// One entry, borrowed from its list.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    /// A node of the OS's list.
+    Os(sys::Entry<'a>),
+    /// The numeric fast path's entry.
+    Numeric(&'a Numeric),
+}
+
+impl<'a> Entry<'a> {
+    /// The entry after this one, if any.
+    fn next(self) -> Option<Entry<'a>> {
+        match self {
+            Entry::Os(e) => e.next().map(Entry::Os),
+            Entry::Numeric(_) => None,
+        }
+    }
+
+    fn socktype(self) -> SocketType {
+        match self {
+            Entry::Os(e) => SocketType::from_raw(e.socktype()),
+            Entry::Numeric(e) => e.socktype(),
+        }
+    }
+
+    fn family(self) -> Family {
+        match self {
+            Entry::Os(e) => Family::from_raw(e.family()),
+            Entry::Numeric(e) => e.family(),
+        }
+    }
+
+    fn protocol(self) -> Protocol {
+        match self {
+            Entry::Os(e) => Protocol::from_raw(e.protocol()),
+            Entry::Numeric(e) => e.protocol(),
+        }
+    }
+
+    fn canonical_name(self) -> Option<&'a str> {
+        match self {
+            Entry::Os(e) => e.canonical_name(),
+            Entry::Numeric(_) => None,
+        }
+    }
+
+    fn addr(self) -> SockAddr {
+        match self {
+            Entry::Os(e) => e.addr(),
+            Entry::Numeric(e) => e.addr(),
+        }
+    }
 }
 
 impl<'a> AddrInfo<'a> {
@@ -220,7 +304,7 @@ impl<'a> AddrInfo<'a> {
     /// ```
     #[doc(alias = "type")]
     pub fn socktype(&self) -> SocketType {
-        SocketType::from_raw(self.entry.socktype())
+        self.entry.socktype()
     }
 
     /// The address family.
@@ -234,7 +318,7 @@ impl<'a> AddrInfo<'a> {
     /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn family(&self) -> Family {
-        Family::from_raw(self.entry.family())
+        self.entry.family()
     }
 
     /// The protocol to open the socket with.
@@ -248,7 +332,7 @@ impl<'a> AddrInfo<'a> {
     /// # Ok::<(), sock::addr::LookupError>(())
     /// ```
     pub fn protocol(&self) -> Protocol {
-        Protocol::from_raw(self.entry.protocol())
+        self.entry.protocol()
     }
 
     /// The canonical name of the host, on the entry that carries it (the first, when

@@ -2,10 +2,15 @@
 //! `"*"` and port 0.
 
 use crate::error::Asked;
+use crate::numeric::Numeric;
 use crate::{AddrList, Hints, LookupError, Port, sys};
 
 /// Looks up `host` and `port` with `getaddrinfo`, blocking the calling thread until the
 /// OS answers (the seed's `sock.addr`). Use [`resolve`](crate::resolve) from async code.
+///
+/// An IP literal with a port number, a stream or datagram socket type and no flag that
+/// changes the answer is answered without the OS, with the one entry `getaddrinfo`
+/// gives for it (its address and port, the type, the type's protocol).
 ///
 /// - `host` is a name, a numeric IPv4/IPv6 address (IPv6 may carry a `%scope`), or `"*"`:
 ///   no host, which with [`Flags::PASSIVE`](crate::Flags::PASSIVE) gives the wildcard
@@ -43,6 +48,9 @@ pub fn lookup(host: &str, port: impl Into<Port>, hints: &Hints) -> Result<AddrLi
 
 /// [`lookup`] with the port already converted (shared with the resolver).
 pub(crate) fn lookup_port(host: &str, port: &Port, hints: &Hints) -> Result<AddrList, LookupError> {
+    if let Some(entry) = Numeric::answer(host, port, hints) {
+        return Ok(AddrList::numeric(entry));
+    }
     let service = port.to_string();
     check_nul("host", host)?;
     check_nul("service", &service)?;
