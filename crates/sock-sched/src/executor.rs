@@ -969,7 +969,7 @@ impl Inner {
             let start = self.now();
             let remaining =
                 deadline.map(|d| d.map_or(Duration::MAX, |d| d.saturating_duration_since(start)));
-            let timer = self.next_timer_wait();
+            let timer = self.next_timer_wait(start);
             let Wait::Park(wait) = self.idle_wait(remaining, timer) else {
                 return false;
             };
@@ -1000,11 +1000,10 @@ impl Inner {
         }
     }
 
-    /// Time until the earliest timer is due.
-    fn next_timer_wait(&self) -> Option<Duration> {
-        let mut timers = self.timers.borrow_mut();
-        let due = timers.next_due()?;
-        Some(timers.instant_of(due).saturating_duration_since(self.now()))
+    /// Time from `now` until the earliest timer is due.
+    fn next_timer_wait(&self, now: Instant) -> Option<Duration> {
+        let due = self.timers.borrow_mut().next_due_at()?;
+        Some(due.saturating_duration_since(now))
     }
 
     /// See [`Executor::next_deadline`].
@@ -1012,9 +1011,7 @@ impl Inner {
         if !self.ready.borrow().is_empty() {
             return Some(self.now());
         }
-        let mut timers = self.timers.borrow_mut();
-        let due = timers.next_due()?;
-        Some(timers.instant_of(due))
+        self.timers.borrow_mut().next_due_at()
     }
 
     /// Takes remote wakes, fires due timers, and runs every task ready at that point.
@@ -1056,12 +1053,16 @@ impl Inner {
     /// Fires every timer due at `now` (read here if `None`); callbacks run with no
     /// borrow held.
     fn fire_timers(&self, now: Option<Instant>) -> bool {
-        if self.timers.borrow().is_empty() {
-            return false;
-        }
         let now = {
-            let timers = self.timers.borrow();
-            timers.nanos(now.unwrap_or_else(|| self.now()))
+            let mut timers = self.timers.borrow_mut();
+            if timers.is_empty() {
+                return false;
+            }
+            let now = now.unwrap_or_else(|| self.now());
+            if timers.is_quiet_at(now) {
+                return false;
+            }
+            timers.nanos(now)
         };
         let mut fired = false;
         loop {

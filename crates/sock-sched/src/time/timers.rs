@@ -13,6 +13,12 @@
 //! behind; stale entries (their slot's generation moved on) are skipped when they surface,
 //! and everything is compacted when they outnumber the live ones.
 //!
+//! The loop asks for due timers every turn, and almost always nothing is due. So the
+//! queue keeps the time before which nothing can be (`quiet`: the earliest rounded
+//! deadline armed since it last looked, or the wheel's next slot), and answers before
+//! that with one comparison of instants: no conversion to nanoseconds, no look at the
+//! wheel. The wheel then moves in one go when the time comes, as after a long park.
+//!
 //! The split slabs keep the common timer small: a sleep's slot is its waker plus two
 //! `u32`s (24 bytes, where one shared slot was 40), and its [`TimerKey`] is 8 bytes (a
 //! [`Sleep`] is 40, was 48).
@@ -137,6 +143,14 @@ pub(crate) struct Timers {
     callbacks: Slots<Callback>,
     /// Entries (in the wheel or `due`) whose timer is gone.
     stale: usize,
+    /// No timer is due before this time (nanoseconds since the origin, a tick's start;
+    /// `u64::MAX`: none armed): lowered by every entry queued, set to the wheel's next
+    /// slot when [`pop_due`](Timers::pop_due) finds nothing due.
+    quiet: u64,
+    /// `quiet` as an instant, once asked for since it last moved.
+    quiet_at: Option<Instant>,
+    /// `pop_due` handed out a timer since `quiet` was last set: it may be behind.
+    fired: bool,
 }
 
 impl Timers {
@@ -150,6 +164,9 @@ impl Timers {
             wakes: Slots::new(CALLBACK),
             callbacks: Slots::new(CALLBACK),
             stale: 0,
+            quiet: u64::MAX,
+            quiet_at: None,
+            fired: false,
         }
     }
 
@@ -165,6 +182,7 @@ impl Timers {
         );
         self.compact();
         self.wheel.set_resolution(resolution_nanos(resolution));
+        self.set_quiet(u64::MAX);
     }
 
     /// `t` in nanoseconds since the origin (0 before it, saturating far ahead).
@@ -226,9 +244,38 @@ impl Timers {
     }
 
     /// Puts an entry in the wheel, or among the expired ones if its tick has passed.
+    #[inline]
     fn queue(&mut self, deadline: u64, key: TimerKey) {
-        if let Err(entry) = self.wheel.insert(Entry { deadline, key }) {
-            push_expired(&mut self.due, &mut self.expired, entry);
+        let due = match self.wheel.insert(Entry { deadline, key }) {
+            Ok(tick) => self.wheel.nanos_of(tick),
+            Err(entry) => {
+                push_expired(&mut self.due, &mut self.expired, entry);
+                self.round_up(deadline)
+            }
+        };
+        if due < self.quiet {
+            self.quiet = due;
+            self.quiet_at = None;
+        }
+    }
+
+    /// Moves [`quiet`](Timers::quiet).
+    fn set_quiet(&mut self, quiet: u64) {
+        self.quiet = quiet;
+        self.quiet_at = None;
+        self.fired = false;
+    }
+
+    /// Whether no timer can be due at `now` (nothing to fire, no need to look).
+    pub(crate) fn is_quiet_at(&mut self, now: Instant) -> bool {
+        now < self.quiet_instant()
+    }
+
+    /// [`quiet`](Timers::quiet) as an instant (far in the future for none).
+    fn quiet_instant(&mut self) -> Instant {
+        match self.quiet_at {
+            Some(at) => at,
+            None => *self.quiet_at.insert(self.instant_of(self.quiet)),
         }
     }
 
@@ -289,18 +336,34 @@ impl Timers {
         self.callbacks.len()
     }
 
-    /// When the loop must next look at the timers, in nanoseconds: the earliest expired
-    /// timer's rounded deadline, else the wheel's next expiration (an entry's tick, or
-    /// earlier, when entries move down a level). Never later than the earliest timer.
+    /// When the loop must next look at the timers, in nanoseconds: the earliest
+    /// rounded deadline armed since it last looked, else the wheel's next expiration
+    /// (an entry's tick, or earlier, when entries move down a level). Never later than
+    /// the earliest timer.
     pub(crate) fn next_due(&mut self) -> Option<u64> {
         if self.is_empty() {
             return None;
         }
-        if let Some(deadline) = self.peek_live_due().map(|e| e.deadline) {
-            return Some(self.round_up(deadline));
+        if self.fired {
+            self.refresh_quiet();
         }
-        let tick = self.wheel.next_expiration()?;
-        Some(self.wheel.nanos_of(tick))
+        (self.quiet != u64::MAX).then_some(self.quiet)
+    }
+
+    /// Sets [`quiet`](Timers::quiet) to when the loop must next look: the earliest
+    /// expired timer's rounded deadline, else the wheel's next expiration.
+    fn refresh_quiet(&mut self) {
+        let quiet = match self.peek_live_due().map(|e| e.deadline) {
+            Some(deadline) => self.round_up(deadline),
+            None => (self.wheel.next_expiration()).map_or(u64::MAX, |t| self.wheel.nanos_of(t)),
+        };
+        self.set_quiet(quiet);
+    }
+
+    /// [`next_due`](Timers::next_due) as an instant.
+    pub(crate) fn next_due_at(&mut self) -> Option<Instant> {
+        self.next_due()?;
+        Some(self.quiet_instant())
     }
 
     /// The earliest live expired entry, dropping stale ones on the way.
@@ -318,13 +381,18 @@ impl Timers {
     /// Takes the next live timer due at `now` (nanoseconds since the origin). The wheel
     /// moves one slot at a time, only when no expired entry is left.
     pub(crate) fn pop_due(&mut self, now: u64) -> Option<Due> {
+        if now < self.quiet {
+            return None;
+        }
         let tick = self.wheel.tick_before(now);
         while self.peek_live_due().is_none() {
             if !self.expire_next(tick) {
+                self.refresh_quiet();
                 return None;
             }
         }
         let Reverse(entry) = self.due.pop()?;
+        self.fired = true;
         Some(self.take_due(entry.key, now))
     }
 

@@ -9,6 +9,11 @@
 //!
 //! The wheel does not order entries within a tick: the caller moves expired entries into a
 //! small heap sorted by `(deadline, id)`.
+//!
+//! The start of that next slot is remembered: an insert can only move it earlier, so it
+//! keeps it up to date with one comparison, and a [`step`](Wheel::step) with nothing due
+//! yet (the loop looks at its timers every turn) returns without scanning the levels.
+//! Only processing a slot (or `retain`) forgets it.
 
 /// Slots per level (6 bits of the tick).
 const SLOTS: usize = 64;
@@ -36,6 +41,9 @@ pub(crate) struct Wheel<E> {
     slots: Vec<Vec<E>>,
     /// Entries stored.
     len: usize,
+    /// What [`next_slot`](Wheel::next_slot) would say the next slot starts at (`Some(None)`:
+    /// no slot is occupied), when known; `None` until it is computed again.
+    next_start: Option<Option<u64>>,
 }
 
 impl<E: Ticked> Wheel<E> {
@@ -47,6 +55,7 @@ impl<E: Ticked> Wheel<E> {
             occupied: [0; LEVELS],
             slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
             len: 0,
+            next_start: Some(None),
         }
     }
 
@@ -81,8 +90,9 @@ impl<E: Ticked> Wheel<E> {
         tick.saturating_mul(self.resolution)
     }
 
-    /// Stores `entry`, or gives it back if its tick has already been reached.
-    pub(crate) fn insert(&mut self, entry: E) -> Result<(), E> {
+    /// Stores `entry` and returns its tick, or gives it back if its tick has already
+    /// been reached.
+    pub(crate) fn insert(&mut self, entry: E) -> Result<u64, E> {
         let tick = self.tick_of(entry.deadline());
         if tick <= self.elapsed {
             return Err(entry);
@@ -92,13 +102,28 @@ impl<E: Ticked> Wheel<E> {
         self.slots[level * SLOTS + slot].push(entry);
         self.occupied[level] |= 1 << slot;
         self.len += 1;
-        Ok(())
+        if let Some(next) = self.next_start {
+            // A slot of a lower level starts before every slot of a higher one, so the
+            // earliest start over all slots is the next slot's. The entry's slot is
+            // ahead of the current position in its level, so it starts at the entry's
+            // tick with the bits below the level's cleared.
+            let start = tick & !((1 << (6 * level)) - 1);
+            debug_assert_eq!(start, self.slot_start(level, slot));
+            self.next_start = Some(Some(next.map_or(start, |next| next.min(start))));
+        }
+        Ok(tick)
     }
 
     /// The next tick at which [`step`](Self::step) has something to do: an entry's
     /// tick (level 0) or a cascade (higher levels, earlier than their entries' ticks).
-    pub(crate) fn next_expiration(&self) -> Option<u64> {
-        (0..LEVELS).find_map(|level| self.next_in_level(level).map(|(_, start)| start))
+    pub(crate) fn next_expiration(&mut self) -> Option<u64> {
+        if let Some(next) = self.next_start {
+            debug_assert_eq!(next, self.next_slot().map(|(.., start)| start));
+            return next;
+        }
+        let next = self.next_slot().map(|(.., start)| start);
+        self.next_start = Some(next);
+        next
     }
 
     /// Processes the next slot if it starts at or before `now`: its entries move down a
@@ -109,11 +134,13 @@ impl<E: Ticked> Wheel<E> {
     /// inserted later sits on the same level or a lower one, and a lower one only after
     /// the older entry's slot has cascaded.
     pub(crate) fn step(&mut self, now: u64, mut expired: impl FnMut(E)) -> bool {
-        let Some((level, slot, start)) = self.next_slot().filter(|&(.., start)| start <= now)
-        else {
+        if self.next_expiration().is_none_or(|start| start > now) {
+            // No slot starts by `now`: moving there moves no slot's start either.
             self.elapsed = self.elapsed.max(now);
             return false;
-        };
+        }
+        let (level, slot, start) = self.next_slot().expect("a slot starts by `now`");
+        self.next_start = None;
         self.elapsed = self.elapsed.max(start);
         let index = level * SLOTS + slot;
         let mut entries = std::mem::take(&mut self.slots[index]);
@@ -137,6 +164,7 @@ impl<E: Ticked> Wheel<E> {
 
     /// Keeps only the entries `keep` accepts.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        self.next_start = None;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             let before = slot.len();
             slot.retain(&mut keep);
@@ -164,6 +192,13 @@ impl<E: Ticked> Wheel<E> {
         let now_slot = slot_of(self.elapsed, level);
         let slot =
             (occupied.rotate_right(now_slot as u32).trailing_zeros() as usize + now_slot) % SLOTS;
+        Some((slot, self.slot_start(level, slot)))
+    }
+
+    /// The tick `slot` of `level` starts at: its next turn at or after the current
+    /// position.
+    fn slot_start(&self, level: usize, slot: usize) -> u64 {
+        let now_slot = slot_of(self.elapsed, level);
         let shift = 6 * level as u32;
         let level_span = 1u128 << (shift + 6);
         let level_start = u128::from(self.elapsed) & !(level_span - 1);
@@ -171,7 +206,7 @@ impl<E: Ticked> Wheel<E> {
         if slot < now_slot {
             start += level_span;
         }
-        Some((slot, u64::try_from(start).unwrap_or(u64::MAX)))
+        u64::try_from(start).unwrap_or(u64::MAX)
     }
 }
 
