@@ -100,7 +100,7 @@ pub fn stop() {
 /// assert!(sock::clock() >= a);
 /// ```
 pub fn clock() -> Instant {
-    Executor::current().clock()
+    crate::context::with_entered(|inner| inner.now()).unwrap_or_else(|| Executor::current().clock())
 }
 
 /// When the current loop next has something to do; see [`Executor::next_deadline`].

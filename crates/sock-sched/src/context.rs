@@ -41,6 +41,12 @@ pub(crate) fn entered() -> Option<Rc<Inner>> {
     ENTERED.with(|e| e.borrow().clone())
 }
 
+/// Runs `f` on the loop running on this thread, if any, without making a handle (no
+/// reference count moves). `f` must not enter or leave a loop.
+pub(crate) fn with_entered<R>(f: impl FnOnce(&Rc<Inner>) -> R) -> Option<R> {
+    ENTERED.with(|e| e.borrow().as_ref().map(f))
+}
+
 /// The address of the loop running on this thread, if any (no handle made).
 pub(crate) fn entered_id() -> Option<usize> {
     ENTERED.with(|e| e.borrow().as_ref().map(|inner| Rc::as_ptr(inner) as usize))

@@ -136,8 +136,8 @@ impl Sleep {
     /// ex.run(async { Sleep::after(Duration::from_millis(1)).await });
     /// ```
     pub fn after(duration: Duration) -> Self {
-        let deadline = match context::entered() {
-            Some(inner) => When::At(add(inner.now(), duration)),
+        let deadline = match context::with_entered(|inner| inner.now()) {
+            Some(now) => When::At(add(now, duration)),
             None => When::After(duration),
         };
         Self {
