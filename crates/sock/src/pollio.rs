@@ -221,7 +221,7 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        let recv = |s: socket2::SockRef<'_>| recv_from(&s, buf).map(|(n, _)| n);
+        let recv = |s: socket2::SockRef<'_>| crate::dgram::recv(&s, buf);
         self.core().poll_level(Direction::Read, cx, recv, |_| false)
     }
 
@@ -304,7 +304,7 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<usize> {
-        let recv = |s: socket2::SockRef<'_>| recv_from(&s, buf).map(|(n, _)| n);
+        let recv = |s: socket2::SockRef<'_>| crate::dgram::recv(&s, buf);
         self.core().try_io(Direction::Read, recv)
     }
 
