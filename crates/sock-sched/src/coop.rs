@@ -59,6 +59,7 @@ thread_local! {
 /// });
 /// assert_eq!(steps, 1000);
 /// ```
+#[inline]
 pub fn spend(cx: &Context<'_>) -> bool {
     LEFT.with(|left| match left.get() {
         None => true,
@@ -93,6 +94,7 @@ pub fn spend(cx: &Context<'_>) -> bool {
 /// }));
 /// assert!(!coop::is_spent()); // outside a task poll: an unlimited budget
 /// ```
+#[inline]
 pub fn is_spent() -> bool {
     LEFT.with(|left| left.get() == Some(0))
 }

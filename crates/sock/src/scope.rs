@@ -51,6 +51,7 @@ thread_local! {
 }
 
 /// The mode of the operation being polled.
+#[inline]
 pub(crate) fn mode() -> Mode {
     MODE.with(Cell::get)
 }
