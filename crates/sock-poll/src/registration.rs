@@ -281,6 +281,7 @@ impl Registration {
         }
     }
 
+    #[inline]
     fn with_slot<R>(&self, f: impl FnOnce(&mut Slot) -> R) -> R {
         let mut slots = self.shared.slots.borrow_mut();
         f(&mut slots[self.index])
@@ -352,6 +353,7 @@ impl Registration {
     /// # Examples
     ///
     /// See the [type-level example](Registration).
+    #[inline]
     pub fn is_ready(&self, dir: Direction) -> bool {
         self.with_slot(|slot| slot.half(dir).ready)
     }
@@ -383,6 +385,7 @@ impl Registration {
     /// # Examples
     ///
     /// See the [type-level example](Registration).
+    #[inline]
     pub fn clear_ready(&self, dir: Direction) {
         self.with_slot(|slot| {
             let half = slot.half(dir);
@@ -408,6 +411,7 @@ impl Registration {
     /// assert!(!reg.is_ready(Direction::Read));
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn complete(&self, dir: Direction, short: bool) -> bool {
         self.with_slot(|slot| {
             let half = slot.half(dir);
@@ -465,6 +469,7 @@ impl Registration {
     /// # Examples
     ///
     /// See [`Wait`].
+    #[inline]
     pub fn forget(&self, dir: Direction, wait: &mut Wait) {
         if wait.is_parked() {
             let waiter = self.with_slot(|slot| slot.half(dir).unpark(wait));

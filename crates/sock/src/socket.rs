@@ -378,7 +378,9 @@ impl Core {
         }
         let mut would_blocks = 0;
         loop {
-            if trust_hint {
+            // A fresh operation on a direction that may be ready needs only the flag
+            // (the registration is never closed while the core holds it).
+            if trust_hint && (wait.is_parked() || !io.reg.is_ready(dir)) {
                 std::task::ready!(poll_hint(io, dir, cx, wait))?;
             }
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
