@@ -550,7 +550,11 @@ impl Core {
     }
 
     /// Forgets a cancelled operation's waiter, if it is still its own.
+    #[inline]
     pub(crate) fn forget(&self, dir: Direction, wait: &mut Wait) {
+        if !wait.is_parked() {
+            return; // the usual end: the operation completed
+        }
         if let Some(io) = self.io.borrow().as_ref() {
             io.reg.forget(dir, wait);
         }
