@@ -222,6 +222,8 @@ impl Park for ManualPark {
     fn park(&mut self, timeout: Option<Duration>) {
         match timeout {
             None => self.inner.park(None),
+            // Leaves a pending wake-up for the next wait (see `Park::park`).
+            Some(Duration::ZERO) => {}
             Some(t) => {
                 if !self.inner.take_notification() {
                     self.clock.advance(t);

@@ -4,6 +4,8 @@
 //! timers that are due, run every task that was ready at that point, then park: for zero
 //! time if anything ran (so a reactor still collects I/O events), otherwise until the next
 //! timer or the caller's timeout; and finally do the same again for what the park woke.
+//! With no timer armed, a park that may block is preceded by a zero-timeout one, and
+//! when that finds work, the turn needs no clock read (see `run_collected`).
 //! Tasks woken while the ready tasks run are queued behind them, so a task that keeps
 //! waking itself cannot starve the rest, and each turn ends.
 //!
@@ -964,6 +966,9 @@ impl Inner {
     /// Parks until something runs or `timeout` passes. A wake-up for a timer that only
     /// moved timers closer (a wheel cascade) parks again.
     fn park_until_work(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
+        if self.may_look_first(timeout) && self.run_collected() {
+            return true;
+        }
         let deadline = timeout.map(|t| self.now().checked_add(t));
         loop {
             let start = self.now();
@@ -987,6 +992,31 @@ impl Inner {
                 return false;
             }
         }
+    }
+
+    /// Before a wait that may block: collects the events (and wakes) already there
+    /// with a zero-timeout park and runs the tasks they woke, without reading the clock
+    /// — a busy loop's usual turn. Whether a task ran (then no wait is needed, and the
+    /// look counts as the turn's poll; one that found nothing is not counted apart from
+    /// the wait that follows).
+    fn run_collected(self: &Rc<Self>) -> bool {
+        self.park.borrow_mut().park(Some(Duration::ZERO));
+        let worked = self.run_batch(None);
+        if worked {
+            self.counters.poll();
+        }
+        worked
+    }
+
+    /// Whether the wait for `timeout` (from the caller) begins with a
+    /// [look](Inner::run_collected): only when it may block (a zero timeout is a look
+    /// already; with nothing alive the loop does not wait at all), and only with no
+    /// timer armed — a loop with timers waits for the next one with no zero-timeout
+    /// park before it (its turns read the clock for the timers anyway).
+    fn may_look_first(&self, timeout: Option<Duration>) -> bool {
+        timeout != Some(Duration::ZERO)
+            && (timeout.is_some() || self.alive.get() > 0)
+            && self.timers.borrow().is_empty()
     }
 
     /// How long to park when nothing is ready.
@@ -1021,11 +1051,17 @@ impl Inner {
 
     /// [`run_ready`](Inner::run_ready), with the time now if the caller just read it.
     fn run_ready_at(self: &Rc<Self>, now: Option<Instant>) -> bool {
+        self.run_batch(Some(now))
+    }
+
+    /// Takes remote wakes, fires the timers due at `timers` (`Some(None)`: read the
+    /// clock; `None`: leave them), and runs every task ready at that point.
+    fn run_batch(self: &Rc<Self>, timers: Option<Option<Instant>>) -> bool {
         let remote = self.shared.drain();
         if !remote.is_empty() {
             self.ready.borrow_mut().extend(remote);
         }
-        let mut worked = self.fire_timers(now);
+        let mut worked = timers.is_some_and(|now| self.fire_timers(now));
         let n = self.ready.borrow().len();
         for _ in 0..n {
             let Some(header) = self.ready.borrow_mut().pop_front() else {

@@ -29,7 +29,9 @@ pub trait Park {
     /// Waits until unparked or until `timeout` has passed (`None`: until unparked).
     ///
     /// `Some(Duration::ZERO)` must not block; it is how the loop collects events without
-    /// waiting. Returning early (a spurious wake-up) is allowed.
+    /// waiting — before a wait that may block, too, so it must not swallow an unpark:
+    /// the next wait that may block still returns at once. Returning early (a spurious
+    /// wake-up) is allowed.
     ///
     /// # Examples
     ///
@@ -218,7 +220,8 @@ impl ThreadPark {
 
 impl Park for ThreadPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        if self.take_notification() || timeout == Some(Duration::ZERO) {
+        // A zero timeout leaves a pending wake-up for the next wait (see `Park::park`).
+        if timeout == Some(Duration::ZERO) || self.take_notification() {
             return;
         }
         self.signal

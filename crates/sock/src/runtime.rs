@@ -16,6 +16,8 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sock_poll::Reactor;
@@ -110,12 +112,35 @@ impl Drop for Loop {
 }
 
 /// The [`Park`] of a sock loop: waiting is polling the reactor.
+///
+/// A zero-timeout park (the loop's look for events before a wait that may block) may
+/// take the poller's wake event of an unpark and dispatch nothing; the unpark is kept in
+/// `unparked` until a wait that may block, which then only collects events: no unpark
+/// is lost to a look.
 struct ReactorPark {
+    /// The reactor the loop's sockets are registered in.
     reactor: Reactor,
+    /// Set by this park's unparker before it wakes the poller; taken by a wait that
+    /// may block.
+    unparked: Arc<AtomicBool>,
+}
+
+impl ReactorPark {
+    fn new(reactor: Reactor) -> ReactorPark {
+        ReactorPark {
+            reactor,
+            unparked: Arc::default(),
+        }
+    }
 }
 
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
+        let timeout = match timeout {
+            Some(Duration::ZERO) => timeout,
+            _ if self.unparked.swap(false, Ordering::Acquire) => Some(Duration::ZERO),
+            _ => timeout,
+        };
         if let Err(e) = self.reactor.poll(timeout) {
             panic!("sock: the OS poller failed ({e}); the loop cannot go on");
         }
@@ -123,7 +148,11 @@ impl Park for ReactorPark {
 
     fn unparker(&self) -> Unparker {
         let unparker = self.reactor.unparker();
-        Unparker::new(move || unparker.unpark())
+        let unparked = self.unparked.clone();
+        Unparker::new(move || {
+            unparked.store(true, Ordering::Release);
+            unparker.unpark();
+        })
     }
 }
 
@@ -143,10 +172,7 @@ impl Loop {
     /// ```
     pub fn new() -> io::Result<Loop> {
         let reactor = Reactor::new()?;
-        let park = ReactorPark {
-            reactor: reactor.clone(),
-        };
-        let exec = Executor::with_park(park, MonotonicClock);
+        let exec = Executor::with_park(ReactorPark::new(reactor.clone()), MonotonicClock);
         let parts = Parts::new(reactor);
         exec.set_extension(parts.clone());
         Ok(Loop {
@@ -163,9 +189,7 @@ impl Loop {
             return Ok(Loop { exec, parts, owner });
         }
         let reactor = Reactor::new()?;
-        exec.replace_park(ReactorPark {
-            reactor: reactor.clone(),
-        });
+        exec.replace_park(ReactorPark::new(reactor.clone()));
         let parts = Parts::new(reactor);
         exec.set_extension(parts.clone());
         let owner = false;
