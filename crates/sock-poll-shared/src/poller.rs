@@ -351,9 +351,18 @@ impl fmt::Debug for Poller {
 /// use sock_poll_shared::round_up_to_millis;
 ///
 /// assert_eq!(round_up_to_millis(Duration::from_micros(1)), Duration::from_millis(1));
+/// assert_eq!(round_up_to_millis(Duration::from_micros(1500)), Duration::from_millis(2));
+/// assert_eq!(round_up_to_millis(Duration::from_secs(3)), Duration::from_secs(3));
 /// assert_eq!(round_up_to_millis(Duration::ZERO), Duration::ZERO);
+/// assert_eq!(round_up_to_millis(Duration::MAX), Duration::MAX);
 /// ```
 pub fn round_up_to_millis(d: Duration) -> Duration {
-    let millis = d.as_nanos().div_ceil(1_000_000);
-    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+    // Whole milliseconds (zero, the loop's look without waiting, included) pass as
+    // they are, with no 128-bit arithmetic.
+    let part = d.subsec_nanos() % 1_000_000;
+    if part == 0 {
+        return d;
+    }
+    let rest = Duration::from_nanos(u64::from(1_000_000 - part));
+    d.checked_add(rest).unwrap_or(Duration::MAX)
 }
