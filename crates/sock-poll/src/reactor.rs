@@ -251,10 +251,12 @@ impl Reactor {
         (dispatched, total)
     }
 
-    /// Calls the collected wakers outside every borrow, so a waker may touch the reactor.
+    /// Calls the collected wakers outside every borrow, so a waker may touch the reactor,
+    /// in the order they were collected; the buffer is kept for the next poll.
     fn wake_collected(&self) {
-        let mut wakers = std::mem::take(&mut *self.shared.to_wake.borrow_mut());
-        for waker in wakers.drain(..) {
+        let mut wakers = self.shared.to_wake.take();
+        wakers.reverse();
+        while let Some(waker) = wakers.pop() {
             waker.wake();
         }
         *self.shared.to_wake.borrow_mut() = wakers;
