@@ -473,7 +473,10 @@ impl TaskRef {
     }
 
     /// The last local handle is gone: drop everything `!Send` here, on the owner thread,
-    /// then release the local group's atomic reference.
+    /// then release the local group's atomic reference. Out of line: the drop of every
+    /// other handle is a decrement.
+    #[cold]
+    #[inline(never)]
     fn release_local(&self) {
         let core = self.core();
         core.set(flag::RELEASED | flag::DONE);
@@ -498,6 +501,7 @@ impl Clone for TaskRef {
 }
 
 impl Drop for TaskRef {
+    #[inline]
     fn drop(&mut self) {
         let local = &self.core().local;
         local.set(local.get() - 1);
