@@ -48,6 +48,7 @@ pub(crate) fn with_entered<R>(f: impl FnOnce(&Rc<Inner>) -> R) -> Option<R> {
 }
 
 /// The address of the loop running on this thread, if any (no handle made).
+#[inline]
 pub(crate) fn entered_id() -> Option<usize> {
     ENTERED.with(|e| e.borrow().as_ref().map(|inner| Rc::as_ptr(inner) as usize))
 }

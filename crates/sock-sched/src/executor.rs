@@ -334,6 +334,7 @@ impl Executor {
     /// # Examples
     ///
     /// See [`id`](Executor::id).
+    #[inline]
     pub fn entered_id() -> Option<usize> {
         context::entered_id()
     }
