@@ -164,6 +164,27 @@ fn batched_receive_and_send_move_many_datagrams() {
 }
 
 #[test]
+fn batched_sends_reach_ipv6_destinations() {
+    sock::run(async {
+        let (a, b) = (bound(Family::INET6), bound(Family::INET6));
+        let mut out = vec![sock::io::Datagram::with_capacity(8); 3];
+        for (i, d) in out.iter_mut().enumerate() {
+            d.set(&[i as u8; 3], a.local_addr().unwrap());
+        }
+        let sent = b.send_batch(&out).timeout(PATIENCE).await.unwrap();
+        assert_eq!(sent, 3);
+        let mut buf = [0u8; 8];
+        for i in 0..3 {
+            let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
+            assert_eq!(
+                (&buf[..n], from),
+                (&[i as u8; 3][..], b.local_addr().unwrap())
+            );
+        }
+    });
+}
+
+#[test]
 fn connect_and_sendto_take_deadlines() {
     sock::run(async {
         let rx = sock::udp(Family::INET).unwrap();

@@ -58,6 +58,12 @@ fn unix_datagrams() {
         let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"dgram");
         assert_eq!(from.as_unix_path().unwrap().to_str(), Some(&*b_path));
+        let mut batch = vec![sock::io::Datagram::with_capacity(8); 2];
+        batch.iter_mut().for_each(|d| d.set(b"batch", from.clone()));
+        let sent = a.send_batch(&batch).timeout(PATIENCE).await.unwrap();
+        assert_eq!(sent, 2, "a batch to a unix path");
+        let (n, _) = b.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
+        assert_eq!(&buf[..n], b"batch");
     });
     let _ = std::fs::remove_file(pa);
     let _ = std::fs::remove_file(pb);

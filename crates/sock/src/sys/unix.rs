@@ -527,38 +527,39 @@ impl std::os::fd::AsRawFd for crate::shared::SharedLoop {
     }
 }
 
-/// Receives up to 32 datagrams with one `recvmmsg`.
+/// Receives up to 32 datagrams with one `recvmmsg`. Only the headers in use are
+/// written (whole, so their other fields are zero); the source buffers are left for the
+/// kernel to fill, and only the `msg_namelen` bytes it wrote are read.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn recv_batch(
     s: &socket2::SockRef<'_>,
     batch: &mut [crate::io::Datagram],
 ) -> io::Result<usize> {
+    use std::mem::MaybeUninit;
     use std::os::fd::AsRawFd;
-    let n = batch.len().min(crate::batch::MAX_BATCH);
-    // SAFETY: all-zero is a valid value of these plain C structs.
-    let mut names: [libc::sockaddr_storage; crate::batch::MAX_BATCH] =
-        unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let mut iovs: [libc::iovec; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let mut hdrs: [libc::mmsghdr; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
+    const MAX: usize = crate::batch::MAX_BATCH;
+    let n = batch.len().min(MAX);
+    let mut names = [const { MaybeUninit::<libc::sockaddr_storage>::uninit() }; MAX];
+    let mut iovs = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX];
+    let mut hdrs = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; MAX];
     for (i, d) in batch.iter_mut().take(n).enumerate() {
-        iovs[i] = libc::iovec {
+        let iov = iovs[i].write(libc::iovec {
             iov_base: d.buf.as_mut_ptr().cast(),
             iov_len: d.buf.len(),
-        };
-        let h = &mut hdrs[i].msg_hdr;
-        h.msg_name = (&raw mut names[i]).cast();
-        h.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        h.msg_iov = &raw mut iovs[i];
-        h.msg_iovlen = 1;
+        });
+        hdrs[i].write(mmsghdr(
+            names[i].as_mut_ptr().cast(),
+            std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t,
+            iov,
+        ));
     }
-    // SAFETY: the fd is open for the borrow; each header points at a live iovec over a
-    // buffer of `batch` and at a sockaddr_storage of the stated size; n <= array length.
+    // SAFETY: the fd is open for the borrow; the first `n` headers are written, each
+    // pointing at a live iovec over a buffer of `batch` and at a sockaddr_storage of
+    // the stated size; n <= array length.
     let r = unsafe {
         libc::recvmmsg(
             s.as_raw_fd(),
-            hdrs.as_mut_ptr(),
+            hdrs.as_mut_ptr().cast(),
             n as libc::c_uint,
             0,
             std::ptr::null_mut(),
@@ -569,58 +570,51 @@ pub(crate) fn recv_batch(
     }
     let got = r as usize;
     for (i, d) in batch.iter_mut().take(got).enumerate() {
-        let h = &hdrs[i];
+        // SAFETY: header `i < got <= n` was written above (and updated by the kernel).
+        let h = unsafe { hdrs[i].assume_init_ref() };
         d.len = (h.msg_len as usize).min(d.buf.len());
         d.truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
         // SAFETY: the kernel wrote a sockaddr of `msg_namelen` bytes into names[i].
-        d.addr =
-            Some(unsafe { addr_from_raw((&raw const names[i]).cast(), h.msg_hdr.msg_namelen) });
+        d.addr = Some(unsafe { addr_from_raw(names[i].as_ptr().cast(), h.msg_hdr.msg_namelen) });
     }
     Ok(got)
 }
 
-/// Sends up to 32 datagrams, each to its address, with one `sendmmsg`.
+/// Sends up to 32 datagrams, each to its address, with one `sendmmsg`. The headers
+/// point at the datagrams' own addresses: nothing is converted or copied.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn send_batch(
     s: &socket2::SockRef<'_>,
     batch: &[crate::io::Datagram],
 ) -> io::Result<usize> {
+    use std::mem::MaybeUninit;
     use std::os::fd::AsRawFd;
-    let n = batch.len().min(crate::batch::MAX_BATCH);
-    let mut names: [Option<socket2::SockAddr>; crate::batch::MAX_BATCH] =
-        std::array::from_fn(|_| None);
-    let mut ready = 0;
-    for d in &batch[..n] {
-        match crate::batch::destination(d) {
-            Ok(a) => names[ready] = Some(a),
-            Err(e) if ready == 0 => return Err(e),
-            Err(_) => break, // send the ones before it; the next call reports the error
-        }
-        ready += 1;
-    }
-    let n = ready;
-    // SAFETY: all-zero is a valid value of these plain C structs.
-    let mut iovs: [libc::iovec; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let mut hdrs: [libc::mmsghdr; crate::batch::MAX_BATCH] = unsafe { std::mem::zeroed() };
-    for (i, (d, name)) in batch.iter().zip(names.iter().flatten()).enumerate() {
+    const MAX: usize = crate::batch::MAX_BATCH;
+    let mut iovs = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX];
+    let mut hdrs = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; MAX];
+    let mut n = 0;
+    for d in batch.iter().take(MAX) {
+        let Some(to) = d.addr.as_ref() else {
+            if n == 0 {
+                return Err(crate::batch::no_address());
+            }
+            break; // send the ones before it; the next call reports the error
+        };
         let data = d.data();
-        iovs[i] = libc::iovec {
+        let iov = iovs[n].write(libc::iovec {
             iov_base: data.as_ptr().cast_mut().cast(),
             iov_len: data.len(),
-        };
-        let h = &mut hdrs[i].msg_hdr;
-        h.msg_name = name.as_ptr().cast_mut().cast();
-        h.msg_namelen = name.len();
-        h.msg_iov = &raw mut iovs[i];
-        h.msg_iovlen = 1;
+        });
+        hdrs[n].write(mmsghdr(to.as_ptr().cast_mut(), to.len(), iov));
+        n += 1;
     }
-    // SAFETY: the fd is open for the borrow; every header points at a live iovec over
-    // bytes of `batch` (only read by sendmmsg) and at a live socket address.
+    // SAFETY: the fd is open for the borrow; the first `n` headers are written, each
+    // pointing at a live iovec over bytes of `batch` (only read by sendmmsg) and at the
+    // live address of its datagram.
     let r = unsafe {
         libc::sendmmsg(
             s.as_raw_fd(),
-            hdrs.as_mut_ptr(),
+            hdrs.as_mut_ptr().cast(),
             n as libc::c_uint,
             SEND_FLAGS,
         )
@@ -630,6 +624,22 @@ pub(crate) fn send_batch(
     } else {
         Ok(r as usize)
     }
+}
+
+/// A `recvmmsg`/`sendmmsg` header for one buffer and one address, the rest zero.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn mmsghdr(
+    name: *mut libc::sockaddr,
+    namelen: libc::socklen_t,
+    iov: *mut libc::iovec,
+) -> libc::mmsghdr {
+    // SAFETY: all-zero is a valid value of this plain C struct.
+    let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+    h.msg_hdr.msg_name = name.cast();
+    h.msg_hdr.msg_namelen = namelen;
+    h.msg_hdr.msg_iov = iov;
+    h.msg_hdr.msg_iovlen = 1;
+    h
 }
 
 /// No `recvmmsg` here: one datagram per call.
