@@ -92,6 +92,7 @@ impl<E: Ticked> Wheel<E> {
 
     /// Stores `entry` and returns its tick, or gives it back if its tick has already
     /// been reached.
+    #[inline]
     pub(crate) fn insert(&mut self, entry: E) -> Result<u64, E> {
         let tick = self.tick_of(entry.deadline());
         if tick <= self.elapsed {
