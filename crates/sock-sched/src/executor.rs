@@ -955,7 +955,7 @@ impl Inner {
         if let Some(payload) = self.pending_panic.borrow_mut().take() {
             resume_unwind(payload);
         }
-        let worked = self.run_ready();
+        let worked = self.may_have_work() && self.run_ready();
         if worked || !self.ready.borrow().is_empty() {
             self.counters.poll();
             self.park.borrow_mut().park(Some(Duration::ZERO));
@@ -1043,6 +1043,15 @@ impl Inner {
             return Some(self.now());
         }
         self.timers.borrow_mut().next_due_at()
+    }
+
+    /// Whether [`run_ready`](Inner::run_ready) may find something: a task queued, a
+    /// remote wake, a timer armed. (A remote wake that comes after this look unparks the
+    /// wait that follows.)
+    fn may_have_work(&self) -> bool {
+        !self.timers.borrow().is_empty()
+            || !self.ready.borrow().is_empty()
+            || self.shared.injected.load(Ordering::Acquire)
     }
 
     /// Takes remote wakes, fires due timers, and runs every task ready at that point.
