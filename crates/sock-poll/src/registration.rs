@@ -88,7 +88,10 @@ impl Half {
         self.ready = true;
         self.confirmed = true;
         self.eager |= eager;
-        to_wake.extend(self.waiter.take());
+        // A push only when there is a waiter (`extend` from an `Option` reserves first).
+        if let Some(waiter) = self.waiter.take() {
+            to_wake.push(waiter);
+        }
     }
 
     /// Marks the direction worth a try, as an event would, without confirming it.
