@@ -14,8 +14,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -110,7 +110,8 @@ thread_local! {
 /// The id of this OS thread.
 fn here() -> ThreadId {
     // During thread teardown the cached id may be gone: ask std then.
-    HERE.try_with(|id| *id).unwrap_or_else(|_| thread::current().id())
+    HERE.try_with(|id| *id)
+        .unwrap_or_else(|_| thread::current().id())
 }
 
 /// The hasher of [`ARMED`]'s keys: arming ids are distinct counter values, spread
