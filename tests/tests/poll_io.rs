@@ -201,10 +201,18 @@ fn trait_shutdown_after_a_peer_reset_succeeds() {
             server.setopt("so_linger", 0).unwrap();
             server.close().unwrap(); // RST
             let mut buf = [0u8; 8];
-            let e = client.recv(&mut buf).timeout(PATIENCE).await.unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
-            let raw = client.shutdown(sock::Shutdown::Write).unwrap_err();
-            assert_eq!(raw.kind(), ErrorKind::NotConnected, "{raw}");
+            // The reset reaches the reader (Wine reports it as an end of stream).
+            match client.recv(&mut buf).timeout(PATIENCE).await {
+                Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}"),
+                Ok(n) => assert!(cfg!(windows) && n == 0, "read {n} bytes after a reset"),
+            }
+            // Linux refuses the raw call with ENOTCONN; Windows (Wine at least) accepts
+            // it, so only the traits' answer is the same everywhere.
+            #[cfg(unix)]
+            {
+                let raw = client.shutdown(sock::Shutdown::Write).unwrap_err();
+                assert_eq!(raw.kind(), ErrorKind::NotConnected, "{raw}");
+            }
             if via_tokio {
                 tokio::io::AsyncWriteExt::shutdown(&mut client)
                     .await
