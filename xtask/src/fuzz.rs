@@ -1,10 +1,10 @@
 //! `fuzz`: every libFuzzer target of `tests/fuzz` runs for a minute; a crash fails.
 //!
 //! The targets (see `tests/fuzz/Cargo.toml`) cover what parses outside input: address and
-//! port strings and lookup flags, raw `sockaddr` bytes, socket options by name, datagram
-//! batches and the HTTP example's request heads. cargo-fuzz builds them with
-//! AddressSanitizer (LeakSanitizer included) on nightly; it is installed with
-//! `cargo install cargo-fuzz --locked` when missing.
+//! port strings and lookup flags, raw `sockaddr` bytes, socket options by name and
+//! datagram batches (the examples parse nothing by hand: HTTP is hyper's). cargo-fuzz
+//! builds them with AddressSanitizer (LeakSanitizer included) on nightly; it is
+//! installed with `cargo install cargo-fuzz --locked` when missing.
 //!
 //! The fuzz crate is no workspace member (root `Cargo.toml` excludes it): it needs
 //! nightly and `libfuzzer-sys`, which the library crates do not. It builds into
