@@ -350,6 +350,60 @@ impl Registration {
         poll
     }
 
+    /// What an operation does on `WouldBlock`, in one step: [`clear_ready`] and then
+    /// [`poll_wait`], which then always parks — so a would-block result can never be
+    /// retried without waiting for an event. `Err(Closed)` once the registration was
+    /// [`close`]d (the readiness is cleared all the same).
+    ///
+    /// [`clear_ready`]: Registration::clear_ready
+    /// [`poll_wait`]: Registration::poll_wait
+    /// [`close`]: Registration::close
+    ///
+    /// # Panics
+    ///
+    /// As [`poll_wait`](Registration::poll_wait): if another operation's waiter is
+    /// stored for `dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::task::{Context, Waker};
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// use sock_poll::{Direction, Wait};
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// let mut wait = Wait::default();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// // a receive saw WouldBlock: nothing is queued
+    /// reg.park_cleared(Direction::Read, &mut cx, &mut wait)?;
+    /// assert!(wait.is_parked() && !reg.is_ready(Direction::Read));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn park_cleared(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+    ) -> Result<(), Closed> {
+        let armed = {
+            let mut slots = self.shared.slots.borrow_mut();
+            let slot = &mut slots[self.index];
+            let closed = slot.closed;
+            let half = slot.half(dir);
+            half.ready = false;
+            half.confirmed = false;
+            if closed {
+                *wait = Wait::default();
+                return Err(Closed);
+            }
+            half.park(dir, cx, wait)
+        };
+        if armed {
+            self.shared.parked.set(self.shared.parked.get() + 1);
+        }
+        Ok(())
+    }
+
     /// Whether `dir` may be ready: an event arrived since the last
     /// [`clear_ready`](Registration::clear_ready), or nothing is known yet. A hint only.
     ///

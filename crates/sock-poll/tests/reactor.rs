@@ -115,6 +115,44 @@ fn unpark_from_another_thread_ends_a_blocking_poll() {
 }
 
 #[test]
+fn park_cleared_parks_a_ready_direction_until_the_next_event() {
+    let reactor = Reactor::new().unwrap();
+    let (mut client, mut server) = pair();
+    let reg = reactor.register(&mut client, Interest::READABLE).unwrap();
+    assert!(reg.is_ready(Direction::Read)); // fresh: worth a try
+    let (count, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    let mut wait = sock_poll::Wait::default();
+    reg.park_cleared(Direction::Read, &mut cx, &mut wait)
+        .unwrap();
+    assert!(wait.is_parked());
+    assert!(!reg.is_ready(Direction::Read));
+    assert!(
+        reg.poll_wait(Direction::Read, &mut cx, &mut wait)
+            .is_pending()
+    );
+    server.write_all(b"ping").unwrap();
+    poll_until(&reactor, || count.0.load(Ordering::SeqCst) == 1);
+    let polled = reg.poll_wait(Direction::Read, &mut cx, &mut wait);
+    assert_eq!(polled, Poll::Ready(Ok(())));
+    assert!(!wait.is_parked());
+}
+
+#[test]
+fn park_cleared_on_a_closed_registration_is_closed_and_not_ready() {
+    let reactor = Reactor::new().unwrap();
+    let (mut client, _server) = pair();
+    let reg = reactor.register(&mut client, Interest::READABLE).unwrap();
+    reg.close();
+    let (_count, waker) = counter();
+    let mut wait = sock_poll::Wait::default();
+    let parked = reg.park_cleared(Direction::Read, &mut Context::from_waker(&waker), &mut wait);
+    assert_eq!(parked, Err(Closed));
+    assert!(!wait.is_parked());
+    assert!(!reg.is_ready(Direction::Read));
+}
+
+#[test]
 fn close_wakes_every_waiter_with_closed() {
     let reactor = Reactor::new().unwrap();
     let (mut client, _server) = pair();

@@ -372,28 +372,25 @@ impl Core {
             return Poll::Ready(Err(self.missing()));
         };
         let mode = scope::mode();
-        let mut trust_hint = mode == Mode::Normal;
+        let trust_hint = mode == Mode::Normal;
         if trust_hint && !coop::spend(cx) {
             return Poll::Pending;
         }
-        let mut would_blocks = 0;
+        // A fresh operation on a direction that may be ready needs only the flag (the
+        // registration is never closed while the core holds it).
+        if trust_hint && (wait.is_parked() || !io.reg.is_ready(dir)) {
+            std::task::ready!(poll_hint(io, dir, cx, wait))?;
+        }
         loop {
-            // A fresh operation on a direction that may be ready needs only the flag
-            // (the registration is never closed while the core holds it).
-            if trust_hint && (wait.is_parked() || !io.reg.is_ready(dir)) {
-                std::task::ready!(poll_hint(io, dir, cx, wait))?;
-            }
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    io.reg.clear_ready(dir);
                     if mode == Mode::Expired {
+                        io.reg.clear_ready(dir);
                         return Poll::Ready(Err(scope::expired()));
                     }
-                    // The hint is false now: this parks (or fails with `Closed`).
-                    debug_assert!(!io.reg.is_ready(dir));
-                    would_blocks += 1;
-                    debug_assert!(would_blocks < 2, "{}", spun(dir));
-                    trust_hint = true;
+                    // The hint is false now, and this parks (or fails with `Closed`):
+                    // both in one step, so no flag can let the syscall run again first.
+                    return park_cleared(io, dir, cx, wait);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(v) => {
@@ -736,6 +733,21 @@ fn poll_hint(io: &Io, dir: Direction, cx: &mut Context<'_>, wait: &mut Wait) -> 
         runtime::check_own_loop(io.loop_id);
     }
     r
+}
+
+/// Clears the readiness of `dir` after a `WouldBlock` and parks the task (see
+/// `Registration::park_cleared`); `Err(Closed)` once the socket was closed.
+fn park_cleared<T>(
+    io: &Io,
+    dir: Direction,
+    cx: &mut Context<'_>,
+    wait: &mut Wait,
+) -> Poll<Result<T>> {
+    if let Err(closed) = io.reg.park_cleared(dir, cx, wait) {
+        return Poll::Ready(Err(Error::from(closed)));
+    }
+    runtime::check_own_loop(io.loop_id);
+    Poll::Pending
 }
 
 /// The message of the debug assertion that catches a frozen loop: an operation saw
