@@ -382,17 +382,7 @@ impl Core {
             std::task::ready!(poll_hint(io, dir, cx, wait))?;
         }
         loop {
-            match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if mode == Mode::Expired {
-                        io.reg.clear_ready(dir);
-                        return Poll::Ready(Err(scope::expired()));
-                    }
-                    // The hint is false now, and this parks (or fails with `Closed`):
-                    // both in one step, so no flag can let the syscall run again first.
-                    return park_cleared(io, dir, cx, wait);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            let e = match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
                 Ok(v) => {
                     // Only a stream's reads have a `readable()` that reads the event's
                     // confirmation: other completions need no bookkeeping unless short.
@@ -402,7 +392,18 @@ impl Core {
                     }
                     return Poll::Ready(Ok(v));
                 }
-                Err(e) => {
+                Err(e) => sys::unless_would_block(e),
+            };
+            match e {
+                None if mode == Mode::Expired => {
+                    io.reg.clear_ready(dir);
+                    return Poll::Ready(Err(scope::expired()));
+                }
+                // The hint is false now, and this parks (or fails with `Closed`): both in
+                // one step, so no flag can let the syscall run again first.
+                None => return park_cleared(io, dir, cx, wait),
+                Some(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Some(e) => {
                     io.reg.complete(dir, false);
                     return Poll::Ready(Err(e.into()));
                 }

@@ -46,6 +46,23 @@ pub(crate) fn is_transient_accept_error(code: i32) -> bool {
     code == libc::EPROTO
 }
 
+/// A syscall's error, unless it says the call would block: `EAGAIN` (`EWOULDBLOCK`)
+/// is read from the raw errno, with no decoding of the error's kind and no call to
+/// its destructor on the hot path (an error from an errno owns nothing to free); an
+/// error made in Rust (no errno) is judged by its kind.
+#[inline]
+pub(crate) fn unless_would_block(e: io::Error) -> Option<io::Error> {
+    match e.raw_os_error() {
+        Some(code) if code == libc::EAGAIN || code == libc::EWOULDBLOCK => {
+            std::mem::forget(e);
+            None
+        }
+        Some(_) => Some(e),
+        None if e.kind() == io::ErrorKind::WouldBlock => None,
+        None => Some(e),
+    }
+}
+
 /// Whether a `connect` error means the address cannot be routed to: Linux gives
 /// `EINVAL` for an address behind a blackhole route.
 pub(crate) fn is_unroutable_connect(code: i32) -> bool {

@@ -44,6 +44,13 @@ pub(crate) fn is_transient_accept_error(_code: i32) -> bool {
     false
 }
 
+/// A syscall's error, unless it says the call would block: judged by its kind
+/// (`WSAEWOULDBLOCK`, and whatever else std maps to `WouldBlock` there).
+#[inline]
+pub(crate) fn unless_would_block(e: io::Error) -> Option<io::Error> {
+    (e.kind() != io::ErrorKind::WouldBlock).then_some(e)
+}
+
 /// Windows has no blackhole route that `connect` reports as `WSAEINVAL` (which there
 /// means a listening socket): no code is re-read as unroutable.
 pub(crate) fn is_unroutable_connect(_code: i32) -> bool {
