@@ -356,6 +356,7 @@ impl fmt::Debug for Poller {
 /// assert_eq!(round_up_to_millis(Duration::ZERO), Duration::ZERO);
 /// assert_eq!(round_up_to_millis(Duration::MAX), Duration::MAX);
 /// ```
+#[inline]
 pub fn round_up_to_millis(d: Duration) -> Duration {
     // Whole milliseconds (zero, the loop's look without waiting, included) pass as
     // they are, with no 128-bit arithmetic.
