@@ -13,7 +13,7 @@ use mio::{Events, Interest, Poll, Registry};
 use slab::Slab;
 use sock_poll_shared::round_up_to_millis;
 
-use crate::registration::{Registration, Slot};
+use crate::registration::{Registration, Slot, wake_all};
 use crate::token::{self, WAKER};
 use crate::unparker::Unparker;
 
@@ -54,6 +54,10 @@ pub(crate) struct Shared {
     delivered: Cell<u64>,
     /// Waiters armed: operations that saw would-block and parked.
     pub(crate) parked: Cell<u64>,
+    /// With faults installed, the wake-ups of a poll are collected here (where the
+    /// injector may hold some back) and called after it; otherwise each event's
+    /// waiters are woken as it is applied.
+    #[cfg(feature = "faults")]
     to_wake: RefCell<Vec<Waker>>,
     /// The faults this reactor injects, when installed at its creation.
     #[cfg(feature = "faults")]
@@ -89,6 +93,7 @@ impl Reactor {
             stale_events: Cell::new(0),
             delivered: Cell::new(0),
             parked: Cell::new(0),
+            #[cfg(feature = "faults")]
             to_wake: RefCell::new(Vec::new()),
             #[cfg(feature = "faults")]
             faults: crate::faults::Injector::from_installed().map(RefCell::new),
@@ -184,6 +189,7 @@ impl Reactor {
         drop(events);
         let delivered = self.shared.delivered.get() + dispatched as u64;
         self.shared.delivered.set(delivered);
+        #[cfg(feature = "faults")]
         self.wake_collected();
         Ok(dispatched)
     }
@@ -209,50 +215,77 @@ impl Reactor {
         timeout
     }
 
-    /// After dispatch: with faults installed, holds back some of the wake-ups
-    /// collected from `to_wake[from..]`.
-    #[cfg(feature = "faults")]
-    fn after_dispatch(&self, to_wake: &mut Vec<Waker>, from: usize) {
-        if let Some(faults) = &self.shared.faults {
-            faults.borrow_mut().defer(to_wake, from);
-        }
-    }
-
-    /// After dispatch: nothing (no faults compiled in).
-    #[cfg(not(feature = "faults"))]
-    #[inline(always)]
-    fn after_dispatch(&self, _to_wake: &mut Vec<Waker>, _from: usize) {}
-
-    /// Marks the directions of each event ready and collects the wakers to call.
-    /// Returns the events dispatched to live registrations, and all events.
+    /// Marks the directions of each event ready and wakes their waiters (see
+    /// [`woken`](Reactor::woken)). Returns the events dispatched to live registrations,
+    /// and all events.
     fn dispatch(&self, events: &Events) -> (usize, usize) {
-        let mut slots = self.shared.slots.borrow_mut();
-        let mut to_wake = self.shared.to_wake.borrow_mut();
-        let from = to_wake.len();
+        #[cfg(feature = "faults")]
+        let from = self.shared.to_wake.borrow().len();
         let (mut dispatched, mut total) = (0, 0);
         for event in events {
             total += 1;
             if event.token() == WAKER {
                 continue;
             }
-            let (index, generation) = token::unpack(event.token());
-            match slots.get_mut(index) {
-                Some(slot) if slot.generation == generation => {
-                    slot.on_event(event, &mut to_wake);
+            match self.apply(event) {
+                Some(waiters) => {
+                    self.woken(waiters);
                     dispatched += 1;
                 }
-                _ => self
+                None => self
                     .shared
                     .stale_events
                     .set(self.shared.stale_events.get() + 1),
             }
         }
-        self.after_dispatch(&mut to_wake, from);
+        #[cfg(feature = "faults")]
+        self.after_dispatch(from);
         (dispatched, total)
+    }
+
+    /// Applies `event` to its registration's slot, borrowed for that alone: the
+    /// waiters it woke, or `None` for a stale event (its slot freed or reused).
+    #[inline]
+    fn apply(&self, event: &mio::event::Event) -> Option<[Option<Waker>; 2]> {
+        let (index, generation) = token::unpack(event.token());
+        match self.shared.slots.borrow_mut().get_mut(index) {
+            Some(slot) if slot.generation == generation => Some(slot.on_event(event)),
+            _ => None,
+        }
+    }
+
+    /// Wakes the waiters an event woke, outside every borrow of the slots (a waker
+    /// may touch the reactor's registrations): at once, in the order of the events.
+    #[cfg(not(feature = "faults"))]
+    #[inline(always)]
+    fn woken(&self, waiters: [Option<Waker>; 2]) {
+        wake_all(waiters);
+    }
+
+    /// With faults installed, collects the waiters an event woke, to be woken after
+    /// the poll (the injector may hold some back first); without, wakes them at once.
+    #[cfg(feature = "faults")]
+    fn woken(&self, waiters: [Option<Waker>; 2]) {
+        if self.shared.faults.is_none() {
+            return wake_all(waiters);
+        }
+        let mut to_wake = self.shared.to_wake.borrow_mut();
+        to_wake.extend(waiters.into_iter().flatten());
+    }
+
+    /// After dispatch: with faults installed, holds back some of the wake-ups
+    /// collected from `to_wake[from..]`.
+    #[cfg(feature = "faults")]
+    fn after_dispatch(&self, from: usize) {
+        if let Some(faults) = &self.shared.faults {
+            let mut to_wake = self.shared.to_wake.borrow_mut();
+            faults.borrow_mut().defer(&mut to_wake, from);
+        }
     }
 
     /// Calls the collected wakers outside every borrow, so a waker may touch the reactor,
     /// in the order they were collected; the buffer is kept for the next poll.
+    #[cfg(feature = "faults")]
     fn wake_collected(&self) {
         let mut wakers = self.shared.to_wake.take();
         wakers.reverse();

@@ -84,14 +84,12 @@ impl Half {
         ticket: 0,
     };
 
-    fn wake(&mut self, eager: bool, to_wake: &mut Vec<Waker>) {
+    /// Applies an event for this direction; gives back the waiter to wake.
+    fn wake(&mut self, eager: bool) -> Option<Waker> {
         self.ready = true;
         self.confirmed = true;
         self.eager |= eager;
-        // A push only when there is a waiter (`extend` from an `Option` reserves first).
-        if let Some(waiter) = self.waiter.take() {
-            to_wake.push(waiter);
-        }
+        self.waiter.take()
     }
 
     /// Marks the direction worth a try, as an event would, without confirming it.
@@ -202,17 +200,20 @@ impl Slot {
     }
 
     /// Applies an event: readable/read-closed/urgent/error wake the reader, writable/
-    /// write-closed/error wake the writer. Nothing here decides an operation's result.
-    pub(crate) fn on_event(&mut self, event: &Event, to_wake: &mut Vec<Waker>) {
+    /// write-closed/error wake the writer; gives back the waiters to wake (reader,
+    /// writer). Nothing here decides an operation's result.
+    pub(crate) fn on_event(&mut self, event: &Event) -> [Option<Waker>; 2] {
         let error = event.is_error();
         let read_eager = error || event.is_read_closed() || event.is_priority();
+        let mut woken = [None, None];
         if read_eager || event.is_readable() {
-            self.read.wake(read_eager, to_wake);
+            woken[0] = self.read.wake(read_eager);
         }
         let write_closed = error || event.is_write_closed();
         if write_closed || event.is_writable() {
-            self.write.wake(write_closed, to_wake);
+            woken[1] = self.write.wake(write_closed);
         }
+        woken
     }
 
     /// Applies a spurious fault to `dir` (see `crate::faults`): never `confirmed`, since
@@ -649,9 +650,10 @@ impl fmt::Debug for Registration {
     }
 }
 
-/// Wakes the waiters a closed slot gave back (one test each: a flattening iterator
-/// costs more than the usual zero wakes).
-fn wake_all([read, write]: [Option<Waker>; 2]) {
+/// Wakes the waiters a slot gave back (an event's, a close's), reader first (one test
+/// each: a flattening iterator costs more than the usual zero or one wake).
+#[inline]
+pub(crate) fn wake_all([read, write]: [Option<Waker>; 2]) {
     if let Some(waker) = read {
         waker.wake();
     }
