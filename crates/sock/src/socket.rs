@@ -327,9 +327,9 @@ impl Core {
         dir: Direction,
         cx: &mut Context<'_>,
         wait: &mut Wait,
-        f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+        mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
     ) -> Poll<Result<T>> {
-        self.poll_io_with(dir, cx, wait, f, |_| false)
+        self.poll_io_with(dir, cx, wait, |s| f(SockRef::from(s)), |_| false)
     }
 
     /// [`poll_io`](Core::poll_io) for stream reads and writes of `len` bytes: a short
@@ -345,7 +345,43 @@ impl Core {
         cx: &mut Context<'_>,
         wait: &mut Wait,
         len: usize,
-        f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
+        mut f: impl FnMut(SockRef<'_>) -> io::Result<usize>,
+    ) -> Poll<Result<usize>> {
+        self.poll_stream_on(dir, cx, wait, len, |s| f(SockRef::from(s)))
+    }
+
+    /// [`poll_stream`](Core::poll_stream) of a plain receive into `buf` (`recv(2)` with
+    /// no flags): the call the hot paths make, through `sys::recv` (no `SockRef`).
+    pub(crate) fn poll_recv_plain(
+        &self,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        buf: &mut [u8],
+    ) -> Poll<Result<usize>> {
+        let len = buf.len();
+        self.poll_stream_on(Direction::Read, cx, wait, len, |s| sys::recv(s, buf))
+    }
+
+    /// [`poll_stream`](Core::poll_stream) of a plain send of `buf` (with
+    /// `sys::SEND_FLAGS`' effect: no `SIGPIPE`), through `sys::send` (no `SockRef`).
+    pub(crate) fn poll_send_plain(
+        &self,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        buf: &[u8],
+    ) -> Poll<Result<usize>> {
+        let len = buf.len();
+        self.poll_stream_on(Direction::Write, cx, wait, len, |s| sys::send(s, buf))
+    }
+
+    /// [`poll_stream`](Core::poll_stream) with `f` given the registered socket itself.
+    fn poll_stream_on(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        len: usize,
+        f: impl FnMut(&mio::net::UdpSocket) -> io::Result<usize>,
     ) -> Poll<Result<usize>> {
         let trusted = self.short_is_drain(dir);
         self.poll_io_with(dir, cx, wait, f, |&n| trusted && n > 0 && n < len)
@@ -364,7 +400,7 @@ impl Core {
         dir: Direction,
         cx: &mut Context<'_>,
         wait: &mut Wait,
-        mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
+        mut f: impl FnMut(&mio::net::UdpSocket) -> io::Result<T>,
         short: impl Fn(&T) -> bool,
     ) -> Poll<Result<T>> {
         let io = self.io.borrow();
@@ -382,7 +418,7 @@ impl Core {
             std::task::ready!(poll_hint(io, dir, cx, wait))?;
         }
         loop {
-            let e = match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
+            let e = match io.sock.try_io(|| f(&io.sock)) {
                 Ok(v) => {
                     // Only a stream's reads have a `readable()` that reads the event's
                     // confirmation: other completions need no bookkeeping unless short.
@@ -424,7 +460,8 @@ impl Core {
     ) -> Poll<Result<T>> {
         let cell = &self.poll_waits[dir_index(dir)];
         let mut wait = cell.get();
-        let r = self.poll_io_with(dir, cx, &mut wait, f, short);
+        let mut f = f;
+        let r = self.poll_io_with(dir, cx, &mut wait, |s| f(SockRef::from(s)), short);
         cell.set(wait);
         r
     }
@@ -705,15 +742,12 @@ impl crate::transfer::Step for Waiter<'_> {
     type Timer = sock_sched::Sleep;
 
     fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
-        let send = |s: SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
-        let r = (self.core).poll_stream(Direction::Write, cx, &mut self.wait, buf.len(), send);
+        let r = self.core.poll_send_plain(cx, &mut self.wait, buf);
         r.map_err(|e| self.core.never_connected(e))
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        let len = buf.len();
-        let read = |s: SockRef<'_>| std::io::Read::read(&mut &*s, buf);
-        (self.core).poll_stream(Direction::Read, cx, &mut self.wait, len, read)
+        self.core.poll_recv_plain(cx, &mut self.wait, buf)
     }
 }
 

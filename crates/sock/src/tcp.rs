@@ -1,7 +1,7 @@
 //! [`Tcp`]: stream sockets (TCP, and unix-domain streams with [`Family::UNIX`]).
 
 use std::future::{Future, poll_fn};
-use std::io::{self, Read};
+use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -799,12 +799,8 @@ impl Future for Recv<'_> {
     type Output = Result<usize>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let this = &mut *self;
-        let buf = &mut *this.buf;
-        let len = buf.len();
-        let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
-        this.waiter
-            .core
-            .poll_stream(Direction::Read, cx, &mut this.waiter.wait, len, read)
+        let waiter = &mut this.waiter;
+        waiter.core.poll_recv_plain(cx, &mut waiter.wait, this.buf)
     }
 }
 

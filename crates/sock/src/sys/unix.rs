@@ -63,6 +63,22 @@ pub(crate) fn unless_would_block(e: io::Error) -> Option<io::Error> {
     }
 }
 
+/// A plain receive on a registered socket: `recv(2)` with no flags, through std's
+/// `UdpSocket::recv` (any socket type: it is the fd's `recv`), one call shorter than
+/// socket2's `Read` on a `SockRef` built for it.
+#[inline]
+pub(crate) fn recv(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+    sock.recv(buf)
+}
+
+/// A plain send on a registered socket: `send(2)` through std's `UdpSocket::send`,
+/// which passes `MSG_NOSIGNAL` where the OS has it (as [`SEND_FLAGS`] does; elsewhere
+/// [`prepare`] set `SO_NOSIGPIPE`), so a reset peer is `EPIPE`, never a signal.
+#[inline]
+pub(crate) fn send(sock: &mio::net::UdpSocket, buf: &[u8]) -> io::Result<usize> {
+    sock.send(buf)
+}
+
 /// Whether a `connect` error means the address cannot be routed to: Linux gives
 /// `EINVAL` for an address behind a blackhole route.
 pub(crate) fn is_unroutable_connect(code: i32) -> bool {

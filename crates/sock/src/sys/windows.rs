@@ -51,6 +51,19 @@ pub(crate) fn unless_would_block(e: io::Error) -> Option<io::Error> {
     (e.kind() != io::ErrorKind::WouldBlock).then_some(e)
 }
 
+/// A plain receive on a registered socket, through socket2 (mio's own `recv` would
+/// re-arm the AFD poll that the caller's `try_io` already handles).
+#[inline]
+pub(crate) fn recv(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+    std::io::Read::read(&mut &*socket2::SockRef::from(sock), buf)
+}
+
+/// A plain send on a registered socket, through socket2 (see [`recv`]).
+#[inline]
+pub(crate) fn send(sock: &mio::net::UdpSocket, buf: &[u8]) -> io::Result<usize> {
+    socket2::SockRef::from(sock).send_with_flags(buf, SEND_FLAGS)
+}
+
 /// Windows has no blackhole route that `connect` reports as `WSAEINVAL` (which there
 /// means a listening socket): no code is re-read as unroutable.
 pub(crate) fn is_unroutable_connect(_code: i32) -> bool {
