@@ -39,16 +39,20 @@ struct Io {
 }
 
 impl Io {
-    /// Opens a non-blocking socket and registers it with the current loop.
+    /// Opens a non-blocking socket and registers it with the current loop (opened
+    /// non-blocking where [`sys::OPENS_NONBLOCKING`] says so: no `fcntl` per socket).
     fn open(family: Family, socktype: SocketType, protocol: Protocol) -> Result<Io> {
         let raw_proto =
             (protocol.as_raw() != 0).then(|| socket2::Protocol::from(protocol.as_raw()));
         let socket = socket2::Socket::new(
             socket2::Domain::from(family.as_raw()),
-            socket2::Type::from(socktype.as_raw()),
+            sys::open_type(socket2::Type::from(socktype.as_raw())),
             raw_proto,
         )?;
-        Io::register(socket, socktype)
+        match sys::OPENS_NONBLOCKING {
+            true => Io::register_nonblocking(socket, socktype),
+            false => Io::register(socket, socktype),
+        }
     }
 
     /// Makes `socket` non-blocking and registers it with the current loop.

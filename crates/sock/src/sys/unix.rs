@@ -348,6 +348,27 @@ fn is_out_of_fds(e: &io::Error) -> bool {
 /// server bind a port whose old connections linger in `TIME_WAIT`.
 pub(crate) const LISTEN_REUSEADDR: bool = true;
 
+/// Whether [`open_type`] makes `socket(2)` return a non-blocking socket.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub(crate) const OPENS_NONBLOCKING: bool = true;
+/// Whether [`open_type`] makes `socket(2)` return a non-blocking socket.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+pub(crate) const OPENS_NONBLOCKING: bool = false;
+
+/// The type to open a socket of `ty` with: `SOCK_NONBLOCK` added where `socket(2)`
+/// takes it, so the new socket is ready for the loop without two `fcntl` calls.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+pub(crate) fn open_type(ty: socket2::Type) -> socket2::Type {
+    ty.nonblocking()
+}
+
+/// The type to open a socket of `ty` with: `ty` (the socket is made non-blocking when
+/// it is registered).
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+pub(crate) fn open_type(ty: socket2::Type) -> socket2::Type {
+    ty
+}
+
 /// Whether [`accept`] hands back sockets that are already non-blocking.
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 pub(crate) const ACCEPTED_NONBLOCKING: bool = true;

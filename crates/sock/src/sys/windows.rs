@@ -281,6 +281,14 @@ pub(crate) fn options() -> impl Iterator<Item = &'static OptSpec> {
 /// port and take its connections (`SO_EXCLUSIVEADDRUSE` is the option to want there).
 pub(crate) const LISTEN_REUSEADDR: bool = false;
 
+/// Sockets open blocking on Windows; registration makes them non-blocking.
+pub(crate) const OPENS_NONBLOCKING: bool = false;
+
+/// The type to open a socket of `ty` with: `ty` (see [`OPENS_NONBLOCKING`]).
+pub(crate) fn open_type(ty: socket2::Type) -> socket2::Type {
+    ty
+}
+
 /// Accepted sockets start blocking on Windows; registration makes them non-blocking.
 pub(crate) const ACCEPTED_NONBLOCKING: bool = false;
 
