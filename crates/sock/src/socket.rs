@@ -306,6 +306,18 @@ impl Core {
         Ok(f(SockRef::from(&io.sock))?)
     }
 
+    /// [`with`](Core::with) that leaves `f`'s OS error as it is (outer `Err`: closed or
+    /// not opened): for a call whose usual error is expected and costs nothing to look
+    /// at (a connect's `EINPROGRESS`), not a `sock::Error` with the OS error boxed.
+    pub(crate) fn with_os<T>(
+        &self,
+        f: impl FnOnce(SockRef<'_>) -> io::Result<T>,
+    ) -> Result<io::Result<T>> {
+        let io = self.io.borrow();
+        let io = io.as_ref().ok_or_else(|| self.missing())?;
+        Ok(f(SockRef::from(&io.sock)))
+    }
+
     /// Runs `f` once now, whatever the readiness (retrying `EINTR`): for operations
     /// that wait on something other than readiness.
     pub(crate) fn try_now<T>(

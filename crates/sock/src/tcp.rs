@@ -715,7 +715,10 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
     core.reset_ready(Direction::Write);
     let mut backoff = Duration::ZERO;
     loop {
-        match core.with(|s| s.connect(&target)) {
+        match core
+            .with_os(|s| s.connect(&target))
+            .map_err(Error::in_connect)?
+        {
             Ok(()) => return Ok(()),
             Err(e) if e.raw_os_error().is_some_and(sys::is_in_progress) => break,
             // A unix listener's queue is full: nothing to wait on but time (within the
@@ -724,7 +727,7 @@ async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
                 backoff = crate::op::next_backoff(backoff);
                 sock_sched::sleep(backoff).await;
             }
-            Err(e) => return Err(e.in_connect()),
+            Err(e) => return Err(Error::from(e).in_connect()),
         }
     }
     core.clear_ready(Direction::Write);
