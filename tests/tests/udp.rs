@@ -81,6 +81,27 @@ fn truncated_datagram_is_reported() {
 }
 
 #[test]
+fn recv_reports_a_truncated_datagram_and_the_next_one_arrives_whole() {
+    sock::run(async {
+        let (a, b) = (bound(Family::INET), bound(Family::INET));
+        b.connect_to(&a.local_addr().unwrap()).unwrap();
+        b.send(&[7u8; 100]).await.unwrap();
+        b.send(b"next").await.unwrap();
+        let mut small = [0u8; 10];
+        let err = a.recv(&mut small).timeout(PATIENCE).await.unwrap_err();
+        assert_eq!(
+            (err.kind(), err.transferred()),
+            (ErrorKind::MessageTooLong, 10)
+        );
+        assert_eq!(small, [7u8; 10]);
+        let n = a.recv(&mut small).timeout(PATIENCE).await.unwrap();
+        assert_eq!(&small[..n], b"next");
+        b.send(&[5u8; 10]).await.unwrap(); // exactly the buffer: not truncated
+        assert_eq!(a.recv(&mut small).timeout(PATIENCE).await.unwrap(), 10);
+    });
+}
+
+#[test]
 fn empty_datagrams_are_allowed() {
     sock::run(async {
         let (a, b) = (bound(Family::INET), bound(Family::INET));

@@ -70,6 +70,25 @@ fn unix_datagrams() {
 }
 
 #[test]
+fn a_unix_datagram_longer_than_the_buffer_is_message_too_long() {
+    let (pa, pb) = (temp_path("dgt-a"), temp_path("dgt-b"));
+    let (a_path, b_path) = (pa.clone(), pb.clone());
+    sock::run(async move {
+        let a = sock::udp(Family::UNIX).unwrap();
+        a.bind(&a_path, 0).unwrap();
+        let b = sock::udp(Family::UNIX).unwrap();
+        b.bind(&b_path, 0).unwrap();
+        b.send_to(b"a long datagram", &(&a_path, 0)).await.unwrap();
+        let mut four = [0u8; 4];
+        let err = a.recv(&mut four).timeout(PATIENCE).await.unwrap_err();
+        assert_eq!(err.kind(), sock::ErrorKind::MessageTooLong);
+        assert_eq!((err.transferred(), &four), (4, b"a lo"));
+    });
+    let _ = std::fs::remove_file(pa);
+    let _ = std::fs::remove_file(pb);
+}
+
+#[test]
 fn a_connect_to_a_full_unix_listener_waits_for_room() {
     let path = temp_path("full-queue");
     let p = path.clone();

@@ -460,21 +460,18 @@ impl Udp {
     }
 }
 
-/// One `recvmsg` without the source (not asked for: no address is copied out): the
-/// length, and truncation reported as an error.
+/// One datagram without the source (not asked for: no address is copied out, see
+/// `sys::recv_datagram`): the length, and truncation reported as an error.
 pub(crate) fn recv(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<usize> {
     let len = buf.len();
-    let mut bufs = [socket2::MaybeUninitSlice::new(crate::recv_with::uninit(
-        buf,
-    ))];
-    let (n, flags) = match s.recv_vectored_with_flags(&mut bufs, 0) {
+    let (n, cut) = match sys::recv_datagram(s, buf) {
         // Windows reports a truncated datagram as WSAEMSGSIZE, the buffer filled.
         Err(e) if e.raw_os_error().is_some_and(sys::is_truncation_error) => {
             return Err(truncated(len));
         }
         r => r?,
     };
-    match flags.is_truncated() {
+    match cut {
         true => Err(truncated(len)),
         false => Ok(n),
     }

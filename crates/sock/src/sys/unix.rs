@@ -79,6 +79,27 @@ pub(crate) fn send(sock: &mio::net::UdpSocket, buf: &[u8]) -> io::Result<usize> 
     sock.send(buf)
 }
 
+/// One datagram into `buf`: the bytes kept, and whether the datagram was longer than
+/// `buf`. Linux: `recv(2)` with `MSG_TRUNC`, which returns the datagram's real length
+/// (UDP, raw, unix and packet sockets), so no `msghdr` is built for the flag.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn recv_datagram(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    let len = buf.len();
+    let n = s.recv_with_flags(crate::recv_with::uninit(buf), libc::MSG_TRUNC)?;
+    Ok((n.min(len), n > len))
+}
+
+/// One datagram into `buf`: the bytes kept, and whether the datagram was longer than
+/// `buf` (`recvmsg`'s `MSG_TRUNC` output flag; `MSG_TRUNC` as an input flag is Linux's).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn recv_datagram(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    let mut bufs = [socket2::MaybeUninitSlice::new(crate::recv_with::uninit(
+        buf,
+    ))];
+    let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
+    Ok((n, flags.is_truncated()))
+}
+
 /// Whether a `connect` error means the address cannot be routed to: Linux gives
 /// `EINVAL` for an address behind a blackhole route.
 pub(crate) fn is_unroutable_connect(code: i32) -> bool {

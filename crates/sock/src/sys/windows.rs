@@ -64,6 +64,17 @@ pub(crate) fn send(sock: &mio::net::UdpSocket, buf: &[u8]) -> io::Result<usize> 
     socket2::SockRef::from(sock).send_with_flags(buf, SEND_FLAGS)
 }
 
+/// One datagram into `buf`: the bytes kept, and whether the datagram was longer than
+/// `buf` (by the receive's output flags; Windows usually reports a truncation as
+/// `WSAEMSGSIZE` instead, which the caller reads, see [`is_truncation_error`]).
+pub(crate) fn recv_datagram(s: &socket2::SockRef<'_>, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    let mut bufs = [socket2::MaybeUninitSlice::new(crate::recv_with::uninit(
+        buf,
+    ))];
+    let (n, flags) = s.recv_vectored_with_flags(&mut bufs, 0)?;
+    Ok((n, flags.is_truncated()))
+}
+
 /// Windows has no blackhole route that `connect` reports as `WSAEINVAL` (which there
 /// means a listening socket): no code is re-read as unroutable.
 pub(crate) fn is_unroutable_connect(_code: i32) -> bool {
