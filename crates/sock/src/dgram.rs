@@ -13,7 +13,7 @@ use crate::op::{Boxed, Either, IoOp, Op};
 use crate::opt::OptValue;
 use crate::recv_flags::RecvFlags;
 use crate::recv_with::{DgramRecv, Len};
-use crate::socket::{Core, source_from_socket2, to_socket2};
+use crate::socket::{Core, Waiter, source_from_socket2, to_socket2};
 use crate::sys;
 use crate::target::{self as addr, ToAddrs};
 
@@ -238,12 +238,10 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<usize>> + 'a {
-        IoOp::new(
-            &self.core,
-            Direction::Write,
-            move |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS),
-        )
-        .named("send")
+        SendOne {
+            waiter: Waiter::new(&self.core, Direction::Write),
+            buf,
+        }
     }
 
     /// Receives one datagram from the connected address (or any, if unconnected).
@@ -524,6 +522,36 @@ pub(crate) fn truncated(kept: usize) -> io::Error {
 #[error("datagram truncated to {kept} bytes")]
 pub(crate) struct Truncated {
     pub(crate) kept: usize,
+}
+
+/// `send` on a datagram socket: one datagram to the connected address, through
+/// `Core::poll_send_datagram`.
+struct SendOne<'a> {
+    /// The write side's claim.
+    waiter: Waiter<'a>,
+    /// The datagram.
+    buf: &'a [u8],
+}
+
+impl std::future::Future for SendOne<'_> {
+    type Output = Result<usize>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<usize>> {
+        let this = &mut *self;
+        let waiter = &mut this.waiter;
+        waiter
+            .core
+            .poll_send_datagram(cx, &mut waiter.wait, this.buf)
+    }
+}
+
+impl Op for SendOne<'_> {
+    type Timer = sock_sched::Sleep;
+    fn name(&self) -> &'static str {
+        "send"
+    }
 }
 
 /// Maps `recvnext`'s socket2 address into sock-addr's.

@@ -390,6 +390,18 @@ impl Core {
         self.poll_stream_on(Direction::Write, cx, wait, len, |s| sys::send(s, buf))
     }
 
+    /// [`poll_io`](Core::poll_io) of a plain datagram send of `buf` (one datagram),
+    /// through `sys::send` (no `SockRef`).
+    pub(crate) fn poll_send_datagram(
+        &self,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        buf: &[u8],
+    ) -> Poll<Result<usize>> {
+        let send = |s: &mio::net::UdpSocket| sys::send(s, buf);
+        self.poll_io_with(Direction::Write, cx, wait, send, |_| false)
+    }
+
     /// [`poll_stream`](Core::poll_stream) with `f` given the registered socket itself.
     fn poll_stream_on(
         &self,
