@@ -68,9 +68,11 @@
 //!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
 //!   model checker, the differential suite against real loopback.
 
+mod backend;
 mod log;
 mod net;
 mod rng;
+pub(crate) mod socket;
 mod tcp;
 mod udp;
 mod world;
@@ -78,6 +80,8 @@ mod world;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use backend::HostCtx;
+pub use backend::{Host, Sim, WorldMut};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;

@@ -381,6 +381,16 @@ impl World {
         self.tcp(socket).map(|s| s.local)
     }
 
+    /// The peer address of a TCP socket: the address connected to, or the client of
+    /// an accepted connection (`None` for a listener or a closed socket).
+    pub fn tcp_peer_addr(&self, socket: SocketId) -> Option<SocketAddr> {
+        let s = self.tcp(socket)?;
+        match s.state {
+            State::Listening { .. } => None,
+            _ => s.peer.map(|p| p.1).or(s.target),
+        }
+    }
+
     /// Closes a TCP socket: with unread bytes an RST goes to the peer (as Linux does);
     /// otherwise the buffered bytes and a FIN still go out.
     pub(crate) fn tcp_close(&mut self, socket: SocketId) {
