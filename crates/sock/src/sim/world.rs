@@ -6,8 +6,8 @@
 //! deterministic), jumps the clock to it and handles it. Work is proportional to events,
 //! not to the virtual time covered.
 //!
-//! Not here yet: the host loops (tasks parked on simulated sockets), a guard against
-//! real OS calls, DNS, host crash/restart, clock skew.
+//! The host loops that run tasks on a world are `backend.rs`'s. Not here yet: DNS,
+//! host crash/restart, clock skew.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
