@@ -340,3 +340,52 @@ fn one_body_runs_on_the_real_and_the_simulated_backend() {
     assert_eq!(real, b"both backends");
     assert!(wall.elapsed() < HANG);
 }
+
+#[test]
+fn a_full_send_buffer_waits_for_the_reader() {
+    let (sim, a, b) = two_hosts(14);
+    for host in [a.id(), b.id()] {
+        sim.world().set_tcp_buffers(host, 2048, 2048);
+    }
+    spawn_echo(&b, "10.0.0.2", 7, 1);
+    let msg: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let reply = a.run(echo_once("10.0.0.2", 7, &msg));
+    assert_eq!(reply.expect("the whole echo through 2 KiB buffers"), msg);
+}
+
+#[test]
+fn happy_eyeballs_takes_the_address_that_answers() {
+    let (sim, a, b) = two_hosts(15);
+    spawn_echo(&b, "10.0.0.2", 7, 1);
+    let dead: sock::SockAddr = "10.0.0.9:7".parse::<std::net::SocketAddr>().unwrap().into();
+    let live: sock::SockAddr = "10.0.0.2:7".parse::<std::net::SocketAddr>().unwrap().into();
+    let remote = a.run(async {
+        let c = sock::tcp(Family::INET)?;
+        c.connect_to(&vec![dead, live.clone()])
+            .timeout(Duration::from_secs(5))
+            .await?;
+        c.remote_addr()
+    });
+    assert_eq!(remote.expect("the second address connects"), live);
+    // The first attempt gets no answer: the second starts after the attempt delay.
+    assert_eq!(
+        sim.world().now(),
+        sock::Tcp::attempt_delay() + Duration::from_millis(2)
+    );
+}
+
+#[test]
+fn a_scope_deadline_and_an_unbound_receive_end_on_virtual_time() {
+    let (sim, a, _b) = two_hosts(16);
+    // The scope is made inside the host's loop: its deadline reads that loop's clock.
+    let err = a.run(async {
+        let scope = sock::timeout(Duration::from_secs(90), async {
+            let u = sock::udp(Family::INET)?;
+            let mut buf = [0u8; 4];
+            u.recv(&mut buf).await // unbound: waits on an ephemeral port
+        });
+        scope.await
+    });
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Timeout);
+    assert_eq!(sim.world().now(), Duration::from_secs(90));
+}

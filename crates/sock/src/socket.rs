@@ -284,6 +284,16 @@ impl Core {
     ///
     /// `Closed` when this socket was closed meanwhile (the winner is closed with it).
     pub(crate) fn take_over(&self, winner: &Core) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let (Some(mine), Some(theirs)) = (&self.sim, &winner.sim) {
+            if self.closed.get() {
+                return Err(Error::closed()); // the winner closes when dropped
+            }
+            mine.take_over(theirs);
+            self.family.set(winner.family());
+            self.set_connected();
+            return Ok(());
+        }
         let io = winner.io.borrow_mut().take();
         if self.closed.get() {
             drop(io.map(|io| winner.close_io(io)));

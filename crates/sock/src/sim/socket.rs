@@ -48,6 +48,8 @@ pub(crate) struct SimSocket {
     host: HostId,
     /// TCP (stream) or UDP (datagram).
     tcp: bool,
+    /// The family it was made with (an unbound UDP socket binds an address of it).
+    family: Family,
     /// The socket's state in the world.
     state: RefCell<State>,
     /// `shutdown(Read)` was called: reads return 0.
@@ -116,7 +118,8 @@ pub(crate) fn open(
             unreachable!("the guard panics on a simulated loop")
         }
     };
-    let sock = SimSocket::new(ctx.shared, ctx.host, tcp, State::Fresh(None));
+    let mut sock = SimSocket::new(ctx.shared, ctx.host, tcp, State::Fresh(None));
+    sock.family = family;
     Ok(Core::simulated(sock, family, socktype, protocol))
 }
 
@@ -164,6 +167,7 @@ impl SimSocket {
             shared,
             host,
             tcp,
+            family: Family::INET,
             state: RefCell::new(state),
             read_shut: Cell::new(false),
         }
@@ -231,9 +235,18 @@ impl SimSocket {
         }
     }
 
+    /// Takes over the world socket of `winner` (a Happy Eyeballs attempt that
+    /// connected); the one held so far is closed, and `winner` is left with none.
+    pub(crate) fn take_over(&self, winner: &SimSocket) {
+        self.close();
+        let won = winner.state.replace(State::Fresh(None));
+        *self.state.borrow_mut() = won;
+    }
+
     /// Closes the socket in the world and wakes the tasks parked on it.
     pub(crate) fn close(&self) {
         let Some(id) = self.id() else { return };
+        *self.state.borrow_mut() = State::Fresh(None); // a second close is a no-op
         let Some(shared) = self.shared.upgrade() else {
             return;
         };
@@ -444,9 +457,12 @@ impl SimSocket {
     /// source; a datagram longer than `buf` is `MessageTooLong` with `buf.len()` bytes
     /// transferred.
     pub(crate) fn udp_recv_from(&self, buf: &mut [u8]) -> Result<(usize, SockAddr)> {
-        let (id, peer) = match *self.state.borrow() {
+        let state = *self.state.borrow();
+        let (id, peer) = match state {
             State::Udp(id, peer) => (id, peer),
-            _ => return Err(ErrorKind::WouldBlock.into()),
+            // The OS would wait forever on an unbound socket; this one gets an
+            // ephemeral port to wait on.
+            _ => (self.udp_id(unspecified(self.family).ip())?, None),
         };
         loop {
             match self.world(|w, _| Ok(w.udp_recv_from(id, buf)))? {
