@@ -99,6 +99,10 @@ pub struct Sim {
 /// It dereferences to the [`Loop`]: `host.run(..)`, `host.spawn(..)` run code on the
 /// host, where `sock::tcp`, `sock::udp`, `sock::sleep`, … use the simulation.
 ///
+/// Make sockets, deadlines and scopes inside the host's tasks: made outside any run,
+/// `sock::timeout(..)` or `sock::clock()` read the thread's own (real) loop's clock,
+/// and a socket belongs to that loop.
+///
 /// # Examples
 ///
 /// See [`Sim`].
@@ -339,8 +343,17 @@ impl fmt::Debug for HostCtx {
 
 impl Shared {
     /// Runs `f` on the world, then publishes its time to the host clocks.
+    ///
+    /// # Panics
+    ///
+    /// While a [`WorldMut`] is held: a run needs the world.
     pub(crate) fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
-        let mut world = self.world.borrow_mut();
+        let mut world = self.world.try_borrow_mut().unwrap_or_else(|_| {
+            panic!(
+                "sock::sim: the world is borrowed (a WorldMut is held) while the simulation \
+                 runs: drop it first"
+            )
+        });
         let r = f(&mut world);
         self.now.set(world.now());
         r
@@ -394,10 +407,7 @@ impl Shared {
 
     /// Wakes the tasks parked on sockets whose readiness changed.
     fn deliver(&self) {
-        let changed = self.with_world(|w| {
-            w.take_fired();
-            w.take_changed()
-        });
+        let changed = self.with_world(World::take_changed);
         changed.into_iter().for_each(|s| self.wake_socket(s));
     }
 

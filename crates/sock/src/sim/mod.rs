@@ -106,10 +106,15 @@
 //!   proportional to the number of hosts, not only to events (fine for tens of hosts;
 //!   1,000 idle hosts want a ready-host set).
 //! - A host loop still makes one (idle, never polled) kernel poller at creation.
+//! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
+//!   waited for: a run whose tasks all wait on it is reported stuck.
+//! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded; `sock::clock()`
+//!   and deadlines made outside a host's run read the real loop's clock.
 //! - `xtask sim --seeds N`, the differential suite, the model checker.
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
-//!   addresses it was given — give one `127.0.0.1` to run loopback code — and a connect to an address nobody owns times out),
-//!   `HostUnreachable`/ICMP, unix sockets, DNS records, `shutdown(Read)`, socket
+//!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
+//!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
+//!   sockets, DNS records, `shutdown(Read)` in the model (the socket keeps it), socket
 //!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
 //!   model checker, the differential suite against real loopback.
 
