@@ -389,3 +389,53 @@ fn a_scope_deadline_and_an_unbound_receive_end_on_virtual_time() {
     assert_eq!(err.unwrap_err().kind(), ErrorKind::Timeout);
     assert_eq!(sim.world().now(), Duration::from_secs(90));
 }
+
+#[test]
+fn owned_halves_read_and_write_from_two_tasks() {
+    let (_sim, a, b) = two_hosts(17);
+    let server = b.run(async {
+        let s = sock::tcp(Family::INET).unwrap();
+        s.listen("10.0.0.2", 9000).unwrap();
+        s
+    });
+    b.spawn(async move {
+        let conn = server.accept().await?;
+        let (rd, wr) = conn.into_split();
+        let echo = sock::thread(async move {
+            let mut buf = [0u8; 100];
+            loop {
+                rd.readable().await?;
+                let n = rd.recv(&mut buf).await?;
+                if n == 0 {
+                    return wr.shutdown_write();
+                }
+                wr.send(&buf[..n]).await?;
+            }
+        });
+        echo.join().await.expect("the echo task")
+    });
+    let got = a.run(async {
+        let c = sock::tcp(Family::INET)?;
+        c.connect("10.0.0.2", 9000).await?;
+        let (rd, wr) = c.into_split();
+        let writer = sock::thread(async move {
+            for i in 0..50u8 {
+                wr.send(&[i; 300]).await?;
+            }
+            wr.shutdown_write()
+        });
+        let mut got = Vec::new();
+        let mut buf = [0u8; 700];
+        loop {
+            let n = rd.recv(&mut buf).timeout(Duration::from_secs(5)).await?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        writer.join().await.expect("the writer")?;
+        Ok::<_, sock::Error>(got)
+    });
+    let want: Vec<u8> = (0..50u8).flat_map(|i| [i; 300]).collect();
+    assert_eq!(got.expect("the echo through halves"), want);
+}

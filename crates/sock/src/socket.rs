@@ -535,6 +535,10 @@ impl Core {
     /// nothing has read since; otherwise a one-byte `MSG_PEEK` decides (`WouldBlock`
     /// parks). A pending socket error is returned, not left for the next read.
     pub(crate) fn poll_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.poll_readable(cx);
+        }
         let confirmed = match self.io.borrow().as_ref() {
             Some(io) => io.reg.is_confirmed(Direction::Read),
             None => false,

@@ -61,14 +61,15 @@
 //!   during a panic prints the same. [`World::from_env_or`] / [`World::from_env`] take
 //!   `SOCK_SEED`.
 //! - Simulated sockets (`socket.rs`), on a simulated loop: `Tcp` listen, accept,
-//!   connect, send, recv, recvn, recvall, shutdown, close, local/remote address; `Udp`
+//!   connect, send, recv, recvn, recvall, readable, shutdown, close, local/remote
+//!   address, and the same through split and owned halves; `Udp`
 //!   bind, connect, send, recv, send_to, recv_from. Same `Op` types as the OS path, so
 //!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses and `"*"`;
 //!   a name is `HostNotFound`.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
-//!   not simulated yet (options, `recv_with`, `readable`, poll-level calls, halves).
+//!   not simulated yet (options, `recv_with`, the poll-level and `try_` calls).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
@@ -99,8 +100,8 @@
 //! # What the backend still needs
 //!
 //! - The shared-poller mode and `spawn_loops` on the simulation; unix sockets; socket
-//!   options; `recv_with`, `readable` and the poll-level calls (`AsyncRead`/`AsyncWrite`)
-//!   on simulated sockets; a TCP `bind` before `connect` (the connect takes an
+//!   options; `recv_with`, the `try_` calls and the poll-level calls
+//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
 //! - The drive loop polls every other host loop each round: cost per round is
 //!   proportional to the number of hosts, not only to events (fine for tens of hosts;

@@ -18,8 +18,8 @@
 //! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
 //! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
 //! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent; socket options, `recv_with`, the
-//! poll-level calls and owned halves are not simulated yet (they panic saying so).
+//! by the socket (later reads return 0), not sent; socket options, `recv_with` and the
+//! poll-level calls are not simulated yet (they panic saying so).
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -380,6 +380,20 @@ impl SimSocket {
         self.poll_op(cx, Direction::Read, |s| {
             let id = s.tcp_id()?;
             s.world(|w, _| Ok(w.tcp_recv(id, buf)?))
+        })
+    }
+
+    /// Waits until a read would not block (`readable`): data, EOF or an error waits.
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.read_shut.get() {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_op(cx, Direction::Read, |s| {
+            let id = s.tcp_id()?;
+            match s.world(|w, _| Ok(w.readiness(id).readable))? {
+                true => Ok(()),
+                false => Err(ErrorKind::WouldBlock.into()),
+            }
         })
     }
 
