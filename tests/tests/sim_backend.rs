@@ -439,3 +439,18 @@ fn owned_halves_read_and_write_from_two_tasks() {
     let want: Vec<u8> = (0..50u8).flat_map(|i| [i; 300]).collect();
     assert_eq!(got.expect("the echo through halves"), want);
 }
+
+#[test]
+fn a_host_waits_a_virtual_day_for_another_hosts_timer() {
+    let (sim, a, b) = two_hosts(18);
+    let wall = Instant::now();
+    let sleeper = b.spawn(async {
+        sock::sleep(Duration::from_secs(24 * 3600 + 1)).await;
+        sock::clock()
+    });
+    let started = a.run(async { sock::clock() });
+    let woke = a.run(async { sleeper.join().await }).expect("b's sleeper");
+    assert_eq!(woke - started, Duration::from_secs(24 * 3600 + 1));
+    assert_eq!(sim.world().now(), Duration::from_secs(24 * 3600 + 1));
+    assert!(wall.elapsed() < HANG);
+}
