@@ -10,8 +10,9 @@
 //! 1. wake the tasks parked on simulated sockets whose readiness changed
 //!    ([`World::take_changed`]);
 //! 2. return if its own loop has work now (a task woken, a timer due, an unpark);
-//! 3. run every other host loop once without blocking (`poll(Some(ZERO))`), and start
-//!    over if any of them did something;
+//! 3. run once without blocking (`poll(Some(ZERO))`) every other host loop that has
+//!    work (a task ready or woken from another loop, a timer due), and start over if
+//!    any of them did something;
 //! 4. otherwise jump virtual time to the earliest of: the world's next event, any host
 //!    loop's next timer, the end of the park's timeout — and start over;
 //! 5. with none of those, the run is stuck: every task waits on something that can
@@ -136,7 +137,7 @@ pub(crate) struct Shared {
     /// The instant virtual time zero maps to (read once, at creation).
     base: Instant,
     /// The host loops, owned: dropping the simulation closes them.
-    hosts: RefCell<BTreeMap<HostId, Loop>>,
+    hosts: RefCell<BTreeMap<HostId, HostLoop>>,
     /// The wakers of tasks parked on a simulated socket, per (socket, direction).
     waiters: RefCell<BTreeMap<(SocketId, usize), Vec<Waker>>>,
 }
@@ -150,6 +151,16 @@ pub(crate) struct HostCtx {
     pub(crate) host: HostId,
 }
 
+/// A host loop as the drive loop keeps it.
+#[derive(Clone)]
+struct HostLoop {
+    /// The loop (the owning handle, in [`Shared::hosts`]).
+    lp: Loop,
+    /// Set by the loop's unparker, taken by the drive loop: a task of this loop was
+    /// woken from another loop, so it is worth polling.
+    woken: Arc<AtomicBool>,
+}
+
 /// The park of a host loop: runs the simulation until the loop has work.
 struct SimPark {
     /// The simulation.
@@ -158,6 +169,8 @@ struct SimPark {
     host: HostId,
     /// Set by this park's unparker (a wake from another loop or thread).
     unparked: Arc<AtomicBool>,
+    /// The drive loop's copy of the wake (see [`HostLoop::woken`]).
+    woken: Arc<AtomicBool>,
 }
 
 /// The clock of a host loop: the world's virtual time after a fixed base instant.
@@ -212,10 +225,12 @@ impl Sim {
     #[doc(alias = "simulated")]
     pub fn add_host(&self, name: &str, addrs: &[IpAddr]) -> Host {
         let id = self.shared.world.borrow_mut().add_host(name, addrs);
+        let woken = Arc::new(AtomicBool::new(false));
         let park = SimPark {
             shared: Rc::downgrade(&self.shared),
             host: id,
             unparked: Arc::default(),
+            woken: woken.clone(),
         };
         let clock = SimClock {
             now: self.shared.now.clone(),
@@ -229,7 +244,8 @@ impl Sim {
             .unwrap_or_else(|e| panic!("sock::sim: cannot make the loop of host {name}: {e}"));
         owner.executor().set_resolution(Duration::from_nanos(1));
         let lp = owner.clone();
-        self.shared.hosts.borrow_mut().insert(id, owner);
+        let host = HostLoop { lp: owner, woken };
+        self.shared.hosts.borrow_mut().insert(id, host);
         Host { id, lp }
     }
 
@@ -413,24 +429,32 @@ impl Shared {
 
     /// Whether `host`'s loop has something to do now (a task ready, a timer due).
     fn has_work(&self, host: HostId) -> bool {
-        let lp = self.hosts.borrow().get(&host).cloned();
-        let now = self.base + self.now.get();
-        lp.and_then(|lp| lp.next_deadline())
-            .is_some_and(|d| d <= now)
+        let lp = self.hosts.borrow().get(&host).map(|h| h.lp.clone());
+        lp.is_some_and(|lp| self.is_due(&lp))
     }
 
-    /// Runs every host loop but `me`'s once without blocking; whether any did work.
+    /// Whether `lp` has a task ready or a timer due at the current virtual time.
+    fn is_due(&self, lp: &Loop) -> bool {
+        let now = self.base + self.now.get();
+        lp.next_deadline().is_some_and(|d| d <= now)
+    }
+
+    /// Runs once without blocking every host loop but `me`'s that has work (a task
+    /// ready or woken from another loop, a timer due); whether any did work.
     fn poll_others(&self, me: HostId) -> bool {
-        let others: Vec<Loop> = self
+        let others: Vec<HostLoop> = self
             .hosts
             .borrow()
             .iter()
             .filter(|(id, _)| **id != me)
-            .map(|(_, lp)| lp.clone())
+            .map(|(_, h)| h.clone())
             .collect();
         let mut worked = false;
-        for lp in others {
-            worked |= lp.poll(Some(Duration::ZERO));
+        for host in others {
+            let woken = host.woken.swap(false, Ordering::AcqRel);
+            if woken || self.is_due(&host.lp) {
+                worked |= host.lp.poll(Some(Duration::ZERO));
+            }
         }
         worked
     }
@@ -443,7 +467,7 @@ impl Shared {
             .hosts
             .borrow()
             .values()
-            .filter_map(Loop::next_deadline)
+            .filter_map(|h| h.lp.next_deadline())
             .min();
         let timer = timers.map(|t| t.saturating_duration_since(self.base));
         [event, timer, until].into_iter().flatten().min()
@@ -488,8 +512,11 @@ impl Park for SimPark {
     }
 
     fn unparker(&self) -> Unparker {
-        let unparked = self.unparked.clone();
-        Unparker::new(move || unparked.store(true, Ordering::Release))
+        let (unparked, woken) = (self.unparked.clone(), self.woken.clone());
+        Unparker::new(move || {
+            woken.store(true, Ordering::Release);
+            unparked.store(true, Ordering::Release);
+        })
     }
 }
 

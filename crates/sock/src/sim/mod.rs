@@ -103,10 +103,11 @@
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
-//! - The drive loop polls every other host loop each round: cost per round is
-//!   proportional to the number of hosts, not only to events (fine for tens of hosts;
-//!   1,000 idle hosts want a ready-host set).
-//! - A host loop still makes one (idle, never polled) kernel poller at creation.
+//! - The drive loop looks at every host loop's next deadline each round (it runs only
+//!   those with work): a round costs a few reads per host, so 1,000 idle hosts want a
+//!   shared timer queue.
+//! - A host loop still makes one (idle, never polled) kernel poller at creation: three
+//!   fds per host, so a few hundred hosts under a 1,024-fd limit.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
 //! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded; `sock::clock()`
