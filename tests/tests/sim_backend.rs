@@ -454,3 +454,34 @@ fn a_host_waits_a_virtual_day_for_another_hosts_timer() {
     assert_eq!(sim.world().now(), Duration::from_secs(24 * 3600 + 1));
     assert!(wall.elapsed() < HANG);
 }
+
+/// Hosts each sleeping a virtual day in one task while host 0 waits for them all: the
+/// wall time it took.
+fn idle_hosts_for_a_day(n: u32) -> Duration {
+    let sim = Sim::new(World::from_env_or(19));
+    let hosts: Vec<Host> = (0..n)
+        .map(|i| {
+            let addr = IpAddr::from([10, 1, (i >> 8) as u8, i as u8]);
+            sim.add_host(&format!("h{i}"), &[addr])
+        })
+        .collect();
+    let sleepers: Vec<_> = hosts[1..]
+        .iter()
+        .map(|h| h.spawn(sock::sleep(Duration::from_secs(24 * 3600))))
+        .collect();
+    let wall = Instant::now();
+    hosts[0].run(async {
+        for s in sleepers {
+            s.join().await.expect("a sleeper");
+        }
+    });
+    assert_eq!(sim.world().now(), Duration::from_secs(24 * 3600));
+    wall.elapsed()
+}
+
+#[test]
+fn a_hundred_idle_hosts_sleep_a_virtual_day() {
+    // 100 hosts: a host loop holds three fds, and CI may run under a 1,024-fd limit.
+    let wall = idle_hosts_for_a_day(100);
+    assert!(wall < HANG, "{wall:?}");
+}
