@@ -853,6 +853,11 @@ impl TcpSocket {
         }
     }
 
+    /// Closed by its owner and still draining: its descriptor is given back already.
+    pub(crate) fn is_orphan(&self) -> bool {
+        matches!(self.state, State::Orphan)
+    }
+
     /// The error an operation on this socket reports, if any.
     fn check_open(&self) -> Result<(), ErrorKind> {
         match &self.state {

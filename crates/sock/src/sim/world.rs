@@ -249,9 +249,10 @@ impl World {
     }
 
     /// Closes a socket of either protocol, giving its descriptor back (a no-op for one
-    /// already closed).
+    /// already closed, also while its buffered bytes still drain).
     pub fn close(&mut self, socket: SocketId) {
         let host = match self.sockets.get(&socket) {
+            Some(Socket::Tcp(s)) if s.is_orphan() => return,
             Some(Socket::Tcp(s)) => s.host,
             Some(Socket::Udp(s)) => s.host,
             None => return,
