@@ -69,6 +69,8 @@ pub fn resolve<P: Into<Port>>(
     port: P,
     hints: &Hints,
 ) -> impl Op<Output = crate::Result<AddrList>, Timer = sock_sched::Sleep> + use<P> {
+    #[cfg(feature = "sim")]
+    crate::sim::socket::guard("sock::addr::resolve (a resolver call)");
     Lookup(sock_addr::resolve(host, port, hints))
 }
 

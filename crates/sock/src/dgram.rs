@@ -170,6 +170,10 @@ impl Udp {
     /// ephemeral local port on disconnect; it is bound again so the socket keeps its
     /// address, as the seed promises ("switch back to unfiltered mode").
     fn dissolve(&self) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.udp_dissolve();
+        }
         let before = self.core.local_addr().ok();
         self.core
             .with(|s| s.connect(&sys::unspecified_addr(self.family())))?;
@@ -209,6 +213,10 @@ impl Udp {
             .first()
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
         self.core.prepare_for(first.family(), false)?;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.udp_connect(first);
+        }
         let addr = to_socket2(first)?;
         self.core
             .with(|s| s.connect(&addr))
@@ -238,10 +246,14 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn send<'a>(&'a self, buf: &'a [u8]) -> impl Op<Output = Result<usize>> + 'a {
-        SendOne {
-            waiter: Waiter::new(&self.core, Direction::Write),
-            buf,
-        }
+        crate::op::sim_or!(
+            self.core,
+            |sim| sim.op(Direction::Write, "send", move |s| s.udp_send(buf)),
+            SendOne {
+                waiter: Waiter::new(&self.core, Direction::Write),
+                buf,
+            }
+        )
     }
 
     /// Receives one datagram from the connected address (or any, if unconnected).
@@ -271,12 +283,18 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn recv<'a>(&'a self, buf: &'a mut [u8]) -> impl Op<Output = Result<usize>> + 'a {
-        IoOp::new(
-            &self.core,
-            Direction::Read,
-            move |s: socket2::SockRef<'_>| recv(&s, buf),
+        crate::op::sim_or!(
+            self.core,
+            |sim| sim.op(Direction::Read, "recv", move |s| {
+                s.udp_recv_from(&mut *buf).map(|(n, _)| n)
+            }),
+            IoOp::new(
+                &self.core,
+                Direction::Read,
+                move |s: socket2::SockRef<'_>| recv(&s, buf),
+            )
+            .named("recv")
         )
-        .named("recv")
     }
 
     /// [`recv`](Udp::recv) with [`RecvFlags`] (the seed's `flags`): `PEEK` returns the
@@ -421,16 +439,25 @@ impl Udp {
         // An unconnected unix datagram socket is reported writable whatever the
         // receiver's queue holds: a full receiver is waited out on a timer.
         let backoff = self.family() == Family::UNIX;
-        IoOp::with_backoff(
-            &self.core,
-            Direction::Write,
-            move |s: socket2::SockRef<'_>| match &to {
-                Ok(to) => s.send_to_with_flags(buf, to, sys::SEND_FLAGS),
-                Err(e) => Err(io::Error::from(e.clone_kind())),
-            },
-            backoff,
+        #[cfg(feature = "sim")]
+        let first = addrs.first().cloned();
+        crate::op::sim_or!(
+            self.core,
+            |sim| sim.op(Direction::Write, "sendto", move |s| match &first {
+                Some(to) => s.udp_send_to(buf, to),
+                None => Err(Error::new(ErrorKind::InvalidInput, "no address to send to")),
+            }),
+            IoOp::with_backoff(
+                &self.core,
+                Direction::Write,
+                move |s: socket2::SockRef<'_>| match &to {
+                    Ok(to) => s.send_to_with_flags(buf, to, sys::SEND_FLAGS),
+                    Err(e) => Err(io::Error::from(e.clone_kind())),
+                },
+                backoff,
+            )
+            .named("sendto")
         )
-        .named("sendto")
     }
 
     /// Receives the next datagram from anyone (still filtered if connected), with its
@@ -448,13 +475,19 @@ impl Udp {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<(usize, SockAddr)>> + 'a {
-        let op = IoOp::new(
-            &self.core,
-            Direction::Read,
-            move |s: socket2::SockRef<'_>| recv_from(&s, buf),
+        crate::op::sim_or!(
+            self.core,
+            |sim| sim.op(Direction::Read, "recvnext", move |s| s
+                .udp_recv_from(&mut *buf)),
+            MapAddr(
+                IoOp::new(
+                    &self.core,
+                    Direction::Read,
+                    move |s: socket2::SockRef<'_>| recv_from(&s, buf),
+                )
+                .named("recvnext")
+            )
         )
-        .named("recvnext");
-        MapAddr(op)
     }
 }
 

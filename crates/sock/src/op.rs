@@ -265,6 +265,24 @@ impl<T> Op for SendBoxed<'_, T> {
     }
 }
 
+/// `$real`, or on an open simulated socket `$sim_op` with `$sim` bound to the
+/// simulated socket (`sim/socket.rs`): one [`Either`] type for both; without the `sim`
+/// feature, `$real` alone.
+macro_rules! sim_or {
+    ($core:expr, |$sim:ident| $sim_op:expr, $real:expr) => {{
+        #[cfg(feature = "sim")]
+        let op = match $core.sim_open() {
+            Some($sim) => $crate::op::Either::Right($sim_op),
+            None => $crate::op::Either::Left($real),
+        };
+        #[cfg(not(feature = "sim"))]
+        let op = $real;
+        op
+    }};
+}
+
+pub(crate) use sim_or;
+
 /// One of two operations with the same output, picked when the call is made (a send
 /// to resolved addresses, or one that looks its address up first).
 pub(crate) enum Either<A, B> {
@@ -332,6 +350,12 @@ impl<'a, F> IoOp<'a, F> {
             backoff: None,
             name: "operation",
         }
+    }
+
+    /// The socket the operation is on.
+    #[cfg(feature = "sim")]
+    pub(crate) fn core(&self) -> &'a Core {
+        self.waiter.core
     }
 
     /// The same operation, called `name` in its errors.

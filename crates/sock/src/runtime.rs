@@ -81,6 +81,9 @@ pub(crate) struct Parts {
     pub(crate) reactor: Reactor,
     /// Its expired deadlines and shed connections (see `metrics.rs`).
     pub(crate) counters: Counters,
+    /// The simulation whose host this loop is (`sim/backend.rs`); `None` on the OS.
+    #[cfg(feature = "sim")]
+    pub(crate) sim: Option<crate::sim::HostCtx>,
 }
 
 impl Parts {
@@ -89,6 +92,8 @@ impl Parts {
         Rc::new(Parts {
             reactor,
             counters: Counters::default(),
+            #[cfg(feature = "sim")]
+            sim: None,
         })
     }
 }
@@ -180,6 +185,26 @@ impl Loop {
             parts,
             owner: true,
         })
+    }
+
+    /// A loop of a simulated host: `park` and `clock` are the simulation's, and its
+    /// sockets are simulated (`sim/backend.rs`). It owns the loop, as [`Loop::new`]'s.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(
+        park: impl Park + 'static,
+        clock: impl sock_sched::Clock + 'static,
+        sim: crate::sim::HostCtx,
+    ) -> io::Result<Loop> {
+        let reactor = Reactor::new()?;
+        let exec = Executor::with_park(park, clock);
+        let parts = Rc::new(Parts {
+            reactor,
+            counters: Counters::default(),
+            sim: Some(sim),
+        });
+        exec.set_extension(parts.clone());
+        let owner = true;
+        Ok(Loop { exec, parts, owner })
     }
 
     /// The loop of `exec`, giving it a reactor if the scheduler made it on its own.

@@ -63,6 +63,8 @@ impl Io {
 
     /// [`register`](Io::register) for a socket that is already non-blocking.
     fn register_nonblocking(socket: socket2::Socket, socktype: SocketType) -> Result<Io> {
+        #[cfg(feature = "sim")]
+        crate::sim::socket::guard("an OS socket");
         sys::prepare(&socket)?;
         if socktype == SocketType::DGRAM {
             sys::prepare_udp(&socket)?;
@@ -76,6 +78,8 @@ impl Io {
     /// Registers a listening socket shared with other loops, for reading only, with
     /// `EPOLLEXCLUSIVE` (see `sock_poll::Reactor::register_exclusive`).
     fn register_exclusive(socket: socket2::Socket) -> Result<Io> {
+        #[cfg(feature = "sim")]
+        crate::sim::socket::guard("a listener shared by several loops");
         socket.set_nonblocking(true)?;
         let mut sock = sys::into_mio(socket);
         let (reactor, loop_id) = runtime::reactor();
@@ -114,6 +118,10 @@ pub(crate) struct Core {
     /// The OS sockets closed or replaced after `lent` was set: shut down and
     /// deregistered, kept open so that no borrowed handle outlives its socket.
     retired: RefCell<Vec<mio::net::UdpSocket>>,
+    /// The simulated socket that stands for the OS one on a simulated loop
+    /// (`sim/socket.rs`): operations call it first when it is there.
+    #[cfg(feature = "sim")]
+    sim: Option<crate::sim::socket::SimSocket>,
 }
 
 impl Core {
@@ -136,7 +144,29 @@ impl Core {
             poll_waits: Default::default(),
             lent: Cell::new(false),
             retired: RefCell::new(Vec::new()),
+            #[cfg(feature = "sim")]
+            sim: None,
         })
+    }
+
+    /// A core around a simulated socket (no OS socket, ever).
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(
+        sim: crate::sim::socket::SimSocket,
+        family: Family,
+        socktype: SocketType,
+        protocol: Protocol,
+    ) -> Rc<Core> {
+        let mut core = Core::build(None, family, family == Family::UNSPEC, socktype, protocol);
+        Rc::get_mut(&mut core).expect("just made").sim = Some(sim);
+        core
+    }
+
+    /// The simulated socket while it is open (a closed one takes the OS path's
+    /// `Closed` errors).
+    #[cfg(feature = "sim")]
+    pub(crate) fn sim_open(&self) -> Option<&crate::sim::socket::SimSocket> {
+        self.sim.as_ref().filter(|_| !self.closed.get())
     }
 
     /// Opens a non-blocking socket and registers it with the current loop. With
@@ -146,6 +176,10 @@ impl Core {
         socktype: SocketType,
         protocol: Protocol,
     ) -> Result<Rc<Core>> {
+        #[cfg(feature = "sim")]
+        if let Some(host) = crate::sim::socket::current_host() {
+            return crate::sim::socket::open(host, family, socktype, protocol);
+        }
         let flexible = family == Family::UNSPEC;
         let io = if flexible {
             None
@@ -205,6 +239,13 @@ impl Core {
         if self.closed.get() {
             return Err(Error::closed());
         }
+        #[cfg(feature = "sim")]
+        if self.sim.is_some() {
+            if self.flexible {
+                self.family.set(family);
+            }
+            return Ok(());
+        }
         let unopened = self.io.borrow().is_none() && self.family.get() == Family::UNSPEC;
         let other_family = self.flexible && self.family.get() != family;
         if !(unopened || other_family || fresh) {
@@ -247,6 +288,16 @@ impl Core {
     ///
     /// `Closed` when this socket was closed meanwhile (the winner is closed with it).
     pub(crate) fn take_over(&self, winner: &Core) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let (Some(mine), Some(theirs)) = (&self.sim, &winner.sim) {
+            if self.closed.get() {
+                return Err(Error::closed()); // the winner closes when dropped
+            }
+            mine.take_over(theirs);
+            self.family.set(winner.family());
+            self.set_connected();
+            return Ok(());
+        }
         let io = winner.io.borrow_mut().take();
         if self.closed.get() {
             drop(io.map(|io| winner.close_io(io)));
@@ -547,6 +598,10 @@ impl Core {
     /// nothing has read since; otherwise a one-byte `MSG_PEEK` decides (`WouldBlock`
     /// parks). A pending socket error is returned, not left for the next read.
     pub(crate) fn poll_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.poll_readable(cx);
+        }
         let confirmed = match self.io.borrow().as_ref() {
             Some(io) => io.reg.is_confirmed(Direction::Read),
             None => false,
@@ -627,6 +682,10 @@ impl Core {
     /// Closing twice is a no-op.
     pub(crate) fn close(&self) -> Result<()> {
         self.closed.set(true);
+        #[cfg(feature = "sim")]
+        if let Some(sim) = &self.sim {
+            sim.close();
+        }
         let io = self.io.borrow_mut().take();
         io.map_or(Ok(()), |io| self.close_io(io))
     }
@@ -692,23 +751,38 @@ impl Core {
     /// Why there is no OS socket: closed, or a flexible socket not yet bound/connected.
     fn missing(&self) -> Error {
         if self.closed.get() {
-            Error::closed()
-        } else {
-            unopened()
+            return Error::closed();
         }
+        #[cfg(feature = "sim")]
+        if self.sim.is_some() {
+            crate::sim::socket::guard("this socket operation (only tcp/udp basics are)");
+        }
+        unopened()
     }
 
     pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
         self.prepare_for(addr.family(), false)?;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = &self.sim {
+            return sim.bind(addr);
+        }
         let addr = to_socket2(addr)?;
         self.with(|s| s.bind(&addr))
     }
 
     pub(crate) fn local_addr(&self) -> Result<SockAddr> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim.as_ref().filter(|_| !self.closed.get()) {
+            return sim.local_addr(self.family.get());
+        }
         self.with(|s| s.local_addr()).and_then(|a| from_socket2(&a))
     }
 
     pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim.as_ref().filter(|_| !self.closed.get()) {
+            return sim.peer_addr();
+        }
         self.with(|s| s.peer_addr()).and_then(|a| from_socket2(&a))
     }
 
@@ -770,11 +844,19 @@ impl crate::transfer::Step for Waiter<'_> {
     type Timer = sock_sched::Sleep;
 
     fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.poll_send(cx, buf);
+        }
         let r = self.core.poll_send_plain(cx, &mut self.wait, buf);
         r.map_err(|e| self.core.never_connected(e))
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.poll_recv(cx, buf);
+        }
         self.core.poll_recv_plain(cx, &mut self.wait, buf)
     }
 }

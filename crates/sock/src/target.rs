@@ -192,6 +192,10 @@ fn lookup_now(
             (host, port, completed(hints, family, socktype, extra))
         }
     };
+    #[cfg(feature = "sim")]
+    if let Some(addrs) = crate::sim::socket::lookup(&host, &port, &hints) {
+        return addrs;
+    }
     if hints.family == Family::UNIX {
         return unix_addr(&host);
     }
@@ -213,6 +217,10 @@ pub(crate) async fn remote_addrs(
             completed(hints, family, socktype, Flags::empty()),
         ),
     };
+    #[cfg(feature = "sim")]
+    if let Some(addrs) = crate::sim::socket::lookup(&host, &port, &hints) {
+        return addrs;
+    }
     if hints.family == Family::UNIX {
         return unix_addr(&host);
     }

@@ -273,6 +273,10 @@ impl Tcp {
     /// Listens with `backlog`, calling `bind` first (after setting `so_reuseaddr` where
     /// [`sys::LISTEN_REUSEADDR`] says so) unless the socket is bound already.
     fn listen_after(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.listen(backlog, bind);
+        }
         if !self.is_bound() {
             if sys::LISTEN_REUSEADDR && self.family() != Family::UNIX {
                 self.core.setopt("so_reuseaddr", OptValue::Bool(true))?;
@@ -619,6 +623,10 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.shutdown(how);
+        }
         self.core.with(|s| s.shutdown(how))
     }
 
@@ -707,6 +715,10 @@ async fn connect_one(core: &Core, addr: &SockAddr) -> Result<()> {
 
 /// Starts a connect and waits for its outcome.
 async fn connect_started(core: &Core, addr: &SockAddr) -> Result<()> {
+    #[cfg(feature = "sim")]
+    if let Some(sim) = core.sim_open() {
+        return sim.connect(addr).await;
+    }
     let target = to_socket2(addr)?;
     // Events so far described the unconnected socket (epoll reports one as hung up):
     // they say nothing of the connection, which may also complete at once (a unix
@@ -748,6 +760,10 @@ where
     type Output = Result<Tcp>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Tcp>> {
         let family = self.family;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.inner.core().sim_open() {
+            return sim.poll_accept(cx, family).map_ok(|core| Tcp { core });
+        }
         let socket = std::task::ready!(Pin::new(&mut self.inner).poll(cx))?;
         let protocol = if family == Family::UNIX {
             Protocol::IP
@@ -803,6 +819,10 @@ impl Future for Recv<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let this = &mut *self;
         let waiter = &mut this.waiter;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = waiter.core.sim_open() {
+            return sim.poll_recv(cx, this.buf);
+        }
         waiter.core.poll_recv_plain(cx, &mut waiter.wait, this.buf)
     }
 }
@@ -842,6 +862,10 @@ impl<'a> RecvAll<'a> {
     /// One receive into the spare capacity at the end of `out` (reserved, not zeroed:
     /// a small read does not pay for clearing a whole chunk).
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.waiter.core.sim_open() {
+            return sim.poll_recv_into(cx, &mut self.out);
+        }
         self.out.reserve(RECVALL_CHUNK);
         let len = self.out.len();
         let spare = &mut self.out.spare_capacity_mut()[..RECVALL_CHUNK];

@@ -28,6 +28,8 @@ pub(super) fn open_io(
     ty: socket2::Type,
     protocol: Option<socket2::Protocol>,
 ) -> Result<sys::SharedIo> {
+    #[cfg(feature = "sim")]
+    crate::sim::socket::guard("a socket of the shared-poller mode");
     let domain = socket2::Domain::from(family.as_raw());
     let socket = sys::new_socket(domain, ty, protocol)?;
     if ty == socket2::Type::DGRAM {

@@ -137,6 +137,8 @@ impl SharedListener {
             .first()
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
         let family = addr.family();
+        #[cfg(feature = "sim")]
+        crate::sim::socket::guard("a SharedListener");
         let socket = socket2::Socket::new(
             socket2::Domain::from(family.as_raw()),
             socket2::Type::STREAM,

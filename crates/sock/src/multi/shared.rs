@@ -116,6 +116,8 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn new() -> io::Result<SharedLoop> {
+        #[cfg(feature = "sim")]
+        crate::sim::socket::guard("a SharedLoop");
         Ok(SharedLoop::of_poller(Poller::new()?))
     }
 

@@ -1,6 +1,30 @@
 //! A deterministic simulated world: virtual time, hosts, a network with seeded faults
-//! and a kernel model with real socket semantics — the model the simulation backend of
-//! issue 15 will run sock's loops on.
+//! and a kernel model with real socket semantics — and the backend that runs sock's own
+//! loops on it ([`Sim`]): the same code, real or simulated, chosen when the loop is made.
+//!
+//! The backend: each simulated host gets a sock [`Loop`](crate::Loop) whose sockets,
+//! clock and timers are the world's; `sock::tcp`, `sock::udp`, `sock::sleep`,
+//! deadlines, spawn and join need no `cfg`:
+//!
+//! ```
+//! use std::time::Duration;
+//! use sock::sim::{Sim, World};
+//! use sock::{Expires, Family};
+//!
+//! let sim = Sim::new(World::from_env_or(42)); // SOCK_SEED=<n> replays a failure
+//! let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+//! let b = sim.add_host("b", &["10.0.0.2".parse().unwrap()]);
+//! sim.world().partition(a.id(), b.id(), true);
+//! let err = a.run(async {
+//!     let c = sock::tcp(Family::INET)?;
+//!     c.connect("10.0.0.2", 80).timeout(Duration::from_secs(30)).await
+//! }).unwrap_err();
+//! assert_eq!(err.kind(), sock::ErrorKind::Timeout);
+//! assert_eq!(sim.world().now(), Duration::from_secs(30)); // exactly, and at once
+//! # Ok::<(), sock::Error>(())
+//! ```
+//!
+//! The world alone, driven by hand:
 //!
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -28,6 +52,24 @@
 //!
 //! # What exists
 //!
+//! - [`Sim`] (`backend.rs`): host loops ([`Sim::add_host`] → [`Host`], a `Loop`) with
+//!   a clock reading virtual time and a park that, when the running loop has nothing
+//!   to do, wakes tasks whose simulated sockets changed, runs the other host loops and
+//!   jumps virtual time to the next world event or host timer (1 ns timer resolution:
+//!   deadlines fire at their exact virtual instant). A run where every task waits and
+//!   nothing is pending panics with the seed and [`EventLog::tail`]; a `Sim` dropped
+//!   during a panic prints the same. [`World::from_env_or`] / [`World::from_env`] take
+//!   `SOCK_SEED`.
+//! - Simulated sockets (`socket.rs`), on a simulated loop: `Tcp` listen, accept,
+//!   connect, send, recv, recvn, recvall, readable, shutdown, close, local/remote
+//!   address, and the same through split and owned halves; `Udp`
+//!   bind, connect, send, recv, send_to, recv_from. Same `Op` types as the OS path, so
+//!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses and `"*"`;
+//!   a name is `HostNotFound`.
+//! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
+//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
+//!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
+//!   not simulated yet (options, `recv_with`, the poll-level and `try_` calls).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
@@ -55,22 +97,34 @@
 //! `WouldBlock` (the backend parks the task and wakes it when the socket appears in
 //! [`World::take_changed`]). No OS call, no real clock, no thread.
 //!
-//! # What the backend step still needs
+//! # What the backend still needs
 //!
-//! - The pluggable socket layer and `Loop::builder().simulated(&world, "host")`: a
-//!   `Park` that runs the world until a waiter's socket changes or a timer fires, and a
-//!   `Clock` reading [`World::now`]; a guard panicking on real OS calls.
-//! - A stuck run (every task parked, no event pending) reported with
-//!   [`EventLog::tail`]; `SOCK_SEED` printing and replay.
+//! - The shared-poller mode and `spawn_loops` on the simulation; unix sockets; socket
+//!   options; `recv_with`, the `try_` calls and the poll-level calls
+//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
+//!   ephemeral port; a bind is applied at `listen`).
+//! - The drive loop looks at every host loop's next deadline each round (it runs only
+//!   those with work): a round costs a few reads per host, so 1,000 idle hosts want a
+//!   shared timer queue.
+//! - A host loop still makes one (idle, never polled) kernel poller at creation: three
+//!   fds per host, so a few hundred hosts under a 1,024-fd limit.
+//! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
+//!   waited for: a run whose tasks all wait on it is reported stuck.
+//! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded; `sock::clock()`
+//!   and deadlines made outside a host's run read the real loop's clock.
+//! - `xtask sim --seeds N`, the differential suite, the model checker.
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
-//!   addresses it was given, and a connect to an address nobody owns times out),
-//!   `HostUnreachable`/ICMP, unix sockets, DNS records, `shutdown(Read)`, socket
+//!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
+//!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
+//!   sockets, DNS records, `shutdown(Read)` in the model (the socket keeps it), socket
 //!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
 //!   model checker, the differential suite against real loopback.
 
+mod backend;
 mod log;
 mod net;
 mod rng;
+pub(crate) mod socket;
 mod tcp;
 mod udp;
 mod world;
@@ -78,6 +132,8 @@ mod world;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use backend::HostCtx;
+pub use backend::{Host, Sim, WorldMut};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;

@@ -381,6 +381,35 @@ impl World {
         self.tcp(socket).map(|s| s.local)
     }
 
+    /// The peer address of a TCP socket: the address connected to, or the client of
+    /// an accepted connection (`None` for a listener or a closed socket).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// let listener = world.tcp_listen(b, server, 8)?;
+    /// let client = world.tcp_connect(a, server)?;
+    /// world.run_until_idle();
+    /// let (conn, _) = world.tcp_accept(listener)?;
+    /// assert_eq!(world.tcp_peer_addr(client), Some(server));
+    /// assert_eq!(world.tcp_peer_addr(conn), world.tcp_local_addr(client));
+    /// assert_eq!(world.tcp_peer_addr(listener), None);
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
+    pub fn tcp_peer_addr(&self, socket: SocketId) -> Option<SocketAddr> {
+        let s = self.tcp(socket)?;
+        match s.state {
+            State::Listening { .. } => None,
+            _ => s.peer.map(|p| p.1).or(s.target),
+        }
+    }
+
     /// Closes a TCP socket: with unread bytes an RST goes to the peer (as Linux does);
     /// otherwise the buffered bytes and a FIN still go out.
     pub(crate) fn tcp_close(&mut self, socket: SocketId) {
@@ -822,6 +851,11 @@ impl TcpSocket {
             State::Failed(_) => Readiness::new(true, true),
             State::Connecting { .. } | State::Orphan => Readiness::default(),
         }
+    }
+
+    /// Closed by its owner and still draining: its descriptor is given back already.
+    pub(crate) fn is_orphan(&self) -> bool {
+        matches!(self.state, State::Orphan)
     }
 
     /// The error an operation on this socket reports, if any.

@@ -456,3 +456,20 @@ fn hourly_timers_on_idle_hosts_cost_one_event_each() {
     }
     assert_eq!(w.processed(), 24 * 1000);
 }
+
+#[test]
+fn closing_twice_while_draining_gives_the_descriptor_back_once() {
+    let (mut w, a, b) = two_hosts(31);
+    let (_l, c, _s) = connected(&mut w, a, b);
+    w.set_fd_limit(a, 1);
+    w.tcp_send(c, b"still in flight").unwrap();
+    w.close(c); // an orphan now: it drains its bytes and FIN
+    w.close(c); // the owner's second close must not give the fd back again
+    assert!(w.udp_bind(a, at(ip(1), 0)).is_ok());
+    assert_eq!(
+        w.udp_bind(a, at(ip(1), 0)),
+        Err(ErrorKind::TooManyOpenFiles),
+        "one descriptor freed, not two"
+    );
+    w.run_until_idle();
+}

@@ -6,8 +6,8 @@
 //! deterministic), jumps the clock to it and handles it. Work is proportional to events,
 //! not to the virtual time covered.
 //!
-//! Not here yet: the host loops (tasks parked on simulated sockets), a guard against
-//! real OS calls, DNS, host crash/restart, clock skew.
+//! The host loops that run tasks on a world are `backend.rs`'s. Not here yet: DNS,
+//! host crash/restart, clock skew.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -143,6 +143,43 @@ impl World {
         }
     }
 
+    /// A world whose seed is `SOCK_SEED` from the environment when it is set (to replay
+    /// a printed failure), else `seed`.
+    ///
+    /// # Panics
+    ///
+    /// When `SOCK_SEED` is set but is not a number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let world = sock::sim::World::from_env_or(42);
+    /// if std::env::var_os("SOCK_SEED").is_none() {
+    ///     assert_eq!(world.seed(), 42);
+    /// }
+    /// ```
+    #[doc(alias = "SOCK_SEED")]
+    pub fn from_env_or(seed: u64) -> World {
+        World::new(env_seed().unwrap_or(seed))
+    }
+
+    /// A world whose seed is `SOCK_SEED` from the environment when it is set, else a
+    /// fresh one (different each run: every failure report prints it for the replay).
+    ///
+    /// # Panics
+    ///
+    /// When `SOCK_SEED` is set but is not a number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let world = sock::sim::World::from_env();
+    /// println!("seed {}", world.seed());
+    /// ```
+    pub fn from_env() -> World {
+        World::new(env_seed().unwrap_or_else(fresh_seed))
+    }
+
     /// The seed this world was made with.
     pub fn seed(&self) -> u64 {
         self.seed
@@ -212,9 +249,10 @@ impl World {
     }
 
     /// Closes a socket of either protocol, giving its descriptor back (a no-op for one
-    /// already closed).
+    /// already closed, also while its buffered bytes still drain).
     pub fn close(&mut self, socket: SocketId) {
         let host = match self.sockets.get(&socket) {
+            Some(Socket::Tcp(s)) if s.is_orphan() => return,
             Some(Socket::Tcp(s)) => s.host,
             Some(Socket::Udp(s)) => s.host,
             None => return,
@@ -492,6 +530,25 @@ impl World {
         let same = addrs.iter().find(|a| a.is_ipv4() == to.is_ipv4());
         *same.unwrap_or(&addrs[0])
     }
+}
+
+/// `SOCK_SEED` from the environment, if set.
+///
+/// # Panics
+///
+/// When it is set but is not a number.
+fn env_seed() -> Option<u64> {
+    let text = std::env::var("SOCK_SEED").ok()?;
+    let seed = text.trim().parse().unwrap_or_else(|_| {
+        panic!("sock::sim: SOCK_SEED={text:?} is not a number (give the seed a failure printed)")
+    });
+    Some(seed)
+}
+
+/// A seed that differs from run to run (std's per-process hash keys).
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(0u8)
 }
 
 impl Host {

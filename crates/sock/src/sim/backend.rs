@@ -1,0 +1,527 @@
+//! The simulation backend: [`Sim`] holds a [`World`] and one sock [`Loop`] per simulated
+//! host, whose clock is the world's virtual time and whose park runs the world.
+//!
+//! A host loop is an ordinary `sock::Loop` (tasks, timers, `sock::sleep`, deadlines,
+//! spawn and join are sock-sched's own) made with two parts of its own: a [`Clock`]
+//! reading the world's virtual time, and a [`Park`] that, instead of waiting on the OS,
+//! drives the whole simulation. When the loop that is running has nothing to do, its
+//! park repeats, on this one OS thread:
+//!
+//! 1. wake the tasks parked on simulated sockets whose readiness changed
+//!    ([`World::take_changed`]);
+//! 2. return if its own loop has work now (a task woken, a timer due, an unpark);
+//! 3. run once without blocking (`poll(Some(ZERO))`) every other host loop that has
+//!    work (a task ready or woken from another loop, a timer due), and start over if
+//!    any of them did something;
+//! 4. otherwise jump virtual time to the earliest of: the world's next event, any host
+//!    loop's next timer, the end of the park's timeout — and start over;
+//! 5. with none of those, the run is stuck: every task waits on something that can
+//!    never happen. That panics with the seed and the last events of the log.
+//!
+//! No fixed ticks: the work is proportional to events and wake-ups, whatever virtual
+//! time they span. The timer resolution of a host loop is 1 ns, so a deadline fires at
+//! exactly its virtual instant. The world's event order is fixed by its seed; the host
+//! loops run in host order, and each loop's tasks in their own (FIFO) order, so one seed
+//! gives one run.
+//!
+//! Not simulated yet: the shared-poller mode, unix sockets, name lookups (numeric
+//! addresses only), socket options; a host loop still makes one idle kernel poller at
+//! creation (the loop type carries one), never polled.
+
+use std::cell::{Cell, RefCell, RefMut};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::ops::{Deref, DerefMut};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use sock_sched::{Clock, Park, Unparker};
+
+use super::{HostId, SocketId, World};
+use crate::runtime::Loop;
+
+/// How many events of the log a stuck run or a failed one prints.
+const TAIL: usize = 20;
+
+/// Drive-loop rounds in a row that neither ran a task nor moved time before the
+/// simulation gives up (a loop that reports work due now but runs none).
+const MAX_IDLE_ROUNDS: u32 = 10_000;
+
+/// A simulation: a [`World`] and the sock loops of its hosts, on one OS thread.
+///
+/// Dropping it closes every host loop (their tasks are cancelled). When it is dropped
+/// while the thread panics (a failed assertion in a test), it prints the seed and the
+/// last events, so the run can be replayed with `SOCK_SEED`.
+///
+/// # Examples
+///
+/// An echo server on host `b`, a client on host `a`; the round trip costs 4 ms of
+/// virtual time (the default link is 1 ms one way) and no wall-clock wait:
+///
+/// ```
+/// use std::time::Duration;
+/// use sock::sim::{Sim, World};
+/// use sock::{Expires, Family};
+///
+/// let sim = Sim::new(World::new(7));
+/// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+/// let b = sim.add_host("b", &["10.0.0.2".parse().unwrap()]);
+/// b.spawn(async {
+///     let server = sock::tcp(Family::INET)?;
+///     server.listen("10.0.0.2", 7)?;
+///     let conn = server.accept().await?;
+///     let mut buf = [0u8; 4];
+///     conn.recvn(&mut buf).await?;
+///     conn.send(&buf).await
+/// });
+/// a.run(async {
+///     let client = sock::tcp(Family::INET)?;
+///     client.connect("10.0.0.2", 7).timeout(Duration::from_secs(5)).await?;
+///     client.send(b"ping").await?;
+///     let mut buf = [0u8; 4];
+///     client.recvn(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     Ok::<(), sock::Error>(())
+/// })?;
+/// assert_eq!(sim.world().now(), Duration::from_millis(4));
+/// # Ok::<(), sock::Error>(())
+/// ```
+pub struct Sim {
+    /// What the host loops' parks, clocks and sockets share (they hold it weakly).
+    shared: Rc<Shared>,
+}
+
+/// A simulated host: its id in the world and its sock loop.
+///
+/// It dereferences to the [`Loop`]: `host.run(..)`, `host.spawn(..)` run code on the
+/// host, where `sock::tcp`, `sock::udp`, `sock::sleep`, … use the simulation.
+///
+/// Make sockets, deadlines and scopes inside the host's tasks: made outside any run,
+/// `sock::timeout(..)` or `sock::clock()` read the thread's own (real) loop's clock,
+/// and a socket belongs to that loop.
+///
+/// # Examples
+///
+/// See [`Sim`].
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// The host's id in the world.
+    id: HostId,
+    /// The host's loop (a handle; the [`Sim`] owns the loop).
+    lp: Loop,
+}
+
+/// A borrow of a simulation's world; see [`Sim::world`].
+///
+/// # Examples
+///
+/// See [`Sim::world`].
+pub struct WorldMut<'a> {
+    /// The borrow.
+    world: RefMut<'a, World>,
+    /// The host loops' clock, set to the world's time when the borrow ends.
+    now: &'a Cell<Duration>,
+}
+
+/// What a simulation's parts share.
+pub(crate) struct Shared {
+    /// The world.
+    world: RefCell<World>,
+    /// The world's virtual time, as the host loops' clocks read it (kept equal to
+    /// `World::now` whenever no borrow of the world is out).
+    now: Rc<Cell<Duration>>,
+    /// The instant virtual time zero maps to (read once, at creation).
+    base: Instant,
+    /// The host loops, owned: dropping the simulation closes them.
+    hosts: RefCell<BTreeMap<HostId, HostLoop>>,
+    /// The wakers of tasks parked on a simulated socket, per (socket, direction).
+    waiters: RefCell<BTreeMap<(SocketId, usize), Vec<Waker>>>,
+}
+
+/// The simulation a host loop belongs to, kept in the loop's socket-layer parts.
+#[derive(Clone)]
+pub(crate) struct HostCtx {
+    /// The simulation (gone once the [`Sim`] is dropped).
+    pub(crate) shared: Weak<Shared>,
+    /// The loop's host.
+    pub(crate) host: HostId,
+}
+
+/// A host loop as the drive loop keeps it.
+#[derive(Clone)]
+struct HostLoop {
+    /// The loop (the owning handle, in [`Shared::hosts`]).
+    lp: Loop,
+    /// Set by the loop's unparker, taken by the drive loop: a task of this loop was
+    /// woken from another loop, so it is worth polling.
+    woken: Arc<AtomicBool>,
+}
+
+/// The park of a host loop: runs the simulation until the loop has work.
+struct SimPark {
+    /// The simulation.
+    shared: Weak<Shared>,
+    /// The loop's host.
+    host: HostId,
+    /// Set by this park's unparker (a wake from another loop or thread).
+    unparked: Arc<AtomicBool>,
+    /// The drive loop's copy of the wake (see [`HostLoop::woken`]).
+    woken: Arc<AtomicBool>,
+}
+
+/// The clock of a host loop: the world's virtual time after a fixed base instant.
+struct SimClock {
+    /// The world's time, as last published.
+    now: Rc<Cell<Duration>>,
+    /// The instant virtual time zero maps to.
+    base: Instant,
+}
+
+impl Sim {
+    /// A simulation of `world` with no host loop yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sim = sock::sim::Sim::new(sock::sim::World::new(1));
+    /// assert_eq!(sim.world().seed(), 1);
+    /// ```
+    pub fn new(world: World) -> Sim {
+        let now = Rc::new(Cell::new(world.now()));
+        let shared = Shared {
+            world: RefCell::new(world),
+            now,
+            base: Instant::now(),
+            hosts: RefCell::new(BTreeMap::new()),
+            waiters: RefCell::new(BTreeMap::new()),
+        };
+        Sim {
+            shared: Rc::new(shared),
+        }
+    }
+
+    /// Adds a host named `name` owning `addrs` to the world, with a sock loop whose
+    /// sockets, clock and timers are the simulation's: the backend is chosen here, at
+    /// loop creation, and code run on the loop needs no `cfg` of its own.
+    ///
+    /// # Panics
+    ///
+    /// As [`World::add_host`]; if the OS refuses the loop's (idle) kernel poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let sim = sock::sim::Sim::new(sock::sim::World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// a.run(sock::sleep(Duration::from_secs(86_400))); // a virtual day, at once
+    /// assert_eq!(sim.world().now(), Duration::from_secs(86_400));
+    /// ```
+    #[doc(alias = "simulated")]
+    pub fn add_host(&self, name: &str, addrs: &[IpAddr]) -> Host {
+        let id = self.shared.world.borrow_mut().add_host(name, addrs);
+        let woken = Arc::new(AtomicBool::new(false));
+        let park = SimPark {
+            shared: Rc::downgrade(&self.shared),
+            host: id,
+            unparked: Arc::default(),
+            woken: woken.clone(),
+        };
+        let clock = SimClock {
+            now: self.shared.now.clone(),
+            base: self.shared.base,
+        };
+        let ctx = HostCtx {
+            shared: Rc::downgrade(&self.shared),
+            host: id,
+        };
+        let owner = Loop::simulated(park, clock, ctx)
+            .unwrap_or_else(|e| panic!("sock::sim: cannot make the loop of host {name}: {e}"));
+        owner.executor().set_resolution(Duration::from_nanos(1));
+        let lp = owner.clone();
+        let host = HostLoop { lp: owner, woken };
+        self.shared.hosts.borrow_mut().insert(id, host);
+        Host { id, lp }
+    }
+
+    /// The world, borrowed: to read its time, log and hash, or to change links,
+    /// partitions and faults between runs (or from a task).
+    ///
+    /// # Panics
+    ///
+    /// If the world is borrowed already (a [`WorldMut`] held across this call).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::sim::{Sim, World};
+    ///
+    /// let sim = Sim::new(World::new(3));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let b = sim.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// sim.world().partition(a.id(), b.id(), true);
+    /// let world = sim.world(); // one borrow at a time
+    /// println!("seed {} hash {:x}", world.seed(), world.hash());
+    /// ```
+    pub fn world(&self) -> WorldMut<'_> {
+        WorldMut {
+            world: self.shared.world.borrow_mut(),
+            now: &self.shared.now,
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Ok(world) = self.shared.world.try_borrow() {
+                eprintln!("{}", report(&world, "failed"));
+            }
+        }
+        let hosts = std::mem::take(&mut *self.shared.hosts.borrow_mut());
+        drop(hosts); // closes each loop: its tasks drop their sockets
+        self.shared.waiters.borrow_mut().clear();
+    }
+}
+
+impl fmt::Debug for Sim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let world = self.shared.world.try_borrow();
+        let mut d = f.debug_struct("Sim");
+        if let Ok(world) = world {
+            d.field("seed", &world.seed()).field("now", &world.now());
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// The host's id in the world (for [`World::partition`], [`World::set_link`], …).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sim = sock::sim::Sim::new(sock::sim::World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// assert_eq!(sim.world().host_name(a.id()), "a");
+    /// ```
+    pub fn id(&self) -> HostId {
+        self.id
+    }
+}
+
+impl Deref for Host {
+    type Target = Loop;
+
+    fn deref(&self) -> &Loop {
+        &self.lp
+    }
+}
+
+impl Deref for WorldMut<'_> {
+    type Target = World;
+
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl DerefMut for WorldMut<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}
+
+impl Drop for WorldMut<'_> {
+    fn drop(&mut self) {
+        self.now.set(self.world.now());
+    }
+}
+
+impl fmt::Debug for WorldMut<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.world, f)
+    }
+}
+
+impl fmt::Debug for HostCtx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostCtx")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Runs `f` on the world, then publishes its time to the host clocks.
+    ///
+    /// # Panics
+    ///
+    /// While a [`WorldMut`] is held: a run needs the world.
+    pub(crate) fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        let mut world = self.world.try_borrow_mut().unwrap_or_else(|_| {
+            panic!(
+                "sock::sim: the world is borrowed (a WorldMut is held) while the simulation \
+                 runs: drop it first"
+            )
+        });
+        let r = f(&mut world);
+        self.now.set(world.now());
+        r
+    }
+
+    /// Makes `waker` wake when `socket`'s readiness changes (`dir`: 0 read, 1 write).
+    pub(crate) fn park(&self, socket: SocketId, dir: usize, waker: &Waker) {
+        let mut waiters = self.waiters.borrow_mut();
+        let list = waiters.entry((socket, dir)).or_default();
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+
+    /// Wakes every task parked on `socket` (it changed, or was closed).
+    pub(crate) fn wake_socket(&self, socket: SocketId) {
+        let woken: Vec<Waker> = {
+            let mut waiters = self.waiters.borrow_mut();
+            let read = waiters.remove(&(socket, 0)).unwrap_or_default();
+            let write = waiters.remove(&(socket, 1)).unwrap_or_default();
+            read.into_iter().chain(write).collect()
+        };
+        woken.into_iter().for_each(Waker::wake);
+    }
+
+    /// Runs the simulation for host `me`'s park until its loop has work, `timeout`
+    /// passes or it is unparked (see the module docs).
+    fn drive(&self, me: HostId, timeout: Option<Duration>, unparked: &AtomicBool) {
+        let until = timeout.map(|t| self.now.get().saturating_add(t));
+        let mut idle = 0;
+        loop {
+            if unparked.swap(false, Ordering::AcqRel) {
+                return;
+            }
+            self.deliver();
+            if self.has_work(me) || until.is_some_and(|u| self.now.get() >= u) {
+                return;
+            }
+            if self.poll_others(me) {
+                idle = 0;
+                continue;
+            }
+            let Some(next) = self.next_time(until) else {
+                self.stuck();
+            };
+            idle = if next > self.now.get() { 0 } else { idle + 1 };
+            assert!(idle < MAX_IDLE_ROUNDS, "{}", self.spinning());
+            self.with_world(|w| w.run_until(next));
+        }
+    }
+
+    /// Wakes the tasks parked on sockets whose readiness changed.
+    fn deliver(&self) {
+        let changed = self.with_world(World::take_changed);
+        changed.into_iter().for_each(|s| self.wake_socket(s));
+    }
+
+    /// Whether `host`'s loop has something to do now (a task ready, a timer due).
+    fn has_work(&self, host: HostId) -> bool {
+        let lp = self.hosts.borrow().get(&host).map(|h| h.lp.clone());
+        lp.is_some_and(|lp| self.is_due(&lp))
+    }
+
+    /// Whether `lp` has a task ready or a timer due at the current virtual time.
+    fn is_due(&self, lp: &Loop) -> bool {
+        let now = self.base + self.now.get();
+        lp.next_deadline().is_some_and(|d| d <= now)
+    }
+
+    /// Runs once without blocking every host loop but `me`'s that has work (a task
+    /// ready or woken from another loop, a timer due); whether any did work.
+    fn poll_others(&self, me: HostId) -> bool {
+        let others: Vec<HostLoop> = self
+            .hosts
+            .borrow()
+            .iter()
+            .filter(|(id, _)| **id != me)
+            .map(|(_, h)| h.clone())
+            .collect();
+        let mut worked = false;
+        for host in others {
+            let woken = host.woken.swap(false, Ordering::AcqRel);
+            if woken || self.is_due(&host.lp) {
+                worked |= host.lp.poll(Some(Duration::ZERO));
+            }
+        }
+        worked
+    }
+
+    /// The earliest of the world's next event, every host loop's next timer and
+    /// `until`; `None` when there is none of them.
+    fn next_time(&self, until: Option<Duration>) -> Option<Duration> {
+        let event = self.world.borrow().next_event();
+        let timers = self
+            .hosts
+            .borrow()
+            .values()
+            .filter_map(|h| h.lp.next_deadline())
+            .min();
+        let timer = timers.map(|t| t.saturating_duration_since(self.base));
+        [event, timer, until].into_iter().flatten().min()
+    }
+
+    /// Panics: every task waits and nothing is pending.
+    fn stuck(&self) -> ! {
+        let world = self.world.borrow();
+        let what = "stuck: every task waits and no event or timer is pending";
+        panic!("{}", report(&world, what));
+    }
+
+    /// The message of a drive loop that makes no progress.
+    fn spinning(&self) -> String {
+        let world = self.world.borrow();
+        report(&world, "a host loop reports work due now but runs none")
+    }
+}
+
+/// A failure report: what happened, the seed to replay it, the last events.
+fn report(world: &World, what: &str) -> String {
+    let seed = world.seed();
+    let mut s = format!(
+        "sock::sim: {what} at virtual {:?}\nseed {seed} (replay: SOCK_SEED={seed}); last events:\n",
+        world.now()
+    );
+    for entry in world.log().tail(TAIL) {
+        s.push_str(&format!("  {entry}\n"));
+    }
+    s
+}
+
+impl Park for SimPark {
+    fn park(&mut self, timeout: Option<Duration>) {
+        if timeout == Some(Duration::ZERO) {
+            return; // a look: the drive loop wakes simulated sockets' tasks itself
+        }
+        let shared = self.shared.upgrade().unwrap_or_else(|| {
+            panic!("sock::sim: a host loop waits after its Sim was dropped; keep the Sim")
+        });
+        shared.drive(self.host, timeout, &self.unparked);
+    }
+
+    fn unparker(&self) -> Unparker {
+        let (unparked, woken) = (self.unparked.clone(), self.woken.clone());
+        Unparker::new(move || {
+            woken.store(true, Ordering::Release);
+            unparked.store(true, Ordering::Release);
+        })
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Instant {
+        self.base + self.now.get()
+    }
+}

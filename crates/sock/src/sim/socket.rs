@@ -1,0 +1,547 @@
+//! Simulated sockets: what a [`Tcp`](crate::Tcp) or [`Udp`](crate::Udp) made on a
+//! simulated loop holds instead of an OS socket, and the operations it routes to the
+//! world's model.
+//!
+//! The socket core keeps a [`SimSocket`] (only with the `sim` feature) and its
+//! operations call in here first when one is there: the operation futures and their
+//! [`Op`](crate::Op) types stay the same, so deadlines, `transferred` and scopes work
+//! unchanged. Each call asks the world once; a `WouldBlock` parks the task on the
+//! socket's direction and the drive loop (`backend.rs`) wakes it when the world reports
+//! the socket's readiness changed. The deadline protocol is the OS path's: past an
+//! operation's deadline it asks once more; in an expired scope a `WouldBlock` fails
+//! with `Timeout`.
+//!
+//! The guard lives here too: while a simulated loop runs, sock paths that would reach
+//! the OS (a socket of the shared-poller mode, an adopted OS socket, a resolver call)
+//! panic instead.
+//!
+//! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
+//! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
+//! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
+//! by the socket (later reads return 0), not sent; socket options, `recv_with` and the
+//! poll-level calls are not simulated yet (they panic saying so).
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use sock_addr::{Family, Hints, Port, Protocol, SockAddr, SocketType};
+use sock_poll::Direction;
+use sock_sched::{Executor, coop};
+
+use super::backend::{HostCtx, Shared};
+use super::{HostId, SocketId, World};
+use crate::error::{Error, ErrorKind, Result};
+use crate::op::Op;
+use crate::runtime::Loop;
+use crate::scope::{self, Mode};
+use crate::socket::Core;
+
+/// A socket of a simulated host.
+pub(crate) struct SimSocket {
+    /// The simulation (operations fail with `Closed` once it is gone).
+    shared: Weak<Shared>,
+    /// The host the socket lives on.
+    host: HostId,
+    /// TCP (stream) or UDP (datagram).
+    tcp: bool,
+    /// The family it was made with (an unbound UDP socket binds an address of it).
+    family: Family,
+    /// The socket's state in the world.
+    state: RefCell<State>,
+    /// `shutdown(Read)` was called: reads return 0.
+    read_shut: Cell<bool>,
+}
+
+/// Where a simulated socket is.
+#[derive(Clone, Copy, Debug)]
+enum State {
+    /// Not in the world yet; `bind` chose this address (taken at `listen` for TCP).
+    Fresh(Option<SocketAddr>),
+    /// A TCP listener, connecting socket or connection.
+    Tcp(SocketId),
+    /// A bound UDP socket, with the peer `connect` chose.
+    Udp(SocketId, Option<SocketAddr>),
+}
+
+/// A single-call operation on a simulated socket (a datagram send or receive): tries
+/// `f`, parks on `dir` when it would block.
+pub(crate) struct SimOp<'a, F> {
+    /// The socket.
+    sock: &'a SimSocket,
+    /// The direction a would-block waits on.
+    dir: Direction,
+    /// The operation's name, for its errors.
+    name: &'static str,
+    /// One try.
+    f: F,
+}
+
+/// The simulation of the loop running on this thread, if it is a simulated one.
+pub(crate) fn current_host() -> Option<HostCtx> {
+    let exec = Executor::entered()?;
+    Loop::parts_of(&exec)?.sim.clone()
+}
+
+/// Panics when a simulated loop runs on this thread: `what` would reach the OS.
+pub(crate) fn guard(what: &str) {
+    if current_host().is_some() {
+        panic!(
+            "sock::sim: {what} is not simulated yet, and a simulated loop never touches the \
+             OS: use sock::tcp / sock::udp with numeric addresses on a simulated host"
+        );
+    }
+}
+
+/// A socket core for a new socket on the simulated host `ctx`.
+///
+/// # Panics
+///
+/// For unix-domain and raw sockets: not simulated yet.
+pub(crate) fn open(
+    ctx: HostCtx,
+    family: Family,
+    socktype: SocketType,
+    protocol: Protocol,
+) -> Result<Rc<Core>> {
+    if family == Family::UNIX {
+        guard("a unix-domain socket");
+    }
+    let tcp = match socktype {
+        SocketType::STREAM => true,
+        SocketType::DGRAM => false,
+        _ => {
+            guard("a raw socket");
+            unreachable!("the guard panics on a simulated loop")
+        }
+    };
+    let mut sock = SimSocket::new(ctx.shared, ctx.host, tcp, State::Fresh(None));
+    sock.family = family;
+    Ok(Core::simulated(sock, family, socktype, protocol))
+}
+
+/// The addresses of a lookup on a simulated loop, `None` on any other: numeric hosts
+/// and `"*"` (the unspecified address) only, numeric ports only.
+pub(crate) fn lookup(host: &str, port: &Port, hints: &Hints) -> Option<Result<Vec<SockAddr>>> {
+    current_host()?;
+    if hints.family == Family::UNIX {
+        guard("a unix-domain address");
+    }
+    Some(numeric(host, port, hints.family))
+}
+
+/// `host:port` as an address of `family` (either for `UNSPEC`).
+fn numeric(host: &str, port: &Port, family: Family) -> Result<Vec<SockAddr>> {
+    let port = port.number().ok_or_else(|| {
+        let what = "sock::sim: service names are not simulated; give a port number";
+        Error::new(ErrorKind::InvalidInput, what)
+    })?;
+    let ip = match host {
+        "*" | "" if family == Family::INET6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        "*" | "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        _ => host.parse().map_err(|_| no_dns(host))?,
+    };
+    let fits = family == Family::UNSPEC || (family == Family::INET6) == ip.is_ipv6();
+    if !fits {
+        return Err(Error::new(
+            ErrorKind::NoAddress,
+            format!("{host:?} has no address of the socket's family"),
+        ));
+    }
+    Ok(vec![SockAddr::from(SocketAddr::new(ip, port))])
+}
+
+/// The error of a name on a simulated loop.
+fn no_dns(host: &str) -> Error {
+    let what = format!("sock::sim: no name resolves in the simulation yet ({host:?})");
+    Error::new(ErrorKind::HostNotFound, what)
+}
+
+impl SimSocket {
+    /// A socket of `host` in `state`.
+    fn new(shared: Weak<Shared>, host: HostId, tcp: bool, state: State) -> SimSocket {
+        SimSocket {
+            shared,
+            host,
+            tcp,
+            family: Family::INET,
+            state: RefCell::new(state),
+            read_shut: Cell::new(false),
+        }
+    }
+
+    /// Runs `f` on the world with this socket's host, or fails with `Closed` once the
+    /// simulation is gone.
+    fn world<T>(&self, f: impl FnOnce(&mut World, HostId) -> Result<T>) -> Result<T> {
+        let shared = self.shared.upgrade().ok_or_else(Error::closed)?;
+        shared.with_world(|w| f(w, self.host))
+    }
+
+    /// The socket's id in the world, once it has one.
+    fn id(&self) -> Option<SocketId> {
+        match *self.state.borrow() {
+            State::Fresh(_) => None,
+            State::Tcp(id) | State::Udp(id, _) => Some(id),
+        }
+    }
+
+    /// The TCP socket's id, or `NotConnected`.
+    fn tcp_id(&self) -> Result<SocketId> {
+        match *self.state.borrow() {
+            State::Tcp(id) => Ok(id),
+            _ => Err(ErrorKind::NotConnected.into()),
+        }
+    }
+
+    /// One try of an operation: `f`'s result, or parks the task on `dir` of this
+    /// socket on `WouldBlock` (failing with `Timeout` instead in an expired scope).
+    pub(crate) fn poll_op<T>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        f: impl FnOnce(&SimSocket) -> Result<T>,
+    ) -> Poll<Result<T>> {
+        let mode = scope::mode();
+        if mode == Mode::Normal && !coop::spend(cx) {
+            return Poll::Pending;
+        }
+        match f(self) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            r => return Poll::Ready(r),
+        }
+        if mode == Mode::Expired {
+            return Poll::Ready(Err(scope::expired()));
+        }
+        let (Some(shared), Some(id)) = (self.shared.upgrade(), self.id()) else {
+            return Poll::Ready(Err(Error::closed()));
+        };
+        shared.park(id, dir_index(dir), cx.waker());
+        Poll::Pending
+    }
+
+    /// A datagram operation as a future with the loop mode's timer.
+    pub(crate) fn op<F, T>(&self, dir: Direction, name: &'static str, f: F) -> SimOp<'_, F>
+    where
+        F: FnMut(&SimSocket) -> Result<T> + Unpin,
+    {
+        SimOp {
+            sock: self,
+            dir,
+            name,
+            f,
+        }
+    }
+
+    /// Takes over the world socket of `winner` (a Happy Eyeballs attempt that
+    /// connected); the one held so far is closed, and `winner` is left with none.
+    pub(crate) fn take_over(&self, winner: &SimSocket) {
+        self.close();
+        let won = winner.state.replace(State::Fresh(None));
+        *self.state.borrow_mut() = won;
+    }
+
+    /// Closes the socket in the world and wakes the tasks parked on it.
+    pub(crate) fn close(&self) {
+        let Some(id) = self.id() else { return };
+        *self.state.borrow_mut() = State::Fresh(None); // a second close is a no-op
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        shared.with_world(|w| w.close(id));
+        shared.wake_socket(id);
+    }
+
+    /// `bind`: a UDP socket enters the world now; a TCP one keeps the address for
+    /// `listen`.
+    pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
+        let addr = inet(addr)?;
+        if !matches!(*self.state.borrow(), State::Fresh(None)) {
+            return Err(Error::new(ErrorKind::InvalidInput, "already bound"));
+        }
+        if self.tcp {
+            let check = |w: &mut World, host| w.check_local(host, addr).map_err(Error::from);
+            self.world(check)?;
+            *self.state.borrow_mut() = State::Fresh(Some(addr));
+            return Ok(());
+        }
+        let id = self.world(|w, host| Ok(w.udp_bind(host, addr)?))?;
+        *self.state.borrow_mut() = State::Udp(id, None);
+        Ok(())
+    }
+
+    /// The local address (the unspecified one, port 0, before a bind).
+    pub(crate) fn local_addr(&self, family: Family) -> Result<SockAddr> {
+        let state = *self.state.borrow();
+        let addr = match state {
+            State::Fresh(bound) => bound.unwrap_or_else(|| unspecified(family)),
+            State::Tcp(id) => self
+                .world(|w, _| Ok(w.tcp_local_addr(id)))?
+                .ok_or_else(Error::closed)?,
+            State::Udp(id, _) => self
+                .world(|w, _| Ok(w.udp_local_addr(id)))?
+                .ok_or_else(Error::closed)?,
+        };
+        Ok(SockAddr::from(addr))
+    }
+
+    /// The connected peer's address.
+    pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
+        let state = *self.state.borrow();
+        let peer = match state {
+            State::Tcp(id) => self.world(|w, _| Ok(w.tcp_peer_addr(id)))?,
+            State::Udp(_, peer) => peer,
+            State::Fresh(_) => None,
+        };
+        peer.map(SockAddr::from)
+            .ok_or_else(|| ErrorKind::NotConnected.into())
+    }
+
+    /// `listen`: binds first with `bind` unless bound, then listens with `backlog`
+    /// (clamped to 1..=4096, as Linux clamps to `somaxconn`).
+    pub(crate) fn listen(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
+        if matches!(*self.state.borrow(), State::Fresh(None)) {
+            bind()?;
+        }
+        let State::Fresh(Some(addr)) = *self.state.borrow() else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "already listening or connected",
+            ));
+        };
+        let backlog = backlog.clamp(1, 4096) as usize;
+        let id = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?))?;
+        *self.state.borrow_mut() = State::Tcp(id);
+        Ok(())
+    }
+
+    /// One try of `accept`: the new connection as a socket core of `family`.
+    pub(crate) fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+        family: Family,
+    ) -> Poll<Result<Rc<Core>>> {
+        let (id, _peer) = std::task::ready!(self.poll_op(cx, Direction::Read, |s| {
+            let listener = s.tcp_id()?;
+            s.world(|w, _| Ok(w.tcp_accept(listener)?))
+        }))?;
+        let sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        let core = Core::simulated(sock, family, SocketType::STREAM, Protocol::TCP);
+        core.set_connected();
+        Poll::Ready(Ok(core))
+    }
+
+    /// `connect` of a TCP socket: starts the handshake and waits for its outcome.
+    pub(crate) fn connect(&self, addr: &SockAddr) -> impl Future<Output = Result<()>> + '_ {
+        let start = self.start_connect(addr);
+        async move {
+            start?;
+            poll_fn(|cx| {
+                self.poll_op(cx, Direction::Write, |s| {
+                    let id = s.tcp_id()?;
+                    match s.world(|w, _| Ok(w.tcp_connect_result(id)))? {
+                        None => Err(ErrorKind::WouldBlock.into()),
+                        Some(r) => Ok(r?),
+                    }
+                })
+            })
+            .await
+        }
+    }
+
+    /// Starts a TCP connect to `addr` (from an ephemeral port).
+    fn start_connect(&self, addr: &SockAddr) -> Result<()> {
+        let remote = inet(addr)?;
+        match *self.state.borrow() {
+            State::Fresh(_) => {}
+            State::Tcp(_) => return Err(ErrorKind::InProgress.into()),
+            State::Udp(..) => return Err(ErrorKind::InvalidInput.into()),
+        }
+        let id = self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?;
+        *self.state.borrow_mut() = State::Tcp(id);
+        Ok(())
+    }
+
+    /// One try of a stream send.
+    pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        self.poll_op(cx, Direction::Write, |s| {
+            let id = s.tcp_id()?;
+            s.world(|w, _| Ok(w.tcp_send(id, buf)?))
+        })
+    }
+
+    /// One try of a stream receive; 0 at the peer's FIN or after `shutdown(Read)`.
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        if self.read_shut.get() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_op(cx, Direction::Read, |s| {
+            let id = s.tcp_id()?;
+            s.world(|w, _| Ok(w.tcp_recv(id, buf)?))
+        })
+    }
+
+    /// Waits until a read would not block (`readable`): data, EOF or an error waits.
+    pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.read_shut.get() {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_op(cx, Direction::Read, |s| {
+            let id = s.tcp_id()?;
+            match s.world(|w, _| Ok(w.readiness(id).readable))? {
+                true => Ok(()),
+                false => Err(ErrorKind::WouldBlock.into()),
+            }
+        })
+    }
+
+    /// One try of a stream receive appended to `out` (for `recvall`).
+    pub(crate) fn poll_recv_into(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut Vec<u8>,
+    ) -> Poll<Result<usize>> {
+        let mut chunk = vec![0u8; 16 * 1024];
+        let n = std::task::ready!(self.poll_recv(cx, &mut chunk))?;
+        out.extend_from_slice(&chunk[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    /// `shutdown`: `Write` sends a FIN after the buffered bytes; `Read` makes later
+    /// reads return 0.
+    pub(crate) fn shutdown(&self, how: std::net::Shutdown) -> Result<()> {
+        let id = self.tcp_id()?;
+        if how != std::net::Shutdown::Write {
+            self.read_shut.set(true);
+        }
+        if how != std::net::Shutdown::Read {
+            self.world(|w, _| Ok(w.tcp_shutdown_write(id)?))?;
+        }
+        Ok(())
+    }
+
+    /// `connect` of a UDP socket: binds to an ephemeral port if unbound, and keeps
+    /// `addr` as the peer (sends go there, receives take only its datagrams).
+    pub(crate) fn udp_connect(&self, addr: &SockAddr) -> Result<()> {
+        let peer = inet(addr)?;
+        let id = self.udp_id(peer.ip())?;
+        *self.state.borrow_mut() = State::Udp(id, Some(peer));
+        Ok(())
+    }
+
+    /// Dissolves a UDP socket's association (`connect("*", 0)`).
+    pub(crate) fn udp_dissolve(&self) -> Result<()> {
+        let mut state = self.state.borrow_mut();
+        if let State::Udp(id, _) = *state {
+            *state = State::Udp(id, None);
+        }
+        Ok(())
+    }
+
+    /// The UDP socket's id, binding an ephemeral port of `toward`'s family first if it
+    /// has none (as the OS does at the first send).
+    fn udp_id(&self, toward: IpAddr) -> Result<SocketId> {
+        if let State::Udp(id, _) = *self.state.borrow() {
+            return Ok(id);
+        }
+        let any = unspecified_of(toward);
+        self.bind(&SockAddr::from(any))?;
+        self.id().ok_or_else(Error::closed)
+    }
+
+    /// One datagram to the connected peer.
+    pub(crate) fn udp_send(&self, buf: &[u8]) -> Result<usize> {
+        let (id, peer) = match *self.state.borrow() {
+            State::Udp(id, Some(peer)) => (id, peer),
+            _ => return Err(ErrorKind::NotConnected.into()),
+        };
+        self.world(|w, _| Ok(w.udp_send_to(id, buf, peer)?))
+    }
+
+    /// One datagram to `to`.
+    pub(crate) fn udp_send_to(&self, buf: &[u8], to: &SockAddr) -> Result<usize> {
+        let to = inet(to)?;
+        let id = self.udp_id(to.ip())?;
+        self.world(|w, _| Ok(w.udp_send_to(id, buf, to)?))
+    }
+
+    /// The next datagram (from the peer, when connected: others are dropped), with its
+    /// source; a datagram longer than `buf` is `MessageTooLong` with `buf.len()` bytes
+    /// transferred.
+    pub(crate) fn udp_recv_from(&self, buf: &mut [u8]) -> Result<(usize, SockAddr)> {
+        let state = *self.state.borrow();
+        let (id, peer) = match state {
+            State::Udp(id, peer) => (id, peer),
+            // The OS would wait forever on an unbound socket; this one gets an
+            // ephemeral port to wait on.
+            _ => (self.udp_id(unspecified(self.family).ip())?, None),
+        };
+        loop {
+            match self.world(|w, _| Ok(w.udp_recv_from(id, buf)))? {
+                Ok((_, from)) if peer.is_some_and(|p| p != from) => {}
+                Ok((n, from)) => return Ok((n, SockAddr::from(from))),
+                Err(ErrorKind::MessageTooLong) => {
+                    let e = Error::from(ErrorKind::MessageTooLong);
+                    return Err(e.with_transferred(buf.len()));
+                }
+                Err(kind) => return Err(kind.into()),
+            }
+        }
+    }
+}
+
+impl<F, T> Future for SimOp<'_, F>
+where
+    F: FnMut(&SimSocket) -> Result<T> + Unpin,
+{
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = &mut *self;
+        let (sock, f) = (this.sock, &mut this.f);
+        sock.poll_op(cx, this.dir, |s| f(s))
+    }
+}
+
+impl<F, T> Op for SimOp<'_, F>
+where
+    F: FnMut(&SimSocket) -> Result<T> + Unpin,
+{
+    type Timer = sock_sched::Sleep;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// `addr` as an IP socket address, or `InvalidInput` (a unix path).
+fn inet(addr: &SockAddr) -> Result<SocketAddr> {
+    addr.as_socket()
+        .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "not an IP address"))
+}
+
+/// The unspecified address of `family`, port 0.
+fn unspecified(family: Family) -> SocketAddr {
+    match family {
+        Family::INET6 => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+    }
+}
+
+/// The unspecified address of `ip`'s family, port 0.
+fn unspecified_of(ip: IpAddr) -> SocketAddr {
+    match ip {
+        IpAddr::V4(_) => unspecified(Family::INET),
+        IpAddr::V6(_) => unspecified(Family::INET6),
+    }
+}
+
+/// The index of `dir` in the waiter table.
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::Read => 0,
+        Direction::Write => 1,
+    }
+}
