@@ -17,7 +17,7 @@
 //! latency); every client socket takes an ephemeral port of its own (no 4-tuple
 //! sharing); no `shutdown(Read)`, no `SO_LINGER`, no TIME_WAIT, no urgent data.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -453,11 +453,22 @@ impl World {
         }
     }
 
-    /// Sends the segments held by a partition whose direction is open again.
+    /// Sends the segments held by a partition whose direction is open again, each
+    /// stream's in the order they were held — also a stream whose sender closed and was
+    /// dropped meanwhile (its data must not be overtaken by its FIN).
     pub(crate) fn release_held(&mut self) {
         let held = std::mem::take(&mut self.held);
+        let mut last: BTreeMap<SocketId, Duration> = BTreeMap::new();
         for (from, to, segment, order) in held {
-            self.send_segment(from, to, segment, order);
+            match order.filter(|id| self.tcp(*id).is_none()) {
+                Some(gone) => {
+                    let at = self.now + self.net.delay(&mut self.rng, from, to);
+                    let at = at.max(last.get(&gone).copied().unwrap_or_default());
+                    last.insert(gone, at);
+                    self.schedule(at, Event::Tcp(segment));
+                }
+                None => self.send_segment(from, to, segment, order),
+            }
         }
     }
 

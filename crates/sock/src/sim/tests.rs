@@ -337,6 +337,53 @@ fn held_segments_keep_their_order_over_a_jittery_link() {
     assert_eq!(w.tcp_recv(s, &mut [0; 1]), Ok(0));
 }
 
+/// Found by the `sim_echo` example: a closed sender's data, held by a partition, came
+/// out after its FIN at the repair (the order was the dropped socket's), so the peer
+/// read a clean end of stream without the data.
+#[test]
+fn held_data_of_a_closed_sender_still_arrives_before_its_fin() {
+    for seed in 0..20 {
+        let (mut w, a, b) = two_hosts(seed);
+        let jittery = Link {
+            jitter: Duration::from_millis(50),
+            ..Link::DEFAULT
+        };
+        w.set_default_link(jittery);
+        let (_, c, s) = connected(&mut w, a, b);
+        w.tcp_shutdown_write(c).unwrap();
+        w.run_until_idle();
+        w.partition(b, a, false);
+        let reply: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        w.tcp_send(s, &reply).unwrap();
+        w.tcp_shutdown_write(s).unwrap();
+        w.close(s); // the peer's FIN is in: the socket is dropped at once
+        w.repair_at(a, b, w.now() + Duration::from_secs(1));
+        let got = read_to_eof(&mut w, c);
+        let what = format!(
+            "seed {seed}: {} of {} bytes before EOF",
+            got.len(),
+            reply.len()
+        );
+        assert!(got == reply, "{what}");
+    }
+}
+
+/// Reads `s` event by event up to its end of stream, as a program would: what it read
+/// before the end (bytes arriving later are never read).
+fn read_to_eof(w: &mut World, s: SocketId) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    for _ in 0..10_000 {
+        match w.tcp_recv(s, &mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(ErrorKind::WouldBlock) => assert!(w.step(), "no end of stream"),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    panic!("no end of stream after 10,000 reads");
+}
+
 #[test]
 fn seeded_tcp_faults_reset_connections() {
     let (mut w, a, b) = two_hosts(11);
