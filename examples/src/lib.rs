@@ -14,6 +14,7 @@ pub mod observe;
 pub mod ping;
 pub mod proxy;
 pub mod serve;
+pub mod sim_echo;
 pub mod threads;
 pub mod tls_echo;
 pub mod udp;
