@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Err((seed, msg)) => {
             eprintln!("{msg}");
             println!(
-                "sim_echo: seed {seed} failed; replay: SOCK_SEED={seed} cargo run -p sock-examples --example sim_echo"
+                "sim_echo: seed {seed} failed; replay: SOCK_SEED={seed} cargo run --release -p sock-examples --example sim_echo"
             );
             ExitCode::FAILURE
         }

@@ -13,7 +13,7 @@
 use crate::step::Step;
 use crate::{
     bench, chaos, clippy, deps, doc, faults, features, fmt, fuzz, icount, miri, package, sanitize,
-    setup_tools, soak, test, tidy, wine_test,
+    setup_tools, sim, soak, test, tidy, wine_test,
 };
 
 /// The steps of `cargo xtask ci`.
@@ -24,6 +24,7 @@ pub(crate) fn steps() -> Vec<Step> {
     steps.push(faults::step(Vec::new()));
     steps.push(soak::step());
     steps.push(chaos::step(Vec::new()));
+    steps.push(sim::ci_step());
     steps.push(features::step());
     steps.push(doc::step());
     steps.push(package::step());

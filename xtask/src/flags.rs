@@ -21,6 +21,10 @@ commands:
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   chaos [ARGS...]     the randomized API-sequence tester, 180 s on fresh seeds (ARGS go
                       to the tester instead, e.g. --replay SEED or --seeds N --seconds S)
+  sim [--seeds N] [--start S] [--process]
+                      the sim_echo example (echo under seeded faults on sock::sim)
+                      over N seeds (default 1,000 from 0) in release, each in its own
+                      process with --process; prints seeds/s and a failure's replay
   deps                the facade's default dependency graph holds only allowed crates
   features            cargo test -p sock with no feature, each feature alone, all together
   tidy                house rules: //! headers, SAFETY comments, banned macros,
@@ -80,6 +84,8 @@ pub(crate) enum Command {
     Features,
     /// The randomized tester, with its arguments.
     Chaos(Vec<String>),
+    /// The simulated echo workload over many seeds.
+    Sim(crate::sim::SimArgs),
     /// The Wine prefix.
     SetupWine,
     /// The outside programs the steps run.
@@ -128,6 +134,7 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
         "deps" => Command::Deps,
         "features" => Command::Features,
         "chaos" => return Ok(Command::Chaos(rest)),
+        "sim" => return crate::sim::parse(&rest).map(Command::Sim),
         "setup-wine" => Command::SetupWine,
         "setup-tools" => Command::SetupTools,
         "miri" => Command::Miri,
@@ -179,6 +186,7 @@ mod tests {
             ]))
         );
         assert_eq!(parse_str("tsan"), Ok(Command::Tsan));
+        assert!(matches!(parse_str("sim --seeds 5 --process"), Ok(Command::Sim(a)) if a.process));
         assert_eq!(parse_str(""), Ok(Command::Help));
         assert_eq!(
             parse_str("clippy host x86_64-apple-darwin"),

@@ -11,6 +11,11 @@
 //! - `fmt` — `cargo fmt --all --check`.
 //! - `chaos` — the randomized API-sequence tester (`sock-tests`' `chaos`) for 3 minutes
 //!   on fresh seeds; any violation prints its seed and fails.
+//! - `sim` — the `sim_echo` example (an echo server and clients on `sock::sim`'s
+//!   simulated hosts under faults drawn from the seed) over 1,000 seeds in release,
+//!   from a start taken from the clock; a failure prints its seed and the command that
+//!   replays it (see [`sim`]). `cargo xtask sim --seeds N [--start S] [--process]` runs
+//!   it alone, `--process` each seed in its own child process.
 //! - `deps` — `cargo tree -p sock -e normal`: the facade's default dependency graph
 //!   holds only the allowed crates (the ecosystem's come in behind features).
 //! - `features` — `cargo test -p sock` with no feature, each optional feature alone,
@@ -99,6 +104,7 @@ mod report;
 mod sanitize;
 mod setup_tools;
 mod setup_wine;
+mod sim;
 mod soak;
 mod step;
 mod test;
@@ -152,6 +158,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Deps => vec![deps::step()],
         Command::Features => vec![features::step()],
         Command::Chaos(args) => vec![chaos::step(args)],
+        Command::Sim(args) => vec![sim::step(args)],
         Command::SetupWine => vec![setup_wine::step()],
         Command::SetupTools => vec![setup_tools::step()],
         Command::Miri => vec![miri::step()],
