@@ -288,6 +288,73 @@ fn names_do_not_resolve_and_numeric_addresses_do() {
     assert_eq!(err.kind(), ErrorKind::HostNotFound);
 }
 
+/// Connects a fresh socket of `family` to `host:7`: the error, if any.
+async fn connect_err(family: Family, host: &str) -> Option<ErrorKind> {
+    let c = sock::tcp(family).expect("a simulated socket");
+    c.connect(host, 7).await.err().map(|e| e.kind())
+}
+
+#[test]
+fn names_resolve_only_through_the_worlds_dns_records() {
+    let (sim, a, b) = two_hosts(20);
+    spawn_echo(&b, "10.0.0.2", 7, 1);
+    {
+        let mut world = sim.world();
+        world.add_dns("Server.sim", &[ip("10.0.0.2")]);
+        world.set_dns_latency(Duration::from_millis(30));
+    }
+    let reply = a.run(echo_once("server.sim.", 7, b"by name"));
+    assert_eq!(reply.expect("an echo through a name"), b"by name");
+    let log = sim.world().log().entries().to_vec();
+    assert!(
+        log.iter()
+            .any(|e| e.what.contains("dns server.sim. -> [10.0.0.2]"))
+    );
+    for name in ["nowhere.sim", "localhost", "example.com"] {
+        let start = sim.world().now();
+        assert_eq!(
+            a.run(connect_err(Family::INET, name)),
+            Some(ErrorKind::HostNotFound)
+        );
+        assert_eq!(
+            sim.world().now(),
+            start + Duration::from_millis(30),
+            "NXDOMAIN's latency"
+        );
+    }
+    let v6 = a.run(connect_err(Family::INET6, "server.sim"));
+    assert_eq!(
+        v6,
+        Some(ErrorKind::NoAddress),
+        "a record of the other family only"
+    );
+}
+
+#[test]
+fn a_name_that_never_answers_times_out_in_virtual_time() {
+    let (sim, a, _b) = two_hosts(21);
+    sim.world().add_dns_timeout("slow.sim");
+    let start = sim.world().now();
+    assert_eq!(
+        a.run(connect_err(Family::INET, "slow.sim")),
+        Some(ErrorKind::TryAgain)
+    );
+    assert_eq!(sim.world().now(), start + sock::sim::DNS_TIMEOUT);
+    let start = sim.world().now();
+    let err = a.run(async {
+        let c = sock::tcp(Family::INET)?;
+        c.connect("slow.sim", 7)
+            .timeout(Duration::from_secs(2))
+            .await
+    });
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Timeout);
+    assert_eq!(
+        sim.world().now(),
+        start + Duration::from_secs(2),
+        "the deadline, not the resolver"
+    );
+}
+
 #[test]
 fn the_os_paths_panic_on_a_simulated_loop() {
     let (_sim, a, _b) = two_hosts(11);

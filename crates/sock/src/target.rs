@@ -193,7 +193,7 @@ fn lookup_now(
         }
     };
     #[cfg(feature = "sim")]
-    if let Some(addrs) = crate::sim::socket::lookup(&host, &port, &hints) {
+    if let Some(addrs) = crate::sim::socket::lookup_now(&host, &port, &hints) {
         return addrs;
     }
     if hints.family == Family::UNIX {
@@ -218,8 +218,8 @@ pub(crate) async fn remote_addrs(
         ),
     };
     #[cfg(feature = "sim")]
-    if let Some(addrs) = crate::sim::socket::lookup(&host, &port, &hints) {
-        return addrs;
+    if let Some(lookup) = crate::sim::socket::lookup(&host, &port, &hints) {
+        return lookup.await;
     }
     if hints.family == Family::UNIX {
         return unix_addr(&host);

@@ -24,8 +24,8 @@
 //! loops run in host order, and each loop's tasks in their own (FIFO) order, so one seed
 //! gives one run.
 //!
-//! Not simulated yet: the shared-poller mode, unix sockets, name lookups (numeric
-//! addresses only), socket options; a host loop still makes one idle kernel poller at
+//! Not simulated yet: the shared-poller mode, unix sockets (names resolve through the
+//! world's DNS records only), socket options; a host loop still makes one idle kernel poller at
 //! creation (the loop type carries one), never polled.
 
 use std::cell::{Cell, RefCell, RefMut};

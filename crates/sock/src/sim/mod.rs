@@ -64,8 +64,14 @@
 //!   connect, send, recv, recvn, recvall, readable, shutdown, close, local/remote
 //!   address, and the same through split and owned halves; `Udp`
 //!   bind, connect, send, recv, send_to, recv_from. Same `Op` types as the OS path, so
-//!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses and `"*"`;
-//!   a name is `HostNotFound`.
+//!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
+//!   names through the world's DNS records; any other name is `HostNotFound`.
+//! - DNS (`dns.rs`): [`World::add_dns`] records (names match without case or trailing
+//!   dot), [`World::set_dns_latency`] of virtual time per answer (NXDOMAIN too),
+//!   [`World::add_dns_timeout`] names whose lookup waits [`DNS_TIMEOUT`] and fails
+//!   with `TryAgain`; a record of the other family only is `NoAddress`. No name
+//!   resolves by accident (`localhost` neither). Calls that resolve without waiting
+//!   (a UDP `connect_to`) take the answer without the latency.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
@@ -110,17 +116,21 @@
 //!   fds per host, so a few hundred hosts under a 1,024-fd limit.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
-//! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded; `sock::clock()`
-//!   and deadlines made outside a host's run read the real loop's clock.
-//! - `xtask sim --seeds N`, the differential suite, the model checker.
+//! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded (it reaches the OS
+//!   resolver: sockets' own lookups, `connect(name, port)`, use the world's records);
+//!   `sock::clock()` and deadlines made outside a host's run read the real loop's
+//!   clock.
+//! - The differential suite, the model checker. (`cargo xtask sim --seeds N
+//!   [--process]` runs the `sim_echo` example's workload over many seeds.)
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
-//!   sockets, DNS records, `shutdown(Read)` in the model (the socket keeps it), socket
-//!   options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
+//!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
+//!   the model (the socket keeps it), socket options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
 //!   model checker, the differential suite against real loopback.
 
 mod backend;
+mod dns;
 mod log;
 mod net;
 mod rng;
@@ -134,6 +144,7 @@ mod tests;
 
 pub(crate) use backend::HostCtx;
 pub use backend::{Host, Sim, WorldMut};
+pub use dns::{DNS_TIMEOUT, DnsAnswer};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;

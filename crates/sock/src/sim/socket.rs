@@ -12,7 +12,7 @@
 //! with `Timeout`.
 //!
 //! The guard lives here too: while a simulated loop runs, sock paths that would reach
-//! the OS (a socket of the shared-poller mode, an adopted OS socket, a resolver call)
+//! the OS (a socket of the shared-poller mode, an adopted OS socket, `sock::addr::resolve`)
 //! panic instead.
 //!
 //! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
@@ -123,41 +123,125 @@ pub(crate) fn open(
     Ok(Core::simulated(sock, family, socktype, protocol))
 }
 
-/// The addresses of a lookup on a simulated loop, `None` on any other: numeric hosts
-/// and `"*"` (the unspecified address) only, numeric ports only.
-pub(crate) fn lookup(host: &str, port: &Port, hints: &Hints) -> Option<Result<Vec<SockAddr>>> {
-    current_host()?;
+/// The addresses of a lookup on a simulated loop, answered at once (for calls that do
+/// not wait: the resolver's latency is skipped); `None` on any other loop. Numeric
+/// hosts, `"*"` (the unspecified address), and names through the world's records
+/// (`dns.rs`); numeric ports only.
+pub(crate) fn lookup_now(host: &str, port: &Port, hints: &Hints) -> Option<Result<Vec<SockAddr>>> {
+    let ctx = current_host()?;
+    let port = match checked_port(port, hints) {
+        Ok(port) => port,
+        Err(e) => return Some(Err(e)),
+    };
+    if let Some(ip) = literal(host, hints.family) {
+        return Some(of_family(host, &[ip], port, hints.family));
+    }
+    let shared = ctx.shared.upgrade()?;
+    let answer = shared.with_world(|w| w.dns_lookup(ctx.host, host));
+    Some(answered(host, answer.result, port, hints.family))
+}
+
+/// The addresses of a lookup on a simulated loop, after the resolver's virtual time
+/// (latency, or the timeout of a name that never answers); `None` on any other loop.
+/// The future is `Send` (it holds the query, not the simulation) like the OS lookup's.
+pub(crate) fn lookup(
+    host: &str,
+    port: &Port,
+    hints: &Hints,
+) -> Option<impl Future<Output = Result<Vec<SockAddr>>> + Send + use<>> {
+    let ctx = current_host()?;
+    let (family, host) = (hints.family, host.to_string());
+    let start = checked_port(port, hints).and_then(|port| match literal(&host, family) {
+        Some(ip) => Ok(Err(of_family(&host, &[ip], port, family))),
+        None => start_query(&ctx, &host).map(|query| Ok((query, port))),
+    });
+    Some(async move {
+        let (query, port) = match start {
+            Err(e) => return Err(e),
+            Ok(Err(numeric)) => return numeric,
+            Ok(Ok(started)) => started,
+        };
+        let result = poll_fn(|cx| poll_query(query, cx)).await;
+        answered(&host, result, port, family)
+    })
+}
+
+/// The port of a simulated lookup: a number (service names are not simulated).
+fn checked_port(port: &Port, hints: &Hints) -> Result<u16> {
     if hints.family == Family::UNIX {
         guard("a unix-domain address");
     }
-    Some(numeric(host, port, hints.family))
-}
-
-/// `host:port` as an address of `family` (either for `UNSPEC`).
-fn numeric(host: &str, port: &Port, family: Family) -> Result<Vec<SockAddr>> {
-    let port = port.number().ok_or_else(|| {
+    port.number().ok_or_else(|| {
         let what = "sock::sim: service names are not simulated; give a port number";
         Error::new(ErrorKind::InvalidInput, what)
-    })?;
-    let ip = match host {
-        "*" | "" if family == Family::INET6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-        "*" | "" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        _ => host.parse().map_err(|_| no_dns(host))?,
+    })
+}
+
+/// Starts a DNS query of `host` in the world.
+fn start_query(ctx: &HostCtx, host: &str) -> Result<SocketId> {
+    let shared = ctx.shared.upgrade().ok_or_else(gone)?;
+    Ok(shared.with_world(|w| w.dns_start(ctx.host, host)))
+}
+
+/// Polls a DNS query: its answer, or parked until it arrives.
+fn poll_query(
+    query: SocketId,
+    cx: &mut Context<'_>,
+) -> Poll<std::result::Result<Vec<IpAddr>, ErrorKind>> {
+    let Some(shared) = current_host().and_then(|ctx| ctx.shared.upgrade()) else {
+        return Poll::Ready(Err(ErrorKind::Closed));
     };
-    let fits = family == Family::UNSPEC || (family == Family::INET6) == ip.is_ipv6();
-    if !fits {
+    match shared.with_world(|w| w.dns_take(query)) {
+        Some(result) => Poll::Ready(result),
+        None => {
+            shared.park(query, 0, cx.waker());
+            Poll::Pending
+        }
+    }
+}
+
+/// The error of a simulation that is gone.
+fn gone() -> Error {
+    Error::new(ErrorKind::Closed, "sock::sim: the simulation is gone")
+}
+
+/// A DNS answer as addresses of `family` with `port`.
+fn answered(
+    host: &str,
+    result: std::result::Result<Vec<IpAddr>, ErrorKind>,
+    port: u16,
+    family: Family,
+) -> Result<Vec<SockAddr>> {
+    match result {
+        Ok(ips) => of_family(host, &ips, port, family),
+        Err(kind) => Err(Error::new(kind, format!("sock::sim: lookup of {host:?}"))),
+    }
+}
+
+/// A numeric host or `"*"`, as an address of `family`'s kind.
+fn literal(host: &str, family: Family) -> Option<IpAddr> {
+    match host {
+        "*" | "" if family == Family::INET6 => Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        "*" | "" => Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        _ => host.parse().ok(),
+    }
+}
+
+/// The addresses among `ips` that fit `family` (either for `UNSPEC`), with `port`.
+fn of_family(host: &str, ips: &[IpAddr], port: u16, family: Family) -> Result<Vec<SockAddr>> {
+    let fits = |ip: &&IpAddr| family == Family::UNSPEC || (family == Family::INET6) == ip.is_ipv6();
+    let addrs: Vec<SockAddr> = ips
+        .iter()
+        .filter(fits)
+        .map(|ip| SockAddr::from(SocketAddr::new(*ip, port)))
+        .collect();
+    if addrs.is_empty() {
         return Err(Error::new(
             ErrorKind::NoAddress,
             format!("{host:?} has no address of the socket's family"),
         ));
     }
-    Ok(vec![SockAddr::from(SocketAddr::new(ip, port))])
-}
-
-/// The error of a name on a simulated loop.
-fn no_dns(host: &str) -> Error {
-    let what = format!("sock::sim: no name resolves in the simulation yet ({host:?})");
-    Error::new(ErrorKind::HostNotFound, what)
+    Ok(addrs)
 }
 
 impl SimSocket {

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use super::dns::Dns;
 use super::log::EventLog;
 use super::net::{Link, Net, TcpFaults};
 use super::rng::Rng;
@@ -59,6 +60,8 @@ pub struct World {
     /// TCP segments sent into a cut direction, sent on at the repair in the order they
     /// were held: (from, to, segment, the sending socket whose order they keep).
     pub(crate) held: Vec<Held>,
+    /// Name records and the resolver's latency and timeout.
+    pub(crate) dns: Dns,
 }
 
 /// One host: a name, its addresses and its kernel's port tables.
@@ -110,6 +113,8 @@ pub(crate) enum Event {
     Udp(Datagram),
     /// A partitioned direction heals.
     Repair(HostId, HostId),
+    /// A DNS answer arrives for a query (`dns.rs`).
+    Dns(SocketId),
 }
 
 impl World {
@@ -140,6 +145,7 @@ impl World {
             changed: BTreeSet::new(),
             fired: Vec::new(),
             held: Vec::new(),
+            dns: Dns::default(),
         }
     }
 
@@ -483,6 +489,11 @@ impl World {
         }
     }
 
+    /// Records `id` as changed: the backend wakes the tasks waiting on it.
+    pub(crate) fn mark_changed(&mut self, id: SocketId) {
+        self.changed.insert(id);
+    }
+
     /// Records every touched socket whose readiness differs from before.
     pub(crate) fn settle(&mut self) {
         for (socket, before) in std::mem::take(&mut self.touched) {
@@ -502,6 +513,7 @@ impl World {
             Event::Tcp(segment) => self.tcp_arrive(segment),
             Event::Udp(datagram) => self.udp_arrive(datagram),
             Event::Repair(a, b) => self.repair(a, b),
+            Event::Dns(id) => self.dns_arrive(id),
         }
     }
 
