@@ -126,8 +126,9 @@
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
 //!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
-//!   the model (the socket keeps it), socket options, host crash/restart, clock skew, clogging, swarm mode, `buggify!`, the
-//!   model checker, the differential suite against real loopback.
+//!   the model (the socket keeps it), socket options, host crash/restart, clock skew,
+//!   clogging, swarm mode, `buggify!`, the model checker, the differential suite
+//!   against real loopback.
 
 mod backend;
 mod dns;
