@@ -1,6 +1,7 @@
 //! An echo server and several clients on simulated hosts (`sock::sim`), under faults
-//! drawn from a seed: link latency and jitter, per-connection resets and stalls, and a
-//! partition between the server and one client that heals later.
+//! drawn from a seed: link latency and jitter, DNS latency, per-connection resets and
+//! stalls, and a partition between the server and one client that heals later. The
+//! clients find the server by name ([`NAME`], a record of the world's DNS).
 //!
 //! Each client sends messages of seeded sizes and contents and checks that each one
 //! comes back byte-exact or fails with a clean error (a reset, a timeout, …); a wrong
@@ -19,6 +20,9 @@ use sock::{ErrorKind, Expires, Family, Shutdown, Tcp};
 
 /// The server's address.
 pub const SERVER: &str = "10.0.0.1";
+
+/// The server's name in the world's DNS.
+pub const NAME: &str = "echo.sim";
 
 /// The echo port.
 pub const PORT: u16 = 7;
@@ -59,6 +63,8 @@ pub struct Faults {
     pub link: Link,
     /// Resets and stalls drawn per connection.
     pub tcp: TcpFaults,
+    /// How long each DNS answer takes.
+    pub dns_latency: Duration,
     /// The client cut off from the server (both ways), when it is cut off.
     pub cut_client: usize,
     /// When the cut starts.
@@ -99,6 +105,7 @@ impl Faults {
             cut_client: rng.below(CLIENTS as u64) as usize,
             cut_at: millis(&mut rng, 0, 2000),
             cut_for: millis(&mut rng, 10, 8000),
+            dns_latency: millis(&mut rng, 0, 100),
         }
     }
 }
@@ -132,6 +139,8 @@ pub fn run_seed(seed: u64) -> Result<Outcome, String> {
     let control = sim.add_host("control", &[ip("10.0.9.1")]);
     sim.world().set_default_link(faults.link);
     sim.world().set_tcp_faults(faults.tcp);
+    sim.world().add_dns(NAME, &[ip(SERVER)]);
+    sim.world().set_dns_latency(faults.dns_latency);
     spawn_server(&server);
     let tasks: Vec<_> = clients
         .iter()
@@ -305,10 +314,10 @@ fn is_clean(kind: ErrorKind) -> bool {
     )
 }
 
-/// One request: connect, send `msg`, half-close, read the reply to its end.
+/// One request: connect by name, send `msg`, half-close, read the reply to its end.
 async fn echo_once(msg: &[u8]) -> sock::Result<Vec<u8>> {
     let c = sock::tcp(Family::INET)?;
-    c.connect(SERVER, PORT).timeout(DEADLINE).await?;
+    c.connect(NAME, PORT).timeout(DEADLINE).await?;
     c.send(msg).timeout(DEADLINE).await?;
     c.shutdown(Shutdown::Write)?;
     let reply = c.recvall().timeout(DEADLINE).await?;
