@@ -197,3 +197,31 @@ fn try_recv_after_readable_in_an_expired_scope_reads() {
         assert_eq!(buf[0], b'x');
     });
 }
+
+/// Regression (chaos seed 10094): past a scope's deadline `writable()` parked instead
+/// of failing with `Timeout`, so the scope dropped the future that awaited it — and
+/// with it the count of the bytes its `try_send`s had moved.
+#[test]
+fn writable_in_an_expired_scope_fails_inside_the_future() {
+    sock::run(async {
+        let (a, _b) = sock_tests::pair(Family::INET).await.unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let r = sock::timeout(Duration::ZERO, async {
+            let mut sent = 0usize;
+            for _ in 0..10_000 {
+                match a.try_send(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            assert!(sent > 0, "a fresh connection takes some bytes");
+            // The buffer is full: this waits, until the scope's deadline.
+            let e = a.writable().await.expect_err("the peer never reads");
+            Ok((e.kind(), sent))
+        })
+        .await;
+        let (kind, _) = r.expect("the future saw the error where it awaited");
+        assert_eq!(kind, ErrorKind::Timeout);
+    });
+}
