@@ -147,3 +147,81 @@ fn a_scope_ends_a_wait_that_is_not_a_socket() {
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
     });
 }
+
+/// Waits (bounded) until the kernel holds at least one byte for `s`, without the loop
+/// seeing an event for it: a non-blocking `MSG_PEEK` on the fd.
+#[cfg(unix)]
+fn until_queued(s: &Tcp) {
+    use std::os::fd::AsRawFd;
+    for _ in 0..10_000 {
+        let mut byte = 0u8;
+        // SAFETY: `byte` is a live one-byte buffer and the fd is `s`'s, open here.
+        let n = unsafe {
+            libc::recv(
+                s.as_raw_fd(),
+                (&raw mut byte).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        if n == 1 {
+            return;
+        }
+        std::thread::yield_now();
+    }
+    panic!("the byte sent on loopback never reached the receive queue");
+}
+
+/// Regression (chaos seeds 77 and 296): in an expired scope `readable()` asks the OS
+/// (a peek) and says ready, but the readiness flag stayed clear, so `try_recv` said
+/// `WouldBlock` without a syscall — and a `readable()`/`try_recv` loop spun forever
+/// inside the scope's last poll.
+#[cfg(unix)]
+#[test]
+fn try_recv_after_readable_in_an_expired_scope_reads() {
+    sock::run(async {
+        let (a, b) = sock_tests::pair(Family::INET).await.unwrap();
+        let mut buf = [0u8; 8];
+        // Drain: the WouldBlock clears b's read readiness.
+        let e = b.try_recv(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
+        a.send(b"x").await.unwrap();
+        until_queued(&b);
+        // No yield since: the loop has not seen b's event, the flag is still clear.
+        let r = sock::timeout(Duration::ZERO, async {
+            b.readable().await?;
+            b.try_recv(&mut buf)
+        })
+        .await;
+        assert_eq!(r.unwrap(), 1, "readable() said ready, so try_recv reads");
+        assert_eq!(buf[0], b'x');
+    });
+}
+
+/// Regression (chaos seed 10094): past a scope's deadline `writable()` parked instead
+/// of failing with `Timeout`, so the scope dropped the future that awaited it — and
+/// with it the count of the bytes its `try_send`s had moved.
+#[test]
+fn writable_in_an_expired_scope_fails_inside_the_future() {
+    sock::run(async {
+        let (a, _b) = sock_tests::pair(Family::INET).await.unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        let r = sock::timeout(Duration::ZERO, async {
+            let mut sent = 0usize;
+            for _ in 0..10_000 {
+                match a.try_send(&chunk) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            assert!(sent > 0, "a fresh connection takes some bytes");
+            // The buffer is full: this waits, until the scope's deadline.
+            let e = a.writable().await.expect_err("the peer never reads");
+            Ok((e.kind(), sent))
+        })
+        .await;
+        let (kind, _) = r.expect("the future saw the error where it awaited");
+        assert_eq!(kind, ErrorKind::Timeout);
+    });
+}

@@ -456,7 +456,11 @@ impl Registration {
     /// confirmation, and when the transfer was `short` (less than asked) the queue is
     /// taken as drained (readiness cleared, no `WouldBlock` syscall needed) — unless a
     /// hang-up, an error or urgent data was seen on `dir`, after which a short read no
-    /// longer proves a drain. Returns whether readiness was cleared.
+    /// longer proves a drain. Otherwise the direction is ready: a syscall that just
+    /// succeeded makes the next one worth a try as an event would (an operation that
+    /// asked the OS past its deadline, ignoring a clear flag, must not leave the flag
+    /// saying `WouldBlock` about a socket it found ready). Returns whether readiness
+    /// was cleared.
     ///
     /// # Examples
     ///
@@ -475,9 +479,7 @@ impl Registration {
             let half = slot.half(dir);
             half.confirmed = false;
             let drained = short && !half.eager;
-            if drained {
-                half.ready = false;
-            }
+            half.ready = !drained;
             drained
         })
     }

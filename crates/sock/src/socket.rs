@@ -582,6 +582,8 @@ impl Core {
     }
 
     /// Waits until `dir` may be ready (a hint: for `writable`), as the poll-level claim.
+    /// Past a scope's deadline (`Mode::Expired`) a wait that would park forgets its
+    /// waiter and fails with `Timeout` instead, as every operation does there.
     pub(crate) fn poll_hint_level(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
@@ -589,7 +591,11 @@ impl Core {
         };
         let cell = &self.poll_waits[dir_index(dir)];
         let mut wait = cell.get();
-        let r = poll_hint(io, dir, cx, &mut wait);
+        let mut r = poll_hint(io, dir, cx, &mut wait);
+        if r.is_pending() && scope::mode() == Mode::Expired {
+            io.reg.forget(dir, &mut wait);
+            r = Poll::Ready(Err(scope::expired()));
+        }
         cell.set(wait);
         r
     }

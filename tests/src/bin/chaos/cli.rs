@@ -20,7 +20,7 @@ const USAGE: &str =
   --heap [N]       run N scenarios (default 1000) in this process, reporting the live heap
   --skip LIST      leave ingredients out (comma-separated): prepoll, urgent, exactfill,
                    burst, moved, flood, readable, unconnected, shared, abrupt, extras,
-                   closedgram
+                   closedgram, via (poll-level and I/O-trait calls), halves, scope
                    (and selftest: not an ingredient, it adds a fake violation to every
                    scenario, for chaos's own tests of its reports)
 

@@ -70,6 +70,9 @@ pub(crate) trait Endpoint: Clone + 'static {
     /// The shared-poller mode (its `close` keeps the fd until the last handle goes).
     const SHARED: bool;
 
+    /// The mode's clock, sleep and scope deadlines.
+    type Clock: crate::level::Clock;
+
     /// Sends all of `buf` (a stream) or `buf` as one datagram.
     fn send<'a>(&'a self, buf: &'a [u8], cut: crate::plan::Cut) -> Self::Fut<'a, Outcome>;
 
@@ -88,8 +91,16 @@ pub(crate) trait Endpoint: Clone + 'static {
     /// Suspends the running thread until resumed (loop mode; else a no-op).
     fn suspend() -> Self::Fut<'static, ()>;
 
-    /// Shuts a stream down.
+    /// Shuts a stream down (a write half's `Write` shutdown also drops the half).
     fn shutdown(&self, how: Shutdown) -> sock::Result<()>;
+
+    /// Shuts writing down at the end of the plan: through the I/O traits' `close` or
+    /// `shutdown` for those vias (whole streams), else [`shutdown`](Endpoint::shutdown).
+    fn close_write(&self, via: crate::plan::Via) -> Self::Fut<'_, sock::Result<()>>;
+
+    /// The reader's and the writer's endpoint: the read and write halves
+    /// (`into_split`) of a stream, two handles of a datagram socket.
+    fn into_halves(self) -> (Self, Self);
 
     /// Closes the socket for every handle.
     fn close(&self);

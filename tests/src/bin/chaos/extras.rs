@@ -20,7 +20,7 @@ use sock::{
 
 use crate::endpoint::Endpoint;
 use crate::flow::Flow;
-use crate::plan::{Extra, ReadOp, TimerStop};
+use crate::plan::{Extra, ReadOp, Steps, TimerStop};
 use crate::reader::{Pace, reader};
 use crate::report::{Task, op, violation};
 
@@ -280,7 +280,7 @@ impl Pace for Yielding {
 /// adds up the yielded sizes, which must match what the body checked.
 pub(crate) fn generator_reader<E: Endpoint>(
     ep: E,
-    ops: Vec<ReadOp>,
+    ops: Steps<ReadOp>,
     flow: Arc<Flow>,
     task: Task,
 ) -> impl Future<Output = ()> {

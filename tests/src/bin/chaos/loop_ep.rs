@@ -1,6 +1,7 @@
-//! [`Endpoint`] for the loop mode: `Tcp` and `Udp` (unix ones too), `!Send` futures.
+//! [`Endpoint`] for the loop mode: `Tcp` (or its owned halves) and `Udp` (unix ones
+//! too), `!Send` futures.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::net::Shutdown;
 use std::pin::Pin;
@@ -8,17 +9,35 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sock::{ErrorKind, Expires, Op, SockAddr, Tcp, Udp, io::OptValue};
+use sock::io::{OptValue, OwnedReadHalf, OwnedWriteHalf};
+use sock::{ErrorKind, Expires, Op, SockAddr, Tcp, Udp};
 
 use crate::endpoint::{Endpoint, Outcome, cancel, race_ms};
-use crate::plan::{Cut, Wait};
+use crate::level::{self, LoopClock, deadline_of};
+use crate::plan::{Cut, Via, Wait};
 
 /// A boxed loop-mode future.
 pub(crate) type LocalFut<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
-/// A stream socket of the loop mode.
+/// A stream socket of the loop mode, whole or one of its owned halves.
 #[derive(Clone, Debug)]
-pub(crate) struct LoopStream(pub(crate) Tcp);
+pub(crate) struct LoopStream {
+    /// The socket (options, close, and what a half does not have).
+    tcp: Tcp,
+    /// Which part of it this endpoint moves bytes through.
+    half: LoopHalf,
+}
+
+/// Which part of a loop-mode stream an endpoint moves bytes through.
+#[derive(Clone, Debug)]
+enum LoopHalf {
+    /// The whole stream.
+    Whole,
+    /// The read half (the reader's).
+    Read(Rc<OwnedReadHalf>),
+    /// The write half (the writer's), `None` once dropped after a write shutdown.
+    Write(Rc<RefCell<Option<Rc<OwnedWriteHalf>>>>),
+}
 
 /// A datagram socket of the loop mode and where it sends (`None`: connected).
 #[derive(Clone, Debug)]
@@ -31,15 +50,7 @@ pub(crate) struct LoopDgram {
 
 /// The absolute deadline of `wait` on the loop's clock.
 pub(crate) fn deadline(wait: Wait) -> Option<Instant> {
-    let now = sock::clock();
-    match wait {
-        Wait::Unbounded => None,
-        Wait::Past => Some(now.checked_sub(Duration::from_millis(5)).unwrap_or(now)),
-        Wait::Now | Wait::Zero => Some(now),
-        Wait::Tiny => Some(now + Duration::from_millis(1)),
-        Wait::Ms(ms) => Some(now + Duration::from_millis(u64::from(ms))),
-        Wait::Large => Some(now + Duration::from_secs(3)),
-    }
+    deadline_of(wait, sock::clock())
 }
 
 /// Runs a loop-mode operation under `cut`.
@@ -104,6 +115,8 @@ macro_rules! loop_common {
     () => {
         const SHARED: bool = false;
 
+        type Clock = LoopClock;
+
         type Fut<'a, T: 'a> = LocalFut<'a, T>;
 
         fn pause(ms: u64) -> LocalFut<'static, ()> {
@@ -135,9 +148,43 @@ macro_rules! loop_common {
 }
 
 impl LoopStream {
+    /// The whole stream `tcp`.
+    pub(crate) fn new(tcp: Tcp) -> LoopStream {
+        LoopStream {
+            tcp,
+            half: LoopHalf::Whole,
+        }
+    }
+
     /// The socket.
     fn sock(&self) -> &Tcp {
-        &self.0
+        &self.tcp
+    }
+
+    /// The write half, unless dropped (`None`: whole).
+    fn write_half(&self) -> Option<Option<Rc<OwnedWriteHalf>>> {
+        match &self.half {
+            LoopHalf::Write(w) => Some(w.borrow().clone()),
+            _ => None,
+        }
+    }
+
+    /// Sends all of `buf` through the write half.
+    fn send_half<'a>(
+        &'a self,
+        w: Option<Rc<OwnedWriteHalf>>,
+        buf: &'a [u8],
+        cut: Cut,
+    ) -> LocalFut<'a, Outcome> {
+        let Some(w) = w else {
+            return Box::pin(dropped_half());
+        };
+        Box::pin(async move {
+            match cut.via {
+                Via::Op => drive(w.send(buf), cut, move |_| buf.len()).await,
+                via => level::send::<LoopClock, _, Tcp>(via, &*w, None, buf, cut).await,
+            }
+        })
     }
 }
 
@@ -145,24 +192,82 @@ impl Endpoint for LoopStream {
     loop_common!();
 
     fn send<'a>(&'a self, buf: &'a [u8], cut: Cut) -> LocalFut<'a, Outcome> {
-        Box::pin(drive(self.0.send(buf), cut, move |_| buf.len()))
+        if let Some(w) = self.write_half() {
+            return self.send_half(w, buf, cut);
+        }
+        match cut.via {
+            Via::Op => Box::pin(drive(self.tcp.send(buf), cut, move |_| buf.len())),
+            via => {
+                let t = Some(self.tcp.clone());
+                Box::pin(level::send::<LoopClock, _, _>(via, &self.tcp, t, buf, cut))
+            }
+        }
     }
 
     fn recv<'a>(&'a self, buf: &'a mut [u8], cut: Cut) -> LocalFut<'a, Outcome> {
-        Box::pin(drive(self.0.recv(buf), cut, |&n| n))
+        match (&self.half, cut.via) {
+            (LoopHalf::Read(r), Via::Op) => Box::pin(drive(r.recv(buf), cut, |&n| n)),
+            (LoopHalf::Read(r), via) => {
+                let r = r.clone();
+                Box::pin(
+                    async move { level::recv::<LoopClock, _, Tcp>(via, &*r, None, buf, cut).await },
+                )
+            }
+            (_, Via::Op) => Box::pin(drive(self.tcp.recv(buf), cut, |&n| n)),
+            (_, via) => {
+                let t = Some(self.tcp.clone());
+                Box::pin(level::recv::<LoopClock, _, _>(via, &self.tcp, t, buf, cut))
+            }
+        }
     }
 
     fn recvn<'a>(&'a self, buf: &'a mut [u8], cut: Cut) -> LocalFut<'a, Outcome> {
         let len = buf.len();
-        Box::pin(drive(self.0.recvn(buf), cut, move |_| len))
+        match &self.half {
+            LoopHalf::Read(r) => Box::pin(drive(r.recvn(buf), cut, move |_| len)),
+            _ => Box::pin(drive(self.tcp.recvn(buf), cut, move |_| len)),
+        }
     }
 
     fn readable(&self, cut: Cut) -> LocalFut<'_, Outcome> {
-        Box::pin(drive(self.0.readable(), cut, |_| 0))
+        match &self.half {
+            LoopHalf::Read(r) => Box::pin(drive(r.readable(), cut, |_| 0)),
+            _ => Box::pin(drive(self.tcp.readable(), cut, |_| 0)),
+        }
     }
 
     fn shutdown(&self, how: Shutdown) -> sock::Result<()> {
-        self.0.shutdown(how)
+        match (&self.half, how) {
+            (LoopHalf::Write(w), Shutdown::Write) => {
+                let Some(half) = w.borrow_mut().take() else {
+                    return self.tcp.shutdown(how);
+                };
+                half.shutdown_write()
+            }
+            _ => self.tcp.shutdown(how),
+        }
+    }
+
+    fn close_write(&self, via: Via) -> LocalFut<'_, sock::Result<()>> {
+        match via {
+            Via::Futures | Via::Tokio if self.write_half().is_none() => {
+                Box::pin(level::close_write::<LoopClock, _>(via, self.tcp.clone()))
+            }
+            _ => Box::pin(std::future::ready(self.shutdown(Shutdown::Write))),
+        }
+    }
+
+    fn into_halves(self) -> (LoopStream, LoopStream) {
+        let (r, w) = self.tcp.clone().into_split();
+        let read = LoopStream {
+            tcp: self.tcp.clone(),
+            half: LoopHalf::Read(Rc::new(r)),
+        };
+        let write = LoopStream {
+            tcp: self.tcp,
+            half: LoopHalf::Write(Rc::new(RefCell::new(Some(Rc::new(w))))),
+        };
+        (read, write)
     }
 }
 
@@ -197,6 +302,23 @@ impl Endpoint for LoopDgram {
 
     fn shutdown(&self, _how: Shutdown) -> sock::Result<()> {
         Err(sock::Error::from(ErrorKind::Unsupported))
+    }
+
+    fn close_write(&self, _via: Via) -> LocalFut<'_, sock::Result<()>> {
+        Box::pin(std::future::ready(self.shutdown(Shutdown::Write)))
+    }
+
+    fn into_halves(self) -> (LoopDgram, LoopDgram) {
+        (self.clone(), self)
+    }
+}
+
+/// The outcome of a send on a write half the writer dropped (after shutting writing
+/// down): nothing moved, as a send after a write shutdown.
+pub(crate) async fn dropped_half() -> Outcome {
+    Outcome::Failed {
+        kind: ErrorKind::Closed,
+        moved: 0,
     }
 }
 

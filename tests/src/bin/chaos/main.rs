@@ -5,7 +5,14 @@
 //! with two workers), and per endpoint a writer and a reader task running random
 //! sends and receives of 0 B to 4 MiB with deadlines past, zero, tiny and large,
 //! cancelled mid-way or not, among shutdowns, closes (from other tasks and other OS
-//! threads), resets, options valid and invalid, suspensions; beside them callback
+//! threads), resets, options valid and invalid, suspensions. A stream send or receive
+//! moves its bytes through the operation, or `poll_send`/`poll_recv` in `poll_fn`, or
+//! `writable()`/`readable()` then `try_send`/`try_recv`, or the futures-io or tokio-io
+//! traits (`level.rs`); the reader and writer may own the read and write halves
+//! (`into_split`, the write half dropped once it shut writing down); runs of steps go
+//! under one scope deadline (`sock::timeout`/`deadline`, `sock::shared::…` in the
+//! shared mode). These are drawn after the rest of the plan (`twist.rs`), so older
+//! draws of a seed keep their meaning. Beside them callback
 //! timers, sleep jobs, coroutine hand-overs and generators doing I/O; after them
 //! targeted probes. The invariants — every byte counted as sent arrives in order,
 //! `Error::transferred()` is exact, timers are never early nor late to cancel, no hang,
@@ -30,6 +37,8 @@ mod extras;
 mod flow;
 #[cfg(target_os = "linux")]
 mod heap;
+#[cfg(target_os = "linux")]
+mod level;
 #[cfg(target_os = "linux")]
 mod loop_ep;
 #[cfg(target_os = "linux")]
@@ -56,6 +65,8 @@ mod scenario_loop;
 mod scenario_shared;
 #[cfg(target_os = "linux")]
 mod shared_ep;
+#[cfg(target_os = "linux")]
+mod twist;
 #[cfg(target_os = "linux")]
 mod watchdog;
 #[cfg(target_os = "linux")]

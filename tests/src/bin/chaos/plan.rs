@@ -12,6 +12,7 @@ use std::fmt;
 use std::net::Shutdown;
 
 use crate::rng::Rng;
+pub(crate) use crate::twist::{Span, Via};
 
 /// The socket kind of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +131,8 @@ pub(crate) struct Cut {
     pub(crate) wait: Wait,
     /// Whether it may be dropped mid-way.
     pub(crate) cancel: Cancel,
+    /// Streams: the calls that move the bytes (drawn after the rest of the plan).
+    pub(crate) via: Via,
 }
 
 impl Cut {
@@ -137,12 +140,14 @@ impl Cut {
     pub(crate) const PLAIN: Cut = Cut {
         wait: Wait::Unbounded,
         cancel: Cancel::Never,
+        via: Via::Op,
     };
 
     /// A deadline already past, awaited.
     pub(crate) const PAST: Cut = Cut {
         wait: Wait::Past,
         cancel: Cancel::Never,
+        via: Via::Op,
     };
 
     /// Whether the operation may end without having waited for the socket.
@@ -227,9 +232,47 @@ pub(crate) struct EndPlan {
     /// Closes the socket after this many ms from another task (loop mode) or another OS
     /// thread (shared mode).
     pub(crate) closer: Option<u8>,
+    /// Streams: the writer owns the write half and the reader the read half
+    /// (`into_split`); the writer drops its half after shutting writing down.
+    pub(crate) halves: bool,
+    /// Writer steps run under one scope deadline.
+    pub(crate) writer_scope: Option<Span>,
+    /// Reader steps (of the first pass) run under one scope deadline (streams).
+    pub(crate) reader_scope: Option<Span>,
+    /// Streams: how the writer shuts writing down at the end of its plan.
+    pub(crate) finish: Via,
+}
+
+/// A task's steps, with the twists on them.
+#[derive(Clone, Debug)]
+pub(crate) struct Steps<T> {
+    /// The steps.
+    pub(crate) ops: Vec<T>,
+    /// Steps run under one scope deadline.
+    pub(crate) scope: Option<Span>,
+    /// Writers: how writing is shut down at the end.
+    pub(crate) finish: Via,
 }
 
 impl EndPlan {
+    /// The writer task's steps.
+    pub(crate) fn writer_steps(&self) -> Steps<WriteOp> {
+        Steps {
+            ops: self.writer.clone(),
+            scope: self.writer_scope,
+            finish: self.finish,
+        }
+    }
+
+    /// The reader task's steps.
+    pub(crate) fn reader_steps(&self) -> Steps<ReadOp> {
+        Steps {
+            ops: self.reader.clone(),
+            scope: self.reader_scope,
+            finish: Via::Op,
+        }
+    }
+
     /// Whether this endpoint shuts its reading down. Linux then keeps accepting bytes
     /// until the receive buffer is full and advertises a zero window for good; the
     /// peer's sends wait until the orphaned socket times out a minute later — a hang of
@@ -372,7 +415,7 @@ pub(crate) struct Skips(pub(crate) Vec<String>);
 
 impl Skips {
     /// Every name `--skip` takes.
-    pub(crate) const NAMES: [&'static str; 13] = [
+    pub(crate) const NAMES: [&'static str; 16] = [
         "prepoll",
         "urgent",
         "exactfill",
@@ -386,6 +429,9 @@ impl Skips {
         "extras",
         "closedgram",
         "selftest",
+        "via",
+        "halves",
+        "scope",
     ];
 
     /// Whether `name` is skipped.
@@ -411,6 +457,7 @@ impl Plan {
         }
         let extras = ctx.extras(&mut rng.fork());
         let probes = ctx.probes(&mut rng.fork());
+        crate::twist::draw(&mut ends, kind, skips, &mut rng.fork());
         Plan {
             seed,
             kind,
@@ -468,6 +515,10 @@ impl Ctx<'_> {
             generator,
             start,
             closer,
+            halves: false,
+            writer_scope: None,
+            reader_scope: None,
+            finish: Via::Op,
         }
     }
 
@@ -575,7 +626,11 @@ impl Ctx<'_> {
             true => Cancel::Never,
             false => cancel,
         };
-        Cut { wait, cancel }
+        Cut {
+            wait,
+            cancel,
+            via: Via::Op,
+        }
     }
 
     /// An option by name with a value: valid ones, a wrong-kind value, an unknown name.
@@ -751,6 +806,11 @@ fn write_end(f: &mut fmt::Formatter<'_>, end: &EndPlan) -> fmt::Result {
         f,
         "  {}: buffers={:?} connected={} generator={} start={:?} closer={:?}",
         end.name, end.buffers, end.connected, end.generator, end.start, end.closer
+    )?;
+    writeln!(
+        f,
+        "  {}: halves={} writer_scope={:?} reader_scope={:?} finish={:?}",
+        end.name, end.halves, end.writer_scope, end.reader_scope, end.finish
     )?;
     writeln!(f, "  {}.writer: {}", end.name, list(&end.writer))?;
     writeln!(f, "  {}.reader: {}", end.name, list(&end.reader))

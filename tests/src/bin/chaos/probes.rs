@@ -201,6 +201,7 @@ async fn send_items<E: Endpoint>(a: &E, stream: bool, count: usize, buf: &mut Ve
     let cut = Cut {
         wait: Wait::Large,
         cancel: Cancel::Never,
+        via: crate::plan::Via::Op,
     };
     if stream {
         buf.resize(count * 8, 0);
@@ -230,6 +231,7 @@ pub(crate) async fn moved_recv<E: Endpoint>(ep: E) -> Outcome {
     let cut = Cut {
         wait: Wait::Large,
         cancel: Cancel::Never,
+        via: crate::plan::Via::Op,
     };
     ep.recv(&mut buf, cut).await
 }
@@ -269,6 +271,7 @@ pub(crate) async fn unix_flood<E: Endpoint>(sender: E, receiver: E, wait: u16) {
     let cut = Cut {
         wait: Wait::Ms(wait),
         cancel: Cancel::Never,
+        via: crate::plan::Via::Op,
     };
     let out = sender.send(&buf, cut).await;
     let (load, wall) = (watchdog::own_load(), t0.elapsed());
@@ -294,6 +297,7 @@ async fn fill_queue<E: Endpoint>(sender: &E, buf: &[u8]) -> bool {
     let short = Cut {
         wait: Wait::Tiny,
         cancel: Cancel::Never,
+        via: crate::plan::Via::Op,
     };
     for i in 0..200 {
         op(PROBE, format_args!("flood: send {i}"));

@@ -13,8 +13,9 @@ use sock::ErrorKind;
 
 use crate::endpoint::{Endpoint, Outcome};
 use crate::flow::{End, Flow};
+use crate::level;
 use crate::pattern::{self, END_SEQ, Parsed};
-use crate::plan::{Cut, ReadOp, Wait};
+use crate::plan::{Cut, ReadOp, Span, Steps, Wait};
 use crate::report::{Task, op, violation};
 use crate::writer::show;
 
@@ -76,7 +77,7 @@ fn pass_step(step: ReadOp, first: bool) -> Option<ReadOp> {
 /// the bytes (streams) or datagrams checked.
 pub(crate) async fn reader<E: Endpoint, P: Pace>(
     ep: E,
-    ops: Vec<ReadOp>,
+    steps: Steps<ReadOp>,
     flow: Arc<Flow>,
     task: Task,
     pace: P,
@@ -88,18 +89,23 @@ pub(crate) async fn reader<E: Endpoint, P: Pace>(
         buf: Vec::new(),
         pos: 0,
         last_seq: None,
+        scoped: false,
     };
-    let mut first = true;
-    let end = 'run: loop {
-        for &step in &ops {
-            let Some(step) = pass_step(step, first) else {
-                continue;
-            };
-            if let Some(end) = r.step(step, &pace).await {
-                break 'run end;
+    let ops = &steps.ops;
+    let end = 'run: {
+        if let Some(end) = r.first_pass(&steps, &pace).await {
+            break 'run end;
+        }
+        loop {
+            for &step in ops {
+                let Some(step) = pass_step(step, false) else {
+                    continue;
+                };
+                if let Some(end) = r.step(step, &pace).await {
+                    break 'run end;
+                }
             }
         }
-        first = false;
     };
     op(task, format_args!("ended: {end:?} after {}", r.pos));
     r.flow.reader_end(end);
@@ -120,9 +126,54 @@ struct Reader<E> {
     pos: u64,
     /// Datagrams: the last sequence number seen.
     last_seq: Option<u32>,
+    /// Its steps run under a scope deadline now.
+    scoped: bool,
 }
 
 impl<E: Endpoint> Reader<E> {
+    /// The first pass through the plan, its span under its scope deadline; `Some`
+    /// when the flow has ended.
+    async fn first_pass(&mut self, steps: &Steps<ReadOp>, pace: &impl Pace) -> Option<End> {
+        let ops = &steps.ops;
+        let mut i = 0;
+        while i < ops.len() {
+            let Some(span) = steps.scope.filter(|s| s.from == i) else {
+                if let Some(end) = self.step(ops[i], pace).await {
+                    return Some(end);
+                }
+                i += 1;
+                continue;
+            };
+            let to = (i + span.len).min(ops.len());
+            if let Some(end) = self.scoped(span, &ops[i..to], pace).await {
+                return Some(end);
+            }
+            i = to;
+        }
+        None
+    }
+
+    /// Runs `steps` under the scope deadline `span`; `Some` when the flow has ended.
+    async fn scoped(&mut self, span: Span, steps: &[ReadOp], pace: &impl Pace) -> Option<End> {
+        op(
+            self.task,
+            format_args!("scope {span:?} over {} steps", steps.len()),
+        );
+        self.scoped = true;
+        let run = async {
+            for &step in steps {
+                if let Some(end) = self.step(step, pace).await {
+                    return Ok(Some(end));
+                }
+            }
+            Ok(None)
+        };
+        let r = level::scoped::<E::Clock, _, _>(span, run).await;
+        self.scoped = false;
+        op(self.task, format_args!("scope ended: {r:?}"));
+        r.unwrap_or(None)
+    }
+
     /// One planned step; `Some` when the flow has ended.
     async fn step(&mut self, step: ReadOp, pace: &impl Pace) -> Option<End> {
         let stream = self.flow.kind.is_stream();
@@ -221,7 +272,7 @@ impl<E: Endpoint> Reader<E> {
     /// Checks a receive's timeout: never without a deadline, never right after
     /// `readable()` said a read would not block.
     fn timed_out(&self, cut: Cut, ready: bool) {
-        if cut.wait == Wait::Unbounded {
+        if cut.wait == Wait::Unbounded && !self.scoped {
             violation(format!(
                 "{}: a receive without a deadline timed out ({})",
                 self.flow.name,

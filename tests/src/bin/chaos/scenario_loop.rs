@@ -84,7 +84,7 @@ async fn chaos(plan: &Plan, paths: &Paths) {
     op(MAIN, format_args!("connect {}", plan.kind.name()));
     if plan.kind.is_stream() {
         match stream_pair(plan.kind, plan.pre_poll, paths).await {
-            Ok((a, b)) => run_ends(plan, [LoopStream(a), LoopStream(b)], &flows).await,
+            Ok((a, b)) => run_ends(plan, [LoopStream::new(a), LoopStream::new(b)], &flows).await,
             Err(e) => return violation(format!("setup: connecting the pair failed: {e}")),
         }
     } else {
@@ -158,6 +158,14 @@ fn dgram_pair(plan: &Plan, paths: &Paths) -> sock::Result<[LoopDgram; 2]> {
     ])
 }
 
+/// The reader's and the writer's endpoint: `ep`'s halves if `split`, else `ep` twice.
+pub(crate) fn halves<E: Endpoint>(ep: &E, split: bool) -> (E, E) {
+    match split {
+        true => ep.clone().into_halves(),
+        false => (ep.clone(), ep.clone()),
+    }
+}
+
 /// Starts every task of the chaos phase on the endpoints and joins them.
 async fn run_ends<E: Endpoint>(plan: &Plan, eps: [E; 2], flows: &[Arc<Flow>; 2]) {
     let mut tasks: Vec<(Task, Thread<()>)> = Vec::new();
@@ -169,12 +177,12 @@ async fn run_ends<E: Endpoint>(plan: &Plan, eps: [E; 2], flows: &[Arc<Flow>; 2])
             let _ = ep.setopt("so_rcvbuf", OptValue::Int(rcv));
             let _ = ep.setopt("so_sndbuf", OptValue::Int(snd));
         }
-        let writing = writer(ep.clone(), end.writer.clone(), flows[i].clone(), w);
+        let (mine, theirs) = halves(&ep, end.halves);
+        let writing = writer(theirs, end.writer_steps(), flows[i].clone(), w);
         let t = start(end.start, writing);
         writers.push(t.to_ref());
         tasks.push((w, t));
-        let (ops, inbound) = (end.reader.clone(), flows[1 - i].clone());
-        let mine = ep.clone();
+        let (ops, inbound) = (end.reader_steps(), flows[1 - i].clone());
         let t = match end.generator {
             true => sock::spawn(generator_reader(mine, ops, inbound, r)),
             false => sock::spawn(async move {
@@ -297,8 +305,8 @@ async fn burst(kind: Kind, count: usize, paths: &Paths) -> sock::Result<ProbeFut
     if kind.is_stream() {
         let (a, b) = stream_pair(kind, false, paths).await?;
         return Ok(Box::pin(probes::expired_burst(
-            LoopStream(a),
-            LoopStream(b),
+            LoopStream::new(a),
+            LoopStream::new(b),
             true,
             count,
         )));
@@ -323,7 +331,10 @@ fn fresh_dgrams(kind: Kind, paths: &Paths) -> sock::Result<[LoopDgram; 2]> {
 async fn moved(kind: Kind, paths: &Paths) -> sock::Result<ProbeFut> {
     if kind.is_stream() {
         let (a, b) = stream_pair(kind, false, paths).await?;
-        return Ok(Box::pin(moved_between_tasks(LoopStream(a), LoopStream(b))));
+        return Ok(Box::pin(moved_between_tasks(
+            LoopStream::new(a),
+            LoopStream::new(b),
+        )));
     }
     let [a, b] = fresh_dgrams(kind, paths)?;
     Ok(Box::pin(moved_between_tasks(a, b)))

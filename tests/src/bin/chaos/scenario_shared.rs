@@ -59,9 +59,10 @@ macro_rules! run_ends {
             let end = &plan.ends[i];
             let [w, r, c] = ROLES[i];
             set_buffers(&ep, end.buffers);
-            let writing = writer(ep.clone(), end.writer.clone(), flows[i].clone(), w);
+            let (mine, theirs) = crate::scenario_loop::halves(&ep, end.halves);
+            let writing = writer(theirs, end.writer_steps(), flows[i].clone(), w);
             tasks.push((w, mt::spawn(writing)));
-            let (ops, inbound, mine) = (end.reader.clone(), flows[1 - i].clone(), ep.clone());
+            let (ops, inbound) = (end.reader_steps(), flows[1 - i].clone());
             let reading = async move {
                 reader(mine, ops, inbound, r, Direct).await;
             };
@@ -139,7 +140,7 @@ async fn scenario(lp: SharedLoop, plan: Plan, paths: Arc<Paths>) -> Vec<thread::
     op(MAIN, format_args!("connect {}", plan.kind.name()));
     let closers = match plan.kind.is_stream() {
         true => match stream_pair(&lp, plan.kind, plan.pre_poll).await {
-            Ok((a, b)) => run_ends!(&plan, [SharedStream(a), SharedStream(b)], &flows),
+            Ok((a, b)) => run_ends!(&plan, [SharedStream::new(a), SharedStream::new(b)], &flows),
             Err(e) => {
                 violation(format!("setup: connecting the pair failed: {e}"));
                 return Vec::new();
@@ -253,7 +254,7 @@ async fn run_probe(lp: &SharedLoop, probe: Probe, kind: Kind, paths: &Paths) {
 async fn burst(lp: &SharedLoop, kind: Kind, count: usize, paths: &Paths) -> sock::Result<()> {
     if kind.is_stream() {
         let (a, b) = stream_pair(lp, kind, false).await?;
-        probes::expired_burst(SharedStream(a), SharedStream(b), true, count).await;
+        probes::expired_burst(SharedStream::new(a), SharedStream::new(b), true, count).await;
     } else {
         let [a, b] = fresh_dgrams(lp, kind, paths)?;
         probes::expired_burst(a, b, false, count).await;
@@ -276,7 +277,7 @@ fn fresh_dgrams(lp: &SharedLoop, kind: Kind, paths: &Paths) -> sock::Result<[Sha
 async fn moved(lp: &SharedLoop, kind: Kind, paths: &Paths) -> sock::Result<()> {
     if kind.is_stream() {
         let (a, b) = stream_pair(lp, kind, false).await?;
-        moved_between_tasks!(SharedStream(a), SharedStream(b));
+        moved_between_tasks!(SharedStream::new(a), SharedStream::new(b));
     } else {
         let [a, b] = fresh_dgrams(lp, kind, paths)?;
         moved_between_tasks!(a, b);

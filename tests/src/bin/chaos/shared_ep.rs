@@ -1,4 +1,5 @@
-//! [`Endpoint`] for the shared-poller mode: `SharedTcp` and `SharedUdp`, `Send` futures.
+//! [`Endpoint`] for the shared-poller mode: `SharedTcp` (or its owned halves) and
+//! `SharedUdp`, `Send` futures.
 //!
 //! Only single-step operations are ever dropped here (the planner sees to it), so a
 //! dropped one has moved nothing by construction; the operations are the same [`Op`]s
@@ -7,25 +8,43 @@
 use std::future::Future;
 use std::net::Shutdown;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sock::sched::mt;
 use sock::{
     ErrorKind, Expires, Op, SockAddr,
     io::OptValue,
-    shared::{SharedTcp, SharedUdp},
+    shared::{SharedOwnedReadHalf, SharedOwnedWriteHalf, SharedTcp, SharedUdp},
 };
 
 use crate::endpoint::{Endpoint, Outcome, cancel, race_ms};
-use crate::loop_ep::unsupported;
-use crate::plan::{Cut, Wait};
+use crate::level::{self, SharedClock, deadline_of};
+use crate::loop_ep::{dropped_half, unsupported};
+use crate::plan::{Cut, Via, Wait};
 
 /// A boxed shared-mode future.
 pub(crate) type SendFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A stream socket of the shared mode.
+/// A stream socket of the shared mode, whole or one of its owned halves.
 #[derive(Clone, Debug)]
-pub(crate) struct SharedStream(pub(crate) SharedTcp);
+pub(crate) struct SharedStream {
+    /// The socket (options, close, and what a half does not have).
+    tcp: SharedTcp,
+    /// Which part of it this endpoint moves bytes through.
+    half: SharedHalf,
+}
+
+/// Which part of a shared-mode stream an endpoint moves bytes through.
+#[derive(Clone, Debug)]
+enum SharedHalf {
+    /// The whole stream.
+    Whole,
+    /// The read half (the reader's).
+    Read(Arc<SharedOwnedReadHalf>),
+    /// The write half (the writer's), `None` once dropped after a write shutdown.
+    Write(Arc<Mutex<Option<Arc<SharedOwnedWriteHalf>>>>),
+}
 
 /// A datagram socket of the shared mode and where it sends (`None`: connected).
 #[derive(Clone, Debug)]
@@ -38,15 +57,7 @@ pub(crate) struct SharedDgram {
 
 /// The absolute deadline of `wait` (the shared loop's clock is the monotonic one).
 fn deadline(wait: Wait) -> Option<Instant> {
-    let now = Instant::now();
-    match wait {
-        Wait::Unbounded => None,
-        Wait::Past => Some(now.checked_sub(Duration::from_millis(5)).unwrap_or(now)),
-        Wait::Now | Wait::Zero => Some(now),
-        Wait::Tiny => Some(now + Duration::from_millis(1)),
-        Wait::Ms(ms) => Some(now + Duration::from_millis(u64::from(ms))),
-        Wait::Large => Some(now + Duration::from_secs(3)),
-    }
+    deadline_of(wait, Instant::now())
 }
 
 /// Runs a shared-mode operation under `cut`.
@@ -65,6 +76,8 @@ where
 macro_rules! shared_common {
     () => {
         const SHARED: bool = true;
+
+        type Clock = SharedClock;
 
         type Fut<'a, T: 'a> = SendFut<'a, T>;
 
@@ -95,26 +108,94 @@ macro_rules! shared_common {
 }
 
 impl SharedStream {
+    /// The whole stream `tcp`.
+    pub(crate) fn new(tcp: SharedTcp) -> SharedStream {
+        SharedStream {
+            tcp,
+            half: SharedHalf::Whole,
+        }
+    }
+
     /// The socket.
     fn sock(&self) -> &SharedTcp {
-        &self.0
+        &self.tcp
     }
+
+    /// The write half, unless dropped (`None`: whole).
+    fn write_half(&self) -> Option<Option<Arc<SharedOwnedWriteHalf>>> {
+        match &self.half {
+            SharedHalf::Write(w) => Some(lock(w).clone()),
+            _ => None,
+        }
+    }
+
+    /// Sends all of `buf` through the write half.
+    fn send_half<'a>(
+        &'a self,
+        w: Option<Arc<SharedOwnedWriteHalf>>,
+        buf: &'a [u8],
+        cut: Cut,
+    ) -> SendFut<'a, Outcome> {
+        let Some(w) = w else {
+            return Box::pin(dropped_half());
+        };
+        Box::pin(async move {
+            match cut.via {
+                Via::Op => drive(w.send(buf), cut, move |_| buf.len()).await,
+                via => level::send::<SharedClock, _, SharedTcp>(via, &*w, None, buf, cut).await,
+            }
+        })
+    }
+}
+
+/// The write half's slot, locked (a poisoned lock is as good: the slot is one swap).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Endpoint for SharedStream {
     shared_common!();
 
     fn send<'a>(&'a self, buf: &'a [u8], cut: Cut) -> SendFut<'a, Outcome> {
-        Box::pin(drive(self.0.send(buf), cut, move |_| buf.len()))
+        if let Some(w) = self.write_half() {
+            return self.send_half(w, buf, cut);
+        }
+        match cut.via {
+            Via::Op => Box::pin(drive(self.tcp.send(buf), cut, move |_| buf.len())),
+            via => {
+                let t = Some(self.tcp.clone());
+                Box::pin(level::send::<SharedClock, _, _>(
+                    via, &self.tcp, t, buf, cut,
+                ))
+            }
+        }
     }
 
     fn recv<'a>(&'a self, buf: &'a mut [u8], cut: Cut) -> SendFut<'a, Outcome> {
-        Box::pin(drive(self.0.recv(buf), cut, |&n| n))
+        match (&self.half, cut.via) {
+            (SharedHalf::Read(r), Via::Op) => Box::pin(drive(r.recv(buf), cut, |&n| n)),
+            (SharedHalf::Read(r), via) => {
+                let r = r.clone();
+                Box::pin(async move {
+                    level::recv::<SharedClock, _, SharedTcp>(via, &*r, None, buf, cut).await
+                })
+            }
+            (_, Via::Op) => Box::pin(drive(self.tcp.recv(buf), cut, |&n| n)),
+            (_, via) => {
+                let t = Some(self.tcp.clone());
+                Box::pin(level::recv::<SharedClock, _, _>(
+                    via, &self.tcp, t, buf, cut,
+                ))
+            }
+        }
     }
 
     fn recvn<'a>(&'a self, buf: &'a mut [u8], cut: Cut) -> SendFut<'a, Outcome> {
         let len = buf.len();
-        Box::pin(drive(self.0.recvn(buf), cut, move |_| len))
+        match &self.half {
+            SharedHalf::Read(r) => Box::pin(drive(r.recvn(buf), cut, move |_| len)),
+            _ => Box::pin(drive(self.tcp.recvn(buf), cut, move |_| len)),
+        }
     }
 
     fn readable(&self, _cut: Cut) -> SendFut<'_, Outcome> {
@@ -122,7 +203,37 @@ impl Endpoint for SharedStream {
     }
 
     fn shutdown(&self, how: Shutdown) -> sock::Result<()> {
-        self.0.shutdown(how)
+        match (&self.half, how) {
+            (SharedHalf::Write(w), Shutdown::Write) => {
+                let Some(half) = lock(w).take() else {
+                    return self.tcp.shutdown(how);
+                };
+                half.shutdown_write()
+            }
+            _ => self.tcp.shutdown(how),
+        }
+    }
+
+    fn close_write(&self, via: Via) -> SendFut<'_, sock::Result<()>> {
+        match via {
+            Via::Futures | Via::Tokio if self.write_half().is_none() => {
+                Box::pin(level::close_write::<SharedClock, _>(via, self.tcp.clone()))
+            }
+            _ => Box::pin(std::future::ready(self.shutdown(Shutdown::Write))),
+        }
+    }
+
+    fn into_halves(self) -> (SharedStream, SharedStream) {
+        let (r, w) = self.tcp.clone().into_split();
+        let read = SharedStream {
+            tcp: self.tcp.clone(),
+            half: SharedHalf::Read(Arc::new(r)),
+        };
+        let write = SharedStream {
+            tcp: self.tcp,
+            half: SharedHalf::Write(Arc::new(Mutex::new(Some(Arc::new(w))))),
+        };
+        (read, write)
     }
 }
 
@@ -157,5 +268,13 @@ impl Endpoint for SharedDgram {
 
     fn shutdown(&self, _how: Shutdown) -> sock::Result<()> {
         Err(sock::Error::from(ErrorKind::Unsupported))
+    }
+
+    fn close_write(&self, _via: Via) -> SendFut<'_, sock::Result<()>> {
+        Box::pin(std::future::ready(self.shutdown(Shutdown::Write)))
+    }
+
+    fn into_halves(self) -> (SharedDgram, SharedDgram) {
+        (self.clone(), self)
     }
 }

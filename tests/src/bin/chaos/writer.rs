@@ -8,13 +8,14 @@ use sock::{ErrorKind, io::OptValue};
 
 use crate::endpoint::{Endpoint, Outcome};
 use crate::flow::Flow;
+use crate::level;
 use crate::options;
 use crate::pattern::{self, END_SEQ, HEADER};
-use crate::plan::{Cancel, Cut, Wait, WriteOp};
+use crate::plan::{Cancel, Cut, Span, Steps, Via, Wait, WriteOp};
 use crate::report::{Task, op, violation};
 
 /// Runs `ops` on `ep` as `task`, writing `flow`.
-pub(crate) async fn writer<E: Endpoint>(ep: E, ops: Vec<WriteOp>, flow: Arc<Flow>, task: Task) {
+pub(crate) async fn writer<E: Endpoint>(ep: E, steps: Steps<WriteOp>, flow: Arc<Flow>, task: Task) {
     let mut w = Writer {
         ep,
         flow,
@@ -24,11 +25,24 @@ pub(crate) async fn writer<E: Endpoint>(ep: E, ops: Vec<WriteOp>, flow: Arc<Flow
         closed: false,
         shut: false,
         gave_up: false,
+        scoped: false,
     };
-    for step in ops {
-        w.step(step).await;
+    let ops = &steps.ops;
+    let mut i = 0;
+    while i < ops.len() {
+        match steps.scope.filter(|s| s.from == i) {
+            Some(span) => {
+                let end = (i + span.len).min(ops.len());
+                w.scoped(span, &ops[i..end]).await;
+                i = end;
+            }
+            None => {
+                w.step(ops[i]).await;
+                i += 1;
+            }
+        }
     }
-    w.finish().await;
+    w.finish(steps.finish).await;
 }
 
 /// A writer's state.
@@ -50,9 +64,32 @@ struct Writer<E> {
     /// A bounded send timed out on a flow cut short: the peer may have stopped reading
     /// for good, so the rest of the sends are skipped.
     gave_up: bool,
+    /// Its steps run under a scope deadline now (a send may time out without one of
+    /// its own).
+    scoped: bool,
 }
 
 impl<E: Endpoint> Writer<E> {
+    /// Runs `steps` under the scope deadline `span` (a suspension is skipped there: a
+    /// scope that ends while the task is suspended would drop the suspension the
+    /// resumer counts on).
+    async fn scoped(&mut self, span: Span, steps: &[WriteOp]) {
+        op(
+            self.task,
+            format_args!("scope {span:?} over {} steps", steps.len()),
+        );
+        self.scoped = true;
+        let run = async {
+            for &step in steps.iter().filter(|&&s| s != WriteOp::Suspend) {
+                self.step(step).await;
+            }
+            Ok(())
+        };
+        let r = level::scoped::<E::Clock, (), _>(span, run).await;
+        self.scoped = false;
+        op(self.task, format_args!("scope ended: {r:?}"));
+    }
+
     /// One planned step.
     async fn step(&mut self, step: WriteOp) {
         let task = self.task;
@@ -143,7 +180,7 @@ impl<E: Endpoint> Writer<E> {
                 "{name}: a {len}-byte send on a clean flow failed with {kind}"
             ));
         }
-        if kind == ErrorKind::Timeout && cut.wait == Wait::Unbounded {
+        if kind == ErrorKind::Timeout && cut.wait == Wait::Unbounded && !self.scoped {
             violation(format!(
                 "{name}: a send without a deadline timed out ({})",
                 show(cut)
@@ -217,16 +254,20 @@ impl<E: Endpoint> Writer<E> {
         }
     }
 
-    /// Ends the flow: a stream shuts writing down, a datagram flow sends its end marker.
-    async fn finish(&mut self) {
+    /// Ends the flow: a stream shuts writing down (through `via`), a datagram flow sends
+    /// its end marker.
+    async fn finish(&mut self, via: Via) {
         self.flow.writer_done();
         if self.closed {
             op(self.task, format_args!("done (closed)"));
             return;
         }
         if self.flow.kind.is_stream() {
-            op(self.task, format_args!("shutdown Write (end of plan)"));
-            let _ = self.ep.shutdown(Shutdown::Write);
+            op(
+                self.task,
+                format_args!("shutdown Write via {via:?} (end of plan)"),
+            );
+            let _ = self.ep.close_write(via).await;
             return;
         }
         pattern::datagram(self.flow.key, END_SEQ, HEADER, &mut self.buf);
@@ -234,6 +275,7 @@ impl<E: Endpoint> Writer<E> {
         let cut = Cut {
             wait: Wait::Large,
             cancel: Cancel::Never,
+            via: crate::plan::Via::Op,
         };
         let _ = self.ep.send(&self.buf, cut).await;
     }
