@@ -37,6 +37,7 @@ pub(crate) fn step() -> Step {
     Step::new("fuzz", run)
         .needs(&["rustup", "cargo-fuzz"])
         .provides(&["cargo-fuzz"])
+        .scratch("fuzz")
 }
 
 fn run(project: &Project) -> StepResult {

@@ -14,7 +14,7 @@ const SUITES: [(&str, &str); 2] = [("sock-sched", "raw::"), ("sock-sched", "mt::
 
 /// The `miri` step.
 pub(crate) fn step() -> Step {
-    Step::new("miri", run).needs(&["rustup"])
+    Step::new("miri", run).needs(&["rustup"]).scratch("miri")
 }
 
 fn run(project: &Project) -> StepResult {

@@ -28,6 +28,8 @@ const TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
 /// The `package` step.
 pub(crate) fn step() -> Step {
     Step::new("package", run)
+        .scratch("package")
+        .scratch("package-verify")
 }
 
 /// Checks each crate's file list, then packages and verifies them all in one call (so

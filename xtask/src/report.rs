@@ -9,10 +9,15 @@
 //! one is missing the step does not start and its row says which program, and which
 //! earlier step should have installed it. That counts as "cannot run": a failure
 //! under `CI=true`, a skip elsewhere.
+//!
+//! Each banner says how much disk is free where cargo builds, and under CI a passed
+//! step's scratch directories ([`Step::scratch`]) are removed: the whole run must fit
+//! on the machine it lands on, and a full disk fails a link far from its cause.
 
 use std::io::Write;
 use std::time::Instant;
 
+use crate::cmd::Cmd;
 use crate::needs::{self, Installed};
 use crate::project::Project;
 use crate::step::{Step, StepError};
@@ -43,7 +48,10 @@ pub(crate) fn run_all(project: &Project, steps: Vec<Step>) -> bool {
     let mut rows = Vec::with_capacity(total);
     let mut installed = Installed::new();
     for (index, step) in steps.into_iter().enumerate() {
-        banner(&format!("[{}/{total}] {}", index + 1, step.name));
+        let free = free_gib(&project.target_dir).map_or(String::new(), |gib| {
+            format!(" ({gib:.1} GiB free in the target dir)")
+        });
+        banner(&format!("[{}/{total}] {}{free}", index + 1, step.name));
         let ready = needs::check(&step, &installed);
         needs::record(&mut installed, &step);
         rows.push(run_one(project, step, ready));
@@ -57,8 +65,12 @@ pub(crate) fn run_all(project: &Project, steps: Vec<Step>) -> bool {
 /// and classifying its result.
 fn run_one(project: &Project, step: Step, ready: Result<(), StepError>) -> Row {
     let name = step.name.clone();
+    let scratch = step.scratch.clone();
     let start = Instant::now();
     let result = ready.and_then(|()| step.run(project));
+    if project.ci && result.is_ok() {
+        remove_scratch(project, &scratch);
+    }
     let seconds = start.elapsed().as_secs_f64();
     let (outcome, note) = match result {
         Ok(note) => (Outcome::Passed, note),
@@ -77,6 +89,33 @@ fn run_one(project: &Project, step: Step, ready: Result<(), StepError>) -> Row {
         seconds,
         note,
     }
+}
+
+/// Removes a passed step's scratch directories under the target dir.
+fn remove_scratch(project: &Project, scratch: &[&str]) {
+    for dir in scratch {
+        let path = project.target_dir.join(dir);
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => println!("xtask: removed scratch dir {}", path.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => println!("xtask: could not remove {}: {e}", path.display()),
+        }
+    }
+}
+
+/// GiB free on the file system holding `path` (created first if missing), as `df`
+/// reports it; `None` where `df` is missing or prints something unexpected.
+fn free_gib(path: &std::path::Path) -> Option<f64> {
+    std::fs::create_dir_all(path).ok()?;
+    let out = Cmd::new("df").args(["-Pk"]).arg(path).quiet().read().ok()?;
+    let kib: f64 = out
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kib / (1024.0 * 1024.0))
 }
 
 /// Prints a visible separator before a step's own output.

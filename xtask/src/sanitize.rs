@@ -118,12 +118,16 @@ const LEAK_SUPPRESSIONS: [&str; 6] = [
 
 /// The `asan` step.
 pub(crate) fn asan_step() -> Step {
-    Step::new("asan", |project| run(project, &ASAN)).needs(&["rustup"])
+    Step::new("asan", |project| run(project, &ASAN))
+        .needs(&["rustup"])
+        .scratch("sanitize/asan")
 }
 
 /// The `tsan` step.
 pub(crate) fn tsan_step() -> Step {
-    Step::new("tsan", |project| run(project, &TSAN)).needs(&["rustup"])
+    Step::new("tsan", |project| run(project, &TSAN))
+        .needs(&["rustup"])
+        .scratch("sanitize/tsan")
 }
 
 /// Installs what `sanitizer` needs, then runs each of its `cargo test` runs.

@@ -42,6 +42,9 @@ pub(crate) struct Step {
     pub(crate) needs: Vec<&'static str>,
     /// Programs the step installs when they are missing.
     pub(crate) provides: Vec<&'static str>,
+    /// Subdirectories of the target dir that only this step builds into; under CI
+    /// they are removed once the step passes, so the run fits on a small disk.
+    pub(crate) scratch: Vec<&'static str>,
     /// The work; runs at most once.
     work: Box<dyn FnOnce(&Project) -> StepResult>,
 }
@@ -56,6 +59,7 @@ impl Step {
             name: name.into(),
             needs: Vec::new(),
             provides: Vec::new(),
+            scratch: Vec::new(),
             work: Box::new(work),
         }
     }
@@ -69,6 +73,12 @@ impl Step {
     /// Declares the programs the step installs.
     pub(crate) fn provides(mut self, programs: &[&'static str]) -> Step {
         self.provides.extend(programs);
+        self
+    }
+
+    /// Declares a subdirectory of the target dir that only this step uses.
+    pub(crate) fn scratch(mut self, dir: &'static str) -> Step {
+        self.scratch.push(dir);
         self
     }
 
