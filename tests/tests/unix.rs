@@ -2,19 +2,42 @@
 
 #![cfg(unix)]
 
-use sock::{Expires, Family};
+use sock::{Expires, Family, Udp};
 use sock_tests::PATIENCE;
 
-fn temp_path(name: &str) -> String {
+/// A socket path in the temp dir, unique to this process, removed when dropped.
+struct TempPath(String);
+
+impl std::ops::Deref for TempPath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_path(name: &str) -> TempPath {
     let p = std::env::temp_dir().join(format!("sock-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_file(&p);
-    p.to_str().unwrap().to_owned()
+    TempPath(p.to_str().unwrap().to_owned())
+}
+
+/// A unix datagram socket bound to `path`.
+fn bound_dgram(path: &str) -> Udp {
+    let socket = sock::udp(Family::UNIX).unwrap();
+    socket.bind(path, 0).unwrap();
+    socket
 }
 
 #[test]
 fn unix_stream_echo() {
     let path = temp_path("stream");
-    let p2 = path.clone();
+    let p2 = path.to_owned();
     sock::run(async move {
         let server = sock::tcp(Family::UNIX).unwrap();
         server.listen(&p2, 0).unwrap();
@@ -41,19 +64,14 @@ fn unix_stream_echo() {
         assert_eq!(&buf, b"unix");
         srv.join().await.unwrap();
     });
-    let _ = std::fs::remove_file(path);
 }
 
 #[test]
 fn unix_datagrams() {
-    let (pa, pb) = (temp_path("dg-a"), temp_path("dg-b"));
-    let (a_path, b_path) = (pa.clone(), pb.clone());
-    sock::run(async move {
-        let a = sock::udp(Family::UNIX).unwrap();
-        a.bind(&a_path, 0).unwrap();
-        let b = sock::udp(Family::UNIX).unwrap();
-        b.bind(&b_path, 0).unwrap();
-        b.send_to(b"dgram", &(&a_path, 0)).await.unwrap();
+    let (a_path, b_path) = (temp_path("dg-a"), temp_path("dg-b"));
+    sock::run(async {
+        let (a, b) = (bound_dgram(&a_path), bound_dgram(&b_path));
+        b.send_to(b"dgram", &(&*a_path, 0)).await.unwrap();
         let mut buf = [0u8; 16];
         let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"dgram");
@@ -65,33 +83,25 @@ fn unix_datagrams() {
         let (n, _) = b.recv_from(&mut buf).timeout(PATIENCE).await.unwrap();
         assert_eq!(&buf[..n], b"batch");
     });
-    let _ = std::fs::remove_file(pa);
-    let _ = std::fs::remove_file(pb);
 }
 
 #[test]
 fn a_unix_datagram_longer_than_the_buffer_is_message_too_long() {
-    let (pa, pb) = (temp_path("dgt-a"), temp_path("dgt-b"));
-    let (a_path, b_path) = (pa.clone(), pb.clone());
-    sock::run(async move {
-        let a = sock::udp(Family::UNIX).unwrap();
-        a.bind(&a_path, 0).unwrap();
-        let b = sock::udp(Family::UNIX).unwrap();
-        b.bind(&b_path, 0).unwrap();
-        b.send_to(b"a long datagram", &(&a_path, 0)).await.unwrap();
+    let (a_path, b_path) = (temp_path("dgt-a"), temp_path("dgt-b"));
+    sock::run(async {
+        let (a, b) = (bound_dgram(&a_path), bound_dgram(&b_path));
+        b.send_to(b"a long datagram", &(&*a_path, 0)).await.unwrap();
         let mut four = [0u8; 4];
         let err = a.recv(&mut four).timeout(PATIENCE).await.unwrap_err();
         assert_eq!(err.kind(), sock::ErrorKind::MessageTooLong);
         assert_eq!((err.transferred(), &four), (4, b"a lo"));
     });
-    let _ = std::fs::remove_file(pa);
-    let _ = std::fs::remove_file(pb);
 }
 
 #[test]
 fn a_connect_to_a_full_unix_listener_waits_for_room() {
     let path = temp_path("full-queue");
-    let p = path.clone();
+    let p = path.to_owned();
     sock::run(async move {
         let server = sock::tcp(Family::UNIX).unwrap();
         server.listen_with_backlog(0, &p, 0).unwrap();
@@ -134,7 +144,6 @@ fn a_connect_to_a_full_unix_listener_waits_for_room() {
             .expect("connected once there was room");
         assert!(c.remote_addr().is_ok());
     });
-    let _ = std::fs::remove_file(path);
 }
 
 /// A datagram from an unbound unix socket comes from the unnamed address (the kernel
@@ -144,10 +153,8 @@ fn a_connect_to_a_full_unix_listener_waits_for_room() {
 #[test]
 fn unix_datagrams_from_an_unbound_sender_come_from_the_unnamed_address() {
     let path = temp_path("dg-unnamed");
-    let p2 = path.clone();
-    sock::run(async move {
-        let a = sock::udp(Family::UNIX).unwrap();
-        a.bind(&p2, 0).unwrap();
+    sock::run(async {
+        let a = bound_dgram(&path);
         let b = sock::udp(Family::UNIX).unwrap();
         let to = a.local_addr().unwrap();
         for word in [&b"one"[..], b"two"] {
@@ -165,7 +172,6 @@ fn unix_datagrams_from_an_unbound_sender_come_from_the_unnamed_address() {
         assert_eq!((got, batch[0].data()), (1, &b"two"[..]));
         assert_eq!(batch[0].addr(), Some(&from));
     });
-    let _ = std::fs::remove_file(path);
 }
 
 #[test]
@@ -175,7 +181,7 @@ fn unix_stream_through_hyper_rt_traits() {
     use std::pin::Pin;
 
     let path = temp_path("hyper");
-    let p2 = path.clone();
+    let p2 = path.to_owned();
     sock::run(async move {
         let server = sock::tcp(Family::UNIX).unwrap();
         server.listen(&p2, 0).unwrap();
@@ -200,5 +206,4 @@ fn unix_stream_through_hyper_rt_traits() {
         }
         assert_eq!(buf.filled(), b"over unix");
     });
-    let _ = std::fs::remove_file(&path);
 }

@@ -154,3 +154,43 @@ pub(crate) fn race_ms(how: Cancel) -> u64 {
         _ => 0,
     }
 }
+
+/// The datagram endpoint's operations, the same in both modes: written once here and
+/// expanded inside each mode's `impl Endpoint`, where `drive` and `unsupported` are the
+/// mode's own and `self.sock`/`self.to` its socket and destination.
+macro_rules! dgram_ops {
+    () => {
+        fn send<'a>(&'a self, buf: &'a [u8], cut: Cut) -> Self::Fut<'a, Outcome> {
+            match &self.to {
+                Some(to) => Box::pin(drive(self.sock.send_to(buf, to), cut, |&n| n)),
+                None => Box::pin(drive(self.sock.send(buf), cut, |&n| n)),
+            }
+        }
+
+        fn recv<'a>(&'a self, buf: &'a mut [u8], cut: Cut) -> Self::Fut<'a, Outcome> {
+            Box::pin(drive(self.sock.recv(buf), cut, |&n| n))
+        }
+
+        fn recvn<'a>(&'a self, _buf: &'a mut [u8], _cut: Cut) -> Self::Fut<'a, Outcome> {
+            Box::pin(unsupported())
+        }
+
+        fn readable(&self, _cut: Cut) -> Self::Fut<'_, Outcome> {
+            Box::pin(unsupported())
+        }
+
+        fn shutdown(&self, _how: Shutdown) -> sock::Result<()> {
+            Err(sock::Error::from(ErrorKind::Unsupported))
+        }
+
+        fn close_write(&self, _via: Via) -> Self::Fut<'_, sock::Result<()>> {
+            Box::pin(std::future::ready(self.shutdown(Shutdown::Write)))
+        }
+
+        fn into_halves(self) -> (Self, Self) {
+            (self.clone(), self)
+        }
+    };
+}
+
+pub(crate) use dgram_ops;

@@ -280,37 +280,7 @@ impl LoopDgram {
 
 impl Endpoint for LoopDgram {
     loop_common!();
-
-    fn send<'a>(&'a self, buf: &'a [u8], cut: Cut) -> LocalFut<'a, Outcome> {
-        match &self.to {
-            Some(to) => Box::pin(drive(self.sock.send_to(buf, to), cut, |&n| n)),
-            None => Box::pin(drive(self.sock.send(buf), cut, |&n| n)),
-        }
-    }
-
-    fn recv<'a>(&'a self, buf: &'a mut [u8], cut: Cut) -> LocalFut<'a, Outcome> {
-        Box::pin(drive(self.sock.recv(buf), cut, |&n| n))
-    }
-
-    fn recvn<'a>(&'a self, _buf: &'a mut [u8], _cut: Cut) -> LocalFut<'a, Outcome> {
-        Box::pin(unsupported())
-    }
-
-    fn readable(&self, _cut: Cut) -> LocalFut<'_, Outcome> {
-        Box::pin(unsupported())
-    }
-
-    fn shutdown(&self, _how: Shutdown) -> sock::Result<()> {
-        Err(sock::Error::from(ErrorKind::Unsupported))
-    }
-
-    fn close_write(&self, _via: Via) -> LocalFut<'_, sock::Result<()>> {
-        Box::pin(std::future::ready(self.shutdown(Shutdown::Write)))
-    }
-
-    fn into_halves(self) -> (LoopDgram, LoopDgram) {
-        (self.clone(), self)
-    }
+    crate::endpoint::dgram_ops!();
 }
 
 /// The outcome of a send on a write half the writer dropped (after shutting writing
