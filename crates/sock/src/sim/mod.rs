@@ -132,6 +132,7 @@
 
 mod backend;
 mod dns;
+mod explore;
 mod log;
 mod net;
 mod rng;
@@ -146,6 +147,7 @@ mod tests;
 pub(crate) use backend::HostCtx;
 pub use backend::{Host, Sim, WorldMut};
 pub use dns::{DNS_TIMEOUT, DnsAnswer};
+pub use explore::{ExploreFailure, Explored, Explorer, ParseScheduleError, SCHEDULE_ENV, Schedule};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;
