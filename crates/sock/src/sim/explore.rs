@@ -38,7 +38,14 @@ use super::tcp::Segment;
 use super::world::{Event, EventKey};
 use super::{SocketId, World};
 
-/// The environment variable a failing schedule is replayed from.
+/// The environment variable a failing schedule is replayed from: with it set,
+/// [`Explorer::run`] runs that one schedule.
+///
+/// # Examples
+///
+/// ```text
+/// SOCK_SCHEDULE=1.0 cargo test the_failing_test
+/// ```
 pub const SCHEDULE_ENV: &str = "SOCK_SCHEDULE";
 
 /// The picks of a run at its choice points, in order: `"0.2.1.0"`.
@@ -58,6 +65,10 @@ pub const SCHEDULE_ENV: &str = "SOCK_SCHEDULE";
 pub struct Schedule(Vec<usize>);
 
 /// A schedule string that is not dot-separated numbers.
+///
+/// # Examples
+///
+/// See [`Schedule`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseScheduleError(String);
 
@@ -106,6 +117,10 @@ pub struct Explorer {
 }
 
 /// An exploration that found no failure.
+///
+/// # Examples
+///
+/// See [`Explorer::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explored {
     /// How many schedules ran.
@@ -117,6 +132,10 @@ pub struct Explored {
 }
 
 /// The first schedule of an exploration (or a replay) that failed.
+///
+/// # Examples
+///
+/// See [`Explorer`].
 #[derive(Clone, Debug)]
 pub struct ExploreFailure {
     /// The failing schedule.
@@ -147,6 +166,10 @@ struct Trace {
 
 impl Schedule {
     /// The picks, one per choice point.
+    ///
+    /// # Examples
+    ///
+    /// See [`Schedule`].
     pub fn choices(&self) -> &[usize] {
         &self.0
     }
@@ -156,6 +179,14 @@ impl Schedule {
     /// # Panics
     ///
     /// When it is set but is not a schedule string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// if let Some(schedule) = sock::sim::Schedule::from_env() {
+    ///     println!("replaying schedule {schedule}");
+    /// }
+    /// ```
     pub fn from_env() -> Option<Schedule> {
         let text = std::env::var(SCHEDULE_ENV).ok()?;
         Some(
@@ -205,6 +236,17 @@ impl std::error::Error for ParseScheduleError {}
 
 impl Explorer {
     /// An explorer of seed 0, at most 10,000 schedules and 64 choice points deep.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::sim::Explorer;
+    ///
+    /// // A closure with no choice point has one schedule.
+    /// let explored = Explorer::new().seed(7).max_schedules(100).max_depth(8);
+    /// let explored = explored.run(|world| Ok::<u64, ()>(world.seed())).unwrap();
+    /// assert_eq!((explored.schedules, explored.exhaustive), (1, true));
+    /// ```
     pub fn new() -> Explorer {
         Explorer {
             seed: 0,
@@ -214,18 +256,30 @@ impl Explorer {
     }
 
     /// The seed of every world the explorer makes.
+    ///
+    /// # Examples
+    ///
+    /// See [`Explorer::new`].
     pub fn seed(mut self, seed: u64) -> Explorer {
         self.seed = seed;
         self
     }
 
     /// Stops after this many schedules (the result is then not exhaustive).
+    ///
+    /// # Examples
+    ///
+    /// See [`Explorer::new`].
     pub fn max_schedules(mut self, n: usize) -> Explorer {
         self.max_schedules = n.max(1);
         self
     }
 
     /// Explores the first `n` choice points of a run; later ones take the world's order.
+    ///
+    /// # Examples
+    ///
+    /// See [`Explorer::new`].
     pub fn max_depth(mut self, n: usize) -> Explorer {
         self.max_depth = n;
         self
@@ -296,6 +350,17 @@ impl Explorer {
     /// # Errors
     ///
     /// As [`Explorer::replay`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::sim::{Explorer, Schedule};
+    ///
+    /// let none = Schedule::default(); // the world's own order
+    /// let explorer = Explorer::new().seed(3);
+    /// let ran = explorer.replay_with(&none, &mut |world| Ok::<u64, ()>(world.seed()));
+    /// assert_eq!(ran.unwrap().schedules, 1);
+    /// ```
     pub fn replay_with<T, E: fmt::Debug>(
         &self,
         schedule: &Schedule,
@@ -352,16 +417,28 @@ impl ExploreFailure {
     }
 
     /// The failing schedule: give it to [`Explorer::replay`] or `SOCK_SCHEDULE`.
+    ///
+    /// # Examples
+    ///
+    /// See [`Explorer`].
     pub fn schedule(&self) -> &Schedule {
         &self.schedule
     }
 
     /// The closure's error (`Debug`) or panic message.
+    ///
+    /// # Examples
+    ///
+    /// See [`Explorer`].
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// How many schedules ran, the failing one included.
+    ///
+    /// # Examples
+    ///
+    /// See [`Explorer`].
     pub fn schedules(&self) -> usize {
         self.schedules
     }

@@ -353,8 +353,9 @@ impl World {
         id
     }
 
-    /// Handles the earliest pending event, moving virtual time to it; `false` when no
-    /// event is pending.
+    /// Handles the earliest pending event (of several at one instant, the lowest
+    /// sequence number, or the model checker's pick), moving virtual time to it;
+    /// `false` when no event is pending.
     pub fn step(&mut self) -> bool {
         let next = match self.chooser {
             None => self.queue.pop_first(),
@@ -559,6 +560,12 @@ impl World {
 
     /// The picks of the model checker's chooser so far (`None` without one): the
     /// schedule that replays this run up to now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::sim::World::new(1).schedule_so_far(), None);
+    /// ```
     pub fn schedule_so_far(&self) -> Option<Schedule> {
         self.chooser.as_ref().map(Chooser::schedule)
     }
