@@ -48,6 +48,12 @@ fn a_before_b(got: &[String]) -> Result<(), String> {
     }
 }
 
+/// The planted bug as an assertion: the server task panics.
+fn a_before_b_asserted(got: &[String]) -> Result<(), String> {
+    a_before_b(got).unwrap_or_else(|e| panic!("{e}"));
+    Ok(())
+}
+
 /// A correct server: any order, as long as all three arrive once.
 fn any_order(got: &[String]) -> Result<(), String> {
     let mut sorted = got.to_vec();
@@ -121,6 +127,15 @@ fn the_explorer_finds_the_planted_ordering_bug_and_its_schedule_replays_it() {
     }
     let text: Schedule = failure.schedule().to_string().parse().expect("it parses");
     assert_eq!(&text, failure.schedule());
+}
+
+#[test]
+fn a_panicking_server_is_caught_the_same_way() {
+    let failure = Explorer::new()
+        .run(|w| three_messages(w, a_before_b_asserted))
+        .expect_err("some ordering makes the server panic");
+    assert!(failure.message().starts_with("planted bug"), "{failure}");
+    assert_eq!(failure.schedule().to_string(), "1.0");
 }
 
 #[test]
@@ -229,14 +244,14 @@ fn tcp_streams_keep_their_order_under_every_schedule() {
     );
 }
 
-/// The child: explores the buggy server with `SOCK_SCHEDULE` set, which replays that
-/// one schedule; prints what it found.
+/// The child: explores the (panicking) buggy server with `SOCK_SCHEDULE` set, which
+/// replays that one schedule; prints what it found.
 #[test]
 fn replay_child() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
     }
-    match Explorer::new().run(|w| three_messages(w, a_before_b)) {
+    match Explorer::new().run(|w| three_messages(w, a_before_b_asserted)) {
         Ok(explored) => println!("child passed: {explored:?}"),
         Err(failure) => println!("child failed: {failure}"),
     }
@@ -254,15 +269,19 @@ fn sock_schedule_replays_a_schedule_in_another_process() {
             .output()
             .expect("the child runs");
         assert!(out.status.success(), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (stdout, String::from_utf8_lossy(&out.stderr).into_owned())
     };
-    let failing = child("1.0");
+    let (failing, report) = child("1.0");
     assert!(failing.contains("child failed: schedule \"1.0\" failed after 1 schedules"));
     assert!(
         failing.contains("planted bug: b arrived before a"),
         "{failing}"
     );
-    let passing = child("0.1");
+    // The simulation's own failure report names the schedule next to the seed.
+    assert!(report.contains("(replay: SOCK_SEED=0)"), "{report}");
+    assert!(report.contains("(replay: SOCK_SCHEDULE=1.0)"), "{report}");
+    let (passing, _) = child("0.1");
     assert!(passing.contains("child passed"), "{passing}");
     assert!(passing.contains("schedules: 1"), "{passing}");
 }
