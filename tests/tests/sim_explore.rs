@@ -1,7 +1,8 @@
 //! The model checker (`sock::sim::Explorer`): every ordering of the events that land on
 //! one virtual instant, explored depth-first over real sock code on simulated hosts; a
 //! planted ordering bug across two hosts and three messages is found, and its schedule
-//! string replays it (in this process and, through `SOCK_SCHEDULE`, in a child).
+//! string replays it (in this process and, through `SOCK_SCHEDULE`, in a child); so is
+//! an accept-order bug over TCP, while the bytes of one stream never reorder.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -242,6 +243,62 @@ fn tcp_streams_keep_their_order_under_every_schedule() {
         explored.schedules > 1,
         "the two connections race: {explored:?}"
     );
+}
+
+/// Two TCP connections, one from host a and one from host b, each sending its name, to
+/// a server that accepts them one by one; `a_first` plants the bug of
+/// assuming host a's connection is accepted first. Whether the server was content.
+fn two_connections(world: World, a_first: bool) -> Result<(), String> {
+    let sim = Sim::new(world);
+    let server = sim.add_host("s", &[ip(SERVER)]);
+    let clients: [(&str, &str, usize); 2] = [("a", "10.0.0.1", 1), ("b", "10.0.0.2", 1)];
+    for (name, addr, conns) in clients {
+        let host = sim.add_host(name, &[ip(addr)]);
+        for _ in 0..conns {
+            host.spawn(async move {
+                let c = sock::tcp(Family::INET)?;
+                c.connect(SERVER, PORT).timeout(DEADLINE).await?;
+                c.send(name.as_bytes()).await?;
+                c.close()
+            });
+        }
+    }
+    let names = server.run(accept_two());
+    let names = names.map_err(|e| e.to_string())?;
+    match (a_first, names.first().map(String::as_str)) {
+        (true, Some(first)) if first != "a" => Err(format!("planted bug: {names:?}")),
+        _ if names.len() == 2 => Ok(()),
+        _ => Err(format!("not two connections: {names:?}")),
+    }
+}
+
+/// The server of [`two_connections`]: the names sent, in accept order.
+async fn accept_two() -> sock::Result<Vec<String>> {
+    let l = sock::tcp(Family::INET)?;
+    l.listen(SERVER, PORT)?;
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let conn = l.accept().timeout(DEADLINE).await?;
+        let data = conn.recvall().timeout(DEADLINE).await?;
+        names.push(String::from_utf8_lossy(&data).into_owned());
+    }
+    Ok(names)
+}
+
+#[test]
+fn the_explorer_finds_an_accept_order_bug_over_tcp() {
+    two_connections(World::new(0), true).expect("the default order accepts a first");
+    let failure = Explorer::new()
+        .run(|w| two_connections(w, true))
+        .expect_err("some ordering accepts b's connection first");
+    println!("found: {failure}");
+    assert!(failure.message().contains("planted bug"), "{failure}");
+    let again = Explorer::replay(failure.schedule(), |w| two_connections(w, true));
+    assert_eq!(again.expect_err("it replays").message(), failure.message());
+    let correct = Explorer::new().run(|w| two_connections(w, false));
+    let correct = correct.expect("any accept order is fine for a correct server");
+    println!("correct server: {correct:?}");
+    assert!(correct.exhaustive && correct.schedules > 1, "{correct:?}");
 }
 
 /// The child: explores the (panicking) buggy server with `SOCK_SCHEDULE` set, which
