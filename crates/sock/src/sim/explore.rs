@@ -106,6 +106,8 @@ pub struct ParseScheduleError(String);
 /// assert_eq!(failure.schedule().to_string(), "1");
 /// assert!(Explorer::replay(failure.schedule(), run).is_err()); // the same ordering
 /// ```
+#[doc(alias = "explore")]
+#[doc(alias = "model_check")]
 #[derive(Clone, Debug)]
 pub struct Explorer {
     /// The seed of every world made.
