@@ -487,17 +487,32 @@ impl Shared {
     }
 }
 
-/// A failure report: what happened, the seed to replay it, the last events.
+/// A failure report: what happened, where (virtual time, event index: events handled
+/// so far, log length, hash), the seed (and model-checker schedule) to replay it, the
+/// last events.
 fn report(world: &World, what: &str) -> String {
     let seed = world.seed();
     let mut s = format!(
-        "sock::sim: {what} at virtual {:?}\nseed {seed} (replay: SOCK_SEED={seed}); last events:\n",
-        world.now()
+        "sock::sim: {what} at virtual {:?}, event {} (log entry {}, hash {:x})\n\
+         seed {seed} (replay: SOCK_SEED={seed}){}; last events:\n",
+        world.now(),
+        world.processed(),
+        world.log().entries().len(),
+        world.hash(),
+        replay_schedule(world),
     );
     for entry in world.log().tail(TAIL) {
         s.push_str(&format!("  {entry}\n"));
     }
     s
+}
+
+/// The model checker's part of a report's replay line: its schedule, if it chose.
+fn replay_schedule(world: &World) -> String {
+    match world.schedule_so_far() {
+        Some(s) => format!(", schedule \"{s}\" (replay: {}={s})", super::SCHEDULE_ENV),
+        None => String::new(),
+    }
 }
 
 impl Park for SimPark {

@@ -50,6 +50,40 @@
 //! # Ok::<(), sock::ErrorKind>(())
 //! ```
 //!
+//! The model checker: every ordering of the datagrams that two hosts send to a third
+//! and that land on the same instant; the first ordering the server gets wrong, as a
+//! replayable schedule string:
+//!
+//! ```
+//! use sock::sim::{Explorer, Sim, World};
+//! use sock::Family;
+//!
+//! fn scenario(world: World) -> sock::Result<()> {
+//!     let sim = Sim::new(world);
+//!     let server = sim.add_host("s", &["10.0.0.3".parse().unwrap()]);
+//!     for (name, ip) in [("a", "10.0.0.1"), ("b", "10.0.0.2")] {
+//!         let host = sim.add_host(name, &[ip.parse().unwrap()]);
+//!         host.spawn(async move {
+//!             let u = sock::udp(Family::INET)?;
+//!             u.send_to(name.as_bytes(), &("10.0.0.3", 9)).await
+//!         });
+//!     }
+//!     server.run(async {
+//!         let u = sock::udp(Family::INET)?;
+//!         u.bind("10.0.0.3", 9)?;
+//!         let mut first = [0u8; 1];
+//!         u.recv(&mut first).await?;
+//!         assert_eq!(&first, b"a", "a bug: the server expects host a first");
+//!         Ok(())
+//!     })
+//! }
+//!
+//! let failure = Explorer::new().run(scenario).unwrap_err();
+//! println!("{failure}"); // schedule "1" failed after 2 schedules: … (replay: SOCK_SCHEDULE=1)
+//! assert_eq!(failure.schedule().to_string(), "1");
+//! assert!(Explorer::replay(failure.schedule(), scenario).is_err());
+//! ```
+//!
 //! # What exists
 //!
 //! - [`Sim`] (`backend.rs`): host loops ([`Sim::add_host`] → [`Host`], a `Loop`) with
@@ -82,7 +116,15 @@
 //!   record of sockets whose readiness changed ([`World::take_changed`]) and timers that
 //!   fired ([`World::take_fired`]).
 //! - [`EventLog`] (`log.rs`): every event as (virtual time, host, what) with a running
-//!   FNV-1a hash, [`World::hash`].
+//!   FNV-1a hash, [`World::hash`]. A failure report prints the seed, the event index
+//!   ([`World::processed`]), the log length and the hash: a replay with `SOCK_SEED`
+//!   fails at the same index.
+//! - The model checker (`explore.rs`): [`Explorer`] runs a closure on a fresh world per
+//!   [`Schedule`], each one an ordering of the events due at the same virtual instant
+//!   (the events of one TCP stream keep their order), depth-first and bounded; the first
+//!   failing schedule is reported as a string (`"1.0"`) that [`Explorer::replay`] or
+//!   `SOCK_SCHEDULE` runs again. Host loops still run in host order after an
+//!   instant's events (that order is not explored).
 //! - [`Rng`] (`rng.rs`): xoshiro256** seeded by splitmix64; every random choice of a
 //!   run draws from it in event order.
 //! - The fabric (`net.rs`): per-link [`Link`] latency + jitter, datagram loss,
@@ -120,18 +162,18 @@
 //!   resolver: sockets' own lookups, `connect(name, port)`, use the world's records);
 //!   `sock::clock()` and deadlines made outside a host's run read the real loop's
 //!   clock.
-//! - The differential suite, the model checker. (`cargo xtask sim --seeds N
-//!   [--process]` runs the `sim_echo` example's workload over many seeds.)
+//! - The differential suite. (`cargo xtask sim --seeds N [--process]` runs the
+//!   `sim_echo` example's workload over many seeds.)
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
 //!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
 //!   the model (the socket keeps it), socket options, host crash/restart, clock skew,
-//!   clogging, swarm mode, `buggify!`, the model checker, the differential suite
-//!   against real loopback.
+//!   clogging, swarm mode, `buggify!`, the differential suite against real loopback.
 
 mod backend;
 mod dns;
+mod explore;
 mod log;
 mod net;
 mod rng;
@@ -146,6 +188,7 @@ mod tests;
 pub(crate) use backend::HostCtx;
 pub use backend::{Host, Sim, WorldMut};
 pub use dns::{DNS_TIMEOUT, DnsAnswer};
+pub use explore::{ExploreFailure, Explored, Explorer, ParseScheduleError, SCHEDULE_ENV, Schedule};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;

@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::dns::Dns;
+use super::explore::{self, Chooser, Schedule};
 use super::log::EventLog;
 use super::net::{Link, Net, TcpFaults};
 use super::rng::Rng;
@@ -62,6 +63,9 @@ pub struct World {
     pub(crate) held: Vec<Held>,
     /// Name records and the resolver's latency and timeout.
     pub(crate) dns: Dns,
+    /// The model checker's chooser among events due at one instant (`explore.rs`);
+    /// without one the lowest sequence number runs first.
+    chooser: Option<Chooser>,
 }
 
 /// One host: a name, its addresses and its kernel's port tables.
@@ -146,6 +150,7 @@ impl World {
             fired: Vec::new(),
             held: Vec::new(),
             dns: Dns::default(),
+            chooser: None,
         }
     }
 
@@ -348,10 +353,15 @@ impl World {
         id
     }
 
-    /// Handles the earliest pending event, moving virtual time to it; `false` when no
-    /// event is pending.
+    /// Handles the earliest pending event (of several at one instant, the lowest
+    /// sequence number, or the model checker's pick), moving virtual time to it;
+    /// `false` when no event is pending.
     pub fn step(&mut self) -> bool {
-        let Some(((at, _), event)) = self.queue.pop_first() else {
+        let next = match self.chooser {
+            None => self.queue.pop_first(),
+            Some(_) => self.pop_chosen(),
+        };
+        let Some(((at, _), event)) = next else {
             return false;
         };
         self.now = at;
@@ -541,6 +551,34 @@ impl World {
         let addrs = &self.hosts[host.0].addrs;
         let same = addrs.iter().find(|a| a.is_ipv4() == to.is_ipv4());
         *same.unwrap_or(&addrs[0])
+    }
+
+    /// Makes the model checker's `chooser` pick among events due at one instant.
+    pub(crate) fn set_chooser(&mut self, chooser: Chooser) {
+        self.chooser = Some(chooser);
+    }
+
+    /// The picks of the model checker's chooser so far (`None` without one): the
+    /// schedule that replays this run up to now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(sock::sim::World::new(1).schedule_so_far(), None);
+    /// ```
+    pub fn schedule_so_far(&self) -> Option<Schedule> {
+        self.chooser.as_ref().map(Chooser::schedule)
+    }
+
+    /// Takes the event the chooser picks among those due at the earliest instant.
+    fn pop_chosen(&mut self) -> Option<(EventKey, Event)> {
+        let candidates = explore::candidates(&self.queue);
+        let pick = match (&self.chooser, candidates.len()) {
+            (Some(chooser), n) if n > 1 => chooser.pick(n),
+            _ => 0,
+        };
+        let key = *candidates.get(pick)?;
+        self.queue.remove_entry(&key)
     }
 }
 
