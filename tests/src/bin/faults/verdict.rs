@@ -31,7 +31,7 @@ pub(crate) fn problems(case: &Case, report: &Report, clients: u32) -> Vec<String
         Expect::Retried => silent(report, &mut found),
         Expect::Parks => {
             silent(report, &mut found);
-            explained_stalls(report, &mut found);
+            explained_stalls(case, report, clients, &mut found);
         }
         Expect::Surfaces(kind) => surfaces(case, kind, report, &mut found),
     }
@@ -71,12 +71,20 @@ fn silent(report: &Report, found: &mut Vec<String>) {
 }
 
 /// `Parks`: each stall is explained by an injection (a fake `EAGAIN` leaves one
-/// operation parked until the client's nudge); more stalls than injections mean a
-/// wakeup was lost.
-fn explained_stalls(report: &Report, found: &mut Vec<String>) {
-    if report.stalls > report.injected as u64 {
+/// operation parked until the client's nudge); more stalls than injections can
+/// explain mean a wakeup was lost. A fake `EAGAIN` on a read or write parks one
+/// connection, so it explains one stall; on `accept` it parks the listener with every
+/// connection queued behind it (no new edge comes until the nudge's connection), so it
+/// explains a stall of each client.
+fn explained_stalls(case: &Case, report: &Report, clients: u32, found: &mut Vec<String>) {
+    let per_injection = match case.fault.syscalls {
+        "accept4" => u64::from(clients),
+        _ => 1,
+    };
+    let explained = report.injected as u64 * per_injection;
+    if report.stalls > explained {
         found.push(format!(
-            "{} stalls, only {} injections to explain them",
+            "{} stalls, only {explained} explained by {} injections ({per_injection} each)",
             report.stalls, report.injected
         ));
     }
