@@ -97,6 +97,15 @@
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
+//! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
+//!   real loopback and in simulation and compares (refused, timeout at the deadline,
+//!   reset on close with unread data, half-close, full backlog, full send buffer,
+//!   oversized datagram, address in use, descriptor limit). Known differences, tested
+//!   there: a listener admits exactly `backlog` connections (Linux `backlog + 1`);
+//!   a socket takes its descriptor when it enters the world (`listen`, `connect`, a
+//!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`; a
+//!   TCP port bound but not listening is not held (Linux refuses a second bind);
+//!   ephemeral-port exhaustion is checked in simulation only.
 //!
 //! Operations are method calls on the world taking the caller's [`HostId`] or
 //! [`SocketId`]; they never wait: where a real socket would block they return
