@@ -81,6 +81,8 @@
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
 //!   record of sockets whose readiness changed ([`World::take_changed`]) and timers that
 //!   fired ([`World::take_fired`]).
+//! - The host loops share one idle kernel poller (the loop type carries one): a
+//!   simulation holds three fds however many hosts it has.
 //! - [`EventLog`] (`log.rs`): every event as (virtual time, host, what) with a running
 //!   FNV-1a hash, [`World::hash`].
 //! - [`Rng`] (`rng.rs`): xoshiro256** seeded by splitmix64; every random choice of a
@@ -118,11 +120,13 @@
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
-//! - The drive loop looks at every host loop's next deadline each round (it runs only
-//!   those with work): a round costs a few reads per host, so 1,000 idle hosts want a
-//!   shared timer queue.
-//! - A host loop still makes one (idle, never polled) kernel poller at creation: three
-//!   fds per host, so a few hundred hosts under a 1,024-fd limit.
+//! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
+//!   runs only the hosts due or woken, so a round does not look at every host (1,000
+//!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
+//!   each time a park enters the drive loop it re-reads every host's deadline once (a
+//!   task spawned on a host from outside its loop arms no wake-up): a busy host among
+//!   many pays one read per host per park. A task spawned on another host's loop from
+//!   a third host's task waits for that re-read.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
 //! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded (it reaches the OS
@@ -146,6 +150,7 @@ mod net;
 mod rng;
 pub(crate) mod socket;
 mod tcp;
+mod timers;
 mod udp;
 mod world;
 
@@ -153,7 +158,7 @@ mod world;
 mod tests;
 
 pub(crate) use backend::HostCtx;
-pub use backend::{Host, Sim, WorldMut};
+pub use backend::{Host, Sim, SimStats, WorldMut};
 pub use dns::{DNS_TIMEOUT, DnsAnswer};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
