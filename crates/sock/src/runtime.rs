@@ -194,8 +194,8 @@ impl Loop {
         park: impl Park + 'static,
         clock: impl sock_sched::Clock + 'static,
         sim: crate::sim::HostCtx,
-    ) -> io::Result<Loop> {
-        let reactor = Reactor::new()?;
+        reactor: Reactor,
+    ) -> Loop {
         let exec = Executor::with_park(park, clock);
         let parts = Rc::new(Parts {
             reactor,
@@ -204,7 +204,7 @@ impl Loop {
         });
         exec.set_extension(parts.clone());
         let owner = true;
-        Ok(Loop { exec, parts, owner })
+        Loop { exec, parts, owner }
     }
 
     /// The loop of `exec`, giving it a reactor if the scheduler made it on its own.

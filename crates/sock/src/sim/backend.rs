@@ -12,7 +12,8 @@
 //! 2. return if its own loop has work now (a task woken, a timer due, an unpark);
 //! 3. run once without blocking (`poll(Some(ZERO))`) every other host loop that has
 //!    work (a task ready or woken from another loop, a timer due), and start over if
-//!    any of them did something;
+//!    any of them did something — the hosts due come from a queue of host deadlines
+//!    (`timers.rs`), refreshed after each poll, so a round does not look at every host;
 //! 4. otherwise jump virtual time to the earliest of: the world's next event, any host
 //!    loop's next timer, the end of the park's timeout — and start over;
 //! 5. with none of those, the run is stuck: every task waits on something that can
@@ -25,11 +26,11 @@
 //! gives one run.
 //!
 //! Not simulated yet: the shared-poller mode, unix sockets (names resolve through the
-//! world's DNS records only), socket options; a host loop still makes one idle kernel poller at
-//! creation (the loop type carries one), never polled.
+//! world's DNS records only), socket options. The host loops share one idle kernel
+//! poller (the loop type carries one), made with the simulation and never polled.
 
 use std::cell::{Cell, RefCell, RefMut};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::ops::{Deref, DerefMut};
@@ -39,8 +40,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+use sock_poll::Reactor;
 use sock_sched::{Clock, Park, Unparker};
 
+use super::timers::{HostTimers, WokenHosts};
 use super::{HostId, SocketId, World};
 use crate::runtime::Loop;
 
@@ -140,6 +143,26 @@ pub(crate) struct Shared {
     hosts: RefCell<BTreeMap<HostId, HostLoop>>,
     /// The wakers of tasks parked on a simulated socket, per (socket, direction).
     waiters: RefCell<BTreeMap<(SocketId, usize), Vec<Waker>>>,
+    /// The host loops' next deadlines, as the drive loop last read them.
+    timers: RefCell<HostTimers>,
+    /// Hosts woken from another loop since the drive loop last looked.
+    woken: WokenHosts,
+    /// The one idle kernel poller every host loop carries (never polled).
+    reactor: Reactor,
+    /// Drive-loop rounds and host-loop polls so far (see [`SimStats`]).
+    counts: Cell<(u64, u64)>,
+}
+
+/// What driving a simulation has cost so far: see [`Sim::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Rounds of the drive loop (each delivers socket changes, runs the host loops
+    /// that have work or moves virtual time).
+    pub rounds: u64,
+    /// Host loops run once (`poll`) by the drive loop.
+    pub polls: u64,
+    /// Host loops' next deadlines read by the drive loop.
+    pub deadline_reads: u64,
 }
 
 /// The simulation a host loop belongs to, kept in the loop's socket-layer parts.
@@ -156,9 +179,6 @@ pub(crate) struct HostCtx {
 struct HostLoop {
     /// The loop (the owning handle, in [`Shared::hosts`]).
     lp: Loop,
-    /// Set by the loop's unparker, taken by the drive loop: a task of this loop was
-    /// woken from another loop, so it is worth polling.
-    woken: Arc<AtomicBool>,
 }
 
 /// The park of a host loop: runs the simulation until the loop has work.
@@ -169,8 +189,9 @@ struct SimPark {
     host: HostId,
     /// Set by this park's unparker (a wake from another loop or thread).
     unparked: Arc<AtomicBool>,
-    /// The drive loop's copy of the wake (see [`HostLoop::woken`]).
-    woken: Arc<AtomicBool>,
+    /// The drive loop's list of woken hosts, where this park's unparker adds its host:
+    /// a task of this loop was woken from another loop, so it is worth polling.
+    woken: WokenHosts,
 }
 
 /// The clock of a host loop: the world's virtual time after a fixed base instant.
@@ -183,6 +204,11 @@ struct SimClock {
 
 impl Sim {
     /// A simulation of `world` with no host loop yet.
+    ///
+    /// # Panics
+    ///
+    /// If the OS refuses the one (idle, never polled) kernel poller the host loops
+    /// share: the loop type carries one.
     ///
     /// # Examples
     ///
@@ -198,6 +224,11 @@ impl Sim {
             base: Instant::now(),
             hosts: RefCell::new(BTreeMap::new()),
             waiters: RefCell::new(BTreeMap::new()),
+            timers: RefCell::default(),
+            woken: WokenHosts::default(),
+            reactor: Reactor::new()
+                .unwrap_or_else(|e| panic!("sock::sim: cannot make the idle kernel poller: {e}")),
+            counts: Cell::new((0, 0)),
         };
         Sim {
             shared: Rc::new(shared),
@@ -210,7 +241,7 @@ impl Sim {
     ///
     /// # Panics
     ///
-    /// As [`World::add_host`]; if the OS refuses the loop's (idle) kernel poller.
+    /// As [`World::add_host`].
     ///
     /// # Examples
     ///
@@ -225,12 +256,11 @@ impl Sim {
     #[doc(alias = "simulated")]
     pub fn add_host(&self, name: &str, addrs: &[IpAddr]) -> Host {
         let id = self.shared.world.borrow_mut().add_host(name, addrs);
-        let woken = Arc::new(AtomicBool::new(false));
         let park = SimPark {
             shared: Rc::downgrade(&self.shared),
             host: id,
             unparked: Arc::default(),
-            woken: woken.clone(),
+            woken: self.shared.woken.clone(),
         };
         let clock = SimClock {
             now: self.shared.now.clone(),
@@ -240,12 +270,13 @@ impl Sim {
             shared: Rc::downgrade(&self.shared),
             host: id,
         };
-        let owner = Loop::simulated(park, clock, ctx)
-            .unwrap_or_else(|e| panic!("sock::sim: cannot make the loop of host {name}: {e}"));
+        let owner = Loop::simulated(park, clock, ctx, self.shared.reactor.clone());
         owner.executor().set_resolution(Duration::from_nanos(1));
         let lp = owner.clone();
-        let host = HostLoop { lp: owner, woken };
-        self.shared.hosts.borrow_mut().insert(id, host);
+        self.shared
+            .hosts
+            .borrow_mut()
+            .insert(id, HostLoop { lp: owner });
         Host { id, lp }
     }
 
@@ -272,6 +303,38 @@ impl Sim {
         WorldMut {
             world: self.shared.world.borrow_mut(),
             now: &self.shared.now,
+        }
+    }
+}
+
+impl Sim {
+    /// What driving the simulation has cost so far: rounds of the drive loop, host
+    /// loops run, host deadlines read. They grow with the events and wake-ups of a
+    /// run, not with the virtual time it spans nor (per round) with the host count.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let hosts: Vec<_> = (1..=50u8)
+    ///     .map(|i| sim.add_host(&format!("h{i}"), &[[10, 0, 0, i].into()]))
+    ///     .collect();
+    /// hosts[0].run(sock::sleep(Duration::from_secs(3600))); // 49 hosts idle an hour
+    /// let stats = sim.stats();
+    /// assert!(stats.rounds < 10, "{stats:?}");
+    /// assert_eq!(stats.polls, 0);
+    /// ```
+    #[doc(alias = "metrics")]
+    pub fn stats(&self) -> SimStats {
+        let (rounds, polls) = self.shared.counts.get();
+        let deadline_reads = self.shared.timers.borrow().reads();
+        SimStats {
+            rounds,
+            polls,
+            deadline_reads,
         }
     }
 }
@@ -400,7 +463,9 @@ impl Shared {
     fn drive(&self, me: HostId, timeout: Option<Duration>, unparked: &AtomicBool) {
         let until = timeout.map(|t| self.now.get().saturating_add(t));
         let mut idle = 0;
+        self.refresh_all();
         loop {
+            self.count(1, 0);
             if unparked.swap(false, Ordering::AcqRel) {
                 return;
             }
@@ -440,35 +505,68 @@ impl Shared {
     }
 
     /// Runs once without blocking every host loop but `me`'s that has work (a task
-    /// ready or woken from another loop, a timer due); whether any did work.
+    /// ready or woken from another loop, a timer due), in host order; whether any did
+    /// work. A host that gets work from one polled earlier in the pass runs in it too
+    /// when it comes later in host order.
     fn poll_others(&self, me: HostId) -> bool {
-        let others: Vec<HostLoop> = self
-            .hosts
-            .borrow()
-            .iter()
-            .filter(|(id, _)| **id != me)
-            .map(|(_, h)| h.clone())
-            .collect();
+        let now = self.base + self.now.get();
+        let mut pending: BTreeSet<HostId> = self.timers.borrow().due(now).collect();
         let mut worked = false;
-        for host in others {
-            let woken = host.woken.swap(false, Ordering::AcqRel);
-            if woken || self.is_due(&host.lp) {
-                worked |= host.lp.poll(Some(Duration::ZERO));
+        let mut after = None;
+        loop {
+            pending.extend(self.woken.take());
+            let next = pending
+                .iter()
+                .copied()
+                .find(|h| *h != me && after.is_none_or(|a| *h > a));
+            let Some(host) = next else { break };
+            pending.remove(&host);
+            worked |= self.poll_host(host);
+            after = Some(host);
+            if self.timers.borrow().is_due(host, now) {
+                pending.insert(host); // still has work: the next pass runs it again
             }
         }
+        // Hosts left (earlier in order than the last one run): the next pass runs them.
+        pending
+            .into_iter()
+            .filter(|h| *h != me)
+            .for_each(|h| self.woken.push(h));
         worked
+    }
+
+    /// Runs `host`'s loop once without blocking and reads its next deadline again;
+    /// whether it did work.
+    fn poll_host(&self, host: HostId) -> bool {
+        let lp = self.hosts.borrow().get(&host).map(|h| h.lp.clone());
+        let Some(lp) = lp else { return false };
+        self.count(0, 1);
+        let worked = lp.poll(Some(Duration::ZERO));
+        self.timers.borrow_mut().set(host, lp.next_deadline());
+        worked
+    }
+
+    /// Reads every host loop's next deadline again (when a park enters the drive loop:
+    /// a task spawned from outside any loop arms no wake-up).
+    fn refresh_all(&self) {
+        let hosts = self.hosts.borrow();
+        let mut timers = self.timers.borrow_mut();
+        for (id, h) in hosts.iter() {
+            timers.set(*id, h.lp.next_deadline());
+        }
+    }
+
+    /// Adds to the drive loop's counts of rounds and polls.
+    fn count(&self, rounds: u64, polls: u64) {
+        let (r, p) = self.counts.get();
+        self.counts.set((r + rounds, p + polls));
     }
 
     /// The earliest of the world's next event, every host loop's next timer and
     /// `until`; `None` when there is none of them.
     fn next_time(&self, until: Option<Duration>) -> Option<Duration> {
         let event = self.world.borrow().next_event();
-        let timers = self
-            .hosts
-            .borrow()
-            .values()
-            .filter_map(|h| h.lp.next_deadline())
-            .min();
+        let timers = self.timers.borrow().first();
         let timer = timers.map(|t| t.saturating_duration_since(self.base));
         [event, timer, until].into_iter().flatten().min()
     }
@@ -527,9 +625,9 @@ impl Park for SimPark {
     }
 
     fn unparker(&self) -> Unparker {
-        let (unparked, woken) = (self.unparked.clone(), self.woken.clone());
+        let (unparked, woken, host) = (self.unparked.clone(), self.woken.clone(), self.host);
         Unparker::new(move || {
-            woken.store(true, Ordering::Release);
+            woken.push(host);
             unparked.store(true, Ordering::Release);
         })
     }

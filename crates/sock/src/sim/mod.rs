@@ -115,6 +115,8 @@
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
 //!   record of sockets whose readiness changed ([`World::take_changed`]) and timers that
 //!   fired ([`World::take_fired`]).
+//! - The host loops share one idle kernel poller (the loop type carries one): a
+//!   simulation holds three fds however many hosts it has.
 //! - [`EventLog`] (`log.rs`): every event as (virtual time, host, what) with a running
 //!   FNV-1a hash, [`World::hash`]. A failure report prints the seed, the event index
 //!   ([`World::processed`]), the log length and the hash: a replay with `SOCK_SEED`
@@ -139,6 +141,15 @@
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
+//! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
+//!   real loopback and in simulation and compares (refused, timeout at the deadline,
+//!   reset on close with unread data, half-close, full backlog, full send buffer,
+//!   oversized datagram, address in use, descriptor limit). Known differences, tested
+//!   there: a listener admits exactly `backlog` connections (Linux `backlog + 1`);
+//!   a socket takes its descriptor when it enters the world (`listen`, `connect`, a
+//!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`; a
+//!   TCP port bound but not listening is not held (Linux refuses a second bind);
+//!   ephemeral-port exhaustion is checked in simulation only.
 //!
 //! Operations are method calls on the world taking the caller's [`HostId`] or
 //! [`SocketId`]; they never wait: where a real socket would block they return
@@ -151,11 +162,13 @@
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
-//! - The drive loop looks at every host loop's next deadline each round (it runs only
-//!   those with work): a round costs a few reads per host, so 1,000 idle hosts want a
-//!   shared timer queue.
-//! - A host loop still makes one (idle, never polled) kernel poller at creation: three
-//!   fds per host, so a few hundred hosts under a 1,024-fd limit.
+//! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
+//!   runs only the hosts due or woken, so a round does not look at every host (1,000
+//!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
+//!   each time a park enters the drive loop it re-reads every host's deadline once (a
+//!   task spawned on a host from outside its loop arms no wake-up): a busy host among
+//!   many pays one read per host per park. A task spawned on another host's loop from
+//!   a third host's task waits for that re-read.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
 //! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded (it reaches the OS
@@ -179,6 +192,7 @@ mod net;
 mod rng;
 pub(crate) mod socket;
 mod tcp;
+mod timers;
 mod udp;
 mod world;
 
@@ -186,7 +200,7 @@ mod world;
 mod tests;
 
 pub(crate) use backend::HostCtx;
-pub use backend::{Host, Sim, WorldMut};
+pub use backend::{Host, Sim, SimStats, WorldMut};
 pub use dns::{DNS_TIMEOUT, DnsAnswer};
 pub use explore::{ExploreFailure, Explored, Explorer, ParseScheduleError, SCHEDULE_ENV, Schedule};
 pub use log::{Entry, EventLog};

@@ -346,7 +346,7 @@ impl SimSocket {
             return Err(Error::new(ErrorKind::InvalidInput, "already bound"));
         }
         if self.tcp {
-            let check = |w: &mut World, host| w.check_local(host, addr).map_err(Error::from);
+            let check = |w: &mut World, host| w.check_tcp_bind(host, addr).map_err(Error::from);
             self.world(check)?;
             *self.state.borrow_mut() = State::Fresh(Some(addr));
             return Ok(());

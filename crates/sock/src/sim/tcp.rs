@@ -732,6 +732,18 @@ impl World {
         Ok(SocketAddr::new(addr.ip(), port))
     }
 
+    /// Whether a TCP socket of `host` may bind `addr` now: one of the host's addresses
+    /// and a port no TCP socket holds (`AddressInUse` at `bind`, as Linux says it, and
+    /// not only at `listen`). A port bound but not yet listening is not held.
+    pub(crate) fn check_tcp_bind(&self, host: HostId, addr: SocketAddr) -> Result<(), ErrorKind> {
+        self.check_local(host, addr)?;
+        let taken = addr.port() != 0 && self.hosts[host.0].tcp_ports.contains_key(&addr.port());
+        if taken {
+            return Err(ErrorKind::AddressInUse);
+        }
+        Ok(())
+    }
+
     /// Adds a socket in `state` holding `local`'s port when it is not an accepted one.
     fn add_tcp(&mut self, host: HostId, local: SocketAddr, state: State) -> SocketId {
         let id = self.new_socket_id();
