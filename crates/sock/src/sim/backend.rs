@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use sock_sched::{Clock, Park, Unparker};
 
+use super::faults::HostClock;
 use super::{HostId, SocketId, World};
 use crate::runtime::Loop;
 
@@ -159,6 +160,8 @@ struct HostLoop {
     /// Set by the loop's unparker, taken by the drive loop: a task of this loop was
     /// woken from another loop, so it is worth polling.
     woken: Arc<AtomicBool>,
+    /// The host clock's skew (`faults.rs`), to map its deadlines to virtual time.
+    skew: Arc<HostClock>,
 }
 
 /// The park of a host loop: runs the simulation until the loop has work.
@@ -173,12 +176,18 @@ struct SimPark {
     woken: Arc<AtomicBool>,
 }
 
-/// The clock of a host loop: the world's virtual time after a fixed base instant.
+/// The clock of a host loop: the world's virtual time after a fixed base instant,
+/// skewed by the host's `ClockSkew` (on the scale of `faults.rs`'s
+/// `CLOCK_EPOCH`: virtual zero reads `base + CLOCK_EPOCH` on a clock without skew).
 struct SimClock {
     /// The world's time, as last published.
     now: Rc<Cell<Duration>>,
-    /// The instant virtual time zero maps to.
+    /// The instant the clock epoch's zero maps to.
     base: Instant,
+    /// The host's skew.
+    skew: Arc<HostClock>,
+    /// The last reading: a skew changed backwards holds the clock, never moves it back.
+    last: Cell<Instant>,
 }
 
 impl Sim {
@@ -224,7 +233,11 @@ impl Sim {
     /// ```
     #[doc(alias = "simulated")]
     pub fn add_host(&self, name: &str, addrs: &[IpAddr]) -> Host {
-        let id = self.shared.world.borrow_mut().add_host(name, addrs);
+        let (id, skew) = {
+            let mut world = self.shared.world.borrow_mut();
+            let id = world.add_host(name, addrs);
+            (id, world.host_clock(id))
+        };
         let woken = Arc::new(AtomicBool::new(false));
         let park = SimPark {
             shared: Rc::downgrade(&self.shared),
@@ -235,6 +248,8 @@ impl Sim {
         let clock = SimClock {
             now: self.shared.now.clone(),
             base: self.shared.base,
+            skew: skew.clone(),
+            last: Cell::new(self.shared.base),
         };
         let ctx = HostCtx {
             shared: Rc::downgrade(&self.shared),
@@ -244,7 +259,11 @@ impl Sim {
             .unwrap_or_else(|e| panic!("sock::sim: cannot make the loop of host {name}: {e}"));
         owner.executor().set_resolution(Duration::from_nanos(1));
         let lp = owner.clone();
-        let host = HostLoop { lp: owner, woken };
+        let host = HostLoop {
+            lp: owner,
+            woken,
+            skew,
+        };
         self.shared.hosts.borrow_mut().insert(id, host);
         Host { id, lp }
     }
@@ -429,14 +448,23 @@ impl Shared {
 
     /// Whether `host`'s loop has something to do now (a task ready, a timer due).
     fn has_work(&self, host: HostId) -> bool {
-        let lp = self.hosts.borrow().get(&host).map(|h| h.lp.clone());
+        let lp = self.hosts.borrow().get(&host).cloned();
         lp.is_some_and(|lp| self.is_due(&lp))
     }
 
-    /// Whether `lp` has a task ready or a timer due at the current virtual time.
-    fn is_due(&self, lp: &Loop) -> bool {
-        let now = self.base + self.now.get();
-        lp.next_deadline().is_some_and(|d| d <= now)
+    /// Whether `host` has a task ready or a timer due at its clock's current reading.
+    fn is_due(&self, host: &HostLoop) -> bool {
+        let now = self.base + host.skew.skew().local(self.now.get());
+        host.lp.next_deadline().is_some_and(|d| d <= now)
+    }
+
+    /// The virtual time of `host`'s next deadline (its own clock's reading mapped back).
+    fn next_deadline(&self, host: &HostLoop) -> Option<Duration> {
+        let local = host
+            .lp
+            .next_deadline()?
+            .saturating_duration_since(self.base);
+        Some(host.skew.skew().virtual_at(local))
     }
 
     /// Runs once without blocking every host loop but `me`'s that has work (a task
@@ -452,7 +480,7 @@ impl Shared {
         let mut worked = false;
         for host in others {
             let woken = host.woken.swap(false, Ordering::AcqRel);
-            if woken || self.is_due(&host.lp) {
+            if woken || self.is_due(&host) {
                 worked |= host.lp.poll(Some(Duration::ZERO));
             }
         }
@@ -463,13 +491,12 @@ impl Shared {
     /// `until`; `None` when there is none of them.
     fn next_time(&self, until: Option<Duration>) -> Option<Duration> {
         let event = self.world.borrow().next_event();
-        let timers = self
+        let timer = self
             .hosts
             .borrow()
             .values()
-            .filter_map(|h| h.lp.next_deadline())
+            .filter_map(|h| self.next_deadline(h))
             .min();
-        let timer = timers.map(|t| t.saturating_duration_since(self.base));
         [event, timer, until].into_iter().flatten().min()
     }
 
@@ -497,6 +524,9 @@ fn report(world: &World, what: &str) -> String {
     for entry in world.log().tail(TAIL) {
         s.push_str(&format!("  {entry}\n"));
     }
+    if let Some(swarm) = world.swarm_config() {
+        s.push_str(swarm);
+    }
     s
 }
 
@@ -522,6 +552,9 @@ impl Park for SimPark {
 
 impl Clock for SimClock {
     fn now(&self) -> Instant {
-        self.base + self.now.get()
+        let now = self.base + self.skew.skew().local(self.now.get());
+        let now = now.max(self.last.get());
+        self.last.set(now);
+        now
     }
 }

@@ -131,11 +131,14 @@
 //!   against real loopback.
 
 mod backend;
+mod buggify;
 mod dns;
+mod faults;
 mod log;
 mod net;
 mod rng;
 pub(crate) mod socket;
+mod swarm;
 mod tcp;
 mod udp;
 mod world;
@@ -145,10 +148,13 @@ mod tests;
 
 pub(crate) use backend::HostCtx;
 pub use backend::{Host, Sim, WorldMut};
+pub use buggify::{BUGGIFY_ACTIVATE, BUGGIFY_FIRE, buggify};
 pub use dns::{DNS_TIMEOUT, DnsAnswer};
+pub use faults::{ClockSkew, Fault};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;
+pub use swarm::Swarm;
 pub use udp::MAX_DATAGRAM;
 pub use world::World;
 

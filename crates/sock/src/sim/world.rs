@@ -6,14 +6,15 @@
 //! deterministic), jumps the clock to it and handles it. Work is proportional to events,
 //! not to the virtual time covered.
 //!
-//! The host loops that run tasks on a world are `backend.rs`'s. Not here yet: DNS,
-//! host crash/restart, clock skew.
+//! The host loops that run tasks on a world are `backend.rs`'s; DNS is `dns.rs`'s;
+//! clogging, clock skew, crash/restart and scripted faults are `faults.rs`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::dns::Dns;
+use super::faults::{Fault, Faults};
 use super::log::EventLog;
 use super::net::{Link, Net, TcpFaults};
 use super::rng::Rng;
@@ -62,6 +63,8 @@ pub struct World {
     pub(crate) held: Vec<Held>,
     /// Name records and the resolver's latency and timeout.
     pub(crate) dns: Dns,
+    /// Clogs, clock skews, crashed hosts, the swarm configuration (`faults.rs`).
+    pub(crate) faults: Faults,
 }
 
 /// One host: a name, its addresses and its kernel's port tables.
@@ -115,6 +118,8 @@ pub(crate) enum Event {
     Repair(HostId, HostId),
     /// A DNS answer arrives for a query (`dns.rs`).
     Dns(SocketId),
+    /// A scheduled fault is applied (`faults.rs`).
+    Fault(Fault),
 }
 
 impl World {
@@ -146,6 +151,7 @@ impl World {
             fired: Vec::new(),
             held: Vec::new(),
             dns: Dns::default(),
+            faults: Faults::default(),
         }
     }
 
@@ -477,7 +483,7 @@ impl World {
     }
 
     /// Logs `what` for no particular host.
-    fn log_world(&mut self, what: String) {
+    pub(crate) fn log_world(&mut self, what: String) {
         self.log.push(self.now, "world", what);
     }
 
@@ -510,10 +516,11 @@ impl World {
                 self.record(host, format!("timer {}", id.0));
                 self.fired.push(id);
             }
-            Event::Tcp(segment) => self.tcp_arrive(segment),
+            Event::Tcp(segment) => self.tcp_deliver(segment),
             Event::Udp(datagram) => self.udp_arrive(datagram),
             Event::Repair(a, b) => self.repair(a, b),
             Event::Dns(id) => self.dns_arrive(id),
+            Event::Fault(fault) => self.apply_fault(fault),
         }
     }
 
