@@ -187,7 +187,13 @@ struct SimClock {
     /// The host's skew.
     skew: Arc<HostClock>,
     /// The last reading: a skew changed backwards holds the clock, never moves it back.
-    last: Cell<Instant>,
+    /// `None` until the loop's first reading after its creation: the executor's origin,
+    /// read when the loop is made, does not count, so a skew set before the host first
+    /// runs (also one behind) applies from virtual time zero (timers count from the
+    /// origin and saturate before it, so none fires early).
+    last: Cell<Option<Instant>>,
+    /// Whether the creation reading has been taken.
+    made: Cell<bool>,
 }
 
 impl Sim {
@@ -249,7 +255,8 @@ impl Sim {
             now: self.shared.now.clone(),
             base: self.shared.base,
             skew: skew.clone(),
-            last: Cell::new(self.shared.base),
+            last: Cell::new(None),
+            made: Cell::new(false),
         };
         let ctx = HostCtx {
             shared: Rc::downgrade(&self.shared),
@@ -553,8 +560,11 @@ impl Park for SimPark {
 impl Clock for SimClock {
     fn now(&self) -> Instant {
         let now = self.base + self.skew.skew().local(self.now.get());
-        let now = now.max(self.last.get());
-        self.last.set(now);
+        if !self.made.replace(true) {
+            return now; // the executor's origin
+        }
+        let now = self.last.get().map_or(now, |last| now.max(last));
+        self.last.set(Some(now));
         now
     }
 }

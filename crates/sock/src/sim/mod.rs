@@ -97,6 +97,19 @@
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
+//! - World-level faults (`faults.rs`): [`World::clog`] / [`World::clog_host`] delay (never
+//!   drop) traffic until a virtual time; [`World::set_clock_skew`] gives a host's loop
+//!   clock an offset and a drift ([`ClockSkew`]), its deadlines firing in its own time;
+//!   [`World::crash`] powers a host off (sockets gone without FIN/RST, nothing answered)
+//!   and [`World::restart`] brings it back with its addresses (segments of killed
+//!   connections draw an RST); [`World::schedule_fault`] / [`World::script`] apply
+//!   [`Fault`]s at virtual times.
+//! - Swarm mode (`swarm.rs`): [`World::swarm`] draws every fault parameter from the seed
+//!   ([`Swarm`], printable, printed with `SOCK_SEED=` in failure reports).
+//! - Fault points (`buggify.rs`): [`buggify()`] / `sock::buggify!()` in the user's code,
+//!   on when [`World::set_buggify`] (or swarm mode) says so: a point is activated per run
+//!   with 25 %, then fires 25 % of the times it is reached; `false` on a real loop and
+//!   the constant `false` without the `sim` feature.
 //!
 //! Operations are method calls on the world taking the caller's [`HostId`] or
 //! [`SocketId`]; they never wait: where a real socket would block they return
@@ -126,9 +139,10 @@
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
 //!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
-//!   the model (the socket keeps it), socket options, host crash/restart, clock skew,
-//!   clogging, swarm mode, `buggify!`, the model checker, the differential suite
-//!   against real loopback.
+//!   the model (the socket keeps it), socket options, the model checker, the
+//!   differential suite against real loopback.
+//! - A crash at the loop level: [`World::crash`] takes a host's sockets, but its loop's
+//!   tasks keep running (their socket calls fail) and no restart closure runs.
 
 mod backend;
 mod buggify;
