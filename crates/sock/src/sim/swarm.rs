@@ -9,7 +9,7 @@
 //! |---|---|
 //! | link latency (always) | 0–50 ms, plus uniform jitter up to the latency (when on) |
 //! | datagram loss / duplication / reordering | 0–20 % / 0–10 % / 0–30 % |
-//! | TCP resets / stalls per connection | 0–30 % / 0–50 %, stalls 10 ms–3 s, within the horizon |
+//! | TCP resets / stalls per connection | 0–30 % / 0–50 %, stalls 10 ms–3 s, within 1 ms–2 s of its start |
 //! | partitions | 1–3, one- or two-way, healed after 10 ms–half the horizon |
 //! | clogs | 1–3 of a direction or (one in four) a whole host, 10 ms–2 s |
 //! | clock skew | per host (one in two): offset within ±1 s, drift within ±1,000 ppm |
@@ -58,7 +58,7 @@ impl Swarm {
     /// ```
     pub fn draw(rng: &mut Rng, hosts: &[HostId], horizon: Duration) -> Swarm {
         let link = draw_link(rng);
-        let tcp = draw_tcp(rng, horizon);
+        let tcp = draw_tcp(rng);
         let buggify = rng.chance(0.5);
         let mut schedule = Vec::new();
         if hosts.len() >= 2 {
@@ -178,13 +178,15 @@ fn draw_link(rng: &mut Rng) -> Link {
     }
 }
 
-/// Per-connection resets and stalls, each on with probability one half.
-fn draw_tcp(rng: &mut Rng, horizon: Duration) -> TcpFaults {
+/// Per-connection resets and stalls, each on with probability one half, at times
+/// drawn within 1 ms–2 s of the connection's start (a window as long as the run would
+/// miss every short connection).
+fn draw_tcp(rng: &mut Rng) -> TcpFaults {
     TcpFaults {
         reset: maybe(rng, |r| rate(r, 0.3)),
         stall: maybe(rng, |r| rate(r, 0.5)),
         stall_for: millis(rng, 10, 3000),
-        within: horizon,
+        within: millis(rng, 1, 2000),
     }
 }
 
