@@ -478,3 +478,67 @@ fn buggify_points_are_activated_independently_and_logged() {
         "two points should not always share their activation"
     );
 }
+
+#[test]
+fn a_crashed_host_loses_its_programs_and_runs_fresh_ones_after_restart() {
+    let (sim, a, b) = sim2(11);
+    spawn_chunk_echo(&b, "10.0.0.2", 7);
+    let old = a.run(async {
+        let c = sock::tcp(Family::INET).unwrap();
+        c.connect("10.0.0.2", 7).await.unwrap();
+        c.send(b"ping").await.unwrap();
+        c.recvn(&mut [0u8; 4]).await.unwrap();
+        c
+    });
+    sim.crash(&b);
+    let silent = a.run(async {
+        old.send(b"hello?").await?;
+        old.recv(&mut [0u8; 8])
+            .timeout(Duration::from_secs(5))
+            .await
+    });
+    assert_eq!(silent.unwrap_err().kind(), ErrorKind::Timeout);
+    sim.restart(&b);
+    spawn_chunk_echo(&b, "10.0.0.2", 7); // the port is free: the old server is gone
+    let (reset, fresh) = a
+        .run(async {
+            let reset = old
+                .recv(&mut [0u8; 8])
+                .timeout(Duration::from_secs(5))
+                .await;
+            let c = sock::tcp(Family::INET)?;
+            c.connect("10.0.0.2", 7).await?;
+            c.send(b"again").await?;
+            let mut buf = [0u8; 5];
+            c.recvn(&mut buf).timeout(Duration::from_secs(5)).await?;
+            Ok::<_, sock::Error>((reset, buf))
+        })
+        .expect("the restarted host serves");
+    assert_eq!(reset.unwrap_err().kind(), ErrorKind::ConnectionReset);
+    assert_eq!(&fresh, b"again");
+}
+
+#[test]
+fn a_crash_drops_the_hosts_tasks_and_timers() {
+    let (sim, a, b) = sim2(12);
+    let woke = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = woke.clone();
+    let task = b.spawn(async move {
+        sock::sleep(Duration::from_secs(10)).await;
+        flag.set(true);
+    });
+    a.run(sock::sleep(Duration::from_secs(1)));
+    sim.crash(&b);
+    assert!(task.is_finished(), "the task went with the power");
+    sim.restart(&b);
+    a.run(sock::sleep(Duration::from_secs(20)));
+    assert!(!woke.get(), "a timer from before the crash fired");
+    assert_eq!(sim.world().now(), Duration::from_secs(21));
+}
+
+#[test]
+fn crashing_the_host_whose_run_drives_the_simulation_panics() {
+    let (sim, a, _b) = sim2(13);
+    let result = catch_unwind(AssertUnwindSafe(|| a.run(async { sim.crash(&a) })));
+    assert!(result.is_err());
+}

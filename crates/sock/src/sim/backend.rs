@@ -300,6 +300,56 @@ impl Sim {
             now: &self.shared.now,
         }
     }
+
+    /// Powers `host` off: [`World::crash`] (its sockets vanish without a FIN or an RST,
+    /// nothing it is sent is answered), then its loop is closed: every task, timer and
+    /// socket handle of it is dropped, as a power-off drops the programs. The loop stays
+    /// usable: after [`Sim::restart`], spawn the host's programs on it again (a fresh
+    /// start: no task or timer survives).
+    ///
+    /// # Panics
+    ///
+    /// From a task of `host` itself, or while `host`'s `run` drives the simulation
+    /// (crash it from another host's task, or between runs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    /// use sock::{Expires, Family};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let b = sim.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// let server = b.spawn(async {
+    ///     let l = sock::tcp(Family::INET)?;
+    ///     l.listen("10.0.0.2", 80)?;
+    ///     l.accept().await.map(drop)
+    /// });
+    /// sim.crash(&b);
+    /// assert!(server.is_finished()); // the program went with the power
+    /// sim.restart(&b);
+    /// let err = a.run(async {
+    ///     let c = sock::tcp(Family::INET)?;
+    ///     c.connect("10.0.0.2", 80).timeout(Duration::from_secs(5)).await
+    /// });
+    /// assert_eq!(err.unwrap_err().kind(), sock::ErrorKind::ConnectionRefused);
+    /// ```
+    pub fn crash(&self, host: &Host) {
+        self.shared.with_world(|w| w.crash(host.id));
+        host.lp.close();
+    }
+
+    /// Powers a crashed `host` back on ([`World::restart`]): same addresses, no socket,
+    /// an empty loop to spawn its programs on.
+    ///
+    /// # Examples
+    ///
+    /// See [`Sim::crash`].
+    pub fn restart(&self, host: &Host) {
+        self.shared.with_world(|w| w.restart(host.id));
+    }
 }
 
 impl Drop for Sim {

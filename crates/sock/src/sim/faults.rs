@@ -18,10 +18,10 @@
 //! - **Schedules**: [`World::schedule_fault`] / [`World::script`] queue faults as
 //!   events, ordered with every other event by (time, sequence).
 //!
-//! Not modelled: the tasks of a crashed host's loop (the backend keeps running them; a
-//! crash at the world level only takes their sockets, whose operations then fail with
-//! `Closed`), keepalive, a crashed host's queued outgoing packets (those already on the
-//! wire still arrive).
+//! A crash at the world level takes a host's sockets (their operations then fail with
+//! `Closed`); `Sim::crash` also drops the host loop's tasks and timers. Not modelled:
+//! keepalive, a crashed host's queued outgoing packets (those already on the wire still
+//! arrive).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

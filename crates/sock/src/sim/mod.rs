@@ -102,8 +102,10 @@
 //!   clock an offset and a drift ([`ClockSkew`]), its deadlines firing in its own time;
 //!   [`World::crash`] powers a host off (sockets gone without FIN/RST, nothing answered)
 //!   and [`World::restart`] brings it back with its addresses (segments of killed
-//!   connections draw an RST); [`World::schedule_fault`] / [`World::script`] apply
-//!   [`Fault`]s at virtual times.
+//!   connections draw an RST); [`Sim::crash`] also closes the host's loop (its tasks
+//!   and timers dropped) and, after [`Sim::restart`], the host's programs are spawned on
+//!   it afresh; [`World::schedule_fault`] / [`World::script`] apply [`Fault`]s at
+//!   virtual times.
 //! - Swarm mode (`swarm.rs`): [`World::swarm`] draws every fault parameter from the seed
 //!   ([`Swarm`], printable, printed with `SOCK_SEED=` in failure reports).
 //! - Fault points (`buggify.rs`): [`buggify()`] / `sock::buggify!()` in the user's code,
@@ -141,8 +143,8 @@
 //!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
 //!   the model (the socket keeps it), socket options, the model checker, the
 //!   differential suite against real loopback.
-//! - A crash at the loop level: [`World::crash`] takes a host's sockets, but its loop's
-//!   tasks keep running (their socket calls fail) and no restart closure runs.
+//! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
+//!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 
 mod backend;
 mod buggify;
