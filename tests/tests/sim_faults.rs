@@ -542,3 +542,35 @@ fn crashing_the_host_whose_run_drives_the_simulation_panics() {
     let result = catch_unwind(AssertUnwindSafe(|| a.run(async { sim.crash(&a) })));
     assert!(result.is_err());
 }
+
+#[test]
+fn scripted_skews_and_host_clogs_apply_at_their_times() {
+    let (mut world, a, b) = world2(14);
+    let s = Duration::from_secs;
+    let skew = ClockSkew {
+        offset_nanos: 2_000_000_000,
+        drift_ppm: 0,
+    };
+    world.script([
+        (s(1), Fault::Skew(a, skew)),
+        (
+            s(2),
+            Fault::ClogHost {
+                host: b,
+                duration: s(3),
+            },
+        ),
+    ]);
+    world.run_until(s(1) - Duration::from_nanos(1));
+    assert_eq!(world.clock_skew(a), ClockSkew::default());
+    world.run_until(s(1));
+    assert_eq!(world.host_time(a), s(3));
+    let rx = world.udp_bind(b, sa("10.0.0.2:53")).unwrap();
+    let tx = world.udp_bind(a, sa("0.0.0.0:0")).unwrap();
+    world.run_until(s(2));
+    world.udp_send_to(tx, b"x", sa("10.0.0.2:53")).unwrap();
+    world.run_until(s(5));
+    assert!(drain(&mut world, rx).is_empty(), "b is clogged until 5 s");
+    world.run_until(s(5) + Duration::from_millis(1));
+    assert_eq!(drain(&mut world, rx), vec![b"x".to_vec()]);
+}
