@@ -1,7 +1,8 @@
 //! An echo server and clients on simulated hosts under seeded faults, over many seeds:
 //! `sim_echo --seeds 1000 [--start S]`, or one seed: `sim_echo --seed S` (also
-//! `SOCK_SEED=S sim_echo`). A failure prints `SOCK_SEED=<seed>` and the log tail, and
-//! exits with status 1.
+//! `SOCK_SEED=S sim_echo`); `--swarm` draws every fault parameter from each seed
+//! (swarm mode). A failure prints `SOCK_SEED=<seed>`, the log tail (and the swarm
+//! configuration), and exits with status 1.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,8 +12,9 @@ use sock_examples::sim_echo;
 
 fn main() -> ExitCode {
     let (start, count) = seeds();
+    let swarm = std::env::args().any(|a| a == "--swarm");
     let wall = Instant::now();
-    match sim_echo::run_seeds(start, count) {
+    match sim_echo::run_seeds_with(start, count, swarm) {
         Ok(runs) => {
             let secs = wall.elapsed().as_secs_f64();
             let echoed: usize = runs.iter().map(|r| r.echoed).sum();
@@ -32,7 +34,8 @@ fn main() -> ExitCode {
         Err((seed, msg)) => {
             eprintln!("{msg}");
             println!(
-                "sim_echo: seed {seed} failed; replay: SOCK_SEED={seed} cargo run --release -p sock-examples --example sim_echo"
+                "sim_echo: seed {seed} failed; replay: SOCK_SEED={seed} cargo run --release -p sock-examples --example sim_echo{}",
+                if swarm { " -- --swarm" } else { "" }
             );
             ExitCode::FAILURE
         }

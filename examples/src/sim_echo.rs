@@ -11,6 +11,11 @@
 //!
 //! The code on the hosts is plain sock (`sock::tcp`, `connect`, `recvall`, deadlines):
 //! only the loops were made by [`Sim::add_host`].
+//!
+//! Swarm mode ([`run_seed_swarm`], `sim_echo --swarm`) draws every fault parameter
+//! from the seed instead ([`World::swarm`]: link, datagram faults, TCP resets and
+//! stalls, partitions, clogs, clock skews, `buggify`); the server has one `buggify!`
+//! point, where it sends a reply in two parts with a pause between.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -38,6 +43,9 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 
 /// How many log entries a failure prints.
 const TAIL: usize = 20;
+
+/// The virtual span over which swarm mode draws its fault times.
+pub const SWARM_HORIZON: Duration = Duration::from_secs(10);
 
 /// What one seed's run did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,6 +138,29 @@ fn millis(rng: &mut Rng, lo: u64, hi: u64) -> Duration {
 /// assert_eq!(outcome.hash, sock_examples::sim_echo::run_seed(1).unwrap().hash);
 /// ```
 pub fn run_seed(seed: u64) -> Result<Outcome, String> {
+    run(seed, false)
+}
+
+/// Runs the workload of `seed` in swarm mode: every fault parameter drawn from the
+/// seed ([`World::swarm`]); a failure's message holds the drawn configuration.
+///
+/// # Errors
+///
+/// As [`run_seed`].
+///
+/// # Examples
+///
+/// ```
+/// let outcome = sock_examples::sim_echo::run_seed_swarm(1).unwrap();
+/// assert_eq!(outcome, sock_examples::sim_echo::run_seed_swarm(1).unwrap());
+/// ```
+pub fn run_seed_swarm(seed: u64) -> Result<Outcome, String> {
+    run(seed, true)
+}
+
+/// The workload of `seed`, its faults drawn by [`Faults::from_seed`] or, with `swarm`,
+/// by [`World::swarm`].
+fn run(seed: u64, swarm: bool) -> Result<Outcome, String> {
     let faults = Faults::from_seed(seed);
     let sim = Sim::new(World::new(seed));
     let server = sim.add_host("server", &[ip(SERVER)]);
@@ -137,8 +168,12 @@ pub fn run_seed(seed: u64) -> Result<Outcome, String> {
         .map(|i| sim.add_host(&format!("c{i}"), &[ip(&format!("10.0.1.{}", i + 1))]))
         .collect();
     let control = sim.add_host("control", &[ip("10.0.9.1")]);
-    sim.world().set_default_link(faults.link);
-    sim.world().set_tcp_faults(faults.tcp);
+    if swarm {
+        sim.world().swarm(SWARM_HORIZON);
+    } else {
+        sim.world().set_default_link(faults.link);
+        sim.world().set_tcp_faults(faults.tcp);
+    }
     sim.world().add_dns(NAME, &[ip(SERVER)]);
     sim.world().set_dns_latency(faults.dns_latency);
     spawn_server(&server);
@@ -149,11 +184,12 @@ pub fn run_seed(seed: u64) -> Result<Outcome, String> {
         .collect();
     let cut = (server.id(), clients[faults.cut_client].id());
     let results = control.run(async {
-        sock::sleep(faults.cut_at).await;
-        let mut world = sim.world();
-        world.partition(cut.0, cut.1, true);
-        world.repair_at(cut.0, cut.1, faults.cut_at + faults.cut_for);
-        drop(world);
+        if !swarm {
+            sock::sleep(faults.cut_at).await;
+            let mut world = sim.world();
+            world.partition(cut.0, cut.1, true);
+            world.repair_at(cut.0, cut.1, faults.cut_at + faults.cut_for);
+        }
         let mut results = Vec::new();
         for task in tasks {
             results.push(task.join().await.expect("a client task is never cancelled"));
@@ -180,16 +216,32 @@ pub fn run_seed(seed: u64) -> Result<Outcome, String> {
 /// assert_eq!(runs[0].seed, 10);
 /// ```
 pub fn run_seeds(start: u64, count: u64) -> Result<Vec<Outcome>, (u64, String)> {
+    run_seeds_with(start, count, false)
+}
+
+/// [`run_seeds`], in swarm mode when `swarm` ([`run_seed_swarm`]).
+///
+/// # Errors
+///
+/// As [`run_seeds`].
+///
+/// # Examples
+///
+/// ```
+/// let runs = sock_examples::sim_echo::run_seeds_with(10, 3, true).unwrap();
+/// assert_eq!(runs.len(), 3);
+/// ```
+pub fn run_seeds_with(start: u64, count: u64, swarm: bool) -> Result<Vec<Outcome>, (u64, String)> {
     let mut outcomes = Vec::new();
     for seed in start..start.saturating_add(count) {
-        outcomes.push(run_caught(seed).map_err(|msg| (seed, msg))?);
+        outcomes.push(run_caught(seed, swarm).map_err(|msg| (seed, msg))?);
     }
     Ok(outcomes)
 }
 
-/// [`run_seed`], with a panic turned into the seed's failure.
-fn run_caught(seed: u64) -> Result<Outcome, String> {
-    match std::panic::catch_unwind(|| run_seed(seed)) {
+/// [`run`], with a panic turned into the seed's failure.
+fn run_caught(seed: u64, swarm: bool) -> Result<Outcome, String> {
+    match std::panic::catch_unwind(|| run(seed, swarm)) {
         Ok(result) => result,
         Err(panic) => {
             let what = panic
@@ -232,6 +284,9 @@ fn failure(world: &World, what: &str) -> String {
     for entry in world.log().tail(TAIL) {
         s.push_str(&format!("  {entry}\n"));
     }
+    if let Some(swarm) = world.swarm_config() {
+        s.push_str(swarm);
+    }
     s
 }
 
@@ -268,6 +323,14 @@ async fn accept_loop(listener: Tcp) -> sock::Result<()> {
 /// Echoes one connection.
 async fn serve(conn: Tcp) -> sock::Result<()> {
     let data = conn.recvall().timeout(DEADLINE * 3).await?;
+    if sock::buggify!() {
+        // A rare path on purpose: the reply in two parts, a pause between.
+        let half = data.len() / 2;
+        conn.send(&data[..half]).timeout(DEADLINE).await?;
+        sock::sleep(Duration::from_millis(200)).await;
+        conn.send(&data[half..]).timeout(DEADLINE).await?;
+        return conn.close();
+    }
     conn.send(&data).timeout(DEADLINE).await?;
     conn.close()
 }

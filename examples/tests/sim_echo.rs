@@ -45,3 +45,25 @@ fn the_same_seed_gives_the_same_event_log_hash() {
     let b = sim_echo::run_seed(4).unwrap().hash;
     assert_ne!(a, b, "the seed steers the faults");
 }
+
+#[test]
+fn a_hundred_swarm_seeds_echo_exactly_or_fail_cleanly_and_replay() {
+    let wall = Instant::now();
+    let runs = sim_echo::run_seeds_with(0, 100, true).unwrap_or_else(|(seed, msg)| {
+        panic!("swarm seed {seed} failed:\n{msg}");
+    });
+    assert!(wall.elapsed() < HANG, "{:?}", wall.elapsed());
+    let echoed: usize = runs.iter().map(|r| r.echoed).sum();
+    let errors: usize = runs.iter().map(|r| r.errors).sum();
+    assert_eq!(echoed + errors, 100 * CLIENTS * ROUNDS);
+    assert!(echoed > 0 && errors > 0, "{echoed} exact, {errors} errors");
+    for seed in [0, 7, 42] {
+        let again = sim_echo::run_seed_swarm(seed).expect("the seed passes again");
+        assert_eq!(runs[seed as usize], again, "swarm seed {seed}");
+    }
+    assert_ne!(
+        runs[1].hash,
+        sim_echo::run_seed(1).unwrap().hash,
+        "swarm draws its own"
+    );
+}

@@ -21,7 +21,7 @@ commands:
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   chaos [ARGS...]     the randomized API-sequence tester, 180 s on fresh seeds (ARGS go
                       to the tester instead, e.g. --replay SEED or --seeds N --seconds S)
-  sim [--seeds N] [--start S] [--process]
+  sim [--seeds N] [--start S] [--process] [--swarm]
                       the sim_echo example (echo under seeded faults on sock::sim)
                       over N seeds (default 1,000 from 0) in release, each in its own
                       process with --process; prints seeds/s and a failure's replay

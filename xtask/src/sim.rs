@@ -1,12 +1,13 @@
 //! `sim`: the `sim_echo` example's workload (an echo server and clients on simulated
 //! hosts under seeded faults, `sock::sim`) over many seeds, in release.
 //!
-//! `cargo xtask sim --seeds N [--start S] [--process]`: by default the seeds run one
+//! `cargo xtask sim --seeds N [--start S] [--process] [--swarm]`: by default the seeds run one
 //! after another in one process (the example's own `--seeds`); `--process` runs each
 //! seed in a child process of its own (`sim_echo --seed S`), so a seed that crashes the
 //! process or leaks state into the next is caught too, and runs the first seed twice to
 //! check that two processes give it the same event-log hash. Either way it prints
-//! seeds/s and, on a failure, the seed and the command that replays it. In `ci` it
+//! seeds/s and, on a failure, the seed and the command that replays it. `--swarm` runs
+//! the example in swarm mode (every fault parameter drawn from each seed). In `ci` it
 //! runs 1,000 seeds in one process from a start taken from the clock (printed).
 
 use std::path::Path;
@@ -37,6 +38,8 @@ pub(crate) struct SimArgs {
     pub(crate) start: Option<u64>,
     /// Each seed in a child process of its own.
     pub(crate) process: bool,
+    /// Swarm mode: the example's `--swarm`.
+    pub(crate) swarm: bool,
 }
 
 /// The `sim` step.
@@ -50,6 +53,7 @@ pub(crate) fn ci_step() -> Step {
         seeds: CI_SEEDS,
         start: None,
         process: false,
+        swarm: false,
     })
 }
 
@@ -63,16 +67,18 @@ pub(crate) fn parse(args: &[String]) -> Result<SimArgs, String> {
         seeds: CI_SEEDS,
         start: Some(0),
         process: false,
+        swarm: false,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
         match flag.as_str() {
             "--process" => parsed.process = true,
+            "--swarm" => parsed.swarm = true,
             "--seeds" => parsed.seeds = number(flag, args.next())?,
             "--start" => parsed.start = Some(number(flag, args.next())?),
             other => {
                 return Err(format!(
-                    "`sim` takes --seeds N, --start S, --process; got `{other}`"
+                    "`sim` takes --seeds N, --start S, --process, --swarm; got `{other}`"
                 ));
             }
         }
@@ -110,12 +116,17 @@ fn run(project: &Project, args: SimArgs) -> StepResult {
     println!("sim: {} seeds from {start}", args.seeds);
     let wall = Instant::now();
     match args.process {
-        true => per_process(&exe, start, args.seeds)?,
-        false => in_process(&exe, start, args.seeds)?,
+        true => per_process(&exe, start, args)?,
+        false => in_process(&exe, start, args)?,
     }
     let secs = wall.elapsed().as_secs_f64();
     let rate = args.seeds as f64 / secs.max(1e-9);
-    let mode = if args.process { ", a process each" } else { "" };
+    let mode = match (args.process, args.swarm) {
+        (true, true) => ", a process each, swarm",
+        (true, false) => ", a process each",
+        (false, true) => ", swarm",
+        (false, false) => "",
+    };
     let note = format!("{} seeds{mode}, {rate:.0} seeds/s", args.seeds);
     println!("sim: {note} ({secs:.1} s)");
     Ok(note)
@@ -123,10 +134,16 @@ fn run(project: &Project, args: SimArgs) -> StepResult {
 
 /// The seeds one after another in one process (the example's `--seeds`).
 /// A failure's note is the example's own `seed … failed; replay: …` line.
-fn in_process(exe: &Path, start: u64, seeds: u64) -> Result<(), StepError> {
+fn in_process(exe: &Path, start: u64, args: SimArgs) -> Result<(), StepError> {
     let mut failed = None;
     let result = Cmd::new(exe)
-        .args(["--seeds", &seeds.to_string(), "--start", &start.to_string()])
+        .args([
+            "--seeds",
+            &args.seeds.to_string(),
+            "--start",
+            &start.to_string(),
+        ])
+        .args(swarm_flag(args.swarm))
         .timeout(RUN_LIMIT)
         .run_lines(|line| {
             println!("{line}");
@@ -141,45 +158,52 @@ fn in_process(exe: &Path, start: u64, seeds: u64) -> Result<(), StepError> {
 }
 
 /// Each seed in its own child process; the first seed twice, whose hashes must agree.
-fn per_process(exe: &Path, start: u64, seeds: u64) -> Result<(), StepError> {
-    let first = one_seed(exe, start)?;
-    let again = one_seed(exe, start)?;
+fn per_process(exe: &Path, start: u64, args: SimArgs) -> Result<(), StepError> {
+    let first = one_seed(exe, start, args.swarm)?;
+    let again = one_seed(exe, start, args.swarm)?;
     if first != again {
         let why = format!("seed {start} differs between two processes:\n{first}\n{again}");
         return Err(StepError::failed(why));
     }
-    for seed in start.saturating_add(1)..start.saturating_add(seeds) {
-        one_seed(exe, seed)?;
+    for seed in start.saturating_add(1)..start.saturating_add(args.seeds) {
+        one_seed(exe, seed, args.swarm)?;
     }
     Ok(())
 }
 
 /// Runs `seed` in a child process: its `seed … hash …` line.
-fn one_seed(exe: &Path, seed: u64) -> Result<String, StepError> {
+fn one_seed(exe: &Path, seed: u64, swarm: bool) -> Result<String, StepError> {
     let out = Cmd::new(exe)
         .args(["--seed", &seed.to_string()])
+        .args(swarm_flag(swarm))
         .quiet()
         .timeout(SEED_LIMIT)
         .read()
-        .map_err(|e| replay(seed, e))?;
+        .map_err(|e| replay(seed, swarm, e))?;
     let line = out.lines().find(|l| l.contains(" hash "));
     line.map(str::to_string)
         .ok_or_else(|| StepError::failed(format!("seed {seed}: no hash line in {out:?}")))
 }
 
 /// A failed seed's error, with the command that replays it.
-fn replay(seed: u64, error: StepError) -> StepError {
+fn replay(seed: u64, swarm: bool, error: StepError) -> StepError {
     let why = match error {
         StepError::Failed(why) | StepError::CannotRun(why) => why,
     };
-    let command = replay_command(seed);
+    let command = replay_command(seed, swarm);
     println!("sim: seed {seed} failed; replay: {command}");
     StepError::failed(format!("seed {seed} failed ({why}); replay: {command}"))
 }
 
 /// The command that replays `seed`.
-fn replay_command(seed: u64) -> String {
-    format!("SOCK_SEED={seed} cargo run --release -p sock-examples --example sim_echo")
+fn replay_command(seed: u64, swarm: bool) -> String {
+    let tail = if swarm { " -- --swarm" } else { "" };
+    format!("SOCK_SEED={seed} cargo run --release -p sock-examples --example sim_echo{tail}")
+}
+
+/// The example's arguments for swarm mode: `--swarm`, or none.
+fn swarm_flag(swarm: bool) -> &'static [&'static str] {
+    if swarm { &["--swarm"] } else { &[] }
 }
 
 /// A first seed that differs from run to run: from the clock.
@@ -204,8 +228,12 @@ mod tests {
             seeds: 50,
             start: Some(7),
             process: true,
+            swarm: true,
         };
-        assert_eq!(parse_str("--seeds 50 --start 7 --process"), Ok(want));
+        assert_eq!(
+            parse_str("--seeds 50 --start 7 --process --swarm"),
+            Ok(want)
+        );
         assert_eq!(
             parse_str("").map(|a| (a.seeds, a.start)),
             Ok((1000, Some(0)))
@@ -221,6 +249,7 @@ mod tests {
 
     #[test]
     fn the_replay_command_names_the_seed() {
-        assert!(replay_command(58).starts_with("SOCK_SEED=58 cargo run"));
+        assert!(replay_command(58, false).starts_with("SOCK_SEED=58 cargo run"));
+        assert!(replay_command(58, true).ends_with("sim_echo -- --swarm"));
     }
 }

@@ -72,6 +72,23 @@ mod scope;
 pub mod shared;
 #[cfg(feature = "sim")]
 pub mod sim;
+
+/// A fault point of a simulated run; without the `sim` feature it is the constant
+/// `false` and costs nothing (with it, `sock::sim::buggify()` at the call site).
+///
+/// # Examples
+///
+/// ```
+/// let short = if sock::buggify!() { 1 } else { 4096 }; // a rare short read, simulated
+/// assert_eq!(short, 4096); // never on a real loop
+/// ```
+#[cfg(not(feature = "sim"))]
+#[macro_export]
+macro_rules! buggify {
+    () => {
+        false
+    };
+}
 mod socket;
 mod target;
 pub mod task;

@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 use sock_poll::Reactor;
 use sock_sched::{Clock, Park, Unparker};
 
+use super::faults::HostClock;
 use super::timers::{HostTimers, WokenHosts};
 use super::{HostId, SocketId, World};
 use crate::runtime::Loop;
@@ -179,6 +180,8 @@ pub(crate) struct HostCtx {
 struct HostLoop {
     /// The loop (the owning handle, in [`Shared::hosts`]).
     lp: Loop,
+    /// The host clock's skew (`faults.rs`), to map its deadlines to virtual time.
+    skew: Arc<HostClock>,
 }
 
 /// The park of a host loop: runs the simulation until the loop has work.
@@ -194,12 +197,24 @@ struct SimPark {
     woken: WokenHosts,
 }
 
-/// The clock of a host loop: the world's virtual time after a fixed base instant.
+/// The clock of a host loop: the world's virtual time after a fixed base instant,
+/// skewed by the host's `ClockSkew` (on the scale of `faults.rs`'s
+/// `CLOCK_EPOCH`: virtual zero reads `base + CLOCK_EPOCH` on a clock without skew).
 struct SimClock {
     /// The world's time, as last published.
     now: Rc<Cell<Duration>>,
-    /// The instant virtual time zero maps to.
+    /// The instant the clock epoch's zero maps to.
     base: Instant,
+    /// The host's skew.
+    skew: Arc<HostClock>,
+    /// The last reading: a skew changed backwards holds the clock, never moves it back.
+    /// `None` until the loop's first reading after its creation: the executor's origin,
+    /// read when the loop is made, does not count, so a skew set before the host first
+    /// runs (also one behind) applies from virtual time zero (timers count from the
+    /// origin and saturate before it, so none fires early).
+    last: Cell<Option<Instant>>,
+    /// Whether the creation reading has been taken.
+    made: Cell<bool>,
 }
 
 impl Sim {
@@ -255,7 +270,11 @@ impl Sim {
     /// ```
     #[doc(alias = "simulated")]
     pub fn add_host(&self, name: &str, addrs: &[IpAddr]) -> Host {
-        let id = self.shared.world.borrow_mut().add_host(name, addrs);
+        let (id, skew) = {
+            let mut world = self.shared.world.borrow_mut();
+            let id = world.add_host(name, addrs);
+            (id, world.host_clock(id))
+        };
         let park = SimPark {
             shared: Rc::downgrade(&self.shared),
             host: id,
@@ -265,6 +284,9 @@ impl Sim {
         let clock = SimClock {
             now: self.shared.now.clone(),
             base: self.shared.base,
+            skew: skew.clone(),
+            last: Cell::new(None),
+            made: Cell::new(false),
         };
         let ctx = HostCtx {
             shared: Rc::downgrade(&self.shared),
@@ -273,10 +295,8 @@ impl Sim {
         let owner = Loop::simulated(park, clock, ctx, self.shared.reactor.clone());
         owner.executor().set_resolution(Duration::from_nanos(1));
         let lp = owner.clone();
-        self.shared
-            .hosts
-            .borrow_mut()
-            .insert(id, HostLoop { lp: owner });
+        let host = HostLoop { lp: owner, skew };
+        self.shared.hosts.borrow_mut().insert(id, host);
         Host { id, lp }
     }
 
@@ -304,6 +324,56 @@ impl Sim {
             world: self.shared.world.borrow_mut(),
             now: &self.shared.now,
         }
+    }
+
+    /// Powers `host` off: [`World::crash`] (its sockets vanish without a FIN or an RST,
+    /// nothing it is sent is answered), then its loop is closed: every task, timer and
+    /// socket handle of it is dropped, as a power-off drops the programs. The loop stays
+    /// usable: after [`Sim::restart`], spawn the host's programs on it again (a fresh
+    /// start: no task or timer survives).
+    ///
+    /// # Panics
+    ///
+    /// From a task of `host` itself, or while `host`'s `run` drives the simulation
+    /// (crash it from another host's task, or between runs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    /// use sock::{Expires, Family};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let b = sim.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// let server = b.spawn(async {
+    ///     let l = sock::tcp(Family::INET)?;
+    ///     l.listen("10.0.0.2", 80)?;
+    ///     l.accept().await.map(drop)
+    /// });
+    /// sim.crash(&b);
+    /// assert!(server.is_finished()); // the program went with the power
+    /// sim.restart(&b);
+    /// let err = a.run(async {
+    ///     let c = sock::tcp(Family::INET)?;
+    ///     c.connect("10.0.0.2", 80).timeout(Duration::from_secs(5)).await
+    /// });
+    /// assert_eq!(err.unwrap_err().kind(), sock::ErrorKind::ConnectionRefused);
+    /// ```
+    pub fn crash(&self, host: &Host) {
+        self.shared.with_world(|w| w.crash(host.id));
+        host.lp.close();
+    }
+
+    /// Powers a crashed `host` back on ([`World::restart`]): same addresses, no socket,
+    /// an empty loop to spawn its programs on.
+    ///
+    /// # Examples
+    ///
+    /// See [`Sim::crash`].
+    pub fn restart(&self, host: &Host) {
+        self.shared.with_world(|w| w.restart(host.id));
     }
 }
 
@@ -494,14 +564,29 @@ impl Shared {
 
     /// Whether `host`'s loop has something to do now (a task ready, a timer due).
     fn has_work(&self, host: HostId) -> bool {
-        let lp = self.hosts.borrow().get(&host).map(|h| h.lp.clone());
+        let lp = self.hosts.borrow().get(&host).cloned();
         lp.is_some_and(|lp| self.is_due(&lp))
     }
 
-    /// Whether `lp` has a task ready or a timer due at the current virtual time.
-    fn is_due(&self, lp: &Loop) -> bool {
-        let now = self.base + self.now.get();
-        lp.next_deadline().is_some_and(|d| d <= now)
+    /// Whether `host` has a task ready or a timer due at its clock's current reading.
+    fn is_due(&self, host: &HostLoop) -> bool {
+        let now = self.base + host.skew.skew().local(self.now.get());
+        host.lp.next_deadline().is_some_and(|d| d <= now)
+    }
+
+    /// `host`'s next deadline as an instant on the virtual timeline (`base` + virtual
+    /// time), what the drive loop's queue orders hosts by.
+    fn virtual_deadline(&self, host: &HostLoop) -> Option<Instant> {
+        self.next_deadline(host).map(|d| self.base + d)
+    }
+
+    /// The virtual time of `host`'s next deadline (its own clock's reading mapped back).
+    fn next_deadline(&self, host: &HostLoop) -> Option<Duration> {
+        let local = host
+            .lp
+            .next_deadline()?
+            .saturating_duration_since(self.base);
+        Some(host.skew.skew().virtual_at(local))
     }
 
     /// Runs once without blocking every host loop but `me`'s that has work (a task
@@ -538,11 +623,12 @@ impl Shared {
     /// Runs `host`'s loop once without blocking and reads its next deadline again;
     /// whether it did work.
     fn poll_host(&self, host: HostId) -> bool {
-        let lp = self.hosts.borrow().get(&host).map(|h| h.lp.clone());
-        let Some(lp) = lp else { return false };
+        let lp = self.hosts.borrow().get(&host).cloned();
+        let Some(h) = lp else { return false };
         self.count(0, 1);
-        let worked = lp.poll(Some(Duration::ZERO));
-        self.timers.borrow_mut().set(host, lp.next_deadline());
+        let worked = h.lp.poll(Some(Duration::ZERO));
+        let next = self.virtual_deadline(&h);
+        self.timers.borrow_mut().set(host, next);
         worked
     }
 
@@ -552,7 +638,7 @@ impl Shared {
         let hosts = self.hosts.borrow();
         let mut timers = self.timers.borrow_mut();
         for (id, h) in hosts.iter() {
-            timers.set(*id, h.lp.next_deadline());
+            timers.set(*id, self.virtual_deadline(h));
         }
     }
 
@@ -602,6 +688,9 @@ fn report(world: &World, what: &str) -> String {
     for entry in world.log().tail(TAIL) {
         s.push_str(&format!("  {entry}\n"));
     }
+    if let Some(swarm) = world.swarm_config() {
+        s.push_str(swarm);
+    }
     s
 }
 
@@ -635,6 +724,12 @@ impl Park for SimPark {
 
 impl Clock for SimClock {
     fn now(&self) -> Instant {
-        self.base + self.now.get()
+        let now = self.base + self.skew.skew().local(self.now.get());
+        if !self.made.replace(true) {
+            return now; // the executor's origin
+        }
+        let now = self.last.get().map_or(now, |last| now.max(last));
+        self.last.set(Some(now));
+        now
     }
 }

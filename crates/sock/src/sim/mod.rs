@@ -150,6 +150,21 @@
 //!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`; a
 //!   TCP port bound but not listening is not held (Linux refuses a second bind);
 //!   ephemeral-port exhaustion is checked in simulation only.
+//! - World-level faults (`faults.rs`): [`World::clog`] / [`World::clog_host`] delay (never
+//!   drop) traffic until a virtual time; [`World::set_clock_skew`] gives a host's loop
+//!   clock an offset and a drift ([`ClockSkew`]), its deadlines firing in its own time;
+//!   [`World::crash`] powers a host off (sockets gone without FIN/RST, nothing answered)
+//!   and [`World::restart`] brings it back with its addresses (segments of killed
+//!   connections draw an RST); [`Sim::crash`] also closes the host's loop (its tasks
+//!   and timers dropped) and, after [`Sim::restart`], the host's programs are spawned on
+//!   it afresh; [`World::schedule_fault`] / [`World::script`] apply [`Fault`]s at
+//!   virtual times.
+//! - Swarm mode (`swarm.rs`): [`World::swarm`] draws every fault parameter from the seed
+//!   ([`Swarm`], printable, printed with `SOCK_SEED=` in failure reports).
+//! - Fault points (`buggify.rs`): [`buggify()`] / `sock::buggify!()` in the user's code,
+//!   on when [`World::set_buggify`] (or swarm mode) says so: a point is activated per run
+//!   with 25 %, then fires 25 % of the times it is reached; `false` on a real loop and
+//!   the constant `false` without the `sim` feature.
 //!
 //! Operations are method calls on the world taking the caller's [`HostId`] or
 //! [`SocketId`]; they never wait: where a real socket would block they return
@@ -175,22 +190,27 @@
 //!   resolver: sockets' own lookups, `connect(name, port)`, use the world's records);
 //!   `sock::clock()` and deadlines made outside a host's run read the real loop's
 //!   clock.
-//! - The differential suite. (`cargo xtask sim --seeds N [--process]` runs the
-//!   `sim_echo` example's workload over many seeds.)
+//! - The multi-seed runner is `cargo xtask sim --seeds N [--process] [--swarm]` (the
+//!   `sim_echo` example's workload); the differential suite covers the scenarios
+//!   listed above, not yet truncated datagram receives nor IPv6's larger datagrams.
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
 //!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
-//!   the model (the socket keeps it), socket options, host crash/restart, clock skew,
-//!   clogging, swarm mode, `buggify!`, the differential suite against real loopback.
+//!   the model (the socket keeps it), socket options.
+//! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
+//!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 
 mod backend;
+mod buggify;
 mod dns;
 mod explore;
+mod faults;
 mod log;
 mod net;
 mod rng;
 pub(crate) mod socket;
+mod swarm;
 mod tcp;
 mod timers;
 mod udp;
@@ -201,11 +221,14 @@ mod tests;
 
 pub(crate) use backend::HostCtx;
 pub use backend::{Host, Sim, SimStats, WorldMut};
+pub use buggify::{BUGGIFY_ACTIVATE, BUGGIFY_FIRE, buggify};
 pub use dns::{DNS_TIMEOUT, DnsAnswer};
 pub use explore::{ExploreFailure, Explored, Explorer, ParseScheduleError, SCHEDULE_ENV, Schedule};
+pub use faults::{ClockSkew, Fault};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;
+pub use swarm::Swarm;
 pub use udp::MAX_DATAGRAM;
 pub use world::World;
 

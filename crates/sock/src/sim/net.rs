@@ -7,8 +7,8 @@
 //! established connections are held and sent on at the repair (TCP is reliable per
 //! connection here; its faults are injected per connection, see `tcp.rs`).
 //!
-//! Not modelled yet: bandwidth and clogging, latency distributions other than uniform
-//! jitter, per-host clock skew, ICMP.
+//! Clogging and clock skew are `faults.rs`'s. Not modelled yet: bandwidth, latency
+//! distributions other than uniform jitter, ICMP.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

@@ -462,7 +462,7 @@ impl World {
         for (from, to, segment, order) in held {
             match order.filter(|id| self.tcp(*id).is_none()) {
                 Some(gone) => {
-                    let at = self.now + self.net.delay(&mut self.rng, from, to);
+                    let at = self.arrival(from, to);
                     let at = at.max(last.get(&gone).copied().unwrap_or_default());
                     last.insert(gone, at);
                     self.schedule(at, Event::Tcp(segment));
@@ -622,9 +622,11 @@ impl World {
             return;
         }
         let in_flight = s.in_flight;
-        let window = self.tcp(peer).map_or(0, |p| {
-            p.recv_cap.saturating_sub(p.recv_buf.len() + in_flight)
-        });
+        let window = match self.tcp(peer) {
+            Some(p) => p.recv_cap.saturating_sub(p.recv_buf.len() + in_flight),
+            None if self.is_dead(peer) => usize::MAX, // sent on, to draw the RST
+            None => 0,
+        };
         let s = self.tcp_mut(socket).expect("checked above");
         let n = window.min(s.send_buf.len());
         if n > 0 {
@@ -700,7 +702,7 @@ impl World {
             }
             return;
         }
-        let mut at = self.now + self.net.delay(&mut self.rng, from, to);
+        let mut at = self.arrival(from, to);
         if let Some(s) = order.and_then(|id| self.tcp_mut(id)) {
             at = s.delivery_time(at);
         }
@@ -874,6 +876,11 @@ impl TcpSocket {
             State::Failed(_) => Readiness::new(true, true),
             State::Connecting { .. } | State::Orphan => Readiness::default(),
         }
+    }
+
+    /// The socket at the other end, once connected.
+    pub(crate) fn peer_id(&self) -> Option<SocketId> {
+        self.peer.map(|p| p.0)
     }
 
     /// Closed by its owner and still draining: its descriptor is given back already.

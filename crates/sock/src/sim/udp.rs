@@ -202,7 +202,7 @@ impl World {
             1
         };
         for _ in 0..copies {
-            let mut at = self.now + self.net.delay(&mut self.rng, from, to);
+            let mut at = self.arrival(from, to);
             if self.rng.chance(link.reorder) {
                 at += super::net::jitter(&mut self.rng, link.latency.max(link.jitter));
             }

@@ -6,8 +6,8 @@
 //! deterministic), jumps the clock to it and handles it. Work is proportional to events,
 //! not to the virtual time covered.
 //!
-//! The host loops that run tasks on a world are `backend.rs`'s. Not here yet: DNS,
-//! host crash/restart, clock skew.
+//! The host loops that run tasks on a world are `backend.rs`'s; DNS is `dns.rs`'s;
+//! clogging, clock skew, crash/restart and scripted faults are `faults.rs`'s.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use super::dns::Dns;
 use super::explore::{self, Chooser, Schedule};
+use super::faults::{Fault, Faults};
 use super::log::EventLog;
 use super::net::{Link, Net, TcpFaults};
 use super::rng::Rng;
@@ -66,6 +67,8 @@ pub struct World {
     /// The model checker's chooser among events due at one instant (`explore.rs`);
     /// without one the lowest sequence number runs first.
     chooser: Option<Chooser>,
+    /// Clogs, clock skews, crashed hosts, the swarm configuration (`faults.rs`).
+    pub(crate) faults: Faults,
 }
 
 /// One host: a name, its addresses and its kernel's port tables.
@@ -119,6 +122,8 @@ pub(crate) enum Event {
     Repair(HostId, HostId),
     /// A DNS answer arrives for a query (`dns.rs`).
     Dns(SocketId),
+    /// A scheduled fault is applied (`faults.rs`).
+    Fault(Fault),
 }
 
 impl World {
@@ -151,6 +156,7 @@ impl World {
             held: Vec::new(),
             dns: Dns::default(),
             chooser: None,
+            faults: Faults::default(),
         }
     }
 
@@ -487,7 +493,7 @@ impl World {
     }
 
     /// Logs `what` for no particular host.
-    fn log_world(&mut self, what: String) {
+    pub(crate) fn log_world(&mut self, what: String) {
         self.log.push(self.now, "world", what);
     }
 
@@ -520,10 +526,11 @@ impl World {
                 self.record(host, format!("timer {}", id.0));
                 self.fired.push(id);
             }
-            Event::Tcp(segment) => self.tcp_arrive(segment),
+            Event::Tcp(segment) => self.tcp_deliver(segment),
             Event::Udp(datagram) => self.udp_arrive(datagram),
             Event::Repair(a, b) => self.repair(a, b),
             Event::Dns(id) => self.dns_arrive(id),
+            Event::Fault(fault) => self.apply_fault(fault),
         }
     }
 
