@@ -8,7 +8,8 @@
 //! check that two processes give it the same event-log hash. Either way it prints
 //! seeds/s and, on a failure, the seed and the command that replays it. `--swarm` runs
 //! the example in swarm mode (every fault parameter drawn from each seed). In `ci` it
-//! runs 1,000 seeds in one process from a start taken from the clock (printed).
+//! runs 1,000 seeds in one process from a start taken from the clock (printed), then
+//! the same seeds in swarm mode.
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -47,13 +48,26 @@ pub(crate) fn step(args: SimArgs) -> Step {
     Step::new("sim", move |project| run(project, args))
 }
 
-/// The `ci` run: [`CI_SEEDS`] seeds in one process from a fresh start.
+/// The `ci` run: [`CI_SEEDS`] seeds in one process from a fresh start, then the same
+/// seeds in swarm mode.
 pub(crate) fn ci_step() -> Step {
-    step(SimArgs {
-        seeds: CI_SEEDS,
-        start: None,
-        process: false,
-        swarm: false,
+    Step::new("sim", |project| {
+        let start = Some(clock_start());
+        let plain = SimArgs {
+            seeds: CI_SEEDS,
+            start,
+            process: false,
+            swarm: false,
+        };
+        let first = run(project, plain)?;
+        let second = run(
+            project,
+            SimArgs {
+                swarm: true,
+                ..plain
+            },
+        )?;
+        Ok(format!("{first}; {second}"))
     })
 }
 
