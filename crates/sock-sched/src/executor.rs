@@ -102,6 +102,11 @@ impl Shared {
         if !self.injected.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
+        self.take_queued()
+    }
+
+    /// Takes everything queued remotely, under the lock (after `injected` said so).
+    fn take_queued(&self) -> Vec<WakeRef> {
         self.lock().as_mut().map(std::mem::take).unwrap_or_default()
     }
 
@@ -952,8 +957,8 @@ impl Inner {
 
     /// [`turn`](Inner::turn) inside a [`TurnGuard`] the caller holds.
     fn turn_entered(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
-        if let Some(payload) = self.pending_panic.borrow_mut().take() {
-            resume_unwind(payload);
+        if self.pending_panic.borrow().is_some() {
+            self.reraise_pending();
         }
         let worked = self.may_have_work() && self.run_ready();
         if worked || !self.ready.borrow().is_empty() {
@@ -962,6 +967,14 @@ impl Inner {
             return self.run_ready() || worked;
         }
         self.park_until_work(timeout)
+    }
+
+    /// Re-raises the panic a thread left with nobody to join it (see `defer_panic`).
+    #[cold]
+    fn reraise_pending(&self) {
+        if let Some(payload) = self.pending_panic.borrow_mut().take() {
+            resume_unwind(payload);
+        }
     }
 
     /// Parks until something runs or `timeout` passes. A wake-up for a timer that only
@@ -1067,8 +1080,9 @@ impl Inner {
     /// Takes remote wakes, fires the timers due at `timers` (`Some(None)`: read the
     /// clock; `None`: leave them), and runs every task ready at that point.
     fn run_batch(self: &Rc<Self>, timers: Option<Option<Instant>>) -> bool {
-        let remote = self.shared.drain();
-        if !remote.is_empty() {
+        // The usual turn has no remote wake: one atomic swap, no queue made or dropped.
+        if self.shared.injected.swap(false, Ordering::AcqRel) {
+            let remote = self.shared.take_queued();
             self.ready.borrow_mut().extend(remote);
         }
         let mut worked = timers.is_some_and(|now| self.fire_timers(now));
