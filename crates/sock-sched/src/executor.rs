@@ -33,7 +33,7 @@ use crate::env::Env;
 use crate::finish::{PanicPolicy, reraise};
 use crate::metrics::Counters;
 use crate::park::{Park, ThreadPark, Unparker};
-use crate::task::{Core, Extras, Payload, TaskList, TaskRef, Typed, WakeRef, flag};
+use crate::task::{Core, Extras, Payload, TaskList, TaskPtr, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
 use crate::time::timers::{Due, Timers};
 
@@ -136,7 +136,7 @@ pub(crate) struct Inner {
     /// Armed timers.
     pub(crate) timers: RefCell<Timers>,
     /// The task being polled (innermost, for inline resumes).
-    pub(crate) current: RefCell<Option<TaskRef>>,
+    pub(crate) current: Cell<Option<TaskPtr>>,
     /// The next task id.
     next_id: Cell<u64>,
     /// Started, unfinished tasks.
@@ -208,7 +208,7 @@ impl Executor {
             park: RefCell::new(Box::new(park)),
             clock: Box::new(clock),
             timers: RefCell::new(Timers::new(origin, DEFAULT_RESOLUTION)),
-            current: RefCell::new(None),
+            current: Cell::new(None),
             next_id: Cell::new(0),
             alive: Cell::new(0),
             stop: Cell::new(false),
@@ -828,7 +828,9 @@ impl Inner {
 
     /// The task being polled right now, if any.
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
-        self.current.borrow().clone()
+        // SAFETY: the loop's own thread (`Inner` is `!Send`); `current` is set only
+        // for the length of a poll (or a drop) whose caller holds a handle to the task.
+        self.current.get().map(|task| unsafe { task.to_ref() })
     }
 
     /// Polls `task` once, as the current task; finishes it if it completed, cancels it if
@@ -845,7 +847,7 @@ impl Inner {
             "a running task was polled"
         );
         self.mark_started(core);
-        let previous = self.current.replace(Some(task.clone()));
+        let previous = self.current.replace(Some(task.as_task_ptr()));
         core.set(flag::RUNNING);
         let poll = {
             let _span = crate::trace::enter(task);
@@ -854,7 +856,7 @@ impl Inner {
             })
         };
         core.clear(flag::RUNNING);
-        drop(self.current.replace(previous));
+        self.current.set(previous);
         match poll {
             Poll::Ready(panicked) => self.finish(task, panicked),
             Poll::Pending if core.is(flag::CANCEL) => self.cancel(task),

@@ -93,7 +93,7 @@ impl Executor {
         let inner = &self.inner;
         let alive = inner.alive.get();
         let runnable = inner.runnable().min(alive);
-        let running = usize::from(inner.current.borrow().is_some());
+        let running = usize::from(inner.current.get().is_some());
         let (busy, parked) = inner.counters.times(inner.now());
         SchedMetrics {
             threads_alive: alive,
