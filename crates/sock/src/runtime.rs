@@ -139,6 +139,14 @@ impl ReactorPark {
     }
 }
 
+/// The loop cannot go on without its poller: out of line, so the park of every turn
+/// carries no formatting code.
+#[cold]
+#[inline(never)]
+fn poller_failed(e: std::io::Error) -> ! {
+    panic!("sock: the OS poller failed ({e}); the loop cannot go on");
+}
+
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
         let timeout = match timeout {
@@ -147,7 +155,7 @@ impl Park for ReactorPark {
             _ => timeout,
         };
         if let Err(e) = self.reactor.poll(timeout) {
-            panic!("sock: the OS poller failed ({e}); the loop cannot go on");
+            poller_failed(e);
         }
     }
 
