@@ -4,8 +4,8 @@
 //! timers that are due, run every task that was ready at that point, then park: for zero
 //! time if anything ran (so a reactor still collects I/O events), otherwise until the next
 //! timer or the caller's timeout; and finally do the same again for what the park woke.
-//! With no timer armed, a park that may block is preceded by a zero-timeout one, and
-//! when that finds work, the turn needs no clock read (see `run_collected`).
+//! A park that may block is preceded by a zero-timeout one, and when that finds work,
+//! the turn reads the clock only for the timers, if any are armed (see `run_collected`).
 //! Tasks woken while the ready tasks run are queued behind them, so a task that keeps
 //! waking itself cannot starve the rest, and each turn ends.
 //!
@@ -1011,13 +1011,14 @@ impl Inner {
     }
 
     /// Before a wait that may block: collects the events (and wakes) already there
-    /// with a zero-timeout park and runs the tasks they woke, without reading the clock
-    /// — a busy loop's usual turn. Whether a task ran (then no wait is needed, and the
-    /// look counts as the turn's poll; one that found nothing is not counted apart from
-    /// the wait that follows).
+    /// with a zero-timeout park, fires the timers due, and runs the tasks that woke —
+    /// a busy loop's usual turn, with one clock read when timers are armed (for the
+    /// timers: nothing is timed) and none otherwise. Whether something ran (then no
+    /// wait is needed, and the look counts as the turn's poll; one that found nothing
+    /// is not counted apart from the wait that follows).
     fn run_collected(self: &Rc<Self>) -> bool {
         self.park.borrow_mut().park(Some(Duration::ZERO));
-        let worked = self.run_batch(None);
+        let worked = self.run_batch(Some(None));
         if worked {
             self.counters.poll();
         }
@@ -1026,13 +1027,11 @@ impl Inner {
 
     /// Whether the wait for `timeout` (from the caller) begins with a
     /// [look](Inner::run_collected): only when it may block (a zero timeout is a look
-    /// already; with nothing alive the loop does not wait at all), and only with no
-    /// timer armed — a loop with timers waits for the next one with no zero-timeout
-    /// park before it (its turns read the clock for the timers anyway).
+    /// already; with nothing alive the loop does not wait at all). With timers armed
+    /// too: a busy turn then reads the clock once, for the timers, instead of twice
+    /// around a wait (with the time parked and the next timer's distance computed).
     fn may_look_first(&self, timeout: Option<Duration>) -> bool {
-        timeout != Some(Duration::ZERO)
-            && (timeout.is_some() || self.alive.get() > 0)
-            && self.timers.borrow().is_empty()
+        timeout != Some(Duration::ZERO) && (timeout.is_some() || self.alive.get() > 0)
     }
 
     /// How long to park when nothing is ready.
