@@ -54,7 +54,7 @@ impl Drop for EnterGuard {
 /// The loop running on this thread, borrowed for `f` (no handle made, no borrow of
 /// `ENTERED`); `None` when none runs.
 #[inline]
-fn with_entered_ref<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
+pub(crate) fn with_entered_ref<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
     let raw = ENTERED_PTR.with(Cell::get);
     // SAFETY: a non-null pointer was set by the live `EnterGuard` that holds a
     // reference to that loop (a guard dropped restores its predecessor's pointer,

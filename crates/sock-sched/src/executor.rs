@@ -712,6 +712,31 @@ impl Executor {
         slot.clone().and_then(|value| value.downcast::<T>().ok())
     }
 
+    /// Runs `f` on the [`extension`](Executor::extension) of the loop running on this
+    /// thread, if one runs and its extension is a `T`: what the layer above reads on
+    /// every socket it opens, without a handle to the loop or to the extension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use sock::sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// ex.set_extension(Rc::new(String::from("reactor")));
+    /// let len = |s: &String| s.len();
+    /// assert_eq!(ex.run(async { Executor::with_entered_extension(len) }), Some(7));
+    /// assert_eq!(Executor::with_entered_extension(len), None); // no loop runs
+    /// ```
+    #[inline]
+    pub fn with_entered_extension<T: Any, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
+        context::with_entered_ref(|inner| {
+            let slot = inner.extension.borrow();
+            slot.as_deref().and_then(<dyn Any>::downcast_ref).map(f)
+        })
+        .flatten()
+    }
+
     /// Keeps `value` with this loop (replacing what was kept); see
     /// [`extension`](Executor::extension).
     ///

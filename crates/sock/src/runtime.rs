@@ -512,6 +512,12 @@ pub(crate) fn check_own_loop(loop_id: usize) {
 
 /// The reactor of the current loop (sockets register here) and the loop's id.
 pub(crate) fn reactor() -> (Reactor, usize) {
+    // The usual case, a socket opened inside a running sock loop: its parts are read
+    // in place, with no handle to the loop made and dropped.
+    let running = Executor::with_entered_extension(|parts: &Parts| parts.reactor.clone());
+    if let (Some(reactor), Some(id)) = (running, Executor::entered_id()) {
+        return (reactor, id);
+    }
     let lp = Loop::current();
     (lp.reactor().clone(), lp.exec.id())
 }
