@@ -51,10 +51,10 @@ impl Drop for EnterGuard {
     }
 }
 
-/// The loop running on this thread, borrowed for `f` (no handle made, no borrow of
-/// `ENTERED`); `None` when none runs.
+/// Runs `f` on the loop running on this thread, if any, without making a handle (no
+/// reference count moves, no borrow of `ENTERED`); `None` when none runs.
 #[inline]
-pub(crate) fn with_entered_ref<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
+pub(crate) fn with_entered<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
     let raw = ENTERED_PTR.with(Cell::get);
     // SAFETY: a non-null pointer was set by the live `EnterGuard` that holds a
     // reference to that loop (a guard dropped restores its predecessor's pointer,
@@ -68,12 +68,6 @@ pub(crate) fn entered() -> Option<Rc<Inner>> {
     ENTERED.with(|e| e.borrow().clone())
 }
 
-/// Runs `f` on the loop running on this thread, if any, without making a handle (no
-/// reference count moves). `f` must not enter or leave a loop.
-pub(crate) fn with_entered<R>(f: impl FnOnce(&Rc<Inner>) -> R) -> Option<R> {
-    ENTERED.with(|e| e.borrow().as_ref().map(f))
-}
-
 /// The address of the loop running on this thread, if any (no handle made).
 #[inline]
 pub(crate) fn entered_id() -> Option<usize> {
@@ -85,7 +79,7 @@ pub(crate) fn entered_id() -> Option<usize> {
 #[inline]
 pub(crate) fn push_local(header: WakeRef) -> Result<(), WakeRef> {
     let mut header = Some(header);
-    with_entered_ref(|inner| {
+    with_entered(|inner| {
         if let Some(header) = header.take_if(|h| inner.owns(h)) {
             inner.push_ready(header);
         }

@@ -730,7 +730,7 @@ impl Executor {
     /// ```
     #[inline]
     pub fn with_entered_extension<T: Any, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
-        context::with_entered_ref(|inner| {
+        context::with_entered(|inner| {
             let slot = inner.extension.borrow();
             slot.as_deref().and_then(<dyn Any>::downcast_ref).map(f)
         })
