@@ -499,15 +499,23 @@ impl Loop {
 /// Panics unless the task that just parked runs in the loop `loop_id` names (the loop
 /// whose reactor polls the socket): in any other loop, or under another executor, the
 /// wake-up would never come and the task would hang silently.
+#[inline]
 pub(crate) fn check_own_loop(loop_id: usize) {
     if Executor::entered_id() != Some(loop_id) {
-        panic!(
-            "sock: a socket was awaited outside the loop it was made in (in another \
-             sock::Loop, or under another executor); its events come only to its own loop: \
-             await it in a task of that loop (Handle::spawn runs code on another thread's \
-             loop)"
-        );
+        awaited_elsewhere();
     }
+}
+
+/// The panic of [`check_own_loop`], out of line.
+#[cold]
+#[inline(never)]
+fn awaited_elsewhere() -> ! {
+    panic!(
+        "sock: a socket was awaited outside the loop it was made in (in another \
+         sock::Loop, or under another executor); its events come only to its own loop: \
+         await it in a task of that loop (Handle::spawn runs code on another thread's \
+         loop)"
+    );
 }
 
 /// The reactor of the current loop (sockets register here) and the loop's id.
