@@ -116,12 +116,7 @@ impl Half {
                 wait.0 = Some(self.ticket);
                 false
             }
-            Some(_) => panic!(
-                "sock: two tasks wait to {} the same socket at once; \
-                 let one task do the {}s of a socket (reads and writes may be in two tasks)",
-                dir.verb(),
-                dir.verb()
-            ),
+            Some(_) => two_waiters(dir),
             None => {
                 self.ticket = self.ticket.wrapping_add(1);
                 self.waiter = Some(cx.waker().clone());
@@ -662,6 +657,19 @@ pub(crate) fn wake_all([read, write]: [Option<Waker>; 2]) {
     if let Some(waker) = write {
         waker.wake();
     }
+}
+
+/// The panic of a second task waiting on one direction: out of line, so the park of
+/// every operation carries no formatting code.
+#[cold]
+#[inline(never)]
+fn two_waiters(dir: Direction) -> ! {
+    panic!(
+        "sock: two tasks wait to {} the same socket at once; \
+         let one task do the {}s of a socket (reads and writes may be in two tasks)",
+        dir.verb(),
+        dir.verb()
+    )
 }
 
 impl Direction {

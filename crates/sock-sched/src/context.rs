@@ -4,7 +4,8 @@
 //! A wake on the thread that is running the task's loop pushes straight onto the local run
 //! queue; any other wake goes through the loop's thread-safe remote queue.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr;
 use std::rc::Rc;
 
 use crate::executor::{Executor, Inner};
@@ -13,6 +14,11 @@ use crate::task::WakeRef;
 thread_local! {
     /// The loop currently running on this thread (inside `run`/`poll`/`start`).
     static ENTERED: RefCell<Option<Rc<Inner>>> = const { RefCell::new(None) };
+    /// `ENTERED`'s loop as a plain pointer (null for none), for the local wake of every
+    /// task and the own-loop checks: no borrow, and no destructor state to check (it has
+    /// no destructor). The [`EnterGuard`] that set it holds a reference to the loop, so
+    /// it never dangles, even if a guard were leaked.
+    static ENTERED_PTR: Cell<*const Inner> = const { Cell::new(ptr::null()) };
     /// The thread's default loop.
     static DEFAULT: RefCell<Option<Executor>> = const { RefCell::new(None) };
 }
@@ -21,19 +27,40 @@ thread_local! {
 pub(crate) struct EnterGuard {
     /// What was entered before.
     previous: Option<Rc<Inner>>,
+    /// The loop entered: keeps `ENTERED_PTR` valid while it points there.
+    _entered: Rc<Inner>,
 }
 
 /// Marks `inner` as the loop running on this thread until the guard drops.
 pub(crate) fn enter(inner: &Rc<Inner>) -> EnterGuard {
     let previous = ENTERED.with(|e| e.replace(Some(inner.clone())));
-    EnterGuard { previous }
+    ENTERED_PTR.with(|p| p.set(Rc::as_ptr(inner)));
+    EnterGuard {
+        previous,
+        _entered: inner.clone(),
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
+        // The guard of `previous`, further up the stack, keeps it alive.
+        let raw = previous.as_ref().map_or(ptr::null(), Rc::as_ptr);
+        ENTERED_PTR.with(|p| p.set(raw));
         let _ = ENTERED.try_with(|e| e.replace(previous));
     }
+}
+
+/// Runs `f` on the loop running on this thread, if any, without making a handle (no
+/// reference count moves, no borrow of `ENTERED`); `None` when none runs.
+#[inline]
+pub(crate) fn with_entered<R>(f: impl FnOnce(&Inner) -> R) -> Option<R> {
+    let raw = ENTERED_PTR.with(Cell::get);
+    // SAFETY: a non-null pointer was set by the live `EnterGuard` that holds a
+    // reference to that loop (a guard dropped restores its predecessor's pointer,
+    // which that predecessor's guard keeps alive), and the loop is only used on this
+    // thread, within `f`.
+    (!raw.is_null()).then(|| f(unsafe { &*raw }))
 }
 
 /// The loop running on this thread, if any.
@@ -41,26 +68,20 @@ pub(crate) fn entered() -> Option<Rc<Inner>> {
     ENTERED.with(|e| e.borrow().clone())
 }
 
-/// Runs `f` on the loop running on this thread, if any, without making a handle (no
-/// reference count moves). `f` must not enter or leave a loop.
-pub(crate) fn with_entered<R>(f: impl FnOnce(&Rc<Inner>) -> R) -> Option<R> {
-    ENTERED.with(|e| e.borrow().as_ref().map(f))
-}
-
 /// The address of the loop running on this thread, if any (no handle made).
 #[inline]
 pub(crate) fn entered_id() -> Option<usize> {
-    ENTERED.with(|e| e.borrow().as_ref().map(|inner| Rc::as_ptr(inner) as usize))
+    let raw = ENTERED_PTR.with(Cell::get);
+    (!raw.is_null()).then_some(raw as usize)
 }
 
 /// Queues `header` locally if its loop is running on this thread; gives it back otherwise.
+#[inline]
 pub(crate) fn push_local(header: WakeRef) -> Result<(), WakeRef> {
     let mut header = Some(header);
-    let _ = ENTERED.try_with(|e| {
-        if let Some(inner) = &*e.borrow() {
-            if let Some(header) = header.take_if(|h| inner.owns(h)) {
-                inner.push_ready(header);
-            }
+    with_entered(|inner| {
+        if let Some(header) = header.take_if(|h| inner.owns(h)) {
+            inner.push_ready(header);
         }
     });
     header.map_or(Ok(()), Err)

@@ -4,8 +4,8 @@
 //! timers that are due, run every task that was ready at that point, then park: for zero
 //! time if anything ran (so a reactor still collects I/O events), otherwise until the next
 //! timer or the caller's timeout; and finally do the same again for what the park woke.
-//! With no timer armed, a park that may block is preceded by a zero-timeout one, and
-//! when that finds work, the turn needs no clock read (see `run_collected`).
+//! A park that may block is preceded by a zero-timeout one, and when that finds work,
+//! the turn reads the clock only for the timers, if any are armed (see `run_collected`).
 //! Tasks woken while the ready tasks run are queued behind them, so a task that keeps
 //! waking itself cannot starve the rest, and each turn ends.
 //!
@@ -33,7 +33,7 @@ use crate::env::Env;
 use crate::finish::{PanicPolicy, reraise};
 use crate::metrics::Counters;
 use crate::park::{Park, ThreadPark, Unparker};
-use crate::task::{Core, Extras, Payload, TaskList, TaskRef, Typed, WakeRef, flag};
+use crate::task::{Core, Extras, Payload, TaskList, TaskPtr, TaskRef, Typed, WakeRef, flag};
 use crate::thread::Thread;
 use crate::time::timers::{Due, Timers};
 
@@ -102,6 +102,11 @@ impl Shared {
         if !self.injected.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
+        self.take_queued()
+    }
+
+    /// Takes everything queued remotely, under the lock (after `injected` said so).
+    fn take_queued(&self) -> Vec<WakeRef> {
         self.lock().as_mut().map(std::mem::take).unwrap_or_default()
     }
 
@@ -131,7 +136,7 @@ pub(crate) struct Inner {
     /// Armed timers.
     pub(crate) timers: RefCell<Timers>,
     /// The task being polled (innermost, for inline resumes).
-    pub(crate) current: RefCell<Option<TaskRef>>,
+    pub(crate) current: Cell<Option<TaskPtr>>,
     /// The next task id.
     next_id: Cell<u64>,
     /// Started, unfinished tasks.
@@ -203,7 +208,7 @@ impl Executor {
             park: RefCell::new(Box::new(park)),
             clock: Box::new(clock),
             timers: RefCell::new(Timers::new(origin, DEFAULT_RESOLUTION)),
-            current: RefCell::new(None),
+            current: Cell::new(None),
             next_id: Cell::new(0),
             alive: Cell::new(0),
             stop: Cell::new(false),
@@ -707,6 +712,31 @@ impl Executor {
         slot.clone().and_then(|value| value.downcast::<T>().ok())
     }
 
+    /// Runs `f` on the [`extension`](Executor::extension) of the loop running on this
+    /// thread, if one runs and its extension is a `T`: what the layer above reads on
+    /// every socket it opens, without a handle to the loop or to the extension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use sock::sched::Executor;
+    ///
+    /// let ex = Executor::new();
+    /// ex.set_extension(Rc::new(String::from("reactor")));
+    /// let len = |s: &String| s.len();
+    /// assert_eq!(ex.run(async { Executor::with_entered_extension(len) }), Some(7));
+    /// assert_eq!(Executor::with_entered_extension(len), None); // no loop runs
+    /// ```
+    #[inline]
+    pub fn with_entered_extension<T: Any, R>(f: impl FnOnce(&T) -> R) -> Option<R> {
+        context::with_entered(|inner| {
+            let slot = inner.extension.borrow();
+            slot.as_deref().and_then(<dyn Any>::downcast_ref).map(f)
+        })
+        .flatten()
+    }
+
     /// Keeps `value` with this loop (replacing what was kept); see
     /// [`extension`](Executor::extension).
     ///
@@ -823,7 +853,9 @@ impl Inner {
 
     /// The task being polled right now, if any.
     pub(crate) fn current_task(&self) -> Option<TaskRef> {
-        self.current.borrow().clone()
+        // SAFETY: the loop's own thread (`Inner` is `!Send`); `current` is set only
+        // for the length of a poll (or a drop) whose caller holds a handle to the task.
+        self.current.get().map(|task| unsafe { task.to_ref() })
     }
 
     /// Polls `task` once, as the current task; finishes it if it completed, cancels it if
@@ -840,7 +872,7 @@ impl Inner {
             "a running task was polled"
         );
         self.mark_started(core);
-        let previous = self.current.replace(Some(task.clone()));
+        let previous = self.current.replace(Some(task.as_task_ptr()));
         core.set(flag::RUNNING);
         let poll = {
             let _span = crate::trace::enter(task);
@@ -849,7 +881,7 @@ impl Inner {
             })
         };
         core.clear(flag::RUNNING);
-        drop(self.current.replace(previous));
+        self.current.set(previous);
         match poll {
             Poll::Ready(panicked) => self.finish(task, panicked),
             Poll::Pending if core.is(flag::CANCEL) => self.cancel(task),
@@ -952,8 +984,8 @@ impl Inner {
 
     /// [`turn`](Inner::turn) inside a [`TurnGuard`] the caller holds.
     fn turn_entered(self: &Rc<Self>, timeout: Option<Duration>) -> bool {
-        if let Some(payload) = self.pending_panic.borrow_mut().take() {
-            resume_unwind(payload);
+        if self.pending_panic.borrow().is_some() {
+            self.reraise_pending();
         }
         let worked = self.may_have_work() && self.run_ready();
         if worked || !self.ready.borrow().is_empty() {
@@ -962,6 +994,14 @@ impl Inner {
             return self.run_ready() || worked;
         }
         self.park_until_work(timeout)
+    }
+
+    /// Re-raises the panic a thread left with nobody to join it (see `defer_panic`).
+    #[cold]
+    fn reraise_pending(&self) {
+        if let Some(payload) = self.pending_panic.borrow_mut().take() {
+            resume_unwind(payload);
+        }
     }
 
     /// Parks until something runs or `timeout` passes. A wake-up for a timer that only
@@ -996,13 +1036,14 @@ impl Inner {
     }
 
     /// Before a wait that may block: collects the events (and wakes) already there
-    /// with a zero-timeout park and runs the tasks they woke, without reading the clock
-    /// — a busy loop's usual turn. Whether a task ran (then no wait is needed, and the
-    /// look counts as the turn's poll; one that found nothing is not counted apart from
-    /// the wait that follows).
+    /// with a zero-timeout park, fires the timers due, and runs the tasks that woke —
+    /// a busy loop's usual turn, with one clock read when timers are armed (for the
+    /// timers: nothing is timed) and none otherwise. Whether something ran (then no
+    /// wait is needed, and the look counts as the turn's poll; one that found nothing
+    /// is not counted apart from the wait that follows).
     fn run_collected(self: &Rc<Self>) -> bool {
         self.park.borrow_mut().park(Some(Duration::ZERO));
-        let worked = self.run_batch(None);
+        let worked = self.run_batch(Some(None));
         if worked {
             self.counters.poll();
         }
@@ -1011,13 +1052,11 @@ impl Inner {
 
     /// Whether the wait for `timeout` (from the caller) begins with a
     /// [look](Inner::run_collected): only when it may block (a zero timeout is a look
-    /// already; with nothing alive the loop does not wait at all), and only with no
-    /// timer armed — a loop with timers waits for the next one with no zero-timeout
-    /// park before it (its turns read the clock for the timers anyway).
+    /// already; with nothing alive the loop does not wait at all). With timers armed
+    /// too: a busy turn then reads the clock once, for the timers, instead of twice
+    /// around a wait (with the time parked and the next timer's distance computed).
     fn may_look_first(&self, timeout: Option<Duration>) -> bool {
-        timeout != Some(Duration::ZERO)
-            && (timeout.is_some() || self.alive.get() > 0)
-            && self.timers.borrow().is_empty()
+        timeout != Some(Duration::ZERO) && (timeout.is_some() || self.alive.get() > 0)
     }
 
     /// How long to park when nothing is ready.
@@ -1067,8 +1106,9 @@ impl Inner {
     /// Takes remote wakes, fires the timers due at `timers` (`Some(None)`: read the
     /// clock; `None`: leave them), and runs every task ready at that point.
     fn run_batch(self: &Rc<Self>, timers: Option<Option<Instant>>) -> bool {
-        let remote = self.shared.drain();
-        if !remote.is_empty() {
+        // The usual turn has no remote wake: one atomic swap, no queue made or dropped.
+        if self.shared.injected.swap(false, Ordering::AcqRel) {
+            let remote = self.shared.take_queued();
             self.ready.borrow_mut().extend(remote);
         }
         let mut worked = timers.is_some_and(|now| self.fire_timers(now));

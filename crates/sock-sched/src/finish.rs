@@ -207,9 +207,9 @@ impl Inner {
     /// thread's environment work in its destructors).
     pub(crate) fn drop_future(self: &Rc<Self>, task: &TaskRef) {
         let _enter = context::enter(self);
-        let previous = self.current.replace(Some(task.clone()));
+        let previous = self.current.replace(Some(task.as_task_ptr()));
         task.cancel();
-        drop(self.current.replace(previous));
+        self.current.set(previous);
     }
 
     /// Keeps a panic to re-raise from the next `run`/`poll`/`start`.

@@ -5,9 +5,9 @@
 //! to a number, a blocking wait adds its length to the time parked. Time is read where
 //! the loop already reads it before a blocking wait (`park_until_work`), plus once after
 //! that wait — never per operation; a wait with a zero timeout (the poll between two
-//! batches of work) is counted but not timed. A loop with no timer armed looks for
-//! events with a zero timeout before it waits, and when that look finds work, it is the
-//! turn's poll and nothing is timed: the clock is not read on a busy loop's turns. Busy time is derived at the snapshot (the
+//! batches of work) is counted but not timed. A loop looks for events with a zero
+//! timeout before it waits, and when that look finds work, it is the turn's poll and
+//! nothing is timed: a busy loop's turns read the clock only for its timers, if any. Busy time is derived at the snapshot (the
 //! time since the loop was made, less the time parked), so the wait adds one
 //! subtraction, and a loop that never has to wait still shows its work.
 
@@ -93,7 +93,7 @@ impl Executor {
         let inner = &self.inner;
         let alive = inner.alive.get();
         let runnable = inner.runnable().min(alive);
-        let running = usize::from(inner.current.borrow().is_some());
+        let running = usize::from(inner.current.get().is_some());
         let (busy, parked) = inner.counters.times(inner.now());
         SchedMetrics {
             threads_alive: alive,

@@ -139,6 +139,14 @@ impl ReactorPark {
     }
 }
 
+/// The loop cannot go on without its poller: out of line, so the park of every turn
+/// carries no formatting code.
+#[cold]
+#[inline(never)]
+fn poller_failed(e: std::io::Error) -> ! {
+    panic!("sock: the OS poller failed ({e}); the loop cannot go on");
+}
+
 impl Park for ReactorPark {
     fn park(&mut self, timeout: Option<Duration>) {
         let timeout = match timeout {
@@ -147,7 +155,7 @@ impl Park for ReactorPark {
             _ => timeout,
         };
         if let Err(e) = self.reactor.poll(timeout) {
-            panic!("sock: the OS poller failed ({e}); the loop cannot go on");
+            poller_failed(e);
         }
     }
 
@@ -491,19 +499,33 @@ impl Loop {
 /// Panics unless the task that just parked runs in the loop `loop_id` names (the loop
 /// whose reactor polls the socket): in any other loop, or under another executor, the
 /// wake-up would never come and the task would hang silently.
+#[inline]
 pub(crate) fn check_own_loop(loop_id: usize) {
     if Executor::entered_id() != Some(loop_id) {
-        panic!(
-            "sock: a socket was awaited outside the loop it was made in (in another \
-             sock::Loop, or under another executor); its events come only to its own loop: \
-             await it in a task of that loop (Handle::spawn runs code on another thread's \
-             loop)"
-        );
+        awaited_elsewhere();
     }
+}
+
+/// The panic of [`check_own_loop`], out of line.
+#[cold]
+#[inline(never)]
+fn awaited_elsewhere() -> ! {
+    panic!(
+        "sock: a socket was awaited outside the loop it was made in (in another \
+         sock::Loop, or under another executor); its events come only to its own loop: \
+         await it in a task of that loop (Handle::spawn runs code on another thread's \
+         loop)"
+    );
 }
 
 /// The reactor of the current loop (sockets register here) and the loop's id.
 pub(crate) fn reactor() -> (Reactor, usize) {
+    // The usual case, a socket opened inside a running sock loop: its parts are read
+    // in place, with no handle to the loop made and dropped.
+    let running = Executor::with_entered_extension(|parts: &Parts| parts.reactor.clone());
+    if let (Some(reactor), Some(id)) = (running, Executor::entered_id()) {
+        return (reactor, id);
+    }
     let lp = Loop::current();
     (lp.reactor().clone(), lp.exec.id())
 }

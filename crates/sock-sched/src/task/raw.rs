@@ -489,6 +489,34 @@ impl TaskRef {
     }
 }
 
+/// A task named by its address, without a handle (no reference count moves): what the
+/// loop records as its current task for the length of a poll, while the poller's
+/// [`TaskRef`] keeps the task alive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskPtr(NonNull<Header>);
+
+impl TaskPtr {
+    /// A new local handle to the task.
+    ///
+    /// # Safety
+    ///
+    /// Owner thread, and a local handle to the task is alive during the call.
+    pub(crate) unsafe fn to_ref(self) -> TaskRef {
+        let borrowed = ManuallyDrop::new(TaskRef {
+            ptr: self.0,
+            _local: PhantomData,
+        });
+        TaskRef::clone(&borrowed)
+    }
+}
+
+impl TaskRef {
+    /// The task's address, to name it without a handle.
+    pub(crate) fn as_task_ptr(&self) -> TaskPtr {
+        TaskPtr(self.ptr)
+    }
+}
+
 impl Clone for TaskRef {
     fn clone(&self) -> Self {
         let local = &self.core().local;

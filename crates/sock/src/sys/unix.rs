@@ -63,20 +63,37 @@ pub(crate) fn unless_would_block(e: io::Error) -> Option<io::Error> {
     }
 }
 
-/// A plain receive on a registered socket: `recv(2)` with no flags, through std's
-/// `UdpSocket::recv` (any socket type: it is the fd's `recv`), one call shorter than
-/// socket2's `Read` on a `SockRef` built for it.
+/// A plain receive on a registered socket: `recv(2)` with no flags (any socket type),
+/// called directly: std's `UdpSocket::recv` and socket2's `Read` add layers of calls
+/// and result conversions to a call made four times per echo round trip.
 #[inline]
 pub(crate) fn recv(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
-    sock.recv(buf)
+    use std::os::fd::AsRawFd;
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call, and
+    // the fd stays open while `sock` is borrowed.
+    let n = unsafe { libc::recv(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+    byte_count(n)
 }
 
-/// A plain send on a registered socket: `send(2)` through std's `UdpSocket::send`,
-/// which passes `MSG_NOSIGNAL` where the OS has it (as [`SEND_FLAGS`] does; elsewhere
-/// [`prepare`] set `SO_NOSIGPIPE`), so a reset peer is `EPIPE`, never a signal.
+/// A plain send on a registered socket: `send(2)` with [`SEND_FLAGS`] (`MSG_NOSIGNAL`
+/// where the OS has it; elsewhere [`prepare`] set `SO_NOSIGPIPE`), so a reset peer is
+/// `EPIPE`, never a signal; called directly, as [`recv`].
 #[inline]
 pub(crate) fn send(sock: &mio::net::UdpSocket, buf: &[u8]) -> io::Result<usize> {
-    sock.send(buf)
+    use std::os::fd::AsRawFd;
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole call, and
+    // the fd stays open while `sock` is borrowed.
+    let n = unsafe { libc::send(sock.as_raw_fd(), buf.as_ptr().cast(), buf.len(), SEND_FLAGS) };
+    byte_count(n)
+}
+
+/// A `recv`/`send` return value: the byte count, or the errno's error for `-1`.
+#[inline]
+fn byte_count(n: isize) -> io::Result<usize> {
+    match usize::try_from(n) {
+        Ok(n) => Ok(n),
+        Err(_) => Err(io::Error::last_os_error()),
+    }
 }
 
 /// One datagram into `buf`: the bytes kept, and whether the datagram was longer than
