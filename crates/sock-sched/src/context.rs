@@ -44,10 +44,12 @@ pub(crate) fn enter(inner: &Rc<Inner>) -> EnterGuard {
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        // The guard of `previous`, further up the stack, keeps it alive.
         let raw = previous.as_ref().map_or(ptr::null(), Rc::as_ptr);
-        ENTERED_PTR.with(|p| p.set(raw));
-        let _ = ENTERED.try_with(|e| e.replace(previous));
+        // `ENTERED` keeps `previous` alive while the pointer names it. During the
+        // thread's teardown `ENTERED` may be gone: then `previous` drops here (perhaps
+        // the last handle to its loop), so the pointer must not name it.
+        let kept = ENTERED.try_with(|e| e.replace(previous)).is_ok();
+        ENTERED_PTR.with(|p| p.set(if kept { raw } else { ptr::null() }));
     }
 }
 
