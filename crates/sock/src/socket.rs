@@ -585,6 +585,10 @@ impl Core {
     /// Past a scope's deadline (`Mode::Expired`) a wait that would park forgets its
     /// waiter and fails with `Timeout` instead, as every operation does there.
     pub(crate) fn poll_hint_level(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.poll_ready(cx, dir);
+        }
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
             return Poll::Ready(Err(self.missing()));

@@ -97,7 +97,10 @@
 //! - Simulated sockets (`socket.rs`), on a simulated loop: `Tcp` listen, accept,
 //!   connect, send, recv, recvn, recvall, readable, shutdown, close, local/remote
 //!   address, and the same through split and owned halves; `Udp`
-//!   bind, connect, send, recv, send_to, recv_from. Same `Op` types as the OS path, so
+//!   bind, connect, send, recv, send_to, recv_from. The poll-level and `try_` calls
+//!   (`poll_recv`/`poll_send`/`poll_send_vectored`/`poll_recv_from`/`poll_send_to`,
+//!   `poll_readable`/`poll_writable`, `writable`, `try_recv`/`try_send`) of both
+//!   (`level.rs`), so the `futures-io`/`tokio-io`/hyper trait impls work on them. Same `Op` types as the OS path, so
 //!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
 //!   names through the world's DNS records; any other name is `HostNotFound`.
 //! - DNS (`dns.rs`): [`World::add_dns`] records (names match without case or trailing
@@ -109,7 +112,7 @@
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
-//!   not simulated yet (options, `recv_with`, the poll-level and `try_` calls).
+//!   not simulated yet (options, `recv_with`).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the

@@ -18,8 +18,9 @@
 //! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
 //! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
 //! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent; socket options, `recv_with` and the
-//! poll-level calls are not simulated yet (they panic saying so).
+//! by the socket (later reads return 0), not sent; socket options and `recv_with` are
+//! not simulated yet (they panic saying so). The poll-level and `try_` calls are in
+//! `level.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -39,6 +40,9 @@ use crate::op::Op;
 use crate::runtime::Loop;
 use crate::scope::{self, Mode};
 use crate::socket::Core;
+
+#[path = "level.rs"]
+mod level;
 
 /// A socket of a simulated host.
 pub(crate) struct SimSocket {

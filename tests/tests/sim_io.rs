@@ -1,0 +1,268 @@
+//! The poll-level and `try_` calls, and the I/O traits built on them, on simulated
+//! sockets (`sock::sim::Sim`): the same readiness rules as the OS path, over the world's
+//! TCP and UDP model.
+//!
+//! A wait that can never end makes the simulation panic as stuck (with the seed), so
+//! the `poll_fn` waits need no timeout of their own. Every test's world takes its seed from `SOCK_SEED` when set (`World::from_env_or`),
+//! so a failure's printed seed replays it.
+
+use std::future::poll_fn;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use sock::sim::{Host, Sim, World};
+use sock::{ErrorKind, Expires, Family, Shutdown, Tcp};
+
+/// How long a wait may take before the test calls it a hang (virtual time).
+const HANG: Duration = Duration::from_secs(30);
+
+/// An IPv4 address from text.
+fn ip(s: &str) -> IpAddr {
+    s.parse().expect("a literal address")
+}
+
+/// A simulation of `seed` (or `SOCK_SEED`) with hosts `a` (10.0.0.1) and `b` (10.0.0.2).
+fn two_hosts(seed: u64) -> (Sim, Host, Host) {
+    let sim = Sim::new(World::from_env_or(seed));
+    let a = sim.add_host("a", &[ip("10.0.0.1")]);
+    let b = sim.add_host("b", &[ip("10.0.0.2")]);
+    (sim, a, b)
+}
+
+/// A listener on `host` at 10.0.0.2:`port`.
+fn listener(host: &Host, port: u16) -> Tcp {
+    host.run(async move {
+        let l = sock::tcp(Family::INET).expect("a simulated socket");
+        l.listen("10.0.0.2", port).expect("listen");
+        l
+    })
+}
+
+/// A connection from this host to 10.0.0.2:`port`.
+async fn connect(port: u16) -> sock::Result<Tcp> {
+    let c = sock::tcp(Family::INET)?;
+    c.connect("10.0.0.2", port).timeout(HANG).await?;
+    Ok(c)
+}
+
+#[test]
+fn futures_io_echo_between_simulated_hosts() {
+    let (_sim, a, b) = two_hosts(11);
+    let server = listener(&b, 7);
+    b.spawn(async move {
+        let mut conn = server.accept().await?;
+        let mut data = Vec::new();
+        conn.read_to_end(&mut data).await?;
+        conn.write_all(&data).await?;
+        AsyncWriteExt::close(&mut conn).await?;
+        Ok::<(), std::io::Error>(())
+    });
+    let msg: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let reply = a.run(async {
+        let mut c = connect(7).await?;
+        c.write_all(&msg).await?;
+        AsyncWriteExt::close(&mut c).await?;
+        let mut reply = Vec::new();
+        c.read_to_end(&mut reply).await?;
+        Ok::<_, std::io::Error>(reply)
+    });
+    assert_eq!(reply.expect("an echo"), msg);
+}
+
+#[test]
+fn futures_io_on_split_halves() {
+    let (_sim, a, b) = two_hosts(12);
+    let server = listener(&b, 7);
+    b.spawn(async move {
+        let conn = server.accept().await?;
+        let (mut r, mut w) = conn.into_split();
+        let mut data = Vec::new();
+        r.read_to_end(&mut data).await?;
+        w.write_all(&data).await?;
+        w.close().await?;
+        Ok::<(), std::io::Error>(())
+    });
+    let reply = a.run(async {
+        let c = connect(7).await?;
+        let (mut r, mut w) = c.split();
+        w.write_all(b"through the halves").await?;
+        w.close().await?;
+        let mut reply = Vec::new();
+        r.read_to_end(&mut reply).await?;
+        Ok::<_, std::io::Error>(reply)
+    });
+    assert_eq!(reply.expect("an echo"), b"through the halves");
+}
+
+#[test]
+fn tokio_io_reads_into_a_read_buf() {
+    let (_sim, a, b) = two_hosts(13);
+    let server = listener(&b, 7);
+    b.spawn(async move {
+        let conn = server.accept().await?;
+        conn.send(b"tokio bytes").await?;
+        conn.shutdown(Shutdown::Write)
+    });
+    let got = a.run(async {
+        let mut c = connect(7).await?;
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            let mut storage = [0u8; 4];
+            let mut buf = tokio::io::ReadBuf::new(&mut storage);
+            poll_fn(|cx| tokio::io::AsyncRead::poll_read(Pin::new(&mut c), cx, &mut buf)).await?;
+            if buf.filled().is_empty() {
+                return Ok::<_, std::io::Error>(got);
+            }
+            got.extend_from_slice(buf.filled());
+        }
+        Err(std::io::Error::other("no end of stream after 100 reads"))
+    });
+    assert_eq!(got.expect("the bytes and EOF"), b"tokio bytes");
+}
+
+#[test]
+fn try_recv_would_block_then_readable_then_data() {
+    let (_sim, a, b) = two_hosts(14);
+    let server = listener(&b, 7);
+    b.spawn(async move {
+        let conn = server.accept().await?;
+        sock::sleep(Duration::from_millis(100)).await;
+        conn.send(b"late").await?;
+        conn.recvall().await?; // keep the connection until the client is done
+        Ok::<(), sock::Error>(())
+    });
+    let (first, second) = a
+        .run(async {
+            let c = connect(7).await?;
+            let mut buf = [0u8; 16];
+            let first = c.try_recv(&mut buf).map_err(|e| e.kind());
+            c.readable().timeout(HANG).await?;
+            let n = c.try_recv(&mut buf)?;
+            c.close()?;
+            Ok::<_, sock::Error>((first, buf[..n].to_vec()))
+        })
+        .expect("readable, then data");
+    assert_eq!(first, Err(ErrorKind::WouldBlock));
+    assert_eq!(second, b"late");
+}
+
+#[test]
+fn poll_send_on_full_buffers_waits_until_the_peer_reads() {
+    let (sim, a, b) = two_hosts(15);
+    {
+        let mut w = sim.world();
+        w.set_tcp_buffers(a.id(), 1000, 1000);
+        w.set_tcp_buffers(b.id(), 1000, 1000);
+    }
+    let server = listener(&b, 7);
+    let reader = b.spawn(async move {
+        let conn = server.accept().await?;
+        sock::sleep(Duration::from_millis(500)).await;
+        let read_at = sock::clock();
+        let total = conn.recvall().timeout(HANG).await?.len();
+        Ok::<_, sock::Error>((read_at, total))
+    });
+    let (queued, waited) = a
+        .run(async {
+            let c = connect(7).await?;
+            let queued = fill(&c).await?;
+            assert_eq!(
+                c.try_send(b"x").map_err(|e| e.kind()),
+                Err(ErrorKind::WouldBlock)
+            );
+            let start = sock::clock();
+            let n = poll_fn(|cx| c.poll_send(cx, b"more")).await?;
+            let waited = sock::clock() - start;
+            c.shutdown(Shutdown::Write)?;
+            Ok::<_, sock::Error>((queued + n, waited))
+        })
+        .expect("the send went once the peer read");
+    let (_read_at, total) = b.run(reader.join()).unwrap().expect("the reader");
+    assert_eq!(total, queued, "every byte sent arrived");
+    assert!(
+        waited >= Duration::from_millis(400),
+        "the send waited for the reader's virtual 500 ms sleep, not {waited:?}"
+    );
+}
+
+/// Sends with `try_send` until the send buffer and the peer's receive buffer are both
+/// full (a `WouldBlock` that 50 ms of virtual time does not clear): the bytes queued.
+async fn fill(c: &Tcp) -> sock::Result<usize> {
+    let chunk = [7u8; 300];
+    let mut queued = 0;
+    for _ in 0..100 {
+        let mut progressed = false;
+        for _ in 0..100 {
+            match c.try_send(&chunk) {
+                Ok(n) => (queued, progressed) = (queued + n, true),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if !progressed && queued > 0 {
+            return Ok(queued);
+        }
+        sock::sleep(Duration::from_millis(50)).await;
+    }
+    Err(sock::Error::new(
+        ErrorKind::Other,
+        "the buffers never filled",
+    ))
+}
+
+#[test]
+fn writable_is_ready_on_a_connected_stream() {
+    let (_sim, a, b) = two_hosts(16);
+    let _server = listener(&b, 7);
+    let sent = a.run(async {
+        let c = connect(7).await?;
+        c.writable().timeout(HANG).await?;
+        c.try_send(b"x")
+    });
+    assert_eq!(sent.expect("one byte"), 1);
+}
+
+#[test]
+fn udp_poll_and_try_calls() {
+    let (_sim, a, b) = two_hosts(17);
+    let server = b.run(async {
+        let u = sock::udp(Family::INET).expect("a simulated socket");
+        u.bind("10.0.0.2", 53).expect("bind");
+        u
+    });
+    b.spawn(async move {
+        let mut buf = [0u8; 64];
+        let (n, from) = poll_fn(|cx| server.poll_recv_from(cx, &mut buf)).await?;
+        poll_fn(|cx| server.poll_send_to(cx, &buf[..n], &from)).await?;
+        Ok::<(), sock::Error>(())
+    });
+    let (first, reply) = a
+        .run(async {
+            let u = sock::udp(Family::INET)?;
+            u.connect("10.0.0.2", 53).await?;
+            let mut buf = [0u8; 64];
+            let first = u.try_recv(&mut buf).map_err(|e| e.kind());
+            assert_eq!(u.try_send(b"ping")?, 4);
+            let n = poll_fn(|cx| u.poll_recv(cx, &mut buf)).await?;
+            Ok::<_, sock::Error>((first, buf[..n].to_vec()))
+        })
+        .expect("a reply");
+    assert_eq!(first, Err(ErrorKind::WouldBlock));
+    assert_eq!(reply, b"ping");
+}
+
+#[test]
+fn poll_calls_on_a_closed_simulated_socket_fail_with_closed() {
+    let (_sim, a, _b) = two_hosts(18);
+    let kinds = a.run(async {
+        let c = sock::tcp(Family::INET).expect("a simulated socket");
+        c.close().expect("close");
+        let mut buf = [0u8; 4];
+        let recv = poll_fn(|cx| c.poll_recv(cx, &mut buf)).await.unwrap_err();
+        let send = c.try_send(b"x").unwrap_err();
+        (recv.kind(), send.kind())
+    });
+    assert_eq!(kinds, (ErrorKind::Closed, ErrorKind::Closed));
+}
