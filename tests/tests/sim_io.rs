@@ -266,3 +266,113 @@ fn poll_calls_on_a_closed_simulated_socket_fail_with_closed() {
     });
     assert_eq!(kinds, (ErrorKind::Closed, ErrorKind::Closed));
 }
+
+#[test]
+fn options_read_back_as_set() {
+    let (_sim, a, _b) = two_hosts(21);
+    let got = a.run(async {
+        let t = sock::tcp(Family::INET)?;
+        let before = (t.getopt("tcp_nodelay")?, t.getopt("ip_ttl")?);
+        t.set_nodelay(true)?;
+        t.setopt("so_keepalive", true)?;
+        t.setopt("IP_TTL", 7)?;
+        t.setopt("so_linger", 0)?;
+        let after = [
+            t.getopt("tcp_nodelay")?,
+            t.getopt("so_keepalive")?,
+            t.getopt("ip_ttl")?,
+            t.getopt("so_linger")?,
+            t.getopt("so_type")?,
+        ];
+        let u = sock::udp(Family::INET)?;
+        u.setopt("so_broadcast", true)?;
+        Ok::<_, sock::Error>((
+            before,
+            after,
+            u.getopt("so_broadcast")?,
+            u.getopt("so_type")?,
+        ))
+    });
+    let (before, after, broadcast, udp_type) = got.expect("options");
+    use sock::io::OptValue::{Bool, Int, Linger};
+    assert_eq!(before, (Bool(false), Int(64)));
+    assert_eq!(
+        after,
+        [
+            Bool(true),
+            Bool(true),
+            Int(7),
+            Linger(Some(Duration::ZERO)),
+            Int(1)
+        ]
+    );
+    assert_eq!((broadcast, udp_type), (Bool(true), Int(2)));
+}
+
+#[test]
+fn options_without_a_meaning_fail_clearly() {
+    let (_sim, a, _b) = two_hosts(22);
+    let kinds = a.run(async {
+        let t = sock::tcp(Family::INET).expect("a simulated socket");
+        let u = sock::udp(Family::INET).expect("a simulated socket");
+        let kind = |r: sock::Result<()>| r.map_err(|e| e.kind());
+        [
+            kind(t.setopt("so_nonsense", 1)),
+            kind(t.setopt("so_debug", true)),
+            kind(t.getopt("so_debug").map(drop)),
+            kind(u.setopt("tcp_nodelay", true)),
+            kind(t.setopt("so_linger", 5)),
+            kind(t.setopt("so_error", 1)),
+            kind(t.setopt("tcp_nodelay", sock::io::OptValue::Linger(None))),
+        ]
+    });
+    use ErrorKind::{InvalidInput, Unsupported};
+    assert_eq!(
+        kinds,
+        [
+            Err(InvalidInput),
+            Err(Unsupported),
+            Err(Unsupported),
+            Err(Unsupported),
+            Err(InvalidInput),
+            Err(InvalidInput),
+            Err(InvalidInput),
+        ]
+    );
+}
+
+#[test]
+fn buffer_options_set_the_models_buffers() {
+    let (_sim, a, b) = two_hosts(23);
+    let server = b.run(async {
+        let l = sock::tcp(Family::INET).expect("a simulated socket");
+        l.setopt("so_rcvbuf", 100).expect("so_rcvbuf");
+        l.listen("10.0.0.2", 7).expect("listen");
+        l
+    });
+    let accepted = b.spawn(async move {
+        let conn = server.accept().await?;
+        let rcvbuf = conn.getopt("so_rcvbuf")?;
+        sock::sleep(Duration::from_secs(1)).await;
+        let total = conn.recvall().timeout(HANG).await?.len();
+        Ok::<_, sock::Error>((rcvbuf, total))
+    });
+    let (sndbuf, queued) = a
+        .run(async {
+            let c = sock::tcp(Family::INET)?;
+            c.setopt("so_sndbuf", 200)?;
+            c.connect("10.0.0.2", 7).timeout(HANG).await?;
+            let queued = fill(&c).await?;
+            c.shutdown(Shutdown::Write)?;
+            Ok::<_, sock::Error>((c.getopt("so_sndbuf")?, queued))
+        })
+        .expect("filled");
+    let (rcvbuf, total) = b.run(accepted.join()).unwrap().expect("the reader");
+    use sock::io::OptValue::Int;
+    assert_eq!((sndbuf, rcvbuf), (Int(200), Int(100)));
+    assert!(
+        queued <= 300,
+        "a 200-byte send buffer and a 100-byte window took {queued} bytes"
+    );
+    assert_eq!(total, queued);
+}

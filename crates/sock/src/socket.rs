@@ -797,12 +797,20 @@ impl Core {
     }
 
     pub(crate) fn setopt(&self, name: &str, value: OptValue) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.set_option(name, value);
+        }
         let io = self.io.borrow();
         let io = io.as_ref().ok_or_else(|| self.missing())?;
         opt::set(&SockRef::from(&io.sock), name, value)
     }
 
     pub(crate) fn getopt(&self, name: &str) -> Result<OptValue> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.option(name);
+        }
         let io = self.io.borrow();
         let io = io.as_ref().ok_or_else(|| self.missing())?;
         opt::get(&SockRef::from(&io.sock), name)

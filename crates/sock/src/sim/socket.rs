@@ -18,9 +18,9 @@
 //! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
 //! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
 //! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent; socket options and `recv_with` are
-//! not simulated yet (they panic saying so). The poll-level and `try_` calls are in
-//! `level.rs`.
+//! by the socket (later reads return 0), not sent; `recv_with` is not simulated yet
+//! (it panics saying so). The poll-level and `try_` calls are in `level.rs`, socket
+//! options in `opts.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -43,6 +43,8 @@ use crate::socket::Core;
 
 #[path = "level.rs"]
 mod level;
+#[path = "opts.rs"]
+mod opts;
 
 /// A socket of a simulated host.
 pub(crate) struct SimSocket {
@@ -58,6 +60,8 @@ pub(crate) struct SimSocket {
     state: RefCell<State>,
     /// `shutdown(Read)` was called: reads return 0.
     read_shut: Cell<bool>,
+    /// The options set on it, by their OS-table names (`opts.rs`).
+    opts: RefCell<Vec<(&'static str, crate::opt::OptValue)>>,
 }
 
 /// Where a simulated socket is.
@@ -258,6 +262,7 @@ impl SimSocket {
             family: Family::INET,
             state: RefCell::new(state),
             read_shut: Cell::new(false),
+            opts: RefCell::new(Vec::new()),
         }
     }
 
@@ -357,7 +362,7 @@ impl SimSocket {
         }
         let id = self.world(|w, host| Ok(w.udp_bind(host, addr)?))?;
         *self.state.borrow_mut() = State::Udp(id, None);
-        Ok(())
+        self.apply_buffers()
     }
 
     /// The local address (the unspecified one, port 0, before a bind).
@@ -402,7 +407,7 @@ impl SimSocket {
         let backlog = backlog.clamp(1, 4096) as usize;
         let id = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?))?;
         *self.state.borrow_mut() = State::Tcp(id);
-        Ok(())
+        self.apply_buffers()
     }
 
     /// One try of `accept`: the new connection as a socket core of `family`.
@@ -416,6 +421,7 @@ impl SimSocket {
             s.world(|w, _| Ok(w.tcp_accept(listener)?))
         }))?;
         let sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        sock.inherit_options(self)?;
         let core = Core::simulated(sock, family, SocketType::STREAM, Protocol::TCP);
         core.set_connected();
         Poll::Ready(Ok(core))
@@ -449,7 +455,7 @@ impl SimSocket {
         }
         let id = self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?;
         *self.state.borrow_mut() = State::Tcp(id);
-        Ok(())
+        self.apply_buffers()
     }
 
     /// One try of a stream send.

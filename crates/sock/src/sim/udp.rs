@@ -152,6 +152,13 @@ impl World {
         }
     }
 
+    /// How many payload bytes a UDP socket's queue holds (the default before a bind).
+    pub(crate) fn udp_recv_buffer(&self, socket: Option<SocketId>) -> usize {
+        socket
+            .and_then(|id| self.udp(id))
+            .map_or(DEFAULT_RECV_BUFFER, |s| s.capacity)
+    }
+
     /// The bound address of a UDP socket.
     pub fn udp_local_addr(&self, socket: SocketId) -> Option<SocketAddr> {
         self.udp(socket).map(|s| s.local)
