@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use sock::io::RecvFlags;
 use sock::sim::{Host, Sim, World};
 use sock::{ErrorKind, Expires, Family, Shutdown, Tcp};
 
@@ -375,4 +376,120 @@ fn buffer_options_set_the_models_buffers() {
         "a 200-byte send buffer and a 100-byte window took {queued} bytes"
     );
     assert_eq!(total, queued);
+}
+
+#[test]
+fn stream_recv_with_peek_waitall_and_oob() {
+    let (_sim, a, b) = two_hosts(31);
+    let server = listener(&b, 7);
+    b.spawn(async move {
+        let conn = server.accept().await?;
+        conn.send(b"GET").await?;
+        sock::sleep(Duration::from_millis(100)).await;
+        conn.send(b" /index").await?;
+        conn.shutdown(Shutdown::Write)
+    });
+    let got = a.run(async {
+        let c = connect(7).await?;
+        let mut peeked = [0u8; 16];
+        let n = c
+            .recv_with(&mut peeked, RecvFlags::PEEK)
+            .timeout(HANG)
+            .await?;
+        let peeked = peeked[..n].to_vec();
+        let mut all = [0u8; 6];
+        let n_all = c
+            .recv_with(&mut all, RecvFlags::WAITALL)
+            .timeout(HANG)
+            .await?;
+        let oob = c
+            .recv_with(&mut [0u8; 1], RecvFlags::OOB)
+            .await
+            .map_err(|e| e.kind());
+        let both = RecvFlags::PEEK | RecvFlags::WAITALL;
+        let bad = c.recv_with(&mut [0u8; 1], both).await.map_err(|e| e.kind());
+        let rest = c.recvall().timeout(HANG).await?;
+        Ok::<_, sock::Error>((peeked, all[..n_all].to_vec(), oob, bad, rest))
+    });
+    let (peeked, all, oob, bad, rest) = got.expect("the receives");
+    assert_eq!(peeked, b"GET", "the peek saw what had come");
+    assert_eq!(all, b"GET /i", "waitall waited for the second send");
+    assert_eq!(
+        oob,
+        Err(ErrorKind::InvalidInput),
+        "no urgent byte in the model"
+    );
+    assert_eq!(bad, Err(ErrorKind::InvalidInput));
+    assert_eq!(rest, b"ndex", "the peek left its bytes for the reads");
+}
+
+#[test]
+fn datagram_recv_with_peek_and_trunc() {
+    if !cfg!(target_os = "linux") {
+        return; // TRUNC is Linux's, on the OS path and so in the sim
+    }
+    let (_sim, a, b) = two_hosts(32);
+    let server = b.run(async {
+        let u = sock::udp(Family::INET).expect("a simulated socket");
+        u.bind("10.0.0.2", 53).expect("bind");
+        u
+    });
+    a.spawn(async move {
+        let u = sock::udp(Family::INET)?;
+        u.send_to(
+            b"twelve bytes",
+            &"10.0.0.2:53".parse::<std::net::SocketAddr>().unwrap(),
+        )
+        .await?;
+        u.send_to(
+            b"second",
+            &"10.0.0.2:53".parse::<std::net::SocketAddr>().unwrap(),
+        )
+        .await?;
+        Ok::<(), sock::Error>(())
+    });
+    let got = b.run(async move {
+        let mut none = [0u8; 0];
+        let size = server
+            .recv_with(&mut none, RecvFlags::PEEK | RecvFlags::TRUNC)
+            .timeout(HANG)
+            .await?;
+        let mut peek = [0u8; 32];
+        let (n, from) = server.recv_from_with(&mut peek, RecvFlags::PEEK).await?;
+        let mut short = [0u8; 6];
+        let e = server.recv(&mut short).await.unwrap_err();
+        let mut buf = [0u8; 3];
+        let real = server
+            .recv_with(&mut buf, RecvFlags::TRUNC)
+            .timeout(HANG)
+            .await?;
+        let waitall = server
+            .recv_with(&mut buf, RecvFlags::WAITALL)
+            .await
+            .map_err(|e| e.kind());
+        Ok::<_, sock::Error>((
+            size,
+            peek[..n].to_vec(),
+            from,
+            (e.kind(), e.transferred()),
+            real,
+            buf,
+            waitall,
+        ))
+    });
+    let (size, peeked, from, short, real, buf, waitall) = got.expect("the receives");
+    assert_eq!(size, 12, "peek|trunc: the next datagram's size");
+    assert_eq!(peeked, b"twelve bytes");
+    assert_eq!(from.to_string().split(':').next(), Some("10.0.0.1"));
+    assert_eq!(
+        short,
+        (ErrorKind::MessageTooLong, 6),
+        "the peeked datagram, again"
+    );
+    assert_eq!(
+        (real, &buf),
+        (6, b"sec"),
+        "trunc: the real length, no error"
+    );
+    assert_eq!(waitall, Err(ErrorKind::InvalidInput));
 }

@@ -106,7 +106,11 @@
 //!   socket inherits its listener's); `so_sndbuf`/`so_rcvbuf` set the model's buffer
 //!   sizes; any other OS option is `Unsupported`. Kept options change no behaviour
 //!   beyond the buffers (`so_linger` 0 does not make `close` reset, `tcp_nodelay`
-//!   changes no timing). Same `Op` types as the OS path, so
+//!   changes no timing).
+//!   Receives with flags (`recv_with`, `recv_from_with`; `flags.rs`): `PEEK` copies
+//!   without taking, `TRUNC` discards a stream's bytes or gives a datagram's real
+//!   length, `WAITALL` loops as on the OS path; `OOB` finds no urgent byte (the model
+//!   has none). Same `Op` types as the OS path, so
 //!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
 //!   names through the world's DNS records; any other name is `HostNotFound`.
 //! - DNS (`dns.rs`): [`World::add_dns`] records (names match without case or trailing
@@ -118,7 +122,7 @@
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
-//!   not simulated yet (`recv_with`).
+//!   not simulated yet (see the guard list in `socket.rs`).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the

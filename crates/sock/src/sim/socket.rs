@@ -18,9 +18,8 @@
 //! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
 //! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
 //! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent; `recv_with` is not simulated yet
-//! (it panics saying so). The poll-level and `try_` calls are in `level.rs`, socket
-//! options in `opts.rs`.
+//! by the socket (later reads return 0), not sent. The poll-level and `try_` calls are
+//! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -41,6 +40,8 @@ use crate::runtime::Loop;
 use crate::scope::{self, Mode};
 use crate::socket::Core;
 
+#[path = "flags.rs"]
+mod flags;
 #[path = "level.rs"]
 mod level;
 #[path = "opts.rs"]
