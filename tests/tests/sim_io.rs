@@ -493,3 +493,40 @@ fn datagram_recv_with_peek_and_trunc() {
     );
     assert_eq!(waitall, Err(ErrorKind::InvalidInput));
 }
+
+#[test]
+fn copy_bidirectional_proxies_between_simulated_hosts() {
+    let (sim, a, b) = two_hosts(41);
+    let c = sim.add_host("c", &[ip("10.0.0.3")]);
+    let upstream = c.run(async {
+        let l = sock::tcp(Family::INET).expect("a simulated socket");
+        l.listen("10.0.0.3", 9).expect("listen");
+        l
+    });
+    c.spawn(async move {
+        let conn = upstream.accept().await?;
+        let data = conn.recvall().await?;
+        conn.send(&data).await?;
+        conn.shutdown(Shutdown::Write)
+    });
+    let front = listener(&b, 7);
+    let proxy = b.spawn(async move {
+        let client = front.accept().await?;
+        let up = sock::tcp(Family::INET)?;
+        up.connect("10.0.0.3", 9).timeout(HANG).await?;
+        let copied = sock::io::copy_bidirectional(&client, &up)
+            .timeout(HANG)
+            .await?;
+        Ok::<_, sock::Error>((copied.a_to_b, copied.b_to_a))
+    });
+    let msg = vec![9u8; 100_000];
+    let reply = a.run(async {
+        let conn = connect(7).await?;
+        conn.send(&msg).await?;
+        conn.shutdown(Shutdown::Write)?;
+        conn.recvall().timeout(HANG).await
+    });
+    assert_eq!(reply.expect("the echo through the proxy"), msg);
+    let copied = b.run(proxy.join()).unwrap().expect("the proxy");
+    assert_eq!(copied, (100_000, 100_000));
+}
