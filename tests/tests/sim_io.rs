@@ -530,3 +530,66 @@ fn copy_bidirectional_proxies_between_simulated_hosts() {
     let copied = b.run(proxy.join()).unwrap().expect("the proxy");
     assert_eq!(copied, (100_000, 100_000));
 }
+
+#[test]
+fn datagram_batches_between_simulated_hosts() {
+    use sock::io::Datagram;
+    let (_sim, a, b) = two_hosts(51);
+    let receiver = b.run(async {
+        let u = sock::udp(Family::INET).expect("a simulated socket");
+        u.bind("10.0.0.2", 53).expect("bind");
+        u
+    });
+    let sent = a.run(async {
+        let u = sock::udp(Family::INET)?;
+        let to: std::net::SocketAddr = "10.0.0.2:53".parse().unwrap();
+        let mut out = vec![Datagram::with_capacity(32); 3];
+        for (d, bytes) in out.iter_mut().zip([&b"one"[..], b"two", b"a longer third"]) {
+            d.set(bytes, to.into());
+        }
+        let none = u
+            .send_batch(&[Datagram::with_capacity(4)])
+            .await
+            .map_err(|e| e.kind());
+        let mut sent = 0;
+        for _ in 0..10 {
+            if sent == out.len() {
+                break;
+            }
+            sent += u.send_batch(&out[sent..]).timeout(HANG).await?;
+        }
+        Ok::<_, sock::Error>((sent, none))
+    });
+    let (sent, none) = sent.expect("sent");
+    assert_eq!(sent, 3);
+    assert_eq!(
+        none,
+        Err(ErrorKind::InvalidInput),
+        "a datagram without an address"
+    );
+    let got = b.run(async move {
+        let mut batch = vec![Datagram::with_capacity(8); 4];
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            if got.len() == 3 {
+                break;
+            }
+            let n = receiver.recv_batch(&mut batch).timeout(HANG).await?;
+            got.extend(
+                batch[..n]
+                    .iter()
+                    .map(|d| (d.data().to_vec(), d.is_truncated())),
+            );
+        }
+        Ok::<_, sock::Error>(got)
+    });
+    let got = got.expect("received");
+    assert_eq!(
+        got,
+        [
+            (b"one".to_vec(), false),
+            (b"two".to_vec(), false),
+            (b"a longer".to_vec(), true)
+        ]
+    );
+}

@@ -765,7 +765,7 @@ impl Core {
         }
         #[cfg(feature = "sim")]
         if self.sim.is_some() {
-            crate::sim::socket::guard("this socket operation (only tcp/udp basics are)");
+            crate::sim::socket::guard("an OS handle of a socket (as_raw_fd, into_socket)");
         }
         unopened()
     }

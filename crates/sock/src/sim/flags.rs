@@ -71,7 +71,7 @@ impl SimSocket {
     /// connected, are dropped), copied and taken (left with `peek`). A datagram longer
     /// than `buf` is `MessageTooLong` with `buf.len()` bytes transferred, or with
     /// `trunc` its real length.
-    fn try_recv_from_flags(
+    pub(super) fn try_recv_from_flags(
         &self,
         buf: &mut [u8],
         peek: bool,

@@ -110,8 +110,10 @@
 //!   Receives with flags (`recv_with`, `recv_from_with`; `flags.rs`): `PEEK` copies
 //!   without taking, `TRUNC` discards a stream's bytes or gives a datagram's real
 //!   length, `WAITALL` loops as on the OS path; `OOB` finds no urgent byte (the model
-//!   has none). Same `Op` types as the OS path, so
-//!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
+//!   has none).
+//!   `sock::io::copy`/`copy_bidirectional` between simulated streams, and
+//!   `Udp::recv_batch`/`send_batch` (`batch.rs`: one datagram at a time). Same `Op`
+//!   types as the OS path, so `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
 //!   names through the world's DNS records; any other name is `HostNotFound`.
 //! - DNS (`dns.rs`): [`World::add_dns`] records (names match without case or trailing
 //!   dot), [`World::set_dns_latency`] of virtual time per answer (NXDOMAIN too),
@@ -122,7 +124,8 @@
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
-//!   not simulated yet (see the guard list in `socket.rs`).
+//!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
+//!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the

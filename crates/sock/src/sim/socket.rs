@@ -19,7 +19,8 @@
 //! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
 //! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
 //! by the socket (later reads return 0), not sent. The poll-level and `try_` calls are
-//! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`.
+//! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`, the
+//! datagram batches in `batch.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -40,6 +41,8 @@ use crate::runtime::Loop;
 use crate::scope::{self, Mode};
 use crate::socket::Core;
 
+#[path = "batch.rs"]
+mod batch;
 #[path = "flags.rs"]
 mod flags;
 #[path = "level.rs"]
