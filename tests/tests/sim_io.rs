@@ -593,3 +593,46 @@ fn datagram_batches_between_simulated_hosts() {
         ]
     );
 }
+
+#[test]
+fn hyper_rt_traits_on_a_simulated_stream() {
+    use hyper::rt::{Read, ReadBuf, Write};
+    let (_sim, a, b) = two_hosts(61);
+    let server = listener(&b, 80);
+    b.spawn(async move {
+        let mut s = server.accept().await?;
+        poll_fn(|cx| Pin::new(&mut s).poll_write(cx, b"HTTP/1.1 200 OK\r\n\r\n")).await?;
+        poll_fn(|cx| Pin::new(&mut s).poll_shutdown(cx)).await?;
+        Ok::<(), std::io::Error>(())
+    });
+    let got = a.run(async {
+        let mut c = connect(80).await?;
+        let mut raw = [std::mem::MaybeUninit::uninit(); 64];
+        let mut buf = ReadBuf::uninit(&mut raw);
+        for _ in 0..100 {
+            let before = buf.filled().len();
+            poll_fn(|cx| Pin::new(&mut c).poll_read(cx, buf.unfilled())).await?;
+            if buf.filled().len() == before {
+                return Ok::<_, std::io::Error>(buf.filled().to_vec());
+            }
+        }
+        Err(std::io::Error::other("no end of stream after 100 reads"))
+    });
+    assert_eq!(got.expect("the response"), b"HTTP/1.1 200 OK\r\n\r\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_os_handle_of_a_simulated_socket_panics_clearly() {
+    use std::os::fd::AsRawFd;
+    let (_sim, a, _b) = two_hosts(62);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        a.run(async { sock::tcp(Family::INET).map(|t| t.as_raw_fd()) })
+    }));
+    let payload = r.expect_err("a simulated socket has no fd");
+    let msg = payload.downcast_ref::<String>().expect("a message");
+    assert!(
+        msg.contains("OS handle") && msg.contains("not simulated"),
+        "{msg}"
+    );
+}
