@@ -636,3 +636,19 @@ fn an_os_handle_of_a_simulated_socket_panics_clearly() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_listener_reads_back_so_reuseaddr_as_on_the_os() {
+    let os = sock::run(async {
+        let l = sock::tcp(Family::INET)?;
+        l.listen("127.0.0.1", 0)?;
+        l.getopt("so_reuseaddr")
+    });
+    let (_sim, _a, b) = two_hosts(63);
+    let sim = b.run(async {
+        let l = sock::tcp(Family::INET)?;
+        l.listen("10.0.0.2", 7)?;
+        l.getopt("so_reuseaddr")
+    });
+    assert_eq!(sim.expect("sim getopt"), os.expect("os getopt"));
+}

@@ -400,6 +400,10 @@ impl SimSocket {
     /// (clamped to 1..=4096, as Linux clamps to `somaxconn`).
     pub(crate) fn listen(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
         if matches!(*self.state.borrow(), State::Fresh(None)) {
+            if crate::sys::LISTEN_REUSEADDR {
+                // As the OS path does before its bind (read back by `getopt`).
+                self.set_option("so_reuseaddr", crate::opt::OptValue::Bool(true))?;
+            }
             bind()?;
         }
         let State::Fresh(Some(addr)) = *self.state.borrow() else {
