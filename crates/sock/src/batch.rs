@@ -224,6 +224,20 @@ impl Future for Batch<'_> {
         let this = &mut *self;
         let Waiter { core, dir, wait } = &mut this.waiter;
         let (core, dir) = (*core, *dir);
+        #[cfg(feature = "sim")]
+        if let Some(sim) = core.sim_open() {
+            return match (&mut this.recv, this.send) {
+                (Some(batch), _) => {
+                    let n = batch.len().min(MAX_BATCH);
+                    sim.poll_op(cx, dir, |s| s.try_recv_batch(&mut batch[..n]))
+                }
+                (None, Some(batch)) => {
+                    let batch = &batch[..batch.len().min(MAX_BATCH)];
+                    sim.poll_op(cx, dir, |s| s.try_send_batch(batch))
+                }
+                (None, None) => Poll::Ready(Ok(0)),
+            };
+        }
         match (&mut this.recv, this.send) {
             (Some(batch), _) => {
                 let n = batch.len().min(MAX_BATCH);

@@ -130,7 +130,8 @@ pub fn option_names() -> impl Iterator<Item = &'static str> {
     sys::options().map(|s| s.name)
 }
 
-fn find(name: &str) -> Result<&'static OptSpec> {
+/// The OS table's option `name` (without case), or `InvalidInput`.
+pub(crate) fn find(name: &str) -> Result<&'static OptSpec> {
     sys::options()
         .find(|s| s.name.eq_ignore_ascii_case(name))
         .ok_or_else(|| {
@@ -141,7 +142,8 @@ fn find(name: &str) -> Result<&'static OptSpec> {
         })
 }
 
-fn wrong_value(spec: &OptSpec, value: &OptValue) -> Error {
+/// The error of `value` given to an option of another kind.
+pub(crate) fn wrong_value(spec: &OptSpec, value: &OptValue) -> Error {
     let want = match spec.kind {
         OptKind::Bool => "a bool",
         OptKind::Int => "a number",

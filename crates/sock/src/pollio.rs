@@ -23,6 +23,17 @@ use crate::socket::{from_socket2, to_socket2};
 use crate::sys;
 use crate::tcp::Tcp;
 
+/// Returns `$sim_call` from the enclosing function when `$core` is an open simulated
+/// socket (`sim/level.rs`); nothing without the `sim` feature.
+macro_rules! sim_level {
+    ($core:expr, |$sim:ident| $sim_call:expr) => {
+        #[cfg(feature = "sim")]
+        if let Some($sim) = $core.sim_open() {
+            return $sim_call;
+        }
+    };
+}
+
 impl Tcp {
     /// Receives at most `buf.len()` bytes, or registers `cx` to be woken when data (or
     /// EOF) may be there; `Ready(Ok(0))` means the peer closed its side.
@@ -54,6 +65,7 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        sim_level!(self.core(), |sim| sim.poll_recv_level(cx, buf));
         let (core, len) = (self.core(), buf.len());
         let drains = core.short_is_drain(Direction::Read);
         let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
@@ -71,6 +83,7 @@ impl Tcp {
     ///
     /// See [`poll_recv`](Tcp::poll_recv); `poll_fn(|cx| a.poll_send(cx, b"hi"))` sends.
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        sim_level!(self.core(), |sim| sim.poll_send_level(cx, buf));
         let (core, len) = (self.core(), buf.len());
         let drains = core.short_is_drain(Direction::Write);
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
@@ -91,6 +104,7 @@ impl Tcp {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<Result<usize>> {
+        sim_level!(self.core(), |sim| sim.poll_send_vectored(cx, bufs));
         let core = self.core();
         let len: usize = bufs.iter().map(|b| b.len()).sum();
         let drains = core.short_is_drain(Direction::Write);
@@ -175,6 +189,7 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<usize> {
+        sim_level!(self.core(), |sim| sim.try_recv(buf));
         self.core().try_io(Direction::Read, |s| (&*s).read(buf))
     }
 
@@ -189,6 +204,7 @@ impl Tcp {
     ///
     /// See [`writable`](Tcp::writable).
     pub fn try_send(&self, buf: &[u8]) -> Result<usize> {
+        sim_level!(self.core(), |sim| sim.try_send(buf));
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
         self.core().try_io(Direction::Write, send)
     }
@@ -221,6 +237,7 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        sim_level!(self.core(), |sim| sim.poll_recv_level(cx, buf));
         let recv = |s: socket2::SockRef<'_>| crate::dgram::recv(&s, buf);
         self.core().poll_level(Direction::Read, cx, recv, |_| false)
     }
@@ -240,6 +257,7 @@ impl Udp {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<(usize, SockAddr)>> {
+        sim_level!(self.core(), |sim| sim.poll_recv_from(cx, buf));
         let recv = |s: socket2::SockRef<'_>| recv_from(&s, buf);
         let r = self.core().poll_level(Direction::Read, cx, recv, |_| false);
         r.map(|r| r.and_then(|(n, from)| Ok((n, from_socket2(&from)?))))
@@ -255,6 +273,7 @@ impl Udp {
     ///
     /// See [`poll_recv`](Udp::poll_recv).
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        sim_level!(self.core(), |sim| sim.poll_send_level(cx, buf));
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
         self.core()
             .poll_level(Direction::Write, cx, send, |_| false)
@@ -278,6 +297,7 @@ impl Udp {
         buf: &[u8],
         to: &SockAddr,
     ) -> Poll<Result<usize>> {
+        sim_level!(self.core(), |sim| sim.poll_send_to(cx, buf, to));
         let to = match to_socket2(to) {
             Ok(to) => to,
             Err(e) => return Poll::Ready(Err(e)),
@@ -304,6 +324,7 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<usize> {
+        sim_level!(self.core(), |sim| sim.try_recv(buf));
         let recv = |s: socket2::SockRef<'_>| crate::dgram::recv(&s, buf);
         self.core().try_io(Direction::Read, recv)
     }
@@ -323,6 +344,7 @@ impl Udp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn try_send(&self, buf: &[u8]) -> Result<usize> {
+        sim_level!(self.core(), |sim| sim.try_send(buf));
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
         self.core().try_io(Direction::Write, send)
     }
@@ -335,6 +357,7 @@ pub(crate) fn poll_recv_uninit(
     cx: &mut Context<'_>,
     buf: &mut [MaybeUninit<u8>],
 ) -> Poll<Result<usize>> {
+    sim_level!(tcp.core(), |sim| sim.poll_recv_uninit(cx, buf));
     let (core, len) = (tcp.core(), buf.len());
     let drains = core.short_is_drain(Direction::Read);
     let recv = |s: socket2::SockRef<'_>| s.recv(buf);

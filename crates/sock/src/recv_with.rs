@@ -100,6 +100,10 @@ impl<'a> StreamRecv<'a> {
 
     /// The urgent byte, now or never: no readiness is read or changed.
     fn urgent_byte(&mut self) -> Result<usize> {
+        #[cfg(feature = "sim")]
+        if self.waiter.core.sim_open().is_some() {
+            return Err(oob_error(ErrorKind::InvalidInput.into())); // no urgent data there
+        }
         let (buf, os) = (&mut *self.buf, self.os);
         let r = self.waiter.core.try_now(|s| recv_into(&s, buf, os));
         r.map_err(|e| oob_error(e.into()))
@@ -121,6 +125,13 @@ impl Future for StreamRecv<'_> {
             this.flags.contains(RecvFlags::PEEK),
             this.flags.contains(RecvFlags::WAITALL),
         );
+        #[cfg(feature = "sim")]
+        if let Some(sim) = this.waiter.core.sim_open() {
+            let flags = this.flags;
+            return transfer::poll_receive(cx, this.buf, &mut this.got, waitall, |cx, rest| {
+                sim.poll_recv_flags(cx, rest, flags)
+            });
+        }
         let (waiter, os) = (&mut this.waiter, this.os);
         transfer::poll_receive(cx, this.buf, &mut this.got, waitall, |cx, rest| {
             Self::poll_once(waiter, peek, os, cx, rest)
@@ -151,6 +162,9 @@ pub(crate) struct DgramRecv<'a> {
     invalid: Option<Error>,
     /// `"recv"` or `"recvnext"`.
     name: &'static str,
+    /// The flags, for a simulated socket (`sim/flags.rs`).
+    #[cfg(feature = "sim")]
+    flags: RecvFlags,
 }
 
 impl<'a> DgramRecv<'a> {
@@ -167,6 +181,8 @@ impl<'a> DgramRecv<'a> {
             os,
             invalid,
             name,
+            #[cfg(feature = "sim")]
+            flags,
         }
     }
 }
@@ -178,6 +194,11 @@ impl Future for DgramRecv<'_> {
         let this = &mut *self;
         if let Some(e) = this.invalid.take() {
             return Poll::Ready(Err(e));
+        }
+        #[cfg(feature = "sim")]
+        if let Some(sim) = this.waiter.core.sim_open() {
+            let r = std::task::ready!(sim.poll_recv_from_flags(cx, this.buf, this.flags));
+            return Poll::Ready(r.and_then(|(n, from)| Ok((n, crate::socket::to_socket2(&from)?))));
         }
         let (buf, os) = (&mut *this.buf, this.os);
         let recv = |s: socket2::SockRef<'_>| crate::dgram::recv_from_flags(&s, buf, os);

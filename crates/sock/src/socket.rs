@@ -585,6 +585,10 @@ impl Core {
     /// Past a scope's deadline (`Mode::Expired`) a wait that would park forgets its
     /// waiter and fails with `Timeout` instead, as every operation does there.
     pub(crate) fn poll_hint_level(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.poll_ready(cx, dir);
+        }
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
             return Poll::Ready(Err(self.missing()));
@@ -761,7 +765,7 @@ impl Core {
         }
         #[cfg(feature = "sim")]
         if self.sim.is_some() {
-            crate::sim::socket::guard("this socket operation (only tcp/udp basics are)");
+            crate::sim::socket::guard("an OS handle of a socket (as_raw_fd, into_socket)");
         }
         unopened()
     }
@@ -793,12 +797,20 @@ impl Core {
     }
 
     pub(crate) fn setopt(&self, name: &str, value: OptValue) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.set_option(name, value);
+        }
         let io = self.io.borrow();
         let io = io.as_ref().ok_or_else(|| self.missing())?;
         opt::set(&SockRef::from(&io.sock), name, value)
     }
 
     pub(crate) fn getopt(&self, name: &str) -> Result<OptValue> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.option(name);
+        }
         let io = self.io.borrow();
         let io = io.as_ref().ok_or_else(|| self.missing())?;
         opt::get(&SockRef::from(&io.sock), name)

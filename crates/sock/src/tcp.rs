@@ -645,6 +645,10 @@ impl Tcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.core.sim_open() {
+            return sim.set_option("tcp_nodelay", OptValue::Bool(on));
+        }
         self.core.with(|s| s.set_tcp_nodelay(on))
     }
 }

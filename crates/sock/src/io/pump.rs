@@ -148,8 +148,16 @@ impl<'a> Pump<'a> {
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let buf = &mut self.buf[..];
         let len = buf.len();
-        let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
         let Waiter { core, wait, .. } = &mut self.read;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = core.sim_open() {
+            match ready!(sim.poll_recv_level(cx, buf))? {
+                0 => self.eof = true,
+                n => (self.start, self.end, self.progressed) = (0, n, true),
+            }
+            return Poll::Ready(Ok(()));
+        }
+        let read = |s: socket2::SockRef<'_>| (&*s).read(buf);
         match ready!(core.poll_stream(Direction::Read, cx, wait, len, read))? {
             0 => self.eof = true,
             n => (self.start, self.end, self.progressed) = (0, n, true),
@@ -163,6 +171,14 @@ impl<'a> Pump<'a> {
         let send = |s: socket2::SockRef<'_>| s.send_with_flags(rest, sys::SEND_FLAGS);
         let len = rest.len();
         let Waiter { core, wait, .. } = &mut self.write;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = core.sim_open() {
+            let n = ready!(sim.poll_send_level(cx, rest))?;
+            self.start += n;
+            self.moved += n as u64;
+            self.progressed = true;
+            return Poll::Ready(Ok(()));
+        }
         let n = ready!(core.poll_stream(Direction::Write, cx, wait, len, send))
             .map_err(|e| core.never_connected(e))?;
         self.start += n;
@@ -174,6 +190,13 @@ impl<'a> Pump<'a> {
     /// The source's EOF with every byte written: forwards it, and the pump is done.
     fn finish(&mut self) -> Result<(), Error> {
         self.done = true;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.write.core.sim_open() {
+            return match self.forward_eof {
+                true => sim.shutdown(Shutdown::Write),
+                false => Ok(()),
+            };
+        }
         if self.forward_eof {
             self.write.core.with(|s| s.shutdown(Shutdown::Write))?;
         }

@@ -26,7 +26,7 @@
 //! gives one run.
 //!
 //! Not simulated yet: the shared-poller mode, unix sockets (names resolve through the
-//! world's DNS records only), socket options. The host loops share one idle kernel
+//! world's DNS records only). The host loops share one idle kernel
 //! poller (the loop type carries one), made with the simulation and never polled.
 
 use std::cell::{Cell, RefCell, RefMut};

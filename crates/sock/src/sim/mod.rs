@@ -97,8 +97,23 @@
 //! - Simulated sockets (`socket.rs`), on a simulated loop: `Tcp` listen, accept,
 //!   connect, send, recv, recvn, recvall, readable, shutdown, close, local/remote
 //!   address, and the same through split and owned halves; `Udp`
-//!   bind, connect, send, recv, send_to, recv_from. Same `Op` types as the OS path, so
-//!   `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
+//!   bind, connect, send, recv, send_to, recv_from. The poll-level and `try_` calls
+//!   (`poll_recv`/`poll_send`/`poll_send_vectored`/`poll_recv_from`/`poll_send_to`,
+//!   `poll_readable`/`poll_writable`, `writable`, `try_recv`/`try_send`) of both
+//!   (`level.rs`), so the `futures-io`/`tokio-io`/hyper trait impls work on them.
+//!   Socket options (`setopt`/`getopt`, `Tcp::set_nodelay`; `opts.rs`): the options
+//!   with a meaning in the model are kept per socket and read back (an accepted
+//!   socket inherits its listener's); `so_sndbuf`/`so_rcvbuf` set the model's buffer
+//!   sizes; any other OS option is `Unsupported`. Kept options change no behaviour
+//!   beyond the buffers (`so_linger` 0 does not make `close` reset, `tcp_nodelay`
+//!   changes no timing).
+//!   Receives with flags (`recv_with`, `recv_from_with`; `flags.rs`): `PEEK` copies
+//!   without taking, `TRUNC` discards a stream's bytes or gives a datagram's real
+//!   length, `WAITALL` loops as on the OS path; `OOB` finds no urgent byte (the model
+//!   has none).
+//!   `sock::io::copy`/`copy_bidirectional` between simulated streams, and
+//!   `Udp::recv_batch`/`send_batch` (`batch.rs`: one datagram at a time). Same `Op`
+//!   types as the OS path, so `.timeout()`, `.expires()` and scopes work. Lookups: numeric addresses, `"*"`, and
 //!   names through the world's DNS records; any other name is `HostNotFound`.
 //! - DNS (`dns.rs`): [`World::add_dns`] records (names match without case or trailing
 //!   dot), [`World::set_dns_latency`] of virtual time per answer (NXDOMAIN too),
@@ -109,7 +124,8 @@
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
-//!   not simulated yet (options, `recv_with`, the poll-level and `try_` calls).
+//!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
+//!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the

@@ -18,8 +18,9 @@
 //! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
 //! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
 //! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent; socket options, `recv_with` and the
-//! poll-level calls are not simulated yet (they panic saying so).
+//! by the socket (later reads return 0), not sent. The poll-level and `try_` calls are
+//! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`, the
+//! datagram batches in `batch.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
@@ -40,6 +41,15 @@ use crate::runtime::Loop;
 use crate::scope::{self, Mode};
 use crate::socket::Core;
 
+#[path = "batch.rs"]
+mod batch;
+#[path = "flags.rs"]
+mod flags;
+#[path = "level.rs"]
+mod level;
+#[path = "opts.rs"]
+mod opts;
+
 /// A socket of a simulated host.
 pub(crate) struct SimSocket {
     /// The simulation (operations fail with `Closed` once it is gone).
@@ -54,6 +64,8 @@ pub(crate) struct SimSocket {
     state: RefCell<State>,
     /// `shutdown(Read)` was called: reads return 0.
     read_shut: Cell<bool>,
+    /// The options set on it, by their OS-table names (`opts.rs`).
+    opts: RefCell<Vec<(&'static str, crate::opt::OptValue)>>,
 }
 
 /// Where a simulated socket is.
@@ -254,6 +266,7 @@ impl SimSocket {
             family: Family::INET,
             state: RefCell::new(state),
             read_shut: Cell::new(false),
+            opts: RefCell::new(Vec::new()),
         }
     }
 
@@ -353,7 +366,7 @@ impl SimSocket {
         }
         let id = self.world(|w, host| Ok(w.udp_bind(host, addr)?))?;
         *self.state.borrow_mut() = State::Udp(id, None);
-        Ok(())
+        self.apply_buffers()
     }
 
     /// The local address (the unspecified one, port 0, before a bind).
@@ -387,6 +400,10 @@ impl SimSocket {
     /// (clamped to 1..=4096, as Linux clamps to `somaxconn`).
     pub(crate) fn listen(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
         if matches!(*self.state.borrow(), State::Fresh(None)) {
+            if crate::sys::LISTEN_REUSEADDR {
+                // As the OS path does before its bind (read back by `getopt`).
+                self.set_option("so_reuseaddr", crate::opt::OptValue::Bool(true))?;
+            }
             bind()?;
         }
         let State::Fresh(Some(addr)) = *self.state.borrow() else {
@@ -398,7 +415,7 @@ impl SimSocket {
         let backlog = backlog.clamp(1, 4096) as usize;
         let id = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?))?;
         *self.state.borrow_mut() = State::Tcp(id);
-        Ok(())
+        self.apply_buffers()
     }
 
     /// One try of `accept`: the new connection as a socket core of `family`.
@@ -412,6 +429,7 @@ impl SimSocket {
             s.world(|w, _| Ok(w.tcp_accept(listener)?))
         }))?;
         let sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        sock.inherit_options(self)?;
         let core = Core::simulated(sock, family, SocketType::STREAM, Protocol::TCP);
         core.set_connected();
         Poll::Ready(Ok(core))
@@ -445,7 +463,7 @@ impl SimSocket {
         }
         let id = self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?;
         *self.state.borrow_mut() = State::Tcp(id);
-        Ok(())
+        self.apply_buffers()
     }
 
     /// One try of a stream send.

@@ -338,6 +338,37 @@ impl World {
         self.hosts[host.0].tcp_buffers = (send.max(1), recv.max(1));
     }
 
+    /// A TCP socket's send and receive buffer capacities (`None`: no such socket).
+    pub(crate) fn tcp_buffers(&self, socket: SocketId) -> Option<(usize, usize)> {
+        self.tcp(socket).map(|s| (s.send_cap, s.recv_cap))
+    }
+
+    /// Copies arrived bytes into `buf` and leaves them queued (`MSG_PEEK`); errors as
+    /// [`World::tcp_recv`].
+    pub(crate) fn tcp_peek(&self, socket: SocketId, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        let s = self.tcp(socket).ok_or(ErrorKind::Closed)?;
+        s.check_open()?;
+        let n = buf.len().min(s.recv_buf.len());
+        if n == 0 && !s.eof && !buf.is_empty() {
+            return Err(ErrorKind::WouldBlock);
+        }
+        for (dst, src) in buf.iter_mut().zip(s.recv_buf.iter()) {
+            *dst = *src;
+        }
+        Ok(n)
+    }
+
+    /// Whether a TCP socket listens.
+    pub(crate) fn tcp_is_listening(&self, socket: SocketId) -> bool {
+        self.tcp(socket)
+            .is_some_and(|s| matches!(s.state, State::Listening { .. }))
+    }
+
+    /// The send and receive buffer capacities `host`'s new TCP sockets get.
+    pub(crate) fn tcp_default_buffers(&self, host: HostId) -> (usize, usize) {
+        self.hosts[host.0].tcp_buffers
+    }
+
     /// Resets both ends of `socket`'s connection at virtual time `at` (a fault).
     ///
     /// # Examples

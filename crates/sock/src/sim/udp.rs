@@ -152,6 +152,28 @@ impl World {
         }
     }
 
+    /// Copies the start of the next datagram into `buf` and leaves it queued
+    /// (`MSG_PEEK`): the bytes copied, the datagram's whole length and its source.
+    /// `WouldBlock` when none waits, `Closed` for a closed socket.
+    pub(crate) fn udp_peek_from(
+        &self,
+        socket: SocketId,
+        buf: &mut [u8],
+    ) -> Result<(usize, usize, SocketAddr), ErrorKind> {
+        let s = self.udp(socket).ok_or(ErrorKind::Closed)?;
+        let (from, bytes) = s.queue.front().ok_or(ErrorKind::WouldBlock)?;
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok((n, bytes.len(), *from))
+    }
+
+    /// How many payload bytes a UDP socket's queue holds (the default before a bind).
+    pub(crate) fn udp_recv_buffer(&self, socket: Option<SocketId>) -> usize {
+        socket
+            .and_then(|id| self.udp(id))
+            .map_or(DEFAULT_RECV_BUFFER, |s| s.capacity)
+    }
+
     /// The bound address of a UDP socket.
     pub fn udp_local_addr(&self, socket: SocketId) -> Option<SocketAddr> {
         self.udp(socket).map(|s| s.local)
