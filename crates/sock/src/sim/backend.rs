@@ -528,6 +528,12 @@ impl Shared {
         woken.into_iter().for_each(Waker::wake);
     }
 
+    /// Wakes the tasks parked on one (socket, direction) entry (a spurious wake).
+    fn wake_direction(&self, entry: (SocketId, usize)) {
+        let woken = self.waiters.borrow_mut().remove(&entry).unwrap_or_default();
+        woken.into_iter().for_each(Waker::wake);
+    }
+
     /// Runs the simulation for host `me`'s park until its loop has work, `timeout`
     /// passes or it is unparked (see the module docs).
     fn drive(&self, me: HostId, timeout: Option<Duration>, unparked: &AtomicBool) {
@@ -547,6 +553,11 @@ impl Shared {
                 idle = 0;
                 continue;
             }
+            if self.world.borrow().wakes_held() {
+                idle += 1; // deferred wake-ups are delivered before time moves
+                assert!(idle < MAX_IDLE_ROUNDS, "{}", self.spinning());
+                continue;
+            }
             let Some(next) = self.next_time(until) else {
                 self.stuck();
             };
@@ -558,8 +569,16 @@ impl Shared {
 
     /// Wakes the tasks parked on sockets whose readiness changed.
     fn deliver(&self) {
-        let changed = self.with_world(World::take_changed);
-        changed.into_iter().for_each(|s| self.wake_socket(s));
+        let parked = || self.waiters.borrow().keys().copied().collect();
+        let wakes = self.with_world(|w| {
+            let changed = w.take_changed();
+            w.readiness_round(changed, parked) // readiness faults (`spurious.rs`)
+        });
+        wakes.sockets.into_iter().for_each(|s| self.wake_socket(s));
+        wakes
+            .directions
+            .into_iter()
+            .for_each(|d| self.wake_direction(d));
     }
 
     /// Whether `host`'s loop has something to do now (a task ready, a timer due).
