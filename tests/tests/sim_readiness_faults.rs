@@ -13,7 +13,7 @@
 //! does on a panic); `SOCK_SEED=N` runs that seed alone.
 //!
 //! Same seed, same run: with the faults on, two runs of a seed end with one event-log
-//! hash and the same injections.
+//! hash and the same injections. Swarm mode switches the faults on in some runs.
 
 use std::future::{Future, poll_fn};
 use std::io::Write;
@@ -102,6 +102,30 @@ fn injections_are_in_the_event_log() {
         counts.deferred > 0 && counts.spurious_wakes > 0,
         "{counts:?}"
     );
+}
+
+#[test]
+fn swarm_mode_switches_readiness_faults_on_in_some_runs() {
+    let mut on = 0;
+    for seed in 0..64 {
+        let mut world = World::new(seed);
+        world.add_host("a", &[A.parse().unwrap()]);
+        world.add_host("b", &[B.parse().unwrap()]);
+        let swarm = world.swarm(Duration::from_secs(10));
+        assert_eq!(world.readiness_faults(), swarm.readiness, "seed {seed}");
+        if let Some(r) = swarm.readiness {
+            on += 1;
+            assert!((0.0..=0.5).contains(&r.spurious_wake), "{r:?}");
+            assert!((0.0..=0.5).contains(&r.defer), "{r:?}");
+            assert!((1..=4).contains(&r.max_defer), "{r:?}");
+            assert!((0.0..=0.3).contains(&r.spurious_change), "{r:?}");
+            assert!(
+                swarm.to_string().contains("readiness: spurious wake"),
+                "{swarm}"
+            );
+        }
+    }
+    assert!((1..64).contains(&on), "on in {on} of 64 swarm runs");
 }
 
 /// A thread that aborts the process when no new seed starts within [`HANG`].
