@@ -6,7 +6,8 @@
 //! For each of [`SEEDS`] seeds, a fresh world with that seed, fault rates drawn from
 //! it, and two hosts run the scenario: TCP echo of seeded random sizes through
 //! `send`/`recv`/`recvn`/`readable`, connect + accept, a refused connect, end of
-//! stream, deadlines, UDP `send_to`/`recv_from` and connected UDP. Every operation
+//! stream, deadlines, UDP `send_to`/`recv_from` and connected UDP; and, beyond the OS
+//! test, a connect by name through the world's DNS, split and owned halves, `recvall`. Every operation
 //! must complete with the model's true result (bytes intact and in order, the right
 //! error kinds): a `Timeout` only where nothing was available. Over the run every kind
 //! of fault must have been injected. A failing seed prints `SOCK_SEED=…` (the `Sim`
@@ -182,6 +183,9 @@ fn scenario_on(sim: &Sim, seed: u64) {
     if let Err(e) = tcp_echo(&a, &b, &mut rng) {
         panic!("seed {seed}: tcp echo: {e:?}");
     }
+    if let Err(e) = by_name_halves_recvall(sim, &a, &b, &mut rng) {
+        panic!("seed {seed}: halves: {e:?}");
+    }
     if let Err(e) = a.run(tcp_refused()) {
         panic!("seed {seed}: refused connect: {e:?}");
     }
@@ -311,6 +315,43 @@ async fn read_trailer(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
 /// The server's last bytes before it closes: `len` of them, known to the client.
 fn trailer(len: usize) -> Vec<u8> {
     pattern(0x7A11 + len as u64, len)
+}
+
+/// A connect by name (the world's DNS, with latency), a stream sent through split
+/// halves, collected by the server until end of stream, sent back through its owned
+/// halves and collected by `recvall`.
+fn by_name_halves_recvall(sim: &Sim, a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
+    sim.world().add_dns("b.sim", &[B.parse().unwrap()]);
+    sim.world()
+        .set_dns_latency(Duration::from_millis(1 + rng.below(5) as u64));
+    let data = pattern(rng.next(), 1 + rng.below(100 * 1024));
+    let server = b.spawn(async move {
+        let listener = sock::tcp(Family::INET)?;
+        listener.listen(B, 8)?;
+        let (read, write) = listener.accept().timeout(PATIENCE).await?.into_split();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 8 * 1024];
+        loop {
+            let n = read.recv(&mut buf).timeout(PATIENCE).await?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        write.send(&got).timeout(PATIENCE).await?;
+        write.shutdown_write()
+    });
+    a.run(async {
+        let client = sock::tcp(Family::INET)?;
+        client.connect("b.sim", 8).timeout(PATIENCE).await?;
+        let (_read, write) = client.split();
+        write.send(&data).timeout(PATIENCE).await?;
+        write.shutdown_write()?;
+        let back = client.recvall().timeout(PATIENCE).await?;
+        assert!(back == data, "halves corrupted ({} bytes)", data.len());
+        Ok::<(), sock::Error>(())
+    })?;
+    b.run(server.join()).expect("the server task finished")
 }
 
 /// A connect to a port nobody listens on is refused, whatever the wake-ups say.
