@@ -8,13 +8,14 @@
 //! park repeats, on this one OS thread:
 //!
 //! 1. wake the tasks parked on simulated sockets whose readiness changed
-//!    ([`World::take_changed`]);
+//!    ([`World::take_changed`]; with readiness faults on, some of those wake-ups are
+//!    deferred and some spurious ones added, `spurious.rs`);
 //! 2. return if its own loop has work now (a task woken, a timer due, an unpark);
 //! 3. run once without blocking (`poll(Some(ZERO))`) every other host loop that has
 //!    work (a task ready or woken from another loop, a timer due), and start over if
 //!    any of them did something — the hosts due come from a queue of host deadlines
 //!    (`timers.rs`), refreshed after each poll, so a round does not look at every host;
-//! 4. otherwise jump virtual time to the earliest of: the world's next event, any host
+//! 4. otherwise, once no deferred wake-up is held, jump virtual time to the earliest of: the world's next event, any host
 //!    loop's next timer, the end of the park's timeout — and start over;
 //! 5. with none of those, the run is stuck: every task waits on something that can
 //!    never happen. That panics with the seed and the last events of the log.
