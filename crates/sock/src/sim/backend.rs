@@ -8,13 +8,14 @@
 //! park repeats, on this one OS thread:
 //!
 //! 1. wake the tasks parked on simulated sockets whose readiness changed
-//!    ([`World::take_changed`]);
+//!    ([`World::take_changed`]; with readiness faults on, some of those wake-ups are
+//!    deferred and some spurious ones added, `spurious.rs`);
 //! 2. return if its own loop has work now (a task woken, a timer due, an unpark);
 //! 3. run once without blocking (`poll(Some(ZERO))`) every other host loop that has
 //!    work (a task ready or woken from another loop, a timer due), and start over if
 //!    any of them did something — the hosts due come from a queue of host deadlines
 //!    (`timers.rs`), refreshed after each poll, so a round does not look at every host;
-//! 4. otherwise jump virtual time to the earliest of: the world's next event, any host
+//! 4. otherwise, once no deferred wake-up is held, jump virtual time to the earliest of: the world's next event, any host
 //!    loop's next timer, the end of the park's timeout — and start over;
 //! 5. with none of those, the run is stuck: every task waits on something that can
 //!    never happen. That panics with the seed and the last events of the log.
@@ -528,6 +529,12 @@ impl Shared {
         woken.into_iter().for_each(Waker::wake);
     }
 
+    /// Wakes the tasks parked on one (socket, direction) entry (a spurious wake).
+    fn wake_direction(&self, entry: (SocketId, usize)) {
+        let woken = self.waiters.borrow_mut().remove(&entry).unwrap_or_default();
+        woken.into_iter().for_each(Waker::wake);
+    }
+
     /// Runs the simulation for host `me`'s park until its loop has work, `timeout`
     /// passes or it is unparked (see the module docs).
     fn drive(&self, me: HostId, timeout: Option<Duration>, unparked: &AtomicBool) {
@@ -547,6 +554,11 @@ impl Shared {
                 idle = 0;
                 continue;
             }
+            if self.world.borrow().wakes_held() {
+                idle += 1; // deferred wake-ups are delivered before time moves
+                assert!(idle < MAX_IDLE_ROUNDS, "{}", self.spinning());
+                continue;
+            }
             let Some(next) = self.next_time(until) else {
                 self.stuck();
             };
@@ -558,8 +570,16 @@ impl Shared {
 
     /// Wakes the tasks parked on sockets whose readiness changed.
     fn deliver(&self) {
-        let changed = self.with_world(World::take_changed);
-        changed.into_iter().for_each(|s| self.wake_socket(s));
+        let parked = || self.waiters.borrow().keys().copied().collect();
+        let wakes = self.with_world(|w| {
+            let changed = w.take_changed();
+            w.readiness_round(changed, parked) // readiness faults (`spurious.rs`)
+        });
+        wakes.sockets.into_iter().for_each(|s| self.wake_socket(s));
+        wakes
+            .directions
+            .into_iter()
+            .for_each(|d| self.wake_direction(d));
     }
 
     /// Whether `host`'s loop has something to do now (a task ready, a timer due).

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use super::buggify::Buggify;
+use super::spurious::Spurious;
 use super::tcp::Segment;
 use super::world::{Event, Socket};
 use super::{HostId, SocketId, World};
@@ -108,6 +109,8 @@ pub(crate) struct Faults {
     pub(crate) swarm: Option<String>,
     /// Whether fault points fire, and which are activated (`buggify.rs`).
     pub(crate) buggify: Buggify,
+    /// Readiness faults: spurious and deferred wake-ups (`spurious.rs`).
+    pub(crate) spurious: Spurious,
 }
 
 /// A connection end a crash killed, which its peer may still send to.

@@ -177,6 +177,13 @@
 //!   virtual times.
 //! - Swarm mode (`swarm.rs`): [`World::swarm`] draws every fault parameter from the seed
 //!   ([`Swarm`], printable, printed with `SOCK_SEED=` in failure reports).
+//! - Readiness faults (`spurious.rs`), the simulated counterpart of `sock_poll::faults`:
+//!   [`World::set_readiness_faults`] ([`ReadinessFaults`], drawn in swarm mode) makes
+//!   the drive loop, drawing from the world's generator, wake parked tasks although
+//!   nothing changed, defer real wake-ups by drive rounds (never lost; time does not
+//!   move while one is held) and report sockets changed spuriously; every injection is
+//!   logged and counted ([`World::readiness_fault_counts`]). The property test is
+//!   `tests/tests/sim_readiness_faults.rs` (500 seeds; one seed, one hash).
 //! - Fault points (`buggify.rs`): [`buggify()`] / `sock::buggify!()` in the user's code,
 //!   on when [`World::set_buggify`] (or swarm mode) says so: a point is activated per run
 //!   with 25 %, then fires 25 % of the times it is reached; `false` on a real loop and
@@ -226,6 +233,7 @@ mod log;
 mod net;
 mod rng;
 pub(crate) mod socket;
+mod spurious;
 mod swarm;
 mod tcp;
 mod timers;
@@ -244,6 +252,7 @@ pub use faults::{ClockSkew, Fault};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;
+pub use spurious::{ReadinessFaultCounts, ReadinessFaults};
 pub use swarm::Swarm;
 pub use udp::MAX_DATAGRAM;
 pub use world::World;

@@ -14,6 +14,7 @@
 //! | clogs | 1–3 of a direction or (one in four) a whole host, 10 ms–2 s |
 //! | clock skew | per host (one in two): offset within ±1 s, drift within ±1,000 ppm |
 //! | `buggify` points | enabled for the run (`buggify.rs`) |
+//! | readiness faults | spurious wakes 0–50 % of rounds, deferred wake-ups 0–50 % by 1–4 rounds, spurious changes 0–30 % of rounds (`spurious.rs`) |
 //!
 //! Crashes are not drawn (a workload must expect them): script them with
 //! [`World::schedule_fault`]. The configuration is [`fmt::Display`]; once applied
@@ -26,6 +27,7 @@ use std::time::Duration;
 use super::faults::{ClockSkew, Fault};
 use super::net::{Link, TcpFaults};
 use super::rng::Rng;
+use super::spurious::ReadinessFaults;
 use super::{HostId, World};
 
 /// A run's fault configuration, drawn by [`Swarm::draw`].
@@ -39,6 +41,8 @@ pub struct Swarm {
     pub buggify: bool,
     /// Partitions, repairs, clogs and skews, by virtual time.
     pub schedule: Vec<(Duration, Fault)>,
+    /// Spurious and deferred wake-ups ([`World::set_readiness_faults`]), if on.
+    pub readiness: Option<ReadinessFaults>,
 }
 
 impl Swarm {
@@ -67,11 +71,13 @@ impl Swarm {
         }
         draw_skews(rng, hosts, &mut schedule);
         schedule.sort_by_key(|(at, _)| *at);
+        let readiness = maybe(rng, |rng| Some(draw_readiness(rng)));
         Swarm {
             link,
             tcp,
             buggify,
             schedule,
+            readiness,
         }
     }
 }
@@ -103,11 +109,12 @@ impl World {
     }
 
     /// Applies a configuration: the default link, the TCP faults, `buggify`, the
-    /// schedule; failure reports print it from now on.
+    /// readiness faults, the schedule; failure reports print it from now on.
     pub fn apply_swarm(&mut self, swarm: &Swarm) {
         self.set_default_link(swarm.link);
         self.set_tcp_faults(swarm.tcp);
         self.set_buggify(swarm.buggify);
+        self.set_readiness_faults(swarm.readiness);
         self.script(swarm.schedule.iter().copied());
         self.faults.swarm = Some(swarm.to_string());
         self.log_world(format!("swarm {} faults", swarm.schedule.len()));
@@ -136,6 +143,13 @@ impl fmt::Display for Swarm {
             t.within,
             if self.buggify { "on" } else { "off" }
         )?;
+        if let Some(r) = &self.readiness {
+            writeln!(
+                f,
+                "  readiness: spurious wake {:.3} defer {:.3} by up to {} rounds, spurious change {:.3}",
+                r.spurious_wake, r.defer, r.max_defer, r.spurious_change
+            )?;
+        }
         for (at, fault) in &self.schedule {
             writeln!(f, "  at {at:?}: {fault}")?;
         }
@@ -249,6 +263,16 @@ fn draw_skews(rng: &mut Rng, hosts: &[HostId], out: &mut Vec<(Duration, Fault)>)
             };
             out.push((Duration::ZERO, Fault::Skew(host, skew)));
         }
+    }
+}
+
+/// Readiness fault rates (when swarm mode switches them on).
+fn draw_readiness(rng: &mut Rng) -> ReadinessFaults {
+    ReadinessFaults {
+        spurious_wake: rate(rng, 0.5),
+        defer: rate(rng, 0.5),
+        max_defer: 1 + rng.below(4) as u32,
+        spurious_change: rate(rng, 0.3),
     }
 }
 

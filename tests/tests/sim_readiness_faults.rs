@@ -1,0 +1,493 @@
+//! Readiness is a hint, the world is the verdict — checked on the simulation under the
+//! world's seeded readiness faults (`sock::sim::ReadinessFaults`: spurious wakes,
+//! deferred wakes, spurious changes), the simulated counterpart of
+//! `readiness_faults.rs`.
+//!
+//! For each of [`SEEDS`] seeds, a fresh world with that seed, fault rates drawn from
+//! it, and two hosts run the scenario: TCP echo of seeded random sizes through
+//! `send`/`recv`/`recvn`/`readable`, connect + accept, a refused connect, end of
+//! stream, deadlines, UDP `send_to`/`recv_from` and connected UDP; and, beyond the OS
+//! test, a connect by name through the world's DNS, split and owned halves, `recvall`. Every operation
+//! must complete with the model's true result (bytes intact and in order, the right
+//! error kinds): a `Timeout` only where nothing was available. Over the run every kind
+//! of fault must have been injected. A failing seed prints `SOCK_SEED=…` (the `Sim`
+//! does on a panic); `SOCK_SEED=N` runs that seed alone.
+//!
+//! Same seed, same run: with the faults on, two runs of a seed end with one event-log
+//! hash and the same injections. Swarm mode switches the faults on in some runs.
+
+use std::future::{Future, poll_fn};
+use std::io::Write;
+use std::pin::pin;
+use std::sync::mpsc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use sock::sim::{Host, ReadinessFaultCounts, ReadinessFaults, Sim, World};
+use sock::{ErrorKind, Expires, Family, Tcp, Udp};
+use sock_tests::PATIENCE;
+
+/// Seeds run by default.
+const SEEDS: u64 = 500;
+
+/// The longest one seed may take (wall clock) before the watchdog calls it a hang.
+const HANG: Duration = Duration::from_secs(60);
+
+/// The client host's address.
+const A: &str = "10.0.0.1";
+
+/// The server host's address.
+const B: &str = "10.0.0.2";
+
+#[test]
+fn every_operation_completes_or_parks_under_seeded_readiness_faults() {
+    let seeds: Vec<u64> = match std::env::var("SOCK_SEED") {
+        Ok(s) => vec![s.parse().expect("SOCK_SEED: a number")],
+        Err(_) => (0..SEEDS).collect(),
+    };
+    let watchdog = watchdog();
+    let start = Instant::now();
+    let mut total = ReadinessFaultCounts::default();
+    for &seed in &seeds {
+        watchdog.send(seed).expect("the watchdog runs");
+        let (counts, _hash) = run_seed(seed);
+        total.spurious_wakes += counts.spurious_wakes;
+        total.deferred += counts.deferred;
+        total.spurious_changes += counts.spurious_changes;
+    }
+    eprintln!(
+        "sim_readiness_faults: {} seeds in {:.1?}; injected {total:?}",
+        seeds.len(),
+        start.elapsed()
+    );
+    if seeds.len() >= 100 {
+        assert!(total.spurious_wakes > 0, "no spurious wake: {total:?}");
+        assert!(total.deferred > 0, "no deferred wake: {total:?}");
+        assert!(total.spurious_changes > 0, "no spurious change: {total:?}");
+    }
+}
+
+#[test]
+fn same_seed_same_hash_with_readiness_faults() {
+    for seed in [3, 17, 4242] {
+        let (counts, hash) = run_seed(seed);
+        assert_eq!(
+            run_seed(seed),
+            (counts, hash),
+            "seed {seed} replays differently"
+        );
+        let injected = counts.spurious_wakes + counts.deferred + counts.spurious_changes;
+        assert!(injected > 0, "seed {seed}: no fault injected, {counts:?}");
+    }
+    let (_, a) = run_seed(3);
+    let (_, b) = run_seed(17);
+    assert_ne!(a, b, "two seeds, one hash");
+}
+
+#[test]
+fn injections_are_in_the_event_log() {
+    let sim = Sim::new(World::new(9));
+    sim.world()
+        .set_readiness_faults(Some(ReadinessFaults::storm()));
+    scenario_on(&sim, 9);
+    let world = sim.world();
+    let counts = world.readiness_fault_counts();
+    let logged = |what: &str| {
+        let n = world.log().entries().iter();
+        n.filter(|e| e.what.starts_with(what)).count() as u64
+    };
+    assert_eq!(logged("spurious wake "), counts.spurious_wakes);
+    assert_eq!(logged("defer wake "), counts.deferred);
+    assert_eq!(logged("spurious change "), counts.spurious_changes);
+    assert!(
+        counts.deferred > 0 && counts.spurious_wakes > 0,
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn swarm_mode_switches_readiness_faults_on_in_some_runs() {
+    let mut on = 0;
+    for seed in 0..64 {
+        let mut world = World::new(seed);
+        world.add_host("a", &[A.parse().unwrap()]);
+        world.add_host("b", &[B.parse().unwrap()]);
+        let swarm = world.swarm(Duration::from_secs(10));
+        assert_eq!(world.readiness_faults(), swarm.readiness, "seed {seed}");
+        if let Some(r) = swarm.readiness {
+            on += 1;
+            assert!((0.0..=0.5).contains(&r.spurious_wake), "{r:?}");
+            assert!((0.0..=0.5).contains(&r.defer), "{r:?}");
+            assert!((1..=4).contains(&r.max_defer), "{r:?}");
+            assert!((0.0..=0.3).contains(&r.spurious_change), "{r:?}");
+            assert!(
+                swarm.to_string().contains("readiness: spurious wake"),
+                "{swarm}"
+            );
+        }
+    }
+    assert!((1..64).contains(&on), "on in {on} of 64 swarm runs");
+}
+
+/// A thread that aborts the process when no new seed starts within [`HANG`].
+fn watchdog() -> mpsc::Sender<u64> {
+    let (tx, rx) = mpsc::channel::<u64>();
+    std::thread::spawn(move || {
+        let mut current = None;
+        loop {
+            match rx.recv_timeout(HANG) {
+                Ok(seed) => current = Some(seed),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let seed = current.map_or("?".to_owned(), |s: u64| s.to_string());
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "sim_readiness_faults: seed {seed} hung for {HANG:?}; \
+                         replay with SOCK_SEED={seed}"
+                    );
+                    std::process::abort();
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// Runs `seed`'s scenario with its fault rates; what was injected and the log's hash.
+fn run_seed(seed: u64) -> (ReadinessFaultCounts, u64) {
+    let sim = Sim::new(World::new(seed));
+    sim.world().set_readiness_faults(Some(faults_of(seed)));
+    scenario_on(&sim, seed);
+    let world = sim.world();
+    (world.readiness_fault_counts(), world.hash())
+}
+
+/// The fault rates of `seed`: some seeds see few faults, some a storm.
+fn faults_of(seed: u64) -> ReadinessFaults {
+    let mut rng = Rng(seed ^ 0xFA17);
+    let mut rate = |max: usize| rng.below(max + 1) as f64 / 1000.0;
+    ReadinessFaults {
+        spurious_wake: rate(500),
+        defer: rate(500),
+        spurious_change: rate(300),
+        max_defer: 1 + Rng(seed).below(4) as u32,
+    }
+}
+
+/// Two hosts, the scenario of `seed` on them; a failure panics while the `Sim` lives
+/// (it prints `SOCK_SEED=`).
+fn scenario_on(sim: &Sim, seed: u64) {
+    let a = sim.add_host("a", &[A.parse().unwrap()]);
+    let b = sim.add_host("b", &[B.parse().unwrap()]);
+    let mut rng = Rng(seed);
+    if let Err(e) = tcp_echo(&a, &b, &mut rng) {
+        panic!("seed {seed}: tcp echo: {e:?}");
+    }
+    if let Err(e) = by_name_halves_recvall(sim, &a, &b, &mut rng) {
+        panic!("seed {seed}: halves: {e:?}");
+    }
+    if let Err(e) = a.run(tcp_refused()) {
+        panic!("seed {seed}: refused connect: {e:?}");
+    }
+    if let Err(e) = udp(&a, &b, &mut rng) {
+        panic!("seed {seed}: udp: {e:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// TCP
+
+/// An echo server on `b`, the client on `a`: echo rounds of random sizes, a deadline
+/// that must expire, end of stream with a partial `recvn`, an operation on a closed
+/// socket.
+fn tcp_echo(a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
+    let mut server_rng = Rng(rng.next());
+    let server = b.spawn(async move {
+        let listener = sock::tcp(Family::INET)?;
+        listener.listen(B, 7)?;
+        let conn = listener.accept().timeout(PATIENCE).await?;
+        echo_server(&conn, &mut server_rng).await
+    });
+    let mut client_rng = Rng(rng.next());
+    a.run(async move {
+        let client = sock::tcp(Family::INET)?;
+        client.connect(B, 7).timeout(PATIENCE).await?;
+        echo_client(&client, &mut client_rng).await?;
+        client.close()?;
+        let mut buf = [0u8; 4];
+        let err = client.recv(&mut buf).timeout(PATIENCE).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Closed);
+        Ok::<(), sock::Error>(())
+    })?;
+    b.run(server.join()).expect("the server task finished")
+}
+
+/// Echoes until end of stream, then sends a trailer and closes. Before some reads it
+/// waits for `readable()`, after which a read with a deadline already past must
+/// succeed: the data (or the end of stream) is there.
+async fn echo_server(conn: &Tcp, rng: &mut Rng) -> sock::Result<()> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let cap = 1 + rng.below(buf.len());
+        let n = match rng.below(2) {
+            0 => {
+                conn.readable().timeout(PATIENCE).await?;
+                let r = conn.recv(&mut buf[..cap]).expires(sock::clock()).await;
+                r.inspect_err(|e| assert_ne!(e.kind(), ErrorKind::Timeout, "readable lied"))?
+            }
+            _ => conn.recv(&mut buf[..cap]).timeout(PATIENCE).await?,
+        };
+        if n == 0 {
+            break;
+        }
+        conn.send(&buf[..n]).timeout(PATIENCE).await?;
+    }
+    let trailer = trailer(1 + rng.below(16));
+    conn.send(&trailer).timeout(PATIENCE).await?;
+    conn.close()
+}
+
+/// Sends rounds of random sizes and reads each back (sending and receiving at once),
+/// checks that a read with nothing coming times out, then ends the stream and checks
+/// the server's trailer.
+async fn echo_client(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
+    for _ in 0..1 + rng.below(4) {
+        let data = pattern(rng.next(), echo_size(rng));
+        let mut back = vec![0u8; data.len()];
+        let (sent, read) = both(
+            client.send(&data).timeout(PATIENCE),
+            read_back(client, &mut back, rng),
+        )
+        .await;
+        sent?;
+        read?;
+        assert!(back == data, "echo corrupted ({} bytes)", data.len());
+    }
+    expect_timeout(client.recv(&mut [0u8; 64]).timeout(short(rng)).await);
+    client.shutdown(sock::Shutdown::Write)?;
+    read_trailer(client, rng).await
+}
+
+/// A round's size: mostly small, sometimes enough to fill the socket buffers.
+fn echo_size(rng: &mut Rng) -> usize {
+    match rng.below(4) {
+        0 => 1 + rng.below(16),
+        1 | 2 => 1 + rng.below(16 * 1024),
+        _ => 1 + rng.below(256 * 1024),
+    }
+}
+
+/// Fills `back` with pieces read by `recvn`, `recv` or `readable` + `recv`.
+async fn read_back(client: &Tcp, back: &mut [u8], rng: &mut Rng) -> sock::Result<()> {
+    let mut got = 0;
+    while got < back.len() {
+        let end = (got + 1 + rng.below(back.len() - got)).min(back.len());
+        let piece = &mut back[got..end];
+        got += match rng.below(3) {
+            0 => {
+                client.recvn(piece).timeout(PATIENCE).await?;
+                piece.len()
+            }
+            1 => client.recv(piece).timeout(PATIENCE).await?,
+            _ => {
+                client.readable().timeout(PATIENCE).await?;
+                let r = client.recv(piece).expires(sock::clock()).await;
+                r.inspect_err(|e| assert_ne!(e.kind(), ErrorKind::Timeout, "readable lied"))?
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The server's trailer, then end of stream: `recvn` past it fails with `Eof` and
+/// keeps the trailer's bytes; a `recv` then returns 0.
+async fn read_trailer(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
+    let mut buf = vec![0u8; 32 + rng.below(32)];
+    let err = client.recvn(&mut buf).timeout(PATIENCE).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Eof, "{err:?}");
+    let n = err.transferred();
+    assert!((1..=16).contains(&n), "trailer of {n} bytes");
+    assert_eq!(buf[..n], trailer(n)[..]);
+    assert_eq!(client.recv(&mut buf).timeout(PATIENCE).await?, 0);
+    Ok(())
+}
+
+/// The server's last bytes before it closes: `len` of them, known to the client.
+fn trailer(len: usize) -> Vec<u8> {
+    pattern(0x7A11 + len as u64, len)
+}
+
+/// A connect by name (the world's DNS, with latency), a stream sent through split
+/// halves, collected by the server until end of stream, sent back through its owned
+/// halves and collected by `recvall`.
+fn by_name_halves_recvall(sim: &Sim, a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
+    sim.world().add_dns("b.sim", &[B.parse().unwrap()]);
+    sim.world()
+        .set_dns_latency(Duration::from_millis(1 + rng.below(5) as u64));
+    let data = pattern(rng.next(), 1 + rng.below(100 * 1024));
+    let server = b.spawn(async move {
+        let listener = sock::tcp(Family::INET)?;
+        listener.listen(B, 8)?;
+        let (read, write) = listener.accept().timeout(PATIENCE).await?.into_split();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 8 * 1024];
+        loop {
+            let n = read.recv(&mut buf).timeout(PATIENCE).await?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        write.send(&got).timeout(PATIENCE).await?;
+        write.shutdown_write()
+    });
+    a.run(async {
+        let client = sock::tcp(Family::INET)?;
+        client.connect("b.sim", 8).timeout(PATIENCE).await?;
+        let (_read, write) = client.split();
+        write.send(&data).timeout(PATIENCE).await?;
+        write.shutdown_write()?;
+        let back = client.recvall().timeout(PATIENCE).await?;
+        assert!(back == data, "halves corrupted ({} bytes)", data.len());
+        Ok::<(), sock::Error>(())
+    })?;
+    b.run(server.join()).expect("the server task finished")
+}
+
+/// A connect to a port nobody listens on is refused, whatever the wake-ups say.
+async fn tcp_refused() -> sock::Result<()> {
+    let client = sock::tcp(Family::INET)?;
+    let err = client.connect(B, 9).timeout(PATIENCE).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err:?}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------
+// UDP
+
+/// `send_to`/`recv_from` both ways between the hosts, connected UDP, then a receive
+/// that must time out.
+fn udp(a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
+    let ua = a.run(async { bound_udp(A, 5000) })?;
+    let ub = b.run(async { bound_udp(B, 5000) })?;
+    let rounds = 1 + rng.below(3);
+    let sizes: Vec<(u64, usize)> = (0..4 * rounds)
+        .map(|_| (rng.next(), rng.below(1400)))
+        .collect();
+    let timeout = short(rng);
+    // `b` echoes every datagram back; `a` checks what comes back.
+    let echo = b.spawn(async move {
+        let mut buf = [0u8; 2048];
+        for _ in 0..2 * rounds {
+            let (n, from) = ub.recv_from(&mut buf).timeout(PATIENCE).await?;
+            assert_eq!(from.to_string(), format!("{A}:5000"));
+            ub.send_to(&buf[..n], &(A, 5000)).timeout(PATIENCE).await?;
+        }
+        ub.connect(A, 5000).await?;
+        for _ in 0..2 * rounds {
+            let n = ub.recv(&mut buf).timeout(PATIENCE).await?;
+            ub.send(&buf[..n]).timeout(PATIENCE).await?;
+        }
+        Ok::<Udp, sock::Error>(ub)
+    });
+    a.run(async {
+        let mut buf = [0u8; 2048];
+        for (i, &(seed, len)) in sizes.iter().enumerate().take(2 * rounds) {
+            let data = pattern(seed, len);
+            assert_eq!(ua.send_to(&data, &(B, 5000)).await?, data.len());
+            let (n, from) = ua.recv_from(&mut buf).timeout(PATIENCE).await?;
+            assert_eq!(&buf[..n], &data[..], "datagram {i} corrupted");
+            assert_eq!(from.to_string(), format!("{B}:5000"));
+        }
+        sock::sleep(Duration::from_millis(50)).await; // `b` connects meanwhile
+        ua.connect(B, 5000).await?;
+        for &(seed, len) in sizes.iter().skip(2 * rounds) {
+            let data = pattern(seed, len);
+            assert_eq!(ua.send(&data).timeout(PATIENCE).await?, data.len());
+            let n = ua.recv(&mut buf).timeout(PATIENCE).await?;
+            assert_eq!(&buf[..n], &data[..], "connected datagram corrupted");
+        }
+        expect_timeout(ua.recv(&mut buf).timeout(timeout).await);
+        Ok::<(), sock::Error>(())
+    })?;
+    let ub = b.run(echo.join()).expect("the echo task finished")?;
+    b.run(async {
+        expect_timeout(ub.recv(&mut [0u8; 16]).timeout(timeout).await);
+    });
+    Ok(())
+}
+
+fn bound_udp(ip: &str, port: u16) -> sock::Result<Udp> {
+    let u = sock::udp(Family::INET)?;
+    u.bind(ip, port)?;
+    Ok(u)
+}
+
+// ---------------------------------------------------------------------------------
+// Helpers
+
+/// A receive with nothing coming must end in `Timeout`, having moved nothing.
+fn expect_timeout(r: sock::Result<usize>) {
+    let err = r.expect_err("nothing was sent, yet the receive completed");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.transferred(), 0);
+}
+
+/// A short random timeout, 1 or 2 ms of virtual time.
+fn short(rng: &mut Rng) -> Duration {
+    Duration::from_millis(1 + rng.below(2) as u64)
+}
+
+/// Polls `a` and `b` in the same task until both are done.
+async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    poll_fn(|cx| {
+        if ra.is_none() {
+            ra = poll_ready(a.as_mut().poll(cx));
+        }
+        if rb.is_none() {
+            rb = poll_ready(b.as_mut().poll(cx));
+        }
+        match (ra.take(), rb.take()) {
+            (Some(x), Some(y)) => Poll::Ready((x, y)),
+            (x, y) => {
+                (ra, rb) = (x, y);
+                Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
+fn poll_ready<T>(p: Poll<T>) -> Option<T> {
+    match p {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
+/// `len` bytes drawn from `seed`: a transfer that loses, repeats or reorders bytes
+/// does not match.
+fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut rng = Rng(seed);
+    (0..len).map(|_| rng.next() as u8).collect()
+}
+
+/// SplitMix64: the scenario's own choices (sizes, which operation), from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
