@@ -8,6 +8,7 @@ use std::time::Duration;
 use sock::{Expires, Family, Tcp, shared::SharedLoop};
 
 pub mod alloc;
+pub mod echo_checks;
 pub mod harness;
 
 /// A generous deadline for operations that should complete promptly; it only turns a

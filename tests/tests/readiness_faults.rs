@@ -15,17 +15,17 @@
 //! `SOCK_FAULT_SEEDS=N` (or `A..B`) runs other seeds. A watchdog aborts the run if one
 //! seed takes longer than [`HANG`], so a frozen loop fails instead of hanging.
 
-use std::future::{Future, poll_fn};
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::pin;
 use std::sync::mpsc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use sock::{ErrorKind, Expires, Family, Tcp, Udp};
 use sock_poll::faults::{self, Faults, Injected};
 use sock_tests::PATIENCE;
+use sock_tests::echo_checks::{
+    Rng, both, echo_client, echo_server, expect_timeout, pattern, short,
+};
 
 /// Seeds run by default (`SOCK_FAULT_SEEDS` overrides).
 const SEEDS: u64 = 1000;
@@ -159,10 +159,10 @@ async fn scenario(seed: u64) -> sock::Result<()> {
 /// stream with a partial `recvn`, and an operation on a closed socket.
 async fn tcp_echo(rng: &mut Rng) -> sock::Result<()> {
     let (client, conn) = tcp_pair().await?;
-    let mut server_rng = Rng(rng.next());
+    let mut server_rng = Rng(rng.next_u64());
     let (served, client_done) = both(
         echo_server(&conn, &mut server_rng),
-        echo_client(&client, rng),
+        echo_client(&client, rng, false),
     )
     .await;
     served?;
@@ -191,100 +191,6 @@ async fn tcp_pair() -> sock::Result<(Tcp, Tcp)> {
     client.set_nodelay(true)?;
     conn.set_nodelay(true)?;
     Ok((client, conn))
-}
-
-/// Echoes until end of stream, then sends a trailer and closes. Before some reads it
-/// waits for `readable()`, after which a read with a deadline already past must
-/// succeed: the data (or the end of stream) is there.
-async fn echo_server(conn: &Tcp, rng: &mut Rng) -> sock::Result<()> {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let cap = 1 + rng.below(buf.len());
-        let n = match rng.below(2) {
-            0 => {
-                conn.readable().timeout(PATIENCE).await?;
-                let r = conn.recv(&mut buf[..cap]).expires(sock::clock()).await;
-                r.inspect_err(|e| assert_ne!(e.kind(), ErrorKind::Timeout, "readable lied"))?
-            }
-            _ => conn.recv(&mut buf[..cap]).timeout(PATIENCE).await?,
-        };
-        if n == 0 {
-            break;
-        }
-        conn.send(&buf[..n]).timeout(PATIENCE).await?;
-    }
-    let trailer = trailer(1 + rng.below(16));
-    conn.send(&trailer).timeout(PATIENCE).await?;
-    conn.close()
-}
-
-/// Sends rounds of random sizes and reads each back (sending and receiving at once),
-/// checks that a read with nothing coming times out, then ends the stream and checks
-/// the server's trailer: a `recvn` larger than it fails with `Eof`, keeping its bytes.
-async fn echo_client(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
-    for _ in 0..1 + rng.below(4) {
-        let data = pattern(rng.next(), echo_size(rng));
-        let mut back = vec![0u8; data.len()];
-        let (sent, read) = both(
-            client.send(&data).timeout(PATIENCE),
-            read_back(client, &mut back, rng),
-        )
-        .await;
-        sent?;
-        read?;
-        assert!(back == data, "echo corrupted ({} bytes)", data.len());
-    }
-    expect_timeout(client.recv(&mut [0u8; 64]).timeout(short(rng)).await);
-    client.shutdown(sock::Shutdown::Write)?;
-    read_trailer(client, rng).await
-}
-
-/// A round's size: mostly small, sometimes enough to fill the socket buffers.
-fn echo_size(rng: &mut Rng) -> usize {
-    match rng.below(4) {
-        0 => 1 + rng.below(16),
-        1 | 2 => 1 + rng.below(16 * 1024),
-        _ => 1 + rng.below(256 * 1024),
-    }
-}
-
-/// Fills `back` with pieces read by `recvn`, `recv` or `readable` + `recv`.
-async fn read_back(client: &Tcp, back: &mut [u8], rng: &mut Rng) -> sock::Result<()> {
-    let mut got = 0;
-    while got < back.len() {
-        let end = (got + 1 + rng.below(back.len() - got)).min(back.len());
-        let piece = &mut back[got..end];
-        got += match rng.below(3) {
-            0 => {
-                client.recvn(piece).timeout(PATIENCE).await?;
-                piece.len()
-            }
-            1 => client.recv(piece).timeout(PATIENCE).await?,
-            _ => {
-                client.readable().timeout(PATIENCE).await?;
-                client.recv(piece).timeout(PATIENCE).await?
-            }
-        };
-    }
-    Ok(())
-}
-
-/// The server's trailer, then end of stream: `recvn` past it fails with `Eof` and
-/// keeps the trailer's bytes; a `recv` then returns 0.
-async fn read_trailer(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
-    let mut buf = vec![0u8; 32 + rng.below(32)];
-    let err = client.recvn(&mut buf).timeout(PATIENCE).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Eof, "{err:?}");
-    let n = err.transferred();
-    assert!((1..=16).contains(&n), "trailer of {n} bytes");
-    assert_eq!(buf[..n], trailer(n)[..]);
-    assert_eq!(client.recv(&mut buf).timeout(PATIENCE).await?, 0);
-    Ok(())
-}
-
-/// The server's last bytes before it closes: `len` of them, known to the client.
-fn trailer(len: usize) -> Vec<u8> {
-    pattern(0x7A11 + len as u64, len)
 }
 
 /// A connect to a bound port nobody listens on is refused (the outcome comes from
@@ -333,7 +239,7 @@ fn bound_udp() -> sock::Result<Udp> {
 /// One datagram of random size (possibly empty) from `from` to `to`, checked whole,
 /// with its sender's address.
 async fn datagram(from: &Udp, to: &Udp, rng: &mut Rng) -> sock::Result<()> {
-    let data = pattern(rng.next(), rng.below(1400));
+    let data = pattern(rng.next_u64(), rng.below(1400));
     let port = to.local_addr()?.port();
     assert_eq!(from.send_to(&data, &("127.0.0.1", port)).await?, data.len());
     let mut buf = [0u8; 2048];
@@ -345,7 +251,7 @@ async fn datagram(from: &Udp, to: &Udp, rng: &mut Rng) -> sock::Result<()> {
 
 /// One datagram over connected sockets (`send`/`recv`).
 async fn connected_datagram(from: &Udp, to: &Udp, rng: &mut Rng) -> sock::Result<()> {
-    let data = pattern(rng.next(), rng.below(1400));
+    let data = pattern(rng.next_u64(), rng.below(1400));
     assert_eq!(from.send(&data).timeout(PATIENCE).await?, data.len());
     let mut buf = [0u8; 2048];
     let n = to.recv(&mut buf).timeout(PATIENCE).await?;
@@ -372,7 +278,7 @@ async fn unix_stream(rng: &mut Rng, seed: u64) -> sock::Result<()> {
     .await;
     connected?;
     let conn = accepted?;
-    let data = pattern(rng.next(), 1 + rng.below(8 * 1024));
+    let data = pattern(rng.next_u64(), 1 + rng.below(8 * 1024));
     client.send(&data).timeout(PATIENCE).await?;
     let got = read_queued(&conn, data.len(), rng).await?;
     assert!(got == data, "unix stream corrupted ({} bytes)", data.len());
@@ -412,7 +318,7 @@ async fn unix_datagram(rng: &mut Rng, seed: u64) -> sock::Result<()> {
     let (a, b) = (sock::udp(Family::UNIX)?, sock::udp(Family::UNIX)?);
     a.bind(&pa.0, 0)?;
     b.bind(&pb.0, 0)?;
-    let data = pattern(rng.next(), rng.below(2048));
+    let data = pattern(rng.next_u64(), rng.below(2048));
     assert_eq!(a.send_to(&data, &(&pb.0, 0)).await?, data.len());
     let mut buf = [0u8; 4096];
     let r = b.recv_from(&mut buf).expires(sock::clock()).await;
@@ -445,74 +351,5 @@ impl TempPath {
 impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// Helpers
-
-/// A receive with nothing coming must end in `Timeout`, having moved nothing.
-fn expect_timeout(r: sock::Result<usize>) {
-    let err = r.expect_err("nothing was sent, yet the receive completed");
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
-    assert_eq!(err.transferred(), 0);
-}
-
-/// A short random timeout, 1 or 2 ms.
-fn short(rng: &mut Rng) -> Duration {
-    Duration::from_millis(1 + rng.below(2) as u64)
-}
-
-/// Polls `a` and `b` in the same task until both are done.
-async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    poll_fn(|cx| {
-        if ra.is_none() {
-            ra = poll_ready(a.as_mut().poll(cx));
-        }
-        if rb.is_none() {
-            rb = poll_ready(b.as_mut().poll(cx));
-        }
-        match (ra.take(), rb.take()) {
-            (Some(x), Some(y)) => Poll::Ready((x, y)),
-            (x, y) => {
-                (ra, rb) = (x, y);
-                Poll::Pending
-            }
-        }
-    })
-    .await
-}
-
-fn poll_ready<T>(p: Poll<T>) -> Option<T> {
-    match p {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }
-}
-
-/// `len` bytes drawn from `seed`: a transfer that loses, repeats or reorders bytes
-/// does not match.
-fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = Rng(seed);
-    (0..len).map(|_| rng.next() as u8).collect()
-}
-
-/// SplitMix64: the scenario's own choices (sizes, which operation), from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }

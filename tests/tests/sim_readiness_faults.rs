@@ -16,16 +16,14 @@
 //! Same seed, same run: with the faults on, two runs of a seed end with one event-log
 //! hash and the same injections. Swarm mode switches the faults on in some runs.
 
-use std::future::{Future, poll_fn};
 use std::io::Write;
-use std::pin::pin;
 use std::sync::mpsc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use sock::sim::{Host, ReadinessFaultCounts, ReadinessFaults, Sim, World};
-use sock::{ErrorKind, Expires, Family, Tcp, Udp};
+use sock::{ErrorKind, Expires, Family, Udp};
 use sock_tests::PATIENCE;
+use sock_tests::echo_checks::{Rng, echo_client, echo_server, expect_timeout, pattern, short};
 
 /// Seeds run by default.
 const SEEDS: u64 = 500;
@@ -201,18 +199,18 @@ fn scenario_on(sim: &Sim, seed: u64) {
 /// that must expire, end of stream with a partial `recvn`, an operation on a closed
 /// socket.
 fn tcp_echo(a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
-    let mut server_rng = Rng(rng.next());
+    let mut server_rng = Rng(rng.next_u64());
     let server = b.spawn(async move {
         let listener = sock::tcp(Family::INET)?;
         listener.listen(B, 7)?;
         let conn = listener.accept().timeout(PATIENCE).await?;
         echo_server(&conn, &mut server_rng).await
     });
-    let mut client_rng = Rng(rng.next());
+    let mut client_rng = Rng(rng.next_u64());
     a.run(async move {
         let client = sock::tcp(Family::INET)?;
         client.connect(B, 7).timeout(PATIENCE).await?;
-        echo_client(&client, &mut client_rng).await?;
+        echo_client(&client, &mut client_rng, true).await?;
         client.close()?;
         let mut buf = [0u8; 4];
         let err = client.recv(&mut buf).timeout(PATIENCE).await.unwrap_err();
@@ -222,101 +220,6 @@ fn tcp_echo(a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
     b.run(server.join()).expect("the server task finished")
 }
 
-/// Echoes until end of stream, then sends a trailer and closes. Before some reads it
-/// waits for `readable()`, after which a read with a deadline already past must
-/// succeed: the data (or the end of stream) is there.
-async fn echo_server(conn: &Tcp, rng: &mut Rng) -> sock::Result<()> {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let cap = 1 + rng.below(buf.len());
-        let n = match rng.below(2) {
-            0 => {
-                conn.readable().timeout(PATIENCE).await?;
-                let r = conn.recv(&mut buf[..cap]).expires(sock::clock()).await;
-                r.inspect_err(|e| assert_ne!(e.kind(), ErrorKind::Timeout, "readable lied"))?
-            }
-            _ => conn.recv(&mut buf[..cap]).timeout(PATIENCE).await?,
-        };
-        if n == 0 {
-            break;
-        }
-        conn.send(&buf[..n]).timeout(PATIENCE).await?;
-    }
-    let trailer = trailer(1 + rng.below(16));
-    conn.send(&trailer).timeout(PATIENCE).await?;
-    conn.close()
-}
-
-/// Sends rounds of random sizes and reads each back (sending and receiving at once),
-/// checks that a read with nothing coming times out, then ends the stream and checks
-/// the server's trailer.
-async fn echo_client(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
-    for _ in 0..1 + rng.below(4) {
-        let data = pattern(rng.next(), echo_size(rng));
-        let mut back = vec![0u8; data.len()];
-        let (sent, read) = both(
-            client.send(&data).timeout(PATIENCE),
-            read_back(client, &mut back, rng),
-        )
-        .await;
-        sent?;
-        read?;
-        assert!(back == data, "echo corrupted ({} bytes)", data.len());
-    }
-    expect_timeout(client.recv(&mut [0u8; 64]).timeout(short(rng)).await);
-    client.shutdown(sock::Shutdown::Write)?;
-    read_trailer(client, rng).await
-}
-
-/// A round's size: mostly small, sometimes enough to fill the socket buffers.
-fn echo_size(rng: &mut Rng) -> usize {
-    match rng.below(4) {
-        0 => 1 + rng.below(16),
-        1 | 2 => 1 + rng.below(16 * 1024),
-        _ => 1 + rng.below(256 * 1024),
-    }
-}
-
-/// Fills `back` with pieces read by `recvn`, `recv` or `readable` + `recv`.
-async fn read_back(client: &Tcp, back: &mut [u8], rng: &mut Rng) -> sock::Result<()> {
-    let mut got = 0;
-    while got < back.len() {
-        let end = (got + 1 + rng.below(back.len() - got)).min(back.len());
-        let piece = &mut back[got..end];
-        got += match rng.below(3) {
-            0 => {
-                client.recvn(piece).timeout(PATIENCE).await?;
-                piece.len()
-            }
-            1 => client.recv(piece).timeout(PATIENCE).await?,
-            _ => {
-                client.readable().timeout(PATIENCE).await?;
-                let r = client.recv(piece).expires(sock::clock()).await;
-                r.inspect_err(|e| assert_ne!(e.kind(), ErrorKind::Timeout, "readable lied"))?
-            }
-        };
-    }
-    Ok(())
-}
-
-/// The server's trailer, then end of stream: `recvn` past it fails with `Eof` and
-/// keeps the trailer's bytes; a `recv` then returns 0.
-async fn read_trailer(client: &Tcp, rng: &mut Rng) -> sock::Result<()> {
-    let mut buf = vec![0u8; 32 + rng.below(32)];
-    let err = client.recvn(&mut buf).timeout(PATIENCE).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Eof, "{err:?}");
-    let n = err.transferred();
-    assert!((1..=16).contains(&n), "trailer of {n} bytes");
-    assert_eq!(buf[..n], trailer(n)[..]);
-    assert_eq!(client.recv(&mut buf).timeout(PATIENCE).await?, 0);
-    Ok(())
-}
-
-/// The server's last bytes before it closes: `len` of them, known to the client.
-fn trailer(len: usize) -> Vec<u8> {
-    pattern(0x7A11 + len as u64, len)
-}
-
 /// A connect by name (the world's DNS, with latency), a stream sent through split
 /// halves, collected by the server until end of stream, sent back through its owned
 /// halves and collected by `recvall`.
@@ -324,7 +227,7 @@ fn by_name_halves_recvall(sim: &Sim, a: &Host, b: &Host, rng: &mut Rng) -> sock:
     sim.world().add_dns("b.sim", &[B.parse().unwrap()]);
     sim.world()
         .set_dns_latency(Duration::from_millis(1 + rng.below(5) as u64));
-    let data = pattern(rng.next(), 1 + rng.below(100 * 1024));
+    let data = pattern(rng.next_u64(), 1 + rng.below(100 * 1024));
     let server = b.spawn(async move {
         let listener = sock::tcp(Family::INET)?;
         listener.listen(B, 8)?;
@@ -372,7 +275,7 @@ fn udp(a: &Host, b: &Host, rng: &mut Rng) -> sock::Result<()> {
     let ub = b.run(async { bound_udp(B, 5000) })?;
     let rounds = 1 + rng.below(3);
     let sizes: Vec<(u64, usize)> = (0..4 * rounds)
-        .map(|_| (rng.next(), rng.below(1400)))
+        .map(|_| (rng.next_u64(), rng.below(1400)))
         .collect();
     let timeout = short(rng);
     // `b` echoes every datagram back; `a` checks what comes back.
@@ -421,73 +324,4 @@ fn bound_udp(ip: &str, port: u16) -> sock::Result<Udp> {
     let u = sock::udp(Family::INET)?;
     u.bind(ip, port)?;
     Ok(u)
-}
-
-// ---------------------------------------------------------------------------------
-// Helpers
-
-/// A receive with nothing coming must end in `Timeout`, having moved nothing.
-fn expect_timeout(r: sock::Result<usize>) {
-    let err = r.expect_err("nothing was sent, yet the receive completed");
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
-    assert_eq!(err.transferred(), 0);
-}
-
-/// A short random timeout, 1 or 2 ms of virtual time.
-fn short(rng: &mut Rng) -> Duration {
-    Duration::from_millis(1 + rng.below(2) as u64)
-}
-
-/// Polls `a` and `b` in the same task until both are done.
-async fn both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    poll_fn(|cx| {
-        if ra.is_none() {
-            ra = poll_ready(a.as_mut().poll(cx));
-        }
-        if rb.is_none() {
-            rb = poll_ready(b.as_mut().poll(cx));
-        }
-        match (ra.take(), rb.take()) {
-            (Some(x), Some(y)) => Poll::Ready((x, y)),
-            (x, y) => {
-                (ra, rb) = (x, y);
-                Poll::Pending
-            }
-        }
-    })
-    .await
-}
-
-fn poll_ready<T>(p: Poll<T>) -> Option<T> {
-    match p {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }
-}
-
-/// `len` bytes drawn from `seed`: a transfer that loses, repeats or reorders bytes
-/// does not match.
-fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = Rng(seed);
-    (0..len).map(|_| rng.next() as u8).collect()
-}
-
-/// SplitMix64: the scenario's own choices (sizes, which operation), from the seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
