@@ -4,7 +4,9 @@
 //! result or parks, bytes intact and in order.
 
 use std::future::{Future, poll_fn};
+use std::io::Write;
 use std::pin::pin;
+use std::sync::mpsc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -188,4 +190,30 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
+}
+
+/// A thread that aborts the process when no new seed is sent to it within `hang`,
+/// printing `{test}: seed N hung …; replay with {replay}=N` straight to stderr (the
+/// test harness's capture dies with the abort). Dropping the sender ends it.
+pub fn watchdog(test: &'static str, replay: &'static str, hang: Duration) -> mpsc::Sender<u64> {
+    let (tx, rx) = mpsc::channel::<u64>();
+    std::thread::spawn(move || {
+        let mut current = None;
+        loop {
+            match rx.recv_timeout(hang) {
+                Ok(seed) => current = Some(seed),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let seed = current.map_or("?".to_owned(), |s: u64| s.to_string());
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "{test}: seed {seed} hung for {hang:?} (a frozen loop?); \
+                         replay with {replay}={seed}"
+                    );
+                    std::process::abort();
+                }
+            }
+        }
+    });
+    tx
 }

@@ -10,6 +10,7 @@ use sock::{Expires, Family, Tcp, shared::SharedLoop};
 pub mod alloc;
 pub mod echo_checks;
 pub mod harness;
+pub mod sim;
 
 /// A generous deadline for operations that should complete promptly; it only turns a
 /// hang into a failure.

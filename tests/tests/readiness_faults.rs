@@ -15,16 +15,14 @@
 //! `SOCK_FAULT_SEEDS=N` (or `A..B`) runs other seeds. A watchdog aborts the run if one
 //! seed takes longer than [`HANG`], so a frozen loop fails instead of hanging.
 
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sock::{ErrorKind, Expires, Family, Tcp, Udp};
 use sock_poll::faults::{self, Faults, Injected};
 use sock_tests::PATIENCE;
 use sock_tests::echo_checks::{
-    Rng, both, echo_client, echo_server, expect_timeout, pattern, short,
+    Rng, both, echo_client, echo_server, expect_timeout, pattern, short, watchdog,
 };
 
 /// Seeds run by default (`SOCK_FAULT_SEEDS` overrides).
@@ -37,7 +35,7 @@ const HANG: Duration = Duration::from_secs(30);
 #[test]
 fn every_operation_completes_or_parks_under_injected_faults() {
     let seeds = seeds_to_run();
-    let watchdog = watchdog();
+    let watchdog = watchdog("readiness_faults", "SOCK_FAULT_SEED", HANG);
     let start = Instant::now();
     let mut total = Injected::default();
     for &seed in &seeds {
@@ -73,31 +71,6 @@ fn seeds_to_run() -> Vec<u64> {
         Some((a, b)) => (number(a)..number(b)).collect(),
         None => (0..number(&seeds)).collect(),
     }
-}
-
-/// A thread that aborts the process when no new seed starts within [`HANG`].
-fn watchdog() -> mpsc::Sender<u64> {
-    let (tx, rx) = mpsc::channel::<u64>();
-    std::thread::spawn(move || {
-        let mut current = None;
-        loop {
-            match rx.recv_timeout(HANG) {
-                Ok(seed) => current = Some(seed),
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    // Straight to stderr: the test harness's capture dies with the abort.
-                    let seed = current.map_or("?".to_owned(), |s: u64| s.to_string());
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "readiness_faults: seed {seed} hung for {HANG:?} (a frozen loop?); \
-                         replay with SOCK_FAULT_SEED={seed}"
-                    );
-                    std::process::abort();
-                }
-            }
-        }
-    });
-    tx
 }
 
 /// Runs the scenario of `seed` on a fresh loop with faults installed; returns what was

@@ -10,22 +10,10 @@ use std::time::{Duration, Instant};
 
 use sock::sim::{Host, Link, Sim, World};
 use sock::{ErrorKind, Expires, Family, Shutdown};
+use sock_tests::sim::{ip, two_hosts};
 
 /// A generous bound that only catches a hang, never a slow machine.
 const HANG: Duration = Duration::from_secs(30);
-
-/// An IPv4 address from text.
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("a literal address")
-}
-
-/// A simulation of `seed` (or `SOCK_SEED`) with hosts `a` (10.0.0.1) and `b` (10.0.0.2).
-fn two_hosts(seed: u64) -> (Sim, Host, Host) {
-    let sim = Sim::new(World::from_env_or(seed));
-    let a = sim.add_host("a", &[ip("10.0.0.1")]);
-    let b = sim.add_host("b", &[ip("10.0.0.2")]);
-    (sim, a, b)
-}
 
 /// Spawns on `host` a TCP echo server on `addr:port` serving `conns` connections, each
 /// until the client's end of stream.

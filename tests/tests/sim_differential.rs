@@ -24,12 +24,12 @@
 //! Every world's seed comes from `SOCK_SEED` when set.
 
 use std::cell::Cell;
-use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
 use sock::sim::{HostId, Sim, World};
 use sock::{ErrorKind, Expires, Family, Shutdown, Tcp};
+use sock_tests::sim::ip;
 
 /// The deadline of a connect that must time out (real time on the real side).
 const CONNECT_WAIT: Duration = Duration::from_millis(700);
@@ -90,11 +90,6 @@ fn same<T: PartialEq + std::fmt::Debug>(seed: u64, scenario: impl AsyncFn(&Env<'
     let (real, simulated) = on_both(seed, scenario);
     assert_eq!(real, simulated, "real loopback vs simulation");
     real
-}
-
-/// An address from text.
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("a literal address")
 }
 
 /// A listener on 127.0.0.1 with `backlog`, filled by connects until one gets no answer

@@ -6,12 +6,12 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
 use sock::sim::{Explorer, SCHEDULE_ENV, Schedule, Sim, World};
 use sock::{Expires, Family, Shutdown};
+use sock_tests::sim::ip;
 
 /// The server host's address.
 const SERVER: &str = "10.0.0.3";
@@ -21,11 +21,6 @@ const PORT: u16 = 9;
 const DEADLINE: Duration = Duration::from_secs(10);
 /// Set in a child process of this binary: run the replay child's body.
 const CHILD_ENV: &str = "SOCK_SIM_EXPLORE_CHILD";
-
-/// An IPv4 address from text.
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("a literal address")
-}
 
 /// What one run of the three-message scenario saw.
 #[derive(Debug)]

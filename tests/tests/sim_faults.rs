@@ -4,17 +4,13 @@
 //! Virtual times are asserted exactly (they are the model's, not the machine's); every
 //! world takes its seed from `SOCK_SEED` when set, so a failure's printed seed replays.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use sock::sim::{ClockSkew, Fault, HostId, Sim, Swarm, World};
 use sock::{ErrorKind, Expires, Family};
-
-/// An address from text.
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("a literal address")
-}
+use sock_tests::sim::ip;
 
 /// A socket address from text.
 fn sa(s: &str) -> SocketAddr {

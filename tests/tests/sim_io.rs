@@ -7,30 +7,17 @@
 //! so a failure's printed seed replays it.
 
 use std::future::poll_fn;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use sock::io::RecvFlags;
-use sock::sim::{Host, Sim, World};
+use sock::sim::Host;
 use sock::{ErrorKind, Expires, Family, Shutdown, Tcp};
+use sock_tests::sim::{ip, two_hosts};
 
 /// How long a wait may take before the test calls it a hang (virtual time).
 const HANG: Duration = Duration::from_secs(30);
-
-/// An IPv4 address from text.
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("a literal address")
-}
-
-/// A simulation of `seed` (or `SOCK_SEED`) with hosts `a` (10.0.0.1) and `b` (10.0.0.2).
-fn two_hosts(seed: u64) -> (Sim, Host, Host) {
-    let sim = Sim::new(World::from_env_or(seed));
-    let a = sim.add_host("a", &[ip("10.0.0.1")]);
-    let b = sim.add_host("b", &[ip("10.0.0.2")]);
-    (sim, a, b)
-}
 
 /// A listener on `host` at 10.0.0.2:`port`.
 fn listener(host: &Host, port: u16) -> Tcp {

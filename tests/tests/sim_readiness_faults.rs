@@ -16,14 +16,14 @@
 //! Same seed, same run: with the faults on, two runs of a seed end with one event-log
 //! hash and the same injections. Swarm mode switches the faults on in some runs.
 
-use std::io::Write;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sock::sim::{Host, ReadinessFaultCounts, ReadinessFaults, Sim, World};
 use sock::{ErrorKind, Expires, Family, Udp};
 use sock_tests::PATIENCE;
-use sock_tests::echo_checks::{Rng, echo_client, echo_server, expect_timeout, pattern, short};
+use sock_tests::echo_checks::{
+    Rng, echo_client, echo_server, expect_timeout, pattern, short, watchdog,
+};
 
 /// Seeds run by default.
 const SEEDS: u64 = 500;
@@ -43,7 +43,7 @@ fn every_operation_completes_or_parks_under_seeded_readiness_faults() {
         Ok(s) => vec![s.parse().expect("SOCK_SEED: a number")],
         Err(_) => (0..SEEDS).collect(),
     };
-    let watchdog = watchdog();
+    let watchdog = watchdog("sim_readiness_faults", "SOCK_SEED", HANG);
     let start = Instant::now();
     let mut total = ReadinessFaultCounts::default();
     for &seed in &seeds {
@@ -125,30 +125,6 @@ fn swarm_mode_switches_readiness_faults_on_in_some_runs() {
         }
     }
     assert!((1..64).contains(&on), "on in {on} of 64 swarm runs");
-}
-
-/// A thread that aborts the process when no new seed starts within [`HANG`].
-fn watchdog() -> mpsc::Sender<u64> {
-    let (tx, rx) = mpsc::channel::<u64>();
-    std::thread::spawn(move || {
-        let mut current = None;
-        loop {
-            match rx.recv_timeout(HANG) {
-                Ok(seed) => current = Some(seed),
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let seed = current.map_or("?".to_owned(), |s: u64| s.to_string());
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "sim_readiness_faults: seed {seed} hung for {HANG:?}; \
-                         replay with SOCK_SEED={seed}"
-                    );
-                    std::process::abort();
-                }
-            }
-        }
-    });
-    tx
 }
 
 /// Runs `seed`'s scenario with its fault rates; what was injected and the log's hash.

@@ -2,23 +2,18 @@
 //! seed and event index (`SOCK_SEED=…`, `event N`); a second process given that seed
 //! fails at the same index with the same event-log hash and the same last events.
 
-use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::time::Duration;
 
 use sock::sim::{Link, Sim, World};
 use sock::{Expires, Family};
+use sock_tests::sim::ip;
 
 /// Set in a child process of this binary: run the planted failure.
 const CHILD_ENV: &str = "SOCK_SIM_REPLAY_CHILD";
 /// Datagrams the client sends.
 const SENT: u8 = 40;
-
-/// An IPv4 address from text.
-fn ip(s: &str) -> IpAddr {
-    s.parse().expect("a literal address")
-}
 
 /// Host a sends numbered datagrams over a jittered, lossy link to host b, which panics
 /// (the planted failure) at the first gap of two or more lost datagrams — where that is
