@@ -26,8 +26,10 @@ use std::fmt::Write as _;
 
 use super::{SocketId, World};
 
-/// Probabilities of the readiness faults of a world; see the module docs and
-/// [`World::set_readiness_faults`].
+/// Probabilities of the readiness faults of a world ([`World::set_readiness_faults`]):
+/// wake-ups that lie (spurious or late, never lost), drawn from the world's seed, each
+/// one written to the event log. A simulated operation woken for nothing asks the
+/// world again and parks again.
 ///
 /// # Examples
 ///
@@ -99,7 +101,7 @@ impl ReadinessFaults {
 
 impl World {
     /// Turns readiness faults on with `faults` (off by default), or off with `None`:
-    /// see the [module docs](self) of what they inject. The probabilities are clamped
+    /// see [`ReadinessFaults`] for what they inject. The probabilities are clamped
     /// to 0..=1 and `max_defer` to at least 1.
     ///
     /// # Examples
