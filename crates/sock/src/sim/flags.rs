@@ -45,10 +45,7 @@ impl SimSocket {
             }
             false => buf,
         };
-        self.world(|w, _| match peek {
-            true => Ok(w.tcp_peek(id, into)?),
-            false => Ok(w.tcp_recv(id, into)?),
-        })
+        self.world(|w, _| Ok(w.stream_recv(id, into, peek)?))
     }
 
     /// One poll of a datagram receive with `flags` (`PEEK`, `TRUNC`), with its source.
@@ -77,6 +74,9 @@ impl SimSocket {
         peek: bool,
         trunc: bool,
     ) -> Result<(usize, SockAddr)> {
+        if self.is_unix() {
+            return self.unix_recv_from(buf, peek, trunc);
+        }
         let state = *self.state.borrow();
         let (id, peer) = match state {
             State::Udp(id, peer) => (id, peer),

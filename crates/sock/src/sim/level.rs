@@ -29,13 +29,13 @@ impl SimSocket {
             return Ok(0);
         }
         let id = self.tcp_id()?;
-        self.world(|w, _| Ok(w.tcp_recv(id, buf)?))
+        self.world(|w, _| Ok(w.stream_recv(id, buf, false)?))
     }
 
     /// One try of a stream send, without waiting.
     pub(crate) fn try_send_stream(&self, buf: &[u8]) -> Result<usize> {
         let id = self.tcp_id()?;
-        self.world(|w, _| Ok(w.tcp_send(id, buf)?))
+        self.world(|w, _| Ok(w.stream_send(id, buf)?))
     }
 
     /// One try of a receive of either kind (a stream's bytes, or the next datagram).

@@ -122,7 +122,7 @@
 //!   resolves by accident (`localhost` neither). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
+//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
@@ -157,6 +157,19 @@
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
+//! - Unix-domain sockets (`unix.rs`; `sock::tcp`/`sock::udp` with `Family::UNIX`, hooked
+//!   in `unix_socket.rs`): a namespace of socket paths per host (a path bound on one
+//!   host is not seen on another; [`World::unix_unlink`] removes one), streams (listen
+//!   with `backlog + 1` waiting connections and connects that wait for room, accept,
+//!   send/receive buffers with flow control, `shutdown` both ways, EOF, reset on close
+//!   with unread bytes) and datagrams (bind, `send_to` a path, connected `send`/`recv`,
+//!   truncation, a bounded queue whose senders wait), with no latency or fault (they are
+//!   local). Checked against real unix sockets by `tests/tests/sim_unix.rs` (echo, EOF
+//!   after shutdown, reset, missing path, path in use until unlinked, datagram
+//!   truncation) plus per-host namespaces in simulation. Known differences: buffers
+//!   count payload bytes, not the kernel's per-packet overhead ([`UNIX_STREAM_BUFFER`],
+//!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `Other` with an
+//!   io `NotFound` source but no raw OS error; a crash keeps the host's paths.
 //! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
 //!   reset on close with unread data, half-close, full backlog, full send buffer,
@@ -196,7 +209,7 @@
 //!
 //! # What the backend still needs
 //!
-//! - The shared-poller mode and `spawn_loops` on the simulation; unix sockets; socket
+//! - The shared-poller mode and `spawn_loops` on the simulation; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
@@ -219,7 +232,7 @@
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
-//!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
+//!   `socketpair`, abstract names and descriptor passing, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
 //!   the model (the socket keeps it), socket options.
 //! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
 //!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
@@ -238,6 +251,7 @@ mod swarm;
 mod tcp;
 mod timers;
 mod udp;
+mod unix;
 mod world;
 
 #[cfg(test)]
@@ -255,6 +269,7 @@ pub use rng::Rng;
 pub use spurious::{ReadinessFaultCounts, ReadinessFaults};
 pub use swarm::Swarm;
 pub use udp::MAX_DATAGRAM;
+pub use unix::{MAX_UNIX_DATAGRAM, UNIX_DGRAM_QUEUE, UNIX_STREAM_BUFFER};
 pub use world::World;
 
 /// A host of a [`World`], in the order added.

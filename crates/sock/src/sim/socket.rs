@@ -49,6 +49,8 @@ mod flags;
 mod level;
 #[path = "opts.rs"]
 mod opts;
+#[path = "unix_socket.rs"]
+mod unix_socket;
 
 /// A socket of a simulated host.
 pub(crate) struct SimSocket {
@@ -112,16 +114,13 @@ pub(crate) fn guard(what: &str) {
 ///
 /// # Panics
 ///
-/// For unix-domain and raw sockets: not simulated yet.
+/// For raw sockets: not simulated yet.
 pub(crate) fn open(
     ctx: HostCtx,
     family: Family,
     socktype: SocketType,
     protocol: Protocol,
 ) -> Result<Rc<Core>> {
-    if family == Family::UNIX {
-        guard("a unix-domain socket");
-    }
     let tcp = match socktype {
         SocketType::STREAM => true,
         SocketType::DGRAM => false,
@@ -138,9 +137,9 @@ pub(crate) fn open(
 /// The addresses of a lookup on a simulated loop, answered at once (for calls that do
 /// not wait: the resolver's latency is skipped); `None` on any other loop. Numeric
 /// hosts, `"*"` (the unspecified address), and names through the world's records
-/// (`dns.rs`); numeric ports only.
+/// (`dns.rs`); numeric ports only. Unix paths are the OS path's (no lookup).
 pub(crate) fn lookup_now(host: &str, port: &Port, hints: &Hints) -> Option<Result<Vec<SockAddr>>> {
-    let ctx = current_host()?;
+    let ctx = current_host().filter(|_| hints.family != Family::UNIX)?;
     let port = match checked_port(port, hints) {
         Ok(port) => port,
         Err(e) => return Some(Err(e)),
@@ -156,12 +155,13 @@ pub(crate) fn lookup_now(host: &str, port: &Port, hints: &Hints) -> Option<Resul
 /// The addresses of a lookup on a simulated loop, after the resolver's virtual time
 /// (latency, or the timeout of a name that never answers); `None` on any other loop.
 /// The future is `Send` (it holds the query, not the simulation) like the OS lookup's.
+/// Unix paths are the OS path's (no lookup).
 pub(crate) fn lookup(
     host: &str,
     port: &Port,
     hints: &Hints,
 ) -> Option<impl Future<Output = Result<Vec<SockAddr>>> + Send + use<>> {
-    let ctx = current_host()?;
+    let ctx = current_host().filter(|_| hints.family != Family::UNIX)?;
     let (family, host) = (hints.family, host.to_string());
     let start = checked_port(port, hints).and_then(|port| match literal(&host, family) {
         Some(ip) => Ok(Err(of_family(&host, &[ip], port, family))),
@@ -179,10 +179,7 @@ pub(crate) fn lookup(
 }
 
 /// The port of a simulated lookup: a number (service names are not simulated).
-fn checked_port(port: &Port, hints: &Hints) -> Result<u16> {
-    if hints.family == Family::UNIX {
-        guard("a unix-domain address");
-    }
+fn checked_port(port: &Port, _hints: &Hints) -> Result<u16> {
     port.number().ok_or_else(|| {
         let what = "sock::sim: service names are not simulated; give a port number";
         Error::new(ErrorKind::InvalidInput, what)
@@ -354,6 +351,9 @@ impl SimSocket {
     /// `bind`: a UDP socket enters the world now; a TCP one keeps the address for
     /// `listen`.
     pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_bind(addr);
+        }
         let addr = inet(addr)?;
         if !matches!(*self.state.borrow(), State::Fresh(None)) {
             return Err(Error::new(ErrorKind::InvalidInput, "already bound"));
@@ -371,6 +371,9 @@ impl SimSocket {
 
     /// The local address (the unspecified one, port 0, before a bind).
     pub(crate) fn local_addr(&self, family: Family) -> Result<SockAddr> {
+        if self.is_unix() {
+            return self.unix_local_addr();
+        }
         let state = *self.state.borrow();
         let addr = match state {
             State::Fresh(bound) => bound.unwrap_or_else(|| unspecified(family)),
@@ -386,6 +389,9 @@ impl SimSocket {
 
     /// The connected peer's address.
     pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
+        if self.is_unix() {
+            return self.unix_peer_addr();
+        }
         let state = *self.state.borrow();
         let peer = match state {
             State::Tcp(id) => self.world(|w, _| Ok(w.tcp_peer_addr(id)))?,
@@ -399,6 +405,9 @@ impl SimSocket {
     /// `listen`: binds first with `bind` unless bound, then listens with `backlog`
     /// (clamped to 1..=4096, as Linux clamps to `somaxconn`).
     pub(crate) fn listen(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_listen(backlog, bind);
+        }
         if matches!(*self.state.borrow(), State::Fresh(None)) {
             if crate::sys::LISTEN_REUSEADDR {
                 // As the OS path does before its bind (read back by `getopt`).
@@ -424,11 +433,12 @@ impl SimSocket {
         cx: &mut Context<'_>,
         family: Family,
     ) -> Poll<Result<Rc<Core>>> {
-        let (id, _peer) = std::task::ready!(self.poll_op(cx, Direction::Read, |s| {
+        let id = std::task::ready!(self.poll_op(cx, Direction::Read, |s| {
             let listener = s.tcp_id()?;
-            s.world(|w, _| Ok(w.tcp_accept(listener)?))
+            s.world(|w, _| Ok(w.stream_accept(listener)?))
         }))?;
-        let sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        let mut sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        sock.family = self.family;
         sock.inherit_options(self)?;
         let core = Core::simulated(sock, family, SocketType::STREAM, Protocol::TCP);
         core.set_connected();
@@ -443,7 +453,7 @@ impl SimSocket {
             poll_fn(|cx| {
                 self.poll_op(cx, Direction::Write, |s| {
                     let id = s.tcp_id()?;
-                    match s.world(|w, _| Ok(w.tcp_connect_result(id)))? {
+                    match s.world(|w, _| Ok(w.stream_connect_result(id)))? {
                         None => Err(ErrorKind::WouldBlock.into()),
                         Some(r) => Ok(r?),
                     }
@@ -455,6 +465,9 @@ impl SimSocket {
 
     /// Starts a TCP connect to `addr` (from an ephemeral port).
     fn start_connect(&self, addr: &SockAddr) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_start_connect(addr);
+        }
         let remote = inet(addr)?;
         match *self.state.borrow() {
             State::Fresh(_) => {}
@@ -470,7 +483,7 @@ impl SimSocket {
     pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         self.poll_op(cx, Direction::Write, |s| {
             let id = s.tcp_id()?;
-            s.world(|w, _| Ok(w.tcp_send(id, buf)?))
+            s.world(|w, _| Ok(w.stream_send(id, buf)?))
         })
     }
 
@@ -481,7 +494,7 @@ impl SimSocket {
         }
         self.poll_op(cx, Direction::Read, |s| {
             let id = s.tcp_id()?;
-            s.world(|w, _| Ok(w.tcp_recv(id, buf)?))
+            s.world(|w, _| Ok(w.stream_recv(id, buf, false)?))
         })
     }
 
@@ -514,6 +527,9 @@ impl SimSocket {
     /// `shutdown`: `Write` sends a FIN after the buffered bytes; `Read` makes later
     /// reads return 0.
     pub(crate) fn shutdown(&self, how: std::net::Shutdown) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_shutdown(how);
+        }
         let id = self.tcp_id()?;
         if how != std::net::Shutdown::Write {
             self.read_shut.set(true);
@@ -527,6 +543,9 @@ impl SimSocket {
     /// `connect` of a UDP socket: binds to an ephemeral port if unbound, and keeps
     /// `addr` as the peer (sends go there, receives take only its datagrams).
     pub(crate) fn udp_connect(&self, addr: &SockAddr) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_connect_dgram(addr);
+        }
         let peer = inet(addr)?;
         let id = self.udp_id(peer.ip())?;
         *self.state.borrow_mut() = State::Udp(id, Some(peer));
@@ -535,6 +554,9 @@ impl SimSocket {
 
     /// Dissolves a UDP socket's association (`connect("*", 0)`).
     pub(crate) fn udp_dissolve(&self) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_dissolve();
+        }
         let mut state = self.state.borrow_mut();
         if let State::Udp(id, _) = *state {
             *state = State::Udp(id, None);
@@ -555,6 +577,9 @@ impl SimSocket {
 
     /// One datagram to the connected peer.
     pub(crate) fn udp_send(&self, buf: &[u8]) -> Result<usize> {
+        if self.is_unix() {
+            return self.unix_send_to(buf, None);
+        }
         let (id, peer) = match *self.state.borrow() {
             State::Udp(id, Some(peer)) => (id, peer),
             _ => return Err(ErrorKind::NotConnected.into()),
@@ -564,6 +589,9 @@ impl SimSocket {
 
     /// One datagram to `to`.
     pub(crate) fn udp_send_to(&self, buf: &[u8], to: &SockAddr) -> Result<usize> {
+        if self.is_unix() {
+            return self.unix_send_to(buf, Some(to));
+        }
         let to = inet(to)?;
         let id = self.udp_id(to.ip())?;
         self.world(|w, _| Ok(w.udp_send_to(id, buf, to)?))
@@ -573,6 +601,9 @@ impl SimSocket {
     /// source; a datagram longer than `buf` is `MessageTooLong` with `buf.len()` bytes
     /// transferred.
     pub(crate) fn udp_recv_from(&self, buf: &mut [u8]) -> Result<(usize, SockAddr)> {
+        if self.is_unix() {
+            return self.unix_recv_from(buf, false, false);
+        }
         let state = *self.state.borrow();
         let (id, peer) = match state {
             State::Udp(id, peer) => (id, peer),
