@@ -347,6 +347,43 @@ fn binding_a_taken_port_is_address_in_use() {
     );
 }
 
+/// A TCP `bind` before `connect`: the port is chosen (and held) at the bind, the
+/// connect uses it (the server sees it as the peer's), and a second bind of it, or of a
+/// port bound but not connected, is `AddressInUse`.
+async fn bind_before_connect(_env: &Env<'_>) -> (bool, bool, ErrorKind, ErrorKind) {
+    let (l, port) = listener("127.0.0.1", Family::INET);
+    let c = sock::tcp(Family::INET).expect("a socket");
+    c.bind("127.0.0.1", 0).expect("bind");
+    let bound = c.local_addr().expect("bound").port();
+    let connect = c
+        .connect("127.0.0.1", port)
+        .timeout(Duration::from_secs(10));
+    connect.await.expect("connect");
+    let s = l.accept().timeout(Duration::from_secs(10)).await;
+    let peer = s.expect("accept").remote_addr().expect("a peer").port();
+    let kept = c.local_addr().expect("connected").port() == bound;
+    let again = sock::tcp(Family::INET).expect("a socket");
+    let connected_port = again.bind("127.0.0.1", bound).expect_err("taken").kind();
+    let idle = sock::tcp(Family::INET).expect("a socket");
+    idle.bind("127.0.0.1", 0).expect("bind");
+    let idle_port = idle.local_addr().expect("bound").port();
+    let other = sock::tcp(Family::INET).expect("a socket");
+    let bound_port = other.bind("127.0.0.1", idle_port).expect_err("held").kind();
+    (
+        bound != 0 && peer == bound,
+        kept,
+        connected_port,
+        bound_port,
+    )
+}
+
+#[test]
+fn a_bind_before_connect_gives_the_connect_its_port() {
+    let outcome = same(13, bind_before_connect);
+    let in_use = ErrorKind::AddressInUse;
+    assert_eq!(outcome, (true, true, in_use, in_use));
+}
+
 /// Connects until the ephemeral ports of a four-port range run out: how many connected
 /// and the error after. Simulation only (see the module docs).
 async fn port_exhaustion(env: &Env<'_>) -> (usize, ErrorKind) {

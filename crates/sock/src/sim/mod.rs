@@ -173,11 +173,11 @@
 //! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
 //!   reset on close with unread data, half-close, full backlog, full send buffer,
-//!   oversized datagram, address in use, descriptor limit). Known differences, tested
+//!   oversized datagram, address in use, a `bind` before `connect` — the port chosen
+//!   and held at the bind, the connect using it —, descriptor limit). Known differences, tested
 //!   there: a listener admits exactly `backlog` connections (Linux `backlog + 1`);
 //!   a socket takes its descriptor when it enters the world (`listen`, `connect`, a
-//!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`; a
-//!   TCP port bound but not listening is not held (Linux refuses a second bind);
+//!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`;
 //!   ephemeral-port exhaustion is checked in simulation only.
 //! - World-level faults (`faults.rs`): [`World::clog`] / [`World::clog_host`] delay (never
 //!   drop) traffic until a virtual time; [`World::set_clock_skew`] gives a host's loop
@@ -211,8 +211,7 @@
 //!
 //! - The shared-poller mode and `spawn_loops` on the simulation; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
-//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
-//!   ephemeral port; a bind is applied at `listen`).
+//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets.
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but

@@ -15,10 +15,11 @@
 //! the OS (a socket of the shared-poller mode, an adopted OS socket, `sock::addr::resolve`)
 //! panic instead.
 //!
-//! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
-//! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
-//! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent. The poll-level and `try_` calls are
+//! A TCP `bind` holds its port in the world at once (an ephemeral one for port 0, as
+//! Linux chooses it at the bind) and hands it to the `listen` or `connect` that
+//! follows. Differences from the OS path, beside those of the model (`tcp.rs`,
+//! `udp.rs`, `unix.rs`): `shutdown(Read)` is kept by the socket (later reads return 0),
+//! not sent. The poll-level and `try_` calls are
 //! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`, the
 //! datagram batches in `batch.rs`.
 
@@ -68,12 +69,15 @@ pub(crate) struct SimSocket {
     read_shut: Cell<bool>,
     /// The options set on it, by their OS-table names (`opts.rs`).
     opts: RefCell<Vec<(&'static str, crate::opt::OptValue)>>,
+    /// The world's key of the TCP port a `bind` holds until `listen` or `connect`.
+    reserved: Cell<Option<SocketId>>,
 }
 
 /// Where a simulated socket is.
 #[derive(Clone, Copy, Debug)]
 enum State {
-    /// Not in the world yet; `bind` chose this address (taken at `listen` for TCP).
+    /// Not in the world yet; the address `bind` gave it (a TCP one holds its port
+    /// through `SimSocket::reserved`).
     Fresh(Option<SocketAddr>),
     /// A TCP listener, connecting socket or connection.
     Tcp(SocketId),
@@ -264,6 +268,7 @@ impl SimSocket {
             state: RefCell::new(state),
             read_shut: Cell::new(false),
             opts: RefCell::new(Vec::new()),
+            reserved: Cell::new(None),
         }
     }
 
@@ -339,6 +344,7 @@ impl SimSocket {
 
     /// Closes the socket in the world and wakes the tasks parked on it.
     pub(crate) fn close(&self) {
+        self.release_port();
         let Some(id) = self.id() else { return };
         *self.state.borrow_mut() = State::Fresh(None); // a second close is a no-op
         let Some(shared) = self.shared.upgrade() else {
@@ -348,8 +354,8 @@ impl SimSocket {
         shared.wake_socket(id);
     }
 
-    /// `bind`: a UDP socket enters the world now; a TCP one keeps the address for
-    /// `listen`.
+    /// `bind`: a UDP socket enters the world now; a TCP one holds its port (an
+    /// ephemeral one for port 0) until `listen` or `connect` takes it.
     pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
         if self.is_unix() {
             return self.unix_bind(addr);
@@ -359,9 +365,9 @@ impl SimSocket {
             return Err(Error::new(ErrorKind::InvalidInput, "already bound"));
         }
         if self.tcp {
-            let check = |w: &mut World, host| w.check_tcp_bind(host, addr).map_err(Error::from);
-            self.world(check)?;
-            *self.state.borrow_mut() = State::Fresh(Some(addr));
+            let (bound, key) = self.world(|w, host| Ok(w.tcp_reserve(host, addr)?))?;
+            *self.state.borrow_mut() = State::Fresh(Some(bound));
+            self.reserved.set(Some(key));
             return Ok(());
         }
         let id = self.world(|w, host| Ok(w.udp_bind(host, addr)?))?;
@@ -422,7 +428,9 @@ impl SimSocket {
             ));
         };
         let backlog = backlog.clamp(1, 4096) as usize;
-        let id = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?))?;
+        self.release_port();
+        let listen = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?));
+        let id = listen.inspect_err(|_| self.hold_port(addr))?;
         *self.state.borrow_mut() = State::Tcp(id);
         self.apply_buffers()
     }
@@ -463,20 +471,52 @@ impl SimSocket {
         }
     }
 
-    /// Starts a TCP connect to `addr` (from an ephemeral port).
+    /// Starts a TCP connect to `addr`: from the bound address, else from an
+    /// ephemeral port.
     fn start_connect(&self, addr: &SockAddr) -> Result<()> {
         if self.is_unix() {
             return self.unix_start_connect(addr);
         }
         let remote = inet(addr)?;
-        match *self.state.borrow() {
-            State::Fresh(_) => {}
+        let bound = match *self.state.borrow() {
+            State::Fresh(bound) => bound,
             State::Tcp(_) => return Err(ErrorKind::InProgress.into()),
             State::Udp(..) => return Err(ErrorKind::InvalidInput.into()),
-        }
-        let id = self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?;
+        };
+        let id = match bound {
+            None => self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?,
+            Some(local) => self.connect_from(local, remote)?,
+        };
         *self.state.borrow_mut() = State::Tcp(id);
         self.apply_buffers()
+    }
+
+    /// Starts a TCP connect from the bound `local` address, handing its held port to
+    /// the connection (held again if the connect cannot start).
+    fn connect_from(&self, local: SocketAddr, remote: SocketAddr) -> Result<SocketId> {
+        self.release_port();
+        let connect = self.world(|w, host| Ok(w.tcp_connect_from(host, local, remote)?));
+        connect.inspect_err(|_| self.hold_port(local))
+    }
+
+    /// Gives back the TCP port a `bind` holds, if any.
+    fn release_port(&self) {
+        let (Some(key), State::Fresh(Some(addr))) = (self.reserved.take(), *self.state.borrow())
+        else {
+            return;
+        };
+        let _ = self.world(|w, host| {
+            w.tcp_release(host, addr.port(), key);
+            Ok(())
+        });
+    }
+
+    /// Holds `addr`'s TCP port again after a `listen` or `connect` that did not take
+    /// it (best effort: another socket may have taken it meanwhile).
+    fn hold_port(&self, addr: SocketAddr) {
+        if let Ok((_, key)) = self.world(|w, host| Ok(w.tcp_reserve(host, addr)?)) {
+            self.reserved.set(Some(key));
+        }
     }
 
     /// One try of a stream send.

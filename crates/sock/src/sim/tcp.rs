@@ -186,8 +186,49 @@ impl World {
     /// # Ok::<(), sock::ErrorKind>(())
     /// ```
     pub fn tcp_connect(&mut self, host: HostId, remote: SocketAddr) -> Result<SocketId, ErrorKind> {
-        let ip = self.source_ip(host, remote.ip());
-        let local = self.bind_tcp(host, SocketAddr::new(ip, 0))?;
+        let unspecified = SocketAddr::new(self.source_ip(host, remote.ip()), 0);
+        self.tcp_connect_from(host, unspecified, remote)
+    }
+
+    /// Starts connecting from `host`'s `local` address (a `bind` before `connect`; port
+    /// 0: an ephemeral one; the unspecified address: the source address toward
+    /// `remote`) to `remote`, as [`World::tcp_connect`].
+    ///
+    /// # Errors
+    ///
+    /// `AddressInUse` when `local`'s port is taken; `AddressNotAvailable` for an
+    /// address not of this host or when no ephemeral port is free; `TooManyOpenFiles`
+    /// at the host's limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// let listener = world.tcp_listen(b, server, 8)?;
+    /// let from = SocketAddr::from(([10, 0, 0, 1], 4000));
+    /// let c = world.tcp_connect_from(a, from, server)?;
+    /// world.run_until_idle();
+    /// assert_eq!(world.tcp_accept(listener)?.1, from);
+    /// assert_eq!(world.tcp_connect_from(a, from, server), Err(sock::ErrorKind::AddressInUse));
+    /// # let _ = c;
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
+    pub fn tcp_connect_from(
+        &mut self,
+        host: HostId,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<SocketId, ErrorKind> {
+        let local = match local.ip().is_unspecified() {
+            true => SocketAddr::new(self.source_ip(host, remote.ip()), local.port()),
+            false => local,
+        };
+        let local = self.bind_tcp(host, local)?;
         self.open_fd(host)?;
         let id = self.add_tcp(host, local, State::Connecting { attempt: 0 });
         self.tcp_mut(id).expect("just added").target = Some(remote);
@@ -765,16 +806,28 @@ impl World {
         Ok(SocketAddr::new(addr.ip(), port))
     }
 
-    /// Whether a TCP socket of `host` may bind `addr` now: one of the host's addresses
-    /// and a port no TCP socket holds (`AddressInUse` at `bind`, as Linux says it, and
-    /// not only at `listen`). A port bound but not yet listening is not held.
-    pub(crate) fn check_tcp_bind(&self, host: HostId, addr: SocketAddr) -> Result<(), ErrorKind> {
-        self.check_local(host, addr)?;
-        let taken = addr.port() != 0 && self.hosts[host.0].tcp_ports.contains_key(&addr.port());
-        if taken {
-            return Err(ErrorKind::AddressInUse);
+    /// Holds a TCP port of `host` for a socket bound but not yet listening or
+    /// connecting (as Linux's `bind` does): `addr`'s, or an ephemeral one for port 0.
+    /// The bound address and the key that [`World::tcp_release`] takes; a SYN to it is
+    /// refused.
+    pub(crate) fn tcp_reserve(
+        &mut self,
+        host: HostId,
+        addr: SocketAddr,
+    ) -> Result<(SocketAddr, SocketId), ErrorKind> {
+        let bound = self.bind_tcp(host, addr)?;
+        let key = self.new_socket_id();
+        self.hosts[host.0].tcp_ports.insert(bound.port(), key);
+        self.record(host, format!("tcp bind {bound} -> {key:?}"));
+        Ok((bound, key))
+    }
+
+    /// Gives back a port held by [`World::tcp_reserve`] (a no-op once it is not).
+    pub(crate) fn tcp_release(&mut self, host: HostId, port: u16, key: SocketId) {
+        let ports = &mut self.hosts[host.0].tcp_ports;
+        if ports.get(&port) == Some(&key) {
+            ports.remove(&port);
         }
-        Ok(())
     }
 
     /// Adds a socket in `state` holding `local`'s port when it is not an accepted one.
