@@ -384,6 +384,59 @@ fn a_bind_before_connect_gives_the_connect_its_port() {
     assert_eq!(outcome, (true, true, in_use, in_use));
 }
 
+/// Reads until `c` gives bytes (a `shutdown(Read)` socket reads 0 while nothing is
+/// queued), sleeping 1 ms between tries, at most 5,000 tries: the bytes.
+async fn recv_some(c: &Tcp) -> Vec<u8> {
+    let mut buf = [0u8; 64];
+    for _ in 0..5_000 {
+        let n = c.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+        match n.expect("recv") {
+            0 => sock::sleep(Duration::from_millis(1)).await,
+            n => return buf[..n].to_vec(),
+        }
+    }
+    panic!("no bytes after 5,000 tries");
+}
+
+/// `shutdown(Read)` on TCP, as Linux does it on loopback: bytes queued before are
+/// read, then 0 while nothing is queued; bytes the peer sends afterwards are still
+/// delivered and read; the socket can still send.
+async fn shutdown_read(_env: &Env<'_>) -> (Vec<u8>, usize, bool, Vec<u8>, Vec<u8>) {
+    let (c, s) = pair("127.0.0.1", Family::INET).await;
+    s.send(b"before").await.expect("send");
+    c.readable()
+        .timeout(Duration::from_secs(10))
+        .await
+        .expect("arrives");
+    c.shutdown(Shutdown::Read).expect("shutdown");
+    let before = recv_some(&c).await;
+    let mut buf = [0u8; 8];
+    let empty = c.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+    let readable = c.readable().timeout(Duration::from_secs(10)).await.is_ok();
+    s.send(b"after").await.expect("the peer's send still works");
+    let after = recv_some(&c).await;
+    c.send(b"reply").await.expect("sending still works");
+    let mut reply = vec![0u8; 5];
+    s.recvn(&mut reply)
+        .timeout(Duration::from_secs(10))
+        .await
+        .expect("the reply");
+    (before, empty.expect("EOF"), readable, after, reply)
+}
+
+#[test]
+fn shutdown_read_reads_eof_while_empty_and_later_bytes_still_arrive() {
+    let outcome = same(14, shutdown_read);
+    let expected = (
+        b"before".to_vec(),
+        0,
+        true,
+        b"after".to_vec(),
+        b"reply".to_vec(),
+    );
+    assert_eq!(outcome, expected);
+}
+
 /// Connects until the ephemeral ports of a four-port range run out: how many connected
 /// and the error after. Simulation only (see the module docs).
 async fn port_exhaustion(env: &Env<'_>) -> (usize, ErrorKind) {

@@ -16,16 +16,13 @@ use crate::recv_flags::RecvFlags;
 
 impl SimSocket {
     /// One poll of a stream receive with `flags` (`PEEK`, `TRUNC`): parks on
-    /// `WouldBlock`; 0 at EOF or after `shutdown(Read)`.
+    /// `WouldBlock`; 0 at EOF, or with nothing queued after `shutdown(Read)`.
     pub(crate) fn poll_recv_flags(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
         flags: RecvFlags,
     ) -> Poll<Result<usize>> {
-        if self.read_shut.get() {
-            return Poll::Ready(Ok(0));
-        }
         let (peek, trunc) = (
             flags.contains(RecvFlags::PEEK),
             flags.contains(RecvFlags::TRUNC),

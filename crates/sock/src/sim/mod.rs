@@ -152,7 +152,10 @@
 //!   and retransmits), handshake, `ConnectionRefused`, `Timeout` after the SYN
 //!   retries, accept, send/receive buffers with flow control, half-close, FIN vs RST
 //!   (close with unread data resets the peer), ephemeral-port exhaustion,
-//!   per-connection reset and stall faults.
+//!   per-connection reset and stall faults; a `bind` before `connect` holds its port
+//!   and the connect uses it; `shutdown(Read)` as Linux does it on loopback (nothing
+//!   sent; an empty buffer reads 0 and the socket stays readable; bytes queued
+//!   before, and bytes the peer sends afterwards, are still read).
 //! - Per-host descriptor limits: one socket past [`World::set_fd_limit`] is
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
@@ -174,7 +177,7 @@
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
 //!   reset on close with unread data, half-close, full backlog, full send buffer,
 //!   oversized datagram, address in use, a `bind` before `connect` — the port chosen
-//!   and held at the bind, the connect using it —, descriptor limit). Known differences, tested
+//!   and held at the bind, the connect using it —, `shutdown(Read)`, descriptor limit). Known differences, tested
 //!   there: a listener admits exactly `backlog` connections (Linux `backlog + 1`);
 //!   a socket takes its descriptor when it enters the world (`listen`, `connect`, a
 //!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`;
@@ -231,8 +234,7 @@
 //! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
 //!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
 //!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
-//!   `socketpair`, abstract names and descriptor passing, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
-//!   the model (the socket keeps it), socket options.
+//!   `socketpair`, abstract names and descriptor passing, DNS caching, TTLs, CNAMEs and a resolver per host, socket options.
 //! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
 //!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 

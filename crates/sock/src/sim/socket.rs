@@ -18,8 +18,7 @@
 //! A TCP `bind` holds its port in the world at once (an ephemeral one for port 0, as
 //! Linux chooses it at the bind) and hands it to the `listen` or `connect` that
 //! follows. Differences from the OS path, beside those of the model (`tcp.rs`,
-//! `udp.rs`, `unix.rs`): `shutdown(Read)` is kept by the socket (later reads return 0),
-//! not sent. The poll-level and `try_` calls are
+//! `udp.rs`, `unix.rs`). The poll-level and `try_` calls are
 //! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`, the
 //! datagram batches in `batch.rs`.
 
@@ -65,8 +64,6 @@ pub(crate) struct SimSocket {
     family: Family,
     /// The socket's state in the world.
     state: RefCell<State>,
-    /// `shutdown(Read)` was called: reads return 0.
-    read_shut: Cell<bool>,
     /// The options set on it, by their OS-table names (`opts.rs`).
     opts: RefCell<Vec<(&'static str, crate::opt::OptValue)>>,
     /// The world's key of the TCP port a `bind` holds until `listen` or `connect`.
@@ -266,7 +263,6 @@ impl SimSocket {
             tcp,
             family: Family::INET,
             state: RefCell::new(state),
-            read_shut: Cell::new(false),
             opts: RefCell::new(Vec::new()),
             reserved: Cell::new(None),
         }
@@ -527,11 +523,9 @@ impl SimSocket {
         })
     }
 
-    /// One try of a stream receive; 0 at the peer's FIN or after `shutdown(Read)`.
+    /// One try of a stream receive; 0 at the peer's FIN, or with nothing queued after
+    /// `shutdown(Read)`.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        if self.read_shut.get() {
-            return Poll::Ready(Ok(0));
-        }
         self.poll_op(cx, Direction::Read, |s| {
             let id = s.tcp_id()?;
             s.world(|w, _| Ok(w.stream_recv(id, buf, false)?))
@@ -540,9 +534,6 @@ impl SimSocket {
 
     /// Waits until a read would not block (`readable`): data, EOF or an error waits.
     pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.read_shut.get() {
-            return Poll::Ready(Ok(()));
-        }
         self.poll_op(cx, Direction::Read, |s| {
             let id = s.tcp_id()?;
             match s.world(|w, _| Ok(w.readiness(id).readable))? {
@@ -564,15 +555,15 @@ impl SimSocket {
         Poll::Ready(Ok(n))
     }
 
-    /// `shutdown`: `Write` sends a FIN after the buffered bytes; `Read` makes later
-    /// reads return 0.
+    /// `shutdown`: `Write` sends a FIN after the buffered bytes; `Read` makes reads of
+    /// an empty buffer return 0 (in the model, as Linux: later bytes are still read).
     pub(crate) fn shutdown(&self, how: std::net::Shutdown) -> Result<()> {
         if self.is_unix() {
             return self.unix_shutdown(how);
         }
         let id = self.tcp_id()?;
         if how != std::net::Shutdown::Write {
-            self.read_shut.set(true);
+            self.world(|w, _| Ok(w.tcp_shutdown_read(id)?))?;
         }
         if how != std::net::Shutdown::Read {
             self.world(|w, _| Ok(w.tcp_shutdown_write(id)?))?;

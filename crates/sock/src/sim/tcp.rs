@@ -15,7 +15,9 @@
 //! ACK, half a round trip later) and the backlog admits exactly `backlog` connections;
 //! a reader's window update reaches the writer at once (the data still pays the
 //! latency); every client socket takes an ephemeral port of its own (no 4-tuple
-//! sharing); no `shutdown(Read)`, no `SO_LINGER`, no TIME_WAIT, no urgent data.
+//! sharing); no `SO_LINGER`, no TIME_WAIT, no urgent data. `shutdown(Read)` is
+//! Linux's: nothing is sent, reads of an empty buffer return 0 instead of waiting (the
+//! socket stays readable), and bytes that arrive afterwards are still queued and read.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -65,6 +67,8 @@ pub(crate) struct TcpSocket {
     stall: Option<(Duration, Duration)>,
     /// The pending SYN retransmission timer, cancelled when the handshake ends.
     retry: Option<EventKey>,
+    /// `shutdown(Read)` was called: an empty receive buffer reads as EOF.
+    read_shut: bool,
 }
 
 /// The life of a TCP socket.
@@ -300,7 +304,8 @@ impl World {
         Ok(n)
     }
 
-    /// Reads arrived bytes into `buf`; `Ok(0)` at the peer's FIN.
+    /// Reads arrived bytes into `buf`; `Ok(0)` at the peer's FIN, or with nothing
+    /// queued after [`World::tcp_shutdown_read`].
     ///
     /// # Errors
     ///
@@ -311,7 +316,7 @@ impl World {
         let s = self.tcp_mut(socket).ok_or(ErrorKind::Closed)?;
         s.check_open()?;
         let n = buf.len().min(s.recv_buf.len());
-        if n == 0 && !s.eof && !buf.is_empty() {
+        if n == 0 && !s.eof && !s.read_shut && !buf.is_empty() {
             return Err(ErrorKind::WouldBlock);
         }
         for (dst, src) in buf.iter_mut().zip(s.recv_buf.drain(..n)) {
@@ -366,6 +371,44 @@ impl World {
         Ok(())
     }
 
+    /// `shutdown(Read)`, as Linux does it: nothing is sent to the peer; a read with
+    /// nothing queued returns 0 instead of `WouldBlock` (the socket stays readable);
+    /// bytes already queued, and bytes that arrive afterwards, are still read.
+    ///
+    /// # Errors
+    ///
+    /// `Closed` for a socket that is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// # let listener = world.tcp_listen(b, server, 8)?;
+    /// # let client = world.tcp_connect(a, server)?;
+    /// # world.run_until_idle();
+    /// # let (conn, _) = world.tcp_accept(listener)?;
+    /// world.tcp_shutdown_read(client)?;
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(world.tcp_recv(client, &mut buf)?, 0); // nothing queued: EOF
+    /// world.tcp_send(conn, b"late")?;
+    /// world.run_until_idle();
+    /// assert_eq!(world.tcp_recv(client, &mut buf)?, 4); // still delivered
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
+    pub fn tcp_shutdown_read(&mut self, socket: SocketId) -> Result<(), ErrorKind> {
+        self.touch(socket);
+        let s = self.tcp_mut(socket).ok_or(ErrorKind::Closed)?;
+        s.read_shut = true;
+        self.log_socket(socket, "tcp shutdown read");
+        self.settle();
+        Ok(())
+    }
+
     /// Sets a socket's send and receive buffer capacities (at least one byte each).
     pub fn tcp_set_buffers(&mut self, socket: SocketId, send: usize, recv: usize) {
         if let Some(s) = self.tcp_mut(socket) {
@@ -390,7 +433,7 @@ impl World {
         let s = self.tcp(socket).ok_or(ErrorKind::Closed)?;
         s.check_open()?;
         let n = buf.len().min(s.recv_buf.len());
-        if n == 0 && !s.eof && !buf.is_empty() {
+        if n == 0 && !s.eof && !s.read_shut && !buf.is_empty() {
             return Err(ErrorKind::WouldBlock);
         }
         for (dst, src) in buf.iter_mut().zip(s.recv_buf.iter()) {
@@ -945,6 +988,7 @@ impl TcpSocket {
             last_delivery: Duration::ZERO,
             stall: None,
             retry: None,
+            read_shut: false,
         }
     }
 
@@ -954,7 +998,7 @@ impl TcpSocket {
         match &self.state {
             State::Listening { queue, .. } => Readiness::new(!queue.is_empty(), false),
             State::Established => Readiness::new(
-                !self.recv_buf.is_empty() || self.eof,
+                !self.recv_buf.is_empty() || self.eof || self.read_shut,
                 !self.write_shut && self.send_buf.len() < self.send_cap,
             ),
             State::Failed(_) => Readiness::new(true, true),
