@@ -329,6 +329,56 @@ fn unix_datagrams_truncate_and_connect() {
     assert_eq!(outcome, expected);
 }
 
+/// A datagram from an unbound sender comes from the unnamed address; shutting down
+/// an unconnected unix stream is allowed.
+async fn unbound_sender(env: &Env<'_>) -> (String, Vec<u8>, bool) {
+    let path = env.path("unnamed.sock");
+    let a = bound(&path);
+    let b = sock::udp(Family::UNIX).expect("a socket");
+    b.send_to(b"anon", &(&*path, 0)).await.expect("send");
+    let mut buf = [0u8; 8];
+    let (n, from) = a.recv_from(&mut buf).timeout(PATIENCE).await.expect("recv");
+    let stream = sock::tcp(Family::UNIX).expect("a socket");
+    let shut = stream.shutdown(Shutdown::Write).is_ok();
+    (from.to_string(), buf[..n].to_vec(), shut)
+}
+
+#[test]
+fn a_datagram_from_an_unbound_sender_comes_from_the_unnamed_address() {
+    let outcome = same(10, "unnamed", unbound_sender);
+    assert_eq!(outcome, ("(unnamed)".into(), b"anon".to_vec(), true));
+}
+
+/// A sender to a receiver whose queue is full waits (it is not finished while nobody
+/// reads); every datagram then arrives, in order.
+async fn full_receiver(env: &Env<'_>) -> (bool, Vec<u8>) {
+    let path = env.path("full.sock");
+    let r = bound(&path);
+    let to = r.local_addr().expect("bound");
+    let sender = sock::spawn(async move {
+        let s = sock::udp(Family::UNIX).expect("a socket");
+        for i in 0..40u8 {
+            s.send_to(&[i], &to).timeout(PATIENCE).await.expect("send");
+        }
+    });
+    sock::sleep(Duration::from_millis(100)).await;
+    let waited = !sender.is_finished();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4];
+    for _ in 0..40 {
+        let n = r.recv(&mut buf).timeout(PATIENCE).await.expect("recv");
+        got.extend_from_slice(&buf[..n]);
+    }
+    sender.join().await.expect("the sender");
+    (waited, got)
+}
+
+#[test]
+fn a_sender_to_a_full_unix_datagram_queue_waits_for_the_reader() {
+    let outcome = same(11, "fullq", full_receiver);
+    assert_eq!(outcome, (true, (0..40).collect::<Vec<u8>>()));
+}
+
 #[test]
 fn each_simulated_host_has_its_own_socket_paths() {
     let sim = Sim::new(World::from_env_or(8));

@@ -168,8 +168,9 @@
 //!   with unread bytes) and datagrams (bind, `send_to` a path, connected `send`/`recv`,
 //!   truncation, a bounded queue whose senders wait), with no latency or fault (they are
 //!   local). Checked against real unix sockets by `tests/tests/sim_unix.rs` (echo, EOF
-//!   after shutdown, reset, missing path, path in use until unlinked, datagram
-//!   truncation) plus per-host namespaces in simulation. Known differences: buffers
+//!   after shutdown, reset, `shutdown(Read)`, missing path, path in use until
+//!   unlinked, datagram truncation, the unnamed source of an unbound sender, a sender
+//!   waiting on a full queue) plus per-host namespaces in simulation. Known differences: buffers
 //!   count payload bytes, not the kernel's per-packet overhead ([`UNIX_STREAM_BUFFER`],
 //!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `Other` with an
 //!   io `NotFound` source but no raw OS error; a crash keeps the host's paths.

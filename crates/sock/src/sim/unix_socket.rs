@@ -77,9 +77,10 @@ impl SimSocket {
         self.world(|w, _| w.unix_connect(id, path).map_err(unix_error))
     }
 
-    /// `shutdown` in the model: the other end of a stream sees it too.
+    /// `shutdown` in the model: the other end of a stream sees it too. An unconnected
+    /// socket may be shut down as well (Linux says `Ok`).
     pub(super) fn unix_shutdown(&self, how: Shutdown) -> Result<()> {
-        let id = self.id().ok_or(ErrorKind::NotConnected)?;
+        let id = self.unix_id()?;
         let read = how != Shutdown::Write;
         let write = how != Shutdown::Read;
         self.world(|w, _| w.unix_shutdown(id, read, write).map_err(Error::from))
