@@ -40,6 +40,7 @@ pub const ARP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What the network answers for a packet toward an address no host owns.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Unreachable {
     /// Nothing answers: the packet is dropped (a firewall, a blackhole route, a host
     /// that is gone). A TCP connect retransmits its SYN and times out.

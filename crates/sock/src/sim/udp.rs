@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use super::route::{Icmp, Route};
+use super::route::{Icmp, Route, Unreachable};
 use super::world::{Event, Socket, World};
 use super::{HostId, Readiness, SocketId};
 use crate::ErrorKind;
@@ -130,10 +130,8 @@ impl World {
             true => SocketAddr::new(self.source_ip(host, to.ip()), s.local.port()),
             false => s.local,
         };
-        let Route::Host(to_host) = self.route(host, to.ip()) else {
-            self.check_route(host, to.ip())?;
-            self.record(host, format!("udp lost {from} -> {to}: nobody owns it"));
-            return Ok(buf.len());
+        let Some(to_host) = self.udp_route(host, from, to)? else {
+            return Ok(buf.len()); // nobody owns `to`: lost, as the OS send succeeds
         };
         self.record(host, format!("udp send {} bytes {from} -> {to}", buf.len()));
         let datagram = Datagram {
@@ -320,6 +318,28 @@ impl World {
         }
         s.error = Some(ErrorKind::ConnectionRefused);
         self.record(host, format!("udp {id:?} port unreachable {to}"));
+    }
+
+    /// The host a datagram `from → to` of `host` goes to; `None` when nobody owns `to`
+    /// (the datagram is lost: a host unreachable is not reported to UDP).
+    ///
+    /// # Errors
+    ///
+    /// `NetworkUnreachable` with no route toward `to`.
+    fn udp_route(
+        &mut self,
+        host: HostId,
+        from: SocketAddr,
+        to: SocketAddr,
+    ) -> Result<Option<HostId>, ErrorKind> {
+        match self.route(host, to.ip()) {
+            Route::Host(to_host) => Ok(Some(to_host)),
+            Route::Unreachable(Unreachable::Network) => Err(ErrorKind::NetworkUnreachable),
+            Route::Unreachable(_) => {
+                self.record(host, format!("udp lost {from} -> {to}: nobody owns it"));
+                Ok(None)
+            }
+        }
     }
 
     /// The socket of `host` a datagram to `to` reaches: the one holding the port,
