@@ -36,9 +36,17 @@ use crate::ErrorKind;
 
 /// How long Linux waits for a neighbour to answer ARP before it reports the host
 /// unreachable (3 solicitations one second apart).
+///
+/// # Examples
+///
+/// See [`World::set_unreachable`].
 pub const ARP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What the network answers for a packet toward an address no host owns.
+///
+/// # Examples
+///
+/// See [`World::set_unreachable`] and [`World::set_unowned`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Unreachable {

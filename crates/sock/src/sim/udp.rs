@@ -23,6 +23,23 @@ pub const MAX_DATAGRAM: usize = 65_507;
 
 /// The largest UDP payload over IPv6: 65,535 − 8 (UDP); the 40-byte IPv6 header is not
 /// counted in the payload length.
+///
+/// # Examples
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use sock::sim::{MAX_DATAGRAM, MAX_DATAGRAM_V6, World};
+///
+/// let mut world = World::new(1);
+/// let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+/// let v6: SocketAddr = "[::1]:9".parse().unwrap();
+/// let u = world.udp_bind(a, "[::1]:0".parse().unwrap())?;
+/// assert_eq!(world.udp_send_to(u, &[0; MAX_DATAGRAM_V6], v6), Ok(MAX_DATAGRAM_V6));
+/// let over = world.udp_send_to(u, &[0; MAX_DATAGRAM_V6 + 1], v6);
+/// assert_eq!(over, Err(sock::ErrorKind::MessageTooLong));
+/// assert!(MAX_DATAGRAM < MAX_DATAGRAM_V6);
+/// # Ok::<(), sock::ErrorKind>(())
+/// ```
 pub const MAX_DATAGRAM_V6: usize = 65_527;
 
 /// The default receive buffer of a UDP socket, in payload bytes.
