@@ -529,15 +529,17 @@ impl SimSocket {
     pub(crate) fn udp_connect(&self, addr: &SockAddr) -> Result<()> {
         let peer = inet(addr)?;
         let id = self.udp_id(peer.ip())?;
+        self.world(|w, _| Ok(w.udp_connect(id, Some(peer))?))?;
         *self.state.borrow_mut() = State::Udp(id, Some(peer));
         Ok(())
     }
 
     /// Dissolves a UDP socket's association (`connect("*", 0)`).
     pub(crate) fn udp_dissolve(&self) -> Result<()> {
-        let mut state = self.state.borrow_mut();
-        if let State::Udp(id, _) = *state {
-            *state = State::Udp(id, None);
+        let state = *self.state.borrow();
+        if let State::Udp(id, _) = state {
+            self.world(|w, _| Ok(w.udp_connect(id, None)?))?;
+            *self.state.borrow_mut() = State::Udp(id, None);
         }
         Ok(())
     }
