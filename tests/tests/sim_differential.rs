@@ -1,14 +1,15 @@
 //! The differential conformance suite: each scenario is written once, as an async
 //! function over an [`Env`], and runs twice — on real loopback (`sock::run`, 127.0.0.1
 //! and ::1) and on a simulated world whose host `local` owns 127.0.0.1 and ::1 — and the
-//! two runs must give the same observable outcome (error kinds, bytes).
+//! two runs must give the same observable outcome (error kinds, bytes). The simulated
+//! host uses the loopback addresses every simulated host owns; `far` is 10.0.0.2.
 //!
 //! Where the simulation cannot match the OS, the difference is asserted per side and
 //! written down next to the scenario (and in `sock::sim`'s module docs):
 //!
 //! - Partition: loopback cannot be cut, so the real side's "nobody answers" is a
 //!   listener whose backlog is full (Linux drops the SYN, the connect times out); the
-//!   simulated side cuts host `local` off from host `far` (127.0.0.2).
+//!   simulated side cuts host `local` off from host `far` (10.0.0.2).
 //! - Full backlog: Linux admits `backlog + 1` connections to a listener (it drops a SYN
 //!   only when the queue holds *more* than the backlog); the simulation admits exactly
 //!   `backlog`. Both then drop the next SYN: the connect times out.
@@ -20,6 +21,11 @@
 //!   binary, re-run on one test), never in the shared test process; unix only. The
 //!   real side fails at `socket()`, the simulated one at `listen` (a simulated socket
 //!   takes its descriptor when it enters the world): same kind, different call.
+//!
+//! - A closed UDP port: Linux answers a connected socket's datagram with a port
+//!   unreachable (`ECONNREFUSED` at its next call), as the simulation does; Windows
+//!   turns that report off (`SIO_UDP_CONNRESET`, as sock does), so the real side is
+//!   compared on Linux, and on Windows (Wine) asserted to hear nothing.
 //!
 //! Every world's seed comes from `SOCK_SEED` when set.
 
@@ -62,7 +68,7 @@ impl Env<'_> {
         match self.sim {
             Some((sim, local, far)) => {
                 sim.world().partition(local, far, true);
-                ("127.0.0.2", None)
+                ("10.0.0.2", None)
             }
             None => {
                 let (hole, _) = full_listener(1).await;
@@ -76,8 +82,8 @@ impl Env<'_> {
 fn on_both<T>(seed: u64, scenario: impl AsyncFn(&Env<'_>) -> T) -> (T, T) {
     let real = sock::run(scenario(&Env { sim: None }));
     let sim = Sim::new(World::from_env_or(seed));
-    let local = sim.add_host("local", &[ip("127.0.0.1"), ip("::1")]);
-    let far = sim.add_host("far", &[ip("127.0.0.2")]);
+    let local = sim.add_host("local", &[ip("10.0.0.1")]);
+    let far = sim.add_host("far", &[ip("10.0.0.2")]);
     let env = Env {
         sim: Some((&sim, local.id(), far.id())),
     };
@@ -553,4 +559,134 @@ fn fd_child() {
         let kind = sock::run(fd_exhaustion(&Env { sim: None }));
         println!("fd-scenario: {}", kind.name());
     }
+}
+
+/// What a connected UDP socket sees after a datagram to a closed port, per family: its
+/// next receive, a receive after that (the error is reported once), a send, and a
+/// send after that send's own answer had time to arrive; then what an unconnected
+/// socket's receive sees after its `send_to` to the same closed port.
+async fn closed_udp_port(_env: &Env<'_>) -> Vec<[Option<ErrorKind>; 5]> {
+    let mut got = Vec::new();
+    for (host, family) in [("127.0.0.1", Family::INET), ("::1", Family::INET6)] {
+        let closed = sock::udp(family).expect("a socket");
+        closed.bind(host, 0).expect("bind");
+        let port = closed.local_addr().expect("bound").port();
+        closed.close().expect("close");
+        let c = sock::udp(family).expect("a socket");
+        c.connect(host, port).await.expect("connect");
+        c.send(b"anyone?").await.expect("the first send goes out");
+        let mut buf = [0u8; 16];
+        let wait = Duration::from_millis(300);
+        let first = c.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+        let again = c.recv(&mut buf).timeout(wait).await;
+        let send = c.send(b"still?").await;
+        sock::sleep(wait).await;
+        let later = c.send(b"and now?").await;
+        let u = sock::udp(family).expect("a socket");
+        u.bind(host, 0).expect("bind");
+        u.send_to(b"anyone?", &(host, port)).await.expect("send_to");
+        let unconnected = u.recv(&mut buf).timeout(wait).await;
+        let kinds = [
+            first.map(drop),
+            again.map(drop),
+            send.map(drop),
+            later.map(drop),
+        ];
+        let [a, b, c, d] = kinds.map(|r| r.err().map(|e| e.kind()));
+        got.push([a, b, c, d, unconnected.err().map(|e| e.kind())]);
+    }
+    got
+}
+
+#[test]
+fn a_closed_udp_port_refuses_a_connected_socket_once() {
+    let (real, simulated) = on_both(11, closed_udp_port);
+    let refused = Some(ErrorKind::ConnectionRefused);
+    let timeout = Some(ErrorKind::Timeout);
+    let want = [refused, timeout, None, refused, timeout];
+    assert_eq!(simulated, [want; 2]);
+    #[cfg(target_os = "linux")]
+    assert_eq!(real, simulated);
+    // Windows turns port-unreachable reports off for UDP (see the module docs): no
+    // call fails (checked under Wine).
+    #[cfg(windows)]
+    assert_eq!(real, [[timeout, timeout, None, None, timeout]; 2]);
+    #[cfg(not(any(target_os = "linux", windows)))]
+    let _ = real;
+}
+
+/// A datagram longer than the receive buffer, then a short one, per family: the first
+/// receive's error, the bytes it says it transferred and kept, and the second datagram
+/// (the rest of the first is gone).
+async fn truncated_datagram(_env: &Env<'_>) -> Vec<(ErrorKind, usize, Vec<u8>, Vec<u8>)> {
+    let mut got = Vec::new();
+    for (host, family) in [("127.0.0.1", Family::INET), ("::1", Family::INET6)] {
+        let server = sock::udp(family).expect("a socket");
+        server.bind(host, 0).expect("bind");
+        let port = server.local_addr().expect("bound").port();
+        let client = sock::udp(family).expect("a socket");
+        client.bind(host, 0).expect("bind");
+        for msg in [&b"a long datagram"[..], b"next"] {
+            client.send_to(msg, &(host, port)).await.expect("send_to");
+        }
+        let mut small = [0u8; 6];
+        let wait = Duration::from_secs(10);
+        let err = server
+            .recv(&mut small)
+            .timeout(wait)
+            .await
+            .expect_err("truncated");
+        let mut buf = [0u8; 64];
+        let n = server
+            .recv(&mut buf)
+            .timeout(wait)
+            .await
+            .expect("the next one");
+        got.push((
+            err.kind(),
+            err.transferred(),
+            small.to_vec(),
+            buf[..n].to_vec(),
+        ));
+    }
+    got
+}
+
+#[test]
+fn a_truncated_datagram_is_message_too_long_and_the_rest_is_lost() {
+    let got = same(12, truncated_datagram);
+    let want = (
+        ErrorKind::MessageTooLong,
+        6,
+        b"a long".to_vec(),
+        b"next".to_vec(),
+    );
+    assert_eq!(got, [want.clone(), want]);
+}
+
+/// The largest IPv6 UDP payload (65,527 bytes: IPv6 counts no header in it) reaches
+/// the peer whole; one byte more is refused.
+async fn oversized_datagram_v6(_env: &Env<'_>) -> (usize, ErrorKind) {
+    let server = sock::udp(Family::INET6).expect("a socket");
+    server.bind("::1", 0).expect("bind");
+    let port = server.local_addr().expect("bound").port();
+    let client = sock::udp(Family::INET6).expect("a socket");
+    client.bind("::1", 0).expect("bind");
+    let largest = vec![7u8; sock::sim::MAX_DATAGRAM_V6];
+    let to = ("::1", port);
+    client
+        .send_to(&largest, &to)
+        .await
+        .expect("the largest fits");
+    let mut buf = vec![0u8; 70_000];
+    let n = server.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+    let big = vec![7u8; sock::sim::MAX_DATAGRAM_V6 + 1];
+    let err = client.send_to(&big, &to).await;
+    (n.expect("a datagram"), err.expect_err("too long").kind())
+}
+
+#[test]
+fn an_oversized_ipv6_datagram_is_message_too_long() {
+    let outcome = same(13, oversized_datagram_v6);
+    assert_eq!(outcome, (65_527, ErrorKind::MessageTooLong));
 }

@@ -375,7 +375,7 @@ impl World {
     /// lost; a segment for a connection a crash killed draws an RST.
     pub(crate) fn tcp_deliver(&mut self, segment: Segment) {
         let to = match &segment {
-            Segment::Syn { to, .. } => self.host_of(to.ip()),
+            Segment::Syn { via, .. } => Some(via.1),
             Segment::Data { to, .. } | Segment::Fin { to } | Segment::Rst { to } => {
                 if self.faults.dead.contains_key(to) {
                     return self.hit_dead(*to);

@@ -148,6 +148,19 @@
 //! - The fabric (`net.rs`): per-link [`Link`] latency + jitter, datagram loss,
 //!   duplication and reordering, one-way and two-way partitions with repair at a
 //!   virtual time, [`TcpFaults`] drawn per connection.
+//! - Routing and ICMP (`route.rs`): every host owns its own loopback addresses
+//!   (`127.0.0.0/8`, `::1`; their traffic never leaves the host, so loopback code runs
+//!   unchanged on any simulated host; a socket bound to one takes nothing from
+//!   outside). A host with no address of a family has no route of it:
+//!   `NetworkUnreachable` at once. An address nobody owns is silent by default (a
+//!   blackhole: connects time out); [`World::set_unowned`] and per-subnet
+//!   [`World::set_unreachable`] rules (longest prefix wins) make it answer with an ICMP
+//!   host unreachable after a delay ([`Unreachable::Host`], e.g. [`ARP_TIMEOUT`]: a TCP
+//!   connect fails with `HostUnreachable`) or have no route ([`Unreachable::Network`]).
+//!   A datagram to a port nobody bound on a live host draws a port unreachable: the
+//!   sender, if connected to that address, fails its next send or receive (or peek)
+//!   with `ConnectionRefused`, once, as Linux reports it; an unconnected one hears
+//!   nothing, and host unreachable is never reported to UDP (a soft error on Linux).
 //! - TCP (`tcp.rs`): listen with a backlog (a full one drops SYNs: the connect stalls
 //!   and retransmits), handshake, `ConnectionRefused`, `Timeout` after the SYN
 //!   retries, accept, send/receive buffers with flow control, half-close, FIN vs RST
@@ -159,7 +172,9 @@
 //! - Per-host descriptor limits: one socket past [`World::set_fd_limit`] is
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
-//!   `MessageTooLong`, `MessageTooLong` over 65,507 bytes.
+//!   `MessageTooLong`, `MessageTooLong` over the family's limit ([`MAX_DATAGRAM`]:
+//!   65,507 bytes over IPv4, [`MAX_DATAGRAM_V6`]: 65,527 over IPv6), port unreachable
+//!   for a connected socket.
 //! - Unix-domain sockets (`unix.rs`; `sock::tcp`/`sock::udp` with `Family::UNIX`, hooked
 //!   in `unix_socket.rs`): a namespace of socket paths per host (a path bound on one
 //!   host is not seen on another; [`World::unix_unlink`] removes one), streams (listen
@@ -177,12 +192,17 @@
 //! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
 //!   reset on close with unread data, half-close, full backlog, full send buffer,
-//!   oversized datagram, address in use, a `bind` before `connect` — the port chosen
-//!   and held at the bind, the connect using it —, `shutdown(Read)`, descriptor limit). Known differences, tested
+//!   oversized datagram over IPv4 and IPv6, truncated datagram receive, a closed UDP
+//!   port refusing a connected socket once, address in use, a `bind` before
+//!   `connect` (the port chosen and held at the bind, the connect using it),
+//!   `shutdown(Read)`, descriptor limit). Known
+//!   differences, tested
 //!   there: a listener admits exactly `backlog` connections (Linux `backlog + 1`);
 //!   a socket takes its descriptor when it enters the world (`listen`, `connect`, a
 //!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`;
-//!   ephemeral-port exhaustion is checked in simulation only.
+//!   ephemeral-port exhaustion is checked in simulation only; Windows does not report
+//!   a UDP port unreachable (sock turns `SIO_UDP_CONNRESET` off), so that scenario is
+//!   compared on Linux only.
 //! - World-level faults (`faults.rs`): [`World::clog`] / [`World::clog_host`] delay (never
 //!   drop) traffic until a virtual time; [`World::set_clock_skew`] gives a host's loop
 //!   clock an offset and a drift ([`ClockSkew`]), its deadlines firing in its own time;
@@ -231,11 +251,14 @@
 //!   clock.
 //! - The multi-seed runner is `cargo xtask sim --seeds N [--process] [--swarm]` (the
 //!   `sim_echo` example's workload); the differential suite covers the scenarios
-//!   listed above, not yet truncated datagram receives nor IPv6's larger datagrams.
-//! - Not modelled yet: loopback addresses (`127.0.0.1`, `::1`: a host owns only the
-//!   addresses it was given — give one `127.0.0.1` to run loopback code — and a
-//!   connect to an address nobody owns times out), `HostUnreachable`/ICMP, unix
-//!   `socketpair`, abstract names and descriptor passing, DNS caching, TTLs, CNAMEs and a resolver per host, socket options.
+//!   listed above; `HostUnreachable` and `NetworkUnreachable` are checked in
+//!   simulation only (real loopback cannot give them without root).
+//! - Not modelled yet in the network: ICMP toward established TCP connections, ICMP
+//!   rate limits, `IP_RECVERR`, routers as hosts, connecting to the unspecified
+//!   address (Linux's `0.0.0.0` as loopback), ports per address (a port bound on one
+//!   address of a host is taken on all of them).
+//! - Not modelled yet: unix `socketpair`, abstract names and descriptor passing, DNS
+//!   caching, TTLs, CNAMEs and a resolver per host, socket options.
 //! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
 //!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 
@@ -247,6 +270,7 @@ mod faults;
 mod log;
 mod net;
 mod rng;
+mod route;
 pub(crate) mod socket;
 mod spurious;
 mod swarm;
@@ -268,9 +292,10 @@ pub use faults::{ClockSkew, Fault};
 pub use log::{Entry, EventLog};
 pub use net::{Link, TcpFaults};
 pub use rng::Rng;
+pub use route::{ARP_TIMEOUT, Unreachable};
 pub use spurious::{ReadinessFaultCounts, ReadinessFaults};
 pub use swarm::Swarm;
-pub use udp::MAX_DATAGRAM;
+pub use udp::{MAX_DATAGRAM, MAX_DATAGRAM_V6};
 pub use unix::{MAX_UNIX_DATAGRAM, UNIX_DGRAM_QUEUE, UNIX_STREAM_BUFFER};
 pub use world::World;
 

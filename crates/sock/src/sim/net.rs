@@ -7,8 +7,9 @@
 //! established connections are held and sent on at the repair (TCP is reliable per
 //! connection here; its faults are injected per connection, see `tcp.rs`).
 //!
-//! Clogging and clock skew are `faults.rs`'s. Not modelled yet: bandwidth, latency
-//! distributions other than uniform jitter, ICMP.
+//! Clogging and clock skew are `faults.rs`'s; which host an address reaches, loopback
+//! and ICMP are `route.rs`'s. Not modelled yet: bandwidth, latency distributions other
+//! than uniform jitter.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

@@ -579,6 +579,7 @@ impl SimSocket {
         }
         let peer = inet(addr)?;
         let id = self.udp_id(peer.ip())?;
+        self.world(|w, _| Ok(w.udp_connect(id, Some(peer))?))?;
         *self.state.borrow_mut() = State::Udp(id, Some(peer));
         Ok(())
     }
@@ -588,9 +589,10 @@ impl SimSocket {
         if self.is_unix() {
             return self.unix_dissolve();
         }
-        let mut state = self.state.borrow_mut();
-        if let State::Udp(id, _) = *state {
-            *state = State::Udp(id, None);
+        let state = *self.state.borrow();
+        if let State::Udp(id, _) = state {
+            self.world(|w, _| Ok(w.udp_connect(id, None)?))?;
+            *self.state.borrow_mut() = State::Udp(id, None);
         }
         Ok(())
     }

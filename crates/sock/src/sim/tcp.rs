@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::route::{Icmp, Route, Unreachable};
 use super::world::{Event, EventKey, Socket, World};
 use super::{HostId, Readiness, SocketId};
 use crate::ErrorKind;
@@ -102,6 +103,9 @@ pub(crate) enum Segment {
         from: SocketAddr,
         /// The address connected to.
         to: SocketAddr,
+        /// The client's host and the host `to` routes to (loopback addresses are
+        /// each host's own, so neither address names its host).
+        via: (HostId, HostId),
     },
     /// The client's retransmission timer after `attempt` sends.
     SynRetry { client: SocketId, attempt: u32 },
@@ -228,6 +232,7 @@ impl World {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Result<SocketId, ErrorKind> {
+        self.check_route(host, remote.ip())?;
         let local = match local.ip().is_unspecified() {
             true => SocketAddr::new(self.source_ip(host, remote.ip()), local.port()),
             false => local,
@@ -557,7 +562,12 @@ impl World {
     /// Handles a TCP event.
     pub(crate) fn tcp_arrive(&mut self, segment: Segment) {
         match segment {
-            Segment::Syn { client, from, to } => self.on_syn(client, from, to),
+            Segment::Syn {
+                client,
+                from,
+                to,
+                via,
+            } => self.on_syn(client, from, to, via),
             Segment::SynRetry { client, attempt } => self.on_syn_retry(client, attempt),
             Segment::SynAck { client, server } => self.on_syn_ack(client, server),
             Segment::Refused { client } => self.fail(client, ErrorKind::ConnectionRefused),
@@ -588,12 +598,15 @@ impl World {
     }
 
     /// A SYN arrives: refuse, drop (backlog full) or queue a new server socket.
-    fn on_syn(&mut self, client: SocketId, from: SocketAddr, to: SocketAddr) {
-        let Some(host) = self.host_of(to.ip()) else {
-            return;
-        };
-        let client_host = self.host_of(from.ip()).expect("a SYN comes from a host");
-        let listener = self.hosts[host.0].tcp_ports.get(&to.port()).copied();
+    fn on_syn(
+        &mut self,
+        client: SocketId,
+        from: SocketAddr,
+        to: SocketAddr,
+        via: (HostId, HostId),
+    ) {
+        let (client_host, host) = via;
+        let listener = self.listener_for(host, to);
         let Some((backlog, queued)) = listener.and_then(|l| self.listen_state(l, client)) else {
             self.record(host, format!("tcp syn {from} -> {to} refused"));
             return self.send_segment(host, client_host, Segment::Refused { client }, None);
@@ -779,12 +792,9 @@ impl World {
 
     /// Sends the (first or retransmitted) SYN and arms the retransmission timer.
     fn send_syn(&mut self, client: SocketId, attempt: u32) {
-        let s = self.tcp(client).expect("connecting socket exists");
-        let (host, from) = (s.host, s.local);
+        let from = self.tcp(client).expect("connecting socket exists").local;
         let to = self.connect_target(client);
-        if let Some(to_host) = self.host_of(to.ip()) {
-            self.send_segment(host, to_host, Segment::Syn { client, from, to }, None);
-        }
+        self.route_syn(client, from, to);
         let rto = Duration::from_secs(1 << attempt);
         let retry = Segment::SynRetry { client, attempt };
         let key = self.schedule(self.now + rto, Event::Tcp(retry));
@@ -948,6 +958,47 @@ impl World {
         match self.sockets.get_mut(&id) {
             Some(Socket::Tcp(s)) => Some(s),
             _ => None,
+        }
+    }
+
+    /// Puts a SYN on its way: to the host its target routes to, or answered by the
+    /// network (an ICMP host unreachable after the rule's delay, or nothing).
+    fn route_syn(&mut self, client: SocketId, from: SocketAddr, to: SocketAddr) {
+        let host = self.tcp(client).expect("connecting socket exists").host;
+        match self.route(host, to.ip()) {
+            Route::Host(to_host) => {
+                let via = (host, to_host);
+                let syn = Segment::Syn {
+                    client,
+                    from,
+                    to,
+                    via,
+                };
+                self.send_segment(host, to_host, syn, None);
+            }
+            Route::Unreachable(Unreachable::Host(after)) => {
+                self.send_icmp(host, host, after, Icmp::Host { client });
+            }
+            Route::Unreachable(_) => self.record(host, format!("tcp syn {from} -> {to} lost")),
+        }
+    }
+
+    /// The socket holding TCP port `to` on `host`, if it is bound to `to`'s address or
+    /// the unspecified one (a socket bound to a loopback address takes no outside SYN).
+    fn listener_for(&self, host: HostId, to: SocketAddr) -> Option<SocketId> {
+        let id = *self.hosts[host.0].tcp_ports.get(&to.port())?;
+        let ip = self.tcp(id)?.local.ip();
+        (ip.is_unspecified() || ip == to.ip()).then_some(id)
+    }
+
+    /// An ICMP error for a connecting socket: its connect fails with `kind` (Linux
+    /// takes any ICMP unreachable as fatal in `SYN_SENT`); ignored in any other state.
+    pub(crate) fn tcp_unreachable(&mut self, client: SocketId, kind: ErrorKind) {
+        if matches!(
+            self.tcp(client).map(|s| &s.state),
+            Some(State::Connecting { .. })
+        ) {
+            self.fail(client, kind);
         }
     }
 }

@@ -20,6 +20,7 @@ use super::faults::{Fault, Faults};
 use super::log::EventLog;
 use super::net::{Link, Net, TcpFaults};
 use super::rng::Rng;
+use super::route::{Icmp, Routes};
 use super::tcp::{Segment, TcpSocket};
 use super::udp::{Datagram, UdpSocket};
 use super::unix::UnixSocket;
@@ -71,6 +72,8 @@ pub struct World {
     chooser: Option<Chooser>,
     /// Clogs, clock skews, crashed hosts, the swarm configuration (`faults.rs`).
     pub(crate) faults: Faults,
+    /// Answers for addresses nobody owns (`route.rs`).
+    pub(crate) routes: Routes,
 }
 
 /// One host: a name, its addresses and its kernel's port tables.
@@ -131,6 +134,8 @@ pub(crate) enum Event {
     Dns(SocketId),
     /// A scheduled fault is applied (`faults.rs`).
     Fault(Fault),
+    /// An ICMP error reaches the host whose packet drew it (`route.rs`).
+    Icmp(Icmp),
 }
 
 impl World {
@@ -164,6 +169,7 @@ impl World {
             dns: Dns::default(),
             chooser: None,
             faults: Faults::default(),
+            routes: Routes::default(),
         }
     }
 
@@ -214,11 +220,14 @@ impl World {
         self.now
     }
 
-    /// Adds a host named `name` owning `addrs`.
+    /// Adds a host named `name` owning `addrs` — and, as every host does, its own
+    /// loopback addresses (`127.0.0.0/8`, `::1`: giving them is allowed and changes
+    /// nothing; their traffic never leaves the host).
     ///
     /// # Panics
     ///
-    /// When an address already belongs to a host, or `addrs` is empty.
+    /// When an address other than a loopback one already belongs to a host, or `addrs`
+    /// is empty.
     ///
     /// # Examples
     ///
@@ -232,7 +241,7 @@ impl World {
     pub fn add_host(&mut self, name: &str, addrs: &[IpAddr]) -> HostId {
         assert!(!addrs.is_empty(), "a host needs an address");
         let id = HostId(self.hosts.len());
-        for addr in addrs {
+        for addr in addrs.iter().filter(|a| !a.is_loopback()) {
             let old = self.addrs.insert(*addr, id);
             assert!(old.is_none(), "address {addr} already belongs to a host");
         }
@@ -541,6 +550,7 @@ impl World {
             Event::Repair(a, b) => self.repair(a, b),
             Event::Dns(id) => self.dns_arrive(id),
             Event::Fault(fault) => self.apply_fault(fault),
+            Event::Icmp(icmp) => self.icmp_arrive(icmp),
         }
     }
 
@@ -552,22 +562,15 @@ impl World {
         self.release_held();
     }
 
-    /// The host owning `ip`, if any.
-    pub(crate) fn host_of(&self, ip: IpAddr) -> Option<HostId> {
-        self.addrs.get(&ip).copied()
-    }
-
-    /// Whether `addr` may be bound on `host`: unspecified or one of its own.
+    /// Whether `addr` may be bound on `host`: unspecified, loopback or one of its own.
     pub(crate) fn check_local(&self, host: HostId, addr: SocketAddr) -> Result<(), ErrorKind> {
-        let ok = addr.ip().is_unspecified() || self.host_of(addr.ip()) == Some(host);
+        let ok = self.is_local(host, addr.ip());
         ok.then_some(()).ok_or(ErrorKind::AddressNotAvailable)
     }
 
-    /// The source address `host` uses toward `to`: its first address of the family.
+    /// The source address `host` uses toward `to` (`route.rs`).
     pub(crate) fn source_ip(&self, host: HostId, to: IpAddr) -> IpAddr {
-        let addrs = &self.hosts[host.0].addrs;
-        let same = addrs.iter().find(|a| a.is_ipv4() == to.is_ipv4());
-        *same.unwrap_or(&addrs[0])
+        self.source_for(host, to)
     }
 
     /// Makes the model checker's `chooser` pick among events due at one instant.
