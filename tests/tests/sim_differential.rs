@@ -353,6 +353,96 @@ fn binding_a_taken_port_is_address_in_use() {
     );
 }
 
+/// A TCP `bind` before `connect`: the port is chosen (and held) at the bind, the
+/// connect uses it (the server sees it as the peer's), and a second bind of it, or of a
+/// port bound but not connected, is `AddressInUse`.
+async fn bind_before_connect(_env: &Env<'_>) -> (bool, bool, ErrorKind, ErrorKind) {
+    let (l, port) = listener("127.0.0.1", Family::INET);
+    let c = sock::tcp(Family::INET).expect("a socket");
+    c.bind("127.0.0.1", 0).expect("bind");
+    let bound = c.local_addr().expect("bound").port();
+    let connect = c
+        .connect("127.0.0.1", port)
+        .timeout(Duration::from_secs(10));
+    connect.await.expect("connect");
+    let s = l.accept().timeout(Duration::from_secs(10)).await;
+    let peer = s.expect("accept").remote_addr().expect("a peer").port();
+    let kept = c.local_addr().expect("connected").port() == bound;
+    let again = sock::tcp(Family::INET).expect("a socket");
+    let connected_port = again.bind("127.0.0.1", bound).expect_err("taken").kind();
+    let idle = sock::tcp(Family::INET).expect("a socket");
+    idle.bind("127.0.0.1", 0).expect("bind");
+    let idle_port = idle.local_addr().expect("bound").port();
+    let other = sock::tcp(Family::INET).expect("a socket");
+    let bound_port = other.bind("127.0.0.1", idle_port).expect_err("held").kind();
+    (
+        bound != 0 && peer == bound,
+        kept,
+        connected_port,
+        bound_port,
+    )
+}
+
+#[test]
+fn a_bind_before_connect_gives_the_connect_its_port() {
+    let outcome = same(13, bind_before_connect);
+    let in_use = ErrorKind::AddressInUse;
+    assert_eq!(outcome, (true, true, in_use, in_use));
+}
+
+/// Reads until `c` gives bytes (a `shutdown(Read)` socket reads 0 while nothing is
+/// queued), sleeping 1 ms between tries, at most 5,000 tries: the bytes.
+async fn recv_some(c: &Tcp) -> Vec<u8> {
+    let mut buf = [0u8; 64];
+    for _ in 0..5_000 {
+        let n = c.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+        match n.expect("recv") {
+            0 => sock::sleep(Duration::from_millis(1)).await,
+            n => return buf[..n].to_vec(),
+        }
+    }
+    panic!("no bytes after 5,000 tries");
+}
+
+/// `shutdown(Read)` on TCP, as Linux does it on loopback: bytes queued before are
+/// read, then 0 while nothing is queued; bytes the peer sends afterwards are still
+/// delivered and read; the socket can still send.
+async fn shutdown_read(_env: &Env<'_>) -> (Vec<u8>, usize, bool, Vec<u8>, Vec<u8>) {
+    let (c, s) = pair("127.0.0.1", Family::INET).await;
+    s.send(b"before").await.expect("send");
+    c.readable()
+        .timeout(Duration::from_secs(10))
+        .await
+        .expect("arrives");
+    c.shutdown(Shutdown::Read).expect("shutdown");
+    let before = recv_some(&c).await;
+    let mut buf = [0u8; 8];
+    let empty = c.recv(&mut buf).timeout(Duration::from_secs(10)).await;
+    let readable = c.readable().timeout(Duration::from_secs(10)).await.is_ok();
+    s.send(b"after").await.expect("the peer's send still works");
+    let after = recv_some(&c).await;
+    c.send(b"reply").await.expect("sending still works");
+    let mut reply = vec![0u8; 5];
+    s.recvn(&mut reply)
+        .timeout(Duration::from_secs(10))
+        .await
+        .expect("the reply");
+    (before, empty.expect("EOF"), readable, after, reply)
+}
+
+#[test]
+fn shutdown_read_reads_eof_while_empty_and_later_bytes_still_arrive() {
+    let outcome = same(14, shutdown_read);
+    let expected = (
+        b"before".to_vec(),
+        0,
+        true,
+        b"after".to_vec(),
+        b"reply".to_vec(),
+    );
+    assert_eq!(outcome, expected);
+}
+
 /// Connects until the ephemeral ports of a four-port range run out: how many connected
 /// and the error after. Simulation only (see the module docs).
 async fn port_exhaustion(env: &Env<'_>) -> (usize, ErrorKind) {

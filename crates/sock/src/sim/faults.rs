@@ -442,6 +442,7 @@ impl World {
         let on = |s: &Socket| match s {
             Socket::Tcp(t) => t.host == host,
             Socket::Udp(u) => u.host == host,
+            Socket::Unix(u) => u.host == host,
         };
         self.sockets
             .iter()

@@ -16,16 +16,13 @@ use crate::recv_flags::RecvFlags;
 
 impl SimSocket {
     /// One poll of a stream receive with `flags` (`PEEK`, `TRUNC`): parks on
-    /// `WouldBlock`; 0 at EOF or after `shutdown(Read)`.
+    /// `WouldBlock`; 0 at EOF, or with nothing queued after `shutdown(Read)`.
     pub(crate) fn poll_recv_flags(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
         flags: RecvFlags,
     ) -> Poll<Result<usize>> {
-        if self.read_shut.get() {
-            return Poll::Ready(Ok(0));
-        }
         let (peek, trunc) = (
             flags.contains(RecvFlags::PEEK),
             flags.contains(RecvFlags::TRUNC),
@@ -45,10 +42,7 @@ impl SimSocket {
             }
             false => buf,
         };
-        self.world(|w, _| match peek {
-            true => Ok(w.tcp_peek(id, into)?),
-            false => Ok(w.tcp_recv(id, into)?),
-        })
+        self.world(|w, _| Ok(w.stream_recv(id, into, peek)?))
     }
 
     /// One poll of a datagram receive with `flags` (`PEEK`, `TRUNC`), with its source.
@@ -77,6 +71,9 @@ impl SimSocket {
         peek: bool,
         trunc: bool,
     ) -> Result<(usize, SockAddr)> {
+        if self.is_unix() {
+            return self.unix_recv_from(buf, peek, trunc);
+        }
         let state = *self.state.borrow();
         let (id, peer) = match state {
             State::Udp(id, peer) => (id, peer),

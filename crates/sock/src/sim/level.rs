@@ -23,19 +23,17 @@ use crate::error::{ErrorKind, Result};
 const CHUNK: usize = 64 * 1024;
 
 impl SimSocket {
-    /// One try of a stream receive, without waiting; 0 at EOF or after `shutdown(Read)`.
+    /// One try of a stream receive, without waiting; 0 at EOF, or with nothing queued
+    /// after `shutdown(Read)`.
     pub(crate) fn try_recv_stream(&self, buf: &mut [u8]) -> Result<usize> {
-        if self.read_shut.get() {
-            return Ok(0);
-        }
         let id = self.tcp_id()?;
-        self.world(|w, _| Ok(w.tcp_recv(id, buf)?))
+        self.world(|w, _| Ok(w.stream_recv(id, buf, false)?))
     }
 
     /// One try of a stream send, without waiting.
     pub(crate) fn try_send_stream(&self, buf: &[u8]) -> Result<usize> {
         let id = self.tcp_id()?;
-        self.world(|w, _| Ok(w.tcp_send(id, buf)?))
+        self.world(|w, _| Ok(w.stream_send(id, buf)?))
     }
 
     /// One try of a receive of either kind (a stream's bytes, or the next datagram).
@@ -60,9 +58,6 @@ impl SimSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize>> {
-        if self.tcp && self.read_shut.get() {
-            return Poll::Ready(Ok(0));
-        }
         self.poll_op(cx, Direction::Read, |s| s.try_recv(buf))
     }
 
@@ -122,9 +117,6 @@ impl SimSocket {
     /// Ready when `dir` of the socket may not block (a hint), else parks: a UDP socket
     /// is always writable; a TCP one follows the model's readiness.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<Result<()>> {
-        if dir == Direction::Read && self.tcp && self.read_shut.get() {
-            return Poll::Ready(Ok(()));
-        }
         if dir == Direction::Write && !self.tcp {
             return Poll::Ready(Ok(()));
         }

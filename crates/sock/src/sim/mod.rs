@@ -122,7 +122,7 @@
 //!   resolves by accident (`localhost` neither). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
+//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
@@ -165,23 +165,41 @@
 //!   and retransmits), handshake, `ConnectionRefused`, `Timeout` after the SYN
 //!   retries, accept, send/receive buffers with flow control, half-close, FIN vs RST
 //!   (close with unread data resets the peer), ephemeral-port exhaustion,
-//!   per-connection reset and stall faults.
+//!   per-connection reset and stall faults; a `bind` before `connect` holds its port
+//!   and the connect uses it; `shutdown(Read)` as Linux does it on loopback (nothing
+//!   sent; an empty buffer reads 0 and the socket stays readable; bytes queued
+//!   before, and bytes the peer sends afterwards, are still read).
 //! - Per-host descriptor limits: one socket past [`World::set_fd_limit`] is
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over the family's limit ([`MAX_DATAGRAM`]:
 //!   65,507 bytes over IPv4, [`MAX_DATAGRAM_V6`]: 65,527 over IPv6), port unreachable
 //!   for a connected socket.
+//! - Unix-domain sockets (`unix.rs`; `sock::tcp`/`sock::udp` with `Family::UNIX`, hooked
+//!   in `unix_socket.rs`): a namespace of socket paths per host (a path bound on one
+//!   host is not seen on another; [`World::unix_unlink`] removes one), streams (listen
+//!   with `backlog + 1` waiting connections and connects that wait for room, accept,
+//!   send/receive buffers with flow control, `shutdown` both ways, EOF, reset on close
+//!   with unread bytes) and datagrams (bind, `send_to` a path, connected `send`/`recv`,
+//!   truncation, a bounded queue whose senders wait), with no latency or fault (they are
+//!   local). Checked against real unix sockets by `tests/tests/sim_unix.rs` (echo, EOF
+//!   after shutdown, reset, `shutdown(Read)`, missing path, path in use until
+//!   unlinked, datagram truncation, the unnamed source of an unbound sender, a sender
+//!   waiting on a full queue) plus per-host namespaces in simulation. Known differences: buffers
+//!   count payload bytes, not the kernel's per-packet overhead ([`UNIX_STREAM_BUFFER`],
+//!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `Other` with an
+//!   io `NotFound` source but no raw OS error; a crash keeps the host's paths.
 //! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
 //!   reset on close with unread data, half-close, full backlog, full send buffer,
 //!   oversized datagram over IPv4 and IPv6, truncated datagram receive, a closed UDP
-//!   port refusing a connected socket once, address in use, descriptor limit). Known
+//!   port refusing a connected socket once, address in use, a `bind` before
+//!   `connect` (the port chosen and held at the bind, the connect using it),
+//!   `shutdown(Read)`, descriptor limit). Known
 //!   differences, tested
 //!   there: a listener admits exactly `backlog` connections (Linux `backlog + 1`);
 //!   a socket takes its descriptor when it enters the world (`listen`, `connect`, a
-//!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`; a
-//!   TCP port bound but not listening is not held (Linux refuses a second bind);
+//!   UDP `bind`), so `TooManyOpenFiles` comes from that call, not from `socket()`;
 //!   ephemeral-port exhaustion is checked in simulation only; Windows does not report
 //!   a UDP port unreachable (sock turns `SIO_UDP_CONNRESET` off), so that scenario is
 //!   compared on Linux only.
@@ -215,10 +233,9 @@
 //!
 //! # What the backend still needs
 //!
-//! - The shared-poller mode and `spawn_loops` on the simulation; unix sockets; socket
+//! - The shared-poller mode and `spawn_loops` on the simulation; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
-//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
-//!   ephemeral port; a bind is applied at `listen`).
+//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets.
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
@@ -240,9 +257,8 @@
 //!   rate limits, `IP_RECVERR`, routers as hosts, connecting to the unspecified
 //!   address (Linux's `0.0.0.0` as loopback), ports per address (a port bound on one
 //!   address of a host is taken on all of them).
-//! - Not modelled yet: unix
-//!   sockets, DNS caching, TTLs, CNAMEs and a resolver per host, `shutdown(Read)` in
-//!   the model (the socket keeps it), socket options.
+//! - Not modelled yet: unix `socketpair`, abstract names and descriptor passing, DNS
+//!   caching, TTLs, CNAMEs and a resolver per host, socket options.
 //! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
 //!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 
@@ -261,6 +277,7 @@ mod swarm;
 mod tcp;
 mod timers;
 mod udp;
+mod unix;
 mod world;
 
 #[cfg(test)]
@@ -279,6 +296,7 @@ pub use route::{ARP_TIMEOUT, Unreachable};
 pub use spurious::{ReadinessFaultCounts, ReadinessFaults};
 pub use swarm::Swarm;
 pub use udp::{MAX_DATAGRAM, MAX_DATAGRAM_V6};
+pub use unix::{MAX_UNIX_DATAGRAM, UNIX_DGRAM_QUEUE, UNIX_STREAM_BUFFER};
 pub use world::World;
 
 /// A host of a [`World`], in the order added.

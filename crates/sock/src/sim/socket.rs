@@ -15,10 +15,10 @@
 //! the OS (a socket of the shared-poller mode, an adopted OS socket, `sock::addr::resolve`)
 //! panic instead.
 //!
-//! Differences from the OS path, beside those of the model (`tcp.rs`, `udp.rs`): a TCP
-//! `bind` takes effect at `listen` (a connect always uses an ephemeral port, and
-//! `local_addr` after a `bind` to port 0 says 0 until then); `shutdown(Read)` is kept
-//! by the socket (later reads return 0), not sent. The poll-level and `try_` calls are
+//! A TCP `bind` holds its port in the world at once (an ephemeral one for port 0, as
+//! Linux chooses it at the bind) and hands it to the `listen` or `connect` that
+//! follows. Differences from the OS path, beside those of the model (`tcp.rs`,
+//! `udp.rs`, `unix.rs`). The poll-level and `try_` calls are
 //! in `level.rs`, socket options in `opts.rs`, receives with flags in `flags.rs`, the
 //! datagram batches in `batch.rs`.
 
@@ -49,6 +49,8 @@ mod flags;
 mod level;
 #[path = "opts.rs"]
 mod opts;
+#[path = "unix_socket.rs"]
+mod unix_socket;
 
 /// A socket of a simulated host.
 pub(crate) struct SimSocket {
@@ -62,16 +64,17 @@ pub(crate) struct SimSocket {
     family: Family,
     /// The socket's state in the world.
     state: RefCell<State>,
-    /// `shutdown(Read)` was called: reads return 0.
-    read_shut: Cell<bool>,
     /// The options set on it, by their OS-table names (`opts.rs`).
     opts: RefCell<Vec<(&'static str, crate::opt::OptValue)>>,
+    /// The world's key of the TCP port a `bind` holds until `listen` or `connect`.
+    reserved: Cell<Option<SocketId>>,
 }
 
 /// Where a simulated socket is.
 #[derive(Clone, Copy, Debug)]
 enum State {
-    /// Not in the world yet; `bind` chose this address (taken at `listen` for TCP).
+    /// Not in the world yet; the address `bind` gave it (a TCP one holds its port
+    /// through `SimSocket::reserved`).
     Fresh(Option<SocketAddr>),
     /// A TCP listener, connecting socket or connection.
     Tcp(SocketId),
@@ -112,16 +115,13 @@ pub(crate) fn guard(what: &str) {
 ///
 /// # Panics
 ///
-/// For unix-domain and raw sockets: not simulated yet.
+/// For raw sockets: not simulated yet.
 pub(crate) fn open(
     ctx: HostCtx,
     family: Family,
     socktype: SocketType,
     protocol: Protocol,
 ) -> Result<Rc<Core>> {
-    if family == Family::UNIX {
-        guard("a unix-domain socket");
-    }
     let tcp = match socktype {
         SocketType::STREAM => true,
         SocketType::DGRAM => false,
@@ -138,9 +138,9 @@ pub(crate) fn open(
 /// The addresses of a lookup on a simulated loop, answered at once (for calls that do
 /// not wait: the resolver's latency is skipped); `None` on any other loop. Numeric
 /// hosts, `"*"` (the unspecified address), and names through the world's records
-/// (`dns.rs`); numeric ports only.
+/// (`dns.rs`); numeric ports only. Unix paths are the OS path's (no lookup).
 pub(crate) fn lookup_now(host: &str, port: &Port, hints: &Hints) -> Option<Result<Vec<SockAddr>>> {
-    let ctx = current_host()?;
+    let ctx = current_host().filter(|_| hints.family != Family::UNIX)?;
     let port = match checked_port(port, hints) {
         Ok(port) => port,
         Err(e) => return Some(Err(e)),
@@ -156,12 +156,13 @@ pub(crate) fn lookup_now(host: &str, port: &Port, hints: &Hints) -> Option<Resul
 /// The addresses of a lookup on a simulated loop, after the resolver's virtual time
 /// (latency, or the timeout of a name that never answers); `None` on any other loop.
 /// The future is `Send` (it holds the query, not the simulation) like the OS lookup's.
+/// Unix paths are the OS path's (no lookup).
 pub(crate) fn lookup(
     host: &str,
     port: &Port,
     hints: &Hints,
 ) -> Option<impl Future<Output = Result<Vec<SockAddr>>> + Send + use<>> {
-    let ctx = current_host()?;
+    let ctx = current_host().filter(|_| hints.family != Family::UNIX)?;
     let (family, host) = (hints.family, host.to_string());
     let start = checked_port(port, hints).and_then(|port| match literal(&host, family) {
         Some(ip) => Ok(Err(of_family(&host, &[ip], port, family))),
@@ -179,10 +180,7 @@ pub(crate) fn lookup(
 }
 
 /// The port of a simulated lookup: a number (service names are not simulated).
-fn checked_port(port: &Port, hints: &Hints) -> Result<u16> {
-    if hints.family == Family::UNIX {
-        guard("a unix-domain address");
-    }
+fn checked_port(port: &Port, _hints: &Hints) -> Result<u16> {
     port.number().ok_or_else(|| {
         let what = "sock::sim: service names are not simulated; give a port number";
         Error::new(ErrorKind::InvalidInput, what)
@@ -265,8 +263,8 @@ impl SimSocket {
             tcp,
             family: Family::INET,
             state: RefCell::new(state),
-            read_shut: Cell::new(false),
             opts: RefCell::new(Vec::new()),
+            reserved: Cell::new(None),
         }
     }
 
@@ -342,6 +340,7 @@ impl SimSocket {
 
     /// Closes the socket in the world and wakes the tasks parked on it.
     pub(crate) fn close(&self) {
+        self.release_port();
         let Some(id) = self.id() else { return };
         *self.state.borrow_mut() = State::Fresh(None); // a second close is a no-op
         let Some(shared) = self.shared.upgrade() else {
@@ -351,17 +350,20 @@ impl SimSocket {
         shared.wake_socket(id);
     }
 
-    /// `bind`: a UDP socket enters the world now; a TCP one keeps the address for
-    /// `listen`.
+    /// `bind`: a UDP socket enters the world now; a TCP one holds its port (an
+    /// ephemeral one for port 0) until `listen` or `connect` takes it.
     pub(crate) fn bind(&self, addr: &SockAddr) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_bind(addr);
+        }
         let addr = inet(addr)?;
         if !matches!(*self.state.borrow(), State::Fresh(None)) {
             return Err(Error::new(ErrorKind::InvalidInput, "already bound"));
         }
         if self.tcp {
-            let check = |w: &mut World, host| w.check_tcp_bind(host, addr).map_err(Error::from);
-            self.world(check)?;
-            *self.state.borrow_mut() = State::Fresh(Some(addr));
+            let (bound, key) = self.world(|w, host| Ok(w.tcp_reserve(host, addr)?))?;
+            *self.state.borrow_mut() = State::Fresh(Some(bound));
+            self.reserved.set(Some(key));
             return Ok(());
         }
         let id = self.world(|w, host| Ok(w.udp_bind(host, addr)?))?;
@@ -371,6 +373,9 @@ impl SimSocket {
 
     /// The local address (the unspecified one, port 0, before a bind).
     pub(crate) fn local_addr(&self, family: Family) -> Result<SockAddr> {
+        if self.is_unix() {
+            return self.unix_local_addr();
+        }
         let state = *self.state.borrow();
         let addr = match state {
             State::Fresh(bound) => bound.unwrap_or_else(|| unspecified(family)),
@@ -386,6 +391,9 @@ impl SimSocket {
 
     /// The connected peer's address.
     pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
+        if self.is_unix() {
+            return self.unix_peer_addr();
+        }
         let state = *self.state.borrow();
         let peer = match state {
             State::Tcp(id) => self.world(|w, _| Ok(w.tcp_peer_addr(id)))?,
@@ -399,6 +407,9 @@ impl SimSocket {
     /// `listen`: binds first with `bind` unless bound, then listens with `backlog`
     /// (clamped to 1..=4096, as Linux clamps to `somaxconn`).
     pub(crate) fn listen(&self, backlog: i32, bind: impl FnOnce() -> Result<()>) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_listen(backlog, bind);
+        }
         if matches!(*self.state.borrow(), State::Fresh(None)) {
             if crate::sys::LISTEN_REUSEADDR {
                 // As the OS path does before its bind (read back by `getopt`).
@@ -413,7 +424,9 @@ impl SimSocket {
             ));
         };
         let backlog = backlog.clamp(1, 4096) as usize;
-        let id = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?))?;
+        self.release_port();
+        let listen = self.world(|w, host| Ok(w.tcp_listen(host, addr, backlog)?));
+        let id = listen.inspect_err(|_| self.hold_port(addr))?;
         *self.state.borrow_mut() = State::Tcp(id);
         self.apply_buffers()
     }
@@ -424,11 +437,12 @@ impl SimSocket {
         cx: &mut Context<'_>,
         family: Family,
     ) -> Poll<Result<Rc<Core>>> {
-        let (id, _peer) = std::task::ready!(self.poll_op(cx, Direction::Read, |s| {
+        let id = std::task::ready!(self.poll_op(cx, Direction::Read, |s| {
             let listener = s.tcp_id()?;
-            s.world(|w, _| Ok(w.tcp_accept(listener)?))
+            s.world(|w, _| Ok(w.stream_accept(listener)?))
         }))?;
-        let sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        let mut sock = SimSocket::new(self.shared.clone(), self.host, true, State::Tcp(id));
+        sock.family = self.family;
         sock.inherit_options(self)?;
         let core = Core::simulated(sock, family, SocketType::STREAM, Protocol::TCP);
         core.set_connected();
@@ -443,7 +457,7 @@ impl SimSocket {
             poll_fn(|cx| {
                 self.poll_op(cx, Direction::Write, |s| {
                     let id = s.tcp_id()?;
-                    match s.world(|w, _| Ok(w.tcp_connect_result(id)))? {
+                    match s.world(|w, _| Ok(w.stream_connect_result(id)))? {
                         None => Err(ErrorKind::WouldBlock.into()),
                         Some(r) => Ok(r?),
                     }
@@ -453,43 +467,73 @@ impl SimSocket {
         }
     }
 
-    /// Starts a TCP connect to `addr` (from an ephemeral port).
+    /// Starts a TCP connect to `addr`: from the bound address, else from an
+    /// ephemeral port.
     fn start_connect(&self, addr: &SockAddr) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_start_connect(addr);
+        }
         let remote = inet(addr)?;
-        match *self.state.borrow() {
-            State::Fresh(_) => {}
+        let bound = match *self.state.borrow() {
+            State::Fresh(bound) => bound,
             State::Tcp(_) => return Err(ErrorKind::InProgress.into()),
             State::Udp(..) => return Err(ErrorKind::InvalidInput.into()),
-        }
-        let id = self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?;
+        };
+        let id = match bound {
+            None => self.world(|w, host| Ok(w.tcp_connect(host, remote)?))?,
+            Some(local) => self.connect_from(local, remote)?,
+        };
         *self.state.borrow_mut() = State::Tcp(id);
         self.apply_buffers()
+    }
+
+    /// Starts a TCP connect from the bound `local` address, handing its held port to
+    /// the connection (held again if the connect cannot start).
+    fn connect_from(&self, local: SocketAddr, remote: SocketAddr) -> Result<SocketId> {
+        self.release_port();
+        let connect = self.world(|w, host| Ok(w.tcp_connect_from(host, local, remote)?));
+        connect.inspect_err(|_| self.hold_port(local))
+    }
+
+    /// Gives back the TCP port a `bind` holds, if any.
+    fn release_port(&self) {
+        let (Some(key), State::Fresh(Some(addr))) = (self.reserved.take(), *self.state.borrow())
+        else {
+            return;
+        };
+        let _ = self.world(|w, host| {
+            w.tcp_release(host, addr.port(), key);
+            Ok(())
+        });
+    }
+
+    /// Holds `addr`'s TCP port again after a `listen` or `connect` that did not take
+    /// it (best effort: another socket may have taken it meanwhile).
+    fn hold_port(&self, addr: SocketAddr) {
+        if let Ok((_, key)) = self.world(|w, host| Ok(w.tcp_reserve(host, addr)?)) {
+            self.reserved.set(Some(key));
+        }
     }
 
     /// One try of a stream send.
     pub(crate) fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         self.poll_op(cx, Direction::Write, |s| {
             let id = s.tcp_id()?;
-            s.world(|w, _| Ok(w.tcp_send(id, buf)?))
+            s.world(|w, _| Ok(w.stream_send(id, buf)?))
         })
     }
 
-    /// One try of a stream receive; 0 at the peer's FIN or after `shutdown(Read)`.
+    /// One try of a stream receive; 0 at the peer's FIN, or with nothing queued after
+    /// `shutdown(Read)`.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        if self.read_shut.get() {
-            return Poll::Ready(Ok(0));
-        }
         self.poll_op(cx, Direction::Read, |s| {
             let id = s.tcp_id()?;
-            s.world(|w, _| Ok(w.tcp_recv(id, buf)?))
+            s.world(|w, _| Ok(w.stream_recv(id, buf, false)?))
         })
     }
 
     /// Waits until a read would not block (`readable`): data, EOF or an error waits.
     pub(crate) fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.read_shut.get() {
-            return Poll::Ready(Ok(()));
-        }
         self.poll_op(cx, Direction::Read, |s| {
             let id = s.tcp_id()?;
             match s.world(|w, _| Ok(w.readiness(id).readable))? {
@@ -511,12 +555,15 @@ impl SimSocket {
         Poll::Ready(Ok(n))
     }
 
-    /// `shutdown`: `Write` sends a FIN after the buffered bytes; `Read` makes later
-    /// reads return 0.
+    /// `shutdown`: `Write` sends a FIN after the buffered bytes; `Read` makes reads of
+    /// an empty buffer return 0 (in the model, as Linux: later bytes are still read).
     pub(crate) fn shutdown(&self, how: std::net::Shutdown) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_shutdown(how);
+        }
         let id = self.tcp_id()?;
         if how != std::net::Shutdown::Write {
-            self.read_shut.set(true);
+            self.world(|w, _| Ok(w.tcp_shutdown_read(id)?))?;
         }
         if how != std::net::Shutdown::Read {
             self.world(|w, _| Ok(w.tcp_shutdown_write(id)?))?;
@@ -527,6 +574,9 @@ impl SimSocket {
     /// `connect` of a UDP socket: binds to an ephemeral port if unbound, and keeps
     /// `addr` as the peer (sends go there, receives take only its datagrams).
     pub(crate) fn udp_connect(&self, addr: &SockAddr) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_connect_dgram(addr);
+        }
         let peer = inet(addr)?;
         let id = self.udp_id(peer.ip())?;
         self.world(|w, _| Ok(w.udp_connect(id, Some(peer))?))?;
@@ -536,6 +586,9 @@ impl SimSocket {
 
     /// Dissolves a UDP socket's association (`connect("*", 0)`).
     pub(crate) fn udp_dissolve(&self) -> Result<()> {
+        if self.is_unix() {
+            return self.unix_dissolve();
+        }
         let state = *self.state.borrow();
         if let State::Udp(id, _) = state {
             self.world(|w, _| Ok(w.udp_connect(id, None)?))?;
@@ -557,6 +610,9 @@ impl SimSocket {
 
     /// One datagram to the connected peer.
     pub(crate) fn udp_send(&self, buf: &[u8]) -> Result<usize> {
+        if self.is_unix() {
+            return self.unix_send_to(buf, None);
+        }
         let (id, peer) = match *self.state.borrow() {
             State::Udp(id, Some(peer)) => (id, peer),
             _ => return Err(ErrorKind::NotConnected.into()),
@@ -566,6 +622,9 @@ impl SimSocket {
 
     /// One datagram to `to`.
     pub(crate) fn udp_send_to(&self, buf: &[u8], to: &SockAddr) -> Result<usize> {
+        if self.is_unix() {
+            return self.unix_send_to(buf, Some(to));
+        }
         let to = inet(to)?;
         let id = self.udp_id(to.ip())?;
         self.world(|w, _| Ok(w.udp_send_to(id, buf, to)?))
@@ -575,6 +634,9 @@ impl SimSocket {
     /// source; a datagram longer than `buf` is `MessageTooLong` with `buf.len()` bytes
     /// transferred.
     pub(crate) fn udp_recv_from(&self, buf: &mut [u8]) -> Result<(usize, SockAddr)> {
+        if self.is_unix() {
+            return self.unix_recv_from(buf, false, false);
+        }
         let state = *self.state.borrow();
         let (id, peer) = match state {
             State::Udp(id, peer) => (id, peer),

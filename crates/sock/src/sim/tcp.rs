@@ -15,7 +15,9 @@
 //! ACK, half a round trip later) and the backlog admits exactly `backlog` connections;
 //! a reader's window update reaches the writer at once (the data still pays the
 //! latency); every client socket takes an ephemeral port of its own (no 4-tuple
-//! sharing); no `shutdown(Read)`, no `SO_LINGER`, no TIME_WAIT, no urgent data.
+//! sharing); no `SO_LINGER`, no TIME_WAIT, no urgent data. `shutdown(Read)` is
+//! Linux's: nothing is sent, reads of an empty buffer return 0 instead of waiting (the
+//! socket stays readable), and bytes that arrive afterwards are still queued and read.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -66,6 +68,8 @@ pub(crate) struct TcpSocket {
     stall: Option<(Duration, Duration)>,
     /// The pending SYN retransmission timer, cancelled when the handshake ends.
     retry: Option<EventKey>,
+    /// `shutdown(Read)` was called: an empty receive buffer reads as EOF.
+    read_shut: bool,
 }
 
 /// The life of a TCP socket.
@@ -190,9 +194,50 @@ impl World {
     /// # Ok::<(), sock::ErrorKind>(())
     /// ```
     pub fn tcp_connect(&mut self, host: HostId, remote: SocketAddr) -> Result<SocketId, ErrorKind> {
+        let unspecified = SocketAddr::new(self.source_ip(host, remote.ip()), 0);
+        self.tcp_connect_from(host, unspecified, remote)
+    }
+
+    /// Starts connecting from `host`'s `local` address (a `bind` before `connect`; port
+    /// 0: an ephemeral one; the unspecified address: the source address toward
+    /// `remote`) to `remote`, as [`World::tcp_connect`].
+    ///
+    /// # Errors
+    ///
+    /// `AddressInUse` when `local`'s port is taken; `AddressNotAvailable` for an
+    /// address not of this host or when no ephemeral port is free; `TooManyOpenFiles`
+    /// at the host's limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// let listener = world.tcp_listen(b, server, 8)?;
+    /// let from = SocketAddr::from(([10, 0, 0, 1], 4000));
+    /// let c = world.tcp_connect_from(a, from, server)?;
+    /// world.run_until_idle();
+    /// assert_eq!(world.tcp_accept(listener)?.1, from);
+    /// assert_eq!(world.tcp_connect_from(a, from, server), Err(sock::ErrorKind::AddressInUse));
+    /// # let _ = c;
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
+    pub fn tcp_connect_from(
+        &mut self,
+        host: HostId,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<SocketId, ErrorKind> {
         self.check_route(host, remote.ip())?;
-        let ip = self.source_ip(host, remote.ip());
-        let local = self.bind_tcp(host, SocketAddr::new(ip, 0))?;
+        let local = match local.ip().is_unspecified() {
+            true => SocketAddr::new(self.source_ip(host, remote.ip()), local.port()),
+            false => local,
+        };
+        let local = self.bind_tcp(host, local)?;
         self.open_fd(host)?;
         let id = self.add_tcp(host, local, State::Connecting { attempt: 0 });
         self.tcp_mut(id).expect("just added").target = Some(remote);
@@ -264,7 +309,8 @@ impl World {
         Ok(n)
     }
 
-    /// Reads arrived bytes into `buf`; `Ok(0)` at the peer's FIN.
+    /// Reads arrived bytes into `buf`; `Ok(0)` at the peer's FIN, or with nothing
+    /// queued after [`World::tcp_shutdown_read`].
     ///
     /// # Errors
     ///
@@ -275,7 +321,7 @@ impl World {
         let s = self.tcp_mut(socket).ok_or(ErrorKind::Closed)?;
         s.check_open()?;
         let n = buf.len().min(s.recv_buf.len());
-        if n == 0 && !s.eof && !buf.is_empty() {
+        if n == 0 && !s.eof && !s.read_shut && !buf.is_empty() {
             return Err(ErrorKind::WouldBlock);
         }
         for (dst, src) in buf.iter_mut().zip(s.recv_buf.drain(..n)) {
@@ -330,6 +376,44 @@ impl World {
         Ok(())
     }
 
+    /// `shutdown(Read)`, as Linux does it: nothing is sent to the peer; a read with
+    /// nothing queued returns 0 instead of `WouldBlock` (the socket stays readable);
+    /// bytes already queued, and bytes that arrive afterwards, are still read.
+    ///
+    /// # Errors
+    ///
+    /// `Closed` for a socket that is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::net::SocketAddr;
+    /// # use sock::sim::World;
+    /// # let mut world = World::new(1);
+    /// # let a = world.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// # let b = world.add_host("b", &["10.0.0.2".parse().unwrap()]);
+    /// # let server = SocketAddr::from(([10, 0, 0, 2], 80));
+    /// # let listener = world.tcp_listen(b, server, 8)?;
+    /// # let client = world.tcp_connect(a, server)?;
+    /// # world.run_until_idle();
+    /// # let (conn, _) = world.tcp_accept(listener)?;
+    /// world.tcp_shutdown_read(client)?;
+    /// let mut buf = [0u8; 8];
+    /// assert_eq!(world.tcp_recv(client, &mut buf)?, 0); // nothing queued: EOF
+    /// world.tcp_send(conn, b"late")?;
+    /// world.run_until_idle();
+    /// assert_eq!(world.tcp_recv(client, &mut buf)?, 4); // still delivered
+    /// # Ok::<(), sock::ErrorKind>(())
+    /// ```
+    pub fn tcp_shutdown_read(&mut self, socket: SocketId) -> Result<(), ErrorKind> {
+        self.touch(socket);
+        let s = self.tcp_mut(socket).ok_or(ErrorKind::Closed)?;
+        s.read_shut = true;
+        self.log_socket(socket, "tcp shutdown read");
+        self.settle();
+        Ok(())
+    }
+
     /// Sets a socket's send and receive buffer capacities (at least one byte each).
     pub fn tcp_set_buffers(&mut self, socket: SocketId, send: usize, recv: usize) {
         if let Some(s) = self.tcp_mut(socket) {
@@ -354,7 +438,7 @@ impl World {
         let s = self.tcp(socket).ok_or(ErrorKind::Closed)?;
         s.check_open()?;
         let n = buf.len().min(s.recv_buf.len());
-        if n == 0 && !s.eof && !buf.is_empty() {
+        if n == 0 && !s.eof && !s.read_shut && !buf.is_empty() {
             return Err(ErrorKind::WouldBlock);
         }
         for (dst, src) in buf.iter_mut().zip(s.recv_buf.iter()) {
@@ -775,16 +859,28 @@ impl World {
         Ok(SocketAddr::new(addr.ip(), port))
     }
 
-    /// Whether a TCP socket of `host` may bind `addr` now: one of the host's addresses
-    /// and a port no TCP socket holds (`AddressInUse` at `bind`, as Linux says it, and
-    /// not only at `listen`). A port bound but not yet listening is not held.
-    pub(crate) fn check_tcp_bind(&self, host: HostId, addr: SocketAddr) -> Result<(), ErrorKind> {
-        self.check_local(host, addr)?;
-        let taken = addr.port() != 0 && self.hosts[host.0].tcp_ports.contains_key(&addr.port());
-        if taken {
-            return Err(ErrorKind::AddressInUse);
+    /// Holds a TCP port of `host` for a socket bound but not yet listening or
+    /// connecting (as Linux's `bind` does): `addr`'s, or an ephemeral one for port 0.
+    /// The bound address and the key that [`World::tcp_release`] takes; a SYN to it is
+    /// refused.
+    pub(crate) fn tcp_reserve(
+        &mut self,
+        host: HostId,
+        addr: SocketAddr,
+    ) -> Result<(SocketAddr, SocketId), ErrorKind> {
+        let bound = self.bind_tcp(host, addr)?;
+        let key = self.new_socket_id();
+        self.hosts[host.0].tcp_ports.insert(bound.port(), key);
+        self.record(host, format!("tcp bind {bound} -> {key:?}"));
+        Ok((bound, key))
+    }
+
+    /// Gives back a port held by [`World::tcp_reserve`] (a no-op once it is not).
+    pub(crate) fn tcp_release(&mut self, host: HostId, port: u16, key: SocketId) {
+        let ports = &mut self.hosts[host.0].tcp_ports;
+        if ports.get(&port) == Some(&key) {
+            ports.remove(&port);
         }
-        Ok(())
     }
 
     /// Adds a socket in `state` holding `local`'s port when it is not an accepted one.
@@ -943,6 +1039,7 @@ impl TcpSocket {
             last_delivery: Duration::ZERO,
             stall: None,
             retry: None,
+            read_shut: false,
         }
     }
 
@@ -952,7 +1049,7 @@ impl TcpSocket {
         match &self.state {
             State::Listening { queue, .. } => Readiness::new(!queue.is_empty(), false),
             State::Established => Readiness::new(
-                !self.recv_buf.is_empty() || self.eof,
+                !self.recv_buf.is_empty() || self.eof || self.read_shut,
                 !self.write_shut && self.send_buf.len() < self.send_cap,
             ),
             State::Failed(_) => Readiness::new(true, true),

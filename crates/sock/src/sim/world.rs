@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::dns::Dns;
@@ -22,6 +23,7 @@ use super::rng::Rng;
 use super::route::{Icmp, Routes};
 use super::tcp::{Segment, TcpSocket};
 use super::udp::{Datagram, UdpSocket};
+use super::unix::UnixSocket;
 use super::{HostId, Readiness, SocketId, TimerId};
 use crate::ErrorKind;
 
@@ -95,6 +97,9 @@ pub(crate) struct Host {
     pub(crate) ephemeral: (u16, u16),
     /// Where the next ephemeral search starts.
     pub(crate) next_ephemeral: u16,
+    /// Its filesystem's unix socket paths and the socket that bound each (kept after
+    /// that socket closes, as the socket file is, until `World::unix_unlink`).
+    pub(crate) unix_paths: BTreeMap<PathBuf, SocketId>,
 }
 
 /// A queued event's place: (virtual time, sequence number).
@@ -110,6 +115,8 @@ pub(crate) enum Socket {
     Tcp(Box<TcpSocket>),
     /// A UDP socket.
     Udp(UdpSocket),
+    /// A unix-domain socket (`unix.rs`).
+    Unix(Box<UnixSocket>),
 }
 
 /// Something that happens at a virtual instant.
@@ -281,11 +288,13 @@ impl World {
             Some(Socket::Tcp(s)) if s.is_orphan() => return,
             Some(Socket::Tcp(s)) => s.host,
             Some(Socket::Udp(s)) => s.host,
+            Some(Socket::Unix(s)) => s.host,
             None => return,
         };
         self.hosts[host.0].fds -= 1;
         match self.sockets.get(&socket) {
             Some(Socket::Tcp(_)) => self.tcp_close(socket),
+            Some(Socket::Unix(_)) => self.unix_close(socket),
             _ => self.udp_close(socket),
         }
     }
@@ -453,6 +462,7 @@ impl World {
         match self.sockets.get(&socket) {
             Some(Socket::Tcp(s)) => s.readiness(),
             Some(Socket::Udp(s)) => s.readiness(),
+            Some(Socket::Unix(_)) => self.unix_readiness(socket),
             None => Readiness::default(),
         }
     }
@@ -624,6 +634,7 @@ impl Host {
             tcp_buffers: (64 * 1024, 64 * 1024),
             ephemeral: (49152, 65535),
             next_ephemeral: 49152,
+            unix_paths: BTreeMap::new(),
         }
     }
 

@@ -590,7 +590,7 @@ unsafe fn addr_from_raw(ptr: *const libc::sockaddr, len: libc::socklen_t) -> soc
 }
 
 /// The address of an unbound unix socket: the family and no path (shown `(unnamed)`).
-fn unnamed_unix_addr() -> sock_addr::SockAddr {
+pub(crate) fn unnamed_unix_addr() -> sock_addr::SockAddr {
     // SAFETY: `sockaddr_un` is plain data; all-zero is a valid value.
     let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     sun.sun_family = libc::AF_UNIX as libc::sa_family_t;

@@ -363,6 +363,18 @@ pub(crate) fn unix_source_addr(addr: &socket2::SockAddr) -> crate::Result<sock_a
     unix_sock_addr(addr)
 }
 
+/// The address of an unbound unix socket: the family and no path (`sock::sim`'s
+/// datagrams from unbound senders come from it).
+#[cfg_attr(not(feature = "sim"), allow(dead_code))]
+pub(crate) fn unnamed_unix_addr() -> sock_addr::SockAddr {
+    // SAFETY: `SOCKADDR` is plain data; all-zero is a valid value.
+    let mut sa: ws::SOCKADDR = unsafe { std::mem::zeroed() };
+    sa.sa_family = ws::AF_UNIX;
+    let len = std::mem::size_of::<ws::ADDRESS_FAMILY>() as i32;
+    // SAFETY: `sa` is a live `SOCKADDR`, longer than `len` bytes.
+    unsafe { sock_addr::SockAddr::from_raw(std::ptr::from_ref(&sa), len) }
+}
+
 /// Windows has no `recvmmsg`: one datagram per call.
 pub(crate) fn recv_batch(
     s: &socket2::SockRef<'_>,
