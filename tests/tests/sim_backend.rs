@@ -298,7 +298,7 @@ fn names_resolve_only_through_the_worlds_dns_records() {
         log.iter()
             .any(|e| e.what.contains("dns server.sim. -> [10.0.0.2]"))
     );
-    for name in ["nowhere.sim", "localhost", "example.com"] {
+    for name in ["nowhere.sim", "localhost.sim", "example.com"] {
         let start = sim.world().now();
         assert_eq!(
             a.run(connect_err(Family::INET, name)),
@@ -315,6 +315,40 @@ fn names_resolve_only_through_the_worlds_dns_records() {
         v6,
         Some(ErrorKind::NoAddress),
         "a record of the other family only"
+    );
+}
+
+#[test]
+fn localhost_is_each_hosts_own_loopback() {
+    let (sim, a, b) = two_hosts(23);
+    sim.world().set_dns_latency(Duration::from_millis(30));
+    spawn_echo(&b, "127.0.0.1", 7, 1);
+    let start = sim.world().now();
+    let refused = a.run(connect_err(Family::INET, "localhost"));
+    assert_eq!(
+        refused,
+        Some(ErrorKind::ConnectionRefused),
+        "b's loopback is b's"
+    );
+    assert_eq!(
+        sim.world().now(),
+        start,
+        "no resolver latency for localhost"
+    );
+    spawn_echo(&a, "127.0.0.1", 7, 1);
+    let reply = a.run(echo_once("LocalHost.", 7, b"own loopback"));
+    assert_eq!(reply.expect("an echo through localhost"), b"own loopback");
+    let v6 = a.run(connect_err(Family::INET6, "localhost"));
+    assert_eq!(
+        v6,
+        Some(ErrorKind::ConnectionRefused),
+        "::1, nobody listening"
+    );
+    let log = sim.world().log().entries().to_vec();
+    assert!(
+        log.iter()
+            .any(|e| e.what.contains("dns localhost -> [::1, 127.0.0.1]")),
+        "IPv6 first, as glibc orders /etc/hosts' localhost"
     );
 }
 
@@ -356,6 +390,29 @@ fn the_os_paths_panic_on_a_simulated_loop() {
         a.run(async { sock::raw(Family::INET, sock::addr::Protocol::ICMP).map(drop) })
     }));
     assert!(raw.is_err(), "a raw socket on a simulated host must panic");
+}
+
+#[test]
+fn address_lookups_of_names_panic_on_a_simulated_loop() {
+    let (_sim, a, _b) = two_hosts(24);
+    let hints = sock::addr::Hints::tcp();
+    let literal = a.run(async { sock::addr::lookup("10.0.0.2", 7, &hints) });
+    let entry = literal.expect("a literal needs no resolver");
+    assert_eq!(entry.first().expect("one entry").to_string(), "10.0.0.2:7");
+    let resolved = a.run(async { sock::addr::resolve("::1", 7, &hints).await });
+    assert_eq!(resolved.expect("a literal").len(), 1);
+    for call in ["lookup", "resolve"] {
+        let named = catch_unwind(AssertUnwindSafe(|| match call {
+            "lookup" => drop(a.run(async { sock::addr::lookup("db.sim", 7, &hints) })),
+            _ => drop(a.run(async { sock::addr::resolve("db.sim", 7, &hints).await })),
+        }));
+        let payload = named.expect_err("a name must not reach the OS resolver");
+        let msg = payload.downcast_ref::<String>().expect("a message");
+        assert!(
+            msg.contains(call) && msg.contains("World::add_dns"),
+            "{msg}"
+        );
+    }
 }
 
 #[test]

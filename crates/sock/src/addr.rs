@@ -70,8 +70,47 @@ pub fn resolve<P: Into<Port>>(
     hints: &Hints,
 ) -> impl Op<Output = crate::Result<AddrList>, Timer = sock_sched::Sleep> + use<P> {
     #[cfg(feature = "sim")]
-    crate::sim::socket::guard("sock::addr::resolve (a resolver call)");
+    crate::sim::socket::guard_lookup("sock::addr::resolve", host);
     Lookup(sock_addr::resolve(host, port, hints))
+}
+
+/// `getaddrinfo`, blocking: [`sock_addr`'s `lookup`](sock_addr::lookup), which this
+/// crate re-exports whole; this build (with the `sim` feature) wraps it in the
+/// simulation's guard.
+///
+/// On a simulated host an IP literal (or `"*"`) passes through (the OS's answer for
+/// it needs no resolver); a name panics: a simulated loop never asks the real
+/// resolver, and a blocking call cannot wait for the world's DNS latency. Give the
+/// name to the socket instead (`connect(name, port)`, `send_to(&(name, port))`): it
+/// resolves through the world's records ([`World::add_dns`](crate::sim::World::add_dns)).
+///
+/// # Errors
+///
+/// [`sock_addr::lookup`]'s.
+///
+/// # Panics
+///
+/// On a simulated loop, for a host name.
+///
+/// # Examples
+///
+/// ```
+/// use sock::addr::{Hints, lookup};
+///
+/// let list = lookup("127.0.0.1", 8080, &Hints::tcp())?;
+/// assert_eq!(list.first().unwrap().to_string(), "127.0.0.1:8080");
+/// # Ok::<(), sock::addr::LookupError>(())
+/// ```
+#[cfg(feature = "sim")]
+#[doc(alias = "addr")]
+#[doc(alias = "getaddrinfo")]
+pub fn lookup<P: Into<Port>>(
+    host: &str,
+    port: P,
+    hints: &Hints,
+) -> std::result::Result<AddrList, LookupError> {
+    crate::sim::socket::guard_lookup("sock::addr::lookup", host);
+    sock_addr::lookup(host, port, hints)
 }
 
 /// [`resolve`] as an [`Op`].

@@ -119,11 +119,15 @@
 //!   dot), [`World::set_dns_latency`] of virtual time per answer (NXDOMAIN too),
 //!   [`World::add_dns_timeout`] names whose lookup waits [`DNS_TIMEOUT`] and fails
 //!   with `TryAgain`; a record of the other family only is `NoAddress`. No name
-//!   resolves by accident (`localhost` neither). Calls that resolve without waiting
+//!   resolves by accident, except `localhost` (any case, trailing dot or not): the
+//!   asking host's own loopback, `::1` then `127.0.0.1` as glibc orders `/etc/hosts`,
+//!   without the latency (a record for it replaces that). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), raw
-//!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
+//!   sockets, adopting an OS socket, a host name given to `sock::addr::lookup` or
+//!   `sock::addr::resolve` (an IP literal passes; the message says to give the name to
+//!   the socket, which resolves it through the world), and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
@@ -245,10 +249,12 @@
 //!   a third host's task waits for that re-read.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
-//! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded (it reaches the OS
-//!   resolver: sockets' own lookups, `connect(name, port)`, use the world's records);
-//!   `sock::clock()` and deadlines made outside a host's run read the real loop's
-//!   clock.
+//! - `sock::addr::lookup` and `resolve` do not answer from the world's records (their
+//!   `AddrList` is built only by sock-addr, from the OS's list or its numeric fast path;
+//!   a list of the world's addresses would need a new kind of list there): a name
+//!   panics through the guard, and sockets' own lookups (`connect(name, port)`) use
+//!   the world's records. `sock::clock()` and deadlines made outside a host's run read
+//!   the real loop's clock.
 //! - The multi-seed runner is `cargo xtask sim --seeds N [--process] [--swarm]` (the
 //!   `sim_echo` example's workload); the differential suite covers the scenarios
 //!   listed above; `HostUnreachable` and `NetworkUnreachable` are checked in
