@@ -353,6 +353,21 @@ fn localhost_is_each_hosts_own_loopback() {
 }
 
 #[test]
+fn hyper_timer_deadlines_are_made_in_virtual_time() {
+    use hyper::rt::Timer as _;
+    let (sim, a, _b) = two_hosts(25);
+    let start = sim.world().now();
+    a.run(async {
+        let timer = sock::hyper::Timer;
+        assert_eq!(timer.now(), sock::clock(), "the host's clock, not the OS's");
+        let deadline = timer.now() + Duration::from_secs(3601);
+        timer.sleep(Duration::from_secs(3600)).await;
+        timer.sleep_until(deadline).await;
+    });
+    assert_eq!(sim.world().now(), start + Duration::from_secs(3601));
+}
+
+#[test]
 fn a_name_that_never_answers_times_out_in_virtual_time() {
     let (sim, a, _b) = two_hosts(21);
     sim.world().add_dns_timeout("slow.sim");

@@ -253,8 +253,16 @@
 //!   `AddrList` is built only by sock-addr, from the OS's list or its numeric fast path;
 //!   a list of the world's addresses would need a new kind of list there): a name
 //!   panics through the guard, and sockets' own lookups (`connect(name, port)`) use
-//!   the world's records. `sock::clock()` and deadlines made outside a host's run read
-//!   the real loop's clock.
+//!   the world's records.
+//! - Clocks: inside a host's task every deadline sock makes reads that host's virtual
+//!   clock (`sock::clock()`, `.timeout()`, sleeps, scopes, and `sock::hyper::Timer`,
+//!   whose `now`, sleeps and deadlines follow the host's loop on a simulated host). What
+//!   remains: a deadline made *outside* any host's run (`host.run(op.timeout(d))` builds
+//!   the operation, and reads the clock, on the calling thread's own loop: wall time,
+//!   so write `host.run(async { op.timeout(d).await })`), and one made in host A's task
+//!   for a future spawned on host B, which reads A's clock (the same instant unless
+//!   [`World::set_clock_skew`] set them apart). `std::time::Instant::now()` in the
+//!   user's own code is not intercepted.
 //! - The multi-seed runner is `cargo xtask sim --seeds N [--process] [--swarm]` (the
 //!   `sim_echo` example's workload); the differential suite covers the scenarios
 //!   listed above; `HostUnreachable` and `NetworkUnreachable` are checked in
