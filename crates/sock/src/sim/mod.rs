@@ -50,9 +50,9 @@
 //! # Ok::<(), sock::ErrorKind>(())
 //! ```
 //!
-//! The model checker: every ordering of the datagrams that two hosts send to a third
-//! and that land on the same instant; the first ordering the server gets wrong, as a
-//! replayable schedule string:
+//! The model checker: every order of the two client hosts' loops and of the datagrams
+//! they send to a third that land on the same instant; the first ordering the server
+//! gets wrong, as a replayable schedule string:
 //!
 //! ```
 //! use sock::sim::{Explorer, Sim, World};
@@ -79,8 +79,9 @@
 //! }
 //!
 //! let failure = Explorer::new().run(scenario).unwrap_err();
-//! println!("{failure}"); // schedule "1" failed after 2 schedules: … (replay: SOCK_SCHEDULE=1)
-//! assert_eq!(failure.schedule().to_string(), "1");
+//! println!("{failure}"); // schedule "0.1" failed after 2 schedules: … (replay: SOCK_SCHEDULE=0.1)
+//! assert_eq!(failure.schedule().to_string(), "0.1"); // a's loop first, then b's datagram
+//! assert!(Explorer::replay(&"1".parse().unwrap(), scenario).is_err()); // b's loop first
 //! assert!(Explorer::replay(failure.schedule(), scenario).is_err());
 //! ```
 //!
@@ -143,10 +144,11 @@
 //!   fails at the same index.
 //! - The model checker (`explore.rs`): [`Explorer`] runs a closure on a fresh world per
 //!   [`Schedule`], each one an ordering of the events due at the same virtual instant
-//!   (the events of one TCP stream keep their order), depth-first and bounded; the first
-//!   failing schedule is reported as a string (`"1.0"`) that [`Explorer::replay`] or
-//!   `SOCK_SCHEDULE` runs again. Host loops still run in host order after an
-//!   instant's events (that order is not explored).
+//!   (the events of one TCP stream keep their order) and of the host loops ready at
+//!   one instant (whether the running host's loop or the others' go first, then which
+//!   of the others runs next), depth-first and bounded; the first failing schedule is
+//!   reported as a string (`"0.1.0"`) that [`Explorer::replay`] or `SOCK_SCHEDULE`
+//!   runs again. Each loop's own tasks still run in their FIFO order (not explored).
 //! - [`Rng`] (`rng.rs`): xoshiro256** seeded by splitmix64; every random choice of a
 //!   run draws from it in event order.
 //! - The fabric (`net.rs`): per-link [`Link`] latency + jitter, datagram loss,
