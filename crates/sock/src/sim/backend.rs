@@ -28,8 +28,8 @@
 //! step 2, whether the other hosts with work run their pass first; at step 3, which of
 //! the ready hosts runs next.
 //!
-//! Not simulated yet: the shared-poller mode, unix sockets (names resolve through the
-//! world's DNS records only). The host loops share one idle kernel
+//! Not simulated yet: the shared-poller mode and raw sockets (the guard, `socket.rs`,
+//! panics on them). The host loops share one idle kernel
 //! poller (the loop type carries one), made with the simulation and never polled.
 
 use std::cell::{Cell, RefCell, RefMut};

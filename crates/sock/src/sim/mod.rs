@@ -239,9 +239,16 @@
 //!
 //! # What the backend still needs
 //!
-//! - The shared-poller mode and `spawn_loops` on the simulation; socket
-//!   options; `recv_with`, the `try_` calls and the poll-level calls
-//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets.
+//! - The shared-poller mode and `spawn_loops` on the simulation.
+//! - Raw sockets stay behind the guard (`sock::raw` on a simulated loop panics). sock's
+//!   raw API is a `Udp` over `SOCK_RAW` that hands the caller whole packets: modelling
+//!   even ICMP echo means building and checking ICMP packets (over IPv4 with the IP
+//!   header in front of every packet received, over IPv6 with the checksum the kernel
+//!   fills in), giving every raw socket of the protocol a copy of each ICMP packet its
+//!   host receives (as Linux does, not only the replies to its own requests), and the
+//!   differential suite could not check any of it against the OS without `CAP_NET_RAW`.
+//!   Reachability checks run on the simulation with a UDP or TCP probe (refused, port
+//!   unreachable, host unreachable and timeouts are modelled).
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
@@ -274,7 +281,8 @@
 //!   address (Linux's `0.0.0.0` as loopback), ports per address (a port bound on one
 //!   address of a host is taken on all of them).
 //! - Not modelled yet: unix `socketpair`, abstract names and descriptor passing, DNS
-//!   caching, TTLs, CNAMEs and a resolver per host, socket options.
+//!   caching, TTLs, CNAMEs and a resolver per host; socket options beyond the buffer
+//!   sizes change no behaviour (see above).
 //! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
 //!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 

@@ -106,7 +106,8 @@ pub(crate) fn guard(what: &str) {
     if current_host().is_some() {
         panic!(
             "sock::sim: {what} is not simulated yet, and a simulated loop never touches the \
-             OS: use sock::tcp / sock::udp with numeric addresses on a simulated host"
+             OS: use sock::tcp / sock::udp on a simulated host (addresses, or names of \
+             the world's DNS records)"
         );
     }
 }
