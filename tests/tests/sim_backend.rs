@@ -408,26 +408,88 @@ fn the_os_paths_panic_on_a_simulated_loop() {
 }
 
 #[test]
-fn address_lookups_of_names_panic_on_a_simulated_loop() {
-    let (_sim, a, _b) = two_hosts(24);
-    let hints = sock::addr::Hints::tcp();
-    let literal = a.run(async { sock::addr::lookup("10.0.0.2", 7, &hints) });
-    let entry = literal.expect("a literal needs no resolver");
-    assert_eq!(entry.first().expect("one entry").to_string(), "10.0.0.2:7");
-    let resolved = a.run(async { sock::addr::resolve("::1", 7, &hints).await });
-    assert_eq!(resolved.expect("a literal").len(), 1);
-    for call in ["lookup", "resolve"] {
-        let named = catch_unwind(AssertUnwindSafe(|| match call {
-            "lookup" => drop(a.run(async { sock::addr::lookup("db.sim", 7, &hints) })),
-            _ => drop(a.run(async { sock::addr::resolve("db.sim", 7, &hints).await })),
-        }));
-        let payload = named.expect_err("a name must not reach the OS resolver");
-        let msg = payload.downcast_ref::<String>().expect("a message");
-        assert!(
-            msg.contains(call) && msg.contains("World::add_dns"),
-            "{msg}"
-        );
+fn address_lookups_answer_from_the_worlds_records() {
+    use sock::addr::{Hints, LookupError, SocketType, lookup, resolve};
+    let (sim, a, _b) = two_hosts(24);
+    {
+        let mut world = sim.world();
+        world.add_dns("db.sim", &[ip("10.0.0.2"), ip("fd00::2")]);
+        world.add_dns_timeout("slow.sim");
+        world.set_dns_latency(Duration::from_millis(30));
     }
+    let start = sim.world().now();
+    let list = a.run(async { lookup("DB.sim.", 7, &Hints::tcp()) });
+    let addrs: Vec<String> = list
+        .expect("a record")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(addrs, ["10.0.0.2:7", "[fd00::2]:7"]);
+    assert_eq!(sim.world().now(), start, "a blocking lookup cannot wait");
+    let every_type = a.run(async { lookup("db.sim", 7, &Hints::new()) });
+    let types: Vec<SocketType> = every_type
+        .expect("a record")
+        .iter()
+        .map(|e| e.socktype())
+        .collect();
+    let per_addr = [SocketType::STREAM, SocketType::DGRAM, SocketType::RAW];
+    assert_eq!(types, [per_addr, per_addr].concat(), "getaddrinfo's order");
+    let local = a.run(async { lookup("localhost", 80, &Hints::udp().family(Family::INET)) });
+    assert_eq!(
+        local
+            .expect("own loopback")
+            .first()
+            .expect("one")
+            .to_string(),
+        "127.0.0.1:80"
+    );
+    let unknown = a.run(async { lookup("nowhere.sim", 7, &Hints::tcp()) });
+    assert!(
+        matches!(unknown, Err(LookupError::HostNotFound { .. })),
+        "{unknown:?}"
+    );
+    let service = a.run(async { lookup("db.sim", "http", &Hints::tcp()) });
+    assert!(
+        matches!(service, Err(LookupError::ServiceNotFound { .. })),
+        "{service:?}"
+    );
+    let resolved = a.run(async { resolve("db.sim", 7, &Hints::tcp().family(Family::INET6)).await });
+    assert_eq!(
+        resolved
+            .expect("a record")
+            .first()
+            .expect("one")
+            .to_string(),
+        "[fd00::2]:7"
+    );
+    assert_eq!(
+        sim.world().now(),
+        start + Duration::from_millis(30),
+        "the latency"
+    );
+    let slow = a.run(async { resolve("slow.sim", 7, &Hints::tcp()).await });
+    assert_eq!(slow.expect_err("no answer").kind(), ErrorKind::TryAgain);
+    let waited = start + Duration::from_millis(30) + sock::sim::DNS_TIMEOUT;
+    assert_eq!(
+        sim.world().now(),
+        waited,
+        "the resolver's timeout, virtually"
+    );
+    let literal = a.run(async { lookup("10.0.0.2", 7, &Hints::tcp()) });
+    assert_eq!(
+        literal
+            .expect("a literal")
+            .first()
+            .expect("one")
+            .to_string(),
+        "10.0.0.2:7"
+    );
+    let unix = catch_unwind(AssertUnwindSafe(|| {
+        a.run(async { drop(lookup("db.sim", 7, &Hints::new().family(Family::UNIX))) })
+    }));
+    let payload = unix.expect_err("no unix-domain resolver is simulated");
+    let msg = payload.downcast_ref::<String>().expect("a message");
+    assert!(msg.contains("sock::addr::lookup"), "{msg}");
 }
 
 #[test]

@@ -127,10 +127,15 @@
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), raw
 //!   sockets, adopting an OS socket, a host name given to `sock::addr::lookup` or
-//!   `sock::addr::resolve` (an IP literal passes; the message says to give the name to
-//!   the socket, which resolves it through the world), and the socket operations
+//!   `sock::addr::resolve` with unix-family hints, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
+//! - `sock::addr::lookup` and `sock::addr::resolve` (`resolver.rs`): a name is answered
+//!   from the world's records as an `AddrList` (one entry per address and socket type,
+//!   as `getaddrinfo` orders them; NXDOMAIN, other family and timeout as the OS's
+//!   `LookupError` kinds); `resolve` waits the resolver's latency in virtual time,
+//!   `lookup` (blocking) takes the answer at once; IP literals go to sock-addr, which
+//!   answers them without a resolver. The flags change nothing for a name.
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
@@ -258,11 +263,9 @@
 //!   a third host's task waits for that re-read.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
-//! - `sock::addr::lookup` and `resolve` do not answer from the world's records (their
-//!   `AddrList` is built only by sock-addr, from the OS's list or its numeric fast path;
-//!   a list of the world's addresses would need a new kind of list there): a name
-//!   panics through the guard, and sockets' own lookups (`connect(name, port)`) use
-//!   the world's records.
+//! - `sock::addr::lookup` on a simulated host answers a name without the resolver's
+//!   latency (a blocking call cannot wait for virtual time), and no lookup gives a
+//!   canonical name or applies `V4MAPPED`/`ADDRCONFIG` to a name's addresses.
 //! - Clocks: inside a host's task every deadline sock makes reads that host's virtual
 //!   clock (`sock::clock()`, `.timeout()`, sleeps, scopes, and `sock::hyper::Timer`,
 //!   whose `now`, sleeps and deadlines follow the host's loop on a simulated host). What
@@ -293,6 +296,7 @@ mod explore;
 mod faults;
 mod log;
 mod net;
+pub(crate) mod resolver;
 mod rng;
 mod route;
 pub(crate) mod socket;
