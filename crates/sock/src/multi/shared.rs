@@ -103,6 +103,10 @@ struct Inner {
     pool: Pool,
     /// How its threads wait: the poller, the socket table, the host's handler.
     park: Arc<Park>,
+    /// On a simulated host: the host's loop that drives the pool, and its simulation
+    /// (`sim/shared.rs`); the pool's park and clock are then the simulation's.
+    #[cfg(feature = "sim")]
+    sim: Option<crate::sim::shared::SimLoop>,
 }
 
 impl SharedLoop {
@@ -117,7 +121,9 @@ impl SharedLoop {
     /// See [`SharedLoop`].
     pub fn new() -> io::Result<SharedLoop> {
         #[cfg(feature = "sim")]
-        crate::sim::socket::guard("a SharedLoop");
+        if let Some(host) = crate::sim::socket::current_host() {
+            return Ok(crate::sim::shared::new_loop(host, crate::Loop::current()));
+        }
         Ok(SharedLoop::of_poller(Poller::new()?))
     }
 
@@ -130,6 +136,8 @@ impl SharedLoop {
             Arc::new(Inner {
                 pool: Pool::new(PoolPark(park.clone())),
                 park,
+                #[cfg(feature = "sim")]
+                sim: None,
             })
         });
         SharedLoop { inner }
@@ -211,6 +219,10 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn start(&self) {
+        #[cfg(feature = "sim")]
+        if self.sim().is_some() {
+            crate::sim::shared::not_simulated("SharedLoop::start (use run or spawn)");
+        }
         let _current = self.enter();
         self.inner.pool.start();
     }
@@ -237,6 +249,10 @@ impl SharedLoop {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            return sim.run(self, future);
+        }
         let _current = self.enter();
         self.inner.pool.run(future)
     }
@@ -494,6 +510,10 @@ impl SharedLoop {
 
     /// The raw handle of the poller.
     pub(crate) fn as_raw(&self) -> RawPoller {
+        #[cfg(feature = "sim")]
+        if self.sim().is_some() {
+            crate::sim::shared::not_simulated("the raw poller handle");
+        }
         self.inner.park.poller.as_raw()
     }
 
@@ -509,6 +529,36 @@ impl SharedLoop {
     /// strong one would make a cycle through the tasks that hold the socket).
     pub(crate) fn downgrade(&self) -> WeakLoop {
         WeakLoop(Arc::downgrade(&self.inner))
+    }
+
+    /// A shared loop of a simulated host (`sim/shared.rs`): `pool` runs on the
+    /// simulation's park and clock; `idle` is a poller that is never waited on.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(
+        pool: Pool,
+        idle: Poller,
+        sim: crate::sim::shared::SimLoop,
+    ) -> SharedLoop {
+        let inner = Inner {
+            pool,
+            park: Arc::new(Park::new(idle)),
+            sim: Some(sim),
+        };
+        SharedLoop {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The simulation this loop runs on, if its host is simulated.
+    #[cfg(feature = "sim")]
+    pub(crate) fn sim(&self) -> Option<&crate::sim::shared::SimLoop> {
+        self.inner.sim.as_ref()
+    }
+
+    /// The pool's clock.
+    #[cfg(feature = "sim")]
+    pub(crate) fn pool_now(&self) -> Instant {
+        self.inner.pool.now()
     }
 
     /// Makes this the current loop until the guard drops.

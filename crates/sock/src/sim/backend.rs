@@ -26,7 +26,8 @@
 //! loops run in host order, and each loop's tasks in their own (FIFO) order, so one seed
 //! gives one run.
 //!
-//! Not simulated yet: the shared-poller mode, unix sockets (names resolve through the
+//! The shared-poller mode's loops of a host are driven by a task of its loop
+//! (`shared.rs`). Not simulated yet: parts of the shared-poller mode, unix sockets (names resolve through the
 //! world's DNS records only). The host loops share one idle kernel
 //! poller (the loop type carries one), made with the simulation and never polled.
 
@@ -446,6 +447,42 @@ impl Host {
     /// ```
     pub fn id(&self) -> HostId {
         self.id
+    }
+
+    /// A loop of the shared-poller mode on this host ([`SharedLoop`]): no OS thread and
+    /// no kernel wait; its tasks run on the simulation's thread, driven with the host's
+    /// loop-mode tasks, and its sockets ([`SharedTcp`], [`SharedUdp`]) are the host's
+    /// simulated ones. Each call makes another loop. [`SharedLoop::new`] called in a
+    /// task of the host makes one too.
+    ///
+    /// [`SharedLoop`]: crate::shared::SharedLoop
+    /// [`SharedLoop::new`]: crate::shared::SharedLoop::new
+    /// [`SharedTcp`]: crate::shared::SharedTcp
+    /// [`SharedUdp`]: crate::shared::SharedUdp
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    /// use sock::{Expires, Family};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let lp = a.shared_loop();
+    /// let kind = lp.run(async {
+    ///     let u = sock::shared::SharedUdp::new(Family::INET)?;
+    ///     u.bind("10.0.0.1", 9)?;
+    ///     let mut buf = [0u8; 8];
+    ///     let e = u.recv(&mut buf).timeout(Duration::from_secs(3)).await.unwrap_err();
+    ///     Ok::<_, sock::Error>(e.kind())
+    /// })?;
+    /// assert_eq!(kind, sock::ErrorKind::Timeout);
+    /// assert_eq!(sim.world().now(), Duration::from_secs(3)); // virtual, exactly
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn shared_loop(&self) -> crate::shared::SharedLoop {
+        super::shared::of_host(&self.lp)
     }
 }
 

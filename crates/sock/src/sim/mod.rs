@@ -121,8 +121,19 @@
 //!   with `TryAgain`; a record of the other family only is `NoAddress`. No name
 //!   resolves by accident (`localhost` neither). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
+//! - The shared-poller mode (`shared.rs`): [`Host::shared_loop`], or `SharedLoop::new()`
+//!   in a host's task, makes a `SharedLoop` of the host with no OS thread: its worker
+//!   is a task of the host's loop, driven by the same drive loop, its clock the host's
+//!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
+//!   through `run`; a blocking `join` would stop the simulation's one thread).
+//!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, shutdown, close,
+//!   options, local/remote address, and `SharedUdp` bind, connect, send, recv,
+//!   send_to, recv_from, close, options, addresses are the host's simulated sockets,
+//!   with the shared mode's deadlines (`.timeout()`, `sock::shared::deadline`).
+//!   Tested on both backends by `tests/tests/sim_shared.rs`.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), unix and raw
+//!   shared-poller mode's parts not simulated yet (`SharedListener`, the rest listed
+//!   below), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
@@ -196,7 +207,10 @@
 //!
 //! # What the backend still needs
 //!
-//! - The shared-poller mode and `spawn_loops` on the simulation; unix sockets; socket
+//! - Of the shared-poller mode: `SharedLoop::start` and `poll` by a host, several
+//!   workers and `spawn_loops` on a simulated host, `SharedListener`, the halves of a
+//!   `SharedTcp`, its poll-level, `try_` and `recv_with` calls (these panic saying
+//!   they are not simulated). Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
@@ -232,6 +246,7 @@ mod faults;
 mod log;
 mod net;
 mod rng;
+pub(crate) mod shared;
 pub(crate) mod socket;
 mod spurious;
 mod swarm;

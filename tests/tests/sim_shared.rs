@@ -1,0 +1,218 @@
+//! The shared-poller mode on the simulation: one echo scenario (TCP and UDP, a
+//! half-close, deadlines) run on a real `SharedLoop` over loopback and on the shared
+//! loops of two simulated hosts — one test binary, both backends.
+
+use std::net::Shutdown;
+use std::time::Duration;
+
+use sock::shared::{SharedLoop, SharedTcp, SharedUdp};
+use sock::sim::{Sim, World};
+use sock::{ErrorKind, Expires, Family};
+use sock_tests::sim::two_hosts;
+
+/// What the scenario saw, compared across backends.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    /// The TCP echo of the client's message.
+    tcp: Vec<u8>,
+    /// What the client read after its half-close (the server's EOF: nothing).
+    after_eof: usize,
+    /// The UDP echo.
+    udp: Vec<u8>,
+    /// The error of a receive past its deadline, of one past a scope's deadline, and of
+    /// a connect to a port nobody listens on.
+    timeouts: (ErrorKind, ErrorKind, ErrorKind),
+}
+
+/// The scenario, the same on both backends: a TCP echo server and a UDP echo server
+/// on `server` (bound to `server_ip`), a client on `client`.
+fn echo_scenario(server: &SharedLoop, client: &SharedLoop, server_ip: &str) -> sock::Result<Seen> {
+    let listener = server.tcp(Family::INET)?;
+    listener.listen(server_ip, 0)?;
+    let tcp_addr = listener.local_addr()?;
+    server.spawn(tcp_echo(listener)).detach();
+    let udp = server.udp(Family::INET)?;
+    udp.bind(server_ip, 0)?;
+    let udp_addr = udp.local_addr()?;
+    server.spawn(udp_echo(udp)).detach();
+    let closed = (server_ip.to_owned(), 1u16);
+    client.run(async move {
+        let (tcp, after_eof) = tcp_client(&tcp_addr).await?;
+        let u = SharedUdp::new(Family::INET)?;
+        u.send_to(b"datagram", &udp_addr).await?;
+        let mut buf = [0u8; 64];
+        let (n, from) = u
+            .recv_from(&mut buf)
+            .timeout(Duration::from_secs(5))
+            .await?;
+        assert_eq!(from, udp_addr, "the echo comes from the server's socket");
+        let udp = buf[..n].to_vec();
+        let timeouts = (
+            op_timeout(&u).await,
+            scope_timeout(&u).await,
+            refused(&closed).await,
+        );
+        Ok(Seen {
+            tcp,
+            after_eof,
+            udp,
+            timeouts,
+        })
+    })
+}
+
+/// Echoes each connection until its EOF, then half-closes it; serves one connection at
+/// a time, forever.
+async fn tcp_echo(listener: SharedTcp) -> sock::Result<()> {
+    loop {
+        let conn = listener.accept().await?;
+        let mut buf = [0u8; 64];
+        loop {
+            let n = conn.recv(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            conn.send(&buf[..n]).await?;
+        }
+        conn.shutdown(Shutdown::Write)?;
+        conn.close();
+    }
+}
+
+/// Echoes every datagram to its sender, forever.
+async fn udp_echo(udp: SharedUdp) -> sock::Result<()> {
+    let mut buf = [0u8; 64];
+    loop {
+        let (n, from) = udp.recv_from(&mut buf).await?;
+        udp.send_to(&buf[..n], &from).await?;
+    }
+}
+
+/// Connects to `addr`, sends a message, reads its echo, half-closes and reads the
+/// server's EOF: the echo and the bytes read after the half-close.
+async fn tcp_client(addr: &sock::SockAddr) -> sock::Result<(Vec<u8>, usize)> {
+    let c = SharedTcp::new(Family::INET)?;
+    c.connect_to(addr).timeout(Duration::from_secs(5)).await?;
+    assert_eq!(c.remote_addr()?, *addr);
+    c.send(b"hello, shared").await?;
+    let mut echo = [0u8; 13];
+    c.recvn(&mut echo).timeout(Duration::from_secs(5)).await?;
+    c.shutdown(Shutdown::Write)?;
+    let mut rest = [0u8; 8];
+    let after_eof = c.recv(&mut rest).timeout(Duration::from_secs(5)).await?;
+    c.close();
+    assert!(c.is_closed());
+    Ok((echo.to_vec(), after_eof))
+}
+
+/// The error of a receive that nothing answers, past its own deadline.
+async fn op_timeout(u: &SharedUdp) -> ErrorKind {
+    let mut buf = [0u8; 8];
+    let r = u.recv(&mut buf).timeout(Duration::from_millis(50)).await;
+    r.map_or_else(
+        |e| e.kind(),
+        |n| panic!("a datagram of {n} bytes came from nowhere"),
+    )
+}
+
+/// The error of a receive that nothing answers, past a scope's deadline.
+async fn scope_timeout(u: &SharedUdp) -> ErrorKind {
+    let mut buf = [0u8; 8];
+    let r = sock::shared::timeout(Duration::from_millis(50), u.recv(&mut buf)).await;
+    r.map_or_else(
+        |e| e.kind(),
+        |n| panic!("a datagram of {n} bytes came from nowhere"),
+    )
+}
+
+/// The error of a connect to a port nobody listens on.
+async fn refused(to: &(String, u16)) -> ErrorKind {
+    let run = async {
+        let c = SharedTcp::new(Family::INET)?;
+        c.connect(&to.0, to.1).timeout(Duration::from_secs(5)).await
+    };
+    run.await
+        .map_or_else(|e| e.kind(), |()| panic!("a connect to port 1 succeeded"))
+}
+
+/// What both backends must see.
+fn expected() -> Seen {
+    Seen {
+        tcp: b"hello, shared".to_vec(),
+        after_eof: 0,
+        udp: b"datagram".to_vec(),
+        timeouts: (
+            ErrorKind::Timeout,
+            ErrorKind::Timeout,
+            ErrorKind::ConnectionRefused,
+        ),
+    }
+}
+
+#[test]
+fn the_echo_passes_on_a_real_shared_loop() {
+    if !cfg!(any(target_os = "linux", windows)) {
+        return; // SharedTcp: epoll or IOCP
+    }
+    let lp = SharedLoop::new().expect("a shared loop");
+    let seen = echo_scenario(&lp, &lp, "127.0.0.1").expect("the echo on loopback");
+    assert_eq!(seen, expected());
+}
+
+#[test]
+fn the_echo_passes_across_two_simulated_hosts() {
+    let (sim, a, b) = two_hosts(15);
+    let (client, server) = (a.shared_loop(), b.shared_loop());
+    let seen = echo_scenario(&server, &client, "10.0.0.2").expect("the simulated echo");
+    assert_eq!(seen, expected());
+    assert!(
+        sim.world().now() < Duration::from_secs(1),
+        "no wait but the two 50 ms deadlines"
+    );
+}
+
+#[test]
+fn a_deadline_fires_at_its_exact_virtual_instant() {
+    let (sim, a, _b) = two_hosts(16);
+    let lp = a.shared_loop();
+    let err = lp
+        .run(async {
+            let u = SharedUdp::new(Family::INET)?;
+            u.bind("10.0.0.1", 9)?;
+            let mut buf = [0u8; 8];
+            u.recv(&mut buf).timeout(Duration::from_secs(7)).await
+        })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(sim.world().now(), Duration::from_secs(7));
+}
+
+#[test]
+fn shared_loop_new_in_a_host_task_makes_a_loop_of_that_host() {
+    let (_sim, a, b) = two_hosts(17);
+    let server = b.shared_loop();
+    let listener = server.tcp(Family::INET).expect("a simulated socket");
+    listener.listen("10.0.0.2", 80).expect("listen");
+    server.spawn(tcp_echo(listener)).detach();
+    let echoed = a.run(async {
+        let lp = SharedLoop::new()?; // a simulated host's task: a loop of host a
+        let to = sock::SockAddr::from(std::net::SocketAddr::from(([10, 0, 0, 2], 80)));
+        lp.spawn(async move { tcp_client(&to).await.map(|(echo, _)| echo) })
+            .await
+    });
+    assert_eq!(echoed.expect("the echo"), b"hello, shared");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let hash = |seed| {
+        let sim = Sim::new(World::new(seed));
+        let a = sim.add_host("a", &[sock_tests::sim::ip("10.0.0.1")]);
+        let b = sim.add_host("b", &[sock_tests::sim::ip("10.0.0.2")]);
+        let (client, server) = (a.shared_loop(), b.shared_loop());
+        echo_scenario(&server, &client, "10.0.0.2").expect("the simulated echo");
+        let world = sim.world();
+        (world.hash(), world.now())
+    };
+    assert_eq!(hash(99), hash(99));
+}
