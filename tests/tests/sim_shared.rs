@@ -2,9 +2,11 @@
 //! half-close, deadlines) run on a real `SharedLoop` over loopback and on the shared
 //! loops of two simulated hosts — one test binary, both backends.
 
+use std::future::poll_fn;
 use std::net::Shutdown;
 use std::time::Duration;
 
+use sock::io::RecvFlags;
 use sock::shared::{SharedLoop, SharedTcp, SharedUdp};
 use sock::sim::{Sim, World};
 use sock::{ErrorKind, Expires, Family};
@@ -215,4 +217,99 @@ fn the_same_seed_gives_the_same_run() {
         (world.hash(), world.now())
     };
     assert_eq!(hash(99), hash(99));
+}
+
+/// The second scenario, the same on both backends: a server whose connection is split
+/// into owned halves used by two tasks, and a client on the poll-level, `try_` and
+/// flagged calls, with a UDP exchange on the poll level: what the client got.
+fn halves_scenario(
+    server: &SharedLoop,
+    client: &SharedLoop,
+    server_ip: &str,
+) -> sock::Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let listener = server.tcp(Family::INET)?;
+    listener.listen(server_ip, 0)?;
+    let addr = listener.local_addr()?;
+    let udp = server.udp(Family::INET)?;
+    udp.bind(server_ip, 0)?;
+    let udp_addr = udp.local_addr()?;
+    server.spawn(split_echo(server.clone(), listener)).detach();
+    server.spawn(poll_udp_echo(udp)).detach();
+    client.run(async move {
+        let c = SharedTcp::new(Family::INET)?;
+        c.connect_to(&addr).timeout(Duration::from_secs(5)).await?;
+        c.writable().timeout(Duration::from_secs(5)).await?;
+        let sent = poll_fn(|cx| c.poll_send(cx, b"split")).await?;
+        assert_eq!(sent, 5);
+        let mut peek = [0u8; 5];
+        let p = c
+            .recv_with(&mut peek, RecvFlags::PEEK)
+            .timeout(Duration::from_secs(5))
+            .await?; // the echo comes in one segment: all 5 bytes
+        let mut got = [0u8; 5];
+        c.readable().timeout(Duration::from_secs(5)).await?;
+        let n = c.try_recv(&mut got)?;
+        c.shutdown(Shutdown::Write)?;
+        let mut rest = [0u8; 4];
+        let eof = poll_fn(|cx| c.poll_recv(cx, &mut rest)).await?;
+        assert_eq!(eof, 0, "the server's EOF after the echo");
+        let u = SharedUdp::new(Family::INET)?;
+        u.connect_to(&udp_addr)?;
+        poll_fn(|cx| u.poll_send(cx, b"level")).await?;
+        let mut dgram = [0u8; 16];
+        u.readable().timeout(Duration::from_secs(5)).await?;
+        let (m, from) = u.try_recv_from(&mut dgram)?;
+        assert_eq!(from, udp_addr);
+        Ok((peek[..p].to_vec(), got[..n].to_vec(), dgram[..m].to_vec()))
+    })
+}
+
+/// Accepts one connection and echoes it with a reader task and a writer task on its
+/// owned halves (the reader hands the bytes over through a shared slot).
+async fn split_echo(lp: SharedLoop, listener: SharedTcp) -> sock::Result<()> {
+    let conn = listener.accept().await?;
+    let (reader, writer) = conn.into_split();
+    let read = lp.spawn(async move {
+        let mut buf = [0u8; 5];
+        reader.recvn(&mut buf).await?;
+        Ok::<_, sock::Error>(buf)
+    });
+    let buf = read.await?;
+    let write = lp.spawn(async move {
+        writer.send(&buf).await?;
+        writer.shutdown_write()
+    });
+    write.await
+}
+
+/// Echoes one datagram with the poll-level calls.
+async fn poll_udp_echo(udp: SharedUdp) -> sock::Result<()> {
+    let mut buf = [0u8; 16];
+    let (n, from) = poll_fn(|cx| udp.poll_recv_from(cx, &mut buf)).await?;
+    poll_fn(|cx| udp.poll_writable(cx)).await?;
+    udp.try_send_to(&buf[..n], &from)?;
+    Ok(())
+}
+
+/// What both backends must see of [`halves_scenario`].
+fn halves_expected() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    (b"split".to_vec(), b"split".to_vec(), b"level".to_vec())
+}
+
+#[test]
+fn halves_and_poll_level_calls_on_a_real_shared_loop() {
+    if !cfg!(target_os = "linux") {
+        return; // recv_with flags: Linux; SharedTcp: epoll or IOCP
+    }
+    let lp = SharedLoop::new().expect("a shared loop");
+    let got = halves_scenario(&lp, &lp, "127.0.0.1").expect("on loopback");
+    assert_eq!(got, halves_expected());
+}
+
+#[test]
+fn halves_and_poll_level_calls_across_two_simulated_hosts() {
+    let (_sim, a, b) = two_hosts(18);
+    let (client, server) = (a.shared_loop(), b.shared_loop());
+    let got = halves_scenario(&server, &client, "10.0.0.2").expect("simulated");
+    assert_eq!(got, halves_expected());
 }

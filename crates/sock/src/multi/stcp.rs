@@ -110,6 +110,12 @@ impl SharedTcp {
         Ok(())
     }
 
+    /// The simulated socket, on a simulated host.
+    #[cfg(feature = "sim")]
+    pub(super) fn sim_open(&self) -> Option<&crate::sim::shared::SimIo> {
+        self.slot.sim_open()
+    }
+
     /// The current OS socket.
     pub(super) fn io(&self) -> &sys::SharedIo {
         self.slot.get()
@@ -462,18 +468,26 @@ impl SharedTcp {
         buf: &'a mut [u8],
         flags: RecvFlags,
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            let op = crate::sim::shared::local(sim.tcp().recv_with(buf, flags));
+            return crate::op::Either::Right(op);
+        }
         let (os, invalid) = match flags.for_stream() {
             Ok(os) => (os, None),
             Err(e) => (0, Some(e)),
         };
-        RecvWith {
+        let op = RecvWith {
             parking: Parking::new(self.io(), Dir::Read),
             buf,
             flags,
             os,
             invalid,
             got: 0,
-        }
+        };
+        #[cfg(feature = "sim")]
+        let op = crate::op::Either::Left(op);
+        op
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer

@@ -107,7 +107,7 @@ impl SharedUdp {
 
     /// The simulated socket, on a simulated host.
     #[cfg(feature = "sim")]
-    fn sim_open(&self) -> Option<&crate::sim::shared::SimIo> {
+    pub(super) fn sim_open(&self) -> Option<&crate::sim::shared::SimIo> {
         self.sim.as_deref()
     }
 
@@ -313,10 +313,16 @@ impl SharedUdp {
         buf: &'a mut [u8],
         flags: RecvFlags,
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
-        let mut recv = recv_from_flags(buf, flags);
-        IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
-            recv(io, cx).map_ok(|(n, _)| n)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().recv_with(buf, flags)),
+            {
+                let mut recv = recv_from_flags(buf, flags);
+                IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
+                    recv(io, cx).map_ok(|(n, _)| n)
+                })
+            }
+        )
     }
 
     /// [`recv_from`](SharedUdp::recv_from) with [`RecvFlags`]: the datagram's length
@@ -351,11 +357,15 @@ impl SharedUdp {
         buf: &'a mut [u8],
         flags: RecvFlags,
     ) -> impl Op<Output = Result<(usize, SockAddr)>, Timer = mt::Sleep> + Send + 'a {
-        IoWait::new(
-            self.io(),
-            Dir::Read,
-            "recvnext",
-            recv_from_flags(buf, flags),
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().recv_from_with(buf, flags)),
+            IoWait::new(
+                self.io(),
+                Dir::Read,
+                "recvnext",
+                recv_from_flags(buf, flags),
+            )
         )
     }
 

@@ -126,11 +126,14 @@
 //!   is a task of the host's loop, driven by the same drive loop, its clock the host's
 //!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
 //!   through `run`; a blocking `join` would stop the simulation's one thread).
-//!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, shutdown, close,
-//!   options, local/remote address, and `SharedUdp` bind, connect, send, recv,
-//!   send_to, recv_from, close, options, addresses are the host's simulated sockets,
-//!   with the shared mode's deadlines (`.timeout()`, `sock::shared::deadline`).
-//!   Tested on both backends by `tests/tests/sim_shared.rs`.
+//!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, `recv_with`,
+//!   shutdown, close, options, local/remote address, its halves, and `SharedUdp`
+//!   bind, connect, send, recv, send_to, recv_from, `recv_with`/`recv_from_with`,
+//!   close, options, addresses are the host's simulated sockets, with the shared
+//!   mode's deadlines (`.timeout()`, `sock::shared::deadline`); so are the poll-level
+//!   and `try_` calls of both (`poll_recv`/`poll_send`/`poll_readable`/…, `readable`,
+//!   `writable`, the I/O trait impls; `poll_flush` is ready at once). Tested on both
+//!   backends by `tests/tests/sim_shared.rs`.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode's parts not simulated yet (`SharedListener`, the rest listed
 //!   below), unix and raw
@@ -208,9 +211,9 @@
 //! # What the backend still needs
 //!
 //! - Of the shared-poller mode: `SharedLoop::start` and `poll` by a host, several
-//!   workers and `spawn_loops` on a simulated host, `SharedListener`, the halves of a
-//!   `SharedTcp`, its poll-level, `try_` and `recv_with` calls (these panic saying
-//!   they are not simulated). Unix sockets; socket
+//!   workers and `spawn_loops` on a simulated host, `SharedListener`,
+//!   `SharedUdp::set_broadcast` (these panic saying they are not simulated). Unix
+//!   sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).

@@ -18,9 +18,8 @@
 //! [`Bound`] to the simulation's thread: touched on another thread it panics, and
 //! dropped on another thread it is leaked, never freed there.
 //!
-//! Not simulated yet (they panic saying so): the halves of a `SharedTcp`, the
-//! poll-level and `try_` calls, receives with flags, `SharedListener`, `spawn_loops`,
-//! [`SharedLoop::start`] and the raw poller handle.
+//! Not simulated yet (they panic saying so): `SharedListener`, `spawn_loops`,
+//! [`SharedLoop::start`], `SharedUdp::set_broadcast` and the raw poller handle.
 
 use std::cell::OnceCell;
 use std::collections::VecDeque;
@@ -32,16 +31,18 @@ use std::task::{Context, Poll, Waker};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use sock_addr::{Family, Protocol, SocketType};
+use sock_addr::{Family, Protocol, SockAddr, SocketType};
+use sock_poll::Direction;
 use sock_poll_shared::Poller;
 use sock_sched::mt::{self, Pool, Sentinel, SharedPark};
 use sock_sched::{Clock, Executor};
 
 use super::backend::HostCtx;
+use super::socket::SimSocket;
 use crate::dgram::Udp;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::multi::SharedLoop;
-use crate::op::Op;
+use crate::op::{Boxed, Op};
 use crate::runtime::Loop;
 use crate::tcp::Tcp;
 
@@ -341,6 +342,47 @@ impl SimIo {
 
 /// The output map of an operation whose output stays as it is.
 type Same<T> = fn(T) -> T;
+
+impl SimIo {
+    /// The simulated socket under the loop-mode one, or `Closed` once it is closed.
+    fn socket(&self) -> Result<&SimSocket> {
+        let core = match self {
+            SimIo::Tcp(t) => t.get().core(),
+            SimIo::Udp(u) => u.get().core(),
+        };
+        core.sim_open().ok_or_else(Error::closed)
+    }
+
+    /// Ready when `dir` may not block (a hint), else parks the task.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<Result<()>> {
+        match self.socket() {
+            Ok(s) => s.poll_ready(cx, dir),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// [`poll_ready`](SimIo::poll_ready) as an operation named `name`.
+    pub(crate) fn ready(
+        &self,
+        name: &'static str,
+        dir: Direction,
+    ) -> Local<Boxed<'_, ()>, Same<Result<()>>> {
+        local(Boxed(
+            name,
+            Box::pin(poll_fn(move |cx| self.poll_ready(cx, dir))),
+        ))
+    }
+
+    /// One datagram if one is queued, with its source; `WouldBlock` otherwise.
+    pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> Result<(usize, SockAddr)> {
+        self.socket()?.udp_recv_from(buf)
+    }
+
+    /// One datagram to `to`, now.
+    pub(crate) fn try_send_to(&self, buf: &[u8], to: &SockAddr) -> Result<usize> {
+        self.socket()?.udp_send_to(buf, to)
+    }
+}
 
 /// `op` as a shared-mode operation, with its output as it is.
 pub(crate) fn local<F: Op>(op: F) -> Local<F, Same<F::Output>> {
