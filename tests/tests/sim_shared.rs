@@ -1,12 +1,15 @@
-//! The shared-poller mode on the simulation: one echo scenario (TCP and UDP, a
-//! half-close, deadlines) run on a real `SharedLoop` over loopback and on the shared
-//! loops of two simulated hosts — one test binary, both backends.
+//! The multi-threading modes on the simulation: echo scenarios of the shared-poller
+//! mode (TCP and UDP, a half-close, deadlines, halves, poll-level calls) and of
+//! `spawn_loops` with a `SharedListener`, each run on the OS over loopback and across
+//! two simulated hosts — one test binary, both backends — and swarm runs replayed from
+//! their seeds.
 
 use std::future::poll_fn;
 use std::net::Shutdown;
 use std::time::Duration;
 
 use sock::io::RecvFlags;
+use sock::loops::{LoopThreads, SharedListener};
 use sock::shared::{SharedLoop, SharedTcp, SharedUdp};
 use sock::sim::{Sim, World};
 use sock::{ErrorKind, Expires, Family};
@@ -373,4 +376,95 @@ fn a_swarm_run_of_the_shared_echo_replays_from_its_seed_over_100_seeds() {
     assert!(echoed > 0, "no round trip went through in 100 seeds");
     // The seeds are fixed, so this is too: the swarm's faults reach the shared mode.
     assert!(failed > 0, "no fault cut a round trip short in 100 seeds");
+}
+
+/// Connections the `spawn_loops` scenario makes.
+const CONNS: u8 = 6;
+
+/// The server half of the `spawn_loops` scenario: a `SharedListener` on `ip` and
+/// `n` loops that each attach to it and echo what they accept.
+fn listener_loops(ip: &str, n: usize) -> sock::Result<(SharedListener, LoopThreads)> {
+    let listener = SharedListener::bind(ip, 0)?;
+    let loops = sock::loops::spawn_loops(n)?;
+    for h in loops.handles() {
+        let l = listener.clone();
+        drop(h.spawn_with(move || serve(l)));
+    }
+    Ok((listener, loops))
+}
+
+/// Attaches to `listener` and echoes one message per connection, forever.
+async fn serve(listener: SharedListener) -> sock::Result<()> {
+    let mine = listener.attach()?;
+    loop {
+        let conn = mine.accept().await?;
+        sock::spawn(async move {
+            let mut buf = [0u8; 8];
+            conn.recvn(&mut buf).await?;
+            conn.send(&buf).await
+        });
+    }
+}
+
+/// The client half: `CONNS` connections to `addr` at once, each echoed.
+async fn listener_clients(addr: sock::SockAddr) -> sock::Result<Vec<u8>> {
+    let mut tasks = Vec::new();
+    for i in 0..CONNS {
+        let addr = addr.clone();
+        tasks.push(sock::spawn(async move {
+            let c = sock::tcp(Family::INET)?;
+            c.connect_to(&addr).timeout(Duration::from_secs(5)).await?;
+            c.send(&[i; 8]).await?;
+            let mut buf = [0u8; 8];
+            c.recvn(&mut buf).timeout(Duration::from_secs(5)).await?;
+            Ok::<_, sock::Error>(buf[0])
+        }));
+    }
+    let mut echoed = Vec::new();
+    for t in tasks {
+        echoed.push(t.join().await.expect("a client task")?);
+    }
+    Ok(echoed)
+}
+
+#[test]
+fn a_shared_listener_on_spawned_loops_on_the_os() {
+    let (listener, loops) = listener_loops("127.0.0.1", 2).expect("the loops");
+    let addr = listener.local_addr().expect("its address");
+    let echoed = sock::run(listener_clients(addr)).expect("the echoes");
+    assert_eq!(echoed, (0..CONNS).collect::<Vec<_>>());
+    assert_eq!(listener.accepted(), u64::from(CONNS));
+    loops.join().expect("the loops end");
+}
+
+/// The `spawn_loops` scenario on two simulated hosts of `seed`: the echoes, how many
+/// the listener accepted, and the run's log hash.
+fn simulated_listener_loops(seed: u64) -> (Vec<u8>, u64, u64) {
+    let (sim, a, b) = two_hosts(seed);
+    let (listener, _loops) = b
+        .run(async { listener_loops("10.0.0.2", 3) })
+        .expect("the loops");
+    let addr = listener.local_addr().expect("its address");
+    let echoed = a.run(listener_clients(addr)).expect("the echoes");
+    let hash = sim.world().hash();
+    (echoed, listener.accepted(), hash)
+}
+
+#[test]
+fn a_shared_listener_on_spawned_loops_of_a_simulated_host() {
+    let (echoed, accepted, _) = simulated_listener_loops(19);
+    assert_eq!(echoed, (0..CONNS).collect::<Vec<_>>());
+    assert_eq!(accepted, u64::from(CONNS));
+}
+
+#[test]
+fn spawned_loops_of_a_simulated_host_replay_from_the_seed() {
+    for seed in [1, 2, 3] {
+        let first = simulated_listener_loops(seed);
+        assert_eq!(
+            first,
+            simulated_listener_loops(seed),
+            "seed {seed} gave two runs"
+        );
+    }
 }

@@ -40,6 +40,10 @@ use crate::runtime::Loop;
 /// ```
 #[doc(alias = "threads")]
 pub fn spawn_loops(n: usize) -> io::Result<LoopThreads> {
+    #[cfg(feature = "sim")]
+    if let Some(ctx) = crate::sim::socket::current_host() {
+        return Ok(crate::sim::loops::spawn_loops(ctx, &Loop::current(), n));
+    }
     assert!(
         n > 0,
         "sock: spawn_loops(0) makes no loop; ask for at least one"
@@ -91,6 +95,15 @@ pub struct LoopThreads {
 }
 
 impl LoopThreads {
+    /// The loops of a simulated host (`sim/loops.rs`): no OS thread to join.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(handles: Vec<Handle>) -> LoopThreads {
+        LoopThreads {
+            handles,
+            threads: Vec::new(),
+        }
+    }
+
     /// The loops' handles.
     ///
     /// # Examples

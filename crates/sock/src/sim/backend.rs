@@ -484,6 +484,49 @@ impl Host {
     pub fn shared_loop(&self) -> crate::shared::SharedLoop {
         super::shared::of_host(&self.lp)
     }
+
+    /// [`spawn_loops`](crate::loops::spawn_loops) on this host: `n` more loops of the
+    /// host, with no OS thread, run in turn by the simulation (`sim/loops.rs`), each
+    /// reached through its [`Handle`](crate::loops::Handle). `spawn_loops(n)` called in
+    /// a task of the host does the same. Await a handle's
+    /// [`RemoteJoin`](crate::loops::RemoteJoin) in a task: its blocking `join` would
+    /// stop the simulation's one thread.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let loops = a.spawn_loops(2);
+    /// let naps = loops.handles().iter().map(|h| {
+    ///     h.spawn_with(|| async {
+    ///         sock::sleep(Duration::from_secs(5)).await; // on the loop's (virtual) clock
+    ///         sock::clock()
+    ///     })
+    /// });
+    /// let naps: Vec<_> = naps.collect();
+    /// let woke = a.run(async move {
+    ///     let mut woke = Vec::new();
+    ///     for nap in naps {
+    ///         woke.push(nap.await.expect("the nap"));
+    ///     }
+    ///     woke
+    /// });
+    /// assert_eq!(woke[0], woke[1]); // both at the same virtual instant
+    /// assert_eq!(sim.world().now(), Duration::from_secs(5));
+    /// ```
+    pub fn spawn_loops(&self, n: usize) -> crate::loops::LoopThreads {
+        let ctx = Loop::parts_of(self.lp.executor()).and_then(|p| p.sim.clone());
+        let ctx = ctx.expect("a Host's loop is simulated");
+        super::loops::spawn_loops(ctx, &self.lp, n)
+    }
 }
 
 impl Deref for Host {

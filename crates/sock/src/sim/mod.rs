@@ -134,9 +134,16 @@
 //!   and `try_` calls of both (`poll_recv`/`poll_send`/`poll_readable`/…, `readable`,
 //!   `writable`, the I/O trait impls; `poll_flush` is ready at once). Tested on both
 //!   backends by `tests/tests/sim_shared.rs`.
+//! - `spawn_loops` and `SharedListener` (`loops.rs`): [`Host::spawn_loops`], or
+//!   `spawn_loops(n)` in a host's task, makes `n` more loops of the host with no OS
+//!   thread, each driven by a task of the host's loop, reached through its `Handle`
+//!   (await a `RemoteJoin` in a task). A `SharedListener` bound on a host is one world
+//!   listener; each loop that attaches gets another handle on it (every parked loop
+//!   wakes for a connection and the first to accept keeps it, as on Windows: no
+//!   `EPOLLEXCLUSIVE`). Stopping such a loop (`Handle::stop`, dropping the
+//!   `LoopThreads`) ends nothing: its tasks run until the simulation is dropped.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode's parts not simulated yet (`SharedListener`, the rest listed
-//!   below), unix and raw
+//!   shared-poller mode's parts not simulated yet (listed below), unix and raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
@@ -210,10 +217,11 @@
 //!
 //! # What the backend still needs
 //!
-//! - Of the shared-poller mode: `SharedLoop::start` and `poll` by a host, several
-//!   workers and `spawn_loops` on a simulated host, `SharedListener`,
-//!   `SharedUdp::set_broadcast` (these panic saying they are not simulated). Unix
-//!   sockets; socket
+//! - Of the shared-poller mode: `SharedLoop::start` (it panics saying it is not
+//!   simulated; `poll` runs the pool once without moving the simulation), and so
+//!   several workers of one `SharedLoop`; `SharedUdp::set_broadcast` and the raw
+//!   poller handle (they panic). `LoopThreads::metrics` counts the calling loop's
+//!   counters for a simulated loop. Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
@@ -247,6 +255,7 @@ mod dns;
 mod explore;
 mod faults;
 mod log;
+pub(crate) mod loops;
 mod net;
 mod rng;
 pub(crate) mod shared;

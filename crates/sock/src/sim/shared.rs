@@ -18,8 +18,9 @@
 //! [`Bound`] to the simulation's thread: touched on another thread it panics, and
 //! dropped on another thread it is leaked, never freed there.
 //!
-//! Not simulated yet (they panic saying so): `SharedListener`, `spawn_loops`,
-//! [`SharedLoop::start`], `SharedUdp::set_broadcast` and the raw poller handle.
+//! Not simulated yet (they panic saying so): [`SharedLoop::start`] (so, several
+//! workers of one loop), `SharedUdp::set_broadcast` and the raw poller handle.
+//! `spawn_loops` and `SharedListener` are `loops.rs`'s.
 
 use std::cell::OnceCell;
 use std::collections::VecDeque;
