@@ -468,3 +468,23 @@ fn spawned_loops_of_a_simulated_host_replay_from_the_seed() {
         );
     }
 }
+
+/// The echo scenario with several workers per shared loop on two simulated hosts of
+/// `seed`: what it saw, and the log hash and virtual time at the end.
+fn echo_with_workers(seed: u64) -> (Seen, u64, Duration) {
+    let (sim, a, b) = two_hosts(seed);
+    let (client, server) = (a.shared_loop_with_workers(2), b.shared_loop_with_workers(3));
+    assert_eq!((client.workers(), server.workers()), (2, 3));
+    let seen = echo_scenario(&server, &client, "10.0.0.2").expect("the simulated echo");
+    let world = sim.world();
+    (seen, world.hash(), world.now())
+}
+
+#[test]
+fn several_workers_of_a_simulated_shared_loop_run_the_echo_and_replay_from_the_seed() {
+    for seed in [21, 22, 23] {
+        let first = echo_with_workers(seed);
+        assert_eq!(first.0, expected());
+        assert_eq!(first, echo_with_workers(seed), "seed {seed} gave two runs");
+    }
+}

@@ -411,6 +411,10 @@ impl SharedLoop {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn workers(&self) -> usize {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            return sim.workers();
+        }
         self.inner.pool.workers()
     }
 

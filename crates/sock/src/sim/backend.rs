@@ -485,6 +485,39 @@ impl Host {
         super::shared::of_host(&self.lp)
     }
 
+    /// [`shared_loop`](Host::shared_loop) with `workers` workers: what `workers` OS
+    /// threads in [`SharedLoop::start`](crate::shared::SharedLoop::start) are on the OS.
+    /// Here each is a task of the host's loop that runs the pool's batches in turn (in
+    /// a fixed order: one seed, one run); a task runs on whichever took it.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::sim::{Sim, World};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let lp = a.shared_loop_with_workers(3);
+    /// assert_eq!(lp.workers(), 3);
+    /// let lp2 = lp.clone();
+    /// let sum = lp.run(async move {
+    ///     let parts: Vec<_> = (1..=4).map(|i| lp2.spawn(async move { i * 10 })).collect();
+    ///     let mut sum = 0;
+    ///     for p in parts {
+    ///         sum += p.await;
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 100);
+    /// ```
+    pub fn shared_loop_with_workers(&self, workers: usize) -> crate::shared::SharedLoop {
+        super::shared::of_host_with(&self.lp, workers)
+    }
+
     /// [`spawn_loops`](crate::loops::spawn_loops) on this host: `n` more loops of the
     /// host, with no OS thread, run in turn by the simulation (`sim/loops.rs`), each
     /// reached through its [`Handle`](crate::loops::Handle). `spawn_loops(n)` called in

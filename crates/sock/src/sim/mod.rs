@@ -126,6 +126,8 @@
 //!   is a task of the host's loop, driven by the same drive loop, its clock the host's
 //!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
 //!   through `run`; a blocking `join` would stop the simulation's one thread).
+//!   [`Host::shared_loop_with_workers`] gives it several workers, tasks of the host
+//!   loop that run the pool's batches in turn.
 //!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, `recv_with`,
 //!   shutdown, close, options, local/remote address, its halves, and `SharedUdp`
 //!   bind, connect, send, recv, send_to, recv_from, `recv_with`/`recv_from_with`,
@@ -218,9 +220,9 @@
 //! # What the backend still needs
 //!
 //! - Of the shared-poller mode: `SharedLoop::start` (it panics saying it is not
-//!   simulated; `poll` runs the pool once without moving the simulation), and so
-//!   several workers of one `SharedLoop`; `SharedUdp::set_broadcast` and the raw
-//!   poller handle (they panic). `LoopThreads::metrics` counts the calling loop's
+//!   simulated: workers are given at creation; `poll` runs the pool once without
+//!   moving the simulation), `SharedUdp::set_broadcast` and the raw poller handle
+//!   (they panic). `LoopThreads::metrics` counts the calling loop's
 //!   counters for a simulated loop. Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an

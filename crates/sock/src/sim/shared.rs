@@ -18,8 +18,12 @@
 //! [`Bound`] to the simulation's thread: touched on another thread it panics, and
 //! dropped on another thread it is leaked, never freed there.
 //!
-//! Not simulated yet (they panic saying so): [`SharedLoop::start`] (so, several
-//! workers of one loop), `SharedUdp::set_broadcast` and the raw poller handle.
+//! Several workers ([`Host::shared_loop_with_workers`](super::Host::shared_loop_with_workers))
+//! are several drivers: each runs the pool as one of its workers in turn, all woken
+//! by a post.
+//!
+//! Not simulated yet (they panic saying so): [`SharedLoop::start`] (workers are given
+//! at creation), `SharedUdp::set_broadcast` and the raw poller handle.
 //! `spawn_loops` and `SharedListener` are `loops.rs`'s.
 
 use std::cell::OnceCell;
@@ -125,13 +129,15 @@ pub(crate) struct SimLoop {
     host: Bound<Loop>,
     /// The host's simulation, for new sockets.
     ctx: Bound<HostCtx>,
+    /// How many drivers work for the pool.
+    workers: usize,
 }
 
 /// The park of a simulated pool: never blocks; a post wakes the driver.
 #[derive(Default)]
 struct ParkState {
-    /// Sentinels posted and not handed back yet, whether the driver was notified, and
-    /// its waker.
+    /// Sentinels posted and not handed back yet, how many posts came, and the waiting
+    /// drivers' wakers.
     inner: Mutex<Posted>,
 }
 
@@ -140,10 +146,10 @@ struct ParkState {
 struct Posted {
     /// Sentinels posted since the last park.
     sentinels: VecDeque<Sentinel>,
-    /// Something was posted since the driver last looked.
-    notified: bool,
-    /// The driver, while it waits.
-    waker: Option<Waker>,
+    /// Posts so far: a driver that saw fewer runs the pool again.
+    posts: u64,
+    /// The drivers waiting, by index.
+    wakers: Vec<Option<Waker>>,
 }
 
 /// The pool's handle on its [`ParkState`].
@@ -172,7 +178,13 @@ pub(crate) enum SimIo {
 
 /// A shared loop of `ctx`'s host, its driver spawned on `host` (that host's loop).
 pub(crate) fn new_loop(ctx: HostCtx, host: Loop) -> SharedLoop {
+    with_workers(ctx, host, 1)
+}
+
+/// A shared loop of `ctx`'s host with `workers` drivers on `host`.
+fn with_workers(ctx: HostCtx, host: Loop, workers: usize) -> SharedLoop {
     let park = Arc::new(ParkState::default());
+    park.lock().wakers.resize(workers, None);
     let clock = SimPoolClock(Bound::new(host.executor().clone()));
     let pool = Pool::with_clock(SimPark(park.clone()), clock);
     let idle = IDLE.with(|p| {
@@ -184,9 +196,13 @@ pub(crate) fn new_loop(ctx: HostCtx, host: Loop) -> SharedLoop {
     let sim = SimLoop {
         host: Bound::new(host.clone()),
         ctx: Bound::new(ctx),
+        workers,
     };
     let lp = SharedLoop::simulated(pool, idle, sim);
-    drop(host.spawn(drive(lp.clone(), park))); // a dropped handle leaves the task running
+    for i in 0..workers {
+        // A dropped handle leaves the task running.
+        drop(host.spawn(drive(lp.clone(), park.clone(), i)));
+    }
     lp
 }
 
@@ -201,10 +217,26 @@ pub(crate) fn of_host(host: &Loop) -> SharedLoop {
     new_loop(ctx, host.clone())
 }
 
-/// The driver: one step of the pool, then a wait for a post or its next timer.
-async fn drive(lp: SharedLoop, park: Arc<ParkState>) {
+/// A shared loop of the simulated host whose loop is `host`, with `workers` workers.
+///
+/// # Panics
+///
+/// As [`of_host`]; if `workers` is 0.
+pub(crate) fn of_host_with(host: &Loop, workers: usize) -> SharedLoop {
+    assert!(
+        workers > 0,
+        "sock::sim: a shared loop needs at least one worker"
+    );
+    let ctx = Loop::parts_of(host.executor()).and_then(|p| p.sim.clone());
+    let ctx = ctx.expect("a Host's loop is simulated");
+    with_workers(ctx, host.clone(), workers)
+}
+
+/// Driver `me`: one step of the pool (as one of its workers), then a wait for a post
+/// or the pool's next timer.
+async fn drive(lp: SharedLoop, park: Arc<ParkState>, me: usize) {
     loop {
-        park.lock().notified = false;
+        let seen = park.lock().posts;
         lp.poll(Some(Duration::ZERO));
         let next = lp.next_deadline();
         if next.is_some_and(|t| t <= mt_now(&lp)) {
@@ -212,7 +244,7 @@ async fn drive(lp: SharedLoop, park: Arc<ParkState>) {
             continue;
         }
         let mut sleep = next.map(sock_sched::Sleep::until);
-        poll_fn(|cx| park.wait(cx, sleep.as_mut())).await;
+        poll_fn(|cx| park.wait(cx, me, seen, sleep.as_mut())).await;
     }
 }
 
@@ -241,10 +273,17 @@ impl ParkState {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Ready once something was posted or `sleep` fired; keeps the waker otherwise.
-    fn wait(&self, cx: &mut Context<'_>, sleep: Option<&mut sock_sched::Sleep>) -> Poll<()> {
+    /// Ready once something was posted after the driver `me` saw `seen` posts, or
+    /// `sleep` fired; keeps the driver's waker otherwise.
+    fn wait(
+        &self,
+        cx: &mut Context<'_>,
+        me: usize,
+        seen: u64,
+        sleep: Option<&mut sock_sched::Sleep>,
+    ) -> Poll<()> {
         let mut posted = self.lock();
-        if posted.notified {
+        if posted.posts != seen {
             return Poll::Ready(());
         }
         if let Some(sleep) = sleep {
@@ -252,7 +291,7 @@ impl ParkState {
                 return Poll::Ready(());
             }
         }
-        posted.waker = Some(cx.waker().clone());
+        posted.wakers[me] = Some(cx.waker().clone());
         Poll::Pending
     }
 }
@@ -264,15 +303,13 @@ impl SharedPark for SimPark {
     }
 
     fn post(&self, sentinel: Sentinel) {
-        let waker = {
+        let wakers: Vec<Waker> = {
             let mut posted = self.0.lock();
             posted.sentinels.push_back(sentinel);
-            posted.notified = true;
-            posted.waker.take()
+            posted.posts += 1;
+            posted.wakers.iter_mut().filter_map(Option::take).collect()
         };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        wakers.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -292,6 +329,11 @@ impl SimLoop {
     {
         let task = lp.spawn(future);
         self.host.get().run(task)
+    }
+
+    /// How many drivers work for the pool (what `SharedLoop::workers` says).
+    pub(crate) fn workers(&self) -> usize {
+        self.workers
     }
 
     /// A new stream socket of the host.
