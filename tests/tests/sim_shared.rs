@@ -488,3 +488,51 @@ fn several_workers_of_a_simulated_shared_loop_run_the_echo_and_replay_from_the_s
         assert_eq!(first, echo_with_workers(seed), "seed {seed} gave two runs");
     }
 }
+
+/// Set for the child process of the two-process replay test: the seed to run.
+const CHILD_SEED_ENV: &str = "SOCK_SIM_SHARED_CHILD_SEED";
+
+/// The child: prints the log hash of the swarm run of its seed (nothing when run as
+/// an ordinary test).
+#[test]
+fn swarm_hash_child() {
+    let Some(seed) = std::env::var_os(CHILD_SEED_ENV) else {
+        return;
+    };
+    let seed: u64 = seed.to_str().and_then(|s| s.parse().ok()).expect("a seed");
+    println!("shared-swarm-hash={:x}", swarm_run(seed).1);
+}
+
+/// The hash the child process prints for the swarm run of `seed`.
+fn child_hash(seed: u64) -> u64 {
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args([
+            "swarm_hash_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_SEED_ENV, seed.to_string())
+        .output()
+        .expect("the child runs");
+    assert!(out.status.success(), "the child failed: {out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // libtest prints the test's name on the same line, before its output.
+    let key = "shared-swarm-hash=";
+    let at = stdout
+        .find(key)
+        .unwrap_or_else(|| panic!("no hash in the child's output: {stdout}"));
+    let hex: String = stdout[at + key.len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    u64::from_str_radix(&hex, 16).expect("a hex hash")
+}
+
+#[test]
+fn a_swarm_run_of_the_shared_echo_gives_one_hash_in_two_processes() {
+    for seed in [4, 40] {
+        assert_eq!(child_hash(seed), swarm_run(seed).1, "seed {seed}");
+    }
+}
