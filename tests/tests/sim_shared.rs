@@ -536,3 +536,14 @@ fn a_swarm_run_of_the_shared_echo_gives_one_hash_in_two_processes() {
         assert_eq!(child_hash(seed), swarm_run(seed).1, "seed {seed}");
     }
 }
+
+#[test]
+fn a_simulated_shared_loop_is_current_only_while_its_host_runs() {
+    let (sim, a, _b) = two_hosts(24);
+    let simulated = a.run(async { SharedLoop::current() });
+    assert!(a.run(async { SharedLoop::current() }).ptr_eq(&simulated));
+    drop(sim);
+    let real = SharedLoop::current(); // outside the simulation: the OS's
+    assert!(!real.ptr_eq(&simulated));
+    assert_eq!(real.run(async { 6 * 7 }), 42);
+}

@@ -172,8 +172,18 @@ impl SharedLoop {
     /// ```
     pub fn current() -> SharedLoop {
         if let Some(lp) = CURRENT.with(|c| c.borrow().clone()) {
+            // A simulated host's loop is current only while that host runs.
+            #[cfg(feature = "sim")]
+            if lp.sim().is_some_and(|sim| !sim.is_running()) {
+                return SharedLoop::fresh_current();
+            }
             return lp;
         }
+        SharedLoop::fresh_current()
+    }
+
+    /// A new loop made the thread's current one.
+    fn fresh_current() -> SharedLoop {
         let lp = SharedLoop::new()
             .unwrap_or_else(|e| panic!("sock: cannot make this thread's shared loop: {e}"));
         lp.make_current();

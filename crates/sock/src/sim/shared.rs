@@ -331,6 +331,13 @@ impl SimLoop {
         self.host.get().run(task)
     }
 
+    /// Whether this loop's host is the simulated host running on this thread now.
+    pub(crate) fn is_running(&self) -> bool {
+        let mine = self.ctx.get();
+        super::socket::current_host()
+            .is_some_and(|now| now.host == mine.host && now.shared.ptr_eq(&mine.shared))
+    }
+
     /// How many drivers work for the pool (what `SharedLoop::workers` says).
     pub(crate) fn workers(&self) -> usize {
         self.workers
