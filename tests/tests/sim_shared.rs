@@ -257,6 +257,8 @@ fn halves_scenario(
         let eof = poll_fn(|cx| c.poll_recv(cx, &mut rest)).await?;
         assert_eq!(eof, 0, "the server's EOF after the echo");
         let u = SharedUdp::new(Family::INET)?;
+        u.set_broadcast(true)?;
+        assert_eq!(u.getopt("so_broadcast")?, sock::io::OptValue::Bool(true));
         u.connect_to(&udp_addr)?;
         poll_fn(|cx| u.poll_send(cx, b"level")).await?;
         let mut dgram = [0u8; 16];

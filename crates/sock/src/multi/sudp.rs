@@ -549,6 +549,7 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn set_broadcast(&self, on: bool) -> Result<()> {
+        sim_first!(self, |sim| sim.udp().setopt("so_broadcast", on));
         Ok(self.io().socket().set_broadcast(on)?)
     }
 

@@ -221,8 +221,7 @@
 //!
 //! - Of the shared-poller mode: `SharedLoop::start` (it panics saying it is not
 //!   simulated: workers are given at creation; `poll` runs the pool once without
-//!   moving the simulation), `SharedUdp::set_broadcast` and the raw poller handle
-//!   (they panic). `LoopThreads::metrics` counts the calling loop's
+//!   moving the simulation) and the raw poller handle (it panics). `LoopThreads::metrics` counts the calling loop's
 //!   counters for a simulated loop. Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an

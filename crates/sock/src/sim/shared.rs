@@ -23,7 +23,7 @@
 //! by a post.
 //!
 //! Not simulated yet (they panic saying so): [`SharedLoop::start`] (workers are given
-//! at creation), `SharedUdp::set_broadcast` and the raw poller handle.
+//! at creation) and the raw poller handle.
 //! `spawn_loops` and `SharedListener` are `loops.rs`'s.
 
 use std::cell::OnceCell;
