@@ -29,6 +29,7 @@ use sock_addr::{Protocol, SockAddr, SocketType};
 use sock_sched::{Clock, Executor, Park, Unparker};
 
 use super::backend::HostCtx;
+use super::shared::yield_once;
 use crate::error::{Error, Result};
 use crate::multi::{Handle, LoopThreads};
 use crate::runtime::Loop;
@@ -127,20 +128,6 @@ async fn drive(lp: Loop, notify: Arc<Notify>) {
         let mut sleep = next.map(sock_sched::Sleep::until);
         poll_fn(|cx| notify.wait(cx, sleep.as_mut())).await;
     }
-}
-
-/// Gives the host loop's other tasks a turn.
-async fn yield_once() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
 }
 
 impl Notify {

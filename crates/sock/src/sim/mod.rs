@@ -127,7 +127,8 @@
 //!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
 //!   through `run`; a blocking `join` would stop the simulation's one thread).
 //!   [`Host::shared_loop_with_workers`] gives it several workers, tasks of the host
-//!   loop that run the pool's batches in turn.
+//!   loop that run the pool's batches in turn. (The loop type carries a kernel poller:
+//!   the simulated shared loops of a thread share one idle poller, never waited on.)
 //!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, `recv_with`,
 //!   shutdown, close, options, local/remote address, its halves, and `SharedUdp`
 //!   bind, connect, send, recv, send_to, recv_from, `recv_with`/`recv_from_with`,

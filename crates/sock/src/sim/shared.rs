@@ -5,7 +5,7 @@
 //! The simulation runs on one OS thread, so a shared loop of a simulated host starts no
 //! worker thread. It is a `sock-sched` [`Pool`] like the OS one, with a park that never
 //! blocks (it hands back the sentinels posted to it) and a clock reading the host loop's
-//! virtual time. Its one worker is the *driver*, a task of the host's loop: it runs the
+//! virtual time. Its worker is the *driver*, a task of the host's loop: it runs the
 //! pool for one step ([`SharedLoop::poll`]), then waits until something is posted to
 //! the pool (a task woken from outside, a spawn) or the pool's next timer is due, on the
 //! host loop's own timer. So the host's park/drive loop (`backend.rs`) drives the
@@ -212,9 +212,7 @@ fn with_workers(ctx: HostCtx, host: Loop, workers: usize) -> SharedLoop {
 ///
 /// If `host` is not a loop of a simulated host (a `Host` always is).
 pub(crate) fn of_host(host: &Loop) -> SharedLoop {
-    let ctx = Loop::parts_of(host.executor()).and_then(|p| p.sim.clone());
-    let ctx = ctx.expect("a Host's loop is simulated");
-    new_loop(ctx, host.clone())
+    of_host_with(host, 1)
 }
 
 /// A shared loop of the simulated host whose loop is `host`, with `workers` workers.
@@ -254,7 +252,7 @@ fn mt_now(lp: &SharedLoop) -> Instant {
 }
 
 /// Gives the host loop's other tasks a turn.
-async fn yield_once() {
+pub(super) async fn yield_once() {
     let mut yielded = false;
     poll_fn(|cx| {
         if yielded {
