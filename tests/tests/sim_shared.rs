@@ -549,3 +549,23 @@ fn a_simulated_shared_loop_is_current_only_while_its_host_runs() {
     assert!(!real.ptr_eq(&simulated));
     assert_eq!(real.run(async { 6 * 7 }), 42);
 }
+
+#[test]
+fn the_metrics_of_spawned_loops_of_a_simulated_host_sum_those_loops() {
+    let (_sim, a, _b) = two_hosts(25);
+    let loops = a.spawn_loops(2);
+    let naps: Vec<_> = loops
+        .handles()
+        .iter()
+        .map(|h| h.spawn_with(|| sock::sleep(Duration::from_millis(5))))
+        .collect();
+    a.run(async move {
+        for nap in naps {
+            nap.await.expect("a nap");
+        }
+    });
+    // Each loop ran its inbox service and a nap: more polls than none, no socket.
+    let m = loops.metrics();
+    assert_eq!(m.sockets, 0);
+    assert!(m.polls > 0, "{m:?}");
+}

@@ -51,6 +51,8 @@ pub fn spawn_loops(n: usize) -> io::Result<LoopThreads> {
     let mut loops = LoopThreads {
         handles: Vec::with_capacity(n),
         threads: Vec::with_capacity(n),
+        #[cfg(feature = "sim")]
+        simulated: Vec::new(),
     };
     for i in 0..n {
         let (handle, thread) = spawn_loop(i)?;
@@ -92,15 +94,22 @@ pub struct LoopThreads {
     handles: Vec<Handle>,
     /// The loops' OS threads, in the same order.
     threads: Vec<thread::JoinHandle<()>>,
+    /// The loops themselves on a simulated host (no thread), for `metrics`.
+    #[cfg(feature = "sim")]
+    simulated: Vec<crate::sim::shared::Bound<Loop>>,
 }
 
 impl LoopThreads {
     /// The loops of a simulated host (`sim/loops.rs`): no OS thread to join.
     #[cfg(feature = "sim")]
-    pub(crate) fn simulated(handles: Vec<Handle>) -> LoopThreads {
+    pub(crate) fn simulated(handles: Vec<Handle>, loops: Vec<Loop>) -> LoopThreads {
         LoopThreads {
             handles,
             threads: Vec::new(),
+            simulated: loops
+                .into_iter()
+                .map(crate::sim::shared::Bound::new)
+                .collect(),
         }
     }
 
@@ -160,6 +169,11 @@ impl LoopThreads {
     /// ```
     #[doc(alias = "stats")]
     pub fn metrics(&self) -> Metrics {
+        #[cfg(feature = "sim")]
+        if !self.simulated.is_empty() {
+            let each = self.simulated.iter().map(|lp| lp.get().metrics());
+            return each.reduce(|a, b| a + b).unwrap_or_default();
+        }
         let here = std::thread::current().id();
         let mut sum: Option<Metrics> = None;
         for h in &self.handles {

@@ -112,6 +112,9 @@ struct Inner {
 impl SharedLoop {
     /// Makes a shared loop with a new kernel poller.
     ///
+    /// In a task of a simulated host (feature `sim`), a loop of that host instead,
+    /// with no OS thread and no kernel wait: see `sock::sim::Host::shared_loop`.
+    ///
     /// # Errors
     ///
     /// The OS error if the poller cannot be made.

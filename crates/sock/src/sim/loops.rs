@@ -88,8 +88,9 @@ pub(crate) fn spawn_loops(ctx: HostCtx, host: &Loop, n: usize) -> LoopThreads {
         n > 0,
         "sock: spawn_loops(0) makes no loop; ask for at least one"
     );
-    let handles = (0..n).map(|_| Handle::new(&sub_loop(&ctx, host))).collect();
-    LoopThreads::simulated(handles)
+    let loops: Vec<Loop> = (0..n).map(|_| sub_loop(&ctx, host)).collect();
+    let handles = loops.iter().map(Handle::new).collect();
+    LoopThreads::simulated(handles, loops)
 }
 
 /// One more loop of `ctx`'s host, driven by a task of `host`.

@@ -222,8 +222,8 @@
 //!
 //! - Of the shared-poller mode: `SharedLoop::start` (it panics saying it is not
 //!   simulated: workers are given at creation; `poll` runs the pool once without
-//!   moving the simulation) and the raw poller handle (it panics). `LoopThreads::metrics` counts the calling loop's
-//!   counters for a simulated loop. Unix sockets; socket
+//!   moving the simulation) and the raw poller handle (it panics).
+//! - Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
 //!   ephemeral port; a bind is applied at `listen`).
