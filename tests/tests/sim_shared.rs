@@ -569,3 +569,39 @@ fn the_metrics_of_spawned_loops_of_a_simulated_host_sum_those_loops() {
     assert_eq!(m.sockets, 0);
     assert!(m.polls > 0, "{m:?}");
 }
+
+/// Starts the loop on this thread until a task stops it: the echo of one client
+/// message, with `start`/`stop` instead of `run`.
+fn start_until_stopped(lp: &SharedLoop, server_ip: &str) -> sock::Result<Vec<u8>> {
+    let listener = lp.tcp(Family::INET)?;
+    listener.listen(server_ip, 0)?;
+    let addr = listener.local_addr()?;
+    lp.spawn(tcp_echo(listener)).detach();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stopper = lp.clone();
+    lp.spawn(async move {
+        let echoed = tcp_client(&addr).await.map(|(echo, _)| echo);
+        tx.send(echoed).expect("the test waits");
+        stopper.stop();
+    })
+    .detach();
+    lp.start(); // returns once the client task stopped the loop
+    rx.try_recv().expect("the client finished before the stop")
+}
+
+#[test]
+fn start_runs_until_stop_on_a_real_shared_loop() {
+    if !cfg!(any(target_os = "linux", windows)) {
+        return; // SharedTcp: epoll or IOCP
+    }
+    let lp = SharedLoop::new().expect("a shared loop");
+    let echoed = start_until_stopped(&lp, "127.0.0.1").expect("the echo");
+    assert_eq!(echoed, b"hello, shared");
+}
+
+#[test]
+fn start_runs_the_simulation_until_stop_on_a_simulated_host() {
+    let (_sim, a, _b) = two_hosts(26);
+    let echoed = start_until_stopped(&a.shared_loop(), "10.0.0.1").expect("the echo");
+    assert_eq!(echoed, b"hello, shared");
+}

@@ -224,6 +224,9 @@ impl SharedLoop {
     /// Makes this OS thread a worker until [`stop`](SharedLoop::stop); the loop is the
     /// thread's current one meanwhile.
     ///
+    /// On a simulated host (feature `sim`) the loop's workers are tasks of the host's
+    /// loop: `start` runs the simulation on this thread until `stop`.
+    ///
     /// # Panics
     ///
     /// If called from a task (this thread already works for a loop).
@@ -233,8 +236,8 @@ impl SharedLoop {
     /// See [`SharedLoop`].
     pub fn start(&self) {
         #[cfg(feature = "sim")]
-        if self.sim().is_some() {
-            crate::sim::shared::not_simulated("SharedLoop::start (use run or spawn)");
+        if let Some(sim) = self.sim() {
+            return sim.start();
         }
         let _current = self.enter();
         self.inner.pool.start();
@@ -412,6 +415,10 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn stop(&self) {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            sim.stop();
+        }
         self.inner.pool.stop();
     }
 

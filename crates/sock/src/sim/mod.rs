@@ -127,7 +127,8 @@
 //!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
 //!   through `run`; a blocking `join` would stop the simulation's one thread).
 //!   [`Host::shared_loop_with_workers`] gives it several workers, tasks of the host
-//!   loop that run the pool's batches in turn. (The loop type carries a kernel poller:
+//!   loop that run the pool's batches in turn; `start` runs the simulation on the
+//!   calling thread until `stop`. (The loop type carries a kernel poller:
 //!   the simulated shared loops of a thread share one idle poller, never waited on.)
 //!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, `recv_with`,
 //!   shutdown, close, options, local/remote address, its halves, and `SharedUdp`
@@ -220,9 +221,8 @@
 //!
 //! # What the backend still needs
 //!
-//! - Of the shared-poller mode: `SharedLoop::start` (it panics saying it is not
-//!   simulated: workers are given at creation; `poll` runs the pool once without
-//!   moving the simulation) and the raw poller handle (it panics).
+//! - Of the shared-poller mode: the raw poller handle (it panics); `SharedLoop::poll`
+//!   by a host runs the pool once without moving the simulation.
 //! - Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an

@@ -22,8 +22,10 @@
 //! are several drivers: each runs the pool as one of its workers in turn, all woken
 //! by a post.
 //!
-//! Not simulated yet (they panic saying so): [`SharedLoop::start`] (workers are given
-//! at creation) and the raw poller handle.
+//! [`SharedLoop::start`] runs the simulation on the calling thread until
+//! [`SharedLoop::stop`] (the workers are the drivers, given at creation); `run` stops
+//! the loop when its future is done, as on the OS. Not simulated yet (it panics
+//! saying so): the raw poller handle.
 //! `spawn_loops` and `SharedListener` are `loops.rs`'s.
 
 use std::cell::OnceCell;
@@ -131,6 +133,8 @@ pub(crate) struct SimLoop {
     ctx: Bound<HostCtx>,
     /// How many drivers work for the pool.
     workers: usize,
+    /// Stops so far, and the `start` calls waiting for the next one.
+    stops: Mutex<(u64, Vec<Waker>)>,
 }
 
 /// The park of a simulated pool: never blocks; a post wakes the driver.
@@ -197,6 +201,7 @@ fn with_workers(ctx: HostCtx, host: Loop, workers: usize) -> SharedLoop {
         host: Bound::new(host.clone()),
         ctx: Bound::new(ctx),
         workers,
+        stops: Mutex::default(),
     };
     let lp = SharedLoop::simulated(pool, idle, sim);
     for i in 0..workers {
@@ -326,7 +331,36 @@ impl SimLoop {
         F::Output: Send + 'static,
     {
         let task = lp.spawn(future);
-        self.host.get().run(task)
+        let out = self.host.get().run(task);
+        lp.stop(); // as on the OS: a `start` elsewhere returns
+        out
+    }
+
+    /// Runs the host's loop (the whole simulation) until [`stop`](SimLoop::stop).
+    pub(crate) fn start(&self) {
+        let seen = self.lock_stops().0;
+        self.host.get().run(poll_fn(|cx| {
+            let mut stops = self.lock_stops();
+            if stops.0 != seen {
+                return Poll::Ready(());
+            }
+            stops.1.push(cx.waker().clone());
+            Poll::Pending
+        }));
+    }
+
+    /// Makes every `start` return.
+    pub(crate) fn stop(&self) {
+        let waiting = {
+            let mut stops = self.lock_stops();
+            stops.0 += 1;
+            std::mem::take(&mut stops.1)
+        };
+        waiting.into_iter().for_each(Waker::wake);
+    }
+
+    fn lock_stops(&self) -> std::sync::MutexGuard<'_, (u64, Vec<Waker>)> {
+        self.stops.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether this loop's host is the simulated host running on this thread now.
