@@ -222,7 +222,10 @@
 //! # What the backend still needs
 //!
 //! - Of the shared-poller mode: the raw poller handle (it panics); `SharedLoop::poll`
-//!   by a host runs the pool once without moving the simulation.
+//!   by a host runs the pool once without moving the simulation. A thread keeps one
+//!   current `SharedLoop`: in a *loop-mode* task, `SharedLoop::current()` (and
+//!   `SharedTcp::new`) makes a new loop of the host whenever the current one is another
+//!   host's (in a shared task the current loop is always the task's own).
 //! - Unix sockets; socket
 //!   options; `recv_with`, the `try_` calls and the poll-level calls
 //!   (`AsyncRead`/`AsyncWrite`) on simulated sockets; a TCP `bind` before `connect` (the connect takes an
