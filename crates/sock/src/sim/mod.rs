@@ -121,8 +121,33 @@
 //!   with `TryAgain`; a record of the other family only is `NoAddress`. No name
 //!   resolves by accident (`localhost` neither). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
+//! - The shared-poller mode (`shared.rs`): [`Host::shared_loop`], or `SharedLoop::new()`
+//!   in a host's task, makes a `SharedLoop` of the host with no OS thread: its worker
+//!   is a task of the host's loop, driven by the same drive loop, its clock the host's
+//!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
+//!   through `run`; a blocking `join` would stop the simulation's one thread).
+//!   [`Host::shared_loop_with_workers`] gives it several workers, tasks of the host
+//!   loop that run the pool's batches in turn; `start` runs the simulation on the
+//!   calling thread until `stop`. (The loop type carries a kernel poller:
+//!   the simulated shared loops of a thread share one idle poller, never waited on.)
+//!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, `recv_with`,
+//!   shutdown, close, options, local/remote address, its halves, and `SharedUdp`
+//!   bind, connect, send, recv, send_to, recv_from, `recv_with`/`recv_from_with`,
+//!   close, options, addresses are the host's simulated sockets, with the shared
+//!   mode's deadlines (`.timeout()`, `sock::shared::deadline`); so are the poll-level
+//!   and `try_` calls of both (`poll_recv`/`poll_send`/`poll_readable`/…, `readable`,
+//!   `writable`, the I/O trait impls; `poll_flush` is ready at once). Tested on both
+//!   backends by `tests/tests/sim_shared.rs`.
+//! - `spawn_loops` and `SharedListener` (`loops.rs`): [`Host::spawn_loops`], or
+//!   `spawn_loops(n)` in a host's task, makes `n` more loops of the host with no OS
+//!   thread, each driven by a task of the host's loop, reached through its `Handle`
+//!   (await a `RemoteJoin` in a task). A `SharedListener` bound on a host is one world
+//!   listener; each loop that attaches gets another handle on it (every parked loop
+//!   wakes for a connection and the first to accept keeps it, as on Windows: no
+//!   `EPOLLEXCLUSIVE`). Stopping such a loop (`Handle::stop`, dropping the
+//!   `LoopThreads`) ends nothing: its tasks run until the simulation is dropped.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), raw
+//!   shared-poller mode's parts not simulated yet (listed below), raw
 //!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
@@ -233,9 +258,11 @@
 //!
 //! # What the backend still needs
 //!
-//! - The shared-poller mode and `spawn_loops` on the simulation; socket
-//!   options; `recv_with`, the `try_` calls and the poll-level calls
-//!   (`AsyncRead`/`AsyncWrite`) on simulated sockets.
+//! - Of the shared-poller mode: the raw poller handle (it panics); `SharedLoop::poll`
+//!   by a host runs the pool once without moving the simulation. A thread keeps one
+//!   current `SharedLoop`: in a *loop-mode* task, `SharedLoop::current()` (and
+//!   `SharedTcp::new`) makes a new loop of the host whenever the current one is another
+//!   host's (in a shared task the current loop is always the task's own).
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
@@ -268,9 +295,11 @@ mod dns;
 mod explore;
 mod faults;
 mod log;
+pub(crate) mod loops;
 mod net;
 mod rng;
 mod route;
+pub(crate) mod shared;
 pub(crate) mod socket;
 mod spurious;
 mod swarm;
