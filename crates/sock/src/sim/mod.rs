@@ -212,7 +212,7 @@
 //!   unlinked, datagram truncation, the unnamed source of an unbound sender, a sender
 //!   waiting on a full queue) plus per-host namespaces in simulation. Known differences: buffers
 //!   count payload bytes, not the kernel's per-packet overhead ([`UNIX_STREAM_BUFFER`],
-//!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `Other` with an
+//!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `NotFound` with an
 //!   io `NotFound` source but no raw OS error; a crash keeps the host's paths.
 //! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
