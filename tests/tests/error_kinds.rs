@@ -5,7 +5,7 @@
 //! `connect` over a blackhole route is `network_unreachable`, not `invalid_input`
 //! (Linux, in a network namespace of a thread of its own). The codes loopback cannot
 //! produce on demand (`ENOBUFS`, `ENOMEM`) are checked through the public conversion
-//! from `io::Error`.
+//! from `io::Error`. A unix path nobody bound is `not_found` (`ENOENT`).
 
 #![cfg(unix)]
 
@@ -88,6 +88,21 @@ fn accept_on_a_socket_that_is_not_listening_is_fatal_invalid_input() {
         assert_eq!(closed.kind(), ErrorKind::Closed);
         assert!(!closed.is_transient_accept());
     });
+}
+
+#[test]
+fn a_unix_path_nobody_bound_is_not_found() {
+    let dir = std::env::temp_dir();
+    let path = format!("{}/sock-missing-{}.sock", dir.display(), std::process::id());
+    let err = sock::run(async {
+        let c = sock::tcp(Family::UNIX)?;
+        c.connect(&path, 0).timeout(PATIENCE).await
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert_eq!(err.name(), "not_found");
+    assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+    assert_eq!(io::Error::from(err).kind(), io::ErrorKind::NotFound);
 }
 
 #[test]

@@ -255,7 +255,7 @@ async fn missing_path(env: &Env<'_>) -> Vec<(ErrorKind, Option<std::io::ErrorKin
 #[test]
 fn a_missing_path_is_not_found() {
     let outcome = same(5, "missing", missing_path);
-    let not_found = (ErrorKind::Other, Some(std::io::ErrorKind::NotFound));
+    let not_found = (ErrorKind::NotFound, Some(std::io::ErrorKind::NotFound));
     assert_eq!(outcome, [not_found; 2]);
 }
 
@@ -393,7 +393,7 @@ fn each_simulated_host_has_its_own_socket_paths() {
     });
     assert_eq!(
         kinds(&missing),
-        (ErrorKind::Other, Some(std::io::ErrorKind::NotFound)),
+        (ErrorKind::NotFound, Some(std::io::ErrorKind::NotFound)),
         "host a's path is not on host b"
     );
     own.expect("host b binds the same path in its own namespace");

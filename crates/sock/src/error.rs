@@ -59,6 +59,9 @@ pub enum ErrorKind {
     /// `WSAEALREADY`): e.g. connecting again after a connect that timed out. Close the
     /// socket and connect with a new one.
     InProgress,
+    /// A file-system path does not exist (`ENOENT`): a unix socket path nobody bound,
+    /// or a directory of a path to bind that is missing.
+    NotFound,
     /// A name could not be resolved.
     HostNotFound,
     /// A service name could not be resolved.
@@ -107,6 +110,7 @@ impl ErrorKind {
             TooManyOpenFiles => "too_many_open_files",
             OutOfMemory => "out_of_memory",
             InProgress => "in_progress",
+            NotFound => "not_found",
             HostNotFound => "host_not_found",
             ServiceNotFound => "service_not_found",
             NoAddress => "no_address",
@@ -139,6 +143,7 @@ impl ErrorKind {
             WouldBlock => io::ErrorKind::WouldBlock,
             Eof => io::ErrorKind::UnexpectedEof,
             OutOfMemory => io::ErrorKind::OutOfMemory,
+            NotFound => io::ErrorKind::NotFound,
             TooManyOpenFiles | InProgress | HostNotFound | ServiceNotFound | NoAddress
             | TryAgain | MessageTooLong | Other => io::ErrorKind::Other,
         }
@@ -174,6 +179,7 @@ impl ErrorKind {
             Io::WouldBlock => ErrorKind::WouldBlock,
             Io::UnexpectedEof => ErrorKind::Eof,
             Io::OutOfMemory => ErrorKind::OutOfMemory,
+            Io::NotFound => ErrorKind::NotFound,
             _ => ErrorKind::Other,
         }
     }

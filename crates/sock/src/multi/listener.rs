@@ -84,7 +84,16 @@ pub struct SharedListener {
 /// The shared state of a [`SharedListener`].
 struct Inner {
     /// The listening socket (the loops hold duplicates of it).
+    #[cfg(not(feature = "sim"))]
     socket: socket2::Socket,
+    /// The listening socket (the loops hold duplicates of it); `None` on a simulated
+    /// host.
+    #[cfg(feature = "sim")]
+    socket: Option<socket2::Socket>,
+    /// The simulated listening socket on a simulated host (`sim/loops.rs`): each loop
+    /// attaches another handle on it.
+    #[cfg(feature = "sim")]
+    sim: Option<crate::sim::shared::Bound<crate::tcp::Tcp>>,
     /// Its address family.
     family: Family,
     /// Times a loop's accept woke up.
@@ -138,7 +147,10 @@ impl SharedListener {
             .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "no address"))?;
         let family = addr.family();
         #[cfg(feature = "sim")]
-        crate::sim::socket::guard("a SharedListener");
+        if let Some(ctx) = crate::sim::socket::current_host() {
+            let tcp = crate::sim::loops::listen(ctx, addr)?;
+            return Ok(SharedListener::with(None, Some(tcp), family));
+        }
         let socket = socket2::Socket::new(
             socket2::Domain::from(family.as_raw()),
             socket2::Type::STREAM,
@@ -150,15 +162,55 @@ impl SharedListener {
         socket.bind(&to_socket2(addr)?)?;
         socket.listen(i32::MAX)?;
         socket.set_nonblocking(true)?;
+        #[cfg(feature = "sim")]
+        return Ok(SharedListener::with(Some(socket), None, family));
+        #[cfg(not(feature = "sim"))]
+        Ok(SharedListener::with(socket, family))
+    }
+
+    /// A listener around `socket`, of `family`.
+    #[cfg(not(feature = "sim"))]
+    fn with(socket: socket2::Socket, family: Family) -> SharedListener {
         let inner = Inner {
             socket,
             family,
             wakeups: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
         };
-        Ok(SharedListener {
+        SharedListener {
             inner: Arc::new(inner),
-        })
+        }
+    }
+
+    /// A listener around `socket`, or around `sim`, a simulated host's listening
+    /// socket, of `family`.
+    #[cfg(feature = "sim")]
+    fn with(
+        socket: Option<socket2::Socket>,
+        sim: Option<crate::tcp::Tcp>,
+        family: Family,
+    ) -> SharedListener {
+        let inner = Inner {
+            socket,
+            sim: sim.map(crate::sim::shared::Bound::new),
+            family,
+            wakeups: AtomicU64::new(0),
+            accepted: AtomicU64::new(0),
+        };
+        SharedListener {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The OS socket.
+    fn socket(&self) -> &socket2::Socket {
+        #[cfg(feature = "sim")]
+        let socket = self.inner.socket.as_ref().unwrap_or_else(|| {
+            unreachable!("a simulated listener takes its simulated socket first")
+        });
+        #[cfg(not(feature = "sim"))]
+        let socket = &self.inner.socket;
+        socket
     }
 
     /// The address it listens on.
@@ -171,7 +223,11 @@ impl SharedListener {
     ///
     /// See [`SharedListener`].
     pub fn local_addr(&self) -> Result<SockAddr> {
-        from_socket2(&self.inner.socket.local_addr()?)
+        #[cfg(feature = "sim")]
+        if let Some(sim) = &self.inner.sim {
+            return sim.get().local_addr();
+        }
+        from_socket2(&self.socket().local_addr()?)
     }
 
     /// Joins the listener from this thread's loop: a duplicate of the socket registered
@@ -185,7 +241,14 @@ impl SharedListener {
     ///
     /// See [`SharedListener`].
     pub fn attach(&self) -> Result<LoopListener> {
-        let dup = self.inner.socket.try_clone()?;
+        #[cfg(feature = "sim")]
+        if let Some(sim) = &self.inner.sim {
+            return Ok(LoopListener {
+                tcp: crate::sim::loops::attach(sim.get())?,
+                shared: self.inner.clone(),
+            });
+        }
+        let dup = self.socket().try_clone()?;
         let tcp = Tcp::from_core(Core::adopt_exclusive(dup, self.inner.family)?);
         Ok(LoopListener {
             tcp,

@@ -40,6 +40,10 @@ use crate::runtime::Loop;
 /// ```
 #[doc(alias = "threads")]
 pub fn spawn_loops(n: usize) -> io::Result<LoopThreads> {
+    #[cfg(feature = "sim")]
+    if let Some(ctx) = crate::sim::socket::current_host() {
+        return Ok(crate::sim::loops::spawn_loops(ctx, &Loop::current(), n));
+    }
     assert!(
         n > 0,
         "sock: spawn_loops(0) makes no loop; ask for at least one"
@@ -47,6 +51,8 @@ pub fn spawn_loops(n: usize) -> io::Result<LoopThreads> {
     let mut loops = LoopThreads {
         handles: Vec::with_capacity(n),
         threads: Vec::with_capacity(n),
+        #[cfg(feature = "sim")]
+        simulated: Vec::new(),
     };
     for i in 0..n {
         let (handle, thread) = spawn_loop(i)?;
@@ -88,9 +94,25 @@ pub struct LoopThreads {
     handles: Vec<Handle>,
     /// The loops' OS threads, in the same order.
     threads: Vec<thread::JoinHandle<()>>,
+    /// The loops themselves on a simulated host (no thread), for `metrics`.
+    #[cfg(feature = "sim")]
+    simulated: Vec<crate::sim::shared::Bound<Loop>>,
 }
 
 impl LoopThreads {
+    /// The loops of a simulated host (`sim/loops.rs`): no OS thread to join.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(handles: Vec<Handle>, loops: Vec<Loop>) -> LoopThreads {
+        LoopThreads {
+            handles,
+            threads: Vec::new(),
+            simulated: loops
+                .into_iter()
+                .map(crate::sim::shared::Bound::new)
+                .collect(),
+        }
+    }
+
     /// The loops' handles.
     ///
     /// # Examples
@@ -147,6 +169,11 @@ impl LoopThreads {
     /// ```
     #[doc(alias = "stats")]
     pub fn metrics(&self) -> Metrics {
+        #[cfg(feature = "sim")]
+        if !self.simulated.is_empty() {
+            let each = self.simulated.iter().map(|lp| lp.get().metrics());
+            return each.reduce(|a, b| a + b).unwrap_or_default();
+        }
         let here = std::thread::current().id();
         let mut sum: Option<Metrics> = None;
         for h in &self.handles {

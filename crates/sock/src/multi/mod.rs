@@ -21,6 +21,17 @@
 //! (and only listeners are shared, exclusively), or the tasks are `Send` and any thread
 //! may run them.
 
+/// On a simulated host (`sim/shared.rs`): returns `$call` with the simulated socket of
+/// `$sock` bound to `$sim`, when it has one. Nothing without the `sim` feature.
+macro_rules! sim_first {
+    ($sock:expr, |$sim:ident| $call:expr) => {
+        #[cfg(feature = "sim")]
+        if let Some($sim) = $sock.sim_open() {
+            return $call;
+        }
+    };
+}
+
 mod claim;
 mod handle;
 mod io;

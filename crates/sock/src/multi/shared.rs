@@ -103,10 +103,17 @@ struct Inner {
     pool: Pool,
     /// How its threads wait: the poller, the socket table, the host's handler.
     park: Arc<Park>,
+    /// On a simulated host: the host's loop that drives the pool, and its simulation
+    /// (`sim/shared.rs`); the pool's park and clock are then the simulation's.
+    #[cfg(feature = "sim")]
+    sim: Option<crate::sim::shared::SimLoop>,
 }
 
 impl SharedLoop {
     /// Makes a shared loop with a new kernel poller.
+    ///
+    /// In a task of a simulated host (feature `sim`), a loop of that host instead,
+    /// with no OS thread and no kernel wait: see `sock::sim::Host::shared_loop`.
     ///
     /// # Errors
     ///
@@ -117,7 +124,9 @@ impl SharedLoop {
     /// See [`SharedLoop`].
     pub fn new() -> io::Result<SharedLoop> {
         #[cfg(feature = "sim")]
-        crate::sim::socket::guard("a SharedLoop");
+        if let Some(host) = crate::sim::socket::current_host() {
+            return Ok(crate::sim::shared::new_loop(host, crate::Loop::current()));
+        }
         Ok(SharedLoop::of_poller(Poller::new()?))
     }
 
@@ -130,6 +139,8 @@ impl SharedLoop {
             Arc::new(Inner {
                 pool: Pool::new(PoolPark(park.clone())),
                 park,
+                #[cfg(feature = "sim")]
+                sim: None,
             })
         });
         SharedLoop { inner }
@@ -164,8 +175,18 @@ impl SharedLoop {
     /// ```
     pub fn current() -> SharedLoop {
         if let Some(lp) = CURRENT.with(|c| c.borrow().clone()) {
+            // A simulated host's loop is current only while that host runs.
+            #[cfg(feature = "sim")]
+            if lp.sim().is_some_and(|sim| !sim.is_running()) {
+                return SharedLoop::fresh_current();
+            }
             return lp;
         }
+        SharedLoop::fresh_current()
+    }
+
+    /// A new loop made the thread's current one.
+    fn fresh_current() -> SharedLoop {
         let lp = SharedLoop::new()
             .unwrap_or_else(|e| panic!("sock: cannot make this thread's shared loop: {e}"));
         lp.make_current();
@@ -203,6 +224,9 @@ impl SharedLoop {
     /// Makes this OS thread a worker until [`stop`](SharedLoop::stop); the loop is the
     /// thread's current one meanwhile.
     ///
+    /// On a simulated host (feature `sim`) the loop's workers are tasks of the host's
+    /// loop: `start` runs the simulation on this thread until `stop`.
+    ///
     /// # Panics
     ///
     /// If called from a task (this thread already works for a loop).
@@ -211,6 +235,10 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn start(&self) {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            return sim.start();
+        }
         let _current = self.enter();
         self.inner.pool.start();
     }
@@ -237,6 +265,10 @@ impl SharedLoop {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            return sim.run(self, future);
+        }
         let _current = self.enter();
         self.inner.pool.run(future)
     }
@@ -383,6 +415,10 @@ impl SharedLoop {
     ///
     /// See [`SharedLoop`].
     pub fn stop(&self) {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            sim.stop();
+        }
         self.inner.pool.stop();
     }
 
@@ -395,6 +431,10 @@ impl SharedLoop {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn workers(&self) -> usize {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim() {
+            return sim.workers();
+        }
         self.inner.pool.workers()
     }
 
@@ -494,6 +534,10 @@ impl SharedLoop {
 
     /// The raw handle of the poller.
     pub(crate) fn as_raw(&self) -> RawPoller {
+        #[cfg(feature = "sim")]
+        if self.sim().is_some() {
+            crate::sim::shared::not_simulated("the raw poller handle");
+        }
         self.inner.park.poller.as_raw()
     }
 
@@ -509,6 +553,36 @@ impl SharedLoop {
     /// strong one would make a cycle through the tasks that hold the socket).
     pub(crate) fn downgrade(&self) -> WeakLoop {
         WeakLoop(Arc::downgrade(&self.inner))
+    }
+
+    /// A shared loop of a simulated host (`sim/shared.rs`): `pool` runs on the
+    /// simulation's park and clock; `idle` is a poller that is never waited on.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(
+        pool: Pool,
+        idle: Poller,
+        sim: crate::sim::shared::SimLoop,
+    ) -> SharedLoop {
+        let inner = Inner {
+            pool,
+            park: Arc::new(Park::new(idle)),
+            sim: Some(sim),
+        };
+        SharedLoop {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The simulation this loop runs on, if its host is simulated.
+    #[cfg(feature = "sim")]
+    pub(crate) fn sim(&self) -> Option<&crate::sim::shared::SimLoop> {
+        self.inner.sim.as_ref()
+    }
+
+    /// The pool's clock.
+    #[cfg(feature = "sim")]
+    pub(crate) fn pool_now(&self) -> Instant {
+        self.inner.pool.now()
     }
 
     /// Makes this the current loop until the guard drops.

@@ -33,6 +33,11 @@ pub(crate) struct IoSlot {
     all: Mutex<Vec<Arc<Held>>>,
     /// The loop whose poller the sockets are registered in: where a refill goes.
     home: WeakLoop,
+    /// The simulated socket of a `SharedTcp` on a simulated host (`sim/shared.rs`);
+    /// such a slot holds no OS socket (`all` is empty, `current` null) and the socket's
+    /// operations take this first.
+    #[cfg(feature = "sim")]
+    sim: Option<crate::sim::shared::SimIo>,
 }
 
 impl IoSlot {
@@ -43,7 +48,26 @@ impl IoSlot {
             current: AtomicPtr::new(Arc::as_ptr(&held).cast_mut()),
             all: Mutex::new(vec![held]),
             home: home.downgrade(),
+            #[cfg(feature = "sim")]
+            sim: None,
         }
+    }
+
+    /// A slot holding the simulated socket `sim` of `home`, a loop of a simulated host.
+    #[cfg(feature = "sim")]
+    pub(crate) fn simulated(sim: crate::sim::shared::SimIo, home: &SharedLoop) -> IoSlot {
+        IoSlot {
+            current: AtomicPtr::new(std::ptr::null_mut()),
+            all: Mutex::new(Vec::new()),
+            home: home.downgrade(),
+            sim: Some(sim),
+        }
+    }
+
+    /// The simulated socket, on a simulated host.
+    #[cfg(feature = "sim")]
+    pub(crate) fn sim_open(&self) -> Option<&crate::sim::shared::SimIo> {
+        self.sim.as_ref()
     }
 
     /// The loop a refill registers its socket in.
@@ -66,14 +90,23 @@ impl IoSlot {
     }
 
     fn held(&self) -> &Held {
+        #[cfg(feature = "sim")]
+        if self.sim.is_some() {
+            crate::sim::shared::not_simulated("this operation of a SharedTcp");
+        }
         // SAFETY: `current` always points into an `Arc` held by `all`, which never
         // drops one before `self` goes; the borrow cannot outlive `self`. Only shared
-        // references are ever made from it.
+        // references are ever made from it. (Only a simulated slot has a null one,
+        // and it does not get here.)
         unsafe { &*self.current.load(Ordering::Acquire) }
     }
 
     /// Makes `io`, of `family`, the current socket; the old one is closed and kept.
     pub(crate) fn replace(&self, io: SharedIo, family: Family) {
+        #[cfg(feature = "sim")]
+        if self.sim.is_some() {
+            crate::sim::shared::not_simulated("refilling a SharedTcp");
+        }
         let held = Arc::new(Held { io, family });
         let ptr = Arc::as_ptr(&held).cast_mut();
         self.all

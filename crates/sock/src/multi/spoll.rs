@@ -68,6 +68,7 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| sim.tcp().poll_recv(cx, buf));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Read, cx, |io, cx| io.poll_recv(cx, buf))
@@ -91,6 +92,7 @@ impl SharedTcp {
     ///
     /// See [`poll_recv`](SharedTcp::poll_recv).
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| sim.tcp().poll_send(cx, buf));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Write, cx, |io, cx| io.poll_send_level(cx, buf))
@@ -138,6 +140,7 @@ impl SharedTcp {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| sim.tcp().poll_send_vectored(cx, bufs));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Write, cx, |io, cx| io.poll_send_vectored(cx, bufs))
@@ -184,6 +187,8 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        // A simulated send is in the world at once: nothing to flush.
+        sim_first!(self, |_sim| Poll::Ready(Ok(())));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Write, cx, |io, cx| io.poll_flush(cx))
@@ -207,6 +212,7 @@ impl SharedTcp {
     ///
     /// See [`readable`](SharedTcp::readable), its operation form.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        sim_first!(self, |sim| sim.tcp().poll_readable(cx));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Read, cx, |io, cx| io.poll_ready(Dir::Read, cx))
@@ -228,6 +234,7 @@ impl SharedTcp {
     ///
     /// See [`writable`](SharedTcp::writable), its operation form.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        sim_first!(self, |sim| sim.tcp().poll_writable(cx));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Write, cx, |io, cx| io.poll_ready(Dir::Write, cx))
@@ -270,9 +277,13 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn readable(&self) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + '_ {
-        IoWait::new(self.io(), Dir::Read, "readable", |io, cx| {
-            io.poll_ready(Dir::Read, cx)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.tcp().readable()),
+            IoWait::new(self.io(), Dir::Read, "readable", |io, cx| {
+                io.poll_ready(Dir::Read, cx)
+            })
+        )
     }
 
     /// Waits until a write may not block (see
@@ -307,9 +318,13 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn writable(&self) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + '_ {
-        IoWait::new(self.io(), Dir::Write, "writable", |io, cx| {
-            io.poll_ready(Dir::Write, cx)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.tcp().writable()),
+            IoWait::new(self.io(), Dir::Write, "writable", |io, cx| {
+                io.poll_ready(Dir::Write, cx)
+            })
+        )
     }
 
     /// Receives what is there now without waiting:
@@ -342,6 +357,7 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<usize> {
+        sim_first!(self, |sim| sim.tcp().try_recv(buf));
         self.io().try_recv(buf)
     }
 
@@ -356,6 +372,7 @@ impl SharedTcp {
     ///
     /// See [`writable`](SharedTcp::writable).
     pub fn try_send(&self, buf: &[u8]) -> Result<usize> {
+        sim_first!(self, |sim| sim.tcp().try_send(buf));
         self.io().try_send(buf)
     }
 
@@ -366,6 +383,11 @@ impl SharedTcp {
         cx: &mut Context<'_>,
         buf: &mut [MaybeUninit<u8>],
     ) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| crate::pollio::poll_recv_uninit(
+            sim.tcp(),
+            cx,
+            buf
+        ));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Read, cx, |io, cx| io.poll_recv_uninit(cx, buf))

@@ -66,6 +66,14 @@ impl SharedTcp {
     }
 
     pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedTcp> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = lp.sim() {
+            let slot = IoSlot::simulated(sim.tcp(family)?, lp);
+            return Ok(SharedTcp {
+                slot: Arc::new(slot),
+                family,
+            });
+        }
         let (io, actual) = match family {
             Family::UNSPEC => open_io(lp, Family::INET6)
                 .map(|io| (io, Family::INET6))
@@ -102,6 +110,12 @@ impl SharedTcp {
         Ok(())
     }
 
+    /// The simulated socket, on a simulated host.
+    #[cfg(feature = "sim")]
+    pub(super) fn sim_open(&self) -> Option<&crate::sim::shared::SimIo> {
+        self.slot.sim_open()
+    }
+
     /// The current OS socket.
     pub(super) fn io(&self) -> &sys::SharedIo {
         self.slot.get()
@@ -131,6 +145,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().bind(host, port);
+        }
         let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
         self.bind_first(&addrs, false)
     }
@@ -158,6 +176,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().bind_to(target);
+        }
         let target = target::target_of(target);
         let addrs = target::local_addrs(target, self.family, SocketType::STREAM)?;
         self.bind_first(&addrs, false)
@@ -187,6 +209,10 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn listen(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().listen(host, port);
+        }
         let addrs = target::local(host, port.into(), self.family, SocketType::STREAM)?;
         self.listen_on(&addrs)
     }
@@ -213,6 +239,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn listen_to(&self, target: &impl ToAddrs) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().listen_to(target);
+        }
         let target = target::target_of(target);
         self.listen_on(&target::local_addrs(
             target,
@@ -238,13 +268,19 @@ impl SharedTcp {
     ///
     /// See [`SharedLoop`].
     pub fn accept(&self) -> impl Op<Output = Result<SharedTcp>, Timer = mt::Sleep> + Send + '_ {
-        let family = self.slot.family();
-        IoWait::new(self.io(), Dir::Read, "accept", move |io, cx| {
-            let socket = std::task::ready!(io.poll_accept(cx))?;
-            let lp = SharedLoop::current();
-            let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
-            Poll::Ready(Ok(SharedTcp::with_io(io, family, &lp)))
-        })
+        crate::op::sim_or!(
+            self.slot,
+            |sim| crate::sim::shared::local_map(sim.tcp().accept(), accepted(self)),
+            {
+                let family = self.slot.family();
+                IoWait::new(self.io(), Dir::Read, "accept", move |io, cx| {
+                    let socket = std::task::ready!(io.poll_accept(cx))?;
+                    let lp = SharedLoop::current();
+                    let io = sys::SharedIo::register(socket, lp.poller(), lp.table())?;
+                    Poll::Ready(Ok(SharedTcp::with_io(io, family, &lp)))
+                })
+            }
+        )
     }
 
     /// Connects to the addresses of `target`: addresses resolved already, or a
@@ -267,6 +303,11 @@ impl SharedTcp {
         &self,
         target: &impl ToAddrs,
     ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + '_ {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            let op = crate::sim::shared::local(sim.tcp().connect_to(target));
+            return boxed("connect", op);
+        }
         match target::target_of(target) {
             target::Target::Addrs(addrs) => {
                 boxed("connect", self.connect_addrs(addrs.into_owned()))
@@ -307,6 +348,11 @@ impl SharedTcp {
         port: impl Into<Port>,
     ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
         let port = port.into();
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            let op = crate::sim::shared::local(sim.tcp().connect(host, port));
+            return boxed("connect", op);
+        }
         boxed("connect", async move {
             let addrs = target::remote(host, port, self.family, SocketType::STREAM).await?;
             self.connect_addrs(addrs).await
@@ -355,7 +401,11 @@ impl SharedTcp {
         &'a self,
         buf: &'a [u8],
     ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
-        transfer::SendAll::new(Parking::new(self.io(), Dir::Write), buf)
+        crate::op::sim_or!(
+            self.slot,
+            |sim| crate::sim::shared::local(sim.tcp().send(buf)),
+            transfer::SendAll::new(Parking::new(self.io(), Dir::Write), buf)
+        )
     }
 
     /// Receives into `buf`; `Ok(0)` when the peer closed its side.
@@ -371,9 +421,13 @@ impl SharedTcp {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
-        IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
-            io.poll_recv(cx, buf)
-        })
+        crate::op::sim_or!(
+            self.slot,
+            |sim| crate::sim::shared::local(sim.tcp().recv(buf)),
+            IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
+                io.poll_recv(cx, buf)
+            })
+        )
     }
 
     /// [`recv`](SharedTcp::recv) with [`RecvFlags`], as the loop mode's
@@ -414,18 +468,26 @@ impl SharedTcp {
         buf: &'a mut [u8],
         flags: RecvFlags,
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            let op = crate::sim::shared::local(sim.tcp().recv_with(buf, flags));
+            return crate::op::Either::Right(op);
+        }
         let (os, invalid) = match flags.for_stream() {
             Ok(os) => (os, None),
             Err(e) => (0, Some(e)),
         };
-        RecvWith {
+        let op = RecvWith {
             parking: Parking::new(self.io(), Dir::Read),
             buf,
             flags,
             os,
             invalid,
             got: 0,
-        }
+        };
+        #[cfg(feature = "sim")]
+        let op = crate::op::Either::Left(op);
+        op
     }
 
     /// Fills `buf` exactly. On failure the error carries the bytes received; a peer
@@ -442,7 +504,11 @@ impl SharedTcp {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + 'a {
-        transfer::RecvN::new(Parking::new(self.io(), Dir::Read), buf)
+        crate::op::sim_or!(
+            self.slot,
+            |sim| crate::sim::shared::local(sim.tcp().recvn(buf)),
+            transfer::RecvN::new(Parking::new(self.io(), Dir::Read), buf)
+        )
     }
 
     /// Shuts down one or both directions.
@@ -461,6 +527,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().shutdown(how);
+        }
         Ok(self.io().socket().shutdown(how)?)
     }
 
@@ -478,6 +548,11 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn close(&self) {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            let _ = sim.tcp().close(); // a second close is a no-op, as here
+            return;
+        }
         self.io().close();
     }
 
@@ -487,6 +562,10 @@ impl SharedTcp {
     ///
     /// See [`close`](SharedTcp::close).
     pub fn is_closed(&self) -> bool {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().is_closed();
+        }
         self.io().is_closed()
     }
 
@@ -508,6 +587,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn setopt(&self, name: &str, value: impl Into<crate::io::OptValue>) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().setopt(name, value);
+        }
         crate::opt::set(
             &socket2::SockRef::from(self.io().socket()),
             name,
@@ -525,6 +608,10 @@ impl SharedTcp {
     ///
     /// See [`setopt`](Self::setopt).
     pub fn getopt(&self, name: &str) -> Result<crate::io::OptValue> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().getopt(name);
+        }
         crate::opt::get(&socket2::SockRef::from(self.io().socket()), name)
     }
 
@@ -543,6 +630,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().set_nodelay(on);
+        }
         Ok(self.io().socket().set_tcp_nodelay(on)?)
     }
 
@@ -556,6 +647,10 @@ impl SharedTcp {
     ///
     /// See [`bind`](SharedTcp::bind).
     pub fn local_addr(&self) -> Result<SockAddr> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().local_addr();
+        }
         from_socket2(&self.io().socket().local_addr()?)
     }
 
@@ -574,6 +669,10 @@ impl SharedTcp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn remote_addr(&self) -> Result<SockAddr> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.slot.sim_open() {
+            return sim.tcp().remote_addr();
+        }
         from_socket2(&self.io().socket().peer_addr()?)
     }
 }
@@ -640,6 +739,20 @@ fn fresh_like(tcp: &SharedTcp, family: Family) -> Result<sys::SharedIo> {
 
 /// A new stream socket of `family` registered in `lp`'s poller: TCP, or a unix-domain
 /// stream socket for [`Family::UNIX`].
+/// What a simulated accept's connection becomes: a `SharedTcp` of `listener`'s loop.
+#[cfg(feature = "sim")]
+fn accepted(listener: &SharedTcp) -> impl FnMut(Result<crate::Tcp>) -> Result<SharedTcp> + Send {
+    let (home, family) = (listener.slot.home().ok(), listener.family);
+    move |conn| {
+        let home = home.as_ref().ok_or_else(Error::closed)?;
+        let slot = IoSlot::simulated(crate::sim::shared::SimIo::accepted(conn?), home);
+        Ok(SharedTcp {
+            slot: Arc::new(slot),
+            family,
+        })
+    }
+}
+
 fn open_io(lp: &SharedLoop, family: Family) -> Result<sys::SharedIo> {
     let protocol = (family != Family::UNIX).then_some(socket2::Protocol::TCP);
     io::open_io(lp, family, socket2::Type::STREAM, protocol)

@@ -65,7 +65,15 @@ use sock_sched::mt;
 #[derive(Clone)]
 pub struct SharedUdp {
     /// The registered socket, shared by the clones.
+    #[cfg(not(feature = "sim"))]
     io: Arc<sys::SharedIo>,
+    /// The registered socket, shared by the clones; `None` on a simulated host.
+    #[cfg(feature = "sim")]
+    io: Option<Arc<sys::SharedIo>>,
+    /// The simulated socket on a simulated host (`sim/shared.rs`): operations take it
+    /// first when it is there.
+    #[cfg(feature = "sim")]
+    sim: Option<Arc<crate::sim::shared::SimIo>>,
     /// Its address family.
     family: Family,
 }
@@ -87,20 +95,46 @@ impl SharedUdp {
 
     /// The registered socket.
     pub(super) fn io(&self) -> &sys::SharedIo {
-        &self.io
+        #[cfg(feature = "sim")]
+        let io = self
+            .io
+            .as_deref()
+            .unwrap_or_else(|| crate::sim::shared::not_simulated("this operation of a SharedUdp"));
+        #[cfg(not(feature = "sim"))]
+        let io = &self.io;
+        io
+    }
+
+    /// The simulated socket, on a simulated host.
+    #[cfg(feature = "sim")]
+    pub(super) fn sim_open(&self) -> Option<&crate::sim::shared::SimIo> {
+        self.sim.as_deref()
     }
 
     /// The OS socket, for a borrowed handle (`raw.rs`): a closed one stays open until
     /// the last clone drops, so the borrow never dangles.
     pub(crate) fn socket(&self) -> &socket2::Socket {
-        self.io.socket()
+        self.io().socket()
     }
 
     pub(crate) fn open(lp: &SharedLoop, family: Family) -> Result<SharedUdp> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = lp.sim() {
+            return Ok(SharedUdp {
+                io: None,
+                sim: Some(Arc::new(sim.udp(family)?)),
+                family,
+            });
+        }
         let protocol = (family != Family::UNIX).then_some(socket2::Protocol::UDP);
         let io = io::open_io(lp, family, socket2::Type::DGRAM, protocol)?;
         Ok(SharedUdp {
+            #[cfg(not(feature = "sim"))]
             io: Arc::new(io),
+            #[cfg(feature = "sim")]
+            io: Some(Arc::new(io)),
+            #[cfg(feature = "sim")]
+            sim: None,
             family,
         })
     }
@@ -123,9 +157,13 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind(&self, host: &str, port: impl Into<Port>) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().bind(host, port);
+        }
         let addrs = target::local(host, port.into(), self.family, SocketType::DGRAM)?;
         let addr = to_socket2(&addrs[0])?;
-        Ok(self.io.socket().bind(&addr)?)
+        Ok(self.io().socket().bind(&addr)?)
     }
 
     /// Binds to the first address of `target`: an already resolved address, or a
@@ -151,9 +189,13 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn bind_to(&self, target: &impl ToAddrs) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().bind_to(target);
+        }
         let target = target::target_of(target);
         let addrs = target::local_addrs(target, self.family, SocketType::DGRAM)?;
-        Ok(self.io.socket().bind(&first(&addrs)?)?)
+        Ok(self.io().socket().bind(&first(&addrs)?)?)
     }
 
     /// Sets the default peer (the first address of `target`): [`send`](SharedUdp::send)
@@ -179,9 +221,13 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn connect_to(&self, target: &impl ToAddrs) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().connect_to(target);
+        }
         let target = target::target_of(target);
         let addrs = target::remote_addrs_now(target, self.family, SocketType::DGRAM)?;
-        Ok(self.io.socket().connect(&first(&addrs)?)?)
+        Ok(self.io().socket().connect(&first(&addrs)?)?)
     }
 
     /// Sends `buf` as one datagram to the default peer; its length once sent. Empty
@@ -200,9 +246,13 @@ impl SharedUdp {
         &'a self,
         buf: &'a [u8],
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
-        IoWait::new(&self.io, Dir::Write, "send", move |io, cx| {
-            io.poll_send_to(cx, buf, None)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().send(buf)),
+            IoWait::new(self.io(), Dir::Write, "send", move |io, cx| {
+                io.poll_send_to(cx, buf, None)
+            })
+        )
     }
 
     /// Receives one datagram (from the default peer, if one is set); its length.
@@ -220,9 +270,13 @@ impl SharedUdp {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
-        IoWait::new(&self.io, Dir::Read, "recv", move |io, cx| {
-            io.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().recv(buf)),
+            IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
+                io.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
+            })
+        )
     }
 
     /// [`recv`](SharedUdp::recv) with [`RecvFlags`], as the loop mode's
@@ -259,10 +313,16 @@ impl SharedUdp {
         buf: &'a mut [u8],
         flags: RecvFlags,
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
-        let mut recv = recv_from_flags(buf, flags);
-        IoWait::new(&self.io, Dir::Read, "recv", move |io, cx| {
-            recv(io, cx).map_ok(|(n, _)| n)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().recv_with(buf, flags)),
+            {
+                let mut recv = recv_from_flags(buf, flags);
+                IoWait::new(self.io(), Dir::Read, "recv", move |io, cx| {
+                    recv(io, cx).map_ok(|(n, _)| n)
+                })
+            }
+        )
     }
 
     /// [`recv_from`](SharedUdp::recv_from) with [`RecvFlags`]: the datagram's length
@@ -297,7 +357,16 @@ impl SharedUdp {
         buf: &'a mut [u8],
         flags: RecvFlags,
     ) -> impl Op<Output = Result<(usize, SockAddr)>, Timer = mt::Sleep> + Send + 'a {
-        IoWait::new(&self.io, Dir::Read, "recvnext", recv_from_flags(buf, flags))
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().recv_from_with(buf, flags)),
+            IoWait::new(
+                self.io(),
+                Dir::Read,
+                "recvnext",
+                recv_from_flags(buf, flags),
+            )
+        )
     }
 
     /// Sends `buf` as one datagram to the first address of `to`, connected or not: an
@@ -321,10 +390,15 @@ impl SharedUdp {
         buf: &'a [u8],
         to: &impl ToAddrs,
     ) -> impl Op<Output = Result<usize>, Timer = mt::Sleep> + Send + 'a {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            let op = crate::sim::shared::local(sim.udp().send_to(buf, to));
+            return Either::Right(boxed("sendto", op));
+        }
         match target::target_of(to) {
             target::Target::Addrs(addrs) => match first(&addrs) {
                 Ok(to) if self.family != Family::UNIX => Either::Left(IoWait::new(
-                    &self.io,
+                    self.io(),
                     Dir::Write,
                     "sendto",
                     move |io, cx| io.poll_send_to(cx, buf, Some(&to)),
@@ -347,9 +421,9 @@ impl SharedUdp {
     /// Sends `buf` as one datagram to `to`.
     async fn send_to_addr(&self, buf: &[u8], to: &socket2::SockAddr) -> Result<usize> {
         if self.family == Family::UNIX {
-            return send_to_backoff(&self.io, buf, to).await;
+            return send_to_backoff(self.io(), buf, to).await;
         }
-        IoWait::new(&self.io, Dir::Write, "sendto", |io, cx| {
+        IoWait::new(self.io(), Dir::Write, "sendto", |io, cx| {
             io.poll_send_to(cx, buf, Some(to))
         })
         .await
@@ -369,10 +443,14 @@ impl SharedUdp {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Op<Output = Result<(usize, SockAddr)>, Timer = mt::Sleep> + Send + 'a {
-        IoWait::new(&self.io, Dir::Read, "recvnext", move |io, cx| {
-            let (n, from) = std::task::ready!(io.poll_recv_from(cx, buf))?;
-            Poll::Ready(Ok((n, source_from_socket2(&from)?)))
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| crate::sim::shared::local(sim.udp().recv_from(buf)),
+            IoWait::new(self.io(), Dir::Read, "recvnext", move |io, cx| {
+                let (n, from) = std::task::ready!(io.poll_recv_from(cx, buf))?;
+                Poll::Ready(Ok((n, source_from_socket2(&from)?)))
+            })
+        )
     }
 
     /// Closes the socket for every handle: waiting operations fail with
@@ -389,7 +467,12 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn close(&self) {
-        self.io.close();
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            let _ = sim.udp().close(); // a second close is a no-op, as here
+            return;
+        }
+        self.io().close();
     }
 
     /// Whether [`close`](SharedUdp::close) was called.
@@ -398,7 +481,11 @@ impl SharedUdp {
     ///
     /// See [`close`](SharedUdp::close).
     pub fn is_closed(&self) -> bool {
-        self.io.is_closed()
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().is_closed();
+        }
+        self.io().is_closed()
     }
 
     /// Sets an option by the seed's name (`"so_reuseaddr"`, `"tcp_nodelay"`, …; see
@@ -419,8 +506,12 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn setopt(&self, name: &str, value: impl Into<crate::io::OptValue>) -> Result<()> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().setopt(name, value);
+        }
         crate::opt::set(
-            &socket2::SockRef::from(self.io.socket()),
+            &socket2::SockRef::from(self.io().socket()),
             name,
             value.into(),
         )
@@ -436,7 +527,11 @@ impl SharedUdp {
     ///
     /// See [`setopt`](Self::setopt).
     pub fn getopt(&self, name: &str) -> Result<crate::io::OptValue> {
-        crate::opt::get(&socket2::SockRef::from(self.io.socket()), name)
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().getopt(name);
+        }
+        crate::opt::get(&socket2::SockRef::from(self.io().socket()), name)
     }
 
     /// Allows sending to broadcast addresses (`so_broadcast`).
@@ -454,7 +549,8 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn set_broadcast(&self, on: bool) -> Result<()> {
-        Ok(self.io.socket().set_broadcast(on)?)
+        sim_first!(self, |sim| sim.udp().setopt("so_broadcast", on));
+        Ok(self.io().socket().set_broadcast(on)?)
     }
 
     /// The local address.
@@ -467,7 +563,11 @@ impl SharedUdp {
     ///
     /// See [`bind`](SharedUdp::bind).
     pub fn local_addr(&self) -> Result<SockAddr> {
-        from_socket2(&self.io.socket().local_addr()?)
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().local_addr();
+        }
+        from_socket2(&self.io().socket().local_addr()?)
     }
 
     /// The default peer's address.
@@ -480,7 +580,11 @@ impl SharedUdp {
     ///
     /// See [`connect_to`](SharedUdp::connect_to).
     pub fn remote_addr(&self) -> Result<SockAddr> {
-        from_socket2(&self.io.socket().peer_addr()?)
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return sim.udp().remote_addr();
+        }
+        from_socket2(&self.io().socket().peer_addr()?)
     }
 }
 

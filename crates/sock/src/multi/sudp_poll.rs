@@ -40,6 +40,7 @@ impl SharedUdp {
     ///
     /// See [`poll_recv_from`](SharedUdp::poll_recv_from).
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| sim.udp().poll_recv(cx, buf));
         let io = self.io();
         io.claims().poll(io, Dir::Read, cx, |io, cx| {
             io.poll_recv_from(cx, buf).map_ok(|(n, _)| n)
@@ -86,6 +87,7 @@ impl SharedUdp {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<(usize, SockAddr)>> {
+        sim_first!(self, |sim| sim.udp().poll_recv_from(cx, buf));
         let io = self.io();
         let r = io
             .claims()
@@ -108,6 +110,7 @@ impl SharedUdp {
     ///
     /// See [`try_send`](SharedUdp::try_send).
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| sim.udp().poll_send(cx, buf));
         let io = self.io();
         io.claims().poll(io, Dir::Write, cx, |io, cx| {
             io.poll_send_to_level(cx, buf, None)
@@ -137,6 +140,7 @@ impl SharedUdp {
         buf: &[u8],
         to: &SockAddr,
     ) -> Poll<Result<usize>> {
+        sim_first!(self, |sim| sim.udp().poll_send_to(cx, buf, to));
         let to = match to_socket2(to) {
             Ok(to) => to,
             Err(e) => return Poll::Ready(Err(e)),
@@ -164,6 +168,7 @@ impl SharedUdp {
     ///
     /// See [`readable`](SharedUdp::readable), its operation form.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        sim_first!(self, |sim| sim.poll_ready(cx, Dir::Read));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Read, cx, |io, cx| io.poll_readable_dgram(cx))
@@ -185,6 +190,7 @@ impl SharedUdp {
     ///
     /// See [`writable`](SharedUdp::writable), its operation form.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        sim_first!(self, |sim| sim.poll_ready(cx, Dir::Write));
         let io = self.io();
         io.claims()
             .poll(io, Dir::Write, cx, |io, cx| io.poll_ready(Dir::Write, cx))
@@ -224,9 +230,13 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn readable(&self) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + '_ {
-        IoWait::new(self.io(), Dir::Read, "readable", |io, cx| {
-            io.poll_readable_dgram(cx)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| sim.ready("readable", Dir::Read),
+            IoWait::new(self.io(), Dir::Read, "readable", |io, cx| {
+                io.poll_readable_dgram(cx)
+            })
+        )
     }
 
     /// Waits until a send may not block (see
@@ -245,9 +255,13 @@ impl SharedUdp {
     ///
     /// See [`try_send`](SharedUdp::try_send).
     pub fn writable(&self) -> impl Op<Output = Result<()>, Timer = mt::Sleep> + Send + '_ {
-        IoWait::new(self.io(), Dir::Write, "writable", |io, cx| {
-            io.poll_ready(Dir::Write, cx)
-        })
+        crate::op::sim_or!(
+            self,
+            |sim| sim.ready("writable", Dir::Write),
+            IoWait::new(self.io(), Dir::Write, "writable", |io, cx| {
+                io.poll_ready(Dir::Write, cx)
+            })
+        )
     }
 
     /// Receives a datagram that is there now, without waiting:
@@ -263,6 +277,7 @@ impl SharedUdp {
     ///
     /// See [`readable`](SharedUdp::readable).
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<usize> {
+        sim_first!(self, |sim| sim.udp().try_recv(buf));
         self.io().try_recv_from(buf).map(|(n, _)| n)
     }
 
@@ -285,6 +300,7 @@ impl SharedUdp {
     /// ```
     #[doc(alias = "try_recvnext")]
     pub fn try_recv_from(&self, buf: &mut [u8]) -> Result<(usize, SockAddr)> {
+        sim_first!(self, |sim| sim.try_recv_from(buf));
         let (n, from) = self.io().try_recv_from(buf)?;
         Ok((n, source_from_socket2(&from)?))
     }
@@ -311,6 +327,7 @@ impl SharedUdp {
     /// # Ok::<(), sock::Error>(())
     /// ```
     pub fn try_send(&self, buf: &[u8]) -> Result<usize> {
+        sim_first!(self, |sim| sim.udp().try_send(buf));
         self.io().try_send_to(buf, None)
     }
 
@@ -326,6 +343,7 @@ impl SharedUdp {
     /// `addr`.
     #[doc(alias = "try_sendto")]
     pub fn try_send_to(&self, buf: &[u8], to: &SockAddr) -> Result<usize> {
+        sim_first!(self, |sim| sim.try_send_to(buf, to));
         self.io().try_send_to(buf, Some(&to_socket2(to)?))
     }
 }

@@ -28,8 +28,9 @@
 //! step 2, whether the other hosts with work run their pass first; at step 3, which of
 //! the ready hosts runs next.
 //!
-//! Not simulated yet: the shared-poller mode and raw sockets (the guard, `socket.rs`,
-//! panics on them). The host loops share one idle kernel
+//! The shared-poller mode's loops of a host are driven by a task of its loop
+//! (`shared.rs`). Not simulated yet: parts of the shared-poller mode, and raw sockets
+//! (the guard, `socket.rs`, panics on them). The host loops share one idle kernel
 //! poller (the loop type carries one), made with the simulation and never polled.
 
 use std::cell::{Cell, RefCell, RefMut};
@@ -448,6 +449,118 @@ impl Host {
     /// ```
     pub fn id(&self) -> HostId {
         self.id
+    }
+
+    /// A loop of the shared-poller mode on this host ([`SharedLoop`]): no OS thread and
+    /// no kernel wait; its tasks run on the simulation's thread, driven with the host's
+    /// loop-mode tasks, and its sockets ([`SharedTcp`], [`SharedUdp`]) are the host's
+    /// simulated ones. Each call makes another loop. [`SharedLoop::new`] called in a
+    /// task of the host makes one too.
+    ///
+    /// [`SharedLoop`]: crate::shared::SharedLoop
+    /// [`SharedLoop::new`]: crate::shared::SharedLoop::new
+    /// [`SharedTcp`]: crate::shared::SharedTcp
+    /// [`SharedUdp`]: crate::shared::SharedUdp
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    /// use sock::{Expires, Family};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let lp = a.shared_loop();
+    /// let kind = lp.run(async {
+    ///     let u = sock::shared::SharedUdp::new(Family::INET)?;
+    ///     u.bind("10.0.0.1", 9)?;
+    ///     let mut buf = [0u8; 8];
+    ///     let e = u.recv(&mut buf).timeout(Duration::from_secs(3)).await.unwrap_err();
+    ///     Ok::<_, sock::Error>(e.kind())
+    /// })?;
+    /// assert_eq!(kind, sock::ErrorKind::Timeout);
+    /// assert_eq!(sim.world().now(), Duration::from_secs(3)); // virtual, exactly
+    /// # Ok::<(), sock::Error>(())
+    /// ```
+    pub fn shared_loop(&self) -> crate::shared::SharedLoop {
+        super::shared::of_host(&self.lp)
+    }
+
+    /// [`shared_loop`](Host::shared_loop) with `workers` workers: what `workers` OS
+    /// threads in [`SharedLoop::start`](crate::shared::SharedLoop::start) are on the OS.
+    /// Here each is a task of the host's loop that runs the pool's batches in turn (in
+    /// a fixed order: one seed, one run); a task runs on whichever took it.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::sim::{Sim, World};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let lp = a.shared_loop_with_workers(3);
+    /// assert_eq!(lp.workers(), 3);
+    /// let lp2 = lp.clone();
+    /// let sum = lp.run(async move {
+    ///     let parts: Vec<_> = (1..=4).map(|i| lp2.spawn(async move { i * 10 })).collect();
+    ///     let mut sum = 0;
+    ///     for p in parts {
+    ///         sum += p.await;
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 100);
+    /// ```
+    pub fn shared_loop_with_workers(&self, workers: usize) -> crate::shared::SharedLoop {
+        super::shared::of_host_with(&self.lp, workers)
+    }
+
+    /// [`spawn_loops`](crate::loops::spawn_loops) on this host: `n` more loops of the
+    /// host, with no OS thread, run in turn by the simulation (`sim/loops.rs`), each
+    /// reached through its [`Handle`](crate::loops::Handle). `spawn_loops(n)` called in
+    /// a task of the host does the same. Await a handle's
+    /// [`RemoteJoin`](crate::loops::RemoteJoin) in a task: its blocking `join` would
+    /// stop the simulation's one thread.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sock::sim::{Sim, World};
+    ///
+    /// let sim = Sim::new(World::new(1));
+    /// let a = sim.add_host("a", &["10.0.0.1".parse().unwrap()]);
+    /// let loops = a.spawn_loops(2);
+    /// let naps = loops.handles().iter().map(|h| {
+    ///     h.spawn_with(|| async {
+    ///         sock::sleep(Duration::from_secs(5)).await; // on the loop's (virtual) clock
+    ///         sock::clock()
+    ///     })
+    /// });
+    /// let naps: Vec<_> = naps.collect();
+    /// let woke = a.run(async move {
+    ///     let mut woke = Vec::new();
+    ///     for nap in naps {
+    ///         woke.push(nap.await.expect("the nap"));
+    ///     }
+    ///     woke
+    /// });
+    /// assert_eq!(woke[0], woke[1]); // both at the same virtual instant
+    /// assert_eq!(sim.world().now(), Duration::from_secs(5));
+    /// ```
+    pub fn spawn_loops(&self, n: usize) -> crate::loops::LoopThreads {
+        let ctx = Loop::parts_of(self.lp.executor()).and_then(|p| p.sim.clone());
+        let ctx = ctx.expect("a Host's loop is simulated");
+        super::loops::spawn_loops(ctx, &self.lp, n)
     }
 }
 

@@ -124,8 +124,33 @@
 //!   asking host's own loopback, `::1` then `127.0.0.1` as glibc orders `/etc/hosts`,
 //!   without the latency (a record for it replaces that). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
+//! - The shared-poller mode (`shared.rs`): [`Host::shared_loop`], or `SharedLoop::new()`
+//!   in a host's task, makes a `SharedLoop` of the host with no OS thread: its worker
+//!   is a task of the host's loop, driven by the same drive loop, its clock the host's
+//!   virtual one. `run` and `spawn` work (await a `JoinHandle` in a host task or
+//!   through `run`; a blocking `join` would stop the simulation's one thread).
+//!   [`Host::shared_loop_with_workers`] gives it several workers, tasks of the host
+//!   loop that run the pool's batches in turn; `start` runs the simulation on the
+//!   calling thread until `stop`. (The loop type carries a kernel poller:
+//!   the simulated shared loops of a thread share one idle poller, never waited on.)
+//!   `SharedTcp` bind, listen, accept, connect, send, recv, recvn, `recv_with`,
+//!   shutdown, close, options, local/remote address, its halves, and `SharedUdp`
+//!   bind, connect, send, recv, send_to, recv_from, `recv_with`/`recv_from_with`,
+//!   close, options, addresses are the host's simulated sockets, with the shared
+//!   mode's deadlines (`.timeout()`, `sock::shared::deadline`); so are the poll-level
+//!   and `try_` calls of both (`poll_recv`/`poll_send`/`poll_readable`/…, `readable`,
+//!   `writable`, the I/O trait impls; `poll_flush` is ready at once). Tested on both
+//!   backends by `tests/tests/sim_shared.rs`.
+//! - `spawn_loops` and `SharedListener` (`loops.rs`): [`Host::spawn_loops`], or
+//!   `spawn_loops(n)` in a host's task, makes `n` more loops of the host with no OS
+//!   thread, each driven by a task of the host's loop, reached through its `Handle`
+//!   (await a `RemoteJoin` in a task). A `SharedListener` bound on a host is one world
+//!   listener; each loop that attaches gets another handle on it (every parked loop
+//!   wakes for a connection and the first to accept keeps it, as on Windows: no
+//!   `EPOLLEXCLUSIVE`). Stopping such a loop (`Handle::stop`, dropping the
+//!   `LoopThreads`) ends nothing: its tasks run until the simulation is dropped.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode (`SharedLoop`, its sockets, `SharedListener`), raw
+//!   shared-poller mode's parts not simulated yet (listed below), raw
 //!   sockets, adopting an OS socket, a host name given to `sock::addr::lookup` or
 //!   `sock::addr::resolve` with unix-family hints, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
@@ -198,7 +223,7 @@
 //!   unlinked, datagram truncation, the unnamed source of an unbound sender, a sender
 //!   waiting on a full queue) plus per-host namespaces in simulation. Known differences: buffers
 //!   count payload bytes, not the kernel's per-packet overhead ([`UNIX_STREAM_BUFFER`],
-//!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `Other` with an
+//!   [`MAX_UNIX_DATAGRAM`], [`UNIX_DGRAM_QUEUE`]); a missing path is `NotFound` with an
 //!   io `NotFound` source but no raw OS error; a crash keeps the host's paths.
 //! - Checked against the OS: `tests/tests/sim_differential.rs` runs each scenario on
 //!   real loopback and in simulation and compares (refused, timeout at the deadline,
@@ -244,7 +269,11 @@
 //!
 //! # What the backend still needs
 //!
-//! - The shared-poller mode and `spawn_loops` on the simulation.
+//! - Of the shared-poller mode: the raw poller handle (it panics); `SharedLoop::poll`
+//!   by a host runs the pool once without moving the simulation. A thread keeps one
+//!   current `SharedLoop`: in a *loop-mode* task, `SharedLoop::current()` (and
+//!   `SharedTcp::new`) makes a new loop of the host whenever the current one is another
+//!   host's (in a shared task the current loop is always the task's own).
 //! - Raw sockets stay behind the guard (`sock::raw` on a simulated loop panics). sock's
 //!   raw API is a `Udp` over `SOCK_RAW` that hands the caller whole packets: modelling
 //!   even ICMP echo means building and checking ICMP packets (over IPv4 with the IP
@@ -295,10 +324,12 @@ mod dns;
 mod explore;
 mod faults;
 mod log;
+pub(crate) mod loops;
 mod net;
 pub(crate) mod resolver;
 mod rng;
 mod route;
+pub(crate) mod shared;
 pub(crate) mod socket;
 mod spurious;
 mod swarm;

@@ -68,6 +68,9 @@ pub(crate) struct SimSocket {
     opts: RefCell<Vec<(&'static str, crate::opt::OptValue)>>,
     /// The world's key of the TCP port a `bind` holds until `listen` or `connect`.
     reserved: Cell<Option<SocketId>>,
+    /// Another handle on a world socket that a first one owns (a `SharedListener`'s
+    /// listener attached to a loop, `sim/loops.rs`): closing it closes the handle only.
+    view: bool,
 }
 
 /// Where a simulated socket is.
@@ -279,7 +282,22 @@ impl SimSocket {
             state: RefCell::new(state),
             opts: RefCell::new(Vec::new()),
             reserved: Cell::new(None),
+            view: false,
         }
+    }
+
+    /// Another handle on this socket's world socket, which this one keeps owning:
+    /// the view's operations act on the same socket; its `close` only forgets it.
+    pub(crate) fn view(&self) -> SimSocket {
+        let mut view = SimSocket::new(
+            self.shared.clone(),
+            self.host,
+            self.tcp,
+            *self.state.borrow(),
+        );
+        view.family = self.family;
+        view.view = true;
+        view
     }
 
     /// Runs `f` on the world with this socket's host, or fails with `Closed` once the
@@ -357,6 +375,9 @@ impl SimSocket {
         self.release_port();
         let Some(id) = self.id() else { return };
         *self.state.borrow_mut() = State::Fresh(None); // a second close is a no-op
+        if self.view {
+            return; // the owner closes the world socket
+        }
         let Some(shared) = self.shared.upgrade() else {
             return;
         };

@@ -10,8 +10,8 @@
 //! - A bound path stays in its host's namespace after the socket closes, as the socket
 //!   file does: binding it again is `AddressInUse`, connecting to it
 //!   `ConnectionRefused`, until [`World::unix_unlink`] (the simulated `unlink(2)`).
-//!   A path nobody bound is `Other` (the kernel's `ENOENT`, which sock reports as
-//!   `Other`; `sim/socket.rs` gives it the io error `NotFound` as its source).
+//!   A path nobody bound is `NotFound` (the kernel's `ENOENT`; `sim/unix_socket.rs`
+//!   gives it the io error `NotFound` as its source).
 //! - A listener admits `backlog + 1` connections not yet accepted; one more connect
 //!   waits (the OS path backs off on `EAGAIN`) until an `accept` makes room. The
 //!   server's end exists from the connect on: the client may send before the accept.
@@ -260,7 +260,7 @@ impl World {
     ///
     /// # Errors
     ///
-    /// `Other` for a path nobody bound (`ENOENT`); `ConnectionRefused` when nothing
+    /// `NotFound` for a path nobody bound (`ENOENT`); `ConnectionRefused` when nothing
     /// listens there; `InvalidInput` for a datagram socket or one connected already.
     ///
     /// # Examples
@@ -813,11 +813,11 @@ impl World {
         }
     }
 
-    /// The socket bound to `path` on `host`: `Other` (`ENOENT`) for no such path,
+    /// The socket bound to `path` on `host`: `NotFound` (`ENOENT`) for no such path,
     /// `ConnectionRefused` when the socket that bound it is gone.
     fn unix_bound_at(&self, host: HostId, path: &Path) -> Result<SocketId, ErrorKind> {
         let id = self.hosts[host.0].unix_paths.get(path);
-        let id = id.copied().ok_or(ErrorKind::Other)?;
+        let id = id.copied().ok_or(ErrorKind::NotFound)?;
         self.unix(id)
             .map(|_| id)
             .ok_or(ErrorKind::ConnectionRefused)

@@ -154,11 +154,11 @@ fn unix_path(addr: &SockAddr) -> Result<&std::path::Path> {
         .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "not a unix socket path"))
 }
 
-/// A unix model error as sock reports the OS's: the model's `Other` is the kernel's
-/// `ENOENT`, an `Other` error whose source is the io error `NotFound`.
+/// A unix model error as sock reports the OS's: the model's `NotFound` is the kernel's
+/// `ENOENT`, a `NotFound` error whose source is the io error `NotFound`.
 fn unix_error(kind: ErrorKind) -> Error {
     match kind {
-        ErrorKind::Other => Error::from(io::Error::new(
+        ErrorKind::NotFound => Error::from(io::Error::new(
             io::ErrorKind::NotFound,
             "no such file or directory",
         )),

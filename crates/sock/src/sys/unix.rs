@@ -18,6 +18,7 @@ pub(crate) fn classify_os_error(code: i32) -> Option<ErrorKind> {
         libc::EMFILE | libc::ENFILE => ErrorKind::TooManyOpenFiles,
         libc::ENOBUFS | libc::ENOMEM => ErrorKind::OutOfMemory,
         libc::EALREADY => ErrorKind::InProgress,
+        libc::ENOENT => ErrorKind::NotFound,
         libc::EMSGSIZE => ErrorKind::MessageTooLong,
         libc::EACCES | libc::EPERM => ErrorKind::AccessDenied,
         libc::ECONNRESET | libc::EPIPE => ErrorKind::ConnectionReset,
