@@ -298,7 +298,7 @@ fn names_resolve_only_through_the_worlds_dns_records() {
         log.iter()
             .any(|e| e.what.contains("dns server.sim. -> [10.0.0.2]"))
     );
-    for name in ["nowhere.sim", "localhost", "example.com"] {
+    for name in ["nowhere.sim", "localhost.sim", "example.com"] {
         let start = sim.world().now();
         assert_eq!(
             a.run(connect_err(Family::INET, name)),
@@ -316,6 +316,55 @@ fn names_resolve_only_through_the_worlds_dns_records() {
         Some(ErrorKind::NoAddress),
         "a record of the other family only"
     );
+}
+
+#[test]
+fn localhost_is_each_hosts_own_loopback() {
+    let (sim, a, b) = two_hosts(23);
+    sim.world().set_dns_latency(Duration::from_millis(30));
+    spawn_echo(&b, "127.0.0.1", 7, 1);
+    let start = sim.world().now();
+    let refused = a.run(connect_err(Family::INET, "localhost"));
+    assert_eq!(
+        refused,
+        Some(ErrorKind::ConnectionRefused),
+        "b's loopback is b's"
+    );
+    assert_eq!(
+        sim.world().now(),
+        start,
+        "no resolver latency for localhost"
+    );
+    spawn_echo(&a, "127.0.0.1", 7, 1);
+    let reply = a.run(echo_once("LocalHost.", 7, b"own loopback"));
+    assert_eq!(reply.expect("an echo through localhost"), b"own loopback");
+    let v6 = a.run(connect_err(Family::INET6, "localhost"));
+    assert_eq!(
+        v6,
+        Some(ErrorKind::ConnectionRefused),
+        "::1, nobody listening"
+    );
+    let log = sim.world().log().entries().to_vec();
+    assert!(
+        log.iter()
+            .any(|e| e.what.contains("dns localhost -> [::1, 127.0.0.1]")),
+        "IPv6 first, as glibc orders /etc/hosts' localhost"
+    );
+}
+
+#[test]
+fn hyper_timer_deadlines_are_made_in_virtual_time() {
+    use hyper::rt::Timer as _;
+    let (sim, a, _b) = two_hosts(25);
+    let start = sim.world().now();
+    a.run(async {
+        let timer = sock::hyper::Timer;
+        assert_eq!(timer.now(), sock::clock(), "the host's clock, not the OS's");
+        let deadline = timer.now() + Duration::from_secs(3601);
+        timer.sleep(Duration::from_secs(3600)).await;
+        timer.sleep_until(deadline).await;
+    });
+    assert_eq!(sim.world().now(), start + Duration::from_secs(3601));
 }
 
 #[test]
@@ -359,6 +408,91 @@ fn the_os_paths_panic_on_a_simulated_loop() {
         a.run(async { sock::raw(Family::INET, sock::addr::Protocol::ICMP).map(drop) })
     }));
     assert!(raw.is_err(), "a raw socket on a simulated host must panic");
+}
+
+#[test]
+fn address_lookups_answer_from_the_worlds_records() {
+    use sock::addr::{Hints, LookupError, SocketType, lookup, resolve};
+    let (sim, a, _b) = two_hosts(24);
+    {
+        let mut world = sim.world();
+        world.add_dns("db.sim", &[ip("10.0.0.2"), ip("fd00::2")]);
+        world.add_dns_timeout("slow.sim");
+        world.set_dns_latency(Duration::from_millis(30));
+    }
+    let start = sim.world().now();
+    let list = a.run(async { lookup("DB.sim.", 7, &Hints::tcp()) });
+    let addrs: Vec<String> = list
+        .expect("a record")
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(addrs, ["10.0.0.2:7", "[fd00::2]:7"]);
+    assert_eq!(sim.world().now(), start, "a blocking lookup cannot wait");
+    let every_type = a.run(async { lookup("db.sim", 7, &Hints::new()) });
+    let types: Vec<SocketType> = every_type
+        .expect("a record")
+        .iter()
+        .map(|e| e.socktype())
+        .collect();
+    let per_addr = [SocketType::STREAM, SocketType::DGRAM, SocketType::RAW];
+    assert_eq!(types, [per_addr, per_addr].concat(), "getaddrinfo's order");
+    let local = a.run(async { lookup("localhost", 80, &Hints::udp().family(Family::INET)) });
+    assert_eq!(
+        local
+            .expect("own loopback")
+            .first()
+            .expect("one")
+            .to_string(),
+        "127.0.0.1:80"
+    );
+    let unknown = a.run(async { lookup("nowhere.sim", 7, &Hints::tcp()) });
+    assert!(
+        matches!(unknown, Err(LookupError::HostNotFound { .. })),
+        "{unknown:?}"
+    );
+    let service = a.run(async { lookup("db.sim", "http", &Hints::tcp()) });
+    assert!(
+        matches!(service, Err(LookupError::ServiceNotFound { .. })),
+        "{service:?}"
+    );
+    let resolved = a.run(async { resolve("db.sim", 7, &Hints::tcp().family(Family::INET6)).await });
+    assert_eq!(
+        resolved
+            .expect("a record")
+            .first()
+            .expect("one")
+            .to_string(),
+        "[fd00::2]:7"
+    );
+    assert_eq!(
+        sim.world().now(),
+        start + Duration::from_millis(30),
+        "the latency"
+    );
+    let slow = a.run(async { resolve("slow.sim", 7, &Hints::tcp()).await });
+    assert_eq!(slow.expect_err("no answer").kind(), ErrorKind::TryAgain);
+    let waited = start + Duration::from_millis(30) + sock::sim::DNS_TIMEOUT;
+    assert_eq!(
+        sim.world().now(),
+        waited,
+        "the resolver's timeout, virtually"
+    );
+    let literal = a.run(async { lookup("10.0.0.2", 7, &Hints::tcp()) });
+    assert_eq!(
+        literal
+            .expect("a literal")
+            .first()
+            .expect("one")
+            .to_string(),
+        "10.0.0.2:7"
+    );
+    let unix = catch_unwind(AssertUnwindSafe(|| {
+        a.run(async { drop(lookup("db.sim", 7, &Hints::new().family(Family::UNIX))) })
+    }));
+    let payload = unix.expect_err("no unix-domain resolver is simulated");
+    let msg = payload.downcast_ref::<String>().expect("a message");
+    assert!(msg.contains("sock::addr::lookup"), "{msg}");
 }
 
 #[test]

@@ -2,11 +2,13 @@
 //! one virtual instant, explored depth-first over real sock code on simulated hosts; a
 //! planted ordering bug across two hosts and three messages is found, and its schedule
 //! string replays it (in this process and, through `SOCK_SCHEDULE`, in a child); so is
-//! an accept-order bug over TCP, while the bytes of one stream never reorder.
+//! an accept-order bug over TCP, while the bytes of one stream never reorder; so is a
+//! bug that only the order in which host loops run at one instant exposes.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::process::Command;
+use std::rc::Rc;
 use std::time::Duration;
 
 use sock::sim::{Explorer, SCHEDULE_ENV, Schedule, Sim, World};
@@ -112,8 +114,9 @@ fn the_explorer_finds_the_planted_ordering_bug_and_its_schedule_replays_it() {
         .expect_err("some ordering delivers b before a");
     println!("found: {failure}");
     assert!(failure.message().contains("planted bug"), "{failure}");
-    // Depth-first: 0.0 (a b c) and 0.1 (a c b) pass, 1.0 (b a c) is the first to fail.
-    assert_eq!(failure.schedule().to_string(), "1.0");
+    // The first pick is which client host's loop runs first (0: a, host order). Then,
+    // depth-first: 0.0.0 (a b c) and 0.0.1 (a c b) pass, 0.1.0 (b a c) is the first to fail.
+    assert_eq!(failure.schedule().to_string(), "0.1.0");
     assert_eq!(failure.schedules(), 3);
     for _ in 0..2 {
         let again = Explorer::replay(failure.schedule(), |w| three_messages(w, a_before_b));
@@ -131,7 +134,7 @@ fn a_panicking_server_is_caught_the_same_way() {
         .run(|w| three_messages(w, a_before_b_asserted))
         .expect_err("some ordering makes the server panic");
     assert!(failure.message().starts_with("planted bug"), "{failure}");
-    assert_eq!(failure.schedule().to_string(), "1.0");
+    assert_eq!(failure.schedule().to_string(), "0.1.0");
 }
 
 #[test]
@@ -146,8 +149,11 @@ fn a_correct_server_passes_every_ordering_of_the_three_messages() {
         .expect("every ordering is fine for a correct server");
     println!("explored: {explored:?}, orders {:?}", orders.borrow());
     assert!(explored.exhaustive);
-    assert_eq!(explored.schedules, 6, "3 candidates, then 2, then 1");
-    assert_eq!(explored.max_depth, 2);
+    assert_eq!(
+        explored.schedules, 12,
+        "2 host orders, then 3 candidates, then 2, then 1"
+    );
+    assert_eq!(explored.max_depth, 3);
     // Every permutation of a, b, c ran (b before c too: UDP promises no order).
     assert_eq!(orders.borrow().len(), 6, "{:?}", orders.borrow());
 }
@@ -156,7 +162,7 @@ fn a_correct_server_passes_every_ordering_of_the_three_messages() {
 fn the_all_zero_schedule_is_the_worlds_own_order() {
     let plain = three_messages(World::new(5), any_order).expect("passes");
     let hash = RefCell::new(0);
-    let zeros: Schedule = "0.0".parse().expect("a schedule");
+    let zeros: Schedule = "0.0.0".parse().expect("a schedule");
     Explorer::new()
         .seed(5)
         .replay_with(&zeros, &mut |w| {
@@ -190,7 +196,8 @@ fn the_bounds_stop_an_exploration() {
         .max_depth(1)
         .run(|w| three_messages(w, any_order))
         .expect("passes");
-    assert_eq!((shallow.schedules, shallow.exhaustive), (3, true));
+    // Depth 1: only the first choice point, which client host's loop runs first.
+    assert_eq!((shallow.schedules, shallow.exhaustive), (2, true));
 }
 
 /// Two clients each send `from <name>` in three writes over TCP to a server that reads
@@ -296,6 +303,57 @@ fn the_explorer_finds_an_accept_order_bug_over_tcp() {
     assert!(correct.exhaustive && correct.schedules > 1, "{correct:?}");
 }
 
+/// Two client hosts whose tasks wake at the same virtual instant, each on its own loop
+/// timer (no world event: only the order the host loops run in decides), and note
+/// their name in a journal both share (standing for a service the test keeps in-process,
+/// such as a lock server); `a_first` plants the bug of assuming host a's loop always
+/// runs first. The journal.
+fn same_instant_timers(world: World, a_first: bool) -> Result<Vec<&'static str>, String> {
+    let sim = Sim::new(world);
+    let server = sim.add_host("s", &[ip(SERVER)]);
+    let journal = Rc::new(RefCell::new(Vec::new()));
+    for (name, addr) in [("a", "10.0.0.1"), ("b", "10.0.0.2")] {
+        let host = sim.add_host(name, &[ip(addr)]);
+        let journal = Rc::clone(&journal);
+        host.spawn(async move {
+            sock::sleep(Duration::from_secs(1)).await;
+            journal.borrow_mut().push(name);
+        });
+    }
+    server.run(sock::sleep(Duration::from_secs(2)));
+    let got = journal.borrow().clone();
+    match got.as_slice() {
+        ["b", "a"] if a_first => Err(format!("planted bug: {got:?}")),
+        [_, _] => Ok(got),
+        _ => Err(format!("not two entries: {got:?}")),
+    }
+}
+
+#[test]
+fn the_explorer_finds_a_bug_only_the_host_loop_order_exposes() {
+    let plain = same_instant_timers(World::new(0), true);
+    assert_eq!(plain.expect("host order runs a first"), ["a", "b"]);
+    let failure = Explorer::new()
+        .run(|w| same_instant_timers(w, true))
+        .expect_err("some host-loop order runs b's timer first");
+    println!("found: {failure}");
+    assert!(failure.message().contains("planted bug"), "{failure}");
+    // At 0 s which client loop starts first (0: a), at 1 s which wakes first (1: b).
+    assert_eq!(failure.schedule().to_string(), "0.1");
+    let again = Explorer::replay(failure.schedule(), |w| same_instant_timers(w, true));
+    assert_eq!(again.expect_err("it replays").message(), failure.message());
+    let orders = RefCell::new(BTreeSet::new());
+    let correct = Explorer::new().run(|w| {
+        let got = same_instant_timers(w, false)?;
+        orders.borrow_mut().insert(got.concat());
+        Ok::<(), String>(())
+    });
+    let correct = correct.expect("either order is fine for a correct check");
+    assert_eq!((correct.schedules, correct.exhaustive), (4, true));
+    let both = BTreeSet::from(["ab".to_string(), "ba".to_string()]);
+    assert_eq!(*orders.borrow(), both);
+}
+
 /// The child: explores the (panicking) buggy server with `SOCK_SCHEDULE` set, which
 /// replays that one schedule; prints what it found.
 #[test]
@@ -324,16 +382,16 @@ fn sock_schedule_replays_a_schedule_in_another_process() {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         (stdout, String::from_utf8_lossy(&out.stderr).into_owned())
     };
-    let (failing, report) = child("1.0");
-    assert!(failing.contains("child failed: schedule \"1.0\" failed after 1 schedules"));
+    let (failing, report) = child("0.1.0");
+    assert!(failing.contains("child failed: schedule \"0.1.0\" failed after 1 schedules"));
     assert!(
         failing.contains("planted bug: b arrived before a"),
         "{failing}"
     );
     // The simulation's own failure report names the schedule next to the seed.
     assert!(report.contains("(replay: SOCK_SEED=0)"), "{report}");
-    assert!(report.contains("(replay: SOCK_SCHEDULE=1.0)"), "{report}");
-    let (passing, _) = child("0.1");
+    assert!(report.contains("(replay: SOCK_SCHEDULE=0.1.0)"), "{report}");
+    let (passing, _) = child("0.0.1");
     assert!(passing.contains("child passed"), "{passing}");
     assert!(passing.contains("schedules: 1"), "{passing}");
 }

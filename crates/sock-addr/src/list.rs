@@ -49,6 +49,9 @@ enum Repr {
     },
     /// A lookup answered without the OS.
     Numeric(Numeric),
+    /// Entries given to [`AddrList::from_entries`]; never empty.
+    #[cfg(feature = "entries")]
+    Entries(Arc<[Numeric]>),
 }
 
 impl AddrList {
@@ -66,6 +69,35 @@ impl AddrList {
         AddrList {
             repr: Repr::Numeric(entry),
         }
+    }
+
+    /// A list of the given entries, in order: (address, socket type, protocol) each, as
+    /// `getaddrinfo` would give them; `None` for no entry (a lookup's list is never
+    /// empty). For resolvers that answer without the OS, such as sock's simulation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sock::addr::{AddrList, Protocol, SocketType};
+    ///
+    /// let entries = [
+    ///     ("[::1]:80".parse().unwrap(), SocketType::STREAM, Protocol::TCP),
+    ///     ("127.0.0.1:80".parse().unwrap(), SocketType::STREAM, Protocol::TCP),
+    /// ];
+    /// let list = AddrList::from_entries(entries).unwrap();
+    /// let addrs: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+    /// assert_eq!(addrs, ["[::1]:80", "127.0.0.1:80"]);
+    /// assert!(AddrList::from_entries([]).is_none());
+    /// ```
+    #[cfg(feature = "entries")]
+    pub fn from_entries(
+        entries: impl IntoIterator<Item = (std::net::SocketAddr, SocketType, Protocol)>,
+    ) -> Option<AddrList> {
+        let entries = entries.into_iter();
+        let entries: Arc<[Numeric]> = entries.map(|(a, t, p)| Numeric::new(a, t, p)).collect();
+        (!entries.is_empty()).then_some(AddrList {
+            repr: Repr::Entries(entries),
+        })
     }
 
     /// The entries, in order (the seed's `ai:addrs()` / `ai:next()`).
@@ -86,6 +118,8 @@ impl AddrList {
         let next = match &self.repr {
             Repr::Os { list, .. } => Entry::Os(list.first()),
             Repr::Numeric(entry) => Entry::Numeric(entry),
+            #[cfg(feature = "entries")]
+            Repr::Entries(entries) => Entry::given(entries).expect("from_entries makes none empty"),
         };
         Iter {
             next: Some(next),
@@ -121,6 +155,8 @@ impl AddrList {
         match &self.repr {
             Repr::Os { len, .. } => *len,
             Repr::Numeric(_) => 1,
+            #[cfg(feature = "entries")]
+            Repr::Entries(entries) => entries.len(),
         }
     }
 
@@ -244,6 +280,9 @@ enum Entry<'a> {
     Os(sys::Entry<'a>),
     /// The numeric fast path's entry.
     Numeric(&'a Numeric),
+    /// A given entry and those after it.
+    #[cfg(feature = "entries")]
+    Entries(&'a Numeric, &'a [Numeric]),
 }
 
 impl<'a> Entry<'a> {
@@ -252,13 +291,24 @@ impl<'a> Entry<'a> {
         match self {
             Entry::Os(e) => e.next().map(Entry::Os),
             Entry::Numeric(_) => None,
+            #[cfg(feature = "entries")]
+            Entry::Entries(_, rest) => Entry::given(rest),
         }
+    }
+
+    /// The first of `entries` (given to `from_entries`), if any.
+    #[cfg(feature = "entries")]
+    fn given(entries: &'a [Numeric]) -> Option<Entry<'a>> {
+        let (first, rest) = entries.split_first()?;
+        Some(Entry::Entries(first, rest))
     }
 
     fn socktype(self) -> SocketType {
         match self {
             Entry::Os(e) => SocketType::from_raw(e.socktype()),
             Entry::Numeric(e) => e.socktype(),
+            #[cfg(feature = "entries")]
+            Entry::Entries(e, _) => e.socktype(),
         }
     }
 
@@ -266,6 +316,8 @@ impl<'a> Entry<'a> {
         match self {
             Entry::Os(e) => Family::from_raw(e.family()),
             Entry::Numeric(e) => e.family(),
+            #[cfg(feature = "entries")]
+            Entry::Entries(e, _) => e.family(),
         }
     }
 
@@ -273,6 +325,8 @@ impl<'a> Entry<'a> {
         match self {
             Entry::Os(e) => Protocol::from_raw(e.protocol()),
             Entry::Numeric(e) => e.protocol(),
+            #[cfg(feature = "entries")]
+            Entry::Entries(e, _) => e.protocol(),
         }
     }
 
@@ -280,6 +334,8 @@ impl<'a> Entry<'a> {
         match self {
             Entry::Os(e) => e.canonical_name(),
             Entry::Numeric(_) => None,
+            #[cfg(feature = "entries")]
+            Entry::Entries(..) => None,
         }
     }
 
@@ -287,6 +343,8 @@ impl<'a> Entry<'a> {
         match self {
             Entry::Os(e) => e.addr(),
             Entry::Numeric(e) => e.addr(),
+            #[cfg(feature = "entries")]
+            Entry::Entries(e, _) => e.addr(),
         }
     }
 }

@@ -67,6 +67,17 @@ impl Numeric {
         })
     }
 
+    /// An entry of `addr` for `socktype` and `protocol` (a list built from given
+    /// entries, `AddrList::from_entries`).
+    #[cfg(feature = "entries")]
+    pub(crate) fn new(addr: SocketAddr, socktype: SocketType, protocol: Protocol) -> Numeric {
+        Numeric {
+            addr,
+            socktype,
+            protocol,
+        }
+    }
+
     pub(crate) fn family(&self) -> Family {
         match self.addr {
             SocketAddr::V4(_) => Family::INET,

@@ -38,6 +38,9 @@ pub use crate::target::ToAddrs;
 /// identical lookups in flight merged). A deadline drops the lookup (a running
 /// `getaddrinfo` cannot be interrupted; its result is then dropped).
 ///
+/// On a simulated host (the `sim` feature) a name is answered from the world's records
+/// after the world's resolver latency, in virtual time, as [`lookup`] describes.
+///
 /// The deadline is the loop's; in a task of a [`SharedLoop`](crate::shared::SharedLoop)
 /// bound it with [`sock::shared::timeout`](crate::shared::timeout) instead.
 ///
@@ -69,13 +72,89 @@ pub fn resolve<P: Into<Port>>(
     port: P,
     hints: &Hints,
 ) -> impl Op<Output = crate::Result<AddrList>, Timer = sock_sched::Sleep> + use<P> {
+    let port = port.into();
     #[cfg(feature = "sim")]
-    crate::sim::socket::guard("sock::addr::resolve (a resolver call)");
-    Lookup(sock_addr::resolve(host, port, hints))
+    if let Some(answer) = crate::sim::resolver::resolve(host, &port, hints) {
+        return Lookup(Box::pin(answer));
+    }
+    #[cfg(feature = "sim")]
+    crate::sim::socket::guard_lookup("sock::addr::resolve", host);
+    Lookup(os_resolve(host, port, hints))
+}
+
+/// The resolver's future, as [`Lookup`] holds it.
+#[cfg(not(feature = "sim"))]
+fn os_resolve(host: &str, port: Port, hints: &Hints) -> Resolve {
+    sock_addr::resolve(host, port, hints)
+}
+
+/// The resolver's future, as [`Lookup`] holds it (boxed: the same type as a simulated
+/// host's answer).
+#[cfg(feature = "sim")]
+fn os_resolve(host: &str, port: Port, hints: &Hints) -> LookupFuture {
+    Box::pin(sock_addr::resolve(host, port, hints))
+}
+
+/// `getaddrinfo`, blocking: [`sock_addr`'s `lookup`](sock_addr::lookup), which this
+/// crate re-exports whole; this build (with the `sim` feature) wraps it in the
+/// simulation's guard.
+///
+/// On a simulated host an IP literal (or `"*"`) goes to sock-addr as anywhere (the
+/// OS's answer for it needs no resolver); a name is answered from the world's records
+/// ([`World::add_dns`](crate::sim::World::add_dns)) at once — a blocking call cannot
+/// wait for the world's DNS latency; [`resolve`] waits it — one entry per address and
+/// socket type, as `getaddrinfo` gives them. A simulated loop never asks the real
+/// resolver.
+///
+/// # Errors
+///
+/// [`sock_addr::lookup`]'s; on a simulated host `HostNotFound` for a name without a
+/// record, `NoAddress` for a record of another family only, `TryAgain` for a name
+/// whose server never answers ([`World::add_dns_timeout`](crate::sim::World::add_dns_timeout)),
+/// `ServiceNotFound` for a service name (the simulation takes port numbers).
+///
+/// # Panics
+///
+/// On a simulated loop, for a host name with [`Family::UNIX`](crate::Family::UNIX)
+/// hints (no unix-domain resolver is simulated).
+///
+/// # Examples
+///
+/// ```
+/// use sock::addr::{Hints, lookup};
+///
+/// let list = lookup("127.0.0.1", 8080, &Hints::tcp())?;
+/// assert_eq!(list.first().unwrap().to_string(), "127.0.0.1:8080");
+/// # Ok::<(), sock::addr::LookupError>(())
+/// ```
+#[cfg(feature = "sim")]
+#[doc(alias = "addr")]
+#[doc(alias = "getaddrinfo")]
+pub fn lookup<P: Into<Port>>(
+    host: &str,
+    port: P,
+    hints: &Hints,
+) -> std::result::Result<AddrList, LookupError> {
+    let port = port.into();
+    if let Some(answer) = crate::sim::resolver::lookup(host, &port, hints) {
+        return answer;
+    }
+    crate::sim::socket::guard_lookup("sock::addr::lookup", host);
+    sock_addr::lookup(host, port, hints)
 }
 
 /// [`resolve`] as an [`Op`].
+#[cfg(not(feature = "sim"))]
 struct Lookup(Resolve);
+
+/// [`resolve`] as an [`Op`]: the resolver's, or a simulated host's (`sim/resolver.rs`).
+#[cfg(feature = "sim")]
+struct Lookup(LookupFuture);
+
+/// What [`Lookup`] polls with the `sim` feature.
+#[cfg(feature = "sim")]
+type LookupFuture =
+    Pin<Box<dyn Future<Output = std::result::Result<AddrList, LookupError>> + Send>>;
 
 impl Future for Lookup {
     type Output = crate::Result<AddrList>;

@@ -52,6 +52,10 @@ impl ::hyper::rt::Timer for Timer {
         Box::pin(Sleep::until(deadline))
     }
 
+    fn now(&self) -> Instant {
+        now()
+    }
+
     fn reset(&self, sleep: &mut Pin<Box<dyn ::hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Sleep>() {
             Some(ours) => ours.get_mut().reset(new_deadline),
@@ -136,6 +140,17 @@ impl Hasher for IdHasher {
     }
 }
 
+/// The time hyper's deadlines are made in and sleeps compare with: the OS's monotonic
+/// clock (hyper may poll or reset a sleep off any loop), except on a simulated host
+/// (`sim` feature), whose loop clock is virtual and whose timers fire in it.
+fn now() -> Instant {
+    #[cfg(feature = "sim")]
+    if crate::sim::socket::current_host().is_some() {
+        return crate::clock();
+    }
+    Instant::now()
+}
+
 /// The id of the next arming.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -146,7 +161,7 @@ impl Sleep {
     ///
     /// See [`Sleep`].
     pub fn new(duration: Duration) -> Sleep {
-        let now = Instant::now();
+        let now = now();
         let far = Duration::from_secs(86_400 * 365 * 30);
         Sleep::until(now.checked_add(duration).unwrap_or(now + far))
     }
@@ -214,7 +229,7 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = lock(&self.shared);
-        if state.fired || Instant::now() >= state.deadline {
+        if state.fired || now() >= state.deadline {
             state.fired = true;
             return Poll::Ready(());
         }

@@ -24,11 +24,13 @@
 //! time they span. The timer resolution of a host loop is 1 ns, so a deadline fires at
 //! exactly its virtual instant. The world's event order is fixed by its seed; the host
 //! loops run in host order, and each loop's tasks in their own (FIFO) order, so one seed
-//! gives one run.
+//! gives one run. Under the model checker (`explore.rs`) that order is a choice too: at
+//! step 2, whether the other hosts with work run their pass first; at step 3, which of
+//! the ready hosts runs next.
 //!
 //! The shared-poller mode's loops of a host are driven by a task of its loop
-//! (`shared.rs`). Not simulated yet: parts of the shared-poller mode, unix sockets (names resolve through the
-//! world's DNS records only). The host loops share one idle kernel
+//! (`shared.rs`). Not simulated yet: parts of the shared-poller mode, and raw sockets
+//! (the guard, `socket.rs`, panics on them). The host loops share one idle kernel
 //! poller (the loop type carries one), made with the simulation and never polled.
 
 use std::cell::{Cell, RefCell, RefMut};
@@ -660,7 +662,13 @@ impl Shared {
                 return;
             }
             self.deliver();
-            if self.has_work(me) || until.is_some_and(|u| self.now.get() >= u) {
+            if until.is_some_and(|u| self.now.get() >= u) {
+                return;
+            }
+            if self.has_work(me) {
+                if self.others_first(me) {
+                    self.poll_others(me);
+                }
                 return;
             }
             if self.poll_others(me) {
@@ -733,11 +741,14 @@ impl Shared {
         let mut after = None;
         loop {
             pending.extend(self.woken.take());
-            let next = pending
-                .iter()
-                .copied()
-                .find(|h| *h != me && after.is_none_or(|a| *h > a));
-            let Some(host) = next else { break };
+            let eligible = pending.iter().copied();
+            let eligible: Vec<HostId> = eligible
+                .filter(|h| *h != me && after.is_none_or(|a| *h > a))
+                .collect();
+            let pick = self.world.borrow().pick_host(eligible.len()); // the model checker's
+            let Some(&host) = eligible.get(pick) else {
+                break;
+            };
             pending.remove(&host);
             worked |= self.poll_host(host);
             after = Some(host);
@@ -751,6 +762,15 @@ impl Shared {
             .filter(|h| *h != me)
             .for_each(|h| self.woken.push(h));
         worked
+    }
+
+    /// Whether the other host loops with work run their pass before `me`'s, which has
+    /// work too: a choice point of the model checker (`explore.rs`) when another host
+    /// is due or woken; never without one.
+    fn others_first(&self, me: HostId) -> bool {
+        let now = self.base + self.now.get();
+        let due = self.timers.borrow().due(now).any(|h| h != me);
+        (due || self.woken.any_but(me)) && self.world.borrow().pick_host(2) == 1
     }
 
     /// Runs `host`'s loop once without blocking and reads its next deadline again;

@@ -2,7 +2,10 @@
 //! answer — and no name resolves by accident.
 //!
 //! A name resolves only through [`World::add_dns`]; any other name is NXDOMAIN
-//! (`HostNotFound`), as is every name of a world with no records. A name added with
+//! (`HostNotFound`), as is every name of a world with no records — except `localhost`
+//! (any case, a trailing dot or not), which, as `/etc/hosts` makes it on Linux, is the
+//! asking host's own loopback (`::1`, then `127.0.0.1`), at once and without the
+//! resolver's latency; a record added for `localhost` replaces that. A name added with
 //! [`World::add_dns_timeout`] never answers: its lookup waits the resolver's timeout
 //! and fails with `TryAgain` (glibc's `EAI_AGAIN` for a name server that does not
 //! answer). Every answer (and every NXDOMAIN) takes [`World::set_dns_latency`] of
@@ -13,10 +16,10 @@
 //! `connect_to` made ready without waiting) take the answer without the wait.
 //!
 //! Not modelled: a resolver per host, TTLs and caching, CNAMEs, search domains,
-//! `/etc/hosts`, service names (ports are numbers).
+//! `/etc/hosts` beyond `localhost`, service names (ports are numbers).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::world::Event;
@@ -26,6 +29,14 @@ use crate::ErrorKind;
 /// How long a lookup of a name that never answers waits by default (resolv.conf's
 /// `timeout:5`).
 pub const DNS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What `localhost` resolves to without a record: every host's own loopback, IPv6
+/// first, in the order glibc's `getaddrinfo` gives for it (`/etc/hosts` names both;
+/// RFC 6724 puts `::1` before `127.0.0.1`).
+const LOCALHOST: [IpAddr; 2] = [
+    IpAddr::V6(Ipv6Addr::LOCALHOST),
+    IpAddr::V4(Ipv4Addr::LOCALHOST),
+];
 
 /// A world's name records and resolver settings.
 #[derive(Clone, Debug)]
@@ -88,6 +99,11 @@ impl World {
     /// assert_eq!(answer.delay, Duration::from_millis(20));
     /// let unknown = world.dns_lookup(a, "example.com");
     /// assert_eq!(unknown.result, Err(sock::ErrorKind::HostNotFound));
+    /// // `localhost` is the host's own loopback, as /etc/hosts says, with no latency:
+    /// let local = world.dns_lookup(a, "LocalHost.");
+    /// let loopback = vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()];
+    /// assert_eq!(local.result, Ok(loopback));
+    /// assert_eq!(local.delay, Duration::ZERO);
     /// ```
     #[doc(alias = "dns")]
     pub fn add_dns(&mut self, name: &str, addrs: &[IpAddr]) {
@@ -197,6 +213,7 @@ impl Dns {
         let (result, delay) = match self.records.get(name) {
             Some(Record::Addrs(addrs)) => (Ok(addrs.clone()), self.latency),
             Some(Record::Timeout) => (Err(ErrorKind::TryAgain), self.timeout),
+            None if name == "localhost" => (Ok(LOCALHOST.to_vec()), Duration::ZERO),
             None => (Err(ErrorKind::HostNotFound), self.latency),
         };
         DnsAnswer { result, delay }

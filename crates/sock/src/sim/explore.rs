@@ -1,6 +1,6 @@
 //! Small-case model checking: every ordering of the world events that are due at the
-//! same virtual instant, explored depth-first, each one named by a replayable schedule
-//! string.
+//! same virtual instant, and of the host loops ready at one instant, explored
+//! depth-first, each one named by a replayable schedule string.
 //!
 //! The world's queue is ordered by (virtual time, sequence number); a world made by an
 //! [`Explorer`] carries a *chooser* that, whenever more than one event is due at the
@@ -22,9 +22,16 @@
 //! so only orderings between streams, datagrams, timers, DNS answers and repairs are
 //! explored. Datagrams of one socket may be reordered (UDP promises no order).
 //!
-//! What is not explored: the order in which host loops run after the world's events of
-//! an instant (host order, each loop's tasks FIFO), and orderings that differ in time
-//! (give links zero jitter, the default, so deliveries tie). A closure must be
+//! The host loops are choice points too (the drive loop asks the same chooser,
+//! `backend.rs`): when the loop whose park drives the simulation has work and another
+//! host's loop has some as well, whether the others run their pass first (pick 1) or
+//! not (pick 0); and in that pass, whenever more than one host loop is ready, which
+//! runs next (the candidates in host order). A bug that only a different host order
+//! exposes — two hosts' timers due at one instant acting on state they share — is
+//! found this way.
+//!
+//! What is not explored: the order of one loop's own tasks (FIFO), and orderings that
+//! differ in time (give links zero jitter, the default, so deliveries tie). A closure must be
 //! deterministic given its world: the explorer replays prefixes and trusts the same
 //! choice points to come back.
 
@@ -77,7 +84,8 @@ pub struct ParseScheduleError(String);
 /// # Examples
 ///
 /// Two hosts each send a datagram to a third that arrive at the same instant: two
-/// orderings, and a server that only accepts one of them is caught.
+/// orders of the client loops, two orderings of the datagrams each, and a server that
+/// only accepts one of them is caught.
 ///
 /// ```
 /// use sock::sim::{Explorer, Sim};
@@ -103,7 +111,7 @@ pub struct ParseScheduleError(String);
 ///     })
 /// };
 /// let failure = Explorer::new().run(run).unwrap_err();
-/// assert_eq!(failure.schedule().to_string(), "1");
+/// assert_eq!(failure.schedule().to_string(), "0.1"); // a's loop first, b's datagram first
 /// assert!(Explorer::replay(failure.schedule(), run).is_err()); // the same ordering
 /// ```
 #[doc(alias = "explore")]

@@ -50,9 +50,9 @@
 //! # Ok::<(), sock::ErrorKind>(())
 //! ```
 //!
-//! The model checker: every ordering of the datagrams that two hosts send to a third
-//! and that land on the same instant; the first ordering the server gets wrong, as a
-//! replayable schedule string:
+//! The model checker: every order of the two client hosts' loops and of the datagrams
+//! they send to a third that land on the same instant; the first ordering the server
+//! gets wrong, as a replayable schedule string:
 //!
 //! ```
 //! use sock::sim::{Explorer, Sim, World};
@@ -79,8 +79,9 @@
 //! }
 //!
 //! let failure = Explorer::new().run(scenario).unwrap_err();
-//! println!("{failure}"); // schedule "1" failed after 2 schedules: … (replay: SOCK_SCHEDULE=1)
-//! assert_eq!(failure.schedule().to_string(), "1");
+//! println!("{failure}"); // schedule "0.1" failed after 2 schedules: … (replay: SOCK_SCHEDULE=0.1)
+//! assert_eq!(failure.schedule().to_string(), "0.1"); // a's loop first, then b's datagram
+//! assert!(Explorer::replay(&"1".parse().unwrap(), scenario).is_err()); // b's loop first
 //! assert!(Explorer::replay(failure.schedule(), scenario).is_err());
 //! ```
 //!
@@ -119,7 +120,9 @@
 //!   dot), [`World::set_dns_latency`] of virtual time per answer (NXDOMAIN too),
 //!   [`World::add_dns_timeout`] names whose lookup waits [`DNS_TIMEOUT`] and fails
 //!   with `TryAgain`; a record of the other family only is `NoAddress`. No name
-//!   resolves by accident (`localhost` neither). Calls that resolve without waiting
+//!   resolves by accident, except `localhost` (any case, trailing dot or not): the
+//!   asking host's own loopback, `::1` then `127.0.0.1` as glibc orders `/etc/hosts`,
+//!   without the latency (a record for it replaces that). Calls that resolve without waiting
 //!   (a UDP `connect_to`) take the answer without the latency.
 //! - The shared-poller mode (`shared.rs`): [`Host::shared_loop`], or `SharedLoop::new()`
 //!   in a host's task, makes a `SharedLoop` of the host with no OS thread: its worker
@@ -148,9 +151,16 @@
 //!   `LoopThreads`) ends nothing: its tasks run until the simulation is dropped.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
 //!   shared-poller mode's parts not simulated yet (listed below), raw
-//!   sockets, adopting an OS socket, `sock::addr::resolve`, and the socket operations
+//!   sockets, adopting an OS socket, a host name given to `sock::addr::lookup` or
+//!   `sock::addr::resolve` with unix-family hints, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
+//! - `sock::addr::lookup` and `sock::addr::resolve` (`resolver.rs`): a name is answered
+//!   from the world's records as an `AddrList` (one entry per address and socket type,
+//!   as `getaddrinfo` orders them; NXDOMAIN, other family and timeout as the OS's
+//!   `LookupError` kinds); `resolve` waits the resolver's latency in virtual time,
+//!   `lookup` (blocking) takes the answer at once; IP literals go to sock-addr, which
+//!   answers them without a resolver. The flags change nothing for a name.
 //! - [`World`] (`world.rs`): virtual time that jumps from event to event (no ticks), an
 //!   event queue ordered by (time, sequence number), hosts with IPv4/IPv6 addresses,
 //!   timers, [`World::step`] / [`World::run_until`] / [`World::run_until_idle`], and the
@@ -164,10 +174,11 @@
 //!   fails at the same index.
 //! - The model checker (`explore.rs`): [`Explorer`] runs a closure on a fresh world per
 //!   [`Schedule`], each one an ordering of the events due at the same virtual instant
-//!   (the events of one TCP stream keep their order), depth-first and bounded; the first
-//!   failing schedule is reported as a string (`"1.0"`) that [`Explorer::replay`] or
-//!   `SOCK_SCHEDULE` runs again. Host loops still run in host order after an
-//!   instant's events (that order is not explored).
+//!   (the events of one TCP stream keep their order) and of the host loops ready at
+//!   one instant (whether the running host's loop or the others' go first, then which
+//!   of the others runs next), depth-first and bounded; the first failing schedule is
+//!   reported as a string (`"0.1.0"`) that [`Explorer::replay`] or `SOCK_SCHEDULE`
+//!   runs again. Each loop's own tasks still run in their FIFO order (not explored).
 //! - [`Rng`] (`rng.rs`): xoshiro256** seeded by splitmix64; every random choice of a
 //!   run draws from it in event order.
 //! - The fabric (`net.rs`): per-link [`Link`] latency + jitter, datagram loss,
@@ -263,6 +274,15 @@
 //!   current `SharedLoop`: in a *loop-mode* task, `SharedLoop::current()` (and
 //!   `SharedTcp::new`) makes a new loop of the host whenever the current one is another
 //!   host's (in a shared task the current loop is always the task's own).
+//! - Raw sockets stay behind the guard (`sock::raw` on a simulated loop panics). sock's
+//!   raw API is a `Udp` over `SOCK_RAW` that hands the caller whole packets: modelling
+//!   even ICMP echo means building and checking ICMP packets (over IPv4 with the IP
+//!   header in front of every packet received, over IPv6 with the checksum the kernel
+//!   fills in), giving every raw socket of the protocol a copy of each ICMP packet its
+//!   host receives (as Linux does, not only the replies to its own requests), and the
+//!   differential suite could not check any of it against the OS without `CAP_NET_RAW`.
+//!   Reachability checks run on the simulation with a UDP or TCP probe (refused, port
+//!   unreachable, host unreachable and timeouts are modelled).
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
@@ -272,10 +292,18 @@
 //!   a third host's task waits for that re-read.
 //! - Work of other OS threads (`spawn_blocking`, `Handle::spawn` from outside) is not
 //!   waited for: a run whose tasks all wait on it is reported stuck.
-//! - `sock::addr::lookup` (sock-addr's, re-exported) is not guarded (it reaches the OS
-//!   resolver: sockets' own lookups, `connect(name, port)`, use the world's records);
-//!   `sock::clock()` and deadlines made outside a host's run read the real loop's
-//!   clock.
+//! - `sock::addr::lookup` on a simulated host answers a name without the resolver's
+//!   latency (a blocking call cannot wait for virtual time), and no lookup gives a
+//!   canonical name or applies `V4MAPPED`/`ADDRCONFIG` to a name's addresses.
+//! - Clocks: inside a host's task every deadline sock makes reads that host's virtual
+//!   clock (`sock::clock()`, `.timeout()`, sleeps, scopes, and `sock::hyper::Timer`,
+//!   whose `now`, sleeps and deadlines follow the host's loop on a simulated host). What
+//!   remains: a deadline made *outside* any host's run (`host.run(op.timeout(d))` builds
+//!   the operation, and reads the clock, on the calling thread's own loop: wall time,
+//!   so write `host.run(async { op.timeout(d).await })`), and one made in host A's task
+//!   for a future spawned on host B, which reads A's clock (the same instant unless
+//!   [`World::set_clock_skew`] set them apart). `std::time::Instant::now()` in the
+//!   user's own code is not intercepted.
 //! - The multi-seed runner is `cargo xtask sim --seeds N [--process] [--swarm]` (the
 //!   `sim_echo` example's workload); the differential suite covers the scenarios
 //!   listed above; `HostUnreachable` and `NetworkUnreachable` are checked in
@@ -285,7 +313,8 @@
 //!   address (Linux's `0.0.0.0` as loopback), ports per address (a port bound on one
 //!   address of a host is taken on all of them).
 //! - Not modelled yet: unix `socketpair`, abstract names and descriptor passing, DNS
-//!   caching, TTLs, CNAMEs and a resolver per host, socket options.
+//!   caching, TTLs, CNAMEs and a resolver per host; socket options beyond the buffer
+//!   sizes change no behaviour (see above).
 //! - A scheduled [`Fault::Crash`] is world-level only (sockets gone; the loop's tasks
 //!   keep running and their socket calls fail): [`Sim::crash`] drops the tasks.
 
@@ -297,6 +326,7 @@ mod faults;
 mod log;
 pub(crate) mod loops;
 mod net;
+pub(crate) mod resolver;
 mod rng;
 mod route;
 pub(crate) mod shared;

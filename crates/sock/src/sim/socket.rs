@@ -12,8 +12,8 @@
 //! with `Timeout`.
 //!
 //! The guard lives here too: while a simulated loop runs, sock paths that would reach
-//! the OS (a socket of the shared-poller mode, an adopted OS socket, `sock::addr::resolve`)
-//! panic instead.
+//! the OS (a socket of the shared-poller mode, an adopted OS socket, a name given to
+//! `sock::addr::lookup` or `sock::addr::resolve` with unix-family hints) panic instead.
 //!
 //! A TCP `bind` holds its port in the world at once (an ephemeral one for port 0, as
 //! Linux chooses it at the bind) and hands it to the `listen` or `connect` that
@@ -109,7 +109,21 @@ pub(crate) fn guard(what: &str) {
     if current_host().is_some() {
         panic!(
             "sock::sim: {what} is not simulated yet, and a simulated loop never touches the \
-             OS: use sock::tcp / sock::udp with numeric addresses on a simulated host"
+             OS: use sock::tcp / sock::udp on a simulated host (addresses, or names of \
+             the world's DNS records)"
+        );
+    }
+}
+
+/// Panics when a simulated loop runs on this thread and `host` is a name: the address
+/// lookup `what` would ask the OS resolver (an IP literal or `"*"` passes: no resolver
+/// answers those). Reached for what `resolver.rs` does not answer: unix-family hints.
+pub(crate) fn guard_lookup(what: &str, host: &str) {
+    if literal(host, Family::UNSPEC).is_none() && current_host().is_some() {
+        panic!(
+            "sock::sim: {what}({host:?}) would ask the OS resolver, and a simulated loop \
+             never does: names resolve through the world's records (World::add_dns) for \
+             the IPv4 and IPv6 families only"
         );
     }
 }

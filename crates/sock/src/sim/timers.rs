@@ -77,6 +77,11 @@ impl WokenHosts {
         std::mem::take(&mut *self.lock())
     }
 
+    /// Whether a host other than `me` is noted (the list is left as it is).
+    pub(crate) fn any_but(&self, me: HostId) -> bool {
+        self.lock().iter().any(|h| *h != me)
+    }
+
     /// The list, locked (a panic while it was held leaves it usable).
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<HostId>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)

@@ -600,6 +600,15 @@ impl World {
         let key = *candidates.get(pick)?;
         self.queue.remove_entry(&key)
     }
+
+    /// The model checker's pick among `count` ready host loops (`explore.rs`): 0, the
+    /// drive loop's own order, without a chooser or with fewer than two.
+    pub(crate) fn pick_host(&self, count: usize) -> usize {
+        match (&self.chooser, count) {
+            (Some(chooser), n) if n > 1 => chooser.pick(n),
+            _ => 0,
+        }
+    }
 }
 
 /// `SOCK_SEED` from the environment, if set.
