@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 use std::task::Waker;
 
 pub(crate) use list::TaskList;
-pub(crate) use raw::{TaskPtr, TaskRef, Typed, WakeRef};
+pub(crate) use raw::{TaskPtr, TaskRef, Typed, WakeRef, prefetch_waker};
 
 /// A caught panic.
 pub(crate) type Payload = Box<dyn Any + Send>;
