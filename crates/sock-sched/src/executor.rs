@@ -33,7 +33,9 @@ use crate::env::Env;
 use crate::finish::{PanicPolicy, reraise};
 use crate::metrics::Counters;
 use crate::park::{Park, ThreadPark, Unparker};
-use crate::task::{Core, Extras, Payload, TaskList, TaskPtr, TaskRef, Typed, WakeRef, flag};
+use crate::task::{
+    CellPool, Core, Extras, Payload, TaskList, TaskPtr, TaskRef, Typed, WakeRef, flag,
+};
 use crate::thread::Thread;
 use crate::time::timers::{Due, Timers};
 
@@ -69,6 +71,8 @@ pub(crate) struct Shared {
     injected: AtomicBool,
     /// Wakes the parked loop; replaced with the park (see [`Executor::replace_park`]).
     unparker: RwLock<Unparker>,
+    /// The memory of the loop's task cells (freed with the last task or waker).
+    pub(crate) pool: CellPool,
 }
 
 impl Shared {
@@ -199,6 +203,7 @@ impl Executor {
             injector: Mutex::new(Some(Vec::new())),
             injected: AtomicBool::new(false),
             unparker: RwLock::new(park.unparker()),
+            pool: CellPool::new(),
         });
         let origin = clock.now();
         let inner = Inner {
@@ -780,6 +785,11 @@ impl fmt::Debug for Executor {
 }
 
 impl Inner {
+    /// Whether `shared` is this loop's shared part.
+    pub(crate) fn is_shared(&self, shared: &Arc<Shared>) -> bool {
+        Arc::ptr_eq(&self.shared, shared)
+    }
+
     /// Whether `header` belongs to this loop.
     pub(crate) fn owns(&self, entry: &WakeRef) -> bool {
         entry.shares(&self.shared)
@@ -815,7 +825,7 @@ impl Inner {
         let mut tasks = self.tasks.borrow_mut();
         let id = self.next_id.replace(self.next_id.get() + 1);
         let core = Core::new(id, tasks.next_key(), extras);
-        // SAFETY: passed on to the caller.
+        // SAFETY: passed on to the caller; `Inner` is `!Send`, so this is its own thread.
         let task = unsafe { TaskRef::allocate(future, core, self.shared.clone()) };
         tasks.insert(task.task().clone());
         task
@@ -1123,13 +1133,20 @@ impl Inner {
         worked
     }
 
-    /// Asks the CPU to load the task-list slot of a task a few places ahead in the run
-    /// queue: a task that finishes is removed from the list, and a million sleepers
-    /// finish in random memory order.
+    /// Asks the CPU to load, ahead of time, what the run queue's next tasks will touch,
+    /// in two stages: the header of the task [`PREFETCH_AHEAD`]` * 2` places ahead, and
+    /// the task-list slot (a finishing task is removed from it) of the one
+    /// [`PREFETCH_AHEAD`] places ahead, whose header was asked for earlier. A million
+    /// sleepers are woken, and finish, in random memory order, often many thousands in
+    /// one turn: too many for the lines the wakes loaded to still be cached.
     fn prefetch_ahead(&self) {
-        if let Some(ahead) = self.ready.borrow().get(PREFETCH_AHEAD) {
+        let ready = self.ready.borrow();
+        if let Some(far) = ready.get(PREFETCH_AHEAD * 2) {
+            far.prefetch();
+        }
+        if let Some(near) = ready.get(PREFETCH_AHEAD) {
             // SAFETY: the loop's own thread, the tasks' owner thread.
-            let key = unsafe { ahead.key() };
+            let key = unsafe { near.key() };
             self.tasks.borrow().prefetch(key);
         }
     }

@@ -6,6 +6,7 @@
 //! allocated on first use.
 
 mod list;
+mod pool;
 pub(crate) mod raw;
 
 use std::any::Any;
@@ -15,6 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::task::Waker;
 
 pub(crate) use list::TaskList;
+pub(crate) use pool::CellPool;
 pub(crate) use raw::{TaskPtr, TaskRef, Typed, WakeRef, prefetch_waker};
 
 /// A caught panic.
