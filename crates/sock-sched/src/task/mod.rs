@@ -1,5 +1,6 @@
 //! Tasks: the owner-thread state of a task ([`Core`], [`Extras`], [`flag`]s) and, in
-//! [`raw`], the single allocation that holds it with the future and the waker's counts.
+//! [`raw`], the single allocation that holds it with the future and the waker's counts,
+//! carved from the loop's [`CellPool`] (`pool.rs`).
 //!
 //! A plain spawned task is one allocation plus a slab slot: everything rarely used (name,
 //! environment, join waker, `on_finish` callbacks, coroutine mailbox) lives in [`Extras`],
