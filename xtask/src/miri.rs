@@ -1,6 +1,7 @@
 //! `miri`: the `unsafe` code that is not an OS call runs under miri, which catches
-//! undefined behaviour and leaks: `sock-sched`'s one-allocation task (`task::raw`) and
-//! the multi-threaded pool's hand-offs (`mt`), as listed in [`SUITES`]. Installs the
+//! undefined behaviour and leaks: `sock-sched`'s one-allocation task (`task::raw`), the
+//! pool its cells come from (`task::pool`) and the multi-threaded pool's hand-offs
+//! (`mt`), as listed in [`SUITES`]. Installs the
 //! nightly `miri` component first.
 
 use std::time::Duration;
@@ -10,7 +11,11 @@ use crate::project::Project;
 use crate::step::{Step, StepError, StepResult};
 
 /// `(package, test filter)` pairs run under miri: OS-free modules with `unsafe`.
-const SUITES: [(&str, &str); 2] = [("sock-sched", "raw::"), ("sock-sched", "mt::")];
+const SUITES: [(&str, &str); 3] = [
+    ("sock-sched", "raw::"),
+    ("sock-sched", "pool::"),
+    ("sock-sched", "mt::"),
+];
 
 /// The `miri` step.
 pub(crate) fn step() -> Step {

@@ -49,6 +49,7 @@ mod env;
 mod executor;
 mod finish;
 mod generator;
+mod hint;
 mod metrics;
 pub mod mt;
 mod park;

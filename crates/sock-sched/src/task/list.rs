@@ -2,6 +2,7 @@
 //! free list (8 bytes per task, where a slab entry costs 16).
 
 use super::TaskRef;
+use crate::hint;
 
 /// The loop's unfinished tasks.
 #[derive(Default)]
@@ -38,6 +39,12 @@ impl TaskList {
         }
         self.free.push(key);
         slot.take()
+    }
+
+    /// Asks the CPU to load slot `key` (see [`hint::prefetch`]): a task finishing soon
+    /// is removed from it.
+    pub(crate) fn prefetch(&self, key: u32) {
+        hint::prefetch(self.slots.as_ptr().wrapping_add(key as usize));
     }
 
     /// The stored tasks, in key order.

@@ -1,11 +1,13 @@
 //! Tasks: the owner-thread state of a task ([`Core`], [`Extras`], [`flag`]s) and, in
-//! [`raw`], the single allocation that holds it with the future and the waker's counts.
+//! [`raw`], the single allocation that holds it with the future and the waker's counts,
+//! carved from the loop's [`CellPool`] (`pool.rs`).
 //!
 //! A plain spawned task is one allocation plus a slab slot: everything rarely used (name,
 //! environment, join waker, `on_finish` callbacks, coroutine mailbox) lives in [`Extras`],
 //! allocated on first use.
 
 mod list;
+mod pool;
 pub(crate) mod raw;
 
 use std::any::Any;
@@ -15,7 +17,8 @@ use std::sync::atomic::AtomicBool;
 use std::task::Waker;
 
 pub(crate) use list::TaskList;
-pub(crate) use raw::{TaskPtr, TaskRef, Typed, WakeRef};
+pub(crate) use pool::CellPool;
+pub(crate) use raw::{TaskPtr, TaskRef, Typed, WakeRef, prefetch_waker};
 
 /// A caught panic.
 pub(crate) type Payload = Box<dyn Any + Send>;

@@ -7,7 +7,10 @@
 //! The safe layout (an `Rc` cell, a boxed future and an `Arc` header for the waker) costs
 //! three allocations per task; the sched benchmark showed `malloc`/`free` as the largest
 //! cost of spawning and of a million sleeping tasks, and about 200 B per pending task.
-//! This module puts it all in one allocation, as `async-task` and tokio do.
+//! This module puts it all in one allocation, as `async-task` and tokio do. The memory
+//! comes from the loop's [`CellPool`](super::pool::CellPool) (reached through `shared`),
+//! not from `malloc` per task: a million sleepers finishing in random order made `free`
+//! the largest cost left.
 //!
 //! # Ownership rules (what keeps it sound)
 //!
@@ -36,6 +39,7 @@
 //! order, panics, cancellation, `run`s that borrow and unwind): `cargo +nightly miri test
 //! -p sock-sched --lib raw`.
 
+use std::alloc::Layout;
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -48,9 +52,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::{Core, Payload, flag};
-use crate::context;
 use crate::executor::Shared;
 use crate::thread::JoinError;
+use crate::{context, hint};
 
 /// The type-independent start of every task allocation.
 #[repr(C)]
@@ -59,8 +63,9 @@ struct Header {
     refs: AtomicUsize,
     /// The operations that depend on the future's type.
     vtable: &'static Vtable,
-    /// The loop's remote queue, for wakes from other threads.
-    shared: Arc<Shared>,
+    /// The loop's remote queue, for wakes from other threads, and the pool the cell came
+    /// from; taken out by hand in [`RawCell::dealloc`], after the cell is given back.
+    shared: ManuallyDrop<Arc<Shared>>,
     /// Owner-thread state; only reached through a [`TaskRef`].
     core: Core,
 }
@@ -259,15 +264,26 @@ impl<F: Future> RawCell<F> {
         unsafe { *dst.cast::<Option<Result<F::Output, JoinError>>>() = Some(result) };
     }
 
-    /// See [`Vtable::dealloc`].
+    /// See [`Vtable::dealloc`]: drops the cell in place and gives its memory back to the
+    /// loop's pool, then lets go of the loop's shared part (perhaps the last reference,
+    /// which frees the pool with it).
     ///
     /// # Safety
     ///
     /// No reference of any kind is left; the local group was released (the stage is
     /// `Taken` and the extras are gone), so this may run on any thread.
     unsafe fn dealloc(ptr: NonNull<Header>) {
-        // SAFETY: the allocation came from `Box::new` in `TaskRef::allocate` with this type.
-        drop(unsafe { Box::from_raw(ptr.cast::<Self>().as_ptr()) });
+        let cell = ptr.cast::<Self>().as_ptr();
+        // SAFETY: the last reference: nothing else reads the cell; `shared` is taken out
+        // once, and the `ManuallyDrop` left behind is never used again.
+        let shared = unsafe { ManuallyDrop::take(&mut (*cell).header.shared) };
+        // SAFETY: as above; the cell was written by `allocate` and is dropped once.
+        unsafe { ptr::drop_in_place(cell) };
+        let owner = context::with_entered(|inner| inner.is_shared(&shared)).unwrap_or(false);
+        // SAFETY: the memory came from this pool in `allocate` with this layout and is no
+        // longer used; `owner` only when this loop is entered here, on its own thread.
+        unsafe { shared.pool.free(ptr.cast(), Layout::new::<Self>(), owner) };
+        drop(shared);
     }
 }
 
@@ -328,9 +344,11 @@ unsafe fn release(ptr: NonNull<Header>) {
 }
 
 impl TaskRef {
-    /// Allocates a task for `future` with its `core`.
+    /// Allocates a task for `future` with its `core`, from the loop's cell pool.
     ///
     /// # Safety
+    ///
+    /// On the thread of the loop `shared` belongs to (the pool's owner thread).
     ///
     /// The stage must stop holding the future and its output before anything `F` or
     /// `F::Output` borrows goes away: by then the task has finished and its output was
@@ -343,16 +361,21 @@ impl TaskRef {
         shared: Arc<Shared>,
     ) -> Typed<F::Output> {
         core.local.set(1);
-        let cell = Box::new(RawCell {
+        // SAFETY: the loop's own thread (caller).
+        let mem = unsafe { shared.pool.alloc(Layout::new::<RawCell<F>>()) };
+        let cell = RawCell {
             header: Header {
                 refs: AtomicUsize::new(1),
                 vtable: &RawCell::<F>::VTABLE,
-                shared,
+                shared: ManuallyDrop::new(shared),
                 core,
             },
             stage: UnsafeCell::new(Stage::Pending(future)),
-        });
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        };
+        // SAFETY: fresh memory with `RawCell<F>`'s layout; `dealloc` drops what is
+        // written here and gives the memory back.
+        unsafe { mem.cast::<RawCell<F>>().as_ptr().write(cell) };
+        let ptr = mem.cast::<Header>();
         Typed {
             task: Self {
                 ptr,
@@ -573,12 +596,27 @@ impl WakeRef {
         })
     }
 
+    /// Asks the CPU to load the task's header: it is polled soon.
+    pub(crate) fn prefetch(&self) {
+        prefetch_task(self.ptr.as_ptr().cast_const().cast());
+    }
+
+    /// The task's key in its loop's task list.
+    ///
+    /// # Safety
+    ///
+    /// Call only on the task's owner thread (the loop's).
+    pub(crate) unsafe fn key(&self) -> u32 {
+        // SAFETY: owner thread (caller), and `self` keeps the allocation live.
+        unsafe { (*self.ptr.as_ptr()).core.key }
+    }
+
     /// Queues the task: on its loop's local run queue when that loop runs on this thread,
     /// else on its remote queue.
     fn schedule(self) {
         if let Err(entry) = context::push_local(self) {
             // SAFETY: `entry` keeps the task live; `shared` never changes (see `shares`).
-            let shared = unsafe { &*ptr::addr_of!((*entry.ptr.as_ptr()).shared) }.clone();
+            let shared = Arc::clone(unsafe { &*ptr::addr_of!((*entry.ptr.as_ptr()).shared) });
             shared.push_remote(entry);
         }
     }
@@ -594,6 +632,21 @@ impl Drop for WakeRef {
 /// The task behind a raw waker's data pointer.
 fn waker_ptr(data: *const ()) -> NonNull<Header> {
     NonNull::new(data.cast_mut().cast()).expect("a task waker's data is never null")
+}
+
+/// Asks the CPU to start loading the task a task waker names, ahead of its wake: the
+/// timers wake sleeping tasks in deadline order, so in random memory order, and each wake
+/// would otherwise wait for its own cache miss. Does nothing for other wakers.
+pub(crate) fn prefetch_waker(waker: &Waker) {
+    if ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+        prefetch_task(waker.data().cast());
+    }
+}
+
+/// Asks the CPU to load the header of the task at `at` (it may straddle two lines).
+fn prefetch_task(at: *const u8) {
+    hint::prefetch(at);
+    hint::prefetch(at.wrapping_add(64));
 }
 
 /// `RawWakerVTable::clone`.

@@ -7,9 +7,10 @@
 //! one clock read.
 //!
 //! A `Sleep` is 40 bytes (its timer key is 8). One enum for the whole state would make it
-//! 32, but in the 1M-sleeps benchmark that moved the task cell into glibc's fastbin size
-//! class, whose deferred consolidation after a million frees cost more CPU than the
-//! smaller footprint saved (see `BENCHMARKS.md`).
+//! 32; when task cells came from `malloc`, that moved the 1M-sleeps benchmark's cell into
+//! glibc's fastbin size class and cost CPU (see `BENCHMARKS.md`). Task cells now come
+//! from the loop's pool in 16-byte classes, where that cell (120 bytes) and today's (128)
+//! share a class, so the smaller `Sleep` would save nothing there.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -6,6 +6,8 @@
 //! bumps its slot's generation; a slot whose generation would wrap is retired instead of
 //! reused, so a stale key can never match again, however long it is kept.
 
+use crate::hint;
+
 /// Marks the end of the free list.
 const NONE: u32 = u32::MAX;
 
@@ -108,6 +110,11 @@ impl<T> Slots<T> {
         self.len -= 1;
         self.release(key.index);
         Some(value)
+    }
+
+    /// Asks the CPU to load `key`'s slot (see [`hint::prefetch`]): its value is wanted soon.
+    pub(crate) fn prefetch(&self, key: SlotKey) {
+        hint::prefetch(self.slots.as_ptr().wrapping_add(key.index as usize));
     }
 
     /// A vacant slot's index: the head of the free list, or a new slot.

@@ -300,3 +300,46 @@ fn resolution_is_configurable() {
     ex.run(sock_sched::sleep(Duration::from_micros(250)));
     assert_eq!(ex.clock() - start, Duration::from_micros(300));
 }
+
+#[test]
+fn a_panicking_waker_does_not_lose_the_wakes_expiring_with_it() {
+    struct Panicky;
+    impl std::task::Wake for Panicky {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("this waker panics");
+        }
+    }
+    let (ex, _clock) = manual_loop();
+    let at = ex.clock() + 2 * MS;
+    let kept: Rc<RefCell<Option<std::pin::Pin<Box<Sleep>>>>> = Rc::default();
+    let k = kept.clone();
+    ex.spawn(async move {
+        let mut s = Box::pin(sleep_until(at));
+        let waker = std::task::Waker::from(std::sync::Arc::new(Panicky));
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(
+            s.as_mut().poll(&mut cx).is_pending(),
+            "armed, first in line"
+        );
+        *k.borrow_mut() = Some(s);
+    });
+    let woken = Rc::new(Cell::new(0));
+    for _ in 0..3 {
+        let w = woken.clone();
+        ex.spawn(async move {
+            sleep_until(at).await;
+            w.set(w.get() + 1);
+        });
+    }
+    let poll = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ex.poll(None)));
+    assert!(
+        (0..10).any(|_| poll().is_err()),
+        "the waker's panic surfaces"
+    );
+    assert_eq!(woken.get(), 0);
+    for _ in 0..10 {
+        ex.poll(Some(Duration::ZERO));
+    }
+    assert_eq!(woken.get(), 3, "the sleeps due with it still woke");
+    drop(kept);
+}
