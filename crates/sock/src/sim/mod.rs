@@ -217,9 +217,9 @@
 //!   kernel answers an ICMP/ICMPv6 echo request with an echo reply. Other protocols
 //!   reach raw sockets only. Checked against real raw sockets on Linux loopback (as
 //!   root) by `tests/tests/sim_raw.rs`: the same ping sees the same request and reply
-//!   (type, code, identifier, sequence, payload, header or not). Known differences:
-//!   the IPv4 header's identification is 0, DF is set on a raw socket's packets and
-//!   not on the kernel's replies.
+//!   (type, code, checksum, identifier, sequence, payload, header or not). Known
+//!   difference: the IPv4 header's identification is 0 (Linux's counts); its DF flag
+//!   is Linux's on loopback (set on a raw socket's packets, not on the echo replies).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over the family's limit ([`MAX_DATAGRAM`]:
 //!   65,507 bytes over IPv4, [`MAX_DATAGRAM_V6`]: 65,527 over IPv6), port unreachable
@@ -289,9 +289,8 @@
 //!   host's (in a shared task the current loop is always the task's own).
 //! - Of raw sockets: `IP_HDRINCL`, `ICMP_FILTER`/`ICMP6_FILTER`, ICMP errors (host or
 //!   port unreachable, time exceeded) delivered to raw sockets, a kernel answer to
-//!   anything but an echo request, and the IPv4 header's real identification and
-//!   flags (see `raw.rs`). Raw sockets of the shared-poller mode do not exist on either
-//!   backend.
+//!   anything but an echo request, and the IPv4 header's real identification (see
+//!   `raw.rs`).
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but

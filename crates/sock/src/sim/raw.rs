@@ -1,7 +1,7 @@
 //! The raw-socket model: `sock::raw(family, protocol)` on a simulated host, as Linux
 //! behaves for the packets the model knows.
 //!
-//! A raw socket is a [`UdpSocket`] of the world with a protocol number and port 0, so
+//! A raw socket is a `UdpSocket` of the world with a protocol number and port 0, so
 //! its queue, readiness, receive, peek, deadlines and close are the datagram ones
 //! (`udp.rs`). What differs is the wire: a `send_to` puts the caller's bytes (the
 //! protocol's message, no IP header) on the link toward the host owning the address,
@@ -19,10 +19,11 @@
 //! back to the sender, which goes over the link like any packet. Nothing else is
 //! answered: other protocols reach the raw sockets only.
 //!
-//! Known differences from Linux: the IPv4 header's identification is 0 and its flags
-//! are DF for a raw socket's packets and none for the kernel's replies, whatever the
-//! path MTU; no IP options; `IP_HDRINCL`, `ICMP_FILTER`/`ICMP6_FILTER` and the ICMP
-//! errors of an unowned address are not modelled. A connected raw socket takes only
+//! Known differences from Linux: the IPv4 header's identification is 0 (Linux's
+//! counts); its flags are DF for a raw socket's packets and none for the kernel's
+//! replies, as Linux sets them on loopback, whatever the path MTU; no IP options;
+//! `IP_HDRINCL`, `ICMP_FILTER`/`ICMP6_FILTER` and the ICMP errors of an unowned
+//! address are not modelled. A connected raw socket takes only
 //! its peer's packets, as on Linux (the datagram receive's filter).
 
 use std::net::{IpAddr, SocketAddr};
