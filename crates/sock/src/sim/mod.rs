@@ -150,8 +150,8 @@
 //!   `EPOLLEXCLUSIVE`). Stopping such a loop (`Handle::stop`, dropping the
 //!   `LoopThreads`) ends nothing: its tasks run until the simulation is dropped.
 //! - A guard: on a simulated loop, sock paths that would reach the OS panic — the
-//!   shared-poller mode's parts not simulated yet (listed below), raw
-//!   sockets, adopting an OS socket, a host name given to `sock::addr::lookup` or
+//!   shared-poller mode's parts not simulated yet (listed below), adopting an OS
+//!   socket, a host name given to `sock::addr::lookup` or
 //!   `sock::addr::resolve` with unix-family hints, and the socket operations
 //!   without a simulated form: an OS handle of a simulated socket (`as_raw_fd`,
 //!   `into_socket`; `as_fd` panics as for any socket without an OS socket).
@@ -207,6 +207,19 @@
 //!   before, and bytes the peer sends afterwards, are still read).
 //! - Per-host descriptor limits: one socket past [`World::set_fd_limit`] is
 //!   `TooManyOpenFiles` (`accept` leaves the connection queued, as Linux does).
+//! - Raw sockets (`raw.rs`; `sock::raw(family, protocol)` for IPv4 and IPv6): a
+//!   `Udp` whose world socket is a datagram one with a protocol number, so receives,
+//!   `try_recv`, peeks, deadlines and close are UDP's. `send_to` puts the message on
+//!   the link (latency, loss, partitions, clogs, crashes; lost toward an address
+//!   nobody owns); on arrival every raw socket of the protocol and family on the
+//!   destination host gets a copy (IPv4 with a 20-byte IP header in front, ICMPv6
+//!   without, its checksum filled in by the sending kernel), and the destination's
+//!   kernel answers an ICMP/ICMPv6 echo request with an echo reply. Other protocols
+//!   reach raw sockets only. Checked against real raw sockets on Linux loopback (as
+//!   root) by `tests/tests/sim_raw.rs`: the same ping sees the same request and reply
+//!   (type, code, checksum, identifier, sequence, payload, header or not). Known
+//!   difference: the IPv4 header's identification is 0 (Linux's counts); its DF flag
+//!   is Linux's on loopback (set on a raw socket's packets, not on the echo replies).
 //! - UDP (`udp.rs`): bind, `send_to`, `recv_from`, a byte-limited queue, truncation as
 //!   `MessageTooLong`, `MessageTooLong` over the family's limit ([`MAX_DATAGRAM`]:
 //!   65,507 bytes over IPv4, [`MAX_DATAGRAM_V6`]: 65,527 over IPv6), port unreachable
@@ -274,15 +287,10 @@
 //!   current `SharedLoop`: in a *loop-mode* task, `SharedLoop::current()` (and
 //!   `SharedTcp::new`) makes a new loop of the host whenever the current one is another
 //!   host's (in a shared task the current loop is always the task's own).
-//! - Raw sockets stay behind the guard (`sock::raw` on a simulated loop panics). sock's
-//!   raw API is a `Udp` over `SOCK_RAW` that hands the caller whole packets: modelling
-//!   even ICMP echo means building and checking ICMP packets (over IPv4 with the IP
-//!   header in front of every packet received, over IPv6 with the checksum the kernel
-//!   fills in), giving every raw socket of the protocol a copy of each ICMP packet its
-//!   host receives (as Linux does, not only the replies to its own requests), and the
-//!   differential suite could not check any of it against the OS without `CAP_NET_RAW`.
-//!   Reachability checks run on the simulation with a UDP or TCP probe (refused, port
-//!   unreachable, host unreachable and timeouts are modelled).
+//! - Of raw sockets: `IP_HDRINCL`, `ICMP_FILTER`/`ICMP6_FILTER`, ICMP errors (host or
+//!   port unreachable, time exceeded) delivered to raw sockets, a kernel answer to
+//!   anything but an echo request, and the IPv4 header's real identification (see
+//!   `raw.rs`).
 //! - The drive loop keeps a queue of the host loops' next deadlines (`timers.rs`) and
 //!   runs only the hosts due or woken, so a round does not look at every host (1,000
 //!   hosts idle for 24 virtual hours: `tests/tests/sim_scale.rs`, [`Sim::stats`]); but
@@ -326,6 +334,7 @@ mod faults;
 mod log;
 pub(crate) mod loops;
 mod net;
+mod raw;
 pub(crate) mod resolver;
 mod rng;
 mod route;

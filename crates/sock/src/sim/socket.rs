@@ -60,6 +60,9 @@ pub(crate) struct SimSocket {
     host: HostId,
     /// TCP (stream) or UDP (datagram).
     tcp: bool,
+    /// The protocol number of a raw socket (`raw.rs`): a datagram socket whose world
+    /// socket exists from the start.
+    raw: Option<u8>,
     /// The family it was made with (an unbound UDP socket binds an address of it).
     family: Family,
     /// The socket's state in the world.
@@ -130,9 +133,11 @@ pub(crate) fn guard_lookup(what: &str, host: &str) {
 
 /// A socket core for a new socket on the simulated host `ctx`.
 ///
-/// # Panics
+/// # Errors
 ///
-/// For raw sockets: not simulated yet.
+/// `InvalidInput` for a socket type other than stream, datagram or raw, or a raw
+/// socket of a family other than IPv4 and IPv6; `TooManyOpenFiles` for a raw socket
+/// past the host's limit.
 pub(crate) fn open(
     ctx: HostCtx,
     family: Family,
@@ -141,14 +146,14 @@ pub(crate) fn open(
 ) -> Result<Rc<Core>> {
     let tcp = match socktype {
         SocketType::STREAM => true,
-        SocketType::DGRAM => false,
-        _ => {
-            guard("a raw socket");
-            unreachable!("the guard panics on a simulated loop")
-        }
+        SocketType::DGRAM | SocketType::RAW => false,
+        _ => return Err(Error::new(ErrorKind::InvalidInput, "no such socket type")),
     };
     let mut sock = SimSocket::new(ctx.shared, ctx.host, tcp, State::Fresh(None));
     sock.family = family;
+    if socktype == SocketType::RAW {
+        sock.open_raw(protocol)?;
+    }
     Ok(Core::simulated(sock, family, socktype, protocol))
 }
 
@@ -278,6 +283,7 @@ impl SimSocket {
             shared,
             host,
             tcp,
+            raw: None,
             family: Family::INET,
             state: RefCell::new(state),
             opts: RefCell::new(Vec::new()),
@@ -296,8 +302,29 @@ impl SimSocket {
             *self.state.borrow(),
         );
         view.family = self.family;
+        view.raw = self.raw;
         view.view = true;
         view
+    }
+
+    /// Makes the world's raw socket of `protocol`, of the socket's family.
+    fn open_raw(&mut self, protocol: Protocol) -> Result<()> {
+        let v6 = match self.family {
+            Family::INET => false,
+            Family::INET6 => true,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "raw sockets are IPv4 or IPv6",
+                ));
+            }
+        };
+        let number = u8::try_from(protocol.as_raw())
+            .map_err(|_| Error::new(ErrorKind::InvalidInput, "no such IP protocol"))?;
+        let id = self.world(|w, host| Ok(w.raw_open(host, v6, number)?))?;
+        self.raw = Some(number);
+        *self.state.borrow_mut() = State::Udp(id, None);
+        Ok(())
     }
 
     /// Runs `f` on the world with this socket's host, or fails with `Closed` once the
@@ -392,6 +419,9 @@ impl SimSocket {
             return self.unix_bind(addr);
         }
         let addr = inet(addr)?;
+        if let (Some(_), Some(id)) = (self.raw, self.id()) {
+            return self.world(|w, _| Ok(w.raw_bind(id, addr.ip())?));
+        }
         if !matches!(*self.state.borrow(), State::Fresh(None)) {
             return Err(Error::new(ErrorKind::InvalidInput, "already bound"));
         }
@@ -652,7 +682,7 @@ impl SimSocket {
             State::Udp(id, Some(peer)) => (id, peer),
             _ => return Err(ErrorKind::NotConnected.into()),
         };
-        self.world(|w, _| Ok(w.udp_send_to(id, buf, peer)?))
+        self.send_to_world(id, buf, peer)
     }
 
     /// One datagram to `to`.
@@ -662,7 +692,15 @@ impl SimSocket {
         }
         let to = inet(to)?;
         let id = self.udp_id(to.ip())?;
-        self.world(|w, _| Ok(w.udp_send_to(id, buf, to)?))
+        self.send_to_world(id, buf, to)
+    }
+
+    /// One datagram (or raw packet) of world socket `id` to `to`.
+    fn send_to_world(&self, id: SocketId, buf: &[u8], to: SocketAddr) -> Result<usize> {
+        match self.raw {
+            Some(_) => self.world(|w, _| Ok(w.raw_send_to(id, buf, to.ip())?)),
+            None => self.world(|w, _| Ok(w.udp_send_to(id, buf, to)?)),
+        }
     }
 
     /// The next datagram (from the peer, when connected: others are dropped), with its

@@ -50,14 +50,16 @@ const DEFAULT_RECV_BUFFER: usize = 212_992;
 pub(crate) struct UdpSocket {
     /// The host it lives on.
     pub(crate) host: HostId,
-    /// Its bound address.
-    local: SocketAddr,
+    /// Its bound address (port 0 for a raw socket).
+    pub(super) local: SocketAddr,
     /// Arrived datagrams with their senders, oldest first.
     queue: VecDeque<(SocketAddr, Vec<u8>)>,
     /// Payload bytes in `queue`.
     queued: usize,
     /// At most this many payload bytes queue; a datagram that does not fit is dropped.
     capacity: usize,
+    /// The IP protocol number of a raw socket (`raw.rs`); `None` for UDP.
+    pub(super) raw: Option<u8>,
     /// The address `connect` chose: only a connected socket hears ICMP errors.
     peer: Option<SocketAddr>,
     /// An ICMP error not yet reported: the next send or receive fails with it.
@@ -229,9 +231,11 @@ impl World {
     /// Closes a UDP socket: its port is free again and its queue is dropped.
     pub(crate) fn udp_close(&mut self, socket: SocketId) {
         let Some(s) = self.udp(socket) else { return };
-        let (host, port) = (s.host, s.local.port());
+        let (host, port, raw) = (s.host, s.local.port(), s.raw.is_some());
         self.touch(socket);
-        self.hosts[host.0].udp_ports.remove(&port);
+        if !raw {
+            self.hosts[host.0].udp_ports.remove(&port);
+        }
         self.sockets.remove(&socket);
         self.record(host, format!("udp close {socket:?}"));
         self.settle();
@@ -250,12 +254,10 @@ impl World {
         };
         self.touch(id);
         let s = self.udp_mut(id).expect("a bound port has a socket");
-        if s.queued + d.bytes.len() > s.capacity {
+        let len = d.bytes.len();
+        if !s.enqueue(d.from, d.bytes) {
             return self.record(host, format!("udp drop {} -> {}: queue full", d.from, d.to));
         }
-        s.queued += d.bytes.len();
-        let len = d.bytes.len();
-        s.queue.push_back((d.from, d.bytes));
         self.record(host, format!("udp recv {len} bytes {} -> {}", d.from, d.to));
     }
 
@@ -286,16 +288,16 @@ impl World {
         }
     }
 
-    /// The UDP socket `id`, if it is one.
-    fn udp(&self, id: SocketId) -> Option<&UdpSocket> {
+    /// The UDP (or raw) socket `id`, if it is one.
+    pub(super) fn udp(&self, id: SocketId) -> Option<&UdpSocket> {
         match self.sockets.get(&id) {
             Some(Socket::Udp(s)) => Some(s),
             _ => None,
         }
     }
 
-    /// The UDP socket `id`, mutably.
-    fn udp_mut(&mut self, id: SocketId) -> Option<&mut UdpSocket> {
+    /// The UDP (or raw) socket `id`, mutably.
+    pub(super) fn udp_mut(&mut self, id: SocketId) -> Option<&mut UdpSocket> {
         match self.sockets.get_mut(&id) {
             Some(Socket::Udp(s)) => Some(s),
             _ => None,
@@ -399,7 +401,7 @@ fn max_datagram(to: SocketAddr) -> usize {
 
 impl UdpSocket {
     /// A socket with an empty queue of the default capacity.
-    fn new(host: HostId, local: SocketAddr) -> UdpSocket {
+    pub(super) fn new(host: HostId, local: SocketAddr) -> UdpSocket {
         UdpSocket {
             host,
             local,
@@ -408,7 +410,18 @@ impl UdpSocket {
             capacity: DEFAULT_RECV_BUFFER,
             peer: None,
             error: None,
+            raw: None,
         }
+    }
+
+    /// Queues `bytes` from `from` if they fit the queue; whether they did.
+    pub(super) fn enqueue(&mut self, from: SocketAddr, bytes: Vec<u8>) -> bool {
+        if self.queued + bytes.len() > self.capacity {
+            return false;
+        }
+        self.queued += bytes.len();
+        self.queue.push_back((from, bytes));
+        true
     }
 
     /// Readable when a datagram or an error waits; always writable (sends never wait

@@ -19,6 +19,7 @@ use super::explore::{self, Chooser, Schedule};
 use super::faults::{Fault, Faults};
 use super::log::EventLog;
 use super::net::{Link, Net, TcpFaults};
+use super::raw::RawPacket;
 use super::rng::Rng;
 use super::route::{Icmp, Routes};
 use super::tcp::{Segment, TcpSocket};
@@ -136,6 +137,8 @@ pub(crate) enum Event {
     Fault(Fault),
     /// An ICMP error reaches the host whose packet drew it (`route.rs`).
     Icmp(Icmp),
+    /// A packet of a raw socket, or the kernel's echo reply, arrives (`raw.rs`).
+    Raw(RawPacket),
 }
 
 impl World {
@@ -551,6 +554,7 @@ impl World {
             Event::Dns(id) => self.dns_arrive(id),
             Event::Fault(fault) => self.apply_fault(fault),
             Event::Icmp(icmp) => self.icmp_arrive(icmp),
+            Event::Raw(packet) => self.raw_arrive(packet),
         }
     }
 
