@@ -168,11 +168,24 @@ fn run(project: &Project, load: ServerLoad) -> StepResult {
         });
     }
     print!("{}", table(&measured, load));
-    Ok(format!(
-        "{} servers, {} connections",
-        measured.len(),
-        load.conns
-    ))
+    Ok(summary(&measured))
+}
+
+/// The step's note: sock's count per round trip and its ratio to tokio's.
+fn summary(measured: &[Measured]) -> String {
+    let per = |name: &str| {
+        let m = measured.iter().find(|m| m.name == name)?;
+        m.per_round_trip()
+    };
+    match (per("sock"), per(REFERENCE)) {
+        (Some(sock), Some(tokio)) => format!(
+            "sock {} instructions per round trip, {:.2}x tokio_ct's {}",
+            thousands(sock.round() as u64),
+            sock / tokio,
+            thousands(tokio.round() as u64)
+        ),
+        _ => "sock or tokio_ct served no more round trips in the long run".to_string(),
+    }
 }
 
 /// `cargo build --release` of loadgen, the Rust servers and sock's `echo_server`;
@@ -501,6 +514,8 @@ mod tests {
         assert!(text.contains("| tokio_ct | 1,000 | 1.00 | 1,000 / 2,000 |"));
         assert!(text.contains("| sock | 500 | 0.50 |"));
         assert!(text.contains("| mio | — | — |"));
+        let note = "sock 500 instructions per round trip, 0.50x tokio_ct's 1,000";
+        assert_eq!(summary(&rows), note);
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
