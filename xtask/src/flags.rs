@@ -24,8 +24,8 @@ commands:
                       raw mio, C epoll), each under callgrind while loadgen (outside
                       valgrind) drives C connections (64) x 64 B for N s (4) and 2N s;
                       prints a table with the ratio to tokio. Not a CI step: the counts
-                      depend on how many events each wait returns, so they move a few
-                      per cent between runs
+                      depend on how many events each wait returns, so they move
+                      between runs (smol's by up to 20 %)
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   chaos [ARGS...]     the randomized API-sequence tester, 180 s on fresh seeds (ARGS go
                       to the tester instead, e.g. --replay SEED or --seeds N --seconds S)
