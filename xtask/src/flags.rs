@@ -18,6 +18,14 @@ commands:
                       sock beside tokio; fails when sock's grow over 2 % above
                       benches/icount-baseline.txt (--bless rewrites it: commit it
                       with the reason)
+  icount --servers [--secs N] [--conns C]
+                      user-space instructions per echo round trip of the network
+                      bench's servers (sock's echo_server, tokio current_thread, smol,
+                      raw mio, C epoll), each under callgrind while loadgen (outside
+                      valgrind) drives C connections (64) x 64 B for N s (4) and 2N s;
+                      prints a table with the ratio to tokio. Not a CI step: the counts
+                      depend on how many events each wait returns, so they move
+                      between runs (smol's by up to 20 %)
   bench [ARGS...]     cargo bench -p sock-benches [ARGS...] (criterion's own flags after --)
   chaos [ARGS...]     the randomized API-sequence tester, 180 s on fresh seeds (ARGS go
                       to the tester instead, e.g. --replay SEED or --seeds N --seconds S)
@@ -74,6 +82,8 @@ pub(crate) enum Command {
         /// Rewrite `benches/icount-baseline.txt` instead of checking it.
         bless: bool,
     },
+    /// Instructions per echo round trip of the network bench's servers under load.
+    IcountServers(crate::icount_servers::ServerLoad),
     /// Real benchmark runs, arguments passed through to `cargo bench`.
     Bench(Vec<String>),
     /// The house rules.
@@ -151,12 +161,17 @@ pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, S
     }
 }
 
-/// `icount` with no argument or `--bless`.
+/// `icount` with no argument, `--bless`, or `--servers` and its flags.
 fn icount(rest: Vec<String>) -> Result<Command, String> {
     match rest.as_slice() {
         [] => Ok(Command::Icount { bless: false }),
         [bless] if bless == "--bless" => Ok(Command::Icount { bless: true }),
-        [other, ..] => Err(format!("`icount` takes only `--bless`, got `{other}`")),
+        [servers, flags @ ..] if servers == "--servers" => {
+            crate::icount_servers::parse(flags).map(Command::IcountServers)
+        }
+        [other, ..] => Err(format!(
+            "`icount` takes only `--bless` or `--servers`, got `{other}`"
+        )),
     }
 }
 
@@ -176,6 +191,13 @@ mod tests {
         assert_eq!(
             parse_str("icount --bless"),
             Ok(Command::Icount { bless: true })
+        );
+        assert_eq!(
+            parse_str("icount --servers --secs 8"),
+            Ok(Command::IcountServers(crate::icount_servers::ServerLoad {
+                secs: 8,
+                conns: 64
+            }))
         );
         assert_eq!(parse_str("soak"), Ok(Command::Soak));
         assert_eq!(

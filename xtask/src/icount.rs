@@ -180,7 +180,7 @@ fn instructions(exe: &Path, out_dir: &Path, workload: &str, iters: u64) -> Resul
 }
 
 /// The total of a callgrind out file: its `totals:` line, else its `summary:` line.
-fn parse_total(text: &str) -> Option<u64> {
+pub(crate) fn parse_total(text: &str) -> Option<u64> {
     let line = |key: &str| {
         let value = text.lines().find_map(|l| l.strip_prefix(key))?;
         value.split_whitespace().next()?.parse().ok()

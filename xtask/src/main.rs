@@ -70,7 +70,11 @@
 //!   binary and the doctests run under Wine (see [`wine_test`]).
 //!
 //! Not part of `ci`: `bench [ARGS...]` runs `cargo bench -p sock-benches ARGS...` for
-//! real numbers (criterion's own flags go after `--`).
+//! real numbers (criterion's own flags go after `--`); `icount --servers [--secs N]
+//! [--conns C]` counts user-space instructions per echo round trip of the network
+//! bench's servers under callgrind while its loadgen drives them (see
+//! [`icount_servers`]; the counts depend on how many events each wait returns, so it
+//! is no guard).
 //!
 //! Every step declares the outside programs it runs and those it installs (see
 //! [`needs`]). A step whose program is missing does not start; its row names the
@@ -95,6 +99,7 @@ mod flags;
 mod fmt;
 mod fuzz;
 mod icount;
+mod icount_servers;
 mod miri;
 mod needs;
 mod package;
@@ -154,6 +159,7 @@ fn run(project: &Project, command: Command) -> ExitCode {
         Command::Package => vec![package::step()],
         Command::BenchSmoke => vec![bench::smoke_step()],
         Command::Icount { bless } => vec![icount::step(bless)],
+        Command::IcountServers(load) => vec![icount_servers::step(load)],
         Command::Tidy => vec![tidy::step()],
         Command::Deps => vec![deps::step()],
         Command::Features => vec![features::step()],
