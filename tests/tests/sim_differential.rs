@@ -81,14 +81,18 @@ impl Env<'_> {
 /// Runs `scenario` on real loopback, then in a simulation of `seed`; both outcomes.
 fn on_both<T>(seed: u64, scenario: impl AsyncFn(&Env<'_>) -> T) -> (T, T) {
     let real = sock::run(scenario(&Env { sim: None }));
+    (real, on_sim(seed, scenario))
+}
+
+/// `scenario` in simulation only: for the scenarios whose real side is Linux's.
+fn on_sim<T>(seed: u64, scenario: impl AsyncFn(&Env<'_>) -> T) -> T {
     let sim = Sim::new(World::from_env_or(seed));
     let local = sim.add_host("local", &[ip("10.0.0.1")]);
     let far = sim.add_host("far", &[ip("10.0.0.2")]);
     let env = Env {
         sim: Some((&sim, local.id(), far.id())),
     };
-    let simulated = local.run(scenario(&env));
-    (real, simulated)
+    local.run(scenario(&env))
 }
 
 /// Runs `scenario` on both backends and asserts the outcomes are equal; returns it.
@@ -432,7 +436,12 @@ async fn shutdown_read(_env: &Env<'_>) -> (Vec<u8>, usize, bool, Vec<u8>, Vec<u8
 
 #[test]
 fn shutdown_read_reads_eof_while_empty_and_later_bytes_still_arrive() {
+    // The model is Linux's. Windows resets a connection whose bytes arrive after
+    // `SD_RECEIVE`, and Wine keeps reading 0 for them, so the real side runs on Linux.
+    #[cfg(target_os = "linux")]
     let outcome = same(14, shutdown_read);
+    #[cfg(not(target_os = "linux"))]
+    let outcome = on_sim(14, shutdown_read);
     let expected = (
         b"before".to_vec(),
         0,
