@@ -18,7 +18,7 @@ commands:
                       sock beside tokio; fails when sock's grow over 2 % above
                       benches/icount-baseline.txt (--bless rewrites it: commit it
                       with the reason)
-  icount --servers [--secs N] [--conns C]
+  icount --servers [--secs N] [--conns C] [--only sock,tokio_ct,...]
                       user-space instructions per echo round trip of the network
                       bench's servers (sock's echo_server, tokio current_thread, smol,
                       raw mio, C epoll), each under callgrind while loadgen (outside
@@ -196,7 +196,7 @@ mod tests {
             parse_str("icount --servers --secs 8"),
             Ok(Command::IcountServers(crate::icount_servers::ServerLoad {
                 secs: 8,
-                conns: 64
+                ..Default::default()
             }))
         );
         assert_eq!(parse_str("soak"), Ok(Command::Soak));

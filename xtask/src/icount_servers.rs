@@ -56,6 +56,9 @@ const SERVERS: [(&str, &str, &str); 5] = [
     ("c_epoll", "C, edge-triggered epoll", "echo_epoll"),
 ];
 
+/// Every server of `SERVERS`, as a `ServerLoad::only` mask.
+const ALL: u8 = (1 << SERVERS.len()) - 1;
+
 /// The server every ratio is to.
 const REFERENCE: &str = "tokio_ct";
 
@@ -66,11 +69,17 @@ pub(crate) struct ServerLoad {
     pub(crate) secs: u32,
     /// Connections, each with one 64-byte message in flight.
     pub(crate) conns: u32,
+    /// The servers measured: bit `i` is `SERVERS[i]` (`--only a,b`; all by default).
+    pub(crate) only: u8,
 }
 
 impl Default for ServerLoad {
     fn default() -> Self {
-        ServerLoad { secs: 4, conns: 64 }
+        ServerLoad {
+            secs: 4,
+            conns: 64,
+            only: ALL,
+        }
     }
 }
 
@@ -83,14 +92,31 @@ pub(crate) fn parse(args: &[String]) -> Result<ServerLoad, String> {
         match flag.as_str() {
             "--secs" => load.secs = number(flag, value?, 300)?,
             "--conns" => load.conns = number(flag, value?, 10_000)?,
+            "--only" => load.only = servers(value?)?,
             _ => {
                 return Err(format!(
-                    "`icount --servers` takes --secs and --conns, not `{flag}`"
+                    "`icount --servers` takes --secs, --conns and --only, not `{flag}`"
                 ));
             }
         }
     }
     Ok(load)
+}
+
+/// `names` (`sock,tokio_ct`) as a mask of `SERVERS`.
+fn servers(names: &str) -> Result<u8, String> {
+    let mut mask = 0;
+    for name in names.split(',') {
+        let Some(i) = SERVERS.iter().position(|(n, ..)| *n == name) else {
+            let known: Vec<&str> = SERVERS.iter().map(|(n, ..)| *n).collect();
+            return Err(format!(
+                "`--only` takes servers among {}, not `{name}`",
+                known.join(", ")
+            ));
+        };
+        mask |= 1 << i;
+    }
+    Ok(mask)
 }
 
 /// `value` as a whole number within `1..=max`.
@@ -149,7 +175,11 @@ fn run(project: &Project, load: ServerLoad) -> StepResult {
     let c_server = build_c_server(project, &out_dir)?;
     let loadgen = release.join("loadgen");
     let mut measured = Vec::new();
-    for (name, label, binary) in SERVERS {
+    let chosen = SERVERS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| load.only & (1 << i) != 0);
+    for (_, &(name, label, binary)) in chosen {
         let binary = match name {
             "c_epoll" => c_server.clone(),
             _ => release.join(binary),
@@ -185,7 +215,11 @@ fn summary(measured: &[Measured]) -> String {
             sock / tokio,
             thousands(tokio.round() as u64)
         ),
-        _ => "sock or tokio_ct served no more round trips in the long run".to_string(),
+        (Some(sock), None) => format!(
+            "sock {} instructions per round trip",
+            thousands(sock.round() as u64)
+        ),
+        _ => "sock served no more round trips in the long run, or was not measured".to_string(),
     }
 }
 
@@ -460,7 +494,21 @@ mod tests {
     fn flags_set_the_load_and_bad_ones_are_errors() {
         assert_eq!(parse(&[]), Ok(ServerLoad::default()));
         let load = parse(&args("--secs 8 --conns 16")).unwrap();
-        assert_eq!(load, ServerLoad { secs: 8, conns: 16 });
+        assert_eq!(
+            load,
+            ServerLoad {
+                secs: 8,
+                conns: 16,
+                only: ALL
+            }
+        );
+        let load = parse(&args("--only sock,mio")).unwrap();
+        assert_eq!(load.only, 0b1001);
+        assert!(
+            parse(&args("--only nginx"))
+                .unwrap_err()
+                .contains("c_epoll")
+        );
         assert!(
             parse(&args("--secs"))
                 .unwrap_err()
@@ -480,7 +528,7 @@ mod tests {
         assert!(
             parse(&args("--bless"))
                 .unwrap_err()
-                .contains("--secs and --conns")
+                .contains("--secs, --conns and --only")
         );
     }
 

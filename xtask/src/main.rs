@@ -71,7 +71,7 @@
 //!
 //! Not part of `ci`: `bench [ARGS...]` runs `cargo bench -p sock-benches ARGS...` for
 //! real numbers (criterion's own flags go after `--`); `icount --servers [--secs N]
-//! [--conns C]` counts user-space instructions per echo round trip of the network
+//! [--conns C] [--only NAMES]` counts user-space instructions per echo round trip of the network
 //! bench's servers under callgrind while its loadgen drives them (see
 //! [`icount_servers`]; the counts depend on how many events each wait returns, so it
 //! is no guard).
