@@ -1,28 +1,38 @@
 //! The echo service behind `echo_server` and `echo_client`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sock::{Expires, Tcp};
 
 /// Accepts connections forever, one thread each, echoing what arrives. Errors of one
-/// connection do not stop it (see [`crate::serve::accept_loop`]).
+/// connection do not stop it (see [`crate::serve::accept_loop`]). The connections
+/// share one pool of read buffers ([`BufPool`]).
 ///
 /// # Errors
 ///
 /// The first fatal accept error (e.g. the listener was closed).
 pub async fn serve(listener: Tcp) -> sock::Result<()> {
-    crate::serve::accept_loop(listener, serve_conn).await
+    let pool = Rc::new(BufPool::default());
+    crate::serve::accept_loop(listener, move |conn| serve_conn_with(conn, pool.clone())).await
+}
+
+/// Echoes one connection until the peer closes, with `TCP_NODELAY` on, with a pool of
+/// its own (see [`serve_conn_with`]).
+pub async fn serve_conn(conn: Tcp) {
+    serve_conn_with(conn, Rc::new(BufPool::default())).await;
 }
 
 /// Echoes one connection until the peer closes, with `TCP_NODELAY` on. An idle
-/// connection holds no buffer: it waits with [`Tcp::readable`] and borrows one from a
-/// per-thread pool only while it reads and writes back.
-pub async fn serve_conn(conn: Tcp) {
+/// connection holds no buffer: it waits with [`Tcp::readable`] and borrows one from
+/// `pool` only while it reads and writes back.
+pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
     let _ = conn.set_nodelay(true);
     while conn.readable().await.is_ok() {
-        let mut buf = pool::take();
+        let mut buf = pool.take();
         let done = echo_once(&conn, &mut buf).await;
-        pool::give(buf);
+        pool.give(buf);
         if done {
             break;
         }
@@ -37,31 +47,40 @@ async fn echo_once(conn: &Tcp, buf: &mut [u8]) -> bool {
     }
 }
 
-/// Read buffers shared by the connections of this thread's loop.
-mod pool {
-    use std::cell::RefCell;
+/// Read buffers shared by the connections of one loop: a connection borrows one only
+/// while it reads and writes back, so idle connections hold none.
+///
+/// # Examples
+///
+/// ```
+/// let pool = sock_examples::echo::BufPool::default();
+/// let buf = pool.take();
+/// assert_eq!(buf.len(), 16 * 1024);
+/// pool.give(buf); // the next take reuses it
+/// ```
+#[derive(Debug, Default)]
+pub struct BufPool {
+    free: RefCell<Vec<Vec<u8>>>,
+}
 
+impl BufPool {
+    /// Each buffer's size.
     const SIZE: usize = 16 * 1024;
+    /// The most buffers kept.
     const KEEP: usize = 64;
 
-    thread_local! {
-        static FREE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
-    }
-
     /// A buffer from the pool, or a new one.
-    pub(super) fn take() -> Vec<u8> {
-        FREE.with(|f| f.borrow_mut().pop())
-            .unwrap_or_else(|| vec![0; SIZE])
+    pub fn take(&self) -> Vec<u8> {
+        let buf = self.free.borrow_mut().pop();
+        buf.unwrap_or_else(|| vec![0; Self::SIZE])
     }
 
-    /// Gives a buffer back (the pool keeps at most `KEEP`).
-    pub(super) fn give(buf: Vec<u8>) {
-        FREE.with(|f| {
-            let mut free = f.borrow_mut();
-            if free.len() < KEEP {
-                free.push(buf);
-            }
-        });
+    /// Gives a buffer back (the pool keeps at most 64).
+    pub fn give(&self, buf: Vec<u8>) {
+        let mut free = self.free.borrow_mut();
+        if free.len() < Self::KEEP {
+            free.push(buf);
+        }
     }
 }
 
