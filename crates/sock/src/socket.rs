@@ -617,6 +617,11 @@ impl Core {
             None => false,
         };
         if confirmed && scope::mode() == Mode::Normal {
+            // The event that confirmed the direction took the stored waiter, and none
+            // was stored since (parking needs a cleared flag, which also clears the
+            // confirmation): this operation's claim is spent, so its drop has nothing
+            // to forget.
+            *wait = Wait::default();
             return Poll::Ready(Ok(()));
         }
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
