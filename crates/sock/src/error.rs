@@ -160,7 +160,7 @@ impl ErrorKind {
             return ErrorKind::Closed;
         }
         if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
-            return inner.kind; // a sock error that went through io::Error keeps its kind
+            return inner.kind(); // a sock error that went through io::Error keeps its kind
         }
         use io::ErrorKind as Io;
         match e.kind() {
@@ -205,16 +205,59 @@ impl fmt::Display for ErrorKind {
 /// let io: std::io::Error = e.into(); // `?` works in io code
 /// assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
 /// ```
-#[derive(Debug, thiserror::Error)]
-#[error("{}", self.describe())]
+///
+/// An error that is only a kind (`Closed`, `Timeout`, `WouldBlock`, …) is one word and
+/// allocates nothing; one with a message, a context, a byte count or an OS error behind
+/// it keeps those in one box, so `Result<usize>` stays small on every operation's path.
 pub struct Error {
+    repr: Repr,
+}
+
+/// [`Error`]'s representation.
+enum Repr {
+    /// Only a kind.
+    Kind(ErrorKind),
+    /// A kind with what else is known.
+    Full(Box<Full>),
+}
+
+/// An error with more than its kind.
+struct Full {
     kind: ErrorKind,
     transferred: usize,
     /// What failed: the operation, and its peer where known (`connect 127.0.0.1:9`).
     context: Option<Box<str>>,
     message: Option<String>,
-    #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind());
+        if let Repr::Full(full) = &self.repr {
+            d.field("transferred", &full.transferred);
+            d.field("context", &full.context);
+            d.field("message", &full.message);
+            d.field("source", &full.source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.repr {
+            Repr::Full(full) => full.source.as_deref().map(|e| e as _),
+            Repr::Kind(_) => None,
+        }
+    }
 }
 
 /// `Result` with [`Error`].
@@ -242,12 +285,33 @@ impl Error {
     /// assert_eq!(e.to_string(), "invalid_input: unknown option 'so_foo'");
     /// ```
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            kind,
-            transferred: 0,
-            context: None,
-            message: Some(message.into()),
-            source: None,
+        let mut e = Error::from(kind);
+        e.full().message = Some(message.into());
+        e
+    }
+
+    /// The boxed part, made if the error was only a kind.
+    fn full(&mut self) -> &mut Full {
+        if let Repr::Kind(kind) = self.repr {
+            self.repr = Repr::Full(Box::new(Full {
+                kind,
+                transferred: 0,
+                context: None,
+                message: None,
+                source: None,
+            }));
+        }
+        match &mut self.repr {
+            Repr::Full(full) => full,
+            Repr::Kind(_) => unreachable!("made full above"),
+        }
+    }
+
+    /// The boxed part, if there is one.
+    fn details(&self) -> Option<&Full> {
+        match &self.repr {
+            Repr::Full(full) => Some(full),
+            Repr::Kind(_) => None,
         }
     }
 
@@ -260,7 +324,10 @@ impl Error {
     /// assert_eq!(e.kind(), sock::ErrorKind::Timeout);
     /// ```
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        match &self.repr {
+            Repr::Kind(kind) => *kind,
+            Repr::Full(full) => full.kind,
+        }
     }
 
     /// The seed's string for the kind (`"timeout"`, `"address_already_in_use"`, …).
@@ -271,7 +338,7 @@ impl Error {
     /// assert_eq!(sock::Error::from(sock::ErrorKind::Closed).name(), "closed");
     /// ```
     pub fn name(&self) -> &'static str {
-        self.kind.name()
+        self.kind().name()
     }
 
     /// Bytes sent or received before the failure (0 for operations that move no bytes).
@@ -283,7 +350,7 @@ impl Error {
     /// assert_eq!(e.transferred(), 42);
     /// ```
     pub fn transferred(&self) -> usize {
-        self.transferred
+        self.details().map_or(0, |full| full.transferred)
     }
 
     /// The same error, saying `n` bytes were moved before it.
@@ -292,7 +359,9 @@ impl Error {
     ///
     /// See [`transferred`](Error::transferred).
     pub fn with_transferred(mut self, n: usize) -> Error {
-        self.transferred = n;
+        if n != 0 || self.details().is_some() {
+            self.full().transferred = n;
+        }
         self
     }
 
@@ -307,13 +376,16 @@ impl Error {
     /// assert_eq!(e.to_string(), "connect 127.0.0.1:9: connection_refused");
     /// ```
     pub fn context(mut self, what: impl Into<String>) -> Error {
-        self.context = Some(what.into().into_boxed_str());
+        self.full().context = Some(what.into().into_boxed_str());
         self
     }
 
     /// The same error with another kind (the OS's code kept as the source).
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
-        self.kind = kind;
+        match &mut self.repr {
+            Repr::Kind(k) => *k = kind,
+            Repr::Full(full) => full.kind = kind,
+        }
         self
     }
 
@@ -325,7 +397,8 @@ impl Error {
     /// assert_eq!(sock::Error::from(sock::ErrorKind::Timeout).raw_os_error(), None);
     /// ```
     pub fn raw_os_error(&self) -> Option<i32> {
-        self.source
+        self.details()?
+            .source
             .as_ref()?
             .downcast_ref::<io::Error>()?
             .raw_os_error()
@@ -339,7 +412,7 @@ impl Error {
     /// assert!(sock::Error::from(sock::ErrorKind::Timeout).is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
-        self.kind == ErrorKind::Timeout
+        self.kind() == ErrorKind::Timeout
     }
 
     /// Whether a failed [`accept`](crate::Tcp::accept) left the listener able to accept
@@ -401,7 +474,7 @@ impl Error {
     #[doc(alias = "is_per_connection")]
     pub fn is_transient_accept(&self) -> bool {
         use ErrorKind::*;
-        match self.kind {
+        match self.kind() {
             ConnectionAborted | ConnectionReset | AccessDenied | TooManyOpenFiles | OutOfMemory
             | Timeout | NetworkUnreachable | HostUnreachable | Unsupported => true,
             Other => self
@@ -415,21 +488,21 @@ impl Error {
     /// `EINVAL`, which says the network cannot be reached, not that an argument is bad.
     pub(crate) fn in_connect(mut self) -> Error {
         if self.raw_os_error().is_some_and(sys::is_unroutable_connect) {
-            self.kind = ErrorKind::NetworkUnreachable;
+            self = self.with_kind(ErrorKind::NetworkUnreachable);
         }
         self
     }
 
     /// A copy with the same kind and message (the source is not cloneable).
     pub(crate) fn clone_kind(&self) -> Error {
-        let message = Some(self.describe());
-        Error {
-            kind: self.kind,
-            transferred: self.transferred,
-            context: None,
-            message,
-            source: None,
-        }
+        Error::new(self.kind(), self.describe()).with_transferred(self.transferred())
+    }
+
+    /// An error of `kind` caused by `source`.
+    fn with_source(kind: ErrorKind, source: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        let mut e = Error::from(kind);
+        e.full().source = Some(source);
+        e
     }
 
     pub(crate) fn closed() -> Error {
@@ -437,23 +510,24 @@ impl Error {
     }
 
     pub(crate) fn with_message(mut self, message: impl Into<String>) -> Error {
-        self.message = Some(message.into());
+        self.full().message = Some(message.into());
         self
     }
 
     fn describe(&self) -> String {
         let mut s = String::new();
-        if let Some(c) = &self.context {
+        let full = self.details();
+        if let Some(c) = full.and_then(|f| f.context.as_ref()) {
             s.push_str(c);
             s.push_str(": ");
         }
-        s.push_str(self.kind.name());
-        if let Some(m) = &self.message {
+        s.push_str(self.kind().name());
+        if let Some(m) = full.and_then(|f| f.message.as_ref()) {
             s.push_str(": ");
             s.push_str(m);
         }
-        if self.transferred > 0 {
-            s.push_str(&format!(" (after {} bytes)", self.transferred));
+        if self.transferred() > 0 {
+            s.push_str(&format!(" (after {} bytes)", self.transferred()));
         }
         s
     }
@@ -462,11 +536,7 @@ impl Error {
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Error {
         Error {
-            kind,
-            transferred: 0,
-            context: None,
-            message: None,
-            source: None,
+            repr: Repr::Kind(kind),
         }
     }
 }
@@ -480,13 +550,7 @@ impl From<io::Error> for Error {
             let kept = t.kept;
             return Error::new(ErrorKind::MessageTooLong, e.to_string()).with_transferred(kept);
         }
-        Error {
-            kind,
-            transferred: 0,
-            context: None,
-            message: None,
-            source: Some(Box::new(e)),
-        }
+        Error::with_source(kind, Box::new(e))
     }
 }
 
@@ -505,18 +569,12 @@ impl From<sock_addr::LookupError> for Error {
             sock_addr::LookupError::TryAgain { .. } => ErrorKind::TryAgain,
             _ => ErrorKind::Other,
         };
-        Error {
-            kind,
-            transferred: 0,
-            context: None,
-            message: None,
-            source: Some(Box::new(e)),
-        }
+        Error::with_source(kind, Box::new(e))
     }
 }
 
 impl From<Error> for io::Error {
     fn from(e: Error) -> io::Error {
-        io::Error::new(e.kind.to_io(), e)
+        io::Error::new(e.kind().to_io(), e)
     }
 }
