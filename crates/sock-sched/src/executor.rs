@@ -17,7 +17,6 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, resume_unwind};
@@ -34,7 +33,7 @@ use crate::finish::{PanicPolicy, reraise};
 use crate::metrics::Counters;
 use crate::park::{Park, ThreadPark, Unparker};
 use crate::task::{
-    CellPool, Core, Extras, Payload, TaskList, TaskPtr, TaskRef, Typed, WakeRef, flag,
+    CellPool, Core, Extras, Payload, RunQueue, TaskList, TaskPtr, TaskRef, Typed, WakeRef, flag,
 };
 use crate::thread::Thread;
 use crate::time::timers::{Due, Timers};
@@ -132,7 +131,7 @@ pub(crate) struct Inner {
     /// Every task not yet finished (including `newthread`s not yet started).
     tasks: RefCell<TaskList>,
     /// Tasks ready to be polled, in wake order.
-    ready: RefCell<VecDeque<WakeRef>>,
+    ready: RefCell<RunQueue>,
     /// How the loop waits.
     park: RefCell<Box<dyn Park>>,
     /// Where the loop reads the time.
@@ -209,7 +208,7 @@ impl Executor {
         let inner = Inner {
             shared,
             tasks: RefCell::new(TaskList::default()),
-            ready: RefCell::new(VecDeque::new()),
+            ready: RefCell::new(RunQueue::default()),
             park: RefCell::new(Box::new(park)),
             clock: Box::new(clock),
             timers: RefCell::new(Timers::new(origin, DEFAULT_RESOLUTION)),
@@ -801,8 +800,9 @@ impl Inner {
     }
 
     /// Queues a woken task.
+    #[inline]
     pub(crate) fn push_ready(&self, header: WakeRef) {
-        self.ready.borrow_mut().push_back(header);
+        self.ready.borrow_mut().push(header);
     }
 
     /// The loop's current time.
@@ -854,11 +854,18 @@ impl Inner {
     }
 
     /// Counts a task alive (once).
+    #[inline]
     fn mark_started(&self, core: &Core) {
         if !core.is(flag::STARTED) {
-            core.set(flag::STARTED);
-            self.alive.set(self.alive.get() + 1);
+            self.count_started(core);
         }
+    }
+
+    /// [`mark_started`](Inner::mark_started) for a task not counted yet: once per task.
+    #[cold]
+    fn count_started(&self, core: &Core) {
+        core.set(flag::STARTED);
+        self.alive.set(self.alive.get() + 1);
     }
 
     /// The task being polled right now, if any.
@@ -875,6 +882,7 @@ impl Inner {
     ///
     /// Re-raises the task's panic if nobody holds a handle to it (under
     /// [`PanicPolicy::Abort`]).
+    #[inline]
     pub(crate) fn poll_task(self: &Rc<Self>, task: &TaskRef) {
         let core = task.core();
         debug_assert!(
@@ -892,10 +900,20 @@ impl Inner {
         };
         core.clear(flag::RUNNING);
         self.current.set(previous);
+        // One test on the usual path (pending, not cancelled); the rest out of line.
+        if poll.is_ready() || core.is(flag::CANCEL) {
+            self.after_poll(task, poll);
+        }
+    }
+
+    /// The rare ends of [`poll_task`](Inner::poll_task): finishes a task that completed,
+    /// cancels one cancelled while it ran.
+    #[cold]
+    #[inline(never)]
+    fn after_poll(self: &Rc<Self>, task: &TaskRef, poll: Poll<bool>) {
         match poll {
             Poll::Ready(panicked) => self.finish(task, panicked),
-            Poll::Pending if core.is(flag::CANCEL) => self.cancel(task),
-            Poll::Pending => {}
+            Poll::Pending => self.cancel(task),
         }
     }
 
@@ -907,7 +925,7 @@ impl Inner {
     /// See [`Executor::close`].
     fn close(self: &Rc<Self>) {
         drop(self.shared.drain());
-        drop(std::mem::take(&mut *self.ready.borrow_mut()));
+        drop(self.ready.borrow_mut().take_all());
         let tasks = self.tasks.borrow_mut().take_all();
         for task in &tasks {
             task.core().set(flag::DONE | flag::CANCELLED);
@@ -1123,11 +1141,14 @@ impl Inner {
         }
         let mut worked = timers.is_some_and(|now| self.fire_timers(now));
         let n = self.ready.borrow().len();
+        let prefetch = n >= PREFETCH_MIN_BATCH;
         for _ in 0..n {
-            let Some(header) = self.ready.borrow_mut().pop_front() else {
+            let Some(header) = self.ready.borrow_mut().pop() else {
                 break;
             };
-            self.prefetch_ahead();
+            if prefetch {
+                self.prefetch_ahead();
+            }
             worked |= self.run_header(&header);
         }
         worked
@@ -1138,7 +1159,9 @@ impl Inner {
     /// the task-list slot (a finishing task is removed from it) of the one
     /// [`PREFETCH_AHEAD`] places ahead, whose header was asked for earlier. A million
     /// sleepers are woken, and finish, in random memory order, often many thousands in
-    /// one turn: too many for the lines the wakes loaded to still be cached.
+    /// one turn: too many for the lines the wakes loaded to still be cached. A batch
+    /// under [`PREFETCH_MIN_BATCH`] skips it: the wakes that queued it touched the same
+    /// lines moments ago, and they are still cached.
     fn prefetch_ahead(&self) {
         let ready = self.ready.borrow();
         if let Some(far) = ready.get(PREFETCH_AHEAD * 2) {
@@ -1217,6 +1240,11 @@ struct WakeBatch {
 
 /// How far ahead in the run queue [`Inner::prefetch_ahead`] looks.
 const PREFETCH_AHEAD: usize = 4;
+
+/// The smallest batch [`Inner::prefetch_ahead`] runs for: the three lines each of its
+/// tasks touches (header and task-list slot) then outgrow a core's first-level cache
+/// (256 × 3 lines of 64 B = 48 KiB).
+const PREFETCH_MIN_BATCH: usize = 256;
 
 /// How many expired sleeps [`WakeBatch`] holds before waking them.
 const WAKE_BATCH: usize = 16;

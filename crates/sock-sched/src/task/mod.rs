@@ -9,6 +9,7 @@
 mod list;
 mod pool;
 pub(crate) mod raw;
+mod run_queue;
 
 use std::any::Any;
 use std::cell::Cell;
@@ -19,6 +20,7 @@ use std::task::Waker;
 pub(crate) use list::TaskList;
 pub(crate) use pool::CellPool;
 pub(crate) use raw::{TaskPtr, TaskRef, Typed, WakeRef, prefetch_waker};
+pub(crate) use run_queue::RunQueue;
 
 /// A caught panic.
 pub(crate) type Payload = Box<dyn Any + Send>;

@@ -423,7 +423,9 @@ impl TaskRef {
     ///
     /// If the task is already being polled (the caller sets `RUNNING` around this).
     pub(crate) fn poll(&self, cx: &mut Context<'_>) -> Poll<bool> {
-        assert!(
+        // A live `TaskRef` holds a local count, and `RELEASED` is set only when the last
+        // one goes; were it set, the stage is `Taken` and the poll returns `Ready`.
+        debug_assert!(
             !self.core().is(flag::RELEASED),
             "a released task was polled"
         );
@@ -596,6 +598,12 @@ impl WakeRef {
         })
     }
 
+    /// The task's address, naming it in tests.
+    #[cfg(test)]
+    pub(crate) fn addr(&self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
     /// Asks the CPU to load the task's header: it is polled soon.
     pub(crate) fn prefetch(&self) {
         prefetch_task(self.ptr.as_ptr().cast_const().cast());
@@ -613,12 +621,21 @@ impl WakeRef {
 
     /// Queues the task: on its loop's local run queue when that loop runs on this thread,
     /// else on its remote queue.
+    #[inline]
     fn schedule(self) {
         if let Err(entry) = context::push_local(self) {
-            // SAFETY: `entry` keeps the task live; `shared` never changes (see `shares`).
-            let shared = Arc::clone(unsafe { &*ptr::addr_of!((*entry.ptr.as_ptr()).shared) });
-            shared.push_remote(entry);
+            entry.schedule_remote();
         }
+    }
+
+    /// Queues the task on its loop's remote queue (a wake from another OS thread, or
+    /// from outside the loop): out of line, so the local wake saves few registers.
+    #[cold]
+    #[inline(never)]
+    fn schedule_remote(self) {
+        // SAFETY: `self` keeps the task live; `shared` never changes (see `shares`).
+        let shared = Arc::clone(unsafe { &*ptr::addr_of!((*self.ptr.as_ptr()).shared) });
+        shared.push_remote(self);
     }
 }
 

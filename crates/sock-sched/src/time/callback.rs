@@ -44,6 +44,7 @@ impl TimerHandle {
     /// assert!(timer.cancel());
     /// assert!(!timer.cancel());
     /// ```
+    #[inline]
     pub fn cancel(&self) -> bool {
         let Some(inner) = self.exec.upgrade() else {
             return false;
@@ -221,6 +222,7 @@ pub fn run_at(deadline: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
 /// sock::start();
 /// ```
 #[doc(alias = "runafter")]
+#[inline]
 pub fn run_after(delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
     Executor::current().run_after(delay, f)
 }

@@ -209,7 +209,9 @@ impl Timers {
         Duration::from_nanos(self.wheel.resolution())
     }
 
-    /// Arms a timer that wakes `waker` at `deadline`.
+    /// Arms a timer that wakes `waker` at `deadline`. Inline: a sleep's first poll is a
+    /// hot path, and without the hint the wheel's insert may be left out of line.
+    #[inline]
     pub(crate) fn insert_wake(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
         let key = TimerKey::wake(self.wakes.insert(waker));
         self.queue(self.nanos(deadline), key);
