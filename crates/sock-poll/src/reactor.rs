@@ -256,7 +256,13 @@ impl Reactor {
     #[inline]
     fn apply(&self, event: &mio::event::Event) -> Option<[Option<Waker>; 2]> {
         let (index, generation) = token::unpack(event.token());
-        match self.shared.slots.borrow().get(index) {
+        // SAFETY: the reference lives until this function returns, and nothing in it can
+        // borrow the slab mutably (only `register` and a registration's drop do): the
+        // lookup and `on_event` read the event, write `Cell`s and move the waiters out,
+        // running no foreign code; the caller wakes the waiters after.
+        let slots = unsafe { self.shared.slots.try_borrow_unguarded() }
+            .expect("sock-poll: the slab is never borrowed mutably while events are dispatched");
+        match slots.get(index) {
             Some(slot) if slot.generation.get() == generation => Some(slot.on_event(event)),
             _ => None,
         }

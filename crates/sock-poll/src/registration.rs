@@ -15,7 +15,7 @@ use mio::Interest;
 use mio::event::Source;
 
 use crate::reactor::Shared;
-use crate::slot::{Slot, wake_all};
+use crate::slot::{Half, Slot, wake_all};
 use crate::token;
 
 /// A direction of I/O on a socket.
@@ -133,10 +133,18 @@ impl Registration {
         }
     }
 
-    /// Counts an armed waiter (see [`ReactorMetrics::parked`](crate::ReactorMetrics)).
+    /// Stores the waker of `cx` as the waiter of `half` for the operation `wait`; an
+    /// idle direction arms a new waiter, counted as parked (see
+    /// [`ReactorMetrics::parked`](crate::ReactorMetrics)) before the waker's clone, so
+    /// nothing but the half is needed after that call.
     #[inline]
-    fn count_parked(&self) {
-        self.shared.parked.set(self.shared.parked.get() + 1);
+    fn park(&self, half: &Half, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
+        if half.is_idle() {
+            self.shared.parked.set(self.shared.parked.get() + 1);
+            half.arm(cx, wait);
+        } else {
+            half.repark(dir, cx, wait);
+        }
     }
 
     /// Ready when `dir` may be ready (an event arrived since the last
@@ -190,9 +198,7 @@ impl Registration {
             }
             return Poll::Ready(Ok(()));
         }
-        if half.park(dir, cx, wait) {
-            self.count_parked();
-        }
+        self.park(half, dir, cx, wait);
         Poll::Pending
     }
 
@@ -237,9 +243,7 @@ impl Registration {
             *wait = Wait::default();
             return Err(Closed);
         }
-        if half.park(dir, cx, wait) {
-            self.count_parked();
-        }
+        self.park(half, dir, cx, wait);
         Ok(())
     }
 

@@ -91,32 +91,41 @@ impl Half {
         to_wake.extend(self.waiter.take());
     }
 
-    /// Stores the waker of `cx` as the waiter of the operation `wait`. The operation
-    /// that owns the stored waiter may replace it (it was moved to another task); an
-    /// operation that finds another's waiter stored panics: two tasks wait at once.
-    /// Returns whether a new waiter was armed (the operation parked now).
+    /// Whether no task waits on this direction: the next park arms a waiter.
     #[inline]
-    pub(crate) fn park(&self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
+        self.waiter.is_empty()
+    }
+
+    /// Stores the waker of `cx` as the waiter of the operation `wait`, which takes a
+    /// new ticket. Only when no waiter is stored ([`is_idle`](Half::is_idle)).
+    #[inline]
+    pub(crate) fn arm(&self, cx: &Context<'_>, wait: &mut Wait) {
+        let ticket = self.ticket.get().wrapping_add(1);
+        self.ticket.set(ticket);
+        wait.0 = Some(ticket);
+        let waker = cx.waker().clone();
+        drop(self.waiter.replace(Some(waker)));
+    }
+
+    /// Parks the operation `wait` on a direction whose waiter is stored already. The
+    /// operation that owns it may replace it (it was moved to another task), or claim
+    /// it when it stored it without a `Wait` (the same task polled again); an operation
+    /// that finds another's waiter stored panics: two tasks wait at once. Out of line:
+    /// the usual park arms an idle direction.
+    #[inline(never)]
+    pub(crate) fn repark(&self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
         let ticket = self.ticket.get();
         match self.waiter.will_wake(cx.waker()) {
             Some(same) if wait.0 == Some(ticket) => {
                 if !same {
                     drop(self.waiter.replace(Some(cx.waker().clone())));
                 }
-                false
             }
-            Some(true) if wait.0.is_none() => {
-                wait.0 = Some(ticket);
-                false
-            }
+            Some(true) if wait.0.is_none() => wait.0 = Some(ticket),
             Some(_) => two_waiters(dir),
-            None => {
-                let ticket = ticket.wrapping_add(1);
-                self.ticket.set(ticket);
-                drop(self.waiter.replace(Some(cx.waker().clone())));
-                wait.0 = Some(ticket);
-                true
-            }
+            // The waiter was taken by foreign code since `is_idle`: arm anew.
+            None => self.arm(cx, wait),
         }
     }
 
@@ -149,6 +158,14 @@ impl WaiterCell {
         // beyond a method of this type: this `&mut` is the only one, for a move that
         // runs no foreign code (the old waiter is dropped by the caller, after).
         unsafe { mem::replace(&mut *self.0.get(), waiter) }
+    }
+
+    /// Whether no waiter is stored.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        // SAFETY: as in `replace`, no other reference into the cell lives now, and this
+        // shared one ends with the expression, which runs no foreign code.
+        unsafe { (*self.0.get()).is_none() }
     }
 
     /// `None` without a waiter; otherwise whether it wakes the same task as `waker`.
@@ -300,6 +317,16 @@ mod tests {
         }
     }
 
+    /// Parks as `Registration::poll_wait` does; whether a waiter was armed.
+    fn park(half: &Half, dir: Direction, cx: &Context<'_>, wait: &mut Wait) -> bool {
+        let idle = half.is_idle();
+        match idle {
+            true => half.arm(cx, wait),
+            false => half.repark(dir, cx, wait),
+        }
+        idle
+    }
+
     fn counting() -> (Arc<Count>, Waker) {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         (count.clone(), Waker::from(count))
@@ -311,20 +338,24 @@ mod tests {
         let (first, a) = counting();
         let (second, b) = counting();
         let mut wait = Wait::default();
-        assert!(
-            slot.read
-                .park(Direction::Read, &Context::from_waker(&a), &mut wait)
-        );
-        assert!(
-            !slot
-                .read
-                .park(Direction::Read, &Context::from_waker(&a), &mut wait)
-        );
-        assert!(
-            !slot
-                .read
-                .park(Direction::Read, &Context::from_waker(&b), &mut wait)
-        );
+        assert!(park(
+            &slot.read,
+            Direction::Read,
+            &Context::from_waker(&a),
+            &mut wait
+        ));
+        assert!(!park(
+            &slot.read,
+            Direction::Read,
+            &Context::from_waker(&a),
+            &mut wait
+        ));
+        assert!(!park(
+            &slot.read,
+            Direction::Read,
+            &Context::from_waker(&b),
+            &mut wait
+        ));
         wake_all(slot.close());
         assert_eq!(first.0.load(Ordering::Relaxed), 0);
         assert_eq!(second.0.load(Ordering::Relaxed), 1);
@@ -335,10 +366,20 @@ mod tests {
         let half = Half::fresh();
         let (_count, a) = counting();
         let mut old = Wait::default();
-        assert!(half.park(Direction::Read, &Context::from_waker(&a), &mut old));
+        assert!(park(
+            &half,
+            Direction::Read,
+            &Context::from_waker(&a),
+            &mut old
+        ));
         drop(half.wake(false)); // an event took the waiter; the operation re-parks
         let mut new = Wait::default();
-        assert!(half.park(Direction::Read, &Context::from_waker(&a), &mut new));
+        assert!(park(
+            &half,
+            Direction::Read,
+            &Context::from_waker(&a),
+            &mut new
+        ));
         assert!(half.unpark(&mut old).is_none());
         assert!(!old.is_parked());
         assert!(half.unpark(&mut new).is_some());
@@ -351,7 +392,12 @@ mod tests {
         let (_count, a) = counting();
         let mut wait = Wait::default();
         half.clear();
-        assert!(half.park(Direction::Write, &Context::from_waker(&a), &mut wait));
+        assert!(park(
+            &half,
+            Direction::Write,
+            &Context::from_waker(&a),
+            &mut wait
+        ));
         half.reset();
         assert!(half.ready.get() && !half.confirmed.get());
         assert!(half.unpark(&mut wait).is_some());
@@ -363,12 +409,14 @@ mod tests {
         let half = Half::fresh();
         let (_a, a) = counting();
         let (_b, b) = counting();
-        half.park(
+        park(
+            &half,
             Direction::Read,
             &Context::from_waker(&a),
             &mut Wait::default(),
         );
-        half.park(
+        park(
+            &half,
             Direction::Read,
             &Context::from_waker(&b),
             &mut Wait::default(),
