@@ -134,17 +134,22 @@ impl Registration {
     }
 
     /// Stores the waker of `cx` as the waiter of `half` for the operation `wait`; an
-    /// idle direction arms a new waiter, counted as parked (see
-    /// [`ReactorMetrics::parked`](crate::ReactorMetrics)) before the waker's clone, so
+    /// idle direction arms a new waiter, counted as parked before the waker's clone, so
     /// nothing but the half is needed after that call.
     #[inline]
     fn park(&self, half: &Half, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
         if half.is_idle() {
-            self.shared.parked.set(self.shared.parked.get() + 1);
+            self.count_parked();
             half.arm(cx, wait);
-        } else {
-            half.repark(dir, cx, wait);
+        } else if half.repark(dir, cx, wait) {
+            self.count_parked();
         }
+    }
+
+    /// Counts a waiter armed (see [`ReactorMetrics::parked`](crate::ReactorMetrics)).
+    #[inline]
+    fn count_parked(&self) {
+        self.shared.parked.set(self.shared.parked.get() + 1);
     }
 
     /// Ready when `dir` may be ready (an event arrived since the last

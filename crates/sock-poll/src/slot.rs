@@ -111,10 +111,11 @@ impl Half {
     /// Parks the operation `wait` on a direction whose waiter is stored already. The
     /// operation that owns it may replace it (it was moved to another task), or claim
     /// it when it stored it without a `Wait` (the same task polled again); an operation
-    /// that finds another's waiter stored panics: two tasks wait at once. Out of line:
-    /// the usual park arms an idle direction.
+    /// that finds another's waiter stored panics: two tasks wait at once. Returns
+    /// whether it armed a new waiter after all (none was stored). Out of line: the
+    /// usual park arms an idle direction.
     #[inline(never)]
-    pub(crate) fn repark(&self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
+    pub(crate) fn repark(&self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) -> bool {
         let ticket = self.ticket.get();
         match self.waiter.will_wake(cx.waker()) {
             Some(same) if wait.0 == Some(ticket) => {
@@ -124,9 +125,12 @@ impl Half {
             }
             Some(true) if wait.0.is_none() => wait.0 = Some(ticket),
             Some(_) => two_waiters(dir),
-            // The waiter was taken by foreign code since `is_idle`: arm anew.
-            None => self.arm(cx, wait),
+            None => {
+                self.arm(cx, wait);
+                return true;
+            }
         }
+        false
     }
 
     /// Forgets the waiter if it is still the one `wait` stored, and clears `wait`.
@@ -319,12 +323,11 @@ mod tests {
 
     /// Parks as `Registration::poll_wait` does; whether a waiter was armed.
     fn park(half: &Half, dir: Direction, cx: &Context<'_>, wait: &mut Wait) -> bool {
-        let idle = half.is_idle();
-        match idle {
-            true => half.arm(cx, wait),
-            false => half.repark(dir, cx, wait),
+        if half.is_idle() {
+            half.arm(cx, wait);
+            return true;
         }
-        idle
+        half.repark(dir, cx, wait)
     }
 
     fn counting() -> (Arc<Count>, Waker) {
