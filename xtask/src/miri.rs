@@ -1,8 +1,8 @@
 //! `miri`: the `unsafe` code that is not an OS call runs under miri, which catches
 //! undefined behaviour and leaks: `sock-sched`'s one-allocation task (`task::raw`), the
-//! pool its cells come from (`task::pool`) and the multi-threaded pool's hand-offs
-//! (`mt`), as listed in [`SUITES`]. Installs the
-//! nightly `miri` component first.
+//! pool its cells come from (`task::pool`), the multi-threaded pool's hand-offs
+//! (`mt`) and `sock-poll`'s per-registration waiter cell (`slot`), as listed in
+//! [`SUITES`]. Installs the nightly `miri` component first.
 
 use std::time::Duration;
 
@@ -11,10 +11,11 @@ use crate::project::Project;
 use crate::step::{Step, StepError, StepResult};
 
 /// `(package, test filter)` pairs run under miri: OS-free modules with `unsafe`.
-const SUITES: [(&str, &str); 3] = [
+const SUITES: [(&str, &str); 4] = [
     ("sock-sched", "raw::"),
     ("sock-sched", "pool::"),
     ("sock-sched", "mt::"),
+    ("sock-poll", "slot::"),
 ];
 
 /// The `miri` step.

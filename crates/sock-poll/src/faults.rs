@@ -34,12 +34,14 @@
 //! checks one `Option`.
 
 use std::cell::Cell;
+use std::rc::Rc;
 use std::task::Waker;
 use std::time::Duration;
 
 use slab::Slab;
 
-use crate::registration::{Direction, Slot};
+use crate::registration::Direction;
+use crate::slot::Slot;
 
 /// Which faults to inject and how often (rates in per mille). See the [module
 /// docs](self).
@@ -248,7 +250,7 @@ impl Injector {
     /// held back (the woken tasks must run), else `timeout`.
     pub(crate) fn before_wait(
         &mut self,
-        slots: &mut Slab<Slot>,
+        slots: &Slab<Rc<Slot>>,
         to_wake: &mut Vec<Waker>,
         timeout: Option<Duration>,
     ) -> Option<Duration> {
@@ -299,7 +301,7 @@ impl Injector {
     }
 
     /// Applies `fault` to a random direction of a random live registration.
-    fn inject(&mut self, slots: &mut Slab<Slot>, fault: Fault, to_wake: &mut Vec<Waker>) {
+    fn inject(&mut self, slots: &Slab<Rc<Slot>>, fault: Fault, to_wake: &mut Vec<Waker>) {
         let live = u64::try_from(slots.len()).expect("a slab length fits in u64");
         if live == 0 {
             return;
@@ -309,7 +311,7 @@ impl Injector {
             0 => Direction::Read,
             _ => Direction::Write,
         };
-        let (_, slot) = slots.iter_mut().nth(nth).expect("nth < len");
+        let (_, slot) = slots.iter().nth(nth).expect("nth < len");
         slot.inject(dir, fault, to_wake);
         count(|n| match fault {
             Fault::Ready => n.ready += 1,

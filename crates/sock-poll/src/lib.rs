@@ -44,6 +44,7 @@ mod exclusive;
 pub mod faults;
 mod reactor;
 mod registration;
+mod slot;
 mod token;
 mod unparker;
 

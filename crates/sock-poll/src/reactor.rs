@@ -13,7 +13,8 @@ use mio::{Events, Interest, Poll, Registry};
 use slab::Slab;
 use sock_poll_shared::round_up_to_millis;
 
-use crate::registration::{Registration, Slot, wake_all};
+use crate::registration::Registration;
+use crate::slot::{Slot, wake_all};
 use crate::token::{self, WAKER};
 use crate::unparker::Unparker;
 
@@ -46,7 +47,11 @@ pub(crate) struct Shared {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     registry: Registry,
-    pub(crate) slots: RefCell<Slab<Slot>>,
+    /// A clone of each live registration's slot, found by an event's token.
+    pub(crate) slots: RefCell<Slab<Rc<Slot>>>,
+    /// Slots of dropped registrations, kept for the next ones (no allocation per
+    /// accepted socket): as many as were ever registered at once, like the slab.
+    spare: RefCell<Vec<Rc<Slot>>>,
     waker: Arc<mio::Waker>,
     next_generation: Cell<u32>,
     stale_events: Cell<u64>,
@@ -88,6 +93,7 @@ impl Reactor {
             events: RefCell::new(Events::with_capacity(EVENTS_PER_POLL)),
             registry,
             slots: RefCell::new(Slab::new()),
+            spare: RefCell::new(Vec::new()),
             waker,
             next_generation: Cell::new(0),
             stale_events: Cell::new(0),
@@ -127,13 +133,15 @@ impl Reactor {
     ) -> io::Result<Registration> {
         let generation = self.shared.next_generation.get();
         self.shared.next_generation.set(generation.wrapping_add(1));
-        let index = self.shared.slots.borrow_mut().insert(Slot::new(generation));
+        let slot = self.shared.slot(generation);
+        let index = self.shared.slots.borrow_mut().insert(slot.clone());
         let token = token::pack(index, generation);
         if let Err(e) = self.shared.registry.register(source, token, interest) {
-            self.shared.slots.borrow_mut().remove(index);
+            let slot = self.shared.slots.borrow_mut().remove(index);
+            self.shared.free(slot);
             return Err(e);
         }
-        Ok(Registration::new(self.shared.clone(), index, generation))
+        Ok(Registration::new(self.shared.clone(), slot, index))
     }
 
     /// Waits for events for at most `timeout` (`None`: until an event or an unpark),
@@ -201,11 +209,11 @@ impl Reactor {
         let Some(faults) = &self.shared.faults else {
             return timeout;
         };
-        let mut slots = self.shared.slots.borrow_mut();
+        let slots = self.shared.slots.borrow();
         let mut to_wake = self.shared.to_wake.borrow_mut();
         faults
             .borrow_mut()
-            .before_wait(&mut slots, &mut to_wake, timeout)
+            .before_wait(&slots, &mut to_wake, timeout)
     }
 
     /// The start of a poll turn: the wait is `timeout` (no faults compiled in).
@@ -248,8 +256,14 @@ impl Reactor {
     #[inline]
     fn apply(&self, event: &mio::event::Event) -> Option<[Option<Waker>; 2]> {
         let (index, generation) = token::unpack(event.token());
-        match self.shared.slots.borrow_mut().get_mut(index) {
-            Some(slot) if slot.generation == generation => Some(slot.on_event(event)),
+        // SAFETY: the reference lives until this function returns, and nothing in it can
+        // borrow the slab mutably (only `register` and a registration's drop do): the
+        // lookup and `on_event` read the event, write `Cell`s and move the waiters out,
+        // running no foreign code; the caller wakes the waiters after.
+        let slots = unsafe { self.shared.slots.try_borrow_unguarded() }
+            .expect("sock-poll: the slab is never borrowed mutably while events are dispatched");
+        match slots.get(index) {
+            Some(slot) if slot.generation.get() == generation => Some(slot.on_event(event)),
             _ => None,
         }
     }
@@ -387,6 +401,24 @@ impl Reactor {
 impl Shared {
     pub(crate) fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// A fresh slot in `generation`: a spare one renewed, else a new one.
+    fn slot(&self, generation: u32) -> Rc<Slot> {
+        let spare = self.spare.borrow_mut().pop();
+        match spare {
+            Some(slot) => {
+                slot.renew(generation);
+                slot
+            }
+            None => Rc::new(Slot::new(generation)),
+        }
+    }
+
+    /// Keeps the slot of a registration that is gone (closed, out of the slab) for the
+    /// next one.
+    pub(crate) fn free(&self, slot: Rc<Slot>) {
+        self.spare.borrow_mut().push(slot);
     }
 }
 

@@ -9,12 +9,13 @@
 use std::fmt;
 use std::io;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use mio::Interest;
-use mio::event::{Event, Source};
+use mio::event::Source;
 
 use crate::reactor::Shared;
+use crate::slot::{Half, Slot, wake_all};
 use crate::token;
 
 /// A direction of I/O on a socket.
@@ -48,91 +49,6 @@ impl fmt::Display for Closed {
 
 impl std::error::Error for Closed {}
 
-/// Readiness and waiter of one direction.
-///
-/// Readiness is a hint, never a verdict: `ready` only says "an event came since the
-/// last would-block, so try the syscall"; the syscall decides, and a would-block result
-/// always clears `ready` and parks. No flag is sticky in a way that could make an
-/// operation retry a would-block syscall without parking.
-///
-/// `confirmed` says more: an event reported this direction ready and no operation on it
-/// has completed since, so a readiness check may trust it without a syscall. `eager` is
-/// set by a hang-up, an error or urgent data: after one of those a short transfer no
-/// longer proves the queue drained (a read stops before a FIN or at the urgent mark), so
-/// [`Registration::complete`] keeps the direction ready.
-struct Half {
-    /// Worth trying the syscall: an event came (or nothing is known yet, after
-    /// registration) since the last would-block.
-    ready: bool,
-    /// An event came and no operation completed since.
-    confirmed: bool,
-    /// A hang-up, error or urgent data was seen: short transfers do not prove a drain.
-    eager: bool,
-    /// The task waiting for the next event.
-    waiter: Option<Waker>,
-    /// Counts the waiters stored: a [`Wait`] holding the current count owns `waiter`.
-    ticket: u32,
-}
-
-impl Half {
-    /// A direction nothing is known of yet: the first operation tries its syscall.
-    const FRESH: Half = Half {
-        ready: true,
-        confirmed: false,
-        eager: false,
-        waiter: None,
-        ticket: 0,
-    };
-
-    /// Applies an event for this direction; gives back the waiter to wake.
-    fn wake(&mut self, eager: bool) -> Option<Waker> {
-        self.ready = true;
-        self.confirmed = true;
-        self.eager |= eager;
-        self.waiter.take()
-    }
-
-    /// Marks the direction worth a try, as an event would, without confirming it.
-    #[cfg(feature = "faults")]
-    fn hint(&mut self, eager: bool, to_wake: &mut Vec<Waker>) {
-        self.ready = true;
-        self.eager |= eager;
-        to_wake.extend(self.waiter.take());
-    }
-
-    /// Stores the waker of `cx` as the waiter of the operation `wait`. The operation
-    /// that owns the stored waiter may replace it (it was moved to another task); an
-    /// operation that finds another's waiter stored panics: two tasks wait at once.
-    /// Returns whether a new waiter was armed (the operation parked now).
-    fn park(&mut self, dir: Direction, cx: &Context<'_>, wait: &mut Wait) -> bool {
-        match &mut self.waiter {
-            Some(w) if wait.0 == Some(self.ticket) => {
-                if !w.will_wake(cx.waker()) {
-                    w.clone_from(cx.waker());
-                }
-                false
-            }
-            Some(w) if wait.0.is_none() && w.will_wake(cx.waker()) => {
-                wait.0 = Some(self.ticket);
-                false
-            }
-            Some(_) => two_waiters(dir),
-            None => {
-                self.ticket = self.ticket.wrapping_add(1);
-                self.waiter = Some(cx.waker().clone());
-                wait.0 = Some(self.ticket);
-                true
-            }
-        }
-    }
-
-    /// Forgets the waiter if it is still the one `wait` stored.
-    fn unpark(&mut self, wait: &mut Wait) -> Option<Waker> {
-        let owned = wait.0.take() == Some(self.ticket);
-        if owned { self.waiter.take() } else { None }
-    }
-}
-
 /// An operation's claim on the waiter of one direction: set when it parks, so that
 /// polling it again from another task moves the waiter instead of panicking, and
 /// dropping it forgets only its own waiter — never one a later operation stored after
@@ -156,7 +72,7 @@ impl Half {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Wait(Option<u32>);
+pub struct Wait(pub(crate) Option<u32>);
 
 impl Wait {
     /// Whether the operation parked and has not been dropped or completed since.
@@ -166,72 +82,6 @@ impl Wait {
     /// See [`Wait`].
     pub fn is_parked(self) -> bool {
         self.0.is_some()
-    }
-}
-
-/// The slab entry behind a [`Registration`].
-pub(crate) struct Slot {
-    pub(crate) generation: u32,
-    read: Half,
-    write: Half,
-    closed: bool,
-}
-
-impl Slot {
-    pub(crate) fn new(generation: u32) -> Slot {
-        Slot {
-            generation,
-            read: Half::FRESH,
-            write: Half::FRESH,
-            closed: false,
-        }
-    }
-
-    fn half(&mut self, dir: Direction) -> &mut Half {
-        match dir {
-            Direction::Read => &mut self.read,
-            Direction::Write => &mut self.write,
-        }
-    }
-
-    /// Applies an event: readable/read-closed/urgent/error wake the reader, writable/
-    /// write-closed/error wake the writer; gives back the waiters to wake (reader,
-    /// writer). Nothing here decides an operation's result.
-    pub(crate) fn on_event(&mut self, event: &Event) -> [Option<Waker>; 2] {
-        let error = event.is_error();
-        let read_eager = error || event.is_read_closed() || event.is_priority();
-        let mut woken = [None, None];
-        if read_eager || event.is_readable() {
-            woken[0] = self.read.wake(read_eager);
-        }
-        let write_closed = error || event.is_write_closed();
-        if write_closed || event.is_writable() {
-            woken[1] = self.write.wake(write_closed);
-        }
-        woken
-    }
-
-    /// Applies a spurious fault to `dir` (see `crate::faults`): never `confirmed`, since
-    /// only a kernel event may confirm readiness.
-    #[cfg(feature = "faults")]
-    pub(crate) fn inject(
-        &mut self,
-        dir: Direction,
-        fault: crate::faults::Fault,
-        to_wake: &mut Vec<Waker>,
-    ) {
-        use crate::faults::Fault;
-        let half = self.half(dir);
-        match fault {
-            Fault::Ready => half.hint(false, to_wake),
-            Fault::HangUp => half.hint(true, to_wake),
-            Fault::Wake => to_wake.extend(half.waiter.clone()),
-        }
-    }
-
-    fn close(&mut self) -> [Option<Waker>; 2] {
-        self.closed = true;
-        [self.read.waiter.take(), self.write.waiter.take()]
     }
 }
 
@@ -266,24 +116,40 @@ impl Slot {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Registration {
+    /// This registration's readiness and waiters; the reactor's slab holds a clone.
+    slot: Rc<Slot>,
+    /// The reactor: its registry, its slab, its `parked` counter.
     shared: Rc<Shared>,
+    /// The index of `slot` in the reactor's slab.
     index: usize,
-    generation: u32,
 }
 
 impl Registration {
-    pub(crate) fn new(shared: Rc<Shared>, index: usize, generation: u32) -> Registration {
+    pub(crate) fn new(shared: Rc<Shared>, slot: Rc<Slot>, index: usize) -> Registration {
         Registration {
+            slot,
             shared,
             index,
-            generation,
         }
     }
 
+    /// Stores the waker of `cx` as the waiter of `half` for the operation `wait`; an
+    /// idle direction arms a new waiter, counted as parked before the waker's clone, so
+    /// nothing but the half is needed after that call.
     #[inline]
-    fn with_slot<R>(&self, f: impl FnOnce(&mut Slot) -> R) -> R {
-        let mut slots = self.shared.slots.borrow_mut();
-        f(&mut slots[self.index])
+    fn park(&self, half: &Half, dir: Direction, cx: &Context<'_>, wait: &mut Wait) {
+        if half.is_idle() {
+            self.count_parked();
+            half.arm(cx, wait);
+        } else if half.repark(dir, cx, wait) {
+            self.count_parked();
+        }
+    }
+
+    /// Counts a waiter armed (see [`ReactorMetrics::parked`](crate::ReactorMetrics)).
+    #[inline]
+    fn count_parked(&self) {
+        self.shared.parked.set(self.shared.parked.get() + 1);
     }
 
     /// Ready when `dir` may be ready (an event arrived since the last
@@ -326,24 +192,19 @@ impl Registration {
         cx: &mut Context<'_>,
         wait: &mut Wait,
     ) -> Poll<Result<(), Closed>> {
-        let (poll, armed) = self.with_slot(|slot| {
-            if slot.closed {
-                *wait = Wait::default();
-                return (Poll::Ready(Err(Closed)), false);
-            }
-            let half = slot.half(dir);
-            if half.ready {
-                if let Some(w) = half.unpark(wait) {
-                    drop(w); // ready again before its event: no longer waiting
-                }
-                return (Poll::Ready(Ok(())), false);
-            }
-            (Poll::Pending, half.park(dir, cx, wait))
-        });
-        if armed {
-            self.shared.parked.set(self.shared.parked.get() + 1);
+        if self.slot.closed.get() {
+            *wait = Wait::default();
+            return Poll::Ready(Err(Closed));
         }
-        poll
+        let half = self.slot.half(dir);
+        if half.ready.get() {
+            if wait.is_parked() {
+                drop(half.unpark(wait)); // ready again before its event: no longer waiting
+            }
+            return Poll::Ready(Ok(()));
+        }
+        self.park(half, dir, cx, wait);
+        Poll::Pending
     }
 
     /// What an operation does on `WouldBlock`, in one step: [`clear_ready`] and then
@@ -381,22 +242,13 @@ impl Registration {
         cx: &mut Context<'_>,
         wait: &mut Wait,
     ) -> Result<(), Closed> {
-        let armed = {
-            let mut slots = self.shared.slots.borrow_mut();
-            let slot = &mut slots[self.index];
-            let closed = slot.closed;
-            let half = slot.half(dir);
-            half.ready = false;
-            half.confirmed = false;
-            if closed {
-                *wait = Wait::default();
-                return Err(Closed);
-            }
-            half.park(dir, cx, wait)
-        };
-        if armed {
-            self.shared.parked.set(self.shared.parked.get() + 1);
+        let half = self.slot.half(dir);
+        half.clear();
+        if self.slot.closed.get() {
+            *wait = Wait::default();
+            return Err(Closed);
         }
+        self.park(half, dir, cx, wait);
         Ok(())
     }
 
@@ -408,7 +260,7 @@ impl Registration {
     /// See the [type-level example](Registration).
     #[inline]
     pub fn is_ready(&self, dir: Direction) -> bool {
-        self.with_slot(|slot| slot.half(dir).ready)
+        self.slot.half(dir).ready.get()
     }
 
     /// Whether an event reported `dir` ready and no operation on it has
@@ -426,10 +278,8 @@ impl Registration {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_confirmed(&self, dir: Direction) -> bool {
-        self.with_slot(|slot| {
-            let half = slot.half(dir);
-            half.ready && half.confirmed
-        })
+        let half = self.slot.half(dir);
+        half.ready.get() && half.confirmed.get()
     }
 
     /// Clears the readiness of `dir`: the operation saw `WouldBlock`, so the next
@@ -440,11 +290,7 @@ impl Registration {
     /// See the [type-level example](Registration).
     #[inline]
     pub fn clear_ready(&self, dir: Direction) {
-        self.with_slot(|slot| {
-            let half = slot.half(dir);
-            half.ready = false;
-            half.confirmed = false;
-        });
+        self.slot.half(dir).clear();
     }
 
     /// Records a completed operation on `dir`: the event it used is no longer a
@@ -470,13 +316,11 @@ impl Registration {
     /// ```
     #[inline]
     pub fn complete(&self, dir: Direction, short: bool) -> bool {
-        self.with_slot(|slot| {
-            let half = slot.half(dir);
-            half.confirmed = false;
-            let drained = short && !half.eager;
-            half.ready = !drained;
-            drained
-        })
+        let half = self.slot.half(dir);
+        let drained = short && !half.eager.get();
+        half.confirmed.set(false);
+        half.ready.set(!drained);
+        drained
     }
 
     /// Forgets everything known about `dir` (readiness, hang-ups), as for a fresh
@@ -494,12 +338,7 @@ impl Registration {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reset(&self, dir: Direction) {
-        self.with_slot(|slot| {
-            let half = slot.half(dir);
-            let waiter = half.waiter.take();
-            *half = Half::FRESH;
-            half.waiter = waiter;
-        });
+        self.slot.half(dir).reset();
     }
 
     /// Forgets the waiter of `dir`, whoever stored it.
@@ -514,8 +353,7 @@ impl Registration {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clear_waiter(&self, dir: Direction) {
-        let waiter = self.with_slot(|slot| slot.half(dir).waiter.take());
-        drop(waiter);
+        drop(self.slot.half(dir).waiter.take());
     }
 
     /// Forgets the waiter of `dir` if it is still the one the operation of `wait`
@@ -527,8 +365,7 @@ impl Registration {
     #[inline]
     pub fn forget(&self, dir: Direction, wait: &mut Wait) {
         if wait.is_parked() {
-            let waiter = self.with_slot(|slot| slot.half(dir).unpark(wait));
-            drop(waiter);
+            drop(self.slot.half(dir).unpark(wait));
         }
     }
 
@@ -546,8 +383,7 @@ impl Registration {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn close(&self) {
-        let wakers = self.with_slot(Slot::close);
-        wake_all(wakers);
+        wake_all(self.slot.close());
     }
 
     /// Whether [`close`](Registration::close) was called.
@@ -556,7 +392,7 @@ impl Registration {
     ///
     /// See [`close`](Registration::close).
     pub fn is_closed(&self) -> bool {
-        self.with_slot(|slot| slot.closed)
+        self.slot.closed.get()
     }
 
     /// Changes the interest of `source`.
@@ -626,15 +462,15 @@ impl Registration {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn token(&self) -> mio::Token {
-        token::pack(self.index, self.generation)
+        token::pack(self.index, self.slot.generation.get())
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         let slot = self.shared.slots.borrow_mut().remove(self.index);
-        let mut slot = slot;
-        wake_all(slot.close());
+        wake_all(self.slot.close());
+        self.shared.free(slot);
     }
 }
 
@@ -642,38 +478,14 @@ impl fmt::Debug for Registration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registration")
             .field("index", &self.index)
-            .field("generation", &self.generation)
+            .field("generation", &self.slot.generation.get())
             .finish()
     }
 }
 
-/// Wakes the waiters a slot gave back (an event's, a close's), reader first (one test
-/// each: a flattening iterator costs more than the usual zero or one wake).
-#[inline]
-pub(crate) fn wake_all([read, write]: [Option<Waker>; 2]) {
-    if let Some(waker) = read {
-        waker.wake();
-    }
-    if let Some(waker) = write {
-        waker.wake();
-    }
-}
-
-/// The panic of a second task waiting on one direction: out of line, so the park of
-/// every operation carries no formatting code.
-#[cold]
-#[inline(never)]
-fn two_waiters(dir: Direction) -> ! {
-    panic!(
-        "sock: two tasks wait to {} the same socket at once; \
-         let one task do the {}s of a socket (reads and writes may be in two tasks)",
-        dir.verb(),
-        dir.verb()
-    )
-}
-
 impl Direction {
-    fn verb(self) -> &'static str {
+    /// The verb of the panic of two waiters.
+    pub(crate) fn verb(self) -> &'static str {
         match self {
             Direction::Read => "read",
             Direction::Write => "write",
