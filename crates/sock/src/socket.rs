@@ -612,17 +612,22 @@ impl Core {
         if let Some(sim) = self.sim_open() {
             return sim.poll_readable(cx);
         }
-        let confirmed = match self.io.borrow().as_ref() {
-            Some(io) => io.reg.is_confirmed(Direction::Read),
-            None => false,
-        };
-        if confirmed && scope::mode() == Mode::Normal {
-            // The event that confirmed the direction took the stored waiter, and none
-            // was stored since (parking needs a cleared flag, which also clears the
-            // confirmation): this operation's claim is spent, so its drop has nothing
-            // to forget.
-            *wait = Wait::default();
-            return Poll::Ready(Ok(()));
+        if let Some(io) = self.io.borrow().as_ref()
+            && scope::mode() == Mode::Normal
+        {
+            if io.reg.is_confirmed(Direction::Read) {
+                // The event that confirmed the direction took the stored waiter, and
+                // none was stored since (parking needs a cleared flag, which also clears
+                // the confirmation): this operation's claim is spent, so its drop has
+                // nothing to forget.
+                *wait = Wait::default();
+                return Poll::Ready(Ok(()));
+            }
+            if !io.reg.is_ready(Direction::Read) {
+                // Known not ready: park (or fail with `Closed`) without the peek, and
+                // without spending the budget, since parking yields anyway.
+                return poll_hint(io, Direction::Read, cx, wait);
+            }
         }
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
         self.poll_io(Direction::Read, cx, wait, |s| s.peek(&mut byte))
