@@ -31,7 +31,7 @@ pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
     let _ = conn.set_nodelay(true);
     while conn.readable().await.is_ok() {
         let mut buf = pool.take();
-        let done = echo_once(&conn, &mut buf).await;
+        let done = echo_once(&conn, &mut buf[..]).await;
         pool.give(buf);
         if done {
             break;
@@ -60,23 +60,27 @@ async fn echo_once(conn: &Tcp, buf: &mut [u8]) -> bool {
 /// ```
 #[derive(Debug, Default)]
 pub struct BufPool {
-    free: RefCell<Vec<Vec<u8>>>,
+    free: RefCell<Vec<Buf>>,
 }
 
+/// The size of each buffer of a [`BufPool`].
+pub const BUF_SIZE: usize = 16 * 1024;
+
+/// A buffer of a [`BufPool`]: one pointer to move in and out of the pool.
+pub type Buf = Box<[u8; BUF_SIZE]>;
+
 impl BufPool {
-    /// Each buffer's size.
-    const SIZE: usize = 16 * 1024;
     /// The most buffers kept.
     const KEEP: usize = 64;
 
     /// A buffer from the pool, or a new one.
-    pub fn take(&self) -> Vec<u8> {
+    pub fn take(&self) -> Buf {
         let buf = self.free.borrow_mut().pop();
-        buf.unwrap_or_else(|| vec![0; Self::SIZE])
+        buf.unwrap_or_else(|| Box::new([0; BUF_SIZE]))
     }
 
     /// Gives a buffer back (the pool keeps at most 64).
-    pub fn give(&self, buf: Vec<u8>) {
+    pub fn give(&self, buf: Buf) {
         let mut free = self.free.borrow_mut();
         if free.len() < Self::KEEP {
             free.push(buf);
