@@ -259,7 +259,7 @@ async fn drive(lp: Driven, park: Arc<ParkState>, me: usize) {
         lp.poll(Some(Duration::ZERO));
         let next = lp.next_deadline();
         if next.is_some_and(|t| t <= mt_now(lp)) {
-            yield_once().await;
+            sock_sched::yield_now().await; // the host loop's other tasks first
             continue;
         }
         let mut sleep = next.map(sock_sched::Sleep::until);
@@ -270,20 +270,6 @@ async fn drive(lp: Driven, park: Arc<ParkState>, me: usize) {
 /// The pool's time, read on the host loop.
 fn mt_now(lp: &SharedLoop) -> Instant {
     lp.pool_now()
-}
-
-/// Gives the host loop's other tasks a turn.
-pub(super) async fn yield_once() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
 }
 
 impl ParkState {
