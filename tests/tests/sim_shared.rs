@@ -14,7 +14,7 @@ use sock::loops::{LoopThreads, SharedListener};
 use sock::shared::{SharedLoop, SharedTcp, SharedUdp};
 use sock::sim::{Sim, World};
 use sock::{ErrorKind, Expires, Family};
-use sock_tests::sim::two_hosts;
+use sock_tests::sim::{swarm_rounds, two_hosts};
 
 /// What the scenario saw, compared across backends.
 #[derive(Debug, PartialEq, Eq)]
@@ -320,10 +320,9 @@ fn halves_and_poll_level_calls_across_two_simulated_hosts() {
     assert_eq!(got, halves_expected());
 }
 
-/// One swarm run of `seed` on the shared-poller mode: five echo round trips from a
-/// shared loop of host a to one of host b, each within a 30 s scope deadline (any may
-/// fail under the seed's faults; none may hang): the outcomes, the log hash and the
-/// configuration.
+/// One swarm run of `seed` on the shared-poller mode: the echo round trips of
+/// [`swarm_rounds`] from a shared loop of host a to one of host b, each within a 30 s
+/// scope deadline: the outcomes, the log hash and the configuration.
 fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
     let (sim, a, b) = two_hosts(seed);
     let swarm = sim.world().swarm(Duration::from_secs(10));
@@ -346,23 +345,16 @@ fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
             Ok::<(), sock::Error>(())
         })
         .detach();
-    let outcomes = client.run(async {
-        let mut outcomes = Vec::new();
-        for i in 0..5u8 {
-            let r = sock::shared::timeout(Duration::from_secs(30), async {
-                let c = SharedTcp::new(Family::INET)?;
-                c.connect("10.0.0.2", 7).await?;
-                c.send(&[i; 16]).await?;
-                let mut buf = [0u8; 16];
-                c.recvn(&mut buf).await?;
-                assert_eq!(buf, [i; 16], "an echo came back wrong");
-                Ok::<(), sock::Error>(())
-            })
-            .await;
-            outcomes.push(r.err().map(|e| e.kind()));
-        }
-        outcomes
-    });
+    let outcomes = client.run(swarm_rounds(|i| {
+        sock::shared::timeout(Duration::from_secs(30), async move {
+            let c = SharedTcp::new(Family::INET)?;
+            c.connect("10.0.0.2", 7).await?;
+            c.send(&[i; 16]).await?;
+            let mut buf = [0u8; 16];
+            c.recvn(&mut buf).await?;
+            Ok(buf)
+        })
+    }));
     let hash = sim.world().hash();
     (outcomes, hash, swarm.to_string())
 }
