@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sock::sim::{ClockSkew, Fault, HostId, Sim, Swarm, World};
 use sock::{ErrorKind, Expires, Family};
-use sock_tests::sim::ip;
+use sock_tests::sim::{SWARM_ROUNDS, ip, swarm_rounds};
 
 /// A socket address from text.
 fn sa(s: &str) -> SocketAddr {
@@ -339,8 +339,8 @@ fn swarm_draws_one_configuration_per_seed_and_varies_across_seeds() {
     assert!(some(&|s| s.schedule.is_empty()));
 }
 
-/// One swarm run of seed `seed`: five echo round trips over TCP (each may fail under
-/// the faults; none may hang); the outcome kinds and the log hash.
+/// One swarm run of seed `seed`: the echo round trips of [`swarm_rounds`] over TCP;
+/// the outcome kinds, the log hash and the configuration.
 fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
     let (sim, a, b) = sim2(seed);
     let swarm = sim.world().swarm(Duration::from_secs(10));
@@ -350,7 +350,7 @@ fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
         s
     });
     b.spawn(async move {
-        for _ in 0..5 {
+        for _ in 0..SWARM_ROUNDS {
             let conn = server.accept().await?;
             sock::spawn(async move {
                 let mut buf = [0u8; 64];
@@ -360,23 +360,16 @@ fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
         }
         Ok::<(), sock::Error>(())
     });
-    let outcomes = a.run(async {
-        let mut outcomes = Vec::new();
-        for i in 0..5u8 {
-            let r = sock::timeout(Duration::from_secs(30), async {
-                let c = sock::tcp(Family::INET)?;
-                c.connect("10.0.0.2", 7).await?;
-                c.send(&[i; 16]).await?;
-                let mut buf = [0u8; 16];
-                c.recvn(&mut buf).await?;
-                assert_eq!(buf, [i; 16], "an echo came back wrong");
-                Ok::<(), sock::Error>(())
-            })
-            .await;
-            outcomes.push(r.err().map(|e| e.kind()));
-        }
-        outcomes
-    });
+    let outcomes = a.run(swarm_rounds(|i| {
+        sock::timeout(Duration::from_secs(30), async move {
+            let c = sock::tcp(Family::INET)?;
+            c.connect("10.0.0.2", 7).await?;
+            c.send(&[i; 16]).await?;
+            let mut buf = [0u8; 16];
+            c.recvn(&mut buf).await?;
+            Ok(buf)
+        })
+    }));
     let hash = sim.world().hash();
     (outcomes, hash, swarm.to_string())
 }

@@ -4,8 +4,9 @@
 //! two simulated hosts — one test binary, both backends — and swarm runs replayed from
 //! their seeds.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::net::Shutdown;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sock::io::RecvFlags;
@@ -13,21 +14,7 @@ use sock::loops::{LoopThreads, SharedListener};
 use sock::shared::{SharedLoop, SharedTcp, SharedUdp};
 use sock::sim::{Sim, World};
 use sock::{ErrorKind, Expires, Family};
-use sock_tests::sim::two_hosts;
-
-/// Turns LeakSanitizer off for this test binary (and the child process it runs itself
-/// as) under the CI's `asan` step; AddressSanitizer's other checks stay on.
-///
-/// A known defect, not fixed yet: a simulated `SharedLoop` whose pool still holds tasks
-/// when its `Sim` is dropped stays alive with its host's loop and the simulation's
-/// state — a reference cycle through the pool, its clock (the host's executor) and the
-/// host's context; about 36 KB per swarm run here (7.6 MB over this binary). Real
-/// shared loops are not involved. Until the simulated pool is closed with its host,
-/// the leak report would fail every run of this file.
-#[unsafe(no_mangle)]
-pub extern "C" fn __lsan_is_turned_off() -> std::ffi::c_int {
-    1
-}
+use sock_tests::sim::{swarm_rounds, two_hosts};
 
 /// What the scenario saw, compared across backends.
 #[derive(Debug, PartialEq, Eq)]
@@ -333,10 +320,9 @@ fn halves_and_poll_level_calls_across_two_simulated_hosts() {
     assert_eq!(got, halves_expected());
 }
 
-/// One swarm run of `seed` on the shared-poller mode: five echo round trips from a
-/// shared loop of host a to one of host b, each within a 30 s scope deadline (any may
-/// fail under the seed's faults; none may hang): the outcomes, the log hash and the
-/// configuration.
+/// One swarm run of `seed` on the shared-poller mode: the echo round trips of
+/// [`swarm_rounds`] from a shared loop of host a to one of host b, each within a 30 s
+/// scope deadline: the outcomes, the log hash and the configuration.
 fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
     let (sim, a, b) = two_hosts(seed);
     let swarm = sim.world().swarm(Duration::from_secs(10));
@@ -359,23 +345,16 @@ fn swarm_run(seed: u64) -> (Vec<Option<ErrorKind>>, u64, String) {
             Ok::<(), sock::Error>(())
         })
         .detach();
-    let outcomes = client.run(async {
-        let mut outcomes = Vec::new();
-        for i in 0..5u8 {
-            let r = sock::shared::timeout(Duration::from_secs(30), async {
-                let c = SharedTcp::new(Family::INET)?;
-                c.connect("10.0.0.2", 7).await?;
-                c.send(&[i; 16]).await?;
-                let mut buf = [0u8; 16];
-                c.recvn(&mut buf).await?;
-                assert_eq!(buf, [i; 16], "an echo came back wrong");
-                Ok::<(), sock::Error>(())
-            })
-            .await;
-            outcomes.push(r.err().map(|e| e.kind()));
-        }
-        outcomes
-    });
+    let outcomes = client.run(swarm_rounds(|i| {
+        sock::shared::timeout(Duration::from_secs(30), async move {
+            let c = SharedTcp::new(Family::INET)?;
+            c.connect("10.0.0.2", 7).await?;
+            c.send(&[i; 16]).await?;
+            let mut buf = [0u8; 16];
+            c.recvn(&mut buf).await?;
+            Ok(buf)
+        })
+    }));
     let hash = sim.world().hash();
     (outcomes, hash, swarm.to_string())
 }
@@ -618,4 +597,78 @@ fn start_runs_the_simulation_until_stop_on_a_simulated_host() {
     let (_sim, a, _b) = two_hosts(26);
     let echoed = start_until_stopped(&a.shared_loop(), "10.0.0.1").expect("the echo");
     assert_eq!(echoed, b"hello, shared");
+}
+
+/// Spawns on `lp` a task that holds `token` and a clone of `lp` itself (a reference
+/// cycle through the loop's pool while the task lives) and waits on `wait` forever.
+fn spawn_holding<F>(lp: &SharedLoop, token: &Arc<()>, wait: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let held = (lp.clone(), token.clone());
+    lp.spawn(async move {
+        let _held = held;
+        wait.await;
+        std::future::pending::<()>().await
+    })
+    .detach();
+}
+
+/// Three tasks of host b's shared loop, each holding its loop: one parked on a
+/// simulated socket, one on the pool's timer, one queued and never run. Returns the
+/// loop and a weak handle per task on what it holds.
+fn three_held_tasks(a: &sock::sim::Host, b: &sock::sim::Host) -> (SharedLoop, [Weak<()>; 3]) {
+    let lp = b.shared_loop();
+    let tokens = [Arc::new(()), Arc::new(()), Arc::new(())];
+    let listener = lp.tcp(Family::INET).expect("a simulated socket");
+    listener.listen("10.0.0.2", 80).expect("listen");
+    spawn_holding(&lp, &tokens[0], async move {
+        let _ = listener.accept().await; // nobody connects
+    });
+    spawn_holding(&lp, &tokens[1], async {
+        sock::sched::mt::sleep(Duration::from_secs(3600)).await;
+    });
+    a.run(sock::sleep(Duration::from_secs(1))); // both park, b's loop driving them
+    spawn_holding(&lp, &tokens[2], async {}); // queued: nothing runs b's loop again
+    assert_eq!(lp.alive(), 3);
+    (lp, tokens.each_ref().map(Arc::downgrade))
+}
+
+#[test]
+fn dropping_the_sim_drops_the_parked_and_queued_tasks_of_its_shared_loops() {
+    let (sim, a, b) = two_hosts(21);
+    let (lp, held) = three_held_tasks(&a, &b);
+    drop((sim, a, b));
+    assert_eq!(lp.alive(), 0, "the tasks went with their host loop");
+    drop(lp);
+    for (i, weak) in held.iter().enumerate() {
+        assert_eq!(weak.strong_count(), 0, "task {i} (and its loop) leaked");
+    }
+}
+
+#[test]
+fn a_crash_drops_the_tasks_of_the_hosts_shared_loops() {
+    let (sim, a, b) = two_hosts(22);
+    let (lp, held) = three_held_tasks(&a, &b);
+    sim.crash(&b);
+    // The sockets went with the power; the task parked on one goes when the drive
+    // loop delivers that change.
+    a.run(sock::sleep(Duration::from_secs(1)));
+    assert_eq!(lp.alive(), 0, "the tasks went with the power");
+    for (i, weak) in held.iter().enumerate() {
+        assert_eq!(weak.strong_count(), 0, "task {i} outlived the crash");
+    }
+    sim.restart(&b);
+    let fresh = b.shared_loop(); // the host's programs start afresh
+    assert_eq!(fresh.run(async { 6 * 7 }), 42);
+}
+
+#[test]
+#[should_panic(expected = "host crashed")]
+fn a_shared_loop_of_a_crashed_host_refuses_to_run() {
+    let (sim, _a, b) = two_hosts(23);
+    let lp = b.shared_loop();
+    sim.crash(&b);
+    sim.restart(&b);
+    lp.run(async {});
 }

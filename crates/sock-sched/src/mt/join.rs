@@ -11,18 +11,26 @@ use std::thread::{self, Thread};
 ///
 /// Dropping it detaches the task (it runs on), as a seed thread does.
 ///
+/// # Panics
+///
+/// Awaited or joined, if the task was cancelled before it finished: its pool was
+/// [closed](super::Pool::close).
+///
 /// # Examples
 ///
 /// See [`Pool`](super::Pool).
 #[must_use = "dropping a JoinHandle detaches the task"]
 pub struct JoinHandle<T> {
-    /// The async-task handle; `None` once detached or joined.
-    task: Option<async_task::Task<T>>,
+    /// The async-task handle (its output `None` if the task was cancelled); `None`
+    /// once detached or joined.
+    task: Option<async_task::FallibleTask<T>>,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<T>) -> Self {
-        Self { task: Some(task) }
+        Self {
+            task: Some(task.fallible()),
+        }
     }
 
     /// Whether the task has finished (or panicked).
@@ -50,7 +58,7 @@ impl<T> JoinHandle<T> {
     ///
     /// # Panics
     ///
-    /// With the task's panic, if it panicked.
+    /// With the task's panic, if it panicked; if it was cancelled (its pool closed).
     ///
     /// # Examples
     ///
@@ -90,6 +98,9 @@ impl<T> Future for JoinHandle<T> {
             .expect("sock-sched: JoinHandle polled after it returned its output");
         let out = std::task::ready!(Pin::new(task).poll(cx));
         self.task = None;
+        let out = out.unwrap_or_else(|| {
+            panic!("sock-sched: joined a task that was cancelled: its pool was closed")
+        });
         Poll::Ready(out)
     }
 }

@@ -314,3 +314,60 @@ fn poll_from_a_task_panics() {
     let p = pool.clone();
     pool.run(async move { p.poll(Some(Duration::ZERO)) });
 }
+
+/// Spawns on `pool` a task that holds a clone of the pool (a cycle while it lives) and
+/// `token`, then awaits `wait`; `join` keeps its handle, else it is detached.
+fn spawn_holding(
+    pool: &Pool,
+    token: &Arc<()>,
+    wait: impl Future<Output = ()> + Send + 'static,
+    join: bool,
+) -> Option<JoinHandle<()>> {
+    let held = (pool.clone(), token.clone());
+    let task = pool.spawn(async move {
+        let _held = held;
+        wait.await;
+    });
+    if join {
+        return Some(task);
+    }
+    task.detach();
+    None
+}
+
+#[test]
+fn close_cancels_queued_and_sleeping_tasks_and_whatever_is_woken_later() {
+    let pool = Pool::new(QueuePark::new(4));
+    let tokens = [Arc::new(()), Arc::new(()), Arc::new(())];
+    let nap = || async { sleep(Duration::from_secs(3600)).await };
+    spawn_holding(&pool, &tokens[0], nap(), false); // asleep, detached
+    let joined = spawn_holding(&pool, &tokens[1], nap(), true); // asleep, joined
+    pool.poll(Some(Duration::ZERO)); // both run and sleep: the timers are orphans now
+    spawn_holding(&pool, &tokens[2], async {}, false); // queued, never run
+    assert_eq!(pool.alive(), 3);
+    pool.close();
+    assert_eq!(pool.alive(), 1, "the joined task has a handle left");
+    assert_eq!(
+        Arc::strong_count(&tokens[0]),
+        1,
+        "the sleeping task was dropped"
+    );
+    assert_eq!(
+        Arc::strong_count(&tokens[2]),
+        1,
+        "the queued task was dropped"
+    );
+    drop(joined); // detached: nothing can wake it, so it is dropped
+    assert_eq!(pool.alive(), 0);
+    assert_eq!(Arc::strong_count(&tokens[1]), 1);
+    assert_eq!(pool.next_deadline(), None);
+}
+
+#[test]
+#[should_panic(expected = "its pool was closed")]
+fn joining_a_task_of_a_closed_pool_panics_saying_so() {
+    let pool = Pool::new(QueuePark::new(4));
+    let task = pool.spawn(async { 42 });
+    pool.close();
+    task.join();
+}

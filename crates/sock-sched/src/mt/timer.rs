@@ -56,6 +56,15 @@ impl TimerEntry {
         }
     }
 
+    /// Drops the waker without waking it (the pool is closed: nothing fires any more).
+    /// The waker may be its task's last handle, whose future holds this entry: kept,
+    /// the two would keep each other alive. Dropped after the lock: dropping the task
+    /// cancels its sleep, which takes the lock.
+    pub(crate) fn forget(&self) {
+        let waker = self.lock().waker.take();
+        drop(waker);
+    }
+
     fn is_cancelled(&self) -> bool {
         self.lock().cancelled
     }

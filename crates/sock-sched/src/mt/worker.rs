@@ -142,7 +142,8 @@ fn enter(pool: &Arc<PoolInner>) -> Rc<Worker> {
 }
 
 /// Unregisters the worker when it leaves (also on panic): its tasks go back to the
-/// injector, its timers to the pool's orphans, its generation count down.
+/// injector, its timers to the pool's orphans (both dropped if the pool was closed),
+/// its generation count down.
 struct Leave(Rc<Worker>);
 
 impl Drop for Leave {
@@ -152,12 +153,7 @@ impl Drop for Leave {
         let local = std::mem::take(&mut *worker.local.borrow_mut());
         worker.pool.give_back(local);
         let timers = worker.timers.borrow_mut().take_all();
-        worker
-            .pool
-            .orphans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(timers);
+        worker.pool.orphan(timers);
         worker.pool.leave_generation(worker.epoch);
     }
 }

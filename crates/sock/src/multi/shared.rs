@@ -237,7 +237,7 @@ impl SharedLoop {
     pub fn start(&self) {
         #[cfg(feature = "sim")]
         if let Some(sim) = self.sim() {
-            return sim.start();
+            return sim.start(self);
         }
         let _current = self.enter();
         self.inner.pool.start();
@@ -583,6 +583,19 @@ impl SharedLoop {
     #[cfg(feature = "sim")]
     pub(crate) fn pool_now(&self) -> Instant {
         self.inner.pool.now()
+    }
+
+    /// Closes the pool of a simulated loop whose host loop closed (`sim/shared.rs`):
+    /// its tasks are dropped, now and whenever one is woken later.
+    #[cfg(feature = "sim")]
+    pub(crate) fn close_pool(&self) {
+        self.inner.pool.close();
+    }
+
+    /// Whether [`close_pool`](SharedLoop::close_pool) was called.
+    #[cfg(feature = "sim")]
+    pub(crate) fn is_pool_closed(&self) -> bool {
+        self.inner.pool.is_closed()
     }
 
     /// Makes this the current loop until the guard drops.

@@ -61,7 +61,9 @@ const MAX_IDLE_ROUNDS: u32 = 10_000;
 
 /// A simulation: a [`World`] and the sock loops of its hosts, on one OS thread.
 ///
-/// Dropping it closes every host loop (their tasks are cancelled). When it is dropped
+/// Dropping it closes every host loop (their tasks are cancelled) and the shared loops
+/// of the hosts ([`Host::shared_loop`]: their tasks are dropped too, so a task holding
+/// its own loop frees it). When it is dropped
 /// while the thread panics (a failed assertion in a test), it prints the seed and the
 /// last events, so the run can be replayed with `SOCK_SEED`.
 ///
@@ -332,9 +334,12 @@ impl Sim {
 
     /// Powers `host` off: [`World::crash`] (its sockets vanish without a FIN or an RST,
     /// nothing it is sent is answered), then its loop is closed: every task, timer and
-    /// socket handle of it is dropped, as a power-off drops the programs. The loop stays
-    /// usable: after [`Sim::restart`], spawn the host's programs on it again (a fresh
-    /// start: no task or timer survives).
+    /// socket handle of it is dropped, as a power-off drops the programs. So are the
+    /// tasks of the host's shared loops ([`Host::shared_loop`]): the queued and
+    /// sleeping ones at once, those parked on a socket when the drive loop delivers
+    /// the socket's end; those loops stay closed (`run` or `start` on one panics). The
+    /// host's loop stays usable: after [`Sim::restart`], spawn the host's programs on it
+    /// again, and make new shared loops (a fresh start: no task or timer survives).
     ///
     /// # Panics
     ///
@@ -421,8 +426,11 @@ impl Drop for Sim {
             }
         }
         let hosts = std::mem::take(&mut *self.shared.hosts.borrow_mut());
-        drop(hosts); // closes each loop: its tasks drop their sockets
-        self.shared.waiters.borrow_mut().clear();
+        drop(hosts); // closes each loop (its tasks drop their sockets) and its shared loops
+        // Outside the borrow: the last waker of a task of a (closed) shared loop drops
+        // the task there, and its sockets, closing, wake their own waiters.
+        let waiters = std::mem::take(&mut *self.shared.waiters.borrow_mut());
+        drop(waiters);
     }
 }
 

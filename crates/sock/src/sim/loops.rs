@@ -29,7 +29,6 @@ use sock_addr::{Protocol, SockAddr, SocketType};
 use sock_sched::{Clock, Executor, Park, Unparker};
 
 use super::backend::HostCtx;
-use super::shared::yield_once;
 use crate::error::{Error, Result};
 use crate::multi::{Handle, LoopThreads};
 use crate::runtime::Loop;
@@ -118,12 +117,12 @@ async fn drive(lp: Loop, notify: Arc<Notify>) {
     loop {
         notify.take();
         if lp.poll(Some(Duration::ZERO)) {
-            yield_once().await;
+            sock_sched::yield_now().await; // the host loop's other tasks first
             continue;
         }
         let next = lp.next_deadline();
         if next.is_some_and(|t| t <= lp.executor().clock()) {
-            yield_once().await;
+            sock_sched::yield_now().await; // the host loop's other tasks first
             continue;
         }
         let mut sleep = next.map(sock_sched::Sleep::until);

@@ -140,7 +140,11 @@
 //!   mode's deadlines (`.timeout()`, `sock::shared::deadline`); so are the poll-level
 //!   and `try_` calls of both (`poll_recv`/`poll_send`/`poll_readable`/…, `readable`,
 //!   `writable`, the I/O trait impls; `poll_flush` is ready at once). Tested on both
-//!   backends by `tests/tests/sim_shared.rs`.
+//!   backends by `tests/tests/sim_shared.rs`. A shared loop closes with its host's
+//!   loop (a [`Sim::crash`], the `Sim`'s drop): its pool drops every task it holds
+//!   and every task woken afterwards, so tasks that hold their own loop (a cycle
+//!   through the pool) do not keep it, the host's executor and the simulation's
+//!   state alive; `run` and `start` on a closed one panic saying so.
 //! - `spawn_loops` and `SharedListener` (`loops.rs`): [`Host::spawn_loops`], or
 //!   `spawn_loops(n)` in a host's task, makes `n` more loops of the host with no OS
 //!   thread, each driven by a task of the host's loop, reached through its `Handle`
@@ -258,8 +262,8 @@
 //!   [`World::crash`] powers a host off (sockets gone without FIN/RST, nothing answered)
 //!   and [`World::restart`] brings it back with its addresses (segments of killed
 //!   connections draw an RST); [`Sim::crash`] also closes the host's loop (its tasks
-//!   and timers dropped) and, after [`Sim::restart`], the host's programs are spawned on
-//!   it afresh; [`World::schedule_fault`] / [`World::script`] apply [`Fault`]s at
+//!   and timers dropped) and its shared loops (their tasks dropped; those loops stay
+//!   closed) and, after [`Sim::restart`], the host's programs are spawned on it afresh; [`World::schedule_fault`] / [`World::script`] apply [`Fault`]s at
 //!   virtual times.
 //! - Swarm mode (`swarm.rs`): [`World::swarm`] draws every fault parameter from the seed
 //!   ([`Swarm`], printable, printed with `SOCK_SEED=` in failure reports).

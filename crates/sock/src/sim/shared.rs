@@ -22,6 +22,15 @@
 //! are several drivers: each runs the pool as one of its workers in turn, all woken
 //! by a post.
 //!
+//! The loop lives as long as its host's loop: when that closes (a `Sim::crash`, the
+//! `Sim`'s drop) it drops the drivers, and a dropped driver closes the pool
+//! ([`Pool::close`]): the tasks queued in it and those asleep on its timers are
+//! dropped at once, and a task parked on a simulated socket is dropped where its
+//! waker is woken or dropped (the drive loop's delivery, the `Sim`'s drop). Without
+//! that, a task holding a clone of its loop (a listener's accept keeps one, to
+//! register the connection) would keep the pool, which holds the task, and through
+//! the pool's clock the host's executor, alive for good: a reference cycle.
+//!
 //! [`SharedLoop::start`] runs the simulation on the calling thread until
 //! [`SharedLoop::stop`] (the workers are the drivers, given at creation); `run` stops
 //! the loop when its future is done, as on the OS. Not simulated yet (it panics
@@ -156,6 +165,12 @@ struct Posted {
     wakers: Vec<Option<Waker>>,
 }
 
+/// A driver's handle on its shared loop: dropped (with the driver, when the host loop
+/// closes: a crash or the `Sim`'s drop), it closes the loop's pool, so the pool's
+/// tasks are dropped with the host's own. They may hold the loop; left in the pool,
+/// they would keep it, and through its clock the host's executor, alive for good.
+struct Driven(SharedLoop);
+
 /// The pool's handle on its [`ParkState`].
 struct SimPark(Arc<ParkState>);
 
@@ -206,7 +221,7 @@ fn with_workers(ctx: HostCtx, host: Loop, workers: usize) -> SharedLoop {
     let lp = SharedLoop::simulated(pool, idle, sim);
     for i in 0..workers {
         // A dropped handle leaves the task running.
-        drop(host.spawn(drive(lp.clone(), park.clone(), i)));
+        drop(host.spawn(drive(Driven(lp.clone()), park.clone(), i)));
     }
     lp
 }
@@ -236,14 +251,15 @@ pub(crate) fn of_host_with(host: &Loop, workers: usize) -> SharedLoop {
 }
 
 /// Driver `me`: one step of the pool (as one of its workers), then a wait for a post
-/// or the pool's next timer.
-async fn drive(lp: SharedLoop, park: Arc<ParkState>, me: usize) {
+/// or the pool's next timer. Dropped with the host loop's tasks, it closes the pool.
+async fn drive(lp: Driven, park: Arc<ParkState>, me: usize) {
+    let lp = &lp.0;
     loop {
         let seen = park.lock().posts;
         lp.poll(Some(Duration::ZERO));
         let next = lp.next_deadline();
-        if next.is_some_and(|t| t <= mt_now(&lp)) {
-            yield_once().await;
+        if next.is_some_and(|t| t <= mt_now(lp)) {
+            sock_sched::yield_now().await; // the host loop's other tasks first
             continue;
         }
         let mut sleep = next.map(sock_sched::Sleep::until);
@@ -254,20 +270,6 @@ async fn drive(lp: SharedLoop, park: Arc<ParkState>, me: usize) {
 /// The pool's time, read on the host loop.
 fn mt_now(lp: &SharedLoop) -> Instant {
     lp.pool_now()
-}
-
-/// Gives the host loop's other tasks a turn.
-pub(super) async fn yield_once() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
 }
 
 impl ParkState {
@@ -322,14 +324,25 @@ impl Clock for SimPoolClock {
     }
 }
 
+impl Drop for Driven {
+    fn drop(&mut self) {
+        self.0.close_pool();
+    }
+}
+
 impl SimLoop {
     /// Spawns `future` on `lp` and runs the host's loop (the whole simulation) until
     /// it finishes.
+    ///
+    /// # Panics
+    ///
+    /// If `lp`'s host loop was closed (see [`check_open`]).
     pub(crate) fn run<F>(&self, lp: &SharedLoop, future: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        check_open(lp);
         let task = lp.spawn(future);
         let out = self.host.get().run(task);
         lp.stop(); // as on the OS: a `start` elsewhere returns
@@ -337,7 +350,12 @@ impl SimLoop {
     }
 
     /// Runs the host's loop (the whole simulation) until [`stop`](SimLoop::stop).
-    pub(crate) fn start(&self) {
+    ///
+    /// # Panics
+    ///
+    /// If `lp`'s host loop was closed (see [`check_open`]).
+    pub(crate) fn start(&self, lp: &SharedLoop) {
+        check_open(lp);
         let seen = self.lock_stops().0;
         self.host.get().run(poll_fn(|cx| {
             let mut stops = self.lock_stops();
@@ -507,6 +525,17 @@ where
     fn transferred(&self) -> usize {
         self.fut.get().as_ref().get_ref().transferred()
     }
+}
+
+/// Panics if `lp`'s pool was closed with its host loop: the host crashed
+/// (`Sim::crash`) or its `Sim` was dropped, and its tasks and drivers are gone.
+#[track_caller]
+fn check_open(lp: &SharedLoop) {
+    assert!(
+        !lp.is_pool_closed(),
+        "sock::sim: this SharedLoop's host crashed (or its Sim was dropped), which dropped \
+         its tasks; make a new shared loop of the host after Sim::restart"
+    );
 }
 
 /// Panics: `what` has no simulated form yet.
