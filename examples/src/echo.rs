@@ -31,19 +31,14 @@ pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
     let _ = conn.set_nodelay(true);
     while conn.readable().await.is_ok() {
         let mut buf = pool.take();
-        let done = echo_once(&conn, &mut buf[..]).await;
+        let done = match conn.recv(&mut buf[..]).await {
+            Ok(0) | Err(_) => true,
+            Ok(n) => conn.send(&buf[..n]).await.is_err(),
+        };
         pool.give(buf);
         if done {
             break;
         }
-    }
-}
-
-/// One read and its echo; true when the connection is finished.
-async fn echo_once(conn: &Tcp, buf: &mut [u8]) -> bool {
-    match conn.recv(buf).await {
-        Ok(0) | Err(_) => true,
-        Ok(n) => conn.send(&buf[..n]).await.is_err(),
     }
 }
 
