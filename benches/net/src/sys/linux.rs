@@ -73,9 +73,22 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
 ///
 /// ```
 /// # #[cfg(target_os = "linux")] {
-/// let mut child = std::process::Command::new("sleep").arg("10").spawn().unwrap();
+/// use std::os::unix::process::{CommandExt, ExitStatusExt};
+///
+/// let mut sleep = std::process::Command::new("sleep");
+/// sleep.arg("10");
+/// // A job started in the background by a shell inherits SIGINT ignored: give the
+/// // child the default action, so the signal ends it wherever this runs.
+/// // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+/// unsafe {
+///     sleep.pre_exec(|| {
+///         libc::signal(libc::SIGINT, libc::SIG_DFL);
+///         Ok(())
+///     });
+/// }
+/// let mut child = sleep.spawn().unwrap();
 /// sock_netbench::interrupt(child.id()).unwrap();
-/// assert!(!child.wait().unwrap().success());
+/// assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGINT));
 /// # }
 /// ```
 pub fn interrupt(pid: u32) -> io::Result<()> {
