@@ -59,12 +59,12 @@ impl RunQueue {
     /// Takes the first entry.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<WakeRef> {
-        if self.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let entry = self.slots[self.head & mask].take();
-        self.head = self.head.wrapping_add(1);
+        // No emptiness test of its own: an empty queue's slot at `head` is `None` (every
+        // slot outside the queued range is), and an empty ring has no slot at all; the
+        // caller tests the `Option` anyway.
+        let mask = self.slots.len().wrapping_sub(1);
+        let entry = self.slots.get_mut(self.head & mask)?.take();
+        self.head = self.head.wrapping_add(usize::from(entry.is_some()));
         entry
     }
 
