@@ -78,7 +78,7 @@ pub(crate) fn entered_id() -> Option<usize> {
 }
 
 /// Queues `header` locally if its loop is running on this thread; gives it back otherwise.
-#[inline]
+#[inline(always)]
 pub(crate) fn push_local(header: WakeRef) -> Result<(), WakeRef> {
     // Two tests and the push: no `Option` to move the entry through (and no drop of an
     // emptied one), which kept this out of line in every wake.

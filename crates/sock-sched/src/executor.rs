@@ -164,6 +164,16 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
 }
 
+/// The run queue was borrowed when a wake came (a bug in this crate): panics, with the
+/// entry moved here so that the usual push holds nothing to drop on the way out (and
+/// saves no registers for it).
+#[cold]
+#[inline(never)]
+fn queue_busy(entry: WakeRef) -> ! {
+    drop(entry);
+    panic!("sock-sched: the run queue is already borrowed");
+}
+
 /// How long a turn may park.
 enum Wait {
     /// Park with this timeout (`None`: until unparked).
@@ -802,6 +812,19 @@ impl Inner {
     /// Queues a woken task.
     #[inline]
     pub(crate) fn push_ready(&self, header: WakeRef) {
+        let Ok(mut ready) = self.ready.try_borrow_mut() else {
+            queue_busy(header);
+        };
+        if let Err(header) = ready.try_push(header) {
+            drop(ready);
+            self.push_ready_grown(header);
+        }
+    }
+
+    /// [`push_ready`](Inner::push_ready) when the run queue is full: grows it.
+    #[cold]
+    #[inline(never)]
+    fn push_ready_grown(&self, header: WakeRef) {
         self.ready.borrow_mut().push(header);
     }
 

@@ -42,11 +42,24 @@ impl RunQueue {
     /// Queues `entry` last.
     #[inline]
     pub(crate) fn push(&mut self, entry: WakeRef) {
-        if self.len() == self.slots.len() {
-            self.grow();
+        if let Err(entry) = self.try_push(entry) {
+            self.grow_and_push(entry);
         }
-        let mask = self.slots.len() - 1;
-        let slot = &mut self.slots[self.tail & mask];
+    }
+
+    /// Pushes unless the ring is full; gives the entry back if it is. Nothing in here
+    /// panics or calls out, so the caller's usual path holds nothing to drop on the way
+    /// out and saves no registers for it: the wake's push, then a tail call to
+    /// [`push`](RunQueue::push) when full.
+    #[inline]
+    pub(crate) fn try_push(&mut self, entry: WakeRef) -> Result<(), WakeRef> {
+        if self.len() == self.slots.len() {
+            return Err(entry);
+        }
+        let mask = self.slots.len().wrapping_sub(1);
+        let Some(slot) = self.slots.get_mut(self.tail & mask) else {
+            return Err(entry); // no slot at all: an empty ring, which is full
+        };
         debug_assert!(
             slot.is_none(),
             "a slot outside the queued range holds an entry"
@@ -54,6 +67,7 @@ impl RunQueue {
         // The slot is outside `head..tail`, so `None`: nothing to drop (no drop check).
         std::mem::forget(slot.replace(entry));
         self.tail = self.tail.wrapping_add(1);
+        Ok(())
     }
 
     /// Takes the first entry.
@@ -85,9 +99,17 @@ impl RunQueue {
         all
     }
 
-    /// Doubles the ring (from [`MIN_CAPACITY`] when empty), keeping the order.
+    /// Makes room, then pushes: a full ring's push.
     #[cold]
     #[inline(never)]
+    fn grow_and_push(&mut self, entry: WakeRef) {
+        self.grow();
+        if self.try_push(entry).is_err() {
+            unreachable!("a grown ring has a free slot");
+        }
+    }
+
+    /// Doubles the ring (from [`MIN_CAPACITY`] when empty), keeping the order.
     fn grow(&mut self) {
         let capacity = (self.slots.len() * 2).max(MIN_CAPACITY);
         let queued = self.take_all();
