@@ -179,6 +179,28 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_ring_pops_nothing_and_a_full_one_refuses_a_try_push() {
+        let (_ex, all) = entries(MIN_CAPACITY + 1);
+        let expected = addrs(&all);
+        let mut queue = RunQueue::default();
+        assert!(queue.pop().is_none(), "no slot yet");
+        let mut source = all.into_iter();
+        let first = source.next().unwrap();
+        let first = queue.try_push(first).expect_err("no slot yet: full");
+        queue.push(first); // grows to MIN_CAPACITY
+        for entry in source.by_ref().take(MIN_CAPACITY - 1) {
+            assert!(queue.try_push(entry).is_ok());
+        }
+        let last = source.next().unwrap();
+        let last = queue.try_push(last).expect_err("every slot taken");
+        queue.push(last); // grows
+        assert_eq!(queue.len(), MIN_CAPACITY + 1);
+        let popped: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
+        assert!(queue.pop().is_none() && queue.is_empty());
+        assert_eq!(addrs(&popped), expected);
+    }
+
+    #[test]
     fn get_looks_ahead_without_taking() {
         let (_ex, all) = entries(5);
         let expected = addrs(&all);
