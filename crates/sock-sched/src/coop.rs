@@ -28,9 +28,13 @@ use std::task::{Context, Poll};
 /// See [`spend`].
 pub const BUDGET: u32 = 128;
 
+/// What [`LEFT`] holds outside a task poll: more units than any program spends, so the
+/// budget is unlimited there with no separate "none" state to test on every step.
+const UNLIMITED: u64 = u64::MAX;
+
 thread_local! {
-    /// Units left for the task being polled; `None` outside a loop's task poll.
-    static LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+    /// Units left for the task being polled; [`UNLIMITED`] outside a loop's task poll.
+    static LEFT: Cell<u64> = const { Cell::new(UNLIMITED) };
 }
 
 /// Spends one unit of the running task's budget. Returns `false` when the task must
@@ -62,13 +66,12 @@ thread_local! {
 #[inline]
 pub fn spend(cx: &Context<'_>) -> bool {
     LEFT.with(|left| match left.get() {
-        None => true,
-        Some(0) => {
+        0 => {
             cx.waker().wake_by_ref();
             false
         }
-        Some(n) => {
-            left.set(Some(n - 1));
+        n => {
+            left.set(n - 1);
             true
         }
     })
@@ -96,7 +99,7 @@ pub fn spend(cx: &Context<'_>) -> bool {
 /// ```
 #[inline]
 pub fn is_spent() -> bool {
-    LEFT.with(|left| left.get() == Some(0))
+    LEFT.with(|left| left.get() == 0)
 }
 
 /// Lets every other thread that is ready run once, then continues: the current thread
@@ -147,13 +150,19 @@ pub async fn yield_now() {
 }
 
 /// Runs `poll` (one poll of a task) with a fresh budget, restoring the outer one after.
+/// The thread-local is reached once for both the reset and the restore.
+#[inline]
 pub(crate) fn budgeted<R>(poll: impl FnOnce() -> R) -> R {
-    struct Restore(Option<u32>);
-    impl Drop for Restore {
+    /// Puts the outer budget back, also when `poll` unwinds.
+    struct Restore<'a>(&'a Cell<u64>, u64);
+    impl Drop for Restore<'_> {
+        #[inline]
         fn drop(&mut self) {
-            LEFT.with(|left| left.set(self.0));
+            self.0.set(self.1);
         }
     }
-    let _restore = Restore(LEFT.with(|left| left.replace(Some(BUDGET))));
-    poll()
+    LEFT.with(|left| {
+        let _restore = Restore(left, left.replace(u64::from(BUDGET)));
+        poll()
+    })
 }

@@ -164,6 +164,16 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
 }
 
+/// The run queue was borrowed when a wake came (a bug in this crate): panics, with the
+/// entry moved here so that the usual push holds nothing to drop on the way out (and
+/// saves no registers for it).
+#[cold]
+#[inline(never)]
+fn queue_busy(entry: WakeRef) -> ! {
+    drop(entry);
+    panic!("sock-sched: the run queue is already borrowed");
+}
+
 /// How long a turn may park.
 enum Wait {
     /// Park with this timeout (`None`: until unparked).
@@ -802,6 +812,19 @@ impl Inner {
     /// Queues a woken task.
     #[inline]
     pub(crate) fn push_ready(&self, header: WakeRef) {
+        let Ok(mut ready) = self.ready.try_borrow_mut() else {
+            queue_busy(header);
+        };
+        if let Err(header) = ready.try_push(header) {
+            drop(ready);
+            self.push_ready_grown(header);
+        }
+    }
+
+    /// [`push_ready`](Inner::push_ready) when the run queue is full: grows it.
+    #[cold]
+    #[inline(never)]
+    fn push_ready_grown(&self, header: WakeRef) {
         self.ready.borrow_mut().push(header);
     }
 
@@ -865,6 +888,13 @@ impl Inner {
     #[cold]
     fn count_started(&self, core: &Core) {
         core.set(flag::STARTED);
+        self.count_alive();
+    }
+
+    /// Counts one more started, unfinished task (its `STARTED` flag is the caller's to
+    /// set).
+    #[cold]
+    fn count_alive(&self) {
         self.alive.set(self.alive.get() + 1);
     }
 
@@ -884,24 +914,37 @@ impl Inner {
     /// [`PanicPolicy::Abort`]).
     #[inline]
     pub(crate) fn poll_task(self: &Rc<Self>, task: &TaskRef) {
-        let core = task.core();
+        let flags = task.core().bits();
         debug_assert!(
-            !core.is(flag::RUNNING | flag::DONE),
+            flags & (flag::RUNNING | flag::DONE) == 0,
             "a running task was polled"
         );
-        self.mark_started(core);
+        self.poll_flagged(task, flags);
+    }
+
+    /// [`poll_task`](Inner::poll_task) with the task's flags as the caller just read
+    /// them: the flags are loaded and stored once before the poll and once after it,
+    /// not once per test and change.
+    #[inline]
+    fn poll_flagged(self: &Rc<Self>, task: &TaskRef, mut flags: u8) {
+        let core = task.core();
+        if flags & flag::STARTED == 0 {
+            self.count_alive();
+            flags |= flag::STARTED;
+        }
         let previous = self.current.replace(Some(task.as_task_ptr()));
-        core.set(flag::RUNNING);
+        core.set_bits(flags | flag::RUNNING);
         let poll = {
             let _span = crate::trace::enter(task);
             crate::coop::budgeted(|| {
                 task.with_waker(|waker| task.poll(&mut Context::from_waker(waker)))
             })
         };
-        core.clear(flag::RUNNING);
+        let flags = core.bits() & !flag::RUNNING;
+        core.set_bits(flags);
         self.current.set(previous);
         // One test on the usual path (pending, not cancelled); the rest out of line.
-        if poll.is_ready() || core.is(flag::CANCEL) {
+        if poll.is_ready() || flags & flag::CANCEL != 0 {
             self.after_poll(task, poll);
         }
     }
@@ -1181,10 +1224,11 @@ impl Inner {
         let Some(task) = (unsafe { entry.to_local() }) else {
             return false;
         };
-        if task.core().is(flag::RUNNING | flag::DONE) {
+        let flags = task.core().bits();
+        if flags & (flag::RUNNING | flag::DONE) != 0 {
             return false;
         }
-        self.poll_task(&task);
+        self.poll_flagged(&task, flags);
         true
     }
 

@@ -99,6 +99,19 @@ impl Core {
         }
     }
 
+    /// Every flag at once, for a path that tests several and then writes them back
+    /// with [`set_bits`](Core::set_bits): one load instead of one per test.
+    #[inline]
+    pub(crate) fn bits(&self) -> u8 {
+        self.flags.get()
+    }
+
+    /// Replaces every flag (see [`bits`](Core::bits)).
+    #[inline]
+    pub(crate) fn set_bits(&self, bits: u8) {
+        self.flags.set(bits);
+    }
+
     /// Whether any of the `bits` is set.
     pub(crate) fn is(&self, bits: u8) -> bool {
         self.flags.get() & bits != 0

@@ -42,11 +42,24 @@ impl RunQueue {
     /// Queues `entry` last.
     #[inline]
     pub(crate) fn push(&mut self, entry: WakeRef) {
-        if self.len() == self.slots.len() {
-            self.grow();
+        if let Err(entry) = self.try_push(entry) {
+            self.grow_and_push(entry);
         }
-        let mask = self.slots.len() - 1;
-        let slot = &mut self.slots[self.tail & mask];
+    }
+
+    /// Pushes unless the ring is full; gives the entry back if it is. Nothing in here
+    /// panics or calls out, so the caller's usual path holds nothing to drop on the way
+    /// out and saves no registers for it: the wake's push, then a tail call to
+    /// [`push`](RunQueue::push) when full.
+    #[inline]
+    pub(crate) fn try_push(&mut self, entry: WakeRef) -> Result<(), WakeRef> {
+        if self.len() == self.slots.len() {
+            return Err(entry);
+        }
+        let mask = self.slots.len().wrapping_sub(1);
+        let Some(slot) = self.slots.get_mut(self.tail & mask) else {
+            return Err(entry); // no slot at all: an empty ring, which is full
+        };
         debug_assert!(
             slot.is_none(),
             "a slot outside the queued range holds an entry"
@@ -54,17 +67,18 @@ impl RunQueue {
         // The slot is outside `head..tail`, so `None`: nothing to drop (no drop check).
         std::mem::forget(slot.replace(entry));
         self.tail = self.tail.wrapping_add(1);
+        Ok(())
     }
 
     /// Takes the first entry.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<WakeRef> {
-        if self.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let entry = self.slots[self.head & mask].take();
-        self.head = self.head.wrapping_add(1);
+        // No emptiness test of its own: an empty queue's slot at `head` is `None` (every
+        // slot outside the queued range is), and an empty ring has no slot at all; the
+        // caller tests the `Option` anyway.
+        let mask = self.slots.len().wrapping_sub(1);
+        let entry = self.slots.get_mut(self.head & mask)?.take();
+        self.head = self.head.wrapping_add(usize::from(entry.is_some()));
         entry
     }
 
@@ -85,9 +99,17 @@ impl RunQueue {
         all
     }
 
-    /// Doubles the ring (from [`MIN_CAPACITY`] when empty), keeping the order.
+    /// Makes room, then pushes: a full ring's push.
     #[cold]
     #[inline(never)]
+    fn grow_and_push(&mut self, entry: WakeRef) {
+        self.grow();
+        if self.try_push(entry).is_err() {
+            unreachable!("a grown ring has a free slot");
+        }
+    }
+
+    /// Doubles the ring (from [`MIN_CAPACITY`] when empty), keeping the order.
     fn grow(&mut self) {
         let capacity = (self.slots.len() * 2).max(MIN_CAPACITY);
         let queued = self.take_all();
@@ -153,6 +175,28 @@ mod tests {
         }
         popped.extend(queue.take_all());
         assert!(queue.is_empty() && queue.pop().is_none());
+        assert_eq!(addrs(&popped), expected);
+    }
+
+    #[test]
+    fn an_empty_ring_pops_nothing_and_a_full_one_refuses_a_try_push() {
+        let (_ex, all) = entries(MIN_CAPACITY + 1);
+        let expected = addrs(&all);
+        let mut queue = RunQueue::default();
+        assert!(queue.pop().is_none(), "no slot yet");
+        let mut source = all.into_iter();
+        let first = source.next().unwrap();
+        let first = queue.try_push(first).expect_err("no slot yet: full");
+        queue.push(first); // grows to MIN_CAPACITY
+        for entry in source.by_ref().take(MIN_CAPACITY - 1) {
+            assert!(queue.try_push(entry).is_ok());
+        }
+        let last = source.next().unwrap();
+        let last = queue.try_push(last).expect_err("every slot taken");
+        queue.push(last); // grows
+        assert_eq!(queue.len(), MIN_CAPACITY + 1);
+        let popped: Vec<_> = std::iter::from_fn(|| queue.pop()).collect();
+        assert!(queue.pop().is_none() && queue.is_empty());
         assert_eq!(addrs(&popped), expected);
     }
 
