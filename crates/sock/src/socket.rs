@@ -629,6 +629,14 @@ impl Core {
                 return poll_hint(io, Direction::Read, cx, wait);
             }
         }
+        self.poll_peek(cx, wait)
+    }
+
+    /// The slow half of [`poll_readable`](Core::poll_readable): a one-byte `MSG_PEEK`
+    /// decides. Out of line, so the usual calls (confirmed, or known not ready) save no
+    /// registers for it.
+    #[inline(never)]
+    fn poll_peek(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
         let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
         self.poll_io(Direction::Read, cx, wait, |s| s.peek(&mut byte))
             .map_ok(drop)
@@ -860,6 +868,7 @@ impl<'a> Waiter<'a> {
 }
 
 impl Drop for Waiter<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.core.forget(self.dir, &mut self.wait);
     }
