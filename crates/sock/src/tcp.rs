@@ -798,6 +798,7 @@ struct Readable<'a> {
 
 impl Future for Readable<'_> {
     type Output = Result<()>;
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         this.waiter.core.poll_readable(cx, &mut this.waiter.wait)
@@ -820,6 +821,7 @@ struct Recv<'a> {
 
 impl Future for Recv<'_> {
     type Output = Result<usize>;
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<usize>> {
         let this = &mut *self;
         let waiter = &mut this.waiter;
