@@ -144,6 +144,10 @@ pub(crate) struct Inner {
     next_id: Cell<u64>,
     /// Started, unfinished tasks.
     pub(crate) alive: Cell<usize>,
+    /// Waits that go on without a [look](Inner::run_collected) first, since one found
+    /// nothing: a loop woken for one event at a time (one connection, a quiet server)
+    /// would otherwise make two `epoll_wait`s per wake.
+    skip_looks: Cell<u8>,
     /// Set by `stop()`, consumed by `start()`.
     stop: Cell<bool>,
     /// A suspended task may have no handle left (see `cancel_orphans`).
@@ -225,6 +229,7 @@ impl Executor {
             current: Cell::new(None),
             next_id: Cell::new(0),
             alive: Cell::new(0),
+            skip_looks: Cell::new(0),
             stop: Cell::new(false),
             orphaned: Cell::new(false),
             in_turn: Cell::new(false),
@@ -1117,6 +1122,8 @@ impl Inner {
         let worked = self.run_batch(Some(None));
         if worked {
             self.counters.poll();
+        } else {
+            self.skip_looks.set(LOOKS_SKIPPED);
         }
         worked
     }
@@ -1126,8 +1133,20 @@ impl Inner {
     /// already; with nothing alive the loop does not wait at all). With timers armed
     /// too: a busy turn then reads the clock once, for the timers, instead of twice
     /// around a wait (with the time parked and the next timer's distance computed).
+    /// After a look that found nothing, the next [`LOOKS_SKIPPED`] waits go without one:
+    /// a look costs a syscall, a wait timed without one two clock reads.
     fn may_look_first(&self, timeout: Option<Duration>) -> bool {
-        timeout != Some(Duration::ZERO) && (timeout.is_some() || self.alive.get() > 0)
+        let may_block =
+            timeout != Some(Duration::ZERO) && (timeout.is_some() || self.alive.get() > 0);
+        if !may_block {
+            return false;
+        }
+        let skip = self.skip_looks.get();
+        if skip > 0 {
+            self.skip_looks.set(skip - 1);
+            return false;
+        }
+        true
     }
 
     /// How long to park when nothing is ready.
@@ -1284,6 +1303,11 @@ struct WakeBatch {
 
 /// How far ahead in the run queue [`Inner::prefetch_ahead`] looks.
 const PREFETCH_AHEAD: usize = 4;
+
+/// How many waits go on without a look after one look found nothing (see
+/// [`Inner::may_look_first`]): a loop woken one event at a time makes about one
+/// `epoll_wait` per wake, a busy one still looks on almost every turn.
+const LOOKS_SKIPPED: u8 = 16;
 
 /// The smallest batch [`Inner::prefetch_ahead`] runs for: the three lines each of its
 /// tasks touches (header and task-list slot) then outgrow a core's first-level cache
