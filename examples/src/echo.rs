@@ -26,15 +26,18 @@ pub async fn serve_conn(conn: Tcp) {
 
 /// Echoes one connection until the peer closes, with `TCP_NODELAY` on. An idle
 /// connection holds no buffer: it waits with [`Tcp::readable`] and borrows one from
-/// `pool` only while it reads and writes back.
+/// `pool` only while it reads and writes back. A read that filled the buffer reads
+/// again at once (more is likely queued: asking `readable` first would cost a peek).
 pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
     let _ = conn.set_nodelay(true);
-    while conn.readable().await.is_ok() {
+    let mut full = false;
+    while full || conn.readable().await.is_ok() {
         let mut buf = pool.take();
-        let done = match conn.recv(&mut buf[..]).await {
-            Ok(0) | Err(_) => true,
-            Ok(n) => conn.send(&buf[..n]).await.is_err(),
+        let (done, n) = match conn.recv(&mut buf[..]).await {
+            Ok(0) | Err(_) => (true, 0),
+            Ok(n) => (conn.send(&buf[..n]).await.is_err(), n),
         };
+        full = n == buf.len();
         pool.give(buf);
         if done {
             break;
