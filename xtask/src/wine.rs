@@ -92,7 +92,10 @@ impl Wine {
     }
 
     /// Writes the cargo runner script for [`WINDOWS_TARGET`] and returns its path: it
-    /// runs an `.exe` in the prefix with stdin detached and a time limit.
+    /// runs an `.exe` in the prefix with stdin detached and a time limit, and appends a
+    /// line `<exe> exited with status N` to [`failures`](Wine::failures) when the exit
+    /// status is not 0 (cargo's own report of it goes to stderr, which a CI log's tail
+    /// may cut; the step's note repeats these lines).
     ///
     /// # Errors
     ///
@@ -104,14 +107,25 @@ impl Wine {
              # Written by `cargo xtask wine-test`: runs a Windows executable under Wine in\n\
              # this checkout's prefix; kills it after {BINARY_TIMEOUT_SECS} seconds.\n\
              export WINEPREFIX={prefix} WINEDEBUG=-all DISPLAY= WINEDLLOVERRIDES='{DLL_OVERRIDES}'\n\
-             exec timeout -k 10 {BINARY_TIMEOUT_SECS} {loader} \"$@\" </dev/null\n",
+             timeout -k 10 {BINARY_TIMEOUT_SECS} {loader} \"$@\" </dev/null\n\
+             status=$?\n\
+             if [ \"$status\" -ne 0 ]; then\n\
+             \x20   echo \"${{1##*/}} exited with status $status\" >> {failures}\n\
+             fi\n\
+             exit \"$status\"\n",
             prefix = shell_quote(&self.prefix),
             loader = shell_quote(&self.loader),
+            failures = shell_quote(&self.failures()),
         );
         std::fs::create_dir_all(&self.work_dir)
             .and_then(|()| std::fs::write(&path, script))
             .map_err(|e| StepError::failed(format!("writing {}: {e}", path.display())))?;
         Ok(path)
+    }
+
+    /// The file the runner appends a line to for each binary that exits non-zero.
+    pub(crate) fn failures(&self) -> PathBuf {
+        self.work_dir.join("failures.txt")
     }
 
     /// Adds the prefix and the quiet, headless settings to `cmd`.

@@ -33,6 +33,7 @@ const TIME_LIMIT: Duration = Duration::from_secs(8 * 60);
 fn run(project: &Project, args: &[String]) -> StepResult {
     let wine = ready_wine(project)?;
     let runner = wine.write_runner()?;
+    let _ = std::fs::remove_file(wine.failures());
     let mut totals = Totals::default();
     let result = test_command(project, &runner, args).run_lines(|line| {
         println!("{line}");
@@ -44,7 +45,12 @@ fn run(project: &Project, args: &[String]) -> StepResult {
         )),
         (Ok(()), _) => Ok(totals.note()),
         (Err(StepError::Failed(why)), _) => {
-            Err(StepError::failed(format!("{}; {why}", totals.note())))
+            let exits = std::fs::read_to_string(wine.failures()).unwrap_or_default();
+            let exits = exits.lines().collect::<Vec<_>>().join("; ");
+            Err(StepError::failed(format!(
+                "{}; {exits}; {why}",
+                totals.note()
+            )))
         }
         (Err(error), _) => Err(error),
     }
