@@ -165,6 +165,7 @@ impl Core {
     /// The simulated socket while it is open (a closed one takes the OS path's
     /// `Closed` errors).
     #[cfg(feature = "sim")]
+    #[inline] // two instructions on every operation's path when built with `sim`
     pub(crate) fn sim_open(&self) -> Option<&crate::sim::socket::SimSocket> {
         self.sim.as_ref().filter(|_| !self.closed.get())
     }
@@ -607,7 +608,34 @@ impl Core {
     /// Waits until a read would not block: at once when an event confirmed it and
     /// nothing has read since; otherwise a one-byte `MSG_PEEK` decides (`WouldBlock`
     /// parks). A pending socket error is returned, not left for the next read.
+    ///
+    /// Inline: the usual poll after an event (confirmed) is a few loads and compares in
+    /// the caller; everything else is [`poll_readable_slow`](Core::poll_readable_slow).
+    #[inline]
     pub(crate) fn poll_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
+        #[cfg(feature = "sim")]
+        let os = self.sim.is_none();
+        #[cfg(not(feature = "sim"))]
+        let os = true;
+        if os
+            && let Ok(Some(io)) = self.io.try_borrow().as_deref()
+            && io.reg.is_confirmed(Direction::Read)
+            && scope::mode() == Mode::Normal
+        {
+            // The event that confirmed the direction took the stored waiter, and none
+            // was stored since (parking needs a cleared flag, which also clears the
+            // confirmation): this operation's claim is spent, so its drop has nothing
+            // to forget.
+            *wait = Wait::default();
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_readable_slow(cx, wait)
+    }
+
+    /// [`poll_readable`](Core::poll_readable) when no event confirmed the direction:
+    /// park when known not ready, else a peek decides.
+    #[inline(never)]
+    fn poll_readable_slow(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
         #[cfg(feature = "sim")]
         if let Some(sim) = self.sim_open() {
             return sim.poll_readable(cx);
@@ -616,11 +644,7 @@ impl Core {
             && scope::mode() == Mode::Normal
         {
             if io.reg.is_confirmed(Direction::Read) {
-                // The event that confirmed the direction took the stored waiter, and
-                // none was stored since (parking needs a cleared flag, which also clears
-                // the confirmation): this operation's claim is spent, so its drop has
-                // nothing to forget.
-                *wait = Wait::default();
+                *wait = Wait::default(); // as in `poll_readable`
                 return Poll::Ready(Ok(()));
             }
             if !io.reg.is_ready(Direction::Read) {
