@@ -1,6 +1,6 @@
 //! The echo service behind `echo_server` and `echo_client`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -56,8 +56,12 @@ pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
 /// assert_eq!(buf.len(), 16 * 1024);
 /// pool.give(buf); // the next take reuses it
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct BufPool {
+    /// The buffer given back last: a loop serves one connection at a time, so a take
+    /// usually finds it here, with no `RefCell` and no `Vec` to touch.
+    spare: Cell<Option<Buf>>,
+    /// The others, when several connections hold one at once (each parks in `send`).
     free: RefCell<Vec<Buf>>,
 }
 
@@ -67,20 +71,48 @@ pub const BUF_SIZE: usize = 16 * 1024;
 /// A buffer of a [`BufPool`]: one pointer to move in and out of the pool.
 pub type Buf = Box<[u8; BUF_SIZE]>;
 
+impl std::fmt::Debug for BufPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let spare = self.spare.take();
+        let kept = usize::from(spare.is_some()) + self.free.borrow().len();
+        self.spare.set(spare);
+        f.debug_struct("BufPool").field("kept", &kept).finish()
+    }
+}
+
 impl BufPool {
-    /// The most buffers kept.
+    /// The most buffers kept (the spare one and the list).
     const KEEP: usize = 64;
 
     /// A buffer from the pool, or a new one.
+    #[inline]
     pub fn take(&self) -> Buf {
+        match self.spare.take() {
+            Some(buf) => buf,
+            None => self.take_listed(),
+        }
+    }
+
+    /// Gives a buffer back (the pool keeps at most 64).
+    #[inline]
+    pub fn give(&self, buf: Buf) {
+        if let Some(other) = self.spare.replace(Some(buf)) {
+            self.give_listed(other);
+        }
+    }
+
+    /// A buffer from the list, or a new one.
+    #[cold]
+    fn take_listed(&self) -> Buf {
         let buf = self.free.borrow_mut().pop();
         buf.unwrap_or_else(|| Box::new([0; BUF_SIZE]))
     }
 
-    /// Gives a buffer back (the pool keeps at most 64).
-    pub fn give(&self, buf: Buf) {
+    /// Keeps `buf` in the list unless it is full.
+    #[cold]
+    fn give_listed(&self, buf: Buf) {
         let mut free = self.free.borrow_mut();
-        if free.len() < Self::KEEP {
+        if free.len() < Self::KEEP - 1 {
             free.push(buf);
         }
     }
