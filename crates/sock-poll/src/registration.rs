@@ -207,6 +207,43 @@ impl Registration {
         Poll::Pending
     }
 
+    /// The first step of an operation's poll that must run no foreign code (no
+    /// waker is cloned, woken or dropped): whether the syscall is worth trying now —
+    /// `dir` may be ready and the registration is open. For an operation that parked,
+    /// `true` also ends its claim, as [`poll_wait`](Registration::poll_wait) would, but
+    /// only when its waiter is no longer stored (an event took it); `false` when
+    /// not ready, closed, or when its waiter is still stored (its drop may be any
+    /// code): `poll_wait` decides then, and nothing changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let reactor = sock_poll::Reactor::new()?;
+    /// # let mut s = mio::net::UdpSocket::bind("127.0.0.1:0".parse().unwrap())?;
+    /// use sock_poll::{Direction, Wait};
+    /// let reg = reactor.register(&mut s, mio::Interest::READABLE)?;
+    /// let mut wait = Wait::default();
+    /// // a fresh registration may be ready: the syscall is worth trying
+    /// assert!(reg.ready_now(Direction::Read, &mut wait));
+    /// reg.clear_ready(Direction::Read); // it said WouldBlock
+    /// assert!(!reg.ready_now(Direction::Read, &mut wait));
+    /// # std::io::Result::Ok(())
+    /// ```
+    #[inline]
+    pub fn ready_now(&self, dir: Direction, wait: &mut Wait) -> bool {
+        let half = self.slot.half(dir);
+        if self.slot.closed.get() || !half.ready.get() {
+            return false;
+        }
+        if wait.is_parked() {
+            if half.holds(*wait) {
+                return false;
+            }
+            *wait = Wait::default();
+        }
+        true
+    }
+
     /// What an operation does on `WouldBlock`, in one step: [`clear_ready`] and then
     /// [`poll_wait`], which then always parks — so a would-block result can never be
     /// retried without waiting for an event. `Err(Closed)` once the registration was

@@ -133,6 +133,12 @@ impl Half {
         false
     }
 
+    /// Whether the waiter `wait` stored is still stored (no event took it since).
+    #[inline]
+    pub(crate) fn holds(&self, wait: Wait) -> bool {
+        wait.0 == Some(self.ticket.get()) && !self.waiter.is_empty()
+    }
+
     /// Forgets the waiter if it is still the one `wait` stored, and clears `wait`.
     #[inline]
     pub(crate) fn unpark(&self, wait: &mut Wait) -> Option<Waker> {

@@ -219,3 +219,38 @@ fn deregister_frees_the_slot() {
     reg.deregister(&mut client).unwrap();
     assert_eq!(reactor.registrations(), 0);
 }
+
+#[test]
+fn ready_now_ends_a_wait_only_after_its_event_took_the_waiter() {
+    let reactor = Reactor::new().unwrap();
+    let (mut client, mut server) = pair();
+    let reg = reactor.register(&mut client, Interest::READABLE).unwrap();
+    let mut wait = sock_poll::Wait::default();
+    assert!(reg.ready_now(Direction::Read, &mut wait)); // fresh: worth a try
+    let (count, waker) = counter();
+    let mut cx = Context::from_waker(&waker);
+    reg.park_cleared(Direction::Read, &mut cx, &mut wait)
+        .unwrap();
+    assert!(!reg.ready_now(Direction::Read, &mut wait)); // not ready: nothing changes
+    assert!(wait.is_parked());
+    // Ready again while the waiter is still stored (`reset` keeps it, as a wake from
+    // elsewhere would): ready_now leaves it to poll_wait, which drops the waiter.
+    reg.reset(Direction::Read);
+    assert!(!reg.ready_now(Direction::Read, &mut wait));
+    assert!(wait.is_parked());
+    assert_eq!(
+        reg.poll_wait(Direction::Read, &mut cx, &mut wait),
+        Poll::Ready(Ok(()))
+    );
+    assert!(!wait.is_parked());
+    // Parked again; the event takes the waiter, and then ready_now ends the wait.
+    reg.park_cleared(Direction::Read, &mut cx, &mut wait)
+        .unwrap();
+    server.write_all(b"ping").unwrap();
+    poll_until(&reactor, || count.0.load(Ordering::SeqCst) == 1);
+    assert!(wait.is_parked());
+    assert!(reg.ready_now(Direction::Read, &mut wait));
+    assert!(!wait.is_parked());
+    reg.close();
+    assert!(!reg.ready_now(Direction::Read, &mut wait)); // closed: poll_wait says so
+}

@@ -426,8 +426,7 @@ impl Core {
         wait: &mut Wait,
         buf: &mut [u8],
     ) -> Poll<Result<usize>> {
-        let len = buf.len();
-        self.poll_stream_on(Direction::Read, cx, wait, len, |s| sys::recv(s, buf))
+        self.poll_plain(Direction::Read, cx, wait, PlainRecv(buf))
     }
 
     /// [`poll_stream`](Core::poll_stream) of a plain send of `buf` (with
@@ -438,8 +437,128 @@ impl Core {
         wait: &mut Wait,
         buf: &[u8],
     ) -> Poll<Result<usize>> {
-        let len = buf.len();
-        self.poll_stream_on(Direction::Write, cx, wait, len, |s| sys::send(s, buf))
+        self.poll_plain(Direction::Write, cx, wait, PlainSend(buf))
+    }
+
+    /// [`poll_stream_on`](Core::poll_stream_on) for a plain `recv` or `send` (`op` makes
+    /// that one syscall and runs no other code), shaped for the usual poll: in a normal
+    /// scope, with the budget spent and the direction ready (fresh, or woken by its
+    /// event), the syscall runs on the socket read without a `RefCell` guard and a
+    /// success returns from here, with no call and few saved registers. The other cases
+    /// go out of line, each to what the common body would do: parking (`park_plain`),
+    /// a failed try (`poll_plain_failed`), a scope's last try or a missing socket
+    /// (`poll_plain_slow`, the common body itself).
+    #[inline(always)]
+    fn poll_plain(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        mut op: impl Plain,
+    ) -> Poll<Result<usize>> {
+        if scope::mode() != Mode::Normal {
+            return self.poll_plain_slow(dir, cx, wait, op, Budget::Spend);
+        }
+        // Spent before the socket is looked at: an empty budget wakes the task through
+        // its waker, which may be any code.
+        if !coop::spend(cx) {
+            return Poll::Pending;
+        }
+        // SAFETY: the reference is dropped before this function calls anything but the
+        // syscall and `Cell` reads and writes of the registration (`ready_now` runs no
+        // waker code either): no callback runs, so nothing can `borrow_mut` the core
+        // while it lives. `Err` (a `borrow_mut` in progress) takes the guarded body.
+        let io = unsafe { self.io.try_borrow_unguarded() };
+        let Ok(Some(io)) = io else {
+            return self.poll_plain_slow(dir, cx, wait, op, Budget::Spent);
+        };
+        // Fresh, or polled again after its event, and ready: try now (else park).
+        if !io.reg.ready_now(dir, wait) {
+            return self.park_plain(dir, cx, wait, op);
+        }
+        match io.sock.try_io(|| op.call(&io.sock)) {
+            Ok(n) => {
+                let short = n > 0 && n < op.len() && self.short_is_drain(dir);
+                if short || (dir == Direction::Read && self.socktype == SocketType::STREAM) {
+                    io.reg.complete(dir, short);
+                }
+                Poll::Ready(Ok(n))
+            }
+            // Said `WouldBlock`, failed, or was interrupted: as in the common body.
+            Err(e) => self.poll_plain_failed(dir, cx, wait, e, op),
+        }
+    }
+
+    /// [`poll_plain`](Core::poll_plain) when `ready_now` said no (not ready, closed, or
+    /// the operation's waiter still stored), the budget spent: park, or fail with
+    /// `Closed`, or try the syscall, as the common body would.
+    #[inline(never)]
+    fn park_plain(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        op: impl Plain,
+    ) -> Poll<Result<usize>> {
+        let guard = self.io.borrow();
+        let Some(io) = guard.as_ref() else {
+            return Poll::Ready(Err(self.missing()));
+        };
+        match poll_hint(io, dir, cx, wait) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            // Ready after all (the waiter was still stored): the common body tries.
+            Poll::Ready(Ok(())) => {
+                drop(guard);
+                self.poll_plain_slow(dir, cx, wait, op, Budget::Spent)
+            }
+        }
+    }
+
+    /// [`poll_plain`](Core::poll_plain)'s other cases, out of line: the common body.
+    #[inline(never)]
+    fn poll_plain_slow(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        mut op: impl Plain,
+        budget: Budget,
+    ) -> Poll<Result<usize>> {
+        let len = op.len();
+        let trusted = self.short_is_drain(dir);
+        let short = |&n: &usize| trusted && n > 0 && n < len;
+        let f = |s: &mio::net::UdpSocket| op.call(s);
+        self.poll_io_inner(dir, cx, wait, f, short, budget)
+    }
+
+    /// [`poll_plain`](Core::poll_plain) after its try failed with `e` (the budget
+    /// spent): `WouldBlock` parks, `EINTR` tries again, any other error is the result —
+    /// as in the common body.
+    #[inline(never)]
+    fn poll_plain_failed(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
+        e: io::Error,
+        op: impl Plain,
+    ) -> Poll<Result<usize>> {
+        let guard = self.io.borrow();
+        let Some(io) = guard.as_ref() else {
+            return Poll::Ready(Err(self.missing()));
+        };
+        match sys::unless_would_block(e) {
+            None => park_cleared(io, dir, cx, wait),
+            Some(e) if e.kind() == io::ErrorKind::Interrupted => {
+                drop(guard);
+                self.poll_plain_slow(dir, cx, wait, op, Budget::Spent)
+            }
+            Some(e) => {
+                io.reg.complete(dir, false);
+                Poll::Ready(Err(e.into()))
+            }
+        }
     }
 
     /// [`poll_io`](Core::poll_io) of a plain datagram send of `buf` (one datagram),
@@ -480,8 +599,22 @@ impl Core {
         dir: Direction,
         cx: &mut Context<'_>,
         wait: &mut Wait,
+        f: impl FnMut(&mio::net::UdpSocket) -> io::Result<T>,
+        short: impl Fn(&T) -> bool,
+    ) -> Poll<Result<T>> {
+        self.poll_io_inner(dir, cx, wait, f, short, Budget::Spend)
+    }
+
+    /// [`poll_io_with`](Core::poll_io_with), told whether this poll's unit of the
+    /// fairness budget is still to be spent.
+    fn poll_io_inner<T>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        wait: &mut Wait,
         mut f: impl FnMut(&mio::net::UdpSocket) -> io::Result<T>,
         short: impl Fn(&T) -> bool,
+        budget: Budget,
     ) -> Poll<Result<T>> {
         let io = self.io.borrow();
         let Some(io) = io.as_ref() else {
@@ -489,7 +622,7 @@ impl Core {
         };
         let mode = scope::mode();
         let trust_hint = mode == Mode::Normal;
-        if trust_hint && !coop::spend(cx) {
+        if trust_hint && budget == Budget::Spend && !coop::spend(cx) {
             return Poll::Pending;
         }
         // A fresh operation on a direction that may be ready needs only the flag (the
@@ -617,8 +750,12 @@ impl Core {
         let os = self.sim.is_none();
         #[cfg(not(feature = "sim"))]
         let os = true;
+        // SAFETY: the reference is used for the two reads below and dropped before any
+        // other code runs (no waker, no callback, no syscall), so no `borrow_mut` can
+        // happen while it lives; `Err` (a `borrow_mut` in progress) takes the slow path.
+        let io = unsafe { self.io.try_borrow_unguarded() };
         if os
-            && let Ok(Some(io)) = self.io.try_borrow().as_deref()
+            && let Ok(Some(io)) = io
             && io.reg.is_confirmed(Direction::Read)
             && scope::mode() == Mode::Normal
         {
@@ -928,6 +1065,54 @@ fn dir_index(dir: Direction) -> usize {
         Direction::Read => 0,
         Direction::Write => 1,
     }
+}
+
+/// The syscall of a plain stream transfer ([`Core::poll_plain`]): one `recv` or `send`
+/// on the registered socket, and nothing else.
+trait Plain {
+    /// The bytes asked for.
+    fn len(&self) -> usize;
+    /// The syscall.
+    fn call(&mut self, sock: &mio::net::UdpSocket) -> io::Result<usize>;
+}
+
+/// A plain `recv` into the buffer.
+struct PlainRecv<'a>(&'a mut [u8]);
+
+impl Plain for PlainRecv<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline(always)]
+    fn call(&mut self, sock: &mio::net::UdpSocket) -> io::Result<usize> {
+        sys::recv(sock, self.0)
+    }
+}
+
+/// A plain `send` of the buffer.
+struct PlainSend<'a>(&'a [u8]);
+
+impl Plain for PlainSend<'_> {
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline(always)]
+    fn call(&mut self, sock: &mio::net::UdpSocket) -> io::Result<usize> {
+        sys::send(sock, self.0)
+    }
+}
+
+/// Whether an operation's poll still has to spend its unit of the fairness budget.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    /// Not yet: the body spends it.
+    Spend,
+    /// Already spent by the caller.
+    Spent,
 }
 
 /// The readiness hint of `dir`: `Ready(Ok)` when the syscall is worth trying, else the

@@ -67,7 +67,7 @@ pub(crate) fn unless_would_block(e: io::Error) -> Option<io::Error> {
 /// A plain receive on a registered socket: `recv(2)` with no flags (any socket type),
 /// called directly: std's `UdpSocket::recv` and socket2's `Read` add layers of calls
 /// and result conversions to a call made four times per echo round trip.
-#[inline]
+#[inline(always)] // into the operation's fast path (`Core::poll_plain`), not a call
 pub(crate) fn recv(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
     use std::os::fd::AsRawFd;
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the whole call, and
@@ -79,7 +79,7 @@ pub(crate) fn recv(sock: &mio::net::UdpSocket, buf: &mut [u8]) -> io::Result<usi
 /// A plain send on a registered socket: `send(2)` with [`SEND_FLAGS`] (`MSG_NOSIGNAL`
 /// where the OS has it; elsewhere [`prepare`] set `SO_NOSIGPIPE`), so a reset peer is
 /// `EPIPE`, never a signal; called directly, as [`recv`].
-#[inline]
+#[inline(always)] // as `recv`
 pub(crate) fn send(sock: &mio::net::UdpSocket, buf: &[u8]) -> io::Result<usize> {
     use std::os::fd::AsRawFd;
     // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the whole call, and
