@@ -420,6 +420,7 @@ impl Core {
 
     /// [`poll_stream`](Core::poll_stream) of a plain receive into `buf` (`recv(2)` with
     /// no flags): the call the hot paths make, through `sys::recv` (no `SockRef`).
+    #[inline]
     pub(crate) fn poll_recv_plain(
         &self,
         cx: &mut Context<'_>,
