@@ -53,7 +53,7 @@ pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
 /// ```
 /// let pool = sock_examples::echo::BufPool::default();
 /// let buf = pool.take();
-/// assert_eq!(buf.len(), 16 * 1024);
+/// assert_eq!(buf.len(), 64 * 1024);
 /// pool.give(buf); // the next take reuses it
 /// ```
 #[derive(Default)]
@@ -66,7 +66,7 @@ pub struct BufPool {
 }
 
 /// The size of each buffer of a [`BufPool`].
-pub const BUF_SIZE: usize = 16 * 1024;
+pub const BUF_SIZE: usize = 64 * 1024;
 
 /// A buffer of a [`BufPool`]: one pointer to move in and out of the pool.
 pub type Buf = Box<[u8; BUF_SIZE]>;

@@ -1,6 +1,6 @@
 //! The echo server's claim, in heap bytes: an idle connection holds no buffer, so 200
 //! idle connections cost at most 1 KiB of live heap each; and the same measurement sees
-//! a 16 KiB buffer held per connection, so the check can fail.
+//! a 64 KiB buffer held per connection, so the check can fail.
 //!
 //! The server is the `echo_server` example's (`serve::listener`, `echo::serve`,
 //! `heap::report_on_stdin`) in a child process: this test binary re-executed, its
@@ -30,7 +30,7 @@ const IDLE: usize = 200;
 /// The claim: live heap per idle connection, at most.
 const LIMIT: usize = 1024;
 /// The buffer the control server holds per connection (the echo pool's size).
-const HELD: usize = 16 * 1024;
+const HELD: usize = sock_examples::echo::BUF_SIZE;
 
 /// The child: the echo server on an ephemeral port (`pooled`), or one whose connections
 /// each hold a buffer (`held`); says `port=N`, answers heap questions on stdin, exits
