@@ -757,17 +757,32 @@ impl Core {
         let io = unsafe { self.io.try_borrow_unguarded() };
         if os
             && let Ok(Some(io)) = io
-            && io.reg.is_confirmed(Direction::Read)
             && scope::mode() == Mode::Normal
         {
-            // The event that confirmed the direction took the stored waiter, and none
-            // was stored since (parking needs a cleared flag, which also clears the
-            // confirmation): this operation's claim is spent, so its drop has nothing
-            // to forget.
-            *wait = Wait::default();
-            return Poll::Ready(Ok(()));
+            if io.reg.is_confirmed(Direction::Read) {
+                // The event that confirmed the direction took the stored waiter, and
+                // none was stored since (parking needs a cleared flag, which also
+                // clears the confirmation): this operation's claim is spent, so its
+                // drop has nothing to forget.
+                *wait = Wait::default();
+                return Poll::Ready(Ok(()));
+            }
+            if !io.reg.is_ready(Direction::Read) {
+                return self.park_readable(cx, wait);
+            }
         }
         self.poll_readable_slow(cx, wait)
+    }
+
+    /// [`poll_readable`](Core::poll_readable) known not ready: park (or fail with
+    /// `Closed`) without the peek, and without spending the budget, since parking
+    /// yields anyway. Out of line: storing the waker runs its clone, any code.
+    #[inline(never)]
+    fn park_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
+        match self.io.borrow().as_ref() {
+            Some(io) => poll_hint(io, Direction::Read, cx, wait),
+            None => Poll::Ready(Err(self.missing())),
+        }
     }
 
     /// [`poll_readable`](Core::poll_readable) when no event confirmed the direction:
