@@ -51,7 +51,7 @@ commands:
   fuzz                every cargo-fuzz target of tests/fuzz for 60 s (installs cargo-fuzz)
   setup-wine          prepare a Wine prefix for the Windows tests (idempotent)
   wine-test [ARGS...] cargo test --target x86_64-pc-windows-gnu under Wine
-                      (ARGS replace --workspace, e.g. -p sock-sched)
+                      (ARGS replace --workspace --exclude xtask, e.g. -p sock-sched)
   help                this text
 
 environment:

@@ -17,7 +17,8 @@ use crate::setup_wine;
 use crate::step::{Step, StepError, StepResult};
 use crate::wine::{WINDOWS_TARGET, Wine};
 
-/// The `setup-wine` and `wine-test` steps; `args` replace `--workspace` when given.
+/// The `setup-wine` and `wine-test` steps; `args` replace `--workspace --exclude xtask`
+/// when given.
 pub(crate) fn steps(args: Vec<String>) -> Vec<Step> {
     let test = Step::new("wine-test", move |project| run(project, &args))
         .needs(&setup_wine::NEEDS)
@@ -76,7 +77,9 @@ fn test_command(project: &Project, runner: &Path, args: &[String]) -> Cmd {
         .args(["test", "--no-fail-fast"]);
     let cargo = cargo.args(["--target", WINDOWS_TARGET, "--config", &config]);
     match args.is_empty() {
-        true => cargo.arg("--workspace"),
+        // xtask is a Linux host tool (its Windows build is never used, and its tests run
+        // in the `test` step); under Wine it only added a binary that starts programs.
+        true => cargo.args(["--workspace", "--exclude", "xtask"]),
         false => cargo.args(args),
     }
 }
