@@ -26,16 +26,21 @@ pub async fn serve_conn(conn: Tcp) {
 
 /// Echoes one connection until the peer closes, with `TCP_NODELAY` on. An idle
 /// connection holds no buffer: it waits with [`Tcp::readable`] and borrows one from
-/// `pool` only while it reads and writes back. A read that filled the buffer reads
-/// again at once (more is likely queued: asking `readable` first would cost a peek).
+/// `pool` only while it reads ([`Tcp::try_recv`]: the wait is done, so no operation
+/// future is needed) and writes back ([`Tcp::send`], which also spends the loop's
+/// fairness budget). A read that filled the buffer reads again at once (more is likely
+/// queued: asking `readable` first would cost a peek).
 pub async fn serve_conn_with(conn: Tcp, pool: Rc<BufPool>) {
     let _ = conn.set_nodelay(true);
     let mut full = false;
     while full || conn.readable().await.is_ok() {
         let mut buf = pool.take();
-        let (done, n) = match conn.recv(&mut buf[..]).await {
-            Ok(0) | Err(_) => (true, 0),
+        let (done, n) = match conn.try_recv(&mut buf[..]) {
+            Ok(0) => (true, 0),
             Ok(n) => (conn.send(&buf[..n]).await.is_err(), n),
+            // `readable` was a hint (or the last read filled the buffer): wait again.
+            Err(e) if e.kind() == sock::ErrorKind::WouldBlock => (false, 0),
+            Err(_) => (true, 0),
         };
         full = n == buf.len();
         pool.give(buf);

@@ -82,6 +82,115 @@ fn try_calls_say_would_block_and_never_wait() {
     });
 }
 
+/// `readable` + `try_recv`, the echo server's loop: a read that filled the buffer
+/// leaves the direction worth a try (the rest comes at once), a short one drains it
+/// (the next try says `WouldBlock` and `readable` waits for new data, which it sees).
+#[test]
+fn try_recv_after_readable_reads_everything_and_then_waits() {
+    sock::run(async {
+        let (a, b) = pair().await;
+        let a = std::rc::Rc::new(a);
+        let mut buf = [0u8; 8];
+        a.send(b"0123456789").timeout(PATIENCE).await.unwrap();
+        let mut got = Vec::new();
+        while got.len() < 10 {
+            b.readable().timeout(PATIENCE).await.unwrap();
+            match b.try_recv(&mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => assert_eq!(e.kind(), ErrorKind::WouldBlock, "{e}"),
+            }
+        }
+        assert_eq!(got, b"0123456789");
+        assert_eq!(
+            b.try_recv(&mut buf).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        // New data after a drained read: `readable` must not miss its event.
+        for round in 0..50u8 {
+            let writer = sock::spawn({
+                let a = a.clone();
+                async move { a.send(&[round; 3]).await }
+            });
+            b.readable().timeout(PATIENCE).await.unwrap();
+            assert_eq!(b.try_recv(&mut buf).unwrap(), 3);
+            assert_eq!(buf[..3], [round; 3]);
+            writer.join().await.unwrap().unwrap();
+        }
+    });
+}
+
+/// A reset reaches `try_recv` as the error (not as `WouldBlock`), and the call after
+/// it asks the OS again rather than trusting a cleared flag.
+#[test]
+fn try_recv_reports_a_peer_reset() {
+    sock::run(async {
+        let (client, server) = pair().await;
+        server.setopt("so_linger", 0).unwrap();
+        server.close().unwrap(); // RST
+        let mut buf = [0u8; 8];
+        // `readable` may report the reset itself (a pending socket error, which the
+        // OS then forgets: the read after it sees the end of the stream).
+        let mut reset = false;
+        if let Err(e) = client.readable().timeout(PATIENCE).await {
+            assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+            reset = true;
+        }
+        match client.try_recv(&mut buf) {
+            Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}"),
+            Ok(n) => assert!(
+                n == 0 && (reset || cfg!(windows)),
+                "read {n} bytes, reset {reset}"
+            ),
+        }
+        match client.try_recv(&mut buf) {
+            Ok(n) => assert_eq!(n, 0),
+            Err(e) => assert_ne!(e.kind(), ErrorKind::WouldBlock, "{e}"),
+        }
+    });
+}
+
+/// `try_send` into a full buffer says `WouldBlock`; `writable` then waits until the
+/// peer reads, and the next `try_send` goes through.
+#[test]
+fn try_send_on_a_full_buffer_waits_with_writable() {
+    sock::run(async {
+        let (a, b) = pair().await;
+        let chunk = vec![7u8; 1 << 16];
+        let mut sent = 0usize;
+        let mut full = false;
+        for _ in 0..10_000 {
+            match a.try_send(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    full = true;
+                    break;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(full, "the send buffer never filled");
+        let reader = sock::spawn(async move {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut got = 0usize;
+            while got < sent + 5 {
+                let n = b.recv(&mut buf).timeout(PATIENCE).await.unwrap();
+                assert!(n > 0, "end of stream after {got} of {} bytes", sent + 5);
+                got += n;
+            }
+            got
+        });
+        let mut tail = &b"tail!"[..];
+        while !tail.is_empty() {
+            a.writable().timeout(PATIENCE).await.unwrap();
+            match a.try_send(tail) {
+                Ok(n) => tail = &tail[n..],
+                Err(e) => assert_eq!(e.kind(), ErrorKind::WouldBlock, "{e}"),
+            }
+        }
+        assert_eq!(reader.join().await.unwrap(), sent + 5);
+    });
+}
+
 #[test]
 fn owned_halves_serve_a_reader_and_a_writer_task() {
     sock::run(async {

@@ -505,6 +505,11 @@ impl Error {
         e
     }
 
+    /// `WouldBlock`, as a kind only: nothing allocated.
+    pub(crate) fn would_block() -> Error {
+        Error::from(ErrorKind::WouldBlock)
+    }
+
     pub(crate) fn closed() -> Error {
         Error::from(ErrorKind::Closed)
     }

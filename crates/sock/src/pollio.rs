@@ -188,9 +188,10 @@ impl Tcp {
     /// })?;
     /// # Ok::<(), sock::Error>(())
     /// ```
+    #[inline]
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<usize> {
         sim_level!(self.core(), |sim| sim.try_recv(buf));
-        self.core().try_io(Direction::Read, |s| (&*s).read(buf))
+        self.core().try_recv_plain(buf)
     }
 
     /// Sends what the socket takes now without waiting: `WouldBlock` when it takes
@@ -205,8 +206,7 @@ impl Tcp {
     /// See [`writable`](Tcp::writable).
     pub fn try_send(&self, buf: &[u8]) -> Result<usize> {
         sim_level!(self.core(), |sim| sim.try_send(buf));
-        let send = |s: socket2::SockRef<'_>| s.send_with_flags(buf, sys::SEND_FLAGS);
-        self.core().try_io(Direction::Write, send)
+        self.core().try_send_plain(buf)
     }
 }
 

@@ -441,6 +441,18 @@ impl Core {
         self.poll_plain(Direction::Write, cx, wait, PlainSend(buf))
     }
 
+    /// [`try_plain`](Core::try_plain) of a plain receive into `buf`.
+    #[inline]
+    pub(crate) fn try_recv_plain(&self, buf: &mut [u8]) -> Result<usize> {
+        self.try_plain(Direction::Read, PlainRecv(buf))
+    }
+
+    /// [`try_plain`](Core::try_plain) of a plain send of `buf` (no `SIGPIPE`).
+    #[inline]
+    pub(crate) fn try_send_plain(&self, buf: &[u8]) -> Result<usize> {
+        self.try_plain(Direction::Write, PlainSend(buf))
+    }
+
     /// [`poll_stream_on`](Core::poll_stream_on) for a plain `recv` or `send` (`op` makes
     /// that one syscall and runs no other code), shaped for the usual poll: in a normal
     /// scope, with the budget spent and the direction ready (fresh, or woken by its
@@ -479,7 +491,7 @@ impl Core {
         }
         match io.sock.try_io(|| op.call(&io.sock)) {
             Ok(n) => {
-                let short = n > 0 && n < op.len() && self.short_is_drain(dir);
+                let short = self.is_short(dir, n, op.len());
                 if short || (dir == Direction::Read && self.socktype == SocketType::STREAM) {
                     io.reg.complete(dir, short);
                 }
@@ -558,6 +570,98 @@ impl Core {
             Some(e) => {
                 io.reg.complete(dir, false);
                 Poll::Ready(Err(e.into()))
+            }
+        }
+    }
+
+    /// One plain stream `recv` or `send` now, without waiting ([`Tcp::try_recv`],
+    /// [`Tcp::try_send`]): `WouldBlock` with no syscall when `dir` is known not ready;
+    /// a `WouldBlock` from the OS clears the readiness, a short transfer that proves
+    /// the queue drained (or full) does too, as an operation's would, and any other
+    /// success ends a confirmation.
+    ///
+    /// Inline: after `readable()` the usual call is the syscall and a few `Cell`s.
+    ///
+    /// [`Tcp::try_recv`]: crate::Tcp::try_recv
+    /// [`Tcp::try_send`]: crate::Tcp::try_send
+    #[inline]
+    fn try_plain(&self, dir: Direction, mut op: impl Plain) -> Result<usize> {
+        // SAFETY: the reference is dropped before this function calls anything but the
+        // syscall and `Cell` reads and writes of the registration: no callback runs,
+        // so nothing can `borrow_mut` the core while it lives. `Err` (a `borrow_mut` in
+        // progress) takes the guarded path.
+        let io = unsafe { self.io.try_borrow_unguarded() };
+        let Ok(Some(io)) = io else {
+            return self.try_plain_slow(dir, op);
+        };
+        if !io.reg.is_ready(dir) {
+            return Err(Error::would_block());
+        }
+        match io.sock.try_io(|| op.call(&io.sock)) {
+            Ok(n) => {
+                io.reg.complete(dir, self.is_short(dir, n, op.len()));
+                Ok(n)
+            }
+            Err(e) => self.try_plain_failed(dir, e, op),
+        }
+    }
+
+    /// Whether a stream transfer of `n` bytes of `len` asked proves the queue drained
+    /// (or the buffer full), where the OS makes a short transfer mean that.
+    #[inline]
+    fn is_short(&self, dir: Direction, n: usize, len: usize) -> bool {
+        n > 0 && n < len && self.short_is_drain(dir)
+    }
+
+    /// [`try_plain`](Core::try_plain) with the socket borrowed as usual: a missing
+    /// socket's error, a borrow in progress, or a try again after `EINTR`.
+    #[inline(never)]
+    fn try_plain_slow(&self, dir: Direction, mut op: impl Plain) -> Result<usize> {
+        let guard = self.io.borrow();
+        let io = guard.as_ref().ok_or_else(|| self.missing())?;
+        if !io.reg.is_ready(dir) {
+            return Err(Error::would_block());
+        }
+        loop {
+            match io.sock.try_io(|| op.call(&io.sock)) {
+                Ok(n) => {
+                    io.reg.complete(dir, self.is_short(dir, n, op.len()));
+                    return Ok(n);
+                }
+                Err(e) => match sys::unless_would_block(e) {
+                    None => {
+                        io.reg.clear_ready(dir);
+                        return Err(Error::would_block());
+                    }
+                    Some(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Some(e) => {
+                        io.reg.complete(dir, false);
+                        return Err(e.into());
+                    }
+                },
+            }
+        }
+    }
+
+    /// [`try_plain`](Core::try_plain) after its syscall failed with `e`: `WouldBlock`
+    /// clears the readiness, `EINTR` tries again, any other error is the result (the
+    /// direction stays worth a try, so the next call sees what the OS says).
+    #[inline(never)]
+    fn try_plain_failed(&self, dir: Direction, e: io::Error, op: impl Plain) -> Result<usize> {
+        let guard = self.io.borrow();
+        let io = guard.as_ref().ok_or_else(|| self.missing())?;
+        match sys::unless_would_block(e) {
+            None => {
+                io.reg.clear_ready(dir);
+                Err(Error::would_block())
+            }
+            Some(e) if e.kind() == io::ErrorKind::Interrupted => {
+                drop(guard);
+                self.try_plain_slow(dir, op)
+            }
+            Some(e) => {
+                io.reg.complete(dir, false);
+                Err(e.into())
             }
         }
     }
@@ -698,14 +802,14 @@ impl Core {
         let io = self.io.borrow();
         let io = io.as_ref().ok_or_else(|| self.missing())?;
         if !io.reg.is_ready(dir) {
-            return Err(Error::from(io::Error::from(io::ErrorKind::WouldBlock)));
+            return Err(Error::would_block());
         }
         loop {
             match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     io.reg.clear_ready(dir);
-                    return Err(e.into());
+                    return Err(Error::would_block());
                 }
                 Ok(v) => {
                     io.reg.complete(dir, false);
