@@ -89,7 +89,9 @@ impl<S: ModeTimer> Timed<S> {
         }
     }
 
-    /// See [`Timed`].
+    /// See [`Timed`]. Inline: an operation that completes at once (the usual case)
+    /// costs its own poll and one test; the timer is out of line.
+    #[inline]
     pub(crate) fn poll<T>(
         &mut self,
         cx: &mut Context<'_>,
@@ -99,6 +101,18 @@ impl<S: ModeTimer> Timed<S> {
         if let Poll::Ready(out) = fut(cx) {
             return Poll::Ready(Some(out));
         }
+        self.poll_timer(cx, mode, fut)
+    }
+
+    /// [`poll`](Timed::poll) once the operation is pending: the timer, and the last
+    /// try when it is due.
+    #[inline(never)]
+    fn poll_timer<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mode: Mode,
+        mut fut: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    ) -> Poll<Option<T>> {
         let due = match &mut self.timer {
             Some(timer) => Pin::new(timer).poll(cx).is_ready(),
             // A yield for fairness, not a wait (the task is woken already): no timer,

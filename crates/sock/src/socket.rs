@@ -390,6 +390,7 @@ impl Core {
     /// `WouldBlock` clear the readiness and park until the reactor sees an event.
     /// `wait` is the operation's claim on the direction's waiter (set here when it
     /// parks; the operation hands it to [`forget`](Core::forget) when dropped).
+    #[inline]
     pub(crate) fn poll_io<T>(
         &self,
         dir: Direction,
@@ -432,6 +433,7 @@ impl Core {
 
     /// [`poll_stream`](Core::poll_stream) of a plain send of `buf` (with
     /// `sys::SEND_FLAGS`' effect: no `SIGPIPE`), through `sys::send` (no `SockRef`).
+    #[inline]
     pub(crate) fn poll_send_plain(
         &self,
         cx: &mut Context<'_>,
@@ -699,6 +701,7 @@ impl Core {
     /// deadline passed (see `scope::Mode`), skips both the readiness hint and the
     /// fairness budget: it asks the OS once — and in an expired scope a `WouldBlock`
     /// fails with `Timeout` instead of parking.
+    #[inline]
     fn poll_io_with<T>(
         &self,
         dir: Direction,
@@ -712,6 +715,7 @@ impl Core {
 
     /// [`poll_io_with`](Core::poll_io_with), told whether this poll's unit of the
     /// fairness budget is still to be spent.
+    #[inline]
     fn poll_io_inner<T>(
         &self,
         dir: Direction,
@@ -1161,6 +1165,7 @@ impl Drop for Waiter<'_> {
 impl crate::transfer::Step for Waiter<'_> {
     type Timer = sock_sched::Sleep;
 
+    #[inline(always)]
     fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         #[cfg(feature = "sim")]
         if let Some(sim) = self.core.sim_open() {

@@ -50,6 +50,7 @@ impl<'a, S: Step> SendAll<'a, S> {
 impl<S: Step> Future for SendAll<'_, S> {
     type Output = Result<()>;
 
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = &mut *self;
         let step = &mut this.step;
@@ -112,6 +113,7 @@ impl<S: Step> Op for RecvN<'_, S> {
 }
 
 /// Sends all of `buf`, `*sent` bytes of which are gone already.
+#[inline(always)]
 fn poll_send_all(
     cx: &mut Context<'_>,
     buf: &[u8],
