@@ -77,6 +77,40 @@ pub fn spend(cx: &Context<'_>) -> bool {
     })
 }
 
+/// Spends one unit of the running task's budget if one is left, and says whether it
+/// did; unlike [`spend`] it never wakes the task, so it runs no waker code (a step
+/// that holds something a waker might touch tries this first, and calls [`spend`]
+/// once it let go, when this said no).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::task::Poll;
+/// use sock::sched::coop;
+///
+/// let ex = sock::sched::Executor::new();
+/// ex.run(poll_fn(|cx| {
+///     let mut spent = 0;
+///     while coop::try_spend() {
+///         spent += 1;
+///     }
+///     assert!(spent > 0 && coop::is_spent());
+///     assert!(!coop::spend(cx)); // this one wakes the task: it yields
+///     Poll::Ready(())
+/// }));
+/// ```
+#[inline]
+pub fn try_spend() -> bool {
+    LEFT.with(|left| match left.get() {
+        0 => false,
+        n => {
+            left.set(n - 1);
+            true
+        }
+    })
+}
+
 /// Whether the running task has spent its budget in this poll: a step that returned
 /// `Pending` now may have yielded for fairness rather than to wait (the task is already
 /// woken). A deadline uses it to arm no timer for such a yield.

@@ -89,8 +89,8 @@ impl<S: ModeTimer> Timed<S> {
         }
     }
 
-    /// See [`Timed`]. Inline: an operation that completes at once (the usual case)
-    /// costs its own poll and one test; the timer is out of line.
+    /// See [`Timed`]. Inline, in the caller's codegen unit: an operation that
+    /// completes at once (the usual case) costs its own poll and one test.
     #[inline]
     pub(crate) fn poll<T>(
         &mut self,
@@ -106,7 +106,7 @@ impl<S: ModeTimer> Timed<S> {
 
     /// [`poll`](Timed::poll) once the operation is pending: the timer, and the last
     /// try when it is due.
-    #[inline(never)]
+    #[inline]
     fn poll_timer<T>(
         &mut self,
         cx: &mut Context<'_>,

@@ -290,6 +290,12 @@ impl Core {
     /// `Closed` when this socket was closed meanwhile (the winner is closed with it).
     pub(crate) fn take_over(&self, winner: &Core) -> Result<()> {
         #[cfg(feature = "sim")]
+        debug_assert_eq!(
+            self.sim.is_some(),
+            winner.sim.is_some(),
+            "a simulated socket never holds an OS socket"
+        );
+        #[cfg(feature = "sim")]
         if let (Some(mine), Some(theirs)) = (&self.sim, &winner.sim) {
             if self.closed.get() {
                 return Err(Error::closed()); // the winner closes when dropped
@@ -474,19 +480,20 @@ impl Core {
         if scope::mode() != Mode::Normal {
             return self.poll_plain_slow(dir, cx, wait, op, Budget::Spend);
         }
-        // Spent before the socket is looked at: an empty budget wakes the task through
-        // its waker, which may be any code.
-        if !coop::spend(cx) {
-            return Poll::Pending;
-        }
         // SAFETY: the reference is dropped before this function calls anything but the
-        // syscall and `Cell` reads and writes of the registration (`ready_now` runs no
-        // waker code either): no callback runs, so nothing can `borrow_mut` the core
-        // while it lives. `Err` (a `borrow_mut` in progress) takes the guarded body.
+        // syscall and `Cell` reads and writes of the registration and the budget
+        // (`ready_now` and `try_spend` run no waker code): no callback runs, so nothing
+        // can `borrow_mut` the core while it lives. `Err` (a `borrow_mut` in progress)
+        // takes the guarded body, and so does a simulated socket (it has no OS socket).
         let io = unsafe { self.io.try_borrow_unguarded() };
         let Ok(Some(io)) = io else {
-            return self.poll_plain_slow(dir, cx, wait, op, Budget::Spent);
+            return self.poll_plain_slow(dir, cx, wait, op, Budget::Spend);
         };
+        // An empty budget: the common body spends it (which wakes the task through its
+        // waker, any code) and yields.
+        if !coop::try_spend() {
+            return self.poll_plain_slow(dir, cx, wait, op, Budget::Spend);
+        }
         // Fresh, or polled again after its event, and ready: try now (else park).
         if !io.reg.ready_now(dir, wait) {
             return self.park_plain(dir, cx, wait, op);
@@ -530,7 +537,8 @@ impl Core {
         }
     }
 
-    /// [`poll_plain`](Core::poll_plain)'s other cases, out of line: the common body.
+    /// [`poll_plain`](Core::poll_plain)'s other cases, out of line: a simulated
+    /// socket's operation, or the common body.
     #[inline(never)]
     fn poll_plain_slow(
         &self,
@@ -540,6 +548,10 @@ impl Core {
         mut op: impl Plain,
         budget: Budget,
     ) -> Poll<Result<usize>> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return op.poll_sim(sim, cx);
+        }
         let len = op.len();
         let trusted = self.short_is_drain(dir);
         let short = |&n: &usize| trusted && n > 0 && n < len;
@@ -615,10 +627,15 @@ impl Core {
         n > 0 && n < len && self.short_is_drain(dir)
     }
 
-    /// [`try_plain`](Core::try_plain) with the socket borrowed as usual: a missing
-    /// socket's error, a borrow in progress, or a try again after `EINTR`.
+    /// [`try_plain`](Core::try_plain) with the socket borrowed as usual: a simulated
+    /// socket (which has no OS socket), a missing socket's error, a borrow in progress,
+    /// or a try again after `EINTR`.
     #[inline(never)]
     fn try_plain_slow(&self, dir: Direction, mut op: impl Plain) -> Result<usize> {
+        #[cfg(feature = "sim")]
+        if let Some(sim) = self.sim_open() {
+            return op.call_sim(sim);
+        }
         let guard = self.io.borrow();
         let io = guard.as_ref().ok_or_else(|| self.missing())?;
         if !io.reg.is_ready(dir) {
@@ -855,16 +872,13 @@ impl Core {
     /// the caller; everything else is [`poll_readable_slow`](Core::poll_readable_slow).
     #[inline]
     pub(crate) fn poll_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
-        #[cfg(feature = "sim")]
-        let os = self.sim.is_none();
-        #[cfg(not(feature = "sim"))]
-        let os = true;
         // SAFETY: the reference is used for the two reads below and dropped before any
         // other code runs (no waker, no callback, no syscall), so no `borrow_mut` can
         // happen while it lives; `Err` (a `borrow_mut` in progress) takes the slow path.
+        // A simulated socket never has an OS socket (`Core::simulated`): it takes the
+        // slow path too, which asks it first.
         let io = unsafe { self.io.try_borrow_unguarded() };
-        if os
-            && let Ok(Some(io)) = io
+        if let Ok(Some(io)) = io
             && scope::mode() == Mode::Normal
         {
             if io.reg.is_confirmed(Direction::Read) {
@@ -1165,21 +1179,14 @@ impl Drop for Waiter<'_> {
 impl crate::transfer::Step for Waiter<'_> {
     type Timer = sock_sched::Sleep;
 
+    // A simulated socket's operations too: `poll_plain`'s slow path asks it.
     #[inline(always)]
     fn poll_send(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
-        #[cfg(feature = "sim")]
-        if let Some(sim) = self.core.sim_open() {
-            return sim.poll_send(cx, buf);
-        }
         let r = self.core.poll_send_plain(cx, &mut self.wait, buf);
         r.map_err(|e| self.core.never_connected(e))
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
-        #[cfg(feature = "sim")]
-        if let Some(sim) = self.core.sim_open() {
-            return sim.poll_recv(cx, buf);
-        }
         self.core.poll_recv_plain(cx, &mut self.wait, buf)
     }
 }
@@ -1199,6 +1206,16 @@ trait Plain {
     fn len(&self) -> usize;
     /// The syscall.
     fn call(&mut self, sock: &mio::net::UdpSocket) -> io::Result<usize>;
+    /// The same try on a simulated socket.
+    #[cfg(feature = "sim")]
+    fn call_sim(&mut self, sim: &crate::sim::socket::SimSocket) -> Result<usize>;
+    /// The operation's poll on a simulated socket.
+    #[cfg(feature = "sim")]
+    fn poll_sim(
+        &mut self,
+        sim: &crate::sim::socket::SimSocket,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize>>;
 }
 
 /// A plain `recv` into the buffer.
@@ -1214,6 +1231,20 @@ impl Plain for PlainRecv<'_> {
     fn call(&mut self, sock: &mio::net::UdpSocket) -> io::Result<usize> {
         sys::recv(sock, self.0)
     }
+
+    #[cfg(feature = "sim")]
+    fn call_sim(&mut self, sim: &crate::sim::socket::SimSocket) -> Result<usize> {
+        sim.try_recv(self.0)
+    }
+
+    #[cfg(feature = "sim")]
+    fn poll_sim(
+        &mut self,
+        sim: &crate::sim::socket::SimSocket,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize>> {
+        sim.poll_recv(cx, self.0)
+    }
 }
 
 /// A plain `send` of the buffer.
@@ -1228,6 +1259,20 @@ impl Plain for PlainSend<'_> {
     #[inline(always)]
     fn call(&mut self, sock: &mio::net::UdpSocket) -> io::Result<usize> {
         sys::send(sock, self.0)
+    }
+
+    #[cfg(feature = "sim")]
+    fn call_sim(&mut self, sim: &crate::sim::socket::SimSocket) -> Result<usize> {
+        sim.try_send(self.0)
+    }
+
+    #[cfg(feature = "sim")]
+    fn poll_sim(
+        &mut self,
+        sim: &crate::sim::socket::SimSocket,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<usize>> {
+        sim.poll_send(cx, self.0)
     }
 }
 
