@@ -522,18 +522,22 @@ impl Core {
         wait: &mut Wait,
         op: impl Plain,
     ) -> Poll<Result<usize>> {
-        let guard = self.io.borrow();
-        let Some(io) = guard.as_ref() else {
-            return Poll::Ready(Err(self.missing()));
-        };
-        match poll_hint(io, dir, cx, wait) {
+        match self.park_hint(dir, cx, wait) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             // Ready after all (the waiter was still stored): the common body tries.
-            Poll::Ready(Ok(())) => {
-                drop(guard);
-                self.poll_plain_slow(dir, cx, wait, op, Budget::Spent)
-            }
+            Poll::Ready(Ok(())) => self.poll_plain_slow(dir, cx, wait, op, Budget::Spent),
+        }
+    }
+
+    /// [`poll_hint`] on the socket, borrowed for it: parks (or says ready, or
+    /// `Closed`); a missing socket's error when there is none. Always inline: each
+    /// caller is itself out of line, and the readable park is on the echo path.
+    #[inline(always)]
+    fn park_hint(&self, dir: Direction, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
+        match self.io.borrow().as_ref() {
+            Some(io) => poll_hint(io, dir, cx, wait),
+            None => Poll::Ready(Err(self.missing())),
         }
     }
 
@@ -901,10 +905,7 @@ impl Core {
     /// yields anyway. Out of line: storing the waker runs its clone, any code.
     #[inline(never)]
     fn park_readable(&self, cx: &mut Context<'_>, wait: &mut Wait) -> Poll<Result<()>> {
-        match self.io.borrow().as_ref() {
-            Some(io) => poll_hint(io, Direction::Read, cx, wait),
-            None => Poll::Ready(Err(self.missing())),
-        }
+        self.park_hint(Direction::Read, cx, wait)
     }
 
     /// [`poll_readable`](Core::poll_readable) when no event confirmed the direction:
