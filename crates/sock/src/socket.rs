@@ -631,61 +631,33 @@ impl Core {
         n > 0 && n < len && self.short_is_drain(dir)
     }
 
-    /// [`try_plain`](Core::try_plain) with the socket borrowed as usual: a simulated
-    /// socket (which has no OS socket), a missing socket's error, a borrow in progress,
-    /// or a try again after `EINTR`.
+    /// [`try_plain`](Core::try_plain) through the common body
+    /// ([`try_io_on`](Core::try_io_on)): a simulated socket (which has no OS socket), a
+    /// missing socket's error, a borrow in progress, or a try again after `EINTR`.
     #[inline(never)]
     fn try_plain_slow(&self, dir: Direction, mut op: impl Plain) -> Result<usize> {
         #[cfg(feature = "sim")]
         if let Some(sim) = self.sim_open() {
             return op.call_sim(sim);
         }
-        let guard = self.io.borrow();
-        let io = guard.as_ref().ok_or_else(|| self.missing())?;
-        if !io.reg.is_ready(dir) {
-            return Err(Error::would_block());
-        }
-        loop {
-            match io.sock.try_io(|| op.call(&io.sock)) {
-                Ok(n) => {
-                    io.reg.complete(dir, self.is_short(dir, n, op.len()));
-                    return Ok(n);
-                }
-                Err(e) => match sys::unless_would_block(e) {
-                    None => {
-                        io.reg.clear_ready(dir);
-                        return Err(Error::would_block());
-                    }
-                    Some(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Some(e) => {
-                        io.reg.complete(dir, false);
-                        return Err(e.into());
-                    }
-                },
-            }
-        }
+        let len = op.len();
+        self.try_io_on(dir, |s| op.call(s), |&n| self.is_short(dir, n, len))
     }
 
     /// [`try_plain`](Core::try_plain) after its syscall failed with `e`: `WouldBlock`
-    /// clears the readiness, `EINTR` tries again, any other error is the result (the
-    /// direction stays worth a try, so the next call sees what the OS says).
+    /// clears the readiness, `EINTR` tries again, any other error is the result (as in
+    /// [`try_io_on`](Core::try_io_on)).
     #[inline(never)]
     fn try_plain_failed(&self, dir: Direction, e: io::Error, op: impl Plain) -> Result<usize> {
-        let guard = self.io.borrow();
-        let io = guard.as_ref().ok_or_else(|| self.missing())?;
         match sys::unless_would_block(e) {
             None => {
-                io.reg.clear_ready(dir);
+                if let Some(io) = self.io.borrow().as_ref() {
+                    io.reg.clear_ready(dir);
+                }
                 Err(Error::would_block())
             }
-            Some(e) if e.kind() == io::ErrorKind::Interrupted => {
-                drop(guard);
-                self.try_plain_slow(dir, op)
-            }
-            Some(e) => {
-                io.reg.complete(dir, false);
-                Err(e.into())
-            }
+            Some(e) if e.kind() == io::ErrorKind::Interrupted => self.try_plain_slow(dir, op),
+            Some(e) => Err(e.into()),
         }
     }
 
@@ -824,23 +796,38 @@ impl Core {
         dir: Direction,
         mut f: impl FnMut(SockRef<'_>) -> io::Result<T>,
     ) -> Result<T> {
+        self.try_io_on(dir, |s| f(SockRef::from(s)), |_| false)
+    }
+
+    /// The body of every try call: [`try_io`](Core::try_io) with `f` given the
+    /// registered socket itself, and `short` saying from a result that the transfer
+    /// proved the queue drained (or the buffer full), which clears the readiness as an
+    /// operation's would. An error other than `WouldBlock` leaves the flags as they are.
+    fn try_io_on<T>(
+        &self,
+        dir: Direction,
+        mut f: impl FnMut(&mio::net::UdpSocket) -> io::Result<T>,
+        short: impl Fn(&T) -> bool,
+    ) -> Result<T> {
         let io = self.io.borrow();
         let io = io.as_ref().ok_or_else(|| self.missing())?;
         if !io.reg.is_ready(dir) {
             return Err(Error::would_block());
         }
         loop {
-            match io.sock.try_io(|| f(SockRef::from(&io.sock))) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    io.reg.clear_ready(dir);
-                    return Err(Error::would_block());
-                }
+            match io.sock.try_io(|| f(&io.sock)) {
                 Ok(v) => {
-                    io.reg.complete(dir, false);
+                    io.reg.complete(dir, short(&v));
                     return Ok(v);
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => match sys::unless_would_block(e) {
+                    None => {
+                        io.reg.clear_ready(dir);
+                        return Err(Error::would_block());
+                    }
+                    Some(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Some(e) => return Err(e.into()),
+                },
             }
         }
     }
